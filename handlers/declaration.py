@@ -1,0 +1,180 @@
+"""Declaring handlers: the `@handler` decorator and the registry `impressox worker` reads.
+
+A handler is an async function (or a class with an async `handle` method) that receives
+one recorded event and returns the events it causes, each with the category to append it
+to. The runtime appends them in the same partition as the input, together with the
+handler's tracking position and the acknowledgement, in one atomic step.
+
+::
+
+    @handler("pricer", categories=["ticks"], types=[TickObserved])
+    async def price_alerts(recorded: RecordedEvent) -> list[Output]:
+        tick = recorded.event
+        return [Output("alerts", tick.caused(AlertTriggered(...)))]
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal, Protocol, TypeVar, runtime_checkable
+
+from events.envelope import Event, Payload, RecordedEvent
+from events.errors import RegistryError
+from events.names import check_category, check_group
+from events.store import EventStore
+
+
+@dataclass(frozen=True, slots=True)
+class Output:
+    """An event a handler caused, and the category it belongs in."""
+
+    category: str
+    event: Event
+
+
+HandlerResult = Iterable[Output] | None
+
+
+@runtime_checkable
+class Handler(Protocol):
+    """What the runtime calls for each entry. Raise to fail the attempt (it is retried)."""
+
+    async def handle(self, recorded: RecordedEvent) -> HandlerResult: ...
+
+
+@dataclass(frozen=True)
+class HandlerContext:
+    """What a handler may use besides its input: the store (for reads), for now."""
+
+    store: EventStore
+
+
+HandlerFunction = Callable[[RecordedEvent], Awaitable[HandlerResult]]
+HandlerFactory = Callable[[HandlerContext], Handler]
+
+
+@dataclass(frozen=True)
+class HandlerSpec:
+    """A declared handler: its name is also its consumer group's name."""
+
+    name: str
+    categories: tuple[str, ...]
+    types: frozenset[str] | None
+    factory: HandlerFactory
+    start_from: Literal["beginning", "end"] = "beginning"
+    description: str = field(default="", compare=False)
+
+    def consumes(self, type_name: bytes | str) -> bool:
+        """Whether an entry of this type goes to the handler (others are acknowledged)."""
+        if self.types is None:
+            return True
+        name = type_name.decode() if isinstance(type_name, bytes) else type_name
+        return name in self.types
+
+
+class _FunctionHandler:
+    def __init__(self, function: HandlerFunction) -> None:
+        self._function = function
+
+    async def handle(self, recorded: RecordedEvent) -> HandlerResult:
+        return await self._function(recorded)
+
+
+class HandlerRegistry:
+    """Handlers by name."""
+
+    def __init__(self) -> None:
+        self._specs: dict[str, HandlerSpec] = {}
+
+    def add(self, spec: HandlerSpec) -> None:
+        existing = self._specs.get(spec.name)
+        if existing is not None and existing != spec:
+            raise RegistryError(f"a different handler named {spec.name!r} is already registered")
+        self._specs[spec.name] = spec
+
+    def get(self, name: str) -> HandlerSpec:
+        try:
+            return self._specs[name]
+        except KeyError:
+            known = ", ".join(sorted(self._specs)) or "none"
+            raise RegistryError(f"no handler named {name!r} (registered: {known})") from None
+
+    def names(self) -> list[str]:
+        return sorted(self._specs)
+
+
+HANDLERS = HandlerRegistry()
+"""The process-wide registry the decorator writes to."""
+
+BUILTIN_HANDLER_MODULES: tuple[str, ...] = ()
+"""Modules of ours that declare handlers; later issues add the rule engine, notify, ..."""
+
+T = TypeVar("T", HandlerFunction, type)
+
+
+def handler(
+    name: str,
+    *,
+    categories: Sequence[str],
+    types: Iterable[type[Payload] | str] | None = None,
+    start_from: Literal["beginning", "end"] = "beginning",
+    registry: HandlerRegistry = HANDLERS,
+) -> Callable[[T], T]:
+    """Declare a handler consuming `types` (all types when None) from `categories`.
+
+    Decorate an async function taking a `RecordedEvent`, or a class whose constructor
+    takes a `HandlerContext` and which has an async `handle` method.
+    """
+    check_group(name)
+    if not categories:
+        raise RegistryError(f"handler {name!r} must consume at least one category")
+    for category in categories:
+        check_category(category)
+    type_names = None if types is None else frozenset(_type_name(t) for t in types)
+
+    def declare(target: T) -> T:
+        registry.add(
+            HandlerSpec(
+                name=name,
+                categories=tuple(categories),
+                types=type_names,
+                factory=_factory(name, target),
+                start_from=start_from,
+                description=inspect.getdoc(target) or "",
+            )
+        )
+        return target
+
+    return declare
+
+
+def _type_name(declared: type[Payload] | str) -> str:
+    if isinstance(declared, str):
+        return declared
+    if not declared.event_type:
+        raise RegistryError(f"{declared.__name__} is not a registered event type")
+    return declared.event_type
+
+
+def _factory(name: str, target: HandlerFunction | type) -> HandlerFactory:
+    if inspect.isclass(target):
+        if not inspect.iscoroutinefunction(getattr(target, "handle", None)):
+            raise RegistryError(f"handler class {name!r} needs an async handle() method")
+        cls = target
+        return lambda context: cls(context)  # type: ignore[no-any-return]
+    if not inspect.iscoroutinefunction(target):
+        raise RegistryError(f"handler {name!r} must be an async function")
+    function = target
+    return lambda _context: _FunctionHandler(function)
+
+
+def load_handler_modules(modules: Iterable[str]) -> None:
+    """Import modules so their `@handler` declarations register."""
+    for module in (*BUILTIN_HANDLER_MODULES, *modules):
+        try:
+            importlib.import_module(module)
+        except ImportError as error:
+            raise RegistryError(f"cannot import handler module {module!r}: {error}") from None

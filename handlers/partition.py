@@ -1,0 +1,296 @@
+"""Processing one partition of one handler, in order, while holding its lease.
+
+The loop, per batch:
+
+1. Read: first the entries this consumer already holds (after a takeover or a failed
+   commit), then new ones with XREADGROUP BLOCK.
+2. Handle each entry in order. A failing entry is retried here, with backoff, until it
+   succeeds or has been tried `max_deliveries` times (counting deliveries to consumers
+   that crashed on it); then it becomes a dead letter. Later entries wait for it, which
+   is what keeps one key's events in order.
+3. Commit the batch in one script: outputs, dead letters, tracking, XACK, counters.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterable
+from typing import Any
+
+import structlog
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from events.codec import CORRELATION_ID, TYPE, decode
+from events.envelope import RecordedEvent
+from events.errors import InvalidEventError, UpcastError
+from events.lua import register
+from events.position import Position
+from events.store import EventStore
+from handlers.commit import Committer, Outcome
+from handlers.config import RuntimeConfig
+from handlers.dead_letters import dead_letter
+from handlers.declaration import Handler, HandlerResult, HandlerSpec, Output
+from handlers.metrics import BATCH_SECONDS, ENTRIES
+
+log = structlog.get_logger(__name__)
+
+Entry = tuple[str, bytes, dict[bytes, bytes] | None]
+"""(stream, entry id, fields); fields are None for an entry deleted while pending."""
+
+ADOPT_CHUNK = 10_000
+
+
+class PartitionWorker:
+    """Runs `handler` over partition `tag` until told to stop or the lease is lost."""
+
+    def __init__(
+        self,
+        *,
+        spec: HandlerSpec,
+        handler: Handler,
+        store: EventStore,
+        config: RuntimeConfig,
+        tag: str,
+        consumer: str,
+    ) -> None:
+        self.spec = spec
+        self.handler = handler
+        self.store = store
+        self.config = config
+        self.tag = tag
+        self.consumer = consumer
+        names = store.names
+        self.redis = store.redis
+        self.streams = [names.stream(tag, category) for category in spec.categories]
+        self.dead_stream = names.dead_letters(tag, spec.name)
+        self.lease = names.lease(tag, spec.name)
+        self.committer = Committer(store.redis, names, spec.name, tag)
+        self._adopt = register(store.redis, "handlers", "adopt")
+        self.log = log.bind(handler=spec.name, partition=tag, consumer=consumer)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Process until `stop` is set; raises `LeaseLostError` if another consumer took over."""
+        await self._adopt_pending()
+        backlog = True
+        while not stop.is_set():
+            if backlog:
+                batch = await self._read("0", block=None)
+                backlog = bool(batch)
+                if not batch:
+                    continue
+            else:
+                read = await self._read_or_stop(stop)
+                if read is None:
+                    return
+                batch = read
+            if batch:
+                await self._process(batch, stop, recovering=backlog)
+
+    # -- reading ------------------------------------------------------------------------
+
+    async def _adopt_pending(self) -> None:
+        """Make every pending entry of the partition ours: the previous owner is gone."""
+        for stream in self.streams:
+            while True:
+                moved, deleted = await self._adopt(
+                    keys=[self.lease, stream], args=[self.spec.name, self.consumer, ADOPT_CHUNK]
+                )
+                if moved or deleted:
+                    self.log.info(
+                        "adopted pending entries", stream=stream, moved=len(moved), deleted=len(deleted)
+                    )
+                if len(moved) < ADOPT_CHUNK:
+                    break
+
+    async def _read(self, start: str, block: int | None) -> list[Entry]:
+        reply = await self.redis.xreadgroup(
+            self.spec.name,
+            self.consumer,
+            dict.fromkeys(self.streams, start),
+            count=self.config.batch_size,
+            block=block,
+        )
+        batch: list[Entry] = []
+        for stream_name, entries in _stream_replies(reply):
+            stream = stream_name.decode() if isinstance(stream_name, bytes) else stream_name
+            batch.extend((stream, entry_id, fields or None) for entry_id, fields in entries)
+        return batch
+
+    async def _read_or_stop(self, stop: asyncio.Event) -> list[Entry] | None:
+        """Block for new entries, but return None at once when `stop` is set meanwhile.
+
+        Cancelling the read is safe: entries the server delivered but we never saw stay
+        pending in our name and are adopted by the partition's next owner.
+        """
+        read = asyncio.ensure_future(self._read(">", block=self.config.block_ms))
+        stopped = asyncio.ensure_future(stop.wait())
+        await asyncio.wait({read, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        stopped.cancel()
+        if read.done():
+            return read.result()
+        read.cancel()
+        await asyncio.gather(read, return_exceptions=True)
+        return None
+
+    async def _deliveries(self, batch: list[Entry]) -> dict[bytes, int]:
+        """How often each entry of a recovered batch has been delivered, this time included."""
+        counts: dict[bytes, int] = {}
+        for stream in {entry[0] for entry in batch}:
+            ids = [entry[1] for entry in batch if entry[0] == stream]
+            pending = await self.redis.xpending_range(
+                stream, self.spec.name, min=ids[0], max=ids[-1], count=len(ids), consumername=self.consumer
+            )
+            counts.update((row["message_id"], int(row["times_delivered"])) for row in pending)
+        return counts
+
+    # -- handling -----------------------------------------------------------------------
+
+    async def _process(self, batch: list[Entry], stop: asyncio.Event, *, recovering: bool) -> None:
+        started = time.perf_counter()
+        deliveries = await self._deliveries(batch) if recovering else {}
+        outcomes: list[Outcome] = []
+        failed = 0
+        for stream, entry_id, fields in batch:
+            if fields is None:
+                outcomes.append(Outcome(stream, entry_id, "gone"))
+                continue
+            if not self.spec.consumes(fields.get(TYPE, b"")):
+                outcomes.append(Outcome(stream, entry_id, "ok"))
+                continue
+            outcome, failures = await self._attempt(
+                stream, entry_id, fields, deliveries.get(entry_id, 1), stop
+            )
+            failed += failures
+            if outcome is None:
+                break
+            outcomes.append(outcome)
+        if outcomes or failed:
+            await self._commit(outcomes, failed)
+        BATCH_SECONDS.labels(self.spec.name).observe(time.perf_counter() - started)
+
+    async def _attempt(
+        self,
+        stream: str,
+        entry_id: bytes,
+        fields: dict[bytes, bytes],
+        delivery: int,
+        stop: asyncio.Event,
+    ) -> tuple[Outcome | None, int]:
+        """Handle one entry with retries. Returns (None, failures) if stopped meanwhile."""
+        position = Position.parse(entry_id)
+        limit = self.config.max_deliveries
+        if delivery > limit:
+            reason = f"delivered {delivery - 1} times without completing (did a worker crash on it?)"
+            return self._dead(stream, position, entry_id, fields, "DeliveryLimitReached", reason, delivery - 1), 0
+        try:
+            recorded = RecordedEvent(stream, position, decode(fields, self.store.registry))
+        except (InvalidEventError, UpcastError) as poison:
+            return self._dead(stream, position, entry_id, fields, type(poison).__name__, str(poison), delivery), 0
+        failures = 0
+        attempt = delivery
+        while True:
+            try:
+                with structlog.contextvars.bound_contextvars(
+                    correlation_id=fields.get(CORRELATION_ID, b"").decode()
+                ):
+                    result = await asyncio.wait_for(
+                        self.handler.handle(recorded), self.config.handler_timeout_s
+                    )
+                    return Outcome(stream, entry_id, "ok", self._outputs(result)), failures
+            except Exception as error:  # noqa: BLE001 - any handler failure is retried, then dead-lettered
+                failures += 1
+                ENTRIES.labels(self.spec.name, "failed_attempt").inc()
+                self.log.warning(
+                    "handler failed",
+                    stream=stream,
+                    position=str(position),
+                    event_id=str(recorded.event.event_id),
+                    correlation_id=str(recorded.event.correlation_id),
+                    attempt=attempt,
+                    error_type=type(error).__name__,
+                    error=str(error),
+                )
+                if attempt >= limit:
+                    kind = type(error).__name__
+                    text = str(error) or repr(error)
+                    return self._dead(stream, position, entry_id, fields, kind, text, attempt), failures
+            if await _sleep_unless(stop, self.config.retry_delay_s(attempt)):
+                return None, failures
+            attempt += 1
+
+    def _outputs(self, result: HandlerResult) -> tuple[tuple[str, Any], ...]:
+        if result is None:
+            return ()
+        if not isinstance(result, Iterable):
+            raise TypeError(f"handler returned {type(result).__name__}, expected Output items")
+        outputs = []
+        for item in result:
+            if not isinstance(item, Output):
+                raise TypeError(f"handler returned {type(item).__name__}, expected Output")
+            outputs.append((self.store.names.stream(self.tag, item.category), item.event))
+        return tuple(outputs)
+
+    def _dead(
+        self,
+        stream: str,
+        position: Position,
+        entry_id: bytes,
+        fields: dict[bytes, bytes],
+        error_type: str,
+        error: str,
+        deliveries: int,
+    ) -> Outcome:
+        self.log.error(
+            "entry dead-lettered",
+            stream=stream,
+            position=str(position),
+            correlation_id=fields.get(CORRELATION_ID, b"").decode(errors="replace"),
+            error_type=error_type,
+            error=error,
+            deliveries=deliveries,
+            dead_letters=self.dead_stream,
+        )
+        letter = dead_letter(
+            handler=self.spec.name,
+            stream=stream,
+            position=position,
+            fields=fields,
+            error_type=error_type,
+            error=error,
+            deliveries=deliveries,
+        )
+        return Outcome(stream, entry_id, "dead", ((self.dead_stream, letter),))
+
+    # -- committing ---------------------------------------------------------------------
+
+    async def _commit(self, outcomes: list[Outcome], failed: int) -> None:
+        """Commit, retrying through connection trouble (a repeated commit is harmless)."""
+        delay = 0.05
+        while True:
+            try:
+                result = await self.committer.commit(self.consumer, outcomes, failed)
+                break
+            except (RedisConnectionError, RedisTimeoutError) as error:
+                self.log.warning("commit failed, retrying", error=str(error), retry_in_s=delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+        name = self.spec.name
+        ENTRIES.labels(name, "processed").inc(result.processed)
+        ENTRIES.labels(name, "duplicate").inc(result.duplicates)
+        ENTRIES.labels(name, "dead_lettered").inc(result.dead_lettered)
+
+
+def _stream_replies(reply: Any) -> list[tuple[Any, list[tuple[bytes, dict[bytes, bytes]]]]]:
+    """XREADGROUP's (RESP2) reply as (stream, entries) pairs; None when nothing arrived."""
+    return [(stream, entries) for stream, entries in reply or ()]
+
+
+async def _sleep_unless(stop: asyncio.Event, seconds: float) -> bool:
+    """Sleep `seconds`; True if `stop` was set first."""
+    try:
+        await asyncio.wait_for(stop.wait(), seconds)
+        return True
+    except TimeoutError:
+        return False

@@ -1,0 +1,52 @@
+"""Fixtures: real servers per session, an isolated key prefix and store per test."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+from redis.asyncio import Redis
+
+import tests.factories  # noqa: F401 - registers the test payload types
+from events.names import StreamNames
+from events.store import EventStore
+from tests.servers import mongo_server, redis_server
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with redis_server(tmp_path_factory.mktemp("redis")) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def mongo_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with mongo_server(tmp_path_factory.mktemp("mongo")) as url:
+        yield url
+
+
+@pytest.fixture
+def prefix() -> str:
+    """A key prefix of this test's own: tests never see each other's streams."""
+    return f"t{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture
+async def redis(redis_url: str, prefix: str) -> AsyncIterator[Redis]:
+    client = Redis.from_url(redis_url)
+    yield client
+    keys = [key async for key in client.scan_iter(match=f"{prefix}:*", count=1000)]
+    for start in range(0, len(keys), 500):
+        await client.delete(*keys[start : start + 500])
+    await client.aclose()
+
+
+@pytest.fixture
+def names(prefix: str) -> StreamNames:
+    return StreamNames(prefix, partitions=4)
+
+
+@pytest.fixture
+def store(redis: Redis, names: StreamNames) -> EventStore:
+    return EventStore(redis, names)

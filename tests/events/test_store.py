@@ -1,0 +1,225 @@
+"""The event store against a real Redis."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import orjson
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from redis.asyncio import Redis
+
+from events.codec import FIELDS, encode
+from events.envelope import Event
+from events.errors import BatchTooLargeError, InvalidEventError, WrongExpectedVersionError
+from events.names import StreamNames
+from events.position import Position
+from events.store import MAX_BATCH, EventStore
+from tests.factories import Pinged, Ponged, ReadingTaken, ping
+
+
+async def collect(iterator: object) -> list[Event]:
+    return [recorded.event async for recorded in iterator]  # type: ignore[attr-defined]
+
+
+# -- appending --------------------------------------------------------------------------
+
+
+async def test_appends_go_to_the_partition_of_the_key(store: EventStore, names: StreamNames) -> None:
+    result = await store.append("pings", ping(1, key="BTC/USDT"))
+    assert result.stream == names.stream_for_key("pings", "BTC/USDT")
+    assert not result.duplicate
+
+
+async def test_a_retried_append_returns_the_original_position_and_writes_nothing(
+    store: EventStore, redis: Redis
+) -> None:
+    event = ping(1)
+    first = await store.append("pings", event)
+    again = await store.append("pings", event)
+    assert again.position == first.position
+    assert again.duplicate
+    assert await redis.xlen(first.stream) == 1
+
+
+async def test_a_batch_keeps_input_order_and_drops_repeats(store: EventStore) -> None:
+    events = [ping(n, key=f"key-{n % 3}") for n in range(30)]
+    results = await store.append_batch("pings", [*events, events[4]])
+    assert [r.duplicate for r in results] == [False] * 30 + [True]
+    assert results[-1].position == results[4].position
+    again = await store.append_batch("pings", events)
+    assert [r.position for r in again] == [r.position for r in results[:30]]
+    assert all(r.duplicate for r in again)
+
+
+async def test_a_batch_that_is_too_large_is_refused_before_anything_is_written(
+    store: EventStore, redis: Redis, names: StreamNames
+) -> None:
+    with pytest.raises(BatchTooLargeError):
+        await store.append_batch("pings", [ping(n) for n in range(MAX_BATCH + 1)])
+    assert sum([await redis.xlen(s) for s in names.category_streams("pings")]) == 0
+
+
+async def test_bulk_loads_keep_order_and_are_idempotent(store: EventStore) -> None:
+    events = [ping(n, key="one-key") for n in range(2500)]
+    assert await store.append_many("pings", events, chunk=300, depth=3) == 2500
+    assert await store.append_many("pings", events[:1000] + [ping(9999)], chunk=300) == 1
+    read = await collect(store.read_category("pings"))
+    assert [e.payload.n for e in read if e.key == "one-key"] == list(range(2500))  # type: ignore[attr-defined]
+
+
+# -- aggregate streams ------------------------------------------------------------------
+
+
+async def test_expected_version_appends_follow_each_other(store: EventStore, names: StreamNames) -> None:
+    stream = names.stream("agg-1", "rule")
+    await store.append_to_stream(stream, [ping(1, version=1), ping(2, version=2)], expected_version=0)
+    await store.append_to_stream(stream, [ping(3, version=3)], expected_version=2)
+    assert await store.stream_version(stream) == 3
+
+
+async def test_a_conflicting_batch_writes_nothing(store: EventStore, names: StreamNames, redis: Redis) -> None:
+    stream = names.stream("agg-1", "rule")
+    await store.append_to_stream(stream, [ping(1, version=1)], expected_version=0)
+    with pytest.raises(WrongExpectedVersionError) as conflict:
+        await store.append_to_stream(stream, [ping(2, version=1), ping(3, version=2)], expected_version=0)
+    assert (conflict.value.expected, conflict.value.actual) == (0, 1)
+    assert await redis.xlen(stream) == 1
+    assert await redis.hlen(names.dedup_index(stream)) == 1
+
+
+async def test_versions_must_follow_the_expected_version(store: EventStore, names: StreamNames) -> None:
+    stream = names.stream("agg-1", "rule")
+    with pytest.raises(InvalidEventError, match="version must be 2"):
+        await store.append_to_stream(stream, [ping(1, version=1), ping(2, version=3)], expected_version=0)
+    assert await store.stream_version(stream) == 0
+
+
+async def test_a_retried_aggregate_append_is_not_a_conflict(store: EventStore, names: StreamNames) -> None:
+    stream = names.stream("agg-1", "rule")
+    events = [ping(1, version=1)]
+    first = await store.append_to_stream(stream, events, expected_version=0)
+    again = await store.append_to_stream(stream, events, expected_version=0)
+    assert again[0].position == first[0].position
+    assert again[0].duplicate
+
+
+async def test_concurrent_writers_one_wins_each_version(store: EventStore, names: StreamNames) -> None:
+    stream = names.stream("agg-2", "rule")
+
+    async def writer(n: int) -> int:
+        wins = 0
+        for _ in range(20):
+            current = await store.stream_version(stream)
+            try:
+                await store.append_to_stream(stream, [ping(n, version=current + 1)], expected_version=current)
+                wins += 1
+            except WrongExpectedVersionError:
+                await asyncio.sleep(0)
+        return wins
+
+    wins = await asyncio.gather(*(writer(n) for n in range(8)))
+    versions = [e.version async for e in _events(store.read_stream(stream))]
+    assert versions == list(range(1, sum(wins) + 1))
+
+
+async def _events(iterator: object) -> object:
+    async for recorded in iterator:  # type: ignore[attr-defined]
+        yield recorded.event
+
+
+# -- reading ----------------------------------------------------------------------------
+
+
+async def test_reads_by_position_range_forwards_and_backwards(store: EventStore) -> None:
+    results = await store.append_batch("pings", [ping(n, key="same") for n in range(10)])
+    stream = results[0].stream
+    middle = await collect(store.read_stream(stream, start=results[2].position, end=results[5].position))
+    assert [e.payload.n for e in middle] == [2, 3, 4, 5]  # type: ignore[attr-defined]
+    backwards = await collect(store.read_stream(stream, end=results[5].position, reverse=True, limit=3))
+    assert [e.payload.n for e in backwards] == [5, 4, 3]  # type: ignore[attr-defined]
+
+
+async def test_reads_page_through_long_streams(store: EventStore) -> None:
+    await store.append_many("pings", [ping(n, key="same") for n in range(1200)])
+    stream = store.names.stream_for_key("pings", "same")
+    forwards = await collect(store.read_stream(stream, page=100))
+    backwards = await collect(store.read_stream(stream, reverse=True, page=100))
+    assert [e.payload.n for e in forwards] == list(range(1200))  # type: ignore[attr-defined]
+    assert [e.payload.n for e in backwards] == list(reversed(range(1200)))  # type: ignore[attr-defined]
+
+
+async def test_reads_by_time_range(store: EventStore, redis: Redis) -> None:
+    first = await store.append("pings", ping(1, key="same"))
+    await asyncio.sleep(0.02)
+    second = await store.append("pings", ping(2, key="same"))
+    after_first = first.position.time + timedelta(milliseconds=1)
+    read = await collect(store.read_stream(first.stream, start=after_first))
+    assert [e.payload.n for e in read] == [2]  # type: ignore[attr-defined]
+    until_first = await collect(store.read_stream(first.stream, end=first.position.time))
+    assert [e.payload.n for e in until_first] == [1]  # type: ignore[attr-defined]
+    assert second.position.time >= after_first
+
+
+async def test_reads_filter_by_type_and_correlation(store: EventStore) -> None:
+    root = ping(1, key="same")
+    reply = root.caused(Ponged(n=1))
+    await store.append_batch("pings", [root, ping(2, key="same"), reply])
+    stream = store.names.stream_for_key("pings", "same")
+    pongs = await collect(store.read_stream(stream, types=["test.pong"]))
+    assert pongs == [reply]
+    chain = await collect(store.read_category("pings", correlation_id=root.correlation_id))
+    assert chain == [root, reply]
+
+
+async def test_categories_read_merged_in_order(store: EventStore) -> None:
+    """Partitions merge by append time: exact to the millisecond across partitions,
+    exact within one partition (so within one key)."""
+    for n in range(40):
+        await store.append("pings", ping(n, key=f"key-{n}"))
+        if n % 10 == 9:
+            await asyncio.sleep(0.002)
+    read = [r async for r in store.read_category("pings")]
+    assert sorted(r.event.payload.n for r in read) == list(range(40))  # type: ignore[attr-defined]
+    assert len({r.stream for r in read}) > 1
+    times = [r.position.ms for r in read]
+    assert times == sorted(times)
+    for stream in {r.stream for r in read}:
+        numbers = [r.event.payload.n for r in read if r.stream == stream]  # type: ignore[attr-defined]
+        assert numbers == sorted(numbers)
+    decades = [r.event.payload.n // 10 for r in read]  # type: ignore[attr-defined]
+    assert decades == sorted(decades)
+    backwards = [r async for r in store.read_category("pings", reverse=True, limit=5)]
+    assert [r.position.ms for r in backwards] == sorted((r.position.ms for r in backwards), reverse=True)
+    assert {r.event.payload.n for r in backwards} <= set(range(30, 40))  # type: ignore[attr-defined]
+
+
+async def test_old_entries_are_upcast_when_read(store: EventStore, redis: Redis, names: StreamNames) -> None:
+    stream = names.stream("p0", "readings")
+    values = encode(ping())
+    values[1], values[2], values[8] = "test.reading", "1", orjson.dumps({"value": 4.0})
+    await redis.xadd(stream, dict(zip(FIELDS, values, strict=True)))
+    (event,) = await collect(store.read_stream(stream))
+    assert event.payload == ReadingTaken(celsius=4.0, unit="C")
+
+
+async def test_the_position_of_a_stored_event_maps_to_when_it_was_stored(store: EventStore) -> None:
+    event = ping()
+    result = await store.append("pings", event)
+    assert abs((result.position.time - event.occurred_at).total_seconds()) < 5
+    assert result.position > Position(0, 0)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    n=st.integers(min_value=-(2**63), max_value=2**63 - 1),
+    text=st.text(max_size=200),
+    key=st.text(min_size=1, max_size=40),
+)
+async def test_whatever_is_appended_reads_back_identical(store: EventStore, n: int, text: str, key: str) -> None:
+    event = Event(payload=Pinged(n=n, text=text), key=key)
+    result = await store.append("pings", event)
+    (read,) = await collect(store.read_stream(result.stream, start=result.position, end=result.position))
+    assert read == event
