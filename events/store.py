@@ -315,6 +315,48 @@ class EventStore:
             if limit is not None and count >= limit:
                 return
 
+    async def follow(
+        self, streams: Sequence[str], *, from_start: bool = False, block_ms: int = 1000
+    ) -> AsyncIterator[RecordedEvent]:
+        """Events appended to `streams` from now on (or from their start), until cancelled.
+
+        One blocking XREAD per stream, so it runs unchanged on a cluster (streams of
+        different partitions live in different hash slots). Events of one stream arrive
+        in order; across streams, in the order they arrive.
+        """
+        arrivals: asyncio.Queue[RecordedEvent | BaseException] = asyncio.Queue(maxsize=1000)
+
+        async def pump(stream: str) -> None:
+            try:
+                last = "0-0" if from_start else await self._last_id(stream)
+                while True:
+                    reply = await self.redis.xread({stream: last}, block=block_ms, count=500)
+                    for _, entries in reply or ():
+                        for entry_id, fields in entries:
+                            last = entry_id
+                            event = decode(fields, self.registry, strict=False)
+                            await arrivals.put(RecordedEvent(stream, Position.parse(entry_id), event))
+            except asyncio.CancelledError:
+                raise
+            except BaseException as error:  # noqa: BLE001 - handed to the reader below
+                await arrivals.put(error)
+
+        pumps = [asyncio.create_task(pump(stream)) for stream in streams]
+        try:
+            while True:
+                item = await arrivals.get()
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+        finally:
+            for task in pumps:
+                task.cancel()
+            await asyncio.gather(*pumps, return_exceptions=True)
+
+    async def _last_id(self, stream: str) -> str:
+        last = await self.redis.xrevrange(stream, "+", "-", count=1)
+        return last[0][0].decode() if last else "0-0"
+
     async def stream_version(self, stream: str) -> int:
         """The version of the last event of an aggregate stream, 0 when it is empty."""
         last = await self.redis.xrevrange(stream, "+", "-", count=1)

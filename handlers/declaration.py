@@ -109,8 +109,8 @@ class HandlerRegistry:
 HANDLERS = HandlerRegistry()
 """The process-wide registry the decorator writes to."""
 
-BUILTIN_HANDLER_MODULES: tuple[str, ...] = ()
-"""Modules of ours that declare handlers; later issues add the rule engine, notify, ..."""
+BUILTIN_MODULES: tuple[str, ...] = ("handlers.dead_letters",)
+"""Modules of ours that declare event types and handlers; imported by every process."""
 
 T = TypeVar("T", HandlerFunction, type)
 
@@ -171,10 +171,12 @@ def _factory(name: str, target: HandlerFunction | type) -> HandlerFactory:
     return lambda _context: _FunctionHandler(function)
 
 
-def load_handler_modules(modules: Iterable[str]) -> None:
-    """Import modules so their `@handler` declarations register."""
-    for module in (*BUILTIN_HANDLER_MODULES, *modules):
+def load_modules(modules: Iterable[str]) -> None:
+    """Import ours and the configured modules, so their declarations register."""
+    for module in (*BUILTIN_MODULES, *modules):
         try:
             importlib.import_module(module)
         except ImportError as error:
-            raise RegistryError(f"cannot import handler module {module!r}: {error}") from None
+            raise RegistryError(
+                f"invalid setting IMPRESSOX_MODULES: cannot import {module!r}: {error}"
+            ) from None

@@ -156,8 +156,9 @@ class PartitionWorker:
             if fields is None:
                 outcomes.append(Outcome(stream, entry_id, "gone"))
                 continue
-            if not self.spec.consumes(fields.get(TYPE, b"")):
-                outcomes.append(Outcome(stream, entry_id, "ok"))
+            type_name = fields.get(TYPE)
+            if type_name is not None and not self.spec.consumes(type_name):
+                outcomes.append(Outcome(stream, entry_id, "ok"))  # not ours: acknowledge
                 continue
             outcome, failures = await self._attempt(
                 stream, entry_id, fields, deliveries.get(entry_id, 1), stop

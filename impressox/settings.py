@@ -49,12 +49,14 @@ class Settings(BaseSettings):
     )
     redis_url: str | None = Field(
         None,
+        pattern=r"^(redis|rediss|unix)://",
         validation_alias=_env("redis_url", "REDIS_URL"),
         description="Redis to use (redis:// or rediss://; a Redis Cluster node is detected and"
         " used as a cluster). Unset: start a private redis-server in the data directory.",
     )
     mongo_url: str | None = Field(
         None,
+        pattern=r"^mongodb(\+srv)?://",
         validation_alias=_env("mongo_url", "MONGO_URL"),
         description="MongoDB to use. Unset: start a private SecantusDB in the data directory.",
     )
@@ -99,11 +101,11 @@ class Settings(BaseSettings):
     api_port: int = Field(
         8000, ge=0, le=65535, validation_alias=_env("api_port"), description="Port of the API."
     )
-    handler_modules: list[str] = Field(
+    modules: list[str] = Field(
         default_factory=list,
-        validation_alias=_env("handler_modules"),
-        description="Extra Python modules to import for their @handler declarations"
-        " (JSON list in the environment).",
+        validation_alias=_env("modules"),
+        description="Extra Python modules every process imports, for their @event_type and"
+        " @handler declarations (a JSON list in the environment).",
     )
     workers: list[str] | None = Field(
         None,

@@ -25,36 +25,53 @@ if redis.call('GET', lease) ~= consumer then
     return redis.error_reply('IXLEASELOST ' .. lease)
 end
 
+-- First pass: which entries are new (after the tracked position), and which output ids
+-- the appender should look up.
 local tracked, advanced, acks = {}, {}, {}
-local processed, duplicates, dead = 0, 0, 0
 local output_stride = 1 + NFIELDS
+local appender = new_appender()
+local entries = {}
 local at = 1
 while at <= #v do
     local input, id, status, outputs = v[at], v[at + 1], v[at + 2], v[at + 3]
-    at = at + 4
     local stream = KEYS[3 + input]
     if tracked[input] == nil then
         tracked[input] = redis.call('HGET', tracking, stream) or false
     end
-    if tracked[input] and id_at_or_before(id, tracked[input]) then
-        duplicates = duplicates + 1
-        at = at + outputs * output_stride
-    else
-        for _ = 1, outputs do
-            local o = v[at]
-            append_event(KEYS[3 + I + 2 * o - 1], KEYS[3 + I + 2 * o], v, at + 1)
-            at = at + output_stride
-        end
+    local new = not (tracked[input] and id_at_or_before(id, tracked[input]))
+    if new then
         tracked[input], advanced[input] = id, true
+        for k = 0, outputs - 1 do
+            local o = v[at + 4 + k * output_stride]
+            appender.expect(KEYS[3 + I + 2 * o], v[at + 5 + k * output_stride])
+        end
+    end
+    entries[#entries + 1] = {input, id, status, outputs, at + 4, new}
+    acks[input] = acks[input] or {}
+    table.insert(acks[input], id)
+    at = at + 4 + outputs * output_stride
+end
+appender.load()
+
+-- Second pass: write the outputs of new entries, in order.
+local processed, duplicates, dead = 0, 0, 0
+for _, entry in ipairs(entries) do
+    local status, outputs, first, new = entry[3], entry[4], entry[5], entry[6]
+    if new then
+        for k = 0, outputs - 1 do
+            local o = v[first + k * output_stride]
+            appender.append(KEYS[3 + I + 2 * o - 1], KEYS[3 + I + 2 * o], v, first + 1 + k * output_stride)
+        end
         if status == 'ok' then
             processed = processed + 1
         elseif status == 'dead' then
             dead = dead + 1
         end
+    else
+        duplicates = duplicates + 1
     end
-    acks[input] = acks[input] or {}
-    table.insert(acks[input], id)
 end
+appender.flush()
 
 for input, ids in pairs(acks) do
     for from = 1, #ids, 1000 do

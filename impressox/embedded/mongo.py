@@ -40,11 +40,13 @@ class EmbeddedMongo:
         port: int = 0,
         binary: Path | None = None,
         startup_timeout: float = 60.0,
+        process_group: int = 0,
     ) -> None:
         self.data_dir = data_dir
         self.requested_port = port
         self.binary = binary
         self.startup_timeout = startup_timeout
+        self.process_group = process_group
         self.port = 0
         self.child: ChildProcess | None = None
 
@@ -54,6 +56,7 @@ class EmbeddedMongo:
 
     def start(self) -> str:
         """Start the server and wait until it answers ping; returns its URL."""
+        self.data_dir = self.data_dir.resolve()
         self.data_dir.mkdir(parents=True, exist_ok=True)
         # An explicit (empty) config file turns off secantusd's discovery of
         # ./secantusd.toml, so the directory we are started from cannot change its setup.
@@ -71,6 +74,7 @@ class EmbeddedMongo:
                 "--log-level", "WARNING",
             ],  # fmt: skip
             log_path=self.data_dir / "secantusd.log",
+            process_group=self.process_group,
         )
         self.child.start()
         self.child.wait_ready(self._answers, timeout=self.startup_timeout, what=self.url)

@@ -5,9 +5,10 @@ Two mechanisms keep children from becoming orphans:
 1. ``PR_SET_PDEATHSIG`` (Linux): the kernel sends the child SIGTERM the moment the
    process that spawned it dies, even by SIGKILL. Redis and SecantusDB both shut down
    cleanly on SIGTERM, flushing their logs.
-2. Each child gets its own process group, so a Ctrl-C in the terminal reaches only our
+2. Children run in a process group of their own (one group for the whole system when
+   the supervisor passes it along), not the terminal's: a Ctrl-C reaches only our
    supervisor, which then stops children in order (workers before the databases they
-   write to) instead of everything at once.
+   write to) instead of everything at once, and ``kill -- -PGID`` reaches them all.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import time
 from collections.abc import Callable, Sequence
 from contextlib import closing
 from pathlib import Path
+from typing import IO
 
 from events.errors import InfrastructureError
 
@@ -67,15 +69,17 @@ class ChildProcess:
         name: str,
         argv: Sequence[str],
         *,
-        log_path: Path,
+        log_path: Path | None,
         env: dict[str, str] | None = None,
         cwd: Path | None = None,
+        process_group: int = 0,
     ) -> None:
         self.name = name
         self.argv = list(argv)
         self.log_path = log_path
         self.env = env
         self.cwd = cwd
+        self.process_group = process_group
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -83,23 +87,35 @@ class ChildProcess:
         return self.process.pid if self.process else None
 
     def start(self) -> None:
-        """Spawn the process with its output appended to its log file.
+        """Spawn the process with its output appended to its log file (or ours, if none).
 
         Call this from a long-lived thread (the main thread): Linux delivers the parent
         death signal when the spawning *thread* exits, not only the process.
         """
+        if self.log_path is None:
+            self._spawn(stdout=None)
+            return
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(  # noqa: S603 - argv is built by us, never a shell
-                self.argv,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                env=self.env,
-                cwd=self.cwd,
-                process_group=0,
-                preexec_fn=_die_with_parent(os.getpid()),  # noqa: PLW1509 - no threads yet
-            )
+            self._spawn(stdout=log)
+
+    def _spawn(self, stdout: IO[bytes] | None) -> None:
+        try:
+            self._popen(stdout, self.process_group)
+        except PermissionError:  # the group to join has no member left: start a new one
+            self._popen(stdout, 0)
+
+    def _popen(self, stdout: IO[bytes] | None, process_group: int) -> None:
+        self.process = subprocess.Popen(  # noqa: S603 - argv is built by us, never a shell
+            self.argv,
+            stdin=subprocess.DEVNULL,
+            stdout=stdout,
+            stderr=subprocess.STDOUT if stdout is not None else None,
+            env=self.env,
+            cwd=self.cwd,
+            process_group=process_group,
+            preexec_fn=_die_with_parent(os.getpid()),  # noqa: PLW1509 - spawned from the main thread
+        )
 
     def running(self) -> bool:
         return self.process is not None and self.process.poll() is None
@@ -138,6 +154,8 @@ class ChildProcess:
 
     def log_tail(self, lines: int = 20) -> str:
         """The last lines of the child's log, for error messages."""
+        if self.log_path is None:
+            return "(its output went to this terminal)"
         try:
             text = self.log_path.read_text(errors="replace")
         except OSError:

@@ -41,12 +41,14 @@ class EmbeddedRedis:
         appendfsync: AppendFsync = "everysec",
         binary: Path | None = None,
         startup_timeout: float = 20.0,
+        process_group: int = 0,
     ) -> None:
         self.data_dir = data_dir
         self.requested_port = port
         self.appendfsync = appendfsync
         self.binary = binary
         self.startup_timeout = startup_timeout
+        self.process_group = process_group
         self.port = 0
         self.child: ChildProcess | None = None
 
@@ -56,6 +58,7 @@ class EmbeddedRedis:
 
     def start(self) -> str:
         """Start the server and wait until it answers PING; returns its URL."""
+        self.data_dir = self.data_dir.resolve()
         self.data_dir.mkdir(parents=True, exist_ok=True)
         binary = self.binary or find_redis_server()
         attempts = 1 if self.requested_port else 3
@@ -65,6 +68,7 @@ class EmbeddedRedis:
                 "redis-server",
                 self._argv(binary),
                 log_path=self.data_dir / "redis.log",
+                process_group=self.process_group,
             )
             self.child.start()
             try:

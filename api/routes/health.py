@@ -1,0 +1,62 @@
+"""Liveness and readiness: the two endpoints that need no key.
+
+`/healthz` says the process is up (restart it if not); `/readyz` says it can serve
+(Redis and MongoDB answer), so a load balancer sends traffic only where it can succeed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Literal
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from api.problems import problem
+
+router = APIRouter(tags=["health"])
+
+CHECK_TIMEOUT_S = 2.0
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+
+
+class Readiness(BaseModel):
+    status: Literal["ready"]
+    checks: dict[str, str]
+
+
+@router.get("/healthz", response_model=Health, summary="The process is up")
+async def healthz() -> Health:
+    return Health(status="ok")
+
+
+@router.get(
+    "/readyz",
+    response_model=Readiness,
+    summary="Redis and MongoDB answer",
+    responses={503: {"description": "Not ready; the detail says which dependency failed"}},
+)
+async def readyz(request: Request) -> Readiness | JSONResponse:
+    checks = {
+        "redis": await _check(request.app.state.redis.ping()),
+        "mongodb": await _check(request.app.state.mongo.admin.command("ping")),
+    }
+    failing = {name: result for name, result in checks.items() if result != "ok"}
+    if failing:
+        detail = "; ".join(f"{name}: {result}" for name, result in failing.items())
+        return problem(503, "Not ready", detail, checks=checks)
+    return Readiness(status="ready", checks=checks)
+
+
+async def _check(probe: object) -> str:
+    try:
+        await asyncio.wait_for(probe, CHECK_TIMEOUT_S)  # type: ignore[arg-type]
+    except TimeoutError:
+        return f"no answer within {CHECK_TIMEOUT_S:.0f}s"
+    except Exception as error:  # noqa: BLE001 - any failure means "not ready", with its reason
+        return f"{type(error).__name__}: {error}"
+    return "ok"

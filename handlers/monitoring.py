@@ -1,0 +1,151 @@
+"""What the system is doing: streams, their groups, lag, pending and handler counters.
+
+Everything here is read from Redis, so any process (the CLI, the API, a worker's
+metrics endpoint) reports the same cluster-wide figures, however many workers run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from redis.exceptions import ResponseError
+
+from events.names import StreamNames
+from events.position import Position
+from events.redis_client import RedisClient
+
+LAG_COUNT_LIMIT = 100_000
+"""When Redis cannot tell a group's lag (after deletions), we count up to this many."""
+
+
+@dataclass(frozen=True)
+class GroupStatus:
+    """One handler's consumer group on one stream."""
+
+    group: str
+    consumers: int
+    pending: int
+    lag: int | None
+    lag_is_lower_bound: bool
+    last_delivered: str
+    owner: str | None
+    processed: int = 0
+    failed: int = 0
+    dead_lettered: int = 0
+    duplicates: int = 0
+
+
+@dataclass(frozen=True)
+class StreamStatus:
+    stream: str
+    tag: str
+    category: str
+    length: int
+    first: Position | None
+    last: Position | None
+    groups: list[GroupStatus] = field(default_factory=list)
+
+
+async def list_streams(redis: RedisClient, names: StreamNames) -> list[str]:
+    """Every stream with our prefix, sorted (SCAN: cheap, never blocks Redis)."""
+    found: set[str] = set()
+    async for key in redis.scan_iter(match=names.stream_pattern(), count=1000, _type="STREAM"):
+        text = key.decode() if isinstance(key, bytes) else key
+        try:
+            names.parse(text)
+        except ValueError:
+            continue
+        found.add(text)
+    return sorted(found)
+
+
+async def stream_status(
+    redis: RedisClient, names: StreamNames, stream: str, *, groups: set[str] | None = None
+) -> StreamStatus:
+    """Length, first and last positions, and the status of each consumer group."""
+    tag, category = names.parse(stream)
+    info = await redis.xinfo_stream(stream)
+    statuses = []
+    for group in await redis.xinfo_groups(stream):
+        name = _text(group["name"])
+        if groups is not None and name not in groups:
+            continue
+        statuses.append(await _group_status(redis, names, stream, tag, group))
+    return StreamStatus(
+        stream=stream,
+        tag=tag,
+        category=category,
+        length=int(info["length"]),
+        first=_entry_position(info.get("first-entry")),
+        last=_entry_position(info.get("last-entry")),
+        groups=statuses,
+    )
+
+
+async def system_status(
+    redis: RedisClient, names: StreamNames, *, groups: set[str] | None = None
+) -> list[StreamStatus]:
+    """The status of every stream we have (optionally only some handlers' groups)."""
+    statuses = []
+    for stream in await list_streams(redis, names):
+        try:
+            statuses.append(await stream_status(redis, names, stream, groups=groups))
+        except ResponseError:  # deleted between SCAN and XINFO
+            continue
+    return statuses
+
+
+async def _group_status(
+    redis: RedisClient, names: StreamNames, stream: str, tag: str, group: dict[str, Any]
+) -> GroupStatus:
+    name = _text(group["name"])
+    last_delivered = _text(group["last-delivered-id"])
+    lag = group.get("lag")
+    lower_bound = False
+    if lag is None:
+        lag, lower_bound = await _count_after(redis, stream, last_delivered)
+    counters: dict[str, int] = {}
+    owner: str | None = None
+    try:
+        raw = await redis.hgetall(names.stats(tag, name))
+        counters = {_text(k): int(v) for k, v in raw.items()}
+        lease = await redis.get(names.lease(tag, name))
+        owner = _text(lease) if lease else None
+    except ValueError:  # a group that is not one of our handlers (named freely)
+        pass
+    return GroupStatus(
+        group=name,
+        consumers=int(group["consumers"]),
+        pending=int(group["pending"]),
+        lag=int(lag),
+        lag_is_lower_bound=lower_bound,
+        last_delivered=last_delivered,
+        owner=owner,
+        processed=counters.get("processed", 0),
+        failed=counters.get("failed", 0),
+        dead_lettered=counters.get("dead_lettered", 0),
+        duplicates=counters.get("duplicates", 0),
+    )
+
+
+async def _count_after(redis: RedisClient, stream: str, after: str) -> tuple[int, bool]:
+    """Entries after `after`, counted page by page (Redis < 7, or lag unknown after XDEL)."""
+    count, start = 0, f"({after}"
+    while count < LAG_COUNT_LIMIT:
+        page = await redis.xrange(stream, start, "+", count=1000)
+        count += len(page)
+        if len(page) < 1000:
+            return count, False
+        start = f"({_text(page[-1][0])}"
+    return count, True
+
+
+def _entry_position(entry: Any) -> Position | None:
+    if not entry:
+        return None
+    return Position.parse(entry[0])
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)

@@ -1,0 +1,5 @@
+"""`python -m impressox`: the same as the `impressox` command."""
+
+from impressox.cli.app import main
+
+main()

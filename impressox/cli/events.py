@@ -1,0 +1,303 @@
+"""`impressox events ...`: append, read, tail and inspect streams from the shell."""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Any
+from uuid import UUID
+
+import orjson
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from events.codec import from_json_object, to_json_object
+from events.envelope import Event, RecordedEvent
+from events.errors import InvalidEventError, RegistryError
+from events.names import StreamNames, check_category
+from events.position import Position
+from events.store import MAX_BATCH, Bound, EventStore
+from handlers.declaration import load_modules
+from handlers.monitoring import StreamStatus, system_status
+from impressox.cli.common import fail, redis_for, run, settings_from
+from impressox.settings import Settings
+
+app = typer.Typer(help="Append, read, tail and inspect event streams.", no_args_is_help=True)
+
+_DURATION = re.compile(r"^(\d+)(ms|s|m|h|d)$")
+_UNITS = {"ms": "milliseconds", "s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+TargetArg = Annotated[
+    str, typer.Argument(help="A category (all its partitions) or one stream (ix:{p0}:ticks).")
+]
+
+
+@app.command()
+def append(
+    ctx: typer.Context,
+    category: Annotated[str, typer.Argument(help="Category to append to, e.g. ticks.")],
+    file: Annotated[
+        Path | None, typer.Argument(help="JSON lines or a JSON array; stdin when omitted or -.")
+    ] = None,
+) -> None:
+    """Append events given as JSON; all are validated before any is written.
+
+    Each event needs `type`, `key` and `payload`; `event_id` makes a retried append
+    safe (an event already stored is not stored again).
+    """
+    settings = settings_from(ctx)
+    _load_modules(settings)
+    try:
+        check_category(category)
+    except ValueError as error:
+        fail(str(error))
+    text = sys.stdin.read() if file is None or str(file) == "-" else _read_file(file)
+    events = _parse_events(text)
+    if not events:
+        fail("no events in the input")
+    run(_append(settings.stream_names(), settings, category, events))
+
+
+def _load_modules(settings: Settings) -> None:
+    try:
+        load_modules(settings.modules)
+    except RegistryError as error:
+        fail(str(error))
+
+
+def _read_file(path: Path) -> str:
+    try:
+        return path.read_text()
+    except OSError as error:
+        fail(f"cannot read {path}: {error.strerror}")
+
+
+def _parse_events(text: str) -> list[Event]:
+    stripped = text.lstrip()
+    if stripped.startswith("["):
+        try:
+            items = orjson.loads(stripped)
+        except orjson.JSONDecodeError as error:
+            fail(f"input is not valid JSON: {error}")
+        return [_validated(item, f"item {n}") for n, item in enumerate(items, start=1)]
+    events = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            item = orjson.loads(line)
+        except orjson.JSONDecodeError as error:
+            fail(f"line {number}: not valid JSON: {error}")
+        events.append(_validated(item, f"line {number}"))
+    return events
+
+
+def _validated(item: Any, where: str) -> Event:
+    try:
+        return from_json_object(item)
+    except InvalidEventError as error:
+        fail(f"{where}: {error}")
+
+
+async def _append(names: StreamNames, settings: Settings, category: str, events: list[Event]) -> None:
+    async with redis_for(settings) as redis:
+        store = EventStore(redis, names)
+        if len(events) <= MAX_BATCH:
+            for event, result in zip(events, await store.append_batch(category, events), strict=True):
+                _print_json(
+                    {
+                        "event_id": str(event.event_id),
+                        "stream": result.stream,
+                        "position": str(result.position),
+                        "duplicate": result.duplicate,
+                    }
+                )
+            return
+        typer.echo(
+            f"{len(events)} events: appending in atomic chunks (re-running is safe)", err=True
+        )
+        new = await store.append_many(category, events)
+        _print_json({"appended": new, "duplicates": len(events) - new})
+
+
+@app.command()
+def read(
+    ctx: typer.Context,
+    target: TargetArg,
+    start: Annotated[
+        str | None, typer.Option("--from", help="Position, ISO time, or a duration ago (15m, 2h).")
+    ] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Same forms as --from; inclusive.")] = None,
+    reverse: Annotated[bool, typer.Option(help="Newest first.")] = False,
+    limit: Annotated[int | None, typer.Option(min=1, help="Stop after this many events.")] = None,
+    types: Annotated[list[str] | None, typer.Option("--type", help="Only these types (repeatable).")] = None,
+    correlation_id: Annotated[str | None, typer.Option(help="Only this causal chain.")] = None,
+) -> None:
+    """Print events as JSON lines, each with its stream and position."""
+    settings = settings_from(ctx)
+    _load_modules(settings)
+    bounds = (_bound(start, "--from"), _bound(end, "--to"))
+    correlation = _uuid(correlation_id, "--correlation-id") if correlation_id else None
+    names = settings.stream_names()
+    stream = _stream_or_category(names, target)
+
+    async def go() -> None:
+        async with redis_for(settings) as redis:
+            store = EventStore(redis, names)
+            options: dict[str, Any] = {
+                "start": bounds[0],
+                "end": bounds[1],
+                "reverse": reverse,
+                "limit": limit,
+                "types": types,
+                "correlation_id": correlation,
+            }
+            reader: AsyncIterator[RecordedEvent] = (
+                store.read_stream(stream, **options)
+                if stream
+                else store.read_category(target, **options)
+            )
+            async for recorded in reader:
+                _print_recorded(recorded)
+
+    run(go())
+
+
+@app.command()
+def tail(
+    ctx: typer.Context,
+    target: TargetArg,
+    from_start: Annotated[bool, typer.Option(help="Print what is there first, then follow.")] = False,
+) -> None:
+    """Print events as they are appended, until Ctrl-C."""
+    settings = settings_from(ctx)
+    _load_modules(settings)
+    names = settings.stream_names()
+    stream = _stream_or_category(names, target)
+    streams = [stream] if stream else names.category_streams(target)
+
+    async def go() -> None:
+        async with redis_for(settings) as redis:
+            async for recorded in EventStore(redis, names).follow(streams, from_start=from_start):
+                _print_recorded(recorded)
+
+    run(go())
+
+
+@app.command()
+def info(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
+) -> None:
+    """Streams, their lengths, and each handler's lag, pending and counters."""
+    settings = settings_from(ctx)
+
+    async def go() -> list[StreamStatus]:
+        async with redis_for(settings) as redis:
+            return await system_status(redis, settings.stream_names())
+
+    statuses = run(go())
+    if as_json:
+        _print_json([_status_json(status) for status in statuses])
+        return
+    _print_tables(statuses)
+
+
+def _status_json(status: StreamStatus) -> dict[str, Any]:
+    return {
+        "stream": status.stream,
+        "partition": status.tag,
+        "category": status.category,
+        "length": status.length,
+        "first": str(status.first) if status.first else None,
+        "last": str(status.last) if status.last else None,
+        "groups": [group.__dict__ for group in status.groups],
+    }
+
+
+def _print_tables(statuses: list[StreamStatus]) -> None:
+    console = Console()
+    if not statuses:
+        console.print("No streams yet.")
+        return
+    streams = Table(title="Streams")
+    for column in ("stream", "length", "first", "last"):
+        streams.add_column(column, justify="right" if column == "length" else "left")
+    groups = Table(title="Handlers (consumer groups)")
+    for column in ("handler", "stream", "owner", "lag", "pending", "processed", "failed", "dead", "dupl."):
+        groups.add_column(column, justify="left" if column in ("handler", "stream", "owner") else "right")
+    for status in statuses:
+        streams.add_row(status.stream, str(status.length), _when(status.first), _when(status.last))
+        for group in status.groups:
+            lag = f"≥{group.lag}" if group.lag_is_lower_bound else str(group.lag)
+            groups.add_row(
+                group.group,
+                status.stream,
+                group.owner or "-",
+                lag,
+                str(group.pending),
+                str(group.processed),
+                str(group.failed),
+                str(group.dead_lettered),
+                str(group.duplicates),
+            )
+    console.print(streams)
+    if groups.row_count:
+        console.print(groups)
+
+
+def _when(position: Position | None) -> str:
+    return position.time.strftime("%Y-%m-%d %H:%M:%S") if position else "-"
+
+
+def _stream_or_category(names: StreamNames, target: str) -> str | None:
+    """The stream `target` names, or None when it is a category; bad names exit 2."""
+    try:
+        if ":{" in target:
+            names.parse(target)
+            return target
+        check_category(target)
+    except ValueError as error:
+        fail(str(error))
+    return None
+
+
+def _bound(text: str | None, option: str) -> Bound:
+    if text is None:
+        return None
+    if re.fullmatch(r"\d+(-\d+)?", text):
+        return Position.parse(text)
+    duration = _DURATION.match(text)
+    if duration:
+        amount, unit = duration.groups()
+        return datetime.now(UTC) - timedelta(**{_UNITS[unit]: int(amount)})
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        fail(
+            f"invalid {option} value {text!r}: expected a position (1700000000000-0),"
+            " an ISO time (2026-11-21T09:00:00Z) or a duration ago (15m, 2h, 7d)"
+        )
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _uuid(text: str, option: str) -> UUID:
+    try:
+        return UUID(text)
+    except ValueError:
+        fail(f"invalid {option} value {text!r}: expected a UUID")
+
+
+def _print_recorded(recorded: RecordedEvent) -> None:
+    _print_json(
+        {"stream": recorded.stream, "position": str(recorded.position), **to_json_object(recorded.event)}
+    )
+
+
+def _print_json(value: Any) -> None:
+    sys.stdout.buffer.write(orjson.dumps(value) + b"\n")
+    sys.stdout.buffer.flush()

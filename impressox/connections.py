@@ -1,0 +1,40 @@
+"""Clients for the servers we use, built from URLs at startup (never at import)."""
+
+from __future__ import annotations
+
+from pymongo import AsyncMongoClient
+from redis.asyncio import Redis
+from redis.asyncio.cluster import RedisCluster
+from redis.exceptions import RedisError
+
+from events.errors import InfrastructureError
+from events.redis_client import RedisClient
+
+
+async def connect_redis(url: str) -> RedisClient:
+    """A client for `url`: a cluster client when the node says it is part of a cluster."""
+    probe = Redis.from_url(url, socket_connect_timeout=5)
+    try:
+        info = await probe.info("cluster")
+    except RedisError as error:
+        raise InfrastructureError(f"cannot reach Redis at {redact(url)}: {error}") from None
+    finally:
+        await probe.aclose()
+    if info.get("cluster_enabled"):
+        return RedisCluster.from_url(url)
+    return Redis.from_url(url, health_check_interval=30)
+
+
+def connect_mongo(url: str) -> AsyncMongoClient[dict[str, object]]:
+    """An async MongoDB client (connections are made lazily, on first use)."""
+    return AsyncMongoClient(url, serverSelectionTimeoutMS=5000, tz_aware=True)
+
+
+def redact(url: str) -> str:
+    """The URL without its password, for messages and logs."""
+    scheme, sep, rest = url.partition("://")
+    credentials, at, host = rest.rpartition("@")
+    if not at:
+        return url
+    user = credentials.split(":", 1)[0]
+    return f"{scheme}{sep}{user}:***@{host}"

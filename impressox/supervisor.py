@@ -1,0 +1,216 @@
+"""`impressox up`: the whole system as one process tree on one machine.
+
+1. Lock the data directory (one system per directory).
+2. Start Redis and MongoDB unless REDIS_URL / MONGO_URL point elsewhere.
+3. Start the API and one worker process per handler, each told where the servers are.
+4. Write the endpoints file, print where to go, and watch: a child that dies is
+   restarted with backoff.
+5. On Ctrl-C or SIGTERM, stop in dependency order: workers and API first (they finish
+   in-flight work), then MongoDB, then Redis; remove the endpoints file, unlock.
+
+Every child dies with the supervisor even if it is SIGKILLed (see `embedded.process`).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+
+import structlog
+
+from events.errors import ConfigurationError
+from handlers.declaration import HANDLERS, load_modules
+from impressox.connections import redact
+from impressox.embedded.mongo import EmbeddedMongo
+from impressox.embedded.process import ChildProcess, free_port
+from impressox.embedded.redis import EmbeddedRedis
+from impressox.endpoints import DataDirLock, Endpoints, remove_endpoints, write_endpoints
+from impressox.settings import CONFIG_ENV, Settings
+
+log = structlog.get_logger(__name__)
+
+RESTART_BACKOFF_MAX_S = 30.0
+API_READY_TIMEOUT_S = 60.0
+
+
+@dataclass
+class _App:
+    """An application child (API or worker) and its restart bookkeeping."""
+
+    child: ChildProcess
+    restarts: int = 0
+    restart_at: float | None = None
+    started_at: float = field(default_factory=time.monotonic)
+
+
+class Supervisor:
+    """Starts, watches and stops the system's processes."""
+
+    def __init__(self, settings: Settings, config_file: Path | None = None) -> None:
+        self.settings = settings
+        self.config_file = config_file.resolve() if config_file else None
+        self.lock = DataDirLock(settings.data_dir)
+        self.redis: EmbeddedRedis | None = None
+        self.mongo: EmbeddedMongo | None = None
+        self.apps: dict[str, _App] = {}
+        self.process_group = 0
+        """The system's process group: the first child starts it, the others join it."""
+        self._signals = 0
+
+    def run(self) -> None:
+        """Run until a signal arrives; raises our errors when something cannot start."""
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, self._on_signal)
+        self.lock.acquire()
+        try:
+            endpoints = self._start()
+            write_endpoints(self.settings.run_dir, endpoints)
+            self._announce(endpoints)
+            while not self._signals:
+                self._watch()
+                time.sleep(0.2)
+        finally:
+            self._stop()
+            remove_endpoints(self.settings.run_dir)
+            self.lock.release()
+
+    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
+        self._signals += 1
+        if self._signals == 1:
+            print("\nStopping Impressox (Ctrl-C again to stop at once)...", file=sys.stderr)
+
+    def _start(self) -> Endpoints:
+        settings = self.settings
+        workers = self._worker_names()
+        redis_url = settings.redis_url
+        if redis_url is None:
+            self.redis = EmbeddedRedis(
+                settings.data_dir / "redis",
+                port=settings.embedded_redis_port,
+                appendfsync=settings.redis_appendfsync,
+            )
+            redis_url = self.redis.start()
+            self._join(self.redis.child)
+        mongo_url = settings.mongo_url
+        if mongo_url is None:
+            self.mongo = EmbeddedMongo(
+                settings.data_dir / "mongo",
+                port=settings.embedded_mongo_port,
+                process_group=self.process_group,
+            )
+            mongo_url = self.mongo.start()
+            self._join(self.mongo.child)
+        api_port = settings.api_port or free_port(settings.api_host)
+        env = self._child_env(redis_url, mongo_url, api_port)
+        api_url = f"http://{settings.api_host}:{api_port}"
+        self.apps["api"] = _App(ChildProcess("api", self._command("api"), log_path=None, env=env))
+        for name in workers:
+            argv = self._command("worker", name)
+            self.apps[f"worker:{name}"] = _App(ChildProcess(f"worker {name}", argv, log_path=None, env=env))
+        for app in self.apps.values():
+            app.child.process_group = self.process_group
+            app.child.start()
+            self._join(app.child)
+        self._wait_for_api(api_url)
+        return Endpoints(redis_url=redis_url, mongo_url=mongo_url, api_url=api_url, pid=os.getpid())
+
+    def _join(self, child: ChildProcess | None) -> None:
+        if not self.process_group and child is not None and child.pid is not None:
+            self.process_group = os.getpgid(child.pid)
+
+    def _worker_names(self) -> list[str]:
+        load_modules(self.settings.modules)
+        registered = HANDLERS.names()
+        wanted = self.settings.workers if self.settings.workers is not None else registered
+        unknown = sorted(set(wanted) - set(registered))
+        if unknown:
+            raise ConfigurationError(
+                f"invalid setting IMPRESSOX_WORKERS: no handler named {', '.join(unknown)}"
+                f" (registered: {', '.join(registered) or 'none'})"
+            )
+        return list(wanted)
+
+    def _command(self, *args: str) -> list[str]:
+        return [sys.executable, "-m", "impressox", *args]
+
+    def _child_env(self, redis_url: str, mongo_url: str, api_port: int) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(
+            REDIS_URL=redis_url,
+            MONGO_URL=mongo_url,
+            IMPRESSOX_API_PORT=str(api_port),
+            IMPRESSOX_DATA_DIR=str(self.settings.data_dir.resolve()),
+        )
+        if self.config_file:
+            env[CONFIG_ENV] = str(self.config_file)
+        return env
+
+    def _wait_for_api(self, api_url: str) -> None:
+        api = self.apps["api"].child
+        api.wait_ready(lambda: _healthy(api_url), timeout=API_READY_TIMEOUT_S, what=f"the API at {api_url}")
+
+    def _announce(self, endpoints: Endpoints) -> None:
+        data = self.settings.data_dir.resolve()
+        redis_note = f"embedded, data in {data / 'redis'}" if self.redis else "external"
+        mongo_note = f"embedded, data in {data / 'mongo'}" if self.mongo else "external"
+        workers = [name.split(":", 1)[1] for name in self.apps if name.startswith("worker:")]
+        print(
+            "\nImpressox is up.\n"
+            f"  API      {endpoints.api_url}   (docs: {endpoints.api_url}/docs)\n"
+            f"  Redis    {redact(endpoints.redis_url)}   ({redis_note})\n"
+            f"  MongoDB  {redact(endpoints.mongo_url)}   ({mongo_note})\n"
+            f"  Workers  {', '.join(workers) or 'none registered yet'}\n"
+            "Press Ctrl-C to stop.\n",
+            flush=True,
+        )
+
+    def _watch(self) -> None:
+        now = time.monotonic()
+        for name, app in self.apps.items():
+            if app.child.running():
+                continue
+            if app.restart_at is None:
+                ran_for = now - app.started_at
+                app.restarts = 0 if ran_for > 60 else app.restarts + 1
+                delay = min(RESTART_BACKOFF_MAX_S, 2.0 ** app.restarts)
+                app.restart_at = now + delay
+                log.error(
+                    "process exited; restarting",
+                    process=name,
+                    exit_code=app.child.exit_code(),
+                    restart_in_s=delay,
+                )
+            elif now >= app.restart_at:
+                app.child.start()
+                self._join(app.child)
+                app.started_at, app.restart_at = now, None
+
+    def _stop(self) -> None:
+        """Stop applications first, in parallel, then the databases they write to."""
+        for app in self.apps.values():
+            if app.child.running() and app.child.process:
+                app.child.process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + self.settings.shutdown_timeout_s + 5
+        for app in self.apps.values():
+            while app.child.running() and time.monotonic() < deadline and self._signals < 2:
+                time.sleep(0.05)
+            app.child.stop(timeout=0)
+        if self.mongo:
+            self.mongo.stop()
+        if self.redis:
+            self.redis.stop()
+
+
+def _healthy(api_url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{api_url}/healthz", timeout=1) as response:  # noqa: S310 - our own URL
+            return bool(response.status == 200)
+    except OSError:
+        return False
+

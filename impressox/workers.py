@@ -1,0 +1,91 @@
+"""Running one handler as a process: `impressox worker NAME`.
+
+SIGTERM or Ctrl-C starts a graceful shutdown (see `handlers.worker`); a second one
+cancels what is still running. With a metrics port, the process serves Prometheus
+metrics on 127.0.0.1: its own, and its group's lag, pending and counters from Redis.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import time
+
+import structlog
+from prometheus_client import REGISTRY, start_http_server
+
+from events.errors import InfrastructureError
+from events.store import EventStore
+from handlers.config import RuntimeConfig
+from handlers.declaration import HandlerSpec
+from handlers.exporter import StreamsCollector, refresh_forever
+from handlers.worker import Worker
+from impressox.connections import connect_redis
+from impressox.settings import Settings
+
+log = structlog.get_logger(__name__)
+
+
+def runtime_config(settings: Settings) -> RuntimeConfig:
+    """The runtime's knobs, from settings."""
+    return RuntimeConfig(
+        batch_size=settings.batch_size,
+        block_ms=settings.block_ms,
+        max_deliveries=settings.max_deliveries,
+        retry_backoff_ms=settings.retry_backoff_ms,
+        retry_backoff_max_ms=settings.retry_backoff_max_ms,
+        handler_timeout_s=settings.handler_timeout_s,
+        lease_ttl_ms=settings.lease_ttl_ms,
+        shutdown_timeout_s=settings.shutdown_timeout_s,
+    )
+
+
+async def serve_worker(
+    settings: Settings, spec: HandlerSpec, redis_url: str, *, metrics_port: int | None
+) -> None:
+    """Run `spec` until SIGTERM/SIGINT, then shut down gracefully."""
+    redis = await connect_redis(redis_url)
+    store = EventStore(redis, settings.stream_names())
+    stop = asyncio.Event()
+    main = asyncio.current_task()
+    loop = asyncio.get_running_loop()
+
+    def on_signal(signum: int) -> None:
+        if stop.is_set() and main is not None:
+            log.warning("second signal: cancelling in-flight work")
+            main.cancel()
+            return
+        log.info("stopping", signal=signal.Signals(signum).name)
+        stop.set()
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, on_signal, signum)
+    refresher: asyncio.Task[None] | None = None
+    if metrics_port is not None:
+        collector = StreamsCollector()
+        REGISTRY.register(collector)
+        start_http_server(metrics_port, addr="127.0.0.1")
+        refresher = asyncio.create_task(
+            refresh_forever(collector, redis, store.names, groups={spec.name})
+        )
+        log.info("serving metrics", url=f"http://127.0.0.1:{metrics_port}/metrics")
+    try:
+        await Worker(spec, store, runtime_config(settings)).run(stop)
+    finally:
+        if refresher is not None:
+            refresher.cancel()
+        await redis.aclose()
+
+
+async def live_consumers(settings: Settings, redis_url: str, group: str) -> list[str]:
+    """Consumers of `group` whose heartbeat has not expired (for `worker --check`)."""
+    redis = await connect_redis(redis_url)
+    try:
+        members = settings.stream_names().members(group)
+        now_ms = int(time.time() * 1000)
+        live = await redis.zrangebyscore(members, now_ms, "+inf")
+    except Exception as error:
+        raise InfrastructureError(f"cannot read the members of {group!r}: {error}") from None
+    finally:
+        await redis.aclose()
+    return sorted(member.decode() for member in live)
