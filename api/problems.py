@@ -6,6 +6,7 @@ errors add ``errors``, one entry per offending field.
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -40,15 +41,15 @@ def install_problem_handlers(app: FastAPI) -> None:
             for item in error.errors()
         ]
         first = fields[0] if fields else {"field": "request", "message": "invalid"}
-        return problem(422, "Invalid request", f"{first['field']}: {first['message']}", errors=fields)
+        return problem(
+            422, "Invalid request", f"{first['field']}: {first['message']}", errors=fields
+        )
 
     app.add_exception_handler(HTTPException, http_error)
     app.add_exception_handler(RequestValidationError, validation_error)
 
 
 def _title(status: int) -> str:
-    from http import HTTPStatus
-
     try:
         return HTTPStatus(status).phrase
     except ValueError:

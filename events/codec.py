@@ -55,7 +55,9 @@ def encode(event: Event) -> list[str | bytes]:
     ]
 
 
-def decode(fields: EntryFields, registry: PayloadRegistry = REGISTRY, *, strict: bool = True) -> Event:
+def decode(
+    fields: EntryFields, registry: PayloadRegistry = REGISTRY, *, strict: bool = True
+) -> Event:
     """Rebuild the event stored in a stream entry, upcasting an older payload.
 
     Strict decoding (handlers) refuses types this process does not know; lenient
@@ -133,13 +135,17 @@ def from_json_object(
         model = registry.model(type_name)
         payload_data = fields.get("payload", {})
         if not isinstance(payload_data, Mapping):
-            raise InvalidEventError("field 'payload' must be an object", field="payload", index=index)
+            raise InvalidEventError(
+                "field 'payload' must be an object", field="payload", index=index
+            )
         version = fields.get("schema_version") or model.schema_version
         if not isinstance(version, int):
             raise InvalidEventError(
                 "field 'schema_version' must be an integer", field="schema_version", index=index
             )
-        fields["payload"] = model.model_validate(registry.upcast(type_name, version, dict(payload_data)))
+        fields["payload"] = model.model_validate(
+            registry.upcast(type_name, version, dict(payload_data))
+        )
         fields["schema_version"] = model.schema_version
         return Event.model_validate(fields)
     except UnknownEventTypeError as unknown:
@@ -151,7 +157,9 @@ def from_json_object(
         raise _invalid(error, prefix=prefix, index=index) from None
 
 
-def _invalid(error: ValidationError, *, prefix: str | None, index: int | None = None) -> InvalidEventError:
+def _invalid(
+    error: ValidationError, *, prefix: str | None, index: int | None = None
+) -> InvalidEventError:
     """One line naming the first bad field, e.g. ``payload.price: Input should be > 0``."""
     first = error.errors(include_url=False)[0]
     path = ".".join(str(part) for part in first["loc"])
@@ -159,4 +167,6 @@ def _invalid(error: ValidationError, *, prefix: str | None, index: int | None = 
         path = f"{prefix}.{path}" if path else prefix
     more = len(error.errors()) - 1
     suffix = f" (and {more} more)" if more else ""
-    return InvalidEventError(f"{path or 'event'}: {first['msg']}{suffix}", field=path or None, index=index)
+    return InvalidEventError(
+        f"{path or 'event'}: {first['msg']}{suffix}", field=path or None, index=index
+    )

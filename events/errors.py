@@ -58,9 +58,7 @@ class WrongExpectedVersionError(ImpressoxError):
         self.stream = stream
         self.expected = expected
         self.actual = actual
-        super().__init__(
-            f"stream {stream} is at version {actual}, the append expected {expected}"
-        )
+        super().__init__(f"stream {stream} is at version {actual}, the append expected {expected}")
 
 
 class BatchTooLargeError(InvalidEventError):

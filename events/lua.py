@@ -43,4 +43,5 @@ def register(client: Any, package: str, name: str) -> Any:
 def pack(values: Iterable[Any]) -> bytes:
     """Pack script values into the one msgpack argument the scripts unpack."""
     # Redis's bundled cmsgpack predates the bin type: bytes travel as raw strings.
-    return msgpack.packb(list(values), use_bin_type=False)
+    packed: bytes = msgpack.packb(list(values), use_bin_type=False)
+    return packed

@@ -74,7 +74,9 @@ class PayloadRegistry:
         while version < current:
             step = self._upcasters.get((name, version))
             if step is None:
-                raise UpcastError(f"no upcaster registered for {name!r} v{version} -> v{version + 1}")
+                raise UpcastError(
+                    f"no upcaster registered for {name!r} v{version} -> v{version + 1}"
+                )
             data = step(data)
             version += 1
         return data
@@ -88,7 +90,9 @@ REGISTRY = PayloadRegistry()
 """The process-wide registry the decorators below write to."""
 
 
-def event_type(name: str, version: int = 1, *, registry: PayloadRegistry = REGISTRY) -> Callable[[P], P]:
+def event_type(
+    name: str, version: int = 1, *, registry: PayloadRegistry = REGISTRY
+) -> Callable[[P], P]:
     """Register a payload model as the current schema of event type `name`.
 
     ::

@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
 from events.codec import CORRELATION_ID, TYPE, decode, encode
@@ -25,7 +26,7 @@ from events.lua import pack, register
 from events.merge import merge_by_position
 from events.names import StreamNames, check_category
 from events.position import Position
-from events.redis_client import RedisClient, is_cluster
+from events.redis_client import RedisClient, entries, is_cluster, stream_replies, text
 from events.registry import REGISTRY, PayloadRegistry
 
 Bound = Position | datetime | None
@@ -137,9 +138,10 @@ class EventStore:
         return await self._send_in_order(chunks, depth)
 
     async def _send_in_order(self, calls: Iterator[_ScriptCall], depth: int) -> int:
-        sha = await self.redis.script_load(self._append.script)
+        assert isinstance(self.redis, Redis)  # a cluster takes the other path
+        sha = text(await self.redis.script_load(self._append.script))
         pool = self.redis.connection_pool
-        connection = await pool.get_connection()
+        connection = await pool.get_connection()  # type: ignore[no-untyped-call]
         written = unanswered = 0
         try:
             for call in calls:
@@ -255,13 +257,16 @@ class EventStore:
         remaining = limit
         while remaining is None or remaining > 0:
             if reverse:
-                entries = await self.redis.xrevrange(stream, high, low, count=page)
+                page_entries = entries(await self.redis.xrevrange(stream, high, low, count=page))
             else:
-                entries = await self.redis.xrange(stream, low, high, count=page)
-            for entry_id, fields in entries:
+                page_entries = entries(await self.redis.xrange(stream, low, high, count=page))
+            for entry_id, fields in page_entries:
                 if wanted_types is not None and fields.get(TYPE) not in wanted_types:
                     continue
-                if wanted_correlation is not None and fields.get(CORRELATION_ID) != wanted_correlation:
+                if (
+                    wanted_correlation is not None
+                    and fields.get(CORRELATION_ID) != wanted_correlation
+                ):
                     continue
                 yield RecordedEvent(
                     stream, Position.parse(entry_id), decode(fields, self.registry, strict=strict)
@@ -270,9 +275,9 @@ class EventStore:
                     remaining -= 1
                     if remaining == 0:
                         return
-            if len(entries) < page:
+            if len(page_entries) < page:
                 return
-            last = entries[-1][0].decode()
+            last = page_entries[-1][0].decode()
             if reverse:
                 high = "(" + last
             else:
@@ -331,14 +336,16 @@ class EventStore:
                 last = "0-0" if from_start else await self._last_id(stream)
                 while True:
                     reply = await self.redis.xread({stream: last}, block=block_ms, count=500)
-                    for _, entries in reply or ():
-                        for entry_id, fields in entries:
-                            last = entry_id
+                    for _, arrived in stream_replies(reply):
+                        for entry_id, fields in arrived:
+                            last = entry_id.decode()
                             event = decode(fields, self.registry, strict=False)
-                            await arrivals.put(RecordedEvent(stream, Position.parse(entry_id), event))
+                            await arrivals.put(
+                                RecordedEvent(stream, Position.parse(entry_id), event)
+                            )
             except asyncio.CancelledError:
                 raise
-            except BaseException as error:  # noqa: BLE001 - handed to the reader below
+            except BaseException as error:
                 await arrivals.put(error)
 
         pumps = [asyncio.create_task(pump(stream)) for stream in streams]
@@ -354,12 +361,12 @@ class EventStore:
             await asyncio.gather(*pumps, return_exceptions=True)
 
     async def _last_id(self, stream: str) -> str:
-        last = await self.redis.xrevrange(stream, "+", "-", count=1)
+        last = entries(await self.redis.xrevrange(stream, "+", "-", count=1))
         return last[0][0].decode() if last else "0-0"
 
     async def stream_version(self, stream: str) -> int:
         """The version of the last event of an aggregate stream, 0 when it is empty."""
-        last = await self.redis.xrevrange(stream, "+", "-", count=1)
+        last = entries(await self.redis.xrevrange(stream, "+", "-", count=1))
         if not last:
             return 0
         version = last[0][1].get(b"version", b"")

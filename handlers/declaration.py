@@ -19,7 +19,7 @@ import importlib
 import inspect
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, Protocol, TypeVar, runtime_checkable
+from typing import Literal, Protocol, TypeVar, cast, runtime_checkable
 
 from events.envelope import Event, Payload, RecordedEvent
 from events.errors import RegistryError
@@ -163,8 +163,7 @@ def _factory(name: str, target: HandlerFunction | type) -> HandlerFactory:
     if inspect.isclass(target):
         if not inspect.iscoroutinefunction(getattr(target, "handle", None)):
             raise RegistryError(f"handler class {name!r} needs an async handle() method")
-        cls = target
-        return lambda context: cls(context)  # type: ignore[no-any-return]
+        return cast(HandlerFactory, target)
     if not inspect.iscoroutinefunction(target):
         raise RegistryError(f"handler {name!r} must be an async function")
     function = target

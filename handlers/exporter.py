@@ -28,12 +28,18 @@ class StreamsCollector(Collector):
         self.snapshot: list[StreamStatus] = []
 
     def collect(self) -> Iterator[Metric]:
-        length = GaugeMetricFamily("impressox_stream_length", "Entries in the stream.", labels=["stream"])
+        length = GaugeMetricFamily(
+            "impressox_stream_length", "Entries in the stream.", labels=["stream"]
+        )
         lag = GaugeMetricFamily(
-            "impressox_group_lag", "Entries not yet delivered to the group.", labels=["group", "stream"]
+            "impressox_group_lag",
+            "Entries not yet delivered to the group.",
+            labels=["group", "stream"],
         )
         pending = GaugeMetricFamily(
-            "impressox_group_pending", "Entries delivered but not acknowledged.", labels=["group", "stream"]
+            "impressox_group_pending",
+            "Entries delivered but not acknowledged.",
+            labels=["group", "stream"],
         )
         counters = {
             name: CounterMetricFamily(f"impressox_group_{name}", text, labels=["group", "stream"])
@@ -41,7 +47,10 @@ class StreamsCollector(Collector):
                 ("processed", "Entries handled and committed."),
                 ("failed", "Failed handler attempts (each retry counts)."),
                 ("dead_lettered", "Entries moved to the dead-letter stream."),
-                ("duplicates", "Redeliveries of already committed entries, acknowledged without effect."),
+                (
+                    "duplicates",
+                    "Redeliveries of already committed entries, acknowledged without effect.",
+                ),
             )
         }
         for stream in self.snapshot:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from events.lua import register
 from events.names import StreamNames
-from events.redis_client import RedisClient
+from events.redis_client import RedisClient, text
 
 
 class Membership:
@@ -47,7 +47,7 @@ class Membership:
         pipe.zremrangebyscore(self._members, "-inf", now_ms)
         pipe.zrangebyscore(self._members, now_ms, "+inf")
         *_, live = await pipe.execute()
-        return sorted(member.decode() for member in live)
+        return sorted(text(member) for member in live)
 
     async def leave(self) -> None:
         """Stop being a member, so the others take our partitions over at once."""
@@ -72,4 +72,4 @@ class Membership:
     async def owner(self, tag: str) -> str | None:
         """The consumer holding partition `tag`'s lease, if any."""
         value = await self.redis.get(self.names.lease(tag, self.group))
-        return value.decode() if value else None
+        return text(value) if value else None

@@ -13,7 +13,7 @@ from redis.exceptions import ResponseError
 
 from events.names import StreamNames
 from events.position import Position
-from events.redis_client import RedisClient
+from events.redis_client import RedisClient, entries, text
 
 LAG_COUNT_LIMIT = 100_000
 """When Redis cannot tell a group's lag (after deletions), we count up to this many."""
@@ -68,7 +68,7 @@ async def stream_status(
     info = await redis.xinfo_stream(stream)
     statuses = []
     for group in await redis.xinfo_groups(stream):
-        name = _text(group["name"])
+        name = text(group["name"])
         if groups is not None and name not in groups:
             continue
         statuses.append(await _group_status(redis, names, stream, tag, group))
@@ -99,8 +99,8 @@ async def system_status(
 async def _group_status(
     redis: RedisClient, names: StreamNames, stream: str, tag: str, group: dict[str, Any]
 ) -> GroupStatus:
-    name = _text(group["name"])
-    last_delivered = _text(group["last-delivered-id"])
+    name = text(group["name"])
+    last_delivered = text(group["last-delivered-id"])
     lag = group.get("lag")
     lower_bound = False
     if lag is None:
@@ -109,9 +109,9 @@ async def _group_status(
     owner: str | None = None
     try:
         raw = await redis.hgetall(names.stats(tag, name))
-        counters = {_text(k): int(v) for k, v in raw.items()}
+        counters = {text(k): int(v) for k, v in raw.items()}
         lease = await redis.get(names.lease(tag, name))
-        owner = _text(lease) if lease else None
+        owner = text(lease) if lease else None
     except ValueError:  # a group that is not one of our handlers (named freely)
         pass
     return GroupStatus(
@@ -133,11 +133,11 @@ async def _count_after(redis: RedisClient, stream: str, after: str) -> tuple[int
     """Entries after `after`, counted page by page (Redis < 7, or lag unknown after XDEL)."""
     count, start = 0, f"({after}"
     while count < LAG_COUNT_LIMIT:
-        page = await redis.xrange(stream, start, "+", count=1000)
+        page = entries(await redis.xrange(stream, start, "+", count=1000))
         count += len(page)
         if len(page) < 1000:
             return count, False
-        start = f"({_text(page[-1][0])}"
+        start = f"({text(page[-1][0])}"
     return count, True
 
 
@@ -145,7 +145,3 @@ def _entry_position(entry: Any) -> Position | None:
     if not entry:
         return None
     return Position.parse(entry[0])
-
-
-def _text(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)

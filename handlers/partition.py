@@ -27,6 +27,7 @@ from events.envelope import RecordedEvent
 from events.errors import InvalidEventError, UpcastError
 from events.lua import register
 from events.position import Position
+from events.redis_client import stream_replies
 from events.store import EventStore
 from handlers.commit import Committer, Outcome
 from handlers.config import RuntimeConfig
@@ -99,7 +100,10 @@ class PartitionWorker:
                 )
                 if moved or deleted:
                     self.log.info(
-                        "adopted pending entries", stream=stream, moved=len(moved), deleted=len(deleted)
+                        "adopted pending entries",
+                        stream=stream,
+                        moved=len(moved),
+                        deleted=len(deleted),
                     )
                 if len(moved) < ADOPT_CHUNK:
                     break
@@ -113,9 +117,9 @@ class PartitionWorker:
             block=block,
         )
         batch: list[Entry] = []
-        for stream_name, entries in _stream_replies(reply):
-            stream = stream_name.decode() if isinstance(stream_name, bytes) else stream_name
-            batch.extend((stream, entry_id, fields or None) for entry_id, fields in entries)
+        for stream_name, arrived in stream_replies(reply):
+            stream = stream_name.decode()
+            batch.extend((stream, entry_id, fields or None) for entry_id, fields in arrived)
         return batch
 
     async def _read_or_stop(self, stop: asyncio.Event) -> list[Entry] | None:
@@ -136,11 +140,16 @@ class PartitionWorker:
 
     async def _deliveries(self, batch: list[Entry]) -> dict[bytes, int]:
         """How often each entry of a recovered batch has been delivered, this time included."""
-        counts: dict[bytes, int] = {}
+        counts: dict[Any, int] = {}
         for stream in {entry[0] for entry in batch}:
             ids = [entry[1] for entry in batch if entry[0] == stream]
             pending = await self.redis.xpending_range(
-                stream, self.spec.name, min=ids[0], max=ids[-1], count=len(ids), consumername=self.consumer
+                stream,
+                self.spec.name,
+                min=ids[0],
+                max=ids[-1],
+                count=len(ids),
+                consumername=self.consumer,
             )
             counts.update((row["message_id"], int(row["times_delivered"])) for row in pending)
         return counts
@@ -183,12 +192,30 @@ class PartitionWorker:
         position = Position.parse(entry_id)
         limit = self.config.max_deliveries
         if delivery > limit:
-            reason = f"delivered {delivery - 1} times without completing (did a worker crash on it?)"
-            return self._dead(stream, position, entry_id, fields, "DeliveryLimitReached", reason, delivery - 1), 0
+            reason = (
+                f"delivered {delivery - 1} times without completing (did a worker crash on it?)"
+            )
+            return self._dead(
+                stream=stream,
+                position=position,
+                entry_id=entry_id,
+                fields=fields,
+                error_type="DeliveryLimitReached",
+                error=reason,
+                deliveries=delivery - 1,
+            ), 0
         try:
             recorded = RecordedEvent(stream, position, decode(fields, self.store.registry))
         except (InvalidEventError, UpcastError) as poison:
-            return self._dead(stream, position, entry_id, fields, type(poison).__name__, str(poison), delivery), 0
+            return self._dead(
+                stream=stream,
+                position=position,
+                entry_id=entry_id,
+                fields=fields,
+                error_type=type(poison).__name__,
+                error=str(poison),
+                deliveries=delivery,
+            ), 0
         failures = 0
         attempt = delivery
         while True:
@@ -200,7 +227,7 @@ class PartitionWorker:
                         self.handler.handle(recorded), self.config.handler_timeout_s
                     )
                     return Outcome(stream, entry_id, "ok", self._outputs(result)), failures
-            except Exception as error:  # noqa: BLE001 - any handler failure is retried, then dead-lettered
+            except Exception as error:
                 failures += 1
                 ENTRIES.labels(self.spec.name, "failed_attempt").inc()
                 self.log.warning(
@@ -216,7 +243,15 @@ class PartitionWorker:
                 if attempt >= limit:
                     kind = type(error).__name__
                     text = str(error) or repr(error)
-                    return self._dead(stream, position, entry_id, fields, kind, text, attempt), failures
+                    return self._dead(
+                        stream=stream,
+                        position=position,
+                        entry_id=entry_id,
+                        fields=fields,
+                        error_type=kind,
+                        error=text,
+                        deliveries=attempt,
+                    ), failures
             if await _sleep_unless(stop, self.config.retry_delay_s(attempt)):
                 return None, failures
             attempt += 1
@@ -235,6 +270,7 @@ class PartitionWorker:
 
     def _dead(
         self,
+        *,
         stream: str,
         position: Position,
         entry_id: bytes,
@@ -281,11 +317,6 @@ class PartitionWorker:
         ENTRIES.labels(name, "processed").inc(result.processed)
         ENTRIES.labels(name, "duplicate").inc(result.duplicates)
         ENTRIES.labels(name, "dead_lettered").inc(result.dead_lettered)
-
-
-def _stream_replies(reply: Any) -> list[tuple[Any, list[tuple[bytes, dict[bytes, bytes]]]]]:
-    """XREADGROUP's (RESP2) reply as (stream, entries) pairs; None when nothing arrived."""
-    return [(stream, entries) for stream, entries in reply or ()]
 
 
 async def _sleep_unless(stop: asyncio.Event, seconds: float) -> bool:

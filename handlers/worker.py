@@ -91,7 +91,9 @@ class Worker:
             for category in self.spec.categories:
                 stream = self.store.names.stream(tag, category)
                 try:
-                    await self.store.redis.xgroup_create(stream, self.spec.name, start, mkstream=True)
+                    await self.store.redis.xgroup_create(
+                        stream, self.spec.name, start, mkstream=True
+                    )
                 except ResponseError as error:
                     if "BUSYGROUP" not in str(error):
                         raise
@@ -130,7 +132,9 @@ class Worker:
         if not await self.membership.claim(tag):
             return  # still held by its previous owner; its lease will expire or be released
         running = _Running()
-        running.task = asyncio.create_task(self._run_partition(tag, running), name=f"{self.spec.name}:{tag}")
+        running.task = asyncio.create_task(
+            self._run_partition(tag, running), name=f"{self.spec.name}:{tag}"
+        )
         self._partitions[tag] = running
         self.log.info("partition started", partition=tag)
 
@@ -165,7 +169,9 @@ class Worker:
         try:
             await self.membership.release(tag)
         except RedisError as error:
-            self.log.warning("could not release lease; it will expire", partition=tag, error=str(error))
+            self.log.warning(
+                "could not release lease; it will expire", partition=tag, error=str(error)
+            )
 
     async def _shutdown(self) -> None:
         for running in self._partitions.values():
@@ -174,7 +180,9 @@ class Worker:
         deadline = time.monotonic() + self.config.shutdown_timeout_s
         while self._partitions and time.monotonic() < deadline:
             pending = [running.task for running in self._partitions.values()]
-            await asyncio.wait(pending, timeout=min(self.config.renew_interval_s, deadline - time.monotonic()))
+            await asyncio.wait(
+                pending, timeout=min(self.config.renew_interval_s, deadline - time.monotonic())
+            )
             self._reap()
             for tag in self._partitions:
                 await _ignore_redis_errors(self.membership.claim(tag))
@@ -182,7 +190,9 @@ class Worker:
             self.log.warning("cancelling partition after shutdown timeout", partition=tag)
             running.task.cancel()
         if self._partitions:
-            await asyncio.gather(*(r.task for r in self._partitions.values()), return_exceptions=True)
+            await asyncio.gather(
+                *(r.task for r in self._partitions.values()), return_exceptions=True
+            )
             for tag in list(self._partitions):
                 await self._release_quietly(tag)
             self._partitions.clear()

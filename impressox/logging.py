@@ -39,7 +39,13 @@ def configure_logging(level: str = "INFO", log_format: LogFormat = "auto") -> No
     )
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
-        structlog.stdlib.ProcessorFormatter(processors=[*shared[1:], structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer])
+        structlog.stdlib.ProcessorFormatter(
+            processors=[
+                *shared[1:],
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                renderer,
+            ]
+        )
     )
     root = logging.getLogger()
     root.handlers[:] = [handler]

@@ -30,7 +30,7 @@ from events.names import StreamNames
 ENV_PREFIX = "IMPRESSOX_"
 CONFIG_ENV = "IMPRESSOX_CONFIG"
 
-_file_values: ContextVar[dict[str, Any]] = ContextVar("settings_file_values", default={})
+_file_values: ContextVar[dict[str, Any] | None] = ContextVar("settings_file_values", default=None)
 
 
 def _env(name: str, *also: str) -> AliasChoices:
@@ -168,7 +168,7 @@ class Settings(BaseSettings):
         return (
             init_settings,
             env_settings,
-            InitSettingsSource(settings_cls, init_kwargs=_file_values.get()),
+            InitSettingsSource(settings_cls, init_kwargs=_file_values.get() or {}),
         )
 
     def stream_names(self) -> StreamNames:
@@ -221,7 +221,9 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     return {str(key): value for key, value in data.items()}
 
 
-def _refuse_unknown(environ: Mapping[str, str], file_values: dict[str, Any], path: Path | None) -> None:
+def _refuse_unknown(
+    environ: Mapping[str, str], file_values: dict[str, Any], path: Path | None
+) -> None:
     fields = set(Settings.model_fields)
     known_env = {env_name(field) for field in fields} | {ENV_PREFIX + f.upper() for f in fields}
     known_env.add(CONFIG_ENV)
@@ -238,7 +240,9 @@ def _suggest(name: str, known: set[str]) -> str:
     return f" (did you mean {close[0]}?)" if close else ""
 
 
-def _explain(error: ValidationError, file_values: dict[str, Any], path: Path | None) -> ConfigurationError:
+def _explain(
+    error: ValidationError, file_values: dict[str, Any], path: Path | None
+) -> ConfigurationError:
     first = error.errors(include_url=False)[0]
     field = str(first["loc"][0]) if first["loc"] else "?"
     source = f"{field!r} in {path}" if field in file_values else env_name(field)

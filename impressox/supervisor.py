@@ -112,7 +112,9 @@ class Supervisor:
         self.apps["api"] = _App(ChildProcess("api", self._command("api"), log_path=None, env=env))
         for name in workers:
             argv = self._command("worker", name)
-            self.apps[f"worker:{name}"] = _App(ChildProcess(f"worker {name}", argv, log_path=None, env=env))
+            self.apps[f"worker:{name}"] = _App(
+                ChildProcess(f"worker {name}", argv, log_path=None, env=env)
+            )
         for app in self.apps.values():
             app.child.process_group = self.process_group
             app.child.start()
@@ -153,7 +155,9 @@ class Supervisor:
 
     def _wait_for_api(self, api_url: str) -> None:
         api = self.apps["api"].child
-        api.wait_ready(lambda: _healthy(api_url), timeout=API_READY_TIMEOUT_S, what=f"the API at {api_url}")
+        api.wait_ready(
+            lambda: _healthy(api_url), timeout=API_READY_TIMEOUT_S, what=f"the API at {api_url}"
+        )
 
     def _announce(self, endpoints: Endpoints) -> None:
         data = self.settings.data_dir.resolve()
@@ -178,7 +182,7 @@ class Supervisor:
             if app.restart_at is None:
                 ran_for = now - app.started_at
                 app.restarts = 0 if ran_for > 60 else app.restarts + 1
-                delay = min(RESTART_BACKOFF_MAX_S, 2.0 ** app.restarts)
+                delay = min(RESTART_BACKOFF_MAX_S, 2.0**app.restarts)
                 app.restart_at = now + delay
                 log.error(
                     "process exited; restarting",
@@ -213,4 +217,3 @@ def _healthy(api_url: str) -> bool:
             return bool(response.status == 200)
     except OSError:
         return False
-

@@ -15,6 +15,7 @@ import structlog
 from prometheus_client import REGISTRY, start_http_server
 
 from events.errors import InfrastructureError
+from events.redis_client import text
 from events.store import EventStore
 from handlers.config import RuntimeConfig
 from handlers.declaration import HandlerSpec
@@ -88,4 +89,4 @@ async def live_consumers(settings: Settings, redis_url: str, group: str) -> list
         raise InfrastructureError(f"cannot read the members of {group!r}: {error}") from None
     finally:
         await redis.aclose()
-    return sorted(member.decode() for member in live)
+    return sorted(text(member) for member in live)

@@ -44,3 +44,9 @@ def _reading_v2_to_v3(data: dict[str, Any]) -> dict[str, Any]:
 def ping(n: int = 1, *, key: str | None = None, text: str = "", **envelope: Any) -> Event:
     """A `test.ping` event keyed by its number unless a key is given."""
     return Event(payload=Pinged(n=n, text=text), key=key or f"k{n}", **envelope)
+
+
+def number(event: Event) -> int:
+    """The number a `test.ping` or `test.pong` event carries."""
+    assert isinstance(event.payload, Pinged | Ponged), event.type
+    return event.payload.n

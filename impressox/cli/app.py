@@ -11,7 +11,15 @@ import uvicorn
 from events.errors import ImpressoxError, RegistryError
 from handlers.declaration import HANDLERS, load_modules
 from impressox.cli import events
-from impressox.cli.common import EXIT_INTERRUPTED, exit_code, fail, run, running_urls, settings_from
+from impressox.cli.common import (
+    EXIT_INTERRUPTED,
+    exit_code,
+    fail,
+    require_urls,
+    run,
+    running_urls,
+    settings_from,
+)
 from impressox.connections import redact
 from impressox.settings import Settings
 from impressox.settings_table import markdown_table
@@ -52,8 +60,7 @@ def up(ctx: typer.Context) -> None:
 @app.command()
 def api(ctx: typer.Context) -> None:
     """Serve the HTTP API (needs REDIS_URL and MONGO_URL, or a running system)."""
-    from api.app import create_app
-    from impressox.cli.common import require_urls
+    from api.app import create_app  # noqa: PLC0415 - FastAPI loads only where it serves
 
     settings = settings_from(ctx)
     try:
@@ -93,7 +100,9 @@ def worker(
         fail("no REDIS_URL: set it, or start the whole system with `impressox up`", 1)
     if check:
         live = run(live_consumers(settings, redis_url, name))
-        typer.echo(f"{name}: {len(live)} live consumer(s)" + (f": {', '.join(live)}" if live else ""))
+        typer.echo(
+            f"{name}: {len(live)} live consumer(s)" + (f": {', '.join(live)}" if live else "")
+        )
         raise typer.Exit(0 if live else 1)
     run(serve_worker(settings, spec, redis_url, metrics_port=metrics_port))
 
@@ -101,7 +110,9 @@ def worker(
 @app.command("settings")
 def show_settings(
     ctx: typer.Context,
-    markdown: Annotated[bool, typer.Option(help="Print the table of all settings (README).")] = False,
+    markdown: Annotated[
+        bool, typer.Option(help="Print the table of all settings (README).")
+    ] = False,
 ) -> None:
     """Print the effective settings (secrets redacted), or the table of all settings."""
     if markdown:

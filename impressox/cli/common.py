@@ -76,7 +76,9 @@ def require_urls(settings: Settings) -> tuple[str, str]:
     """Both URLs, or a clear error saying how to get them."""
     redis_url, mongo_url = running_urls(settings)
     if not redis_url or not mongo_url:
-        missing = " and ".join(n for n, u in (("REDIS_URL", redis_url), ("MONGO_URL", mongo_url)) if not u)
+        missing = " and ".join(
+            n for n, u in (("REDIS_URL", redis_url), ("MONGO_URL", mongo_url)) if not u
+        )
         raise InfrastructureError(
             f"no {missing}: set it, or start the whole system with `impressox up`"
         )

@@ -103,11 +103,15 @@ def _validated(item: Any, where: str) -> Event:
         fail(f"{where}: {error}")
 
 
-async def _append(names: StreamNames, settings: Settings, category: str, events: list[Event]) -> None:
+async def _append(
+    names: StreamNames, settings: Settings, category: str, events: list[Event]
+) -> None:
     async with redis_for(settings) as redis:
         store = EventStore(redis, names)
         if len(events) <= MAX_BATCH:
-            for event, result in zip(events, await store.append_batch(category, events), strict=True):
+            for event, result in zip(
+                events, await store.append_batch(category, events), strict=True
+            ):
                 _print_json(
                     {
                         "event_id": str(event.event_id),
@@ -131,10 +135,14 @@ def read(
     start: Annotated[
         str | None, typer.Option("--from", help="Position, ISO time, or a duration ago (15m, 2h).")
     ] = None,
-    end: Annotated[str | None, typer.Option("--to", help="Same forms as --from; inclusive.")] = None,
+    end: Annotated[
+        str | None, typer.Option("--to", help="Same forms as --from; inclusive.")
+    ] = None,
     reverse: Annotated[bool, typer.Option(help="Newest first.")] = False,
     limit: Annotated[int | None, typer.Option(min=1, help="Stop after this many events.")] = None,
-    types: Annotated[list[str] | None, typer.Option("--type", help="Only these types (repeatable).")] = None,
+    types: Annotated[
+        list[str] | None, typer.Option("--type", help="Only these types (repeatable).")
+    ] = None,
     correlation_id: Annotated[str | None, typer.Option(help="Only this causal chain.")] = None,
 ) -> None:
     """Print events as JSON lines, each with its stream and position."""
@@ -171,7 +179,9 @@ def read(
 def tail(
     ctx: typer.Context,
     target: TargetArg,
-    from_start: Annotated[bool, typer.Option(help="Print what is there first, then follow.")] = False,
+    from_start: Annotated[
+        bool, typer.Option(help="Print what is there first, then follow.")
+    ] = False,
 ) -> None:
     """Print events as they are appended, until Ctrl-C."""
     settings = settings_from(ctx)
@@ -228,8 +238,20 @@ def _print_tables(statuses: list[StreamStatus]) -> None:
     for column in ("stream", "length", "first", "last"):
         streams.add_column(column, justify="right" if column == "length" else "left")
     groups = Table(title="Handlers (consumer groups)")
-    for column in ("handler", "stream", "owner", "lag", "pending", "processed", "failed", "dead", "dupl."):
-        groups.add_column(column, justify="left" if column in ("handler", "stream", "owner") else "right")
+    for column in (
+        "handler",
+        "stream",
+        "owner",
+        "lag",
+        "pending",
+        "processed",
+        "failed",
+        "dead",
+        "dupl.",
+    ):
+        groups.add_column(
+            column, justify="left" if column in ("handler", "stream", "owner") else "right"
+        )
     for status in statuses:
         streams.add_row(status.stream, str(status.length), _when(status.first), _when(status.last))
         for group in status.groups:
@@ -294,7 +316,11 @@ def _uuid(text: str, option: str) -> UUID:
 
 def _print_recorded(recorded: RecordedEvent) -> None:
     _print_json(
-        {"stream": recorded.stream, "position": str(recorded.position), **to_json_object(recorded.event)}
+        {
+            "stream": recorded.stream,
+            "position": str(recorded.position),
+            **to_json_object(recorded.event),
+        }
     )
 
 

@@ -67,12 +67,17 @@ class EmbeddedMongo:
             "secantusd-py",
             [
                 str(self.binary or find_secantusd()),
-                "--config", str(config),
-                "--host", "127.0.0.1",
-                "--port", str(self.port),
-                "--storage-path", str(self.data_dir / "data"),
-                "--log-level", "WARNING",
-            ],  # fmt: skip
+                "--config",
+                str(config),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--storage-path",
+                str(self.data_dir / "data"),
+                "--log-level",
+                "WARNING",
+            ],
             log_path=self.data_dir / "secantusd.log",
             process_group=self.process_group,
         )
@@ -84,7 +89,10 @@ class EmbeddedMongo:
         if not port_open("127.0.0.1", self.port):
             return False
         try:
-            with MongoClient(self.url, serverSelectionTimeoutMS=500) as client:
+            client: MongoClient[dict[str, object]] = MongoClient(
+                self.url, serverSelectionTimeoutMS=500
+            )
+            with client:
                 client.admin.command("ping")
                 return True
         except PyMongoError:
@@ -94,4 +102,3 @@ class EmbeddedMongo:
         """Shut down cleanly (SecantusDB checkpoints WiredTiger on SIGTERM)."""
         if self.child:
             self.child.stop(timeout=30)
-

@@ -77,12 +77,24 @@ def test_json_events_at_an_older_schema_version_are_upcast() -> None:
         ({"key": "k", "payload": {}}, "type", "'type' is required"),
         ({"type": "no.such", "key": "k", "payload": {}}, "type", "unknown event type"),
         ({"type": "test.ping", "key": "k", "payload": {"n": "x"}}, "payload.n", "payload.n"),
-        ({"type": "test.ping", "key": "k", "payload": {"n": 1, "extra": 1}}, "payload.extra", "payload.extra"),
+        (
+            {"type": "test.ping", "key": "k", "payload": {"n": 1, "extra": 1}},
+            "payload.extra",
+            "payload.extra",
+        ),
         ({"type": "test.ping", "key": "", "payload": {"n": 1}}, "key", "key"),
         ({"type": "test.ping", "payload": {"n": 1}}, "key", "key"),
         ({"type": "test.ping", "key": "k", "payload": []}, "payload", "must be an object"),
-        ({"type": "test.ping", "key": "k", "payload": {"n": 1}, "version": 0}, "version", "version"),
-        ({"type": "test.reading", "schema_version": 9, "key": "k", "payload": {}}, "schema_version", "newer"),
+        (
+            {"type": "test.ping", "key": "k", "payload": {"n": 1}, "version": 0},
+            "version",
+            "version",
+        ),
+        (
+            {"type": "test.reading", "schema_version": 9, "key": "k", "payload": {}},
+            "schema_version",
+            "newer",
+        ),
         ("not an object", None, "JSON object"),
     ],
 )

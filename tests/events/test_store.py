@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import orjson
@@ -12,22 +13,24 @@ from hypothesis import strategies as st
 from redis.asyncio import Redis
 
 from events.codec import FIELDS, encode
-from events.envelope import Event
+from events.envelope import Event, RecordedEvent
 from events.errors import BatchTooLargeError, InvalidEventError, WrongExpectedVersionError
 from events.names import StreamNames
 from events.position import Position
 from events.store import MAX_BATCH, EventStore
-from tests.factories import Pinged, Ponged, ReadingTaken, ping
+from tests.factories import Pinged, Ponged, ReadingTaken, number, ping
 
 
-async def collect(iterator: object) -> list[Event]:
-    return [recorded.event async for recorded in iterator]  # type: ignore[attr-defined]
+async def collect(iterator: AsyncIterator[RecordedEvent]) -> list[Event]:
+    return [recorded.event async for recorded in iterator]
 
 
 # -- appending --------------------------------------------------------------------------
 
 
-async def test_appends_go_to_the_partition_of_the_key(store: EventStore, names: StreamNames) -> None:
+async def test_appends_go_to_the_partition_of_the_key(
+    store: EventStore, names: StreamNames
+) -> None:
     result = await store.append("pings", ping(1, key="BTC/USDT"))
     assert result.stream == names.stream_for_key("pings", "BTC/USDT")
     assert not result.duplicate
@@ -65,39 +68,53 @@ async def test_a_batch_that_is_too_large_is_refused_before_anything_is_written(
 async def test_bulk_loads_keep_order_and_are_idempotent(store: EventStore) -> None:
     events = [ping(n, key="one-key") for n in range(2500)]
     assert await store.append_many("pings", events, chunk=300, depth=3) == 2500
-    assert await store.append_many("pings", events[:1000] + [ping(9999)], chunk=300) == 1
+    assert await store.append_many("pings", [*events[:1000], ping(9999)], chunk=300) == 1
     read = await collect(store.read_category("pings"))
-    assert [e.payload.n for e in read if e.key == "one-key"] == list(range(2500))  # type: ignore[attr-defined]
+    assert [number(e) for e in read if e.key == "one-key"] == list(range(2500))
 
 
 # -- aggregate streams ------------------------------------------------------------------
 
 
-async def test_expected_version_appends_follow_each_other(store: EventStore, names: StreamNames) -> None:
+async def test_expected_version_appends_follow_each_other(
+    store: EventStore, names: StreamNames
+) -> None:
     stream = names.stream("agg-1", "rule")
-    await store.append_to_stream(stream, [ping(1, version=1), ping(2, version=2)], expected_version=0)
+    await store.append_to_stream(
+        stream, [ping(1, version=1), ping(2, version=2)], expected_version=0
+    )
     await store.append_to_stream(stream, [ping(3, version=3)], expected_version=2)
     assert await store.stream_version(stream) == 3
 
 
-async def test_a_conflicting_batch_writes_nothing(store: EventStore, names: StreamNames, redis: Redis) -> None:
+async def test_a_conflicting_batch_writes_nothing(
+    store: EventStore, names: StreamNames, redis: Redis
+) -> None:
     stream = names.stream("agg-1", "rule")
     await store.append_to_stream(stream, [ping(1, version=1)], expected_version=0)
     with pytest.raises(WrongExpectedVersionError) as conflict:
-        await store.append_to_stream(stream, [ping(2, version=1), ping(3, version=2)], expected_version=0)
+        await store.append_to_stream(
+            stream, [ping(2, version=1), ping(3, version=2)], expected_version=0
+        )
     assert (conflict.value.expected, conflict.value.actual) == (0, 1)
     assert await redis.xlen(stream) == 1
     assert await redis.hlen(names.dedup_index(stream)) == 1
 
 
-async def test_versions_must_follow_the_expected_version(store: EventStore, names: StreamNames) -> None:
+async def test_versions_must_follow_the_expected_version(
+    store: EventStore, names: StreamNames
+) -> None:
     stream = names.stream("agg-1", "rule")
     with pytest.raises(InvalidEventError, match="version must be 2"):
-        await store.append_to_stream(stream, [ping(1, version=1), ping(2, version=3)], expected_version=0)
+        await store.append_to_stream(
+            stream, [ping(1, version=1), ping(2, version=3)], expected_version=0
+        )
     assert await store.stream_version(stream) == 0
 
 
-async def test_a_retried_aggregate_append_is_not_a_conflict(store: EventStore, names: StreamNames) -> None:
+async def test_a_retried_aggregate_append_is_not_a_conflict(
+    store: EventStore, names: StreamNames
+) -> None:
     stream = names.stream("agg-1", "rule")
     events = [ping(1, version=1)]
     first = await store.append_to_stream(stream, events, expected_version=0)
@@ -106,7 +123,9 @@ async def test_a_retried_aggregate_append_is_not_a_conflict(store: EventStore, n
     assert again[0].duplicate
 
 
-async def test_concurrent_writers_one_wins_each_version(store: EventStore, names: StreamNames) -> None:
+async def test_concurrent_writers_one_wins_each_version(
+    store: EventStore, names: StreamNames
+) -> None:
     stream = names.stream("agg-2", "rule")
 
     async def writer(n: int) -> int:
@@ -114,20 +133,17 @@ async def test_concurrent_writers_one_wins_each_version(store: EventStore, names
         for _ in range(20):
             current = await store.stream_version(stream)
             try:
-                await store.append_to_stream(stream, [ping(n, version=current + 1)], expected_version=current)
+                await store.append_to_stream(
+                    stream, [ping(n, version=current + 1)], expected_version=current
+                )
                 wins += 1
             except WrongExpectedVersionError:
                 await asyncio.sleep(0)
         return wins
 
     wins = await asyncio.gather(*(writer(n) for n in range(8)))
-    versions = [e.version async for e in _events(store.read_stream(stream))]
+    versions = [e.version for e in await collect(store.read_stream(stream))]
     assert versions == list(range(1, sum(wins) + 1))
-
-
-async def _events(iterator: object) -> object:
-    async for recorded in iterator:  # type: ignore[attr-defined]
-        yield recorded.event
 
 
 # -- reading ----------------------------------------------------------------------------
@@ -136,10 +152,14 @@ async def _events(iterator: object) -> object:
 async def test_reads_by_position_range_forwards_and_backwards(store: EventStore) -> None:
     results = await store.append_batch("pings", [ping(n, key="same") for n in range(10)])
     stream = results[0].stream
-    middle = await collect(store.read_stream(stream, start=results[2].position, end=results[5].position))
-    assert [e.payload.n for e in middle] == [2, 3, 4, 5]  # type: ignore[attr-defined]
-    backwards = await collect(store.read_stream(stream, end=results[5].position, reverse=True, limit=3))
-    assert [e.payload.n for e in backwards] == [5, 4, 3]  # type: ignore[attr-defined]
+    middle = await collect(
+        store.read_stream(stream, start=results[2].position, end=results[5].position)
+    )
+    assert [number(e) for e in middle] == [2, 3, 4, 5]
+    backwards = await collect(
+        store.read_stream(stream, end=results[5].position, reverse=True, limit=3)
+    )
+    assert [number(e) for e in backwards] == [5, 4, 3]
 
 
 async def test_reads_page_through_long_streams(store: EventStore) -> None:
@@ -147,8 +167,8 @@ async def test_reads_page_through_long_streams(store: EventStore) -> None:
     stream = store.names.stream_for_key("pings", "same")
     forwards = await collect(store.read_stream(stream, page=100))
     backwards = await collect(store.read_stream(stream, reverse=True, page=100))
-    assert [e.payload.n for e in forwards] == list(range(1200))  # type: ignore[attr-defined]
-    assert [e.payload.n for e in backwards] == list(reversed(range(1200)))  # type: ignore[attr-defined]
+    assert [number(e) for e in forwards] == list(range(1200))
+    assert [number(e) for e in backwards] == list(reversed(range(1200)))
 
 
 async def test_reads_by_time_range(store: EventStore, redis: Redis) -> None:
@@ -157,9 +177,9 @@ async def test_reads_by_time_range(store: EventStore, redis: Redis) -> None:
     second = await store.append("pings", ping(2, key="same"))
     after_first = first.position.time + timedelta(milliseconds=1)
     read = await collect(store.read_stream(first.stream, start=after_first))
-    assert [e.payload.n for e in read] == [2]  # type: ignore[attr-defined]
+    assert [number(e) for e in read] == [2]
     until_first = await collect(store.read_stream(first.stream, end=first.position.time))
-    assert [e.payload.n for e in until_first] == [1]  # type: ignore[attr-defined]
+    assert [number(e) for e in until_first] == [1]
     assert second.position.time >= after_first
 
 
@@ -182,21 +202,25 @@ async def test_categories_read_merged_in_order(store: EventStore) -> None:
         if n % 10 == 9:
             await asyncio.sleep(0.002)
     read = [r async for r in store.read_category("pings")]
-    assert sorted(r.event.payload.n for r in read) == list(range(40))  # type: ignore[attr-defined]
+    assert sorted(number(r.event) for r in read) == list(range(40))
     assert len({r.stream for r in read}) > 1
     times = [r.position.ms for r in read]
     assert times == sorted(times)
     for stream in {r.stream for r in read}:
-        numbers = [r.event.payload.n for r in read if r.stream == stream]  # type: ignore[attr-defined]
+        numbers = [number(r.event) for r in read if r.stream == stream]
         assert numbers == sorted(numbers)
-    decades = [r.event.payload.n // 10 for r in read]  # type: ignore[attr-defined]
+    decades = [number(r.event) // 10 for r in read]
     assert decades == sorted(decades)
     backwards = [r async for r in store.read_category("pings", reverse=True, limit=5)]
-    assert [r.position.ms for r in backwards] == sorted((r.position.ms for r in backwards), reverse=True)
-    assert {r.event.payload.n for r in backwards} <= set(range(30, 40))  # type: ignore[attr-defined]
+    assert [r.position.ms for r in backwards] == sorted(
+        (r.position.ms for r in backwards), reverse=True
+    )
+    assert {number(r.event) for r in backwards} <= set(range(30, 40))
 
 
-async def test_old_entries_are_upcast_when_read(store: EventStore, redis: Redis, names: StreamNames) -> None:
+async def test_old_entries_are_upcast_when_read(
+    store: EventStore, redis: Redis, names: StreamNames
+) -> None:
     stream = names.stream("p0", "readings")
     values = encode(ping())
     values[1], values[2], values[8] = "test.reading", "1", orjson.dumps({"value": 4.0})
@@ -212,14 +236,20 @@ async def test_the_position_of_a_stored_event_maps_to_when_it_was_stored(store: 
     assert result.position > Position(0, 0)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     n=st.integers(min_value=-(2**63), max_value=2**63 - 1),
     text=st.text(max_size=200),
     key=st.text(min_size=1, max_size=40),
 )
-async def test_whatever_is_appended_reads_back_identical(store: EventStore, n: int, text: str, key: str) -> None:
+async def test_whatever_is_appended_reads_back_identical(
+    store: EventStore, n: int, text: str, key: str
+) -> None:
     event = Event(payload=Pinged(n=n, text=text), key=key)
     result = await store.append("pings", event)
-    (read,) = await collect(store.read_stream(result.stream, start=result.position, end=result.position))
+    (read,) = await collect(
+        store.read_stream(result.stream, start=result.position, end=result.position)
+    )
     assert read == event

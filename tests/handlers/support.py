@@ -38,14 +38,14 @@ async def running(worker: Worker) -> AsyncIterator[Worker]:
         await asyncio.wait_for(task, 30)
 
 
-async def wait_until(check: Callable[[], Awaitable[bool]], timeout: float = 20.0) -> None:
+async def wait_until(check: Callable[[], Awaitable[bool]], within: float = 20.0) -> None:
     """Poll `check` until it holds; fail the test with a clear message otherwise."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         if await check():
             return
         await asyncio.sleep(0.05)
-    raise AssertionError(f"condition not met within {timeout}s: {check.__qualname__}")
+    raise AssertionError(f"condition not met within {within}s: {check.__qualname__}")
 
 
 async def read_all(store: EventStore, category: str) -> list[Event]:

@@ -82,8 +82,8 @@ async def test_every_input_has_exactly_one_output_after_ten_kills(
     kills = await kill_randomly()
     await producer
     try:
-        await wait_until(lambda: _all_out(store), timeout=240)
-        await wait_until(lambda: _nothing_pending(store, names), timeout=60)
+        await wait_until(lambda: _all_out(store), within=240)
+        await wait_until(lambda: _nothing_pending(store, names), within=60)
     finally:
         for worker in workers:
             worker.stop()

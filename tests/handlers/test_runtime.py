@@ -8,21 +8,35 @@ from collections import defaultdict
 import pytest
 from redis.asyncio import Redis
 
-from events.envelope import RecordedEvent
+from events.envelope import Event, RecordedEvent
 from events.names import StreamNames
+from events.redis_client import text
 from events.store import EventStore
 from handlers.commit import Committer, Outcome
 from handlers.dead_letters import EntryDeadLettered
-from handlers.declaration import HandlerRegistry, HandlerResult, HandlerSpec, Output, handler
+from handlers.declaration import (
+    HandlerFunction,
+    HandlerRegistry,
+    HandlerResult,
+    HandlerSpec,
+    Output,
+    handler,
+)
 from handlers.worker import Worker
-from tests.factories import Pinged, Ponged, ping
+from tests.factories import Pinged, Ponged, number, ping
 from tests.handlers.support import FAST, pending_count, read_all, running, wait_until
 
 
-def declare(name: str, function: object, *, types: list[type] | None = None) -> HandlerSpec:
+def declare(name: str, function: HandlerFunction) -> HandlerSpec:
+    """Declare `function` as a handler of pings, in a registry of the test's own."""
     registry = HandlerRegistry()
-    handler(name, categories=["pings"], types=types or [Pinged], registry=registry)(function)  # type: ignore[type-var]
+    handler(name, categories=["pings"], types=[Pinged], registry=registry)(function)
     return registry.get(name)
+
+
+def dead_letter_of(event: Event) -> EntryDeadLettered:
+    assert isinstance(event.payload, EntryDeadLettered), event.type
+    return event.payload
 
 
 async def pong(recorded: RecordedEvent) -> HandlerResult:
@@ -35,11 +49,13 @@ async def stats(store: EventStore, group: str) -> dict[str, int]:
     totals: dict[str, int] = defaultdict(int)
     for tag in store.names.partition_tags():
         for field, value in (await store.redis.hgetall(store.names.stats(tag, group))).items():
-            totals[field.decode()] += int(value)
+            totals[text(field)] += int(value)
     return dict(totals)
 
 
-async def test_each_input_gets_one_output_in_its_partition(store: EventStore, names: StreamNames) -> None:
+async def test_each_input_gets_one_output_in_its_partition(
+    store: EventStore, names: StreamNames
+) -> None:
     inputs = [ping(n, key=f"key-{n % 7}") for n in range(200)]
     await store.append_batch("pings", inputs)
     async with running(Worker(declare("ponger", pong), store, FAST)):
@@ -49,7 +65,9 @@ async def test_each_input_gets_one_output_in_its_partition(store: EventStore, na
     assert set(by_cause) == {event.event_id for event in inputs}
     for event in inputs:
         produced = by_cause[event.event_id]
-        assert names.tag_of(produced.stream) == names.tag_of(names.stream_for_key("pings", event.key))
+        assert names.tag_of(produced.stream) == names.tag_of(
+            names.stream_for_key("pings", event.key)
+        )
         assert produced.event.correlation_id == event.correlation_id
     assert await pending_count(store, names, "pings", "ponger") == 0
     assert (await stats(store, "ponger"))["processed"] == 200
@@ -59,7 +77,9 @@ async def _count(store: EventStore, category: str, expected: int) -> bool:
     return len(await read_all(store, category)) >= expected
 
 
-async def test_order_per_key_is_kept_with_two_workers(store: EventStore, names: StreamNames) -> None:
+async def test_order_per_key_is_kept_with_two_workers(
+    store: EventStore, names: StreamNames
+) -> None:
     seen: dict[str, list[int]] = defaultdict(list)
 
     async def record(recorded: RecordedEvent) -> HandlerResult:
@@ -70,7 +90,10 @@ async def test_order_per_key_is_kept_with_two_workers(store: EventStore, names: 
         return None
 
     spec = declare("recorder", record)
-    async with running(Worker(spec, store, FAST)) as first, running(Worker(spec, store, FAST)) as second:
+    async with (
+        running(Worker(spec, store, FAST)) as first,
+        running(Worker(spec, store, FAST)) as second,
+    ):
         await wait_until(lambda: _split(first, second))
         assert sorted(first.owned + second.owned) == names.partition_tags()
         for n in range(400):
@@ -124,7 +147,7 @@ async def test_a_poison_event_is_dead_lettered_while_the_rest_proceed(
     async with running(Worker(declare("picky", picky), store, FAST)):
         await wait_until(lambda: _count(store, "pongs", 29))
         await wait_until(lambda: _count(store, "dead.picky", 1))
-    pongs = [e.payload.n for e in await read_all(store, "pongs")]  # type: ignore[attr-defined]
+    pongs = [number(e) for e in await read_all(store, "pongs")]
     assert pongs == [n for n in range(30) if n != 13]
     (letter,) = await read_all(store, "dead.picky")
     assert isinstance(letter.payload, EntryDeadLettered)
@@ -178,8 +201,8 @@ async def test_a_handler_returning_something_else_fails_clearly(store: EventStor
     async with running(Worker(declare("confused", confused), store, FAST)):
         await wait_until(lambda: _count(store, "dead.confused", 1))
     (letter,) = await read_all(store, "dead.confused")
-    assert letter.payload.error_type == "TypeError"  # type: ignore[attr-defined]
-    assert "expected Output" in letter.payload.error  # type: ignore[attr-defined]
+    assert dead_letter_of(letter).error_type == "TypeError"
+    assert "expected Output" in dead_letter_of(letter).error
 
 
 async def test_entries_already_tracked_are_acknowledged_without_effect(
@@ -195,12 +218,14 @@ async def test_entries_already_tracked_are_acknowledged_without_effect(
     await redis.hset(names.tracking(tag, "tracked"), stream, str(results[5].position))
     async with running(worker):
         await wait_until(lambda: _processed(store, "tracked", 4))
-    assert [e.payload.n for e in await read_all(store, "pongs")] == [6, 7, 8, 9]  # type: ignore[attr-defined]
+    assert [number(e) for e in await read_all(store, "pongs")] == [6, 7, 8, 9]
     assert (await stats(store, "tracked"))["duplicates"] == 6
     assert await pending_count(store, names, "pings", "tracked") == 0
 
 
-async def test_a_repeated_commit_writes_nothing_twice(store: EventStore, redis: Redis, names: StreamNames) -> None:
+async def test_a_repeated_commit_writes_nothing_twice(
+    store: EventStore, redis: Redis, names: StreamNames
+) -> None:
     result = await store.append("pings", ping(1, key="same"))
     tag = names.tag_of(result.stream)
     await redis.xgroup_create(result.stream, "twice", "0")
@@ -216,7 +241,9 @@ async def test_a_repeated_commit_writes_nothing_twice(store: EventStore, redis: 
     assert await redis.xlen(names.stream(tag, "pongs")) == 1
 
 
-async def test_a_dead_consumers_entries_are_reclaimed(store: EventStore, redis: Redis, names: StreamNames) -> None:
+async def test_a_dead_consumers_entries_are_reclaimed(
+    store: EventStore, redis: Redis, names: StreamNames
+) -> None:
     await store.append_batch("pings", [ping(n, key="same") for n in range(5)])
     stream = names.stream_for_key("pings", "same")
     tag = names.tag_of(stream)
@@ -228,7 +255,7 @@ async def test_a_dead_consumers_entries_are_reclaimed(store: EventStore, redis: 
     assert await pending_count(store, names, "pings", "reclaim") == 5
     async with running(Worker(spec, store, FAST)):
         await wait_until(lambda: _count(store, "pongs", 5))
-    assert [e.payload.n for e in await read_all(store, "pongs")] == [0, 1, 2, 3, 4]  # type: ignore[attr-defined]
+    assert [number(e) for e in await read_all(store, "pongs")] == [0, 1, 2, 3, 4]
     assert await pending_count(store, names, "pings", "reclaim") == 0
 
 
@@ -252,8 +279,8 @@ async def test_an_entry_that_keeps_killing_consumers_is_dead_lettered(
     async with running(Worker(spec, store, FAST)):
         await wait_until(lambda: _count(store, "dead.killer", 1))
     (letter,) = await read_all(store, "dead.killer")
-    assert letter.payload.error_type == "DeliveryLimitReached"  # type: ignore[attr-defined]
-    assert letter.payload.deliveries == FAST.max_deliveries  # type: ignore[attr-defined]
+    assert dead_letter_of(letter).error_type == "DeliveryLimitReached"
+    assert dead_letter_of(letter).deliveries == FAST.max_deliveries
     assert called == []
 
 
