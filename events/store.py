@@ -10,7 +10,7 @@ command carries hundreds of events instead of one command per event.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -30,6 +30,9 @@ from events.redis_client import RedisClient, entries, is_cluster, stream_replies
 from events.registry import REGISTRY, PayloadRegistry
 
 Bound = Position | datetime | None
+
+FOLLOW_STOP_TIMEOUT_S = 5.0
+"""How long closing `follow` waits for its readers to finish cancelling."""
 
 MAX_BATCH = 10_000
 """The most events one atomic batch may carry: a bigger script call would stall Redis."""
@@ -52,7 +55,6 @@ class _ScriptCall:
     expected: list[str] = field(default_factory=list)
     events: list[Any] = field(default_factory=list)
     targets: list[str] = field(default_factory=list)
-    event_ids: list[UUID] = field(default_factory=list)
     _index: dict[str, int] = field(default_factory=dict)
 
     def add(self, stream: str, event: Event, expected_version: int | None = None) -> None:
@@ -64,7 +66,6 @@ class _ScriptCall:
         self.events.append(index)
         self.events.extend(encode(event))
         self.targets.append(stream)
-        self.event_ids.append(event.event_id)
 
     def keys(self) -> list[str]:
         keys: list[str] = []
@@ -116,7 +117,7 @@ class EventStore:
             )
         calls = self._plan(category, events)
         replies = await asyncio.gather(*(self._call(call) for call in calls))
-        return self._in_input_order(events, calls, replies)
+        return self._in_input_order(category, events, calls, replies)
 
     async def append_many(
         self, category: str, events: Iterable[Event], *, chunk: int = 1000, depth: int = 4
@@ -132,7 +133,7 @@ class EventStore:
         chunks = self._chunks(category, events, chunk)
         if self._cluster:
             written = 0
-            for call in chunks:  # one slot per call; calls of one chunk may run in parallel
+            for call in chunks:  # one call per partition, in order
                 written += await self._call(call, count_only=True)
             return written
         return await self._send_in_order(chunks, depth)
@@ -218,17 +219,21 @@ class EventStore:
             raise _conflict_or(error) from None
         return reply
 
-    @staticmethod
     def _in_input_order(
-        events: Sequence[Event], calls: list[_ScriptCall], replies: list[Any]
+        self,
+        category: str,
+        events: Sequence[Event],
+        calls: list[_ScriptCall],
+        replies: list[Any],
     ) -> list[AppendResult]:
         if len(calls) == 1:
             return calls[0].results(replies[0])
-        by_id: dict[UUID, AppendResult] = {}
-        for call, reply in zip(calls, replies, strict=True):
-            for event_id, result in zip(call.event_ids, call.results(reply), strict=True):
-                by_id.setdefault(event_id, result)
-        return [by_id[event.event_id] for event in events]
+        # One call per stream, its results in input order: take each event's from its stream.
+        by_stream = {
+            call.streams[0]: iter(call.results(reply))
+            for call, reply in zip(calls, replies, strict=True)
+        }
+        return [next(by_stream[self.names.stream_for_key(category, e.key)]) for e in events]
 
     # -- reading ------------------------------------------------------------------------
 
@@ -322,12 +327,13 @@ class EventStore:
 
     async def follow(
         self, streams: Sequence[str], *, from_start: bool = False, block_ms: int = 1000
-    ) -> AsyncIterator[RecordedEvent]:
+    ) -> AsyncGenerator[RecordedEvent, None]:
         """Events appended to `streams` from now on (or from their start), until cancelled.
 
         One blocking XREAD per stream, so it runs unchanged on a cluster (streams of
         different partitions live in different hash slots). Events of one stream arrive
-        in order; across streams, in the order they arrive.
+        in order; across streams, in the order they arrive. Close it (`aclose`, or leave
+        an `async for`) to stop its readers.
         """
         arrivals: asyncio.Queue[RecordedEvent | BaseException] = asyncio.Queue(maxsize=1000)
 
@@ -358,7 +364,7 @@ class EventStore:
         finally:
             for task in pumps:
                 task.cancel()
-            await asyncio.gather(*pumps, return_exceptions=True)
+            await asyncio.wait(pumps, timeout=FOLLOW_STOP_TIMEOUT_S)
 
     async def _last_id(self, stream: str) -> str:
         last = entries(await self.redis.xrevrange(stream, "+", "-", count=1))

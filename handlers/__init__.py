@@ -1,0 +1,1 @@
+"""Consumer-group handlers and the runtime that runs them with exactly-once effects."""

@@ -1,0 +1,1 @@
+"""The composition root: settings, embedded servers, the supervisor and the CLI."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 from collections.abc import Mapping
 from contextvars import ContextVar
 from pathlib import Path
@@ -22,6 +23,7 @@ from pydantic_settings import (
     InitSettingsSource,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
+    SettingsError,
 )
 
 from events.errors import ConfigurationError
@@ -34,7 +36,7 @@ _file_values: ContextVar[dict[str, Any] | None] = ContextVar("settings_file_valu
 
 
 def _env(name: str, *also: str) -> AliasChoices:
-    return AliasChoices(ENV_PREFIX + name.upper(), *also)
+    return AliasChoices(*also, ENV_PREFIX + name.upper())
 
 
 class Settings(BaseSettings):
@@ -187,14 +189,13 @@ def env_name(field: str) -> str:
     return ENV_PREFIX + field.upper()
 
 
-def load_settings(
-    config_file: Path | None = None,
-    *,
-    environ: Mapping[str, str] | None = None,
-    **overrides: Any,
-) -> Settings:
-    """Read settings, refusing unknown names and invalid values with one clear line."""
-    environ = os.environ if environ is None else environ
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Read settings, refusing unknown names and invalid values with one clear line.
+
+    Precedence: `overrides` (command-line options), then the environment, then the YAML
+    file (`config_file`, else IMPRESSOX_CONFIG), then defaults.
+    """
+    environ = os.environ
     path = config_file or (Path(environ[CONFIG_ENV]) if environ.get(CONFIG_ENV) else None)
     file_values = _read_yaml(path) if path else {}
     _refuse_unknown(environ, file_values, path)
@@ -203,6 +204,12 @@ def load_settings(
         return Settings(**overrides)
     except ValidationError as error:
         raise _explain(error, file_values, path) from None
+    except SettingsError as error:  # a list or mapping setting that is not valid JSON
+        field = re.search(r'field "(\w+)"', str(error))
+        name = env_name(field.group(1)) if field else "a setting"
+        raise ConfigurationError(
+            f'invalid setting {name}: not valid JSON (write a list like ["my.module"])'
+        ) from None
     finally:
         _file_values.reset(token)
 
@@ -235,6 +242,25 @@ def _refuse_unknown(
             raise ConfigurationError(f"unknown setting {key!r} in {path}{_suggest(key, fields)}")
 
 
+def _variables_of(field: str) -> list[str]:
+    alias = (
+        Settings.model_fields[field].validation_alias if field in Settings.model_fields else None
+    )
+    if isinstance(alias, AliasChoices):
+        return [str(choice) for choice in alias.choices]
+    return [env_name(field)]
+
+
+def _field_of(location: str) -> str:
+    """The field a validation error location names (a field name or one of its variables)."""
+    if location in Settings.model_fields:
+        return location
+    for field in Settings.model_fields:
+        if location in _variables_of(field):
+            return field
+    return location
+
+
 def _suggest(name: str, known: set[str]) -> str:
     close = difflib.get_close_matches(name, sorted(known), n=1)
     return f" (did you mean {close[0]}?)" if close else ""
@@ -244,8 +270,16 @@ def _explain(
     error: ValidationError, file_values: dict[str, Any], path: Path | None
 ) -> ConfigurationError:
     first = error.errors(include_url=False)[0]
-    field = str(first["loc"][0]) if first["loc"] else "?"
-    source = f"{field!r} in {path}" if field in file_values else env_name(field)
+    where = str(first["loc"][0]) if first["loc"] else "?"
+    field = _field_of(where)
+    variables = _variables_of(field)
+    from_environment = [name for name in variables if name in os.environ]
+    if from_environment:
+        source = from_environment[0]
+    elif field in file_values:
+        source = f"{field!r} in {path}"
+    else:
+        source = env_name(field)
     shown = first.get("input")
     value = f" = {shown!r}" if isinstance(shown, str | int | float) else ""
     return ConfigurationError(f"invalid setting {source}{value}: {first['msg']}")

@@ -93,8 +93,9 @@ class EmbeddedMongo:
                 self.url, serverSelectionTimeoutMS=500
             )
             with client:
-                client.admin.command("ping")
-                return True
+                status = client.admin.command("serverStatus")
+                # Ready when *our* process answers: another server may hold the port.
+                return self.child is not None and status.get("pid") == self.child.pid
         except PyMongoError:
             return False
 

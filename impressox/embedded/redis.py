@@ -89,16 +89,21 @@ class EmbeddedRedis:
             "--dir", str(self.data_dir),
             "--appendonly", "yes",
             "--appendfsync", self.appendfsync,
+            # Streams are all live data: a rewrite re-encodes rather than shrinks, so
+            # rewriting at every 64 MB of growth (the default) is churn during loads.
+            "--auto-aof-rewrite-min-size", "512mb",
             "--save", "",
             "--daemonize", "no",
             "--loglevel", "notice",
         ]  # fmt: skip
 
     def _answers(self) -> bool:
+        """Ready when *our* process answers: another server may hold the port we picked."""
         try:
             client = redis.Redis(port=self.port, socket_connect_timeout=0.2, socket_timeout=1)
             with client:
-                return bool(client.ping())
+                info = client.info("server")
+                return self.child is not None and info.get("process_id") == self.child.pid
         except (redis.ConnectionError, redis.TimeoutError):
             return False
         except redis.ResponseError:  # loading the AOF: up, but not ready yet

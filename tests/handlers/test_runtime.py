@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
+from dataclasses import replace
 
 import pytest
 from redis.asyncio import Redis
@@ -191,6 +192,20 @@ async def test_events_of_other_types_are_acknowledged_without_the_handler(
         await wait_until(lambda: _processed(store, "only", 2))
     assert calls == ["test.ping"]
     assert await pending_count(store, names, "pings", "only") == 0
+
+
+async def test_a_handler_that_takes_too_long_fails_with_the_reason(store: EventStore) -> None:
+    async def stuck(recorded: RecordedEvent) -> HandlerResult:
+        await asyncio.sleep(10)
+        return None
+
+    await store.append("pings", ping(1))
+    impatient = replace(FAST, handler_timeout_s=0.05)
+    async with running(Worker(declare("stuck", stuck), store, impatient)):
+        await wait_until(lambda: _count(store, "dead.stuck", 1))
+    (letter,) = await read_all(store, "dead.stuck")
+    assert dead_letter_of(letter).error_type == "TimeoutError"
+    assert dead_letter_of(letter).error == "no result within 0.05s (IMPRESSOX_HANDLER_TIMEOUT_S)"
 
 
 async def test_a_handler_returning_something_else_fails_clearly(store: EventStore) -> None:

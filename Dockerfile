@@ -1,0 +1,16 @@
+# The Impressox application image: the API and every worker run from it.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY events events
+COPY handlers handlers
+COPY aggregates aggregates
+COPY projections projections
+COPY api api
+COPY impressox impressox
+RUN pip install . && useradd --create-home impressox
+USER impressox
+# Servers come from REDIS_URL and MONGO_URL (see compose.yaml); nothing is embedded here.
+CMD ["impressox", "api"]

@@ -1,0 +1,143 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from events.errors import ConfigurationError
+from impressox.settings import load_settings
+from impressox.settings_table import markdown_table
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_defaults_need_no_configuration() -> None:
+    settings = load_settings()
+    assert settings.partitions == 4
+    assert settings.redis_url is None
+    assert settings.api_host == "127.0.0.1"
+
+
+def test_environment_variables_set_values(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("IMPRESSOX_PARTITIONS", "8")
+    monkeypatch.setenv("REDIS_URL", "redis://example:6380/0")
+    monkeypatch.setenv("IMPRESSOX_MODULES", '["my.module"]')
+    settings = load_settings()
+    assert (settings.partitions, settings.redis_url, settings.modules) == (
+        8,
+        "redis://example:6380/0",
+        ["my.module"],
+    )
+
+
+def test_yaml_file_values_yield_to_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "impressox.yaml"
+    config.write_text("partitions: 16\nlog_level: DEBUG\nmongo_url: mongodb://db:27017\n")
+    monkeypatch.setenv("IMPRESSOX_LOG_LEVEL", "WARNING")
+    settings = load_settings(config)
+    assert (settings.partitions, settings.log_level, settings.mongo_url) == (
+        16,
+        "WARNING",
+        "mongodb://db:27017",
+    )
+
+
+def test_the_config_file_can_come_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "impressox.yaml"
+    config.write_text("batch_size: 64\n")
+    monkeypatch.setenv("IMPRESSOX_CONFIG", str(config))
+    assert load_settings().batch_size == 64
+
+
+def test_explicit_overrides_win(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("IMPRESSOX_API_PORT", "9000")
+    assert load_settings(api_port=9100).api_port == 9100
+
+
+def test_a_misspelt_variable_is_refused_with_a_suggestion(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("IMPRESSOX_PARTITONS", "8")
+    with pytest.raises(ConfigurationError) as error:
+        load_settings()
+    assert str(error.value) == (
+        "unknown setting IMPRESSOX_PARTITONS (did you mean IMPRESSOX_PARTITIONS?)"
+    )
+
+
+def test_a_misspelt_yaml_key_is_refused_naming_the_file(tmp_path: Path) -> None:
+    config = tmp_path / "impressox.yaml"
+    config.write_text("batch_sise: 10\n")
+    with pytest.raises(
+        ConfigurationError, match=r"unknown setting 'batch_sise' in .*did you mean batch_size"
+    ):
+        load_settings(config)
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        (
+            "IMPRESSOX_PARTITIONS",
+            "many",
+            "invalid setting IMPRESSOX_PARTITIONS = 'many': Input should be a valid integer",
+        ),
+        (
+            "IMPRESSOX_PARTITIONS",
+            "0",
+            "invalid setting IMPRESSOX_PARTITIONS = '0': Input should be greater than or equal",
+        ),
+        (
+            "REDIS_URL",
+            "localhost:6379",
+            "invalid setting REDIS_URL = 'localhost:6379': String should match pattern",
+        ),
+        (
+            "IMPRESSOX_LOG_LEVEL",
+            "LOUD",
+            "invalid setting IMPRESSOX_LOG_LEVEL = 'LOUD': Input should be",
+        ),
+        ("IMPRESSOX_MODULES", "not json", "invalid setting IMPRESSOX_MODULES"),
+    ],
+)
+def test_invalid_values_name_the_setting(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str, message: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ConfigurationError) as error:
+        load_settings()
+    assert str(error.value).startswith(message)
+    assert "\n" not in str(error.value)
+
+
+def test_invalid_yaml_values_name_the_key_and_file(tmp_path: Path) -> None:
+    config = tmp_path / "impressox.yaml"
+    config.write_text("partitions: -3\n")
+    with pytest.raises(
+        ConfigurationError, match=r"invalid setting 'partitions' in .*impressox.yaml = -3"
+    ):
+        load_settings(config)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"), [("- a\n- b\n", "must hold a mapping"), ("a: [\n", "not valid YAML")]
+)
+def test_malformed_files_are_refused(tmp_path: Path, content: str, message: str) -> None:
+    config = tmp_path / "impressox.yaml"
+    config.write_text(content)
+    with pytest.raises(ConfigurationError, match=message):
+        load_settings(config)
+
+
+def test_a_missing_file_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError, match="cannot read config file"):
+        load_settings(tmp_path / "absent.yaml")
+
+
+def test_the_readme_documents_every_setting() -> None:
+    readme = (REPO / "README.md").read_text()
+    assert markdown_table() in readme, (
+        "README's table is stale: paste `impressox settings --markdown`"
+    )

@@ -1,0 +1,63 @@
+"""compose.yaml is checked here, since no Docker engine runs on our machines."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from typer.main import get_command
+
+from impressox.cli.app import app
+from impressox.settings import load_settings
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def compose() -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load((REPO / "compose.yaml").read_text())
+    return data
+
+
+def app_services() -> dict[str, Any]:
+    return {name: s for name, s in compose()["services"].items() if s.get("build")}
+
+
+def test_every_service_has_an_image_and_a_health_check() -> None:
+    for name, service in compose()["services"].items():
+        assert service.get("image"), name
+        assert service.get("healthcheck"), name
+
+
+def test_redis_keeps_an_append_only_file_and_never_evicts() -> None:
+    command = compose()["services"]["redis"]["command"]
+    assert command[command.index("--appendonly") + 1] == "yes"
+    assert command[command.index("--maxmemory-policy") + 1] == "noeviction"
+
+
+@pytest.mark.parametrize("service", sorted(app_services()))
+def test_app_services_run_real_commands_with_valid_settings(
+    service: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spec = app_services()[service]
+    program, subcommand = spec["command"][:2]
+    assert program == "impressox"
+    assert subcommand in get_command(app).commands  # type: ignore[attr-defined]
+    for name, value in spec["environment"].items():
+        monkeypatch.setenv(name, str(value))
+    settings = load_settings()
+    assert settings.redis_url
+    assert settings.mongo_url
+
+
+def test_host_ports_bind_to_loopback_only() -> None:
+    for name, service in compose()["services"].items():
+        for mapping in service.get("ports", []):
+            assert str(mapping).startswith("127.0.0.1:"), name
+
+
+def test_the_image_copies_every_package() -> None:
+    dockerfile = (REPO / "Dockerfile").read_text()
+    for package in ("events", "handlers", "aggregates", "projections", "api", "impressox"):
+        assert f"COPY {package} {package}" in dockerfile
