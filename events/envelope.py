@@ -93,13 +93,32 @@ class Event(BaseModel):
         return self
 
     def caused(self, payload: Payload, *, key: str | None = None, **fields: Any) -> Event:
-        """A new event caused by this one: same correlation, this one as its cause."""
-        return Event(
-            payload=payload,
-            key=key if key is not None else self.key,
+        """A new event caused by this one: same correlation, this one as its cause.
+
+        Handlers call this once per output, so the common case skips re-validation:
+        the payload is an already validated, registered model, the ids are generated
+        here and the key is checked by hand. Anything else goes through validation.
+        """
+        key = self.key if key is None else key
+        model = type(payload)
+        if fields or not model.event_type or model is UnknownPayload or not 0 < len(key) <= 256:
+            return Event(
+                payload=payload,
+                key=key,
+                causation_id=self.event_id,
+                correlation_id=self.correlation_id,
+                **fields,
+            )
+        return Event.model_construct(
+            event_id=uuid4(),
+            type=model.event_type,
+            schema_version=model.schema_version,
+            key=key,
+            version=None,
+            occurred_at=datetime.now(UTC),
             causation_id=self.event_id,
             correlation_id=self.correlation_id,
-            **fields,
+            payload=payload,
         )
 
 

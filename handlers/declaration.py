@@ -67,13 +67,6 @@ class HandlerSpec:
     start_from: Literal["beginning", "end"] = "beginning"
     description: str = field(default="", compare=False)
 
-    def consumes(self, type_name: bytes | str) -> bool:
-        """Whether an entry of this type goes to the handler (others are acknowledged)."""
-        if self.types is None:
-            return True
-        name = type_name.decode() if isinstance(type_name, bytes) else type_name
-        return name in self.types
-
 
 class _FunctionHandler:
     def __init__(self, function: HandlerFunction) -> None:

@@ -69,6 +69,8 @@ class PartitionWorker:
         self.lease = names.lease(tag, spec.name)
         self.committer = Committer(store.redis, names, spec.name, tag)
         self._adopt = register(store.redis, "handlers", "adopt")
+        self._types = None if spec.types is None else {name.encode() for name in spec.types}
+        self._output_streams: dict[str, str] = {}
         self.log = log.bind(handler=spec.name, partition=tag, consumer=consumer)
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -171,7 +173,7 @@ class PartitionWorker:
                 outcomes.append(Outcome(stream, entry_id, "gone"))
                 continue
             type_name = fields.get(TYPE)
-            if type_name is not None and not self.spec.consumes(type_name):
+            if type_name is not None and self._types is not None and type_name not in self._types:
                 outcomes.append(Outcome(stream, entry_id, "ok"))  # not ours: acknowledge
                 continue
             outcome, failures = await self._attempt(
@@ -225,13 +227,17 @@ class PartitionWorker:
         attempt = delivery
         while True:
             try:
-                # asyncio.timeout, not wait_for: no task and no loop turn per event.
-                with structlog.contextvars.bound_contextvars(
+                # Every line the handler logs carries the correlation id. asyncio.timeout,
+                # not wait_for: no task and no loop turn per event.
+                tokens = structlog.contextvars.bind_contextvars(
                     correlation_id=fields.get(CORRELATION_ID, b"").decode()
-                ):
+                )
+                try:
                     async with asyncio.timeout(self.config.handler_timeout_s):
                         result = await self.handler.handle(recorded)
-                    return Outcome(stream, entry_id, "ok", self._outputs(result)), failures
+                finally:
+                    structlog.contextvars.reset_contextvars(**tokens)
+                return Outcome(stream, entry_id, "ok", self._outputs(result)), failures
             except Exception as error:
                 failures += 1
                 ENTRIES.labels(self.spec.name, "failed_attempt").inc()
@@ -276,7 +282,12 @@ class PartitionWorker:
         for item in result:
             if not isinstance(item, Output):
                 raise TypeError(f"handler returned {type(item).__name__}, expected Output")
-            outputs.append((self.store.names.stream(self.tag, item.category), item.event))
+            stream = self._output_streams.get(item.category)
+            if stream is None:
+                stream = self._output_streams[item.category] = self.store.names.stream(
+                    self.tag, item.category
+                )
+            outputs.append((stream, item.event))
         return tuple(outputs)
 
     def _dead(

@@ -6,6 +6,7 @@ from uuid import uuid4
 import pytest
 from pydantic import ValidationError
 
+from events.codec import from_json_object, to_json_object
 from events.envelope import Event, Payload
 from tests.factories import Pinged, Ponged, ping
 
@@ -67,3 +68,18 @@ def test_explicit_ids_are_kept() -> None:
     event_id, correlation = uuid4(), uuid4()
     event = ping(event_id=event_id, correlation_id=correlation, occurred_at=datetime.now(UTC))
     assert (event.event_id, event.correlation_id) == (event_id, correlation)
+
+
+def test_caused_events_are_as_valid_as_constructed_ones() -> None:
+    root = ping(1)
+    child = root.caused(Ponged(n=1))
+    assert from_json_object(to_json_object(child)) == child
+    assert child.type == "test.pong"
+    assert child.occurred_at.utcoffset() == timedelta(0)
+
+
+def test_caused_events_still_refuse_bad_keys() -> None:
+    with pytest.raises(ValidationError, match="key"):
+        ping(1).caused(Ponged(n=1), key="")
+    with pytest.raises(ValidationError, match="key"):
+        ping(1).caused(Ponged(n=1), key="k" * 257)
