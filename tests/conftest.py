@@ -11,6 +11,7 @@ from redis.asyncio import Redis
 import tests.factories  # noqa: F401 - registers the test payload types
 from events.names import StreamNames
 from events.store import EventStore
+from impressox.connections import connect_redis
 from tests.servers import mongo_server, redis_server
 
 
@@ -34,7 +35,9 @@ def prefix() -> str:
 
 @pytest.fixture
 async def redis(redis_url: str, prefix: str) -> AsyncIterator[Redis]:
-    client = Redis.from_url(redis_url)
+    """A client made the way the application makes one (`connect_redis`)."""
+    client = await connect_redis(redis_url)
+    assert isinstance(client, Redis), "REDIS_URL names a cluster: use REDIS_CLUSTER_URL"
     yield client
     keys = [key async for key in client.scan_iter(match=f"{prefix}:*", count=1000)]
     for start in range(0, len(keys), 500):

@@ -14,7 +14,8 @@ from pymongo import MongoClient
 from pymongo.errors import PyMongoError
 
 from events.errors import InfrastructureError
-from impressox.embedded.process import ChildProcess, free_port, port_open
+from impressox.embedded.process import port_open
+from impressox.embedded.server import EmbeddedServer
 
 
 def find_secantusd() -> Path:
@@ -30,76 +31,47 @@ def find_secantusd() -> Path:
     )
 
 
-class EmbeddedMongo:
+class EmbeddedMongo(EmbeddedServer):
     """A SecantusDB child process with its WiredTiger files in `data_dir`."""
 
-    def __init__(
-        self,
-        data_dir: Path,
-        *,
-        port: int = 0,
-        binary: Path | None = None,
-        startup_timeout: float = 60.0,
-        process_group: int = 0,
-    ) -> None:
-        self.data_dir = data_dir
-        self.requested_port = port
-        self.binary = binary
-        self.startup_timeout = startup_timeout
-        self.process_group = process_group
-        self.port = 0
-        self.child: ChildProcess | None = None
+    program = "secantusd-py"
+    log_name = "secantusd.log"
 
     @property
     def url(self) -> str:
         return f"mongodb://127.0.0.1:{self.port}/?directConnection=true"
 
-    def start(self) -> str:
-        """Start the server and wait until it answers ping; returns its URL."""
-        self.data_dir = self.data_dir.resolve()
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+    @property
+    def _config(self) -> Path:
+        return self.data_dir / "secantusd.toml"
+
+    def _prepare(self) -> None:
         # An explicit (empty) config file turns off secantusd's discovery of
         # ./secantusd.toml, so the directory we are started from cannot change its setup.
-        config = self.data_dir / "secantusd.toml"
-        config.touch()
-        self.port = self.requested_port or free_port()
-        self.child = ChildProcess(
-            "secantusd-py",
-            [
-                str(self.binary or find_secantusd()),
-                "--config",
-                str(config),
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--storage-path",
-                str(self.data_dir / "data"),
-                "--log-level",
-                "WARNING",
-            ],
-            log_path=self.data_dir / "secantusd.log",
-            process_group=self.process_group,
-        )
-        self.child.start()
-        self.child.wait_ready(self._answers, timeout=self.startup_timeout, what=self.url)
-        return self.url
+        self._config.touch()
 
-    def _answers(self) -> bool:
+    def _find_binary(self) -> Path:
+        return find_secantusd()
+
+    def _argv(self, binary: Path) -> list[str]:
+        return [
+            str(binary),
+            "--config", str(self._config),
+            "--host", "127.0.0.1",
+            "--port", str(self.port),
+            "--storage-path", str(self.data_dir / "data"),
+            "--log-level", "WARNING",
+        ]  # fmt: skip
+
+    def _answering_pid(self) -> int | None:
         if not port_open("127.0.0.1", self.port):
-            return False
+            return None
         try:
             client: MongoClient[dict[str, object]] = MongoClient(
                 self.url, serverSelectionTimeoutMS=500
             )
             with client:
-                status = client.admin.command("serverStatus")
-                # Ready when *our* process answers: another server may hold the port.
-                return self.child is not None and status.get("pid") == self.child.pid
+                pid = client.admin.command("serverStatus").get("pid")
         except PyMongoError:
-            return False
-
-    def stop(self) -> None:
-        """Shut down cleanly (SecantusDB checkpoints WiredTiger on SIGTERM)."""
-        if self.child:
-            self.child.stop(timeout=30)
+            return None
+        return int(pid) if isinstance(pid, int) else None

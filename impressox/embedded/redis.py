@@ -10,7 +10,7 @@ from typing import Literal
 import redis
 
 from events.errors import InfrastructureError
-from impressox.embedded.process import ChildProcess, free_port
+from impressox.embedded.server import EmbeddedServer
 
 AppendFsync = Literal["always", "everysec", "no"]
 
@@ -30,55 +30,30 @@ def find_redis_server() -> Path:
     )
 
 
-class EmbeddedRedis:
+class EmbeddedRedis(EmbeddedServer):
     """A redis-server child process with AOF on and its files in `data_dir`."""
+
+    program = "redis-server"
+    log_name = "redis.log"
 
     def __init__(
         self,
         data_dir: Path,
         *,
-        port: int = 0,
         appendfsync: AppendFsync = "everysec",
+        port: int = 0,
         binary: Path | None = None,
-        startup_timeout: float = 20.0,
         process_group: int = 0,
     ) -> None:
-        self.data_dir = data_dir
-        self.requested_port = port
+        super().__init__(data_dir, port=port, binary=binary, process_group=process_group)
         self.appendfsync = appendfsync
-        self.binary = binary
-        self.startup_timeout = startup_timeout
-        self.process_group = process_group
-        self.port = 0
-        self.child: ChildProcess | None = None
 
     @property
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
 
-    def start(self) -> str:
-        """Start the server and wait until it answers PING; returns its URL."""
-        self.data_dir = self.data_dir.resolve()
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        binary = self.binary or find_redis_server()
-        attempts = 1 if self.requested_port else 3
-        for attempt in range(attempts):
-            self.port = self.requested_port or free_port()
-            self.child = ChildProcess(
-                "redis-server",
-                self._argv(binary),
-                log_path=self.data_dir / "redis.log",
-                process_group=self.process_group,
-            )
-            self.child.start()
-            try:
-                self.child.wait_ready(self._answers, timeout=self.startup_timeout, what=self.url)
-                return self.url
-            except InfrastructureError:
-                lost_port_race = "Address already in use" in self.child.log_tail(5)
-                if not lost_port_race or attempt == attempts - 1:
-                    raise
-        raise AssertionError("unreachable")
+    def _find_binary(self) -> Path:
+        return find_redis_server()
 
     def _argv(self, binary: Path) -> list[str]:
         return [
@@ -97,19 +72,12 @@ class EmbeddedRedis:
             "--loglevel", "notice",
         ]  # fmt: skip
 
-    def _answers(self) -> bool:
-        """Ready when *our* process answers: another server may hold the port we picked."""
+    def _answering_pid(self) -> int | None:
         try:
-            client = redis.Redis(port=self.port, socket_connect_timeout=0.2, socket_timeout=1)
-            with client:
-                info = client.info("server")
-                return self.child is not None and info.get("process_id") == self.child.pid
-        except (redis.ConnectionError, redis.TimeoutError):
-            return False
-        except redis.ResponseError:  # loading the AOF: up, but not ready yet
-            return False
-
-    def stop(self) -> None:
-        """Shut down cleanly (Redis fsyncs the AOF on SIGTERM)."""
-        if self.child:
-            self.child.stop(timeout=30)
+            with redis.Redis(
+                port=self.port, socket_connect_timeout=0.2, socket_timeout=1
+            ) as client:
+                pid = client.info("server").get("process_id")
+        except (redis.ConnectionError, redis.TimeoutError, redis.ResponseError):
+            return None  # not listening yet, or still loading its AOF
+        return int(pid) if pid is not None else None

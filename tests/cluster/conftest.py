@@ -22,7 +22,7 @@ from functools import partial
 from pathlib import Path
 
 import pytest
-import redis
+import redis as redis_sync
 from redis.asyncio.cluster import RedisCluster
 
 import tests.factories  # noqa: F401 - registers the test payload types
@@ -67,6 +67,12 @@ async def cluster(cluster_url: str, prefix: str) -> AsyncIterator[RedisCluster]:
     for start in range(0, len(keys), 500):
         await client.delete(*keys[start : start + 500])  # split by slot by the client
     await client.aclose()
+
+
+@pytest.fixture
+def redis(cluster: RedisCluster) -> RedisCluster:
+    """The contracts' raw client: on this side of the suite, the cluster."""
+    return cluster
 
 
 @pytest.fixture
@@ -178,15 +184,15 @@ def _create(cli: str, nodes: list[tuple[int, ChildProcess]]) -> None:
         )
 
 
-def _client(port: int) -> redis.Redis:
-    return redis.Redis(port=port, socket_connect_timeout=0.2, socket_timeout=1)
+def _client(port: int) -> redis_sync.Redis:
+    return redis_sync.Redis(port=port, socket_connect_timeout=0.2, socket_timeout=1)
 
 
 def _answers(port: int) -> bool:
     try:
         with _client(port) as client:
             return bool(client.ping())
-    except (redis.ConnectionError, redis.TimeoutError, redis.ResponseError):
+    except (redis_sync.ConnectionError, redis_sync.TimeoutError, redis_sync.ResponseError):
         return False
 
 
@@ -195,7 +201,7 @@ def _cluster_ok(port: int) -> bool:
     try:
         with _client(port) as client:
             reply = client.execute_command("CLUSTER INFO")
-    except (redis.ConnectionError, redis.TimeoutError, redis.ResponseError):
+    except (redis_sync.ConnectionError, redis_sync.TimeoutError, redis_sync.ResponseError):
         return False
     if isinstance(reply, bytes):  # redis-py parses it into a dict; older ones did not
         reply = dict(line.split(":", 1) for line in reply.decode().split() if ":" in line)

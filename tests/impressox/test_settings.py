@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,14 @@ from impressox.settings import load_settings
 from impressox.settings_table import markdown_table
 
 REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Settings tests see only what they set (the suite may run with REDIS_URL set)."""
+    for name in list(os.environ):
+        if name.startswith("IMPRESSOX_") or name in ("REDIS_URL", "MONGO_URL"):
+            monkeypatch.delenv(name)
 
 
 def test_defaults_need_no_configuration() -> None:
