@@ -13,6 +13,7 @@ from uuid import UUID
 import orjson
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from events.codec import from_json_object, to_json_object
@@ -27,6 +28,9 @@ from impressox.cli.common import fail, redis_for, run, settings_from
 from impressox.settings import Settings
 
 app = typer.Typer(help="Append, read, tail and inspect event streams.", no_args_is_help=True)
+
+PROGRESS_STEP = 20_000
+"""Events per progress update of a large append (each is several atomic chunks)."""
 
 _DURATION = re.compile(r"^(\d+)(ms|s|m|h|d)$")
 _UNITS = {"ms": "milliseconds", "s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
@@ -121,10 +125,20 @@ async def _append(
                     }
                 )
             return
-        typer.echo(
-            f"{len(events)} events: appending in atomic chunks (re-running is safe)", err=True
-        )
-        new = await store.append_many(category, events)
+        new = 0
+        with Progress(
+            TextColumn("appending in atomic chunks"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=Console(stderr=True),
+            transient=True,
+        ) as progress:
+            task = progress.add_task("append", total=len(events))
+            for start in range(0, len(events), PROGRESS_STEP):
+                piece = events[start : start + PROGRESS_STEP]
+                new += await store.append_many(category, piece)
+                progress.advance(task, len(piece))
         _print_json({"appended": new, "duplicates": len(events) - new})
 
 

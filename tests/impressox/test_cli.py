@@ -253,3 +253,15 @@ def _scrape(port: int) -> str:
 
 async def _scraped(port: int, needle: str) -> bool:
     return needle in await asyncio.to_thread(_scrape, port)
+
+
+def test_large_inputs_are_appended_in_chunks(cli: Cli) -> None:
+    lines = "\n".join(
+        json.dumps({"type": "test.ping", "key": f"k{n % 50}", "payload": {"n": n}})
+        for n in range(12_000)
+    )
+    first = cli("events", "append", "pings", stdin=lines)
+    assert first.returncode == 0, first.stderr
+    assert json_lines(first.stdout) == [{"appended": 12_000, "duplicates": 0}]
+    count = json_lines(cli("events", "read", "pings", "--type", "test.ping").stdout)
+    assert len(count) == 12_000
