@@ -22,8 +22,8 @@ def _generated_prelude() -> str:
     arguments = ", ".join(f"'{field}', v[at + {i}]" for i, field in enumerate(FIELDS))
     return (
         f"local FIELDS = {{{names}}}\n"
-        "local function xadd_event(stream, v, at)\n"
-        f"    return redis.call('XADD', stream, '*', {arguments})\n"
+        "local function xadd_event(stream, id, v, at)\n"
+        f"    return redis.call('XADD', stream, id, {arguments})\n"
         "end\n"
     )
 

@@ -24,6 +24,7 @@ import zlib
 _CATEGORY = re.compile(r"^[a-z][a-z0-9_.-]{0,63}$")
 _GROUP = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
 _TAG = re.compile(r"^[a-z0-9][a-z0-9_.:-]{0,127}$")
+_ORIGINATOR = re.compile(r"^[A-Za-z0-9_.@-]{1,128}$")
 _STREAM = re.compile(r"^(?P<prefix>[^:{}]+):\{(?P<tag>[^{}]+)\}:(?P<category>[^:{}]+)$")
 
 DEAD_LETTER_PREFIX = "dead."
@@ -122,6 +123,41 @@ class StreamNames:
     def stream_pattern(self) -> str:
         """A SCAN pattern that matches all our streams (and some other keys: filter by type)."""
         return f"{self.prefix}:{{*}}:*"
+
+    # -- applications of the eventsourcing library ---------------------------------------
+
+    @staticmethod
+    def application_tag(application: str) -> str:
+        """The hash tag holding everything of one application: events, log, tracking.
+
+        One slot per application is what makes an insert (events of several aggregates,
+        their notifications and a tracking record) one atomic script on a cluster.
+        """
+        slug = re.sub(r"[^a-z0-9]+", "-", application.lower()).strip("-")
+        if not slug:
+            raise ValueError(f"application name {application!r} has no letters or digits")
+        return f"app.{slug}"
+
+    def aggregate_stream(self, tag: str, kind: str, originator_id: str) -> str:
+        """The stream of one aggregate's events (kind "agg") or snapshots (kind "snap")."""
+        if not _ORIGINATOR.match(originator_id):
+            raise ValueError(
+                f"originator id {originator_id!r} cannot name a stream: use letters, digits,"
+                " '_', '.', '-', '@' (at most 128)"
+            )
+        return f"{self.prefix}:{{{tag}}}:{check_category(kind)}.{originator_id}"
+
+    def notification_log(self, tag: str) -> str:
+        """The application's notification log: every event of it, in commit order."""
+        return self.stream(tag, "log")
+
+    def notification_index(self, tag: str) -> str:
+        """Notification id -> the millisecond half of its log position."""
+        return f"{self.notification_log(tag)}:index"
+
+    def application_tracking(self, tag: str) -> str:
+        """The last notification id the application processed, per upstream application."""
+        return f"{self.prefix}:{{{tag}}}:tracking"
 
     # -- keys beside the streams --------------------------------------------------------
 

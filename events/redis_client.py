@@ -1,9 +1,16 @@
-"""The Redis client types the store and runtime accept: one node or a cluster."""
+"""Redis clients: the kinds the store and runtime accept, and how we configure them.
+
+The asyncio clients serve the store and the runtime; the synchronous ones serve the
+`eventsourcing` library, which is synchronous and runs in threads.
+"""
 
 from __future__ import annotations
 
-from typing import cast
+import socket
+from typing import Any, cast
 
+import redis
+import redis.cluster
 from redis.asyncio import Redis
 from redis.asyncio.cluster import RedisCluster
 
@@ -12,9 +19,42 @@ RedisClient = Redis | RedisCluster
 key of one call in one hash slot, which our key names guarantee."""
 
 
+SyncRedisClient = redis.Redis | redis.cluster.RedisCluster
+
+
 def is_cluster(client: RedisClient) -> bool:
     """Whether multi-key operations must be split by hash slot."""
     return isinstance(client, RedisCluster)
+
+
+def client_options() -> dict[str, Any]:
+    """Options every client of ours shares (values in the URL still win).
+
+    No socket timeout (redis-py's default is 5 s): workers block in XREADGROUP for
+    `block_ms`, which may be longer, and on Python 3.11 a socket timeout's `wait_for`
+    can swallow the cancellation of a task in flight. TCP keepalive instead notices a
+    peer that vanished without closing the connection, within about a minute.
+    """
+    keepalive: dict[int, int] = {}
+    for name, value in (("TCP_KEEPIDLE", 30), ("TCP_KEEPINTVL", 10), ("TCP_KEEPCNT", 3)):
+        if hasattr(socket, name):
+            keepalive[getattr(socket, name)] = value
+    return {
+        "socket_timeout": None,
+        "socket_connect_timeout": 5,
+        "socket_keepalive": True,
+        "socket_keepalive_options": keepalive,
+        "health_check_interval": 30,
+    }
+
+
+def sync_client(url: str) -> SyncRedisClient:
+    """A synchronous client for `url`: a cluster client when the node is in a cluster."""
+    with redis.Redis.from_url(url, socket_connect_timeout=5) as probe:
+        clustered = probe.info("cluster").get("cluster_enabled")
+    if clustered:
+        return redis.cluster.RedisCluster.from_url(url, **client_options())
+    return redis.Redis.from_url(url, **client_options())
 
 
 Fields = dict[bytes, bytes]

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import socket
-from typing import Any
-
 from pymongo import AsyncMongoClient
 from redis.asyncio import Redis
 from redis.asyncio.cluster import RedisCluster
 from redis.exceptions import RedisError
 
 from events.errors import InfrastructureError
-from events.redis_client import RedisClient
+from events.redis_client import RedisClient, client_options
 
 
 async def connect_redis(url: str) -> RedisClient:
@@ -23,31 +20,10 @@ async def connect_redis(url: str) -> RedisClient:
         raise InfrastructureError(f"cannot reach Redis at {redact(url)}: {error}") from None
     finally:
         await probe.aclose()
-    options = _client_options()
+    options = client_options()
     if info.get("cluster_enabled"):
         return RedisCluster.from_url(url, **options)
     return Redis.from_url(url, **options)
-
-
-def _client_options() -> dict[str, Any]:
-    """Options both kinds of client share (values in the URL still win).
-
-    No socket timeout (redis-py's default is 5 s): workers block in XREADGROUP for
-    `block_ms`, which may be longer, and on Python 3.11 a socket timeout's `wait_for`
-    can swallow the cancellation of a task in flight. TCP keepalive instead notices a
-    peer that vanished without closing the connection, within about a minute.
-    """
-    keepalive: dict[int, int] = {}
-    for name, value in (("TCP_KEEPIDLE", 30), ("TCP_KEEPINTVL", 10), ("TCP_KEEPCNT", 3)):
-        if hasattr(socket, name):
-            keepalive[getattr(socket, name)] = value
-    return {
-        "socket_timeout": None,
-        "socket_connect_timeout": 5,
-        "socket_keepalive": True,
-        "socket_keepalive_options": keepalive,
-        "health_check_interval": 30,
-    }
 
 
 def connect_mongo(url: str) -> AsyncMongoClient[dict[str, object]]:

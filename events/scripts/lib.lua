@@ -1,6 +1,7 @@
 -- Helpers shared by every Impressox script. The loader puts two generated lines in
--- front of this file: FIELDS, the entry field names (events/codec.py), and xadd_event,
--- an XADD of one event's FIELDS values spelled out argument by argument.
+-- front of this file: FIELDS, the entry field names (events/codec.py), and
+-- xadd_event(stream, id, v, at), an XADD of one event's FIELDS values spelled out
+-- argument by argument ('*' as the id lets Redis pick it).
 --
 -- Events arrive packed: one ARGV element holds a msgpack array in which each event is
 -- its stream index followed by its FIELDS values. One argument per batch instead of ten
@@ -8,6 +9,12 @@
 
 local NFIELDS = #FIELDS
 local VERSION_FIELD = 'version'
+local VERSION_INDEX = 0  -- where 'version' stands among an event's values (0-based)
+for i, name in ipairs(FIELDS) do
+    if name == VERSION_FIELD then
+        VERSION_INDEX = i - 1
+    end
+end
 
 -- An appender appends events to streams with deduplication by event id, touching each
 -- dedup index twice per batch (one HMGET, one HSET) instead of twice per event.
@@ -55,7 +62,7 @@ local function new_appender()
         if existing then
             return existing, 1
         end
-        local position = xadd_event(stream, v, at)
+        local position = xadd_event(stream, '*', v, at)
         seen[event_id] = position
         local pairs_out = fresh[ids]
         pairs_out[#pairs_out + 1] = event_id
