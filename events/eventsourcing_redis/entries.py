@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from types import NotImplementedType
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.persistence import Notification, StoredEvent
@@ -23,38 +22,37 @@ from events.position import Position
 _NAMESPACE = uuid5(NAMESPACE_URL, "https://impressox.dev/eventsourcing")
 
 
-def _same_record(record: StoredEvent, other: object) -> bool | NotImplementedType:
+class _ComparedAsStored:
     """Equal to any stored event with the same fields (a plain one is at version 1)."""
-    if not isinstance(other, StoredEvent):
-        return NotImplemented
-    same: bool = (
-        record.originator_id == other.originator_id
-        and record.originator_version == other.originator_version
-        and record.topic == other.topic
-        and record.state == other.state
-        and getattr(record, "id", None) == getattr(other, "id", None)
-        and getattr(record, "schema_version", 1) == getattr(other, "schema_version", 1)
-    )
-    return same
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(self, StoredEvent) or not isinstance(other, StoredEvent):
+            return NotImplemented
+        return (
+            self.originator_id == other.originator_id
+            and self.originator_version == other.originator_version
+            and self.topic == other.topic
+            and self.state == other.state
+            and getattr(self, "id", None) == getattr(other, "id", None)
+            and getattr(self, "schema_version", 1) == getattr(other, "schema_version", 1)
+        )
 
 
 @dataclass(frozen=True, eq=False)
-class EnvelopeStoredEvent(StoredEvent):
+class EnvelopeStoredEvent(_ComparedAsStored, StoredEvent):
     """A stored event that also knows the schema version its state was written at."""
 
     schema_version: int = 1
 
-    __eq__ = _same_record
     __hash__ = StoredEvent.__hash__
 
 
 @dataclass(frozen=True, eq=False)
-class EnvelopeNotification(Notification):
+class EnvelopeNotification(_ComparedAsStored, Notification):
     """A notification that also knows the schema version its state was written at."""
 
     schema_version: int = 1
 
-    __eq__ = _same_record
     __hash__ = Notification.__hash__
 
 
