@@ -9,56 +9,22 @@ of stream and the originator and version, so the same event always has the same 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from eventsourcing.persistence import Notification, StoredEvent
+from eventsourcing.persistence import StoredEvent
 
 from events.causation import current_cause
 from events.codec import FIELDS, KEY, PAYLOAD, SCHEMA_VERSION, TYPE, VERSION
 from events.position import Position
+from events.stored_events import EnvelopeNotification, EnvelopeStoredEvent
 
 _NAMESPACE = uuid5(NAMESPACE_URL, "https://impressox.dev/eventsourcing")
 
 
-class _ComparedAsStored:
-    """Equal to any stored event with the same fields (a plain one is at version 1)."""
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(self, StoredEvent) or not isinstance(other, StoredEvent):
-            return NotImplemented
-        return (
-            self.originator_id == other.originator_id
-            and self.originator_version == other.originator_version
-            and self.topic == other.topic
-            and self.state == other.state
-            and getattr(self, "id", None) == getattr(other, "id", None)
-            and getattr(self, "schema_version", 1) == getattr(other, "schema_version", 1)
-        )
-
-
-@dataclass(frozen=True, eq=False)
-class EnvelopeStoredEvent(_ComparedAsStored, StoredEvent):
-    """A stored event that also knows the schema version its state was written at."""
-
-    schema_version: int = 1
-
-    __hash__ = StoredEvent.__hash__
-
-
-@dataclass(frozen=True, eq=False)
-class EnvelopeNotification(_ComparedAsStored, Notification):
-    """A notification that also knows the schema version its state was written at."""
-
-    schema_version: int = 1
-
-    __hash__ = Notification.__hash__
-
-
 def entry_values(events: list[StoredEvent], *, tag: str, kind: str) -> list[list[str | bytes]]:
     """The FIELDS values of each event; a batch shares one cause (or the first event)."""
-    occurred_at = datetime.now(UTC).isoformat()
+    now = datetime.now(UTC)
     ids = [_event_id(tag, kind, event) for event in events]
     cause = current_cause()
     causation = str(cause.causation_id) if cause else ""
@@ -71,7 +37,7 @@ def entry_values(events: list[StoredEvent], *, tag: str, kind: str) -> list[list
             "schema_version": str(getattr(event, "schema_version", 1)),
             "key": str(event.originator_id),
             "version": str(event.originator_version),
-            "occurred_at": occurred_at,
+            "occurred_at": (getattr(event, "occurred_at", None) or now).isoformat(),
             "causation_id": causation,
             "correlation_id": correlation,
             "payload": event.state,

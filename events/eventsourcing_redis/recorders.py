@@ -38,12 +38,7 @@ from redis.exceptions import RedisError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from events.codec import VERSION
-from events.eventsourcing_redis.entries import (
-    EnvelopeStoredEvent,
-    entry_values,
-    notification,
-    stored_event,
-)
+from events.eventsourcing_redis.entries import entry_values, notification, stored_event
 from events.lua import pack, register
 from events.names import StreamNames
 from events.position import Position
@@ -281,7 +276,6 @@ class RedisProcessRecorder(RedisTrackingRecorder, RedisApplicationRecorder, Proc
 
 
 __all__ = [
-    "EnvelopeStoredEvent",
     "RedisAggregateRecorder",
     "RedisApplicationRecorder",
     "RedisProcessRecorder",

@@ -1,0 +1,146 @@
+"""An alert rule: what a trader wants to hear about, and its life from creation to end.
+
+Lifecycle: created (active) -> paused <-> resumed; triggered (a "once" rule then
+completes); expired; deleted. The aggregate refuses what its state does not allow, and
+enforces the frequency itself, so no engine bug can make a once-rule fire twice.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Literal
+from uuid import UUID
+
+from eventsourcing.domain import event
+from pydantic import Field
+
+from aggregates.errors import DomainError
+from aggregates.model import (
+    Aggregate,
+    AggregateSnapshot,
+    Immutable,
+    SnapshotState,
+    register_aggregate,
+)
+from aggregates.rule_spec import AtMostOncePer, EveryTime, Once, RuleSpec
+
+Status = Literal["active", "paused", "completed", "expired", "deleted"]
+
+
+class Trigger(Immutable):
+    """Why a rule fired: the event that made its condition hold, and what was seen."""
+
+    source_event_id: UUID
+    source_stream: str
+    source_position: str
+    observed_at: datetime
+    value: float | None = None
+    message: str = Field(default="", max_length=2000)
+
+
+class AlertRuleState(SnapshotState):
+    owner_id: UUID
+    spec: RuleSpec
+    status: Status
+    trigger_count: int
+    last_triggered_at: datetime | None
+
+
+class AlertRule(Aggregate):
+    """One trader's rule."""
+
+    class Snapshot(AggregateSnapshot):
+        state: AlertRuleState
+
+    @event("Created")
+    def __init__(self, owner_id: UUID, spec: RuleSpec) -> None:
+        self.owner_id = owner_id
+        self.spec = spec
+        self.status: Status = "active"
+        self.trigger_count = 0
+        self.last_triggered_at: datetime | None = None
+
+    # -- commands -----------------------------------------------------------------------
+
+    def update(self, spec: RuleSpec) -> None:
+        self._refuse_if("deleted", "expired", action="change")
+        if spec != self.spec:
+            self._updated(spec)
+
+    def pause(self) -> None:
+        if self.status != "active":
+            raise DomainError(f"only an active rule can be paused; this one is {self.status}")
+        self._paused()
+
+    def resume(self) -> None:
+        if self.status != "paused":
+            raise DomainError(f"only a paused rule can be resumed; this one is {self.status}")
+        self._resumed()
+
+    def record_trigger(self, trigger: Trigger) -> None:
+        """Record a firing; refused when the rule is not active or too soon again."""
+        if self.status != "active":
+            raise DomainError(f"a {self.status} rule does not fire")
+        wait = self.quiet_until()
+        if wait is not None and trigger.observed_at < wait:
+            raise DomainError(f"the rule may fire again at {wait.isoformat()}, not before")
+        self._triggered(trigger)
+
+    def quiet_until(self) -> datetime | None:
+        """When the frequency lets the rule fire again (None: whenever it holds)."""
+        last = self.last_triggered_at
+        frequency = self.spec.frequency
+        if last is None or isinstance(frequency, Once):
+            return None
+        if isinstance(frequency, EveryTime):
+            return last + timedelta(seconds=frequency.cooldown_s)
+        assert isinstance(frequency, AtMostOncePer)
+        return last + timedelta(seconds=frequency.interval_s)
+
+    def expire(self, at: datetime) -> None:
+        self._refuse_if("deleted", "expired", action="expire")
+        if self.spec.expires_at is None or at < self.spec.expires_at:
+            raise DomainError("the rule has not reached its expiry")
+        self._expired(at)
+
+    def delete(self) -> None:
+        self._refuse_if("deleted", action="delete")
+        self._deleted()
+
+    def _refuse_if(self, *statuses: Status, action: str) -> None:
+        if self.status in statuses:
+            raise DomainError(f"cannot {action} a rule that is {self.status}")
+
+    # -- events -------------------------------------------------------------------------
+
+    @event("Updated")
+    def _updated(self, spec: RuleSpec) -> None:
+        self.spec = spec
+        if self.status == "completed":
+            self.status = "active"
+
+    @event("Paused")
+    def _paused(self) -> None:
+        self.status = "paused"
+
+    @event("Resumed")
+    def _resumed(self) -> None:
+        self.status = "active"
+
+    @event("Triggered")
+    def _triggered(self, trigger: Trigger) -> None:
+        self.trigger_count += 1
+        self.last_triggered_at = trigger.observed_at
+        if isinstance(self.spec.frequency, Once):
+            self.status = "completed"
+
+    @event("Expired")
+    def _expired(self, at: datetime) -> None:
+        self.status = "expired"
+
+    @event("Deleted")
+    def _deleted(self) -> None:
+        self.status = "deleted"
+
+
+register_aggregate(AlertRule, "alert_rule")

@@ -1,0 +1,233 @@
+"""What an alert rule watches and when it fires: targets, conditions, frequency.
+
+Every field is validated where a rule enters the system, so an invalid rule is refused
+with the offending field named (``condition.window_s: Input should be greater than 0``)
+and no invalid rule is ever recorded.
+"""
+
+from __future__ import annotations
+
+import string
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import Field, PositiveInt, ValidationInfo, field_validator, model_validator
+
+from aggregates.channels import ChannelId
+from aggregates.evm import EvmAddress
+from aggregates.model import Immutable
+
+Symbol = Annotated[
+    str,
+    Field(
+        pattern=r"^[A-Z0-9]{2,12}/[A-Z0-9]{2,12}$",
+        description="BASE/QUOTE in capitals, e.g. BTC/USDT",
+    ),
+]
+Finite = Annotated[float, Field(allow_inf_nan=False)]
+Direction = Literal["up", "down", "either"]
+Severity = Literal["info", "warning", "critical"]
+
+# -- what a rule watches ------------------------------------------------------------------
+
+
+class SymbolTarget(Immutable):
+    """Prices of one trading pair, on one venue or any."""
+
+    kind: Literal["symbol"] = "symbol"
+    symbol: Symbol
+    venue: str | None = Field(default=None, pattern=r"^[a-z0-9_-]{1,32}$")
+
+
+class PostTarget(Immutable):
+    """Posts mentioning a keyword or cashtag, or by an account."""
+
+    kind: Literal["posts"] = "posts"
+    keyword: str | None = Field(default=None, min_length=1, max_length=64)
+    account: str | None = Field(default=None, pattern=r"^@?[A-Za-z0-9_]{1,32}$")
+
+    @model_validator(mode="after")
+    def _something_to_watch(self) -> PostTarget:
+        if self.keyword is None and self.account is None:
+            raise ValueError("a posts target needs a keyword or an account")
+        return self
+
+
+class ChainTarget(Immutable):
+    """Activity of a wallet, or events of a contract."""
+
+    kind: Literal["chain"] = "chain"
+    wallet: EvmAddress | None = None
+    contract: EvmAddress | None = None
+    event: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+
+    @model_validator(mode="after")
+    def _something_to_watch(self) -> ChainTarget:
+        if self.wallet is None and self.contract is None:
+            raise ValueError("a chain target needs a wallet or a contract")
+        return self
+
+
+Target = Annotated[SymbolTarget | PostTarget | ChainTarget, Field(discriminator="kind")]
+
+# -- when it fires ----------------------------------------------------------------------
+
+
+class Above(Immutable):
+    type: Literal["above"] = "above"
+    threshold: Finite
+
+
+class Below(Immutable):
+    type: Literal["below"] = "below"
+    threshold: Finite
+
+
+class CrossesUp(Immutable):
+    """From at or below the threshold to above it (needs a previous price)."""
+
+    type: Literal["crosses_up"] = "crosses_up"
+    threshold: Finite
+
+
+class CrossesDown(Immutable):
+    type: Literal["crosses_down"] = "crosses_down"
+    threshold: Finite
+
+
+class PercentChange(Immutable):
+    """The price moved by `percent` or more within the last `window_s` seconds."""
+
+    type: Literal["percent_change"] = "percent_change"
+    percent: Annotated[Finite, Field(gt=0)]
+    window_s: PositiveInt
+    direction: Direction = "either"
+
+
+class AbsoluteMove(Immutable):
+    """The price moved by `amount` (quote currency) or more within `window_s` seconds."""
+
+    type: Literal["absolute_move"] = "absolute_move"
+    amount: Annotated[Finite, Field(gt=0)]
+    window_s: PositiveInt
+    direction: Direction = "either"
+
+
+class VolumeSpike(Immutable):
+    """Volume reached `multiple` times its rolling mean over `window_s` seconds."""
+
+    type: Literal["volume_spike"] = "volume_spike"
+    multiple: Annotated[Finite, Field(gt=1)]
+    window_s: PositiveInt
+
+
+class Mentioned(Immutable):
+    """A post on the target with at least `min_engagement` (likes + reposts + replies)."""
+
+    type: Literal["mentioned"] = "mentioned"
+    min_engagement: int = Field(default=0, ge=0)
+
+
+class Transferred(Immutable):
+    """A transfer or contract event on the target, optionally above an amount."""
+
+    type: Literal["transferred"] = "transferred"
+    min_amount: Annotated[Finite, Field(ge=0)] = 0
+
+
+PriceCondition = (
+    Above | Below | CrossesUp | CrossesDown | PercentChange | AbsoluteMove | VolumeSpike
+)
+Condition = Annotated[PriceCondition | Mentioned | Transferred, Field(discriminator="type")]
+
+PRICE_CONDITIONS = (
+    "above",
+    "below",
+    "crosses_up",
+    "crosses_down",
+    "percent_change",
+    "absolute_move",
+    "volume_spike",
+)
+CONDITIONS_OF_TARGET = {
+    "symbol": PRICE_CONDITIONS,
+    "posts": ("mentioned",),
+    "chain": ("transferred",),
+}
+
+# -- how often ----------------------------------------------------------------------------
+
+
+class Once(Immutable):
+    """Fire the first time the condition holds, then the rule is done."""
+
+    kind: Literal["once"] = "once"
+
+
+class EveryTime(Immutable):
+    """Fire each time the condition holds, but not again within `cooldown_s`."""
+
+    kind: Literal["every_time"] = "every_time"
+    cooldown_s: int = Field(default=60, ge=0)
+
+
+class AtMostOncePer(Immutable):
+    """Fire at most once in each `interval_s` window."""
+
+    kind: Literal["at_most_once_per"] = "at_most_once_per"
+    interval_s: PositiveInt
+
+
+Frequency = Annotated[Once | EveryTime | AtMostOncePer, Field(discriminator="kind")]
+
+TEMPLATE_FIELDS = frozenset(
+    {"symbol", "price", "threshold", "condition", "rule", "value", "target"}
+)
+
+
+class RuleSpec(Immutable):
+    """Everything a trader says about a rule."""
+
+    name: str = Field(default="", max_length=80)
+    target: Target
+    condition: Condition
+    frequency: Frequency = Field(default_factory=Once)
+    expires_at: datetime | None = None
+    severity: Severity = "warning"
+    channels: list[ChannelId] = Field(min_length=1, max_length=8)
+    message_template: str | None = Field(default=None, min_length=1, max_length=1000)
+
+    @field_validator("condition")
+    @classmethod
+    def _fits_the_target(cls, condition: Condition, info: ValidationInfo) -> Condition:
+        target = info.data.get("target")
+        if target is not None and condition.type not in CONDITIONS_OF_TARGET[target.kind]:
+            allowed = ", ".join(CONDITIONS_OF_TARGET[target.kind])
+            raise ValueError(
+                f"{condition.type!r} does not apply to a {target.kind} target"
+                f" (use one of: {allowed})"
+            )
+        return condition
+
+    @field_validator("message_template")
+    @classmethod
+    def _uses_known_fields(cls, template: str | None) -> str | None:
+        if template is None:
+            return None
+        try:
+            used = {name for _, name, _, _ in string.Formatter().parse(template) if name}
+        except ValueError as error:
+            raise ValueError(f"malformed template: {error}") from None
+        unknown = used - TEMPLATE_FIELDS
+        if unknown:
+            raise ValueError(
+                f"unknown fields {sorted(unknown)} (known: {', '.join(sorted(TEMPLATE_FIELDS))})"
+            )
+        return template
+
+    @field_validator("expires_at")
+    @classmethod
+    def _has_a_time_zone(cls, expires_at: datetime | None) -> datetime | None:
+        if expires_at is not None and expires_at.tzinfo is None:
+            raise ValueError("needs a time zone (e.g. 2026-12-31T00:00:00Z)")
+        return expires_at

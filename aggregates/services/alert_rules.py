@@ -1,0 +1,52 @@
+"""Alert rules: create, change, pause, resume, delete; triggers and expiry."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from aggregates.alert_rule import AlertRule, Trigger
+from aggregates.rule_spec import RuleSpec
+from aggregates.services.base import Service
+from aggregates.validation import validated
+
+
+class AlertRules(Service[AlertRule]):
+    """Traders' alert rules."""
+
+    name = "alert_rules"
+    kind = "alert_rule"
+    aggregate_class = AlertRule
+    snapshot_every = 200
+
+    def create(self, owner_id: UUID, spec: RuleSpec | Mapping[str, Any]) -> UUID:
+        rule = AlertRule(owner_id=owner_id, spec=validated(RuleSpec, spec))
+        self.commit(rule)
+        return rule.id
+
+    def update(self, rule_id: UUID, spec: RuleSpec | Mapping[str, Any]) -> int | None:
+        new_spec = validated(RuleSpec, spec)
+        return self._change(rule_id, lambda rule: rule.update(new_spec))
+
+    def pause(self, rule_id: UUID) -> int | None:
+        return self._change(rule_id, AlertRule.pause)
+
+    def resume(self, rule_id: UUID) -> int | None:
+        return self._change(rule_id, AlertRule.resume)
+
+    def delete(self, rule_id: UUID) -> int | None:
+        return self._change(rule_id, AlertRule.delete)
+
+    def record_trigger(self, rule_id: UUID, trigger: Trigger | Mapping[str, Any]) -> int | None:
+        fired = validated(Trigger, trigger, field="trigger")
+        return self._change(rule_id, lambda rule: rule.record_trigger(fired))
+
+    def expire(self, rule_id: UUID, at: datetime) -> int | None:
+        return self._change(rule_id, lambda rule: rule.expire(at))
+
+    def _change(self, rule_id: UUID, change: Callable[[AlertRule], None]) -> int | None:
+        rule: AlertRule = self.load(rule_id)
+        change(rule)
+        return self.commit(rule)

@@ -1,0 +1,80 @@
+"""Conversations: one per user and platform thread; turns recorded as they happen."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from aggregates.channels import Platform
+from aggregates.conversation import (
+    AgentReply,
+    Conversation,
+    ToolCall,
+    ToolResult,
+    UserMessage,
+    conversation_id,
+)
+from aggregates.errors import NotFoundError
+from aggregates.services.base import Service
+from aggregates.validation import validated
+
+
+class Conversations(Service[Conversation]):
+    """What users said to the agent and what it did."""
+
+    name = "conversations"
+    kind = "conversation"
+    aggregate_class = Conversation
+    snapshot_every = 50
+
+    def receive(
+        self,
+        user_id: UUID,
+        platform: Platform,
+        thread_id: str,
+        message: UserMessage | Mapping[str, Any],
+    ) -> tuple[UUID, bool]:
+        """Record a user's message (starting the conversation if new).
+
+        Returns the conversation id and whether the message was new: a message
+        delivered twice (a retry, a redelivery) is recorded once.
+        """
+        received = validated(
+            UserMessage, {"received_at": datetime.now(UTC), **dict(message)}
+            if isinstance(message, Mapping) else message, field="message",
+        )  # fmt: skip
+        conversation = self._open(user_id, platform, thread_id)
+        new = conversation.receive(received)
+        if new:
+            self.commit(conversation)
+        return conversation.id, new
+
+    def call_tool(self, conversation_id: UUID, call: ToolCall | Mapping[str, Any]) -> None:
+        recorded = validated(ToolCall, call, field="call")
+        conversation: Conversation = self.load(conversation_id)
+        conversation.call_tool(recorded)
+        self.commit(conversation)
+
+    def record_tool_result(
+        self, conversation_id: UUID, result: ToolResult | Mapping[str, Any]
+    ) -> None:
+        recorded = validated(ToolResult, result, field="result")
+        conversation: Conversation = self.load(conversation_id)
+        conversation.record_tool_result(recorded)
+        self.commit(conversation)
+
+    def reply(self, conversation_id: UUID, reply: AgentReply | Mapping[str, Any]) -> int | None:
+        recorded = validated(AgentReply, reply, field="reply")
+        conversation: Conversation = self.load(conversation_id)
+        conversation.reply(recorded)
+        return self.commit(conversation)
+
+    def _open(self, user_id: UUID, platform: Platform, thread_id: str) -> Conversation:
+        identifier = conversation_id(user_id, platform, thread_id)
+        try:
+            existing: Conversation = self.load(identifier)
+        except NotFoundError:
+            return Conversation(user_id=user_id, platform=platform, thread_id=thread_id)
+        return existing

@@ -1,0 +1,181 @@
+"""Users: registration, identities, channels, quiet hours and API keys."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Annotated, Any, ClassVar, Literal
+from uuid import UUID
+
+from eventsourcing.utils import EnvType
+from pydantic import Field
+
+from aggregates.channels import (
+    DISCORD_WEBHOOK_URL,
+    Channel,
+    ChannelId,
+    DiscordChannel,
+    DiscordWebhookChannel,
+    Identity,
+    Platform,
+    TelegramChannel,
+    WebhookChannel,
+    WebhookUrl,
+)
+from aggregates.errors import DomainError
+from aggregates.model import Immutable
+from aggregates.secrets import (
+    SealedSecret,
+    SecretBox,
+    hash_api_key,
+    new_api_key,
+    new_signing_secret,
+)
+from aggregates.services.base import Service
+from aggregates.user import ApiKeyRecord, QuietHours, Scope, User
+from aggregates.validation import validated, validated_value
+
+DisplayName = Annotated[str, Field(min_length=1, max_length=80)]
+KeyName = Annotated[str, Field(min_length=1, max_length=80)]
+
+
+class TelegramChannelSpec(Immutable):
+    kind: Literal["telegram"] = "telegram"
+    chat_id: int
+
+
+class DiscordChannelSpec(Immutable):
+    kind: Literal["discord"] = "discord"
+    target: Literal["channel", "dm"]
+    id: str = Field(pattern=r"^\d{17,20}$")
+
+
+class DiscordWebhookSpec(Immutable):
+    kind: Literal["discord_webhook"] = "discord_webhook"
+    url: str = Field(pattern=DISCORD_WEBHOOK_URL.pattern)
+
+
+class WebhookSpec(Immutable):
+    kind: Literal["webhook"] = "webhook"
+    url: WebhookUrl
+
+
+ChannelSpec = Annotated[
+    TelegramChannelSpec | DiscordChannelSpec | DiscordWebhookSpec | WebhookSpec,
+    Field(discriminator="kind"),
+]
+
+
+class ChannelRequest(Immutable):
+    """A channel to add, as a caller gives it (secrets in clear, sealed before storing)."""
+
+    channel_id: ChannelId
+    channel: ChannelSpec
+
+
+class AddedChannel(Immutable):
+    channel_id: str
+    signing_secret: str | None = None
+    """A webhook channel's signing secret: shown this once, sealed afterwards."""
+
+
+class IssuedKey(Immutable):
+    key_id: str
+    token: str
+    """The key itself: shown this once; only its hash is kept."""
+    scopes: tuple[Scope, ...]
+
+
+class KeyRequest(Immutable):
+    name: KeyName
+    scopes: tuple[Scope, ...] = Field(default=("user",), min_length=1)
+
+
+class Users(Service[User]):
+    """Users and everything attached to them."""
+
+    name = "users"
+    kind = "user"
+    aggregate_class = User
+    env: ClassVar[dict[str, str]] = dict(Service.env)
+
+    def __init__(self, env: EnvType | None = None, *, secret_box: SecretBox) -> None:
+        super().__init__(env)
+        self.secret_box = secret_box
+
+    def register(
+        self, display_name: str, identity: Identity | Mapping[str, Any] | None = None
+    ) -> UUID:
+        name = validated_value(DisplayName, display_name, field="display_name")
+        identities = [validated(Identity, identity, field="identity")] if identity else []
+        user = User(display_name=name, identities=identities)
+        self.commit(user)
+        return user.id
+
+    def rename(self, user_id: UUID, display_name: str) -> None:
+        name = validated_value(DisplayName, display_name, field="display_name")
+        self._change(user_id, lambda user: user.rename(name))
+
+    def link_identity(self, user_id: UUID, identity: Identity | Mapping[str, Any]) -> None:
+        linked = validated(Identity, identity, field="identity")
+        self._change(user_id, lambda user: user.link_identity(linked))
+
+    def unlink_identity(self, user_id: UUID, platform: Platform) -> None:
+        self._change(user_id, lambda user: user.unlink_identity(platform))
+
+    def add_channel(
+        self, user_id: UUID, request: ChannelRequest | Mapping[str, Any]
+    ) -> AddedChannel:
+        wanted = validated(ChannelRequest, request)
+        channel, secret = self._seal(wanted.channel)
+        self._change(user_id, lambda user: user.add_channel(wanted.channel_id, channel))
+        return AddedChannel(channel_id=wanted.channel_id, signing_secret=secret)
+
+    def remove_channel(self, user_id: UUID, channel_id: str) -> None:
+        self._change(user_id, lambda user: user.remove_channel(channel_id))
+
+    def set_quiet_hours(self, user_id: UUID, quiet: QuietHours | Mapping[str, Any] | None) -> None:
+        hours = validated(QuietHours, quiet, field="quiet_hours") if quiet is not None else None
+        self._change(user_id, lambda user: user.set_quiet_hours(hours))
+
+    def issue_api_key(self, user_id: UUID, request: KeyRequest | Mapping[str, Any]) -> IssuedKey:
+        wanted = validated(KeyRequest, request)
+        key_id, token = new_api_key()
+        record = ApiKeyRecord(
+            key_id=key_id,
+            name=wanted.name,
+            key_hash=hash_api_key(token),
+            scopes=tuple(sorted(set(wanted.scopes))),
+            issued_at=datetime.now(UTC),
+        )
+        self._change(user_id, lambda user: user.issue_api_key(record))
+        return IssuedKey(key_id=key_id, token=token, scopes=record.scopes)
+
+    def revoke_api_key(self, user_id: UUID, key_id: str) -> None:
+        self._change(user_id, lambda user: user.revoke_api_key(key_id, datetime.now(UTC)))
+
+    def open_secret(self, sealed: SealedSecret) -> str:
+        """A sealed channel secret in clear, for the one component that signs with it."""
+        try:
+            return self.secret_box.open(sealed)
+        except ValueError:
+            raise DomainError(
+                "the secret was sealed with another key (IMPRESSOX_SECRET_KEY changed?)"
+            ) from None
+
+    def _seal(
+        self, spec: TelegramChannelSpec | DiscordChannelSpec | DiscordWebhookSpec | WebhookSpec
+    ) -> tuple[Channel, str | None]:
+        if isinstance(spec, TelegramChannelSpec):
+            return TelegramChannel(chat_id=spec.chat_id), None
+        if isinstance(spec, DiscordChannelSpec):
+            return DiscordChannel(target=spec.target, id=spec.id), None
+        if isinstance(spec, DiscordWebhookSpec):
+            return DiscordWebhookChannel(url=self.secret_box.seal(spec.url)), None
+        secret = new_signing_secret()
+        return WebhookChannel(url=spec.url, secret=self.secret_box.seal(secret)), secret
+
+    def _change(self, user_id: UUID, change: Callable[[User], None]) -> None:
+        user: User = self.load(user_id)
+        change(user)
+        self.commit(user)

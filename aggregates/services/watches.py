@@ -1,0 +1,62 @@
+"""Watches: the wallets, accounts and keywords each user follows."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from uuid import UUID
+
+from aggregates.errors import NotFoundError
+from aggregates.evm import EvmAddress
+from aggregates.services.base import Service
+from aggregates.validation import validated, validated_value
+from aggregates.watch import (
+    FollowedAccount,
+    Keyword,
+    SocialPlatform,
+    Watch,
+    WatchedWallet,
+    watch_id,
+)
+
+
+class Watches(Service[Watch]):
+    """Users' watch lists, opened on first use."""
+
+    name = "watches"
+    kind = "watch"
+    aggregate_class = Watch
+
+    def watch_wallet(
+        self, user_id: UUID, address: str, *, ens: str | None = None, label: str | None = None
+    ) -> str:
+        """Watch a wallet; returns its checksummed address."""
+        wallet = validated(WatchedWallet, {"address": address, "ens": ens, "label": label})
+        self._change(user_id, lambda watch: watch.watch_wallet(wallet))
+        return wallet.address
+
+    def unwatch_wallet(self, user_id: UUID, address: str) -> None:
+        checksummed = validated_value(EvmAddress, address, field="address")
+        self._change(user_id, lambda watch: watch.unwatch_wallet(checksummed))
+
+    def follow_account(self, user_id: UUID, platform: SocialPlatform, handle: str) -> None:
+        account = validated(FollowedAccount, {"platform": platform, "handle": handle})
+        self._change(user_id, lambda watch: watch.follow_account(account))
+
+    def unfollow_account(self, user_id: UUID, platform: SocialPlatform, handle: str) -> None:
+        account = validated(FollowedAccount, {"platform": platform, "handle": handle})
+        self._change(user_id, lambda watch: watch.unfollow_account(account))
+
+    def follow_keyword(self, user_id: UUID, keyword: str) -> None:
+        checked = validated_value(Keyword, keyword, field="keyword")
+        self._change(user_id, lambda watch: watch.follow_keyword(checked))
+
+    def unfollow_keyword(self, user_id: UUID, keyword: str) -> None:
+        self._change(user_id, lambda watch: watch.unfollow_keyword(keyword))
+
+    def _change(self, user_id: UUID, change: Callable[[Watch], None]) -> None:
+        try:
+            watch: Watch = self.load(watch_id(user_id))
+        except NotFoundError:
+            watch = Watch(user_id=user_id)
+        change(watch)
+        self.commit(watch)

@@ -1,0 +1,168 @@
+"""A user: display name, linked identities, notification channels, quiet hours, API keys."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from eventsourcing.domain import event
+from pydantic import field_validator
+
+from aggregates.channels import WEB_CHANNEL_ID, Channel, Identity, WebChannel
+from aggregates.errors import DomainError
+from aggregates.model import (
+    Aggregate,
+    AggregateSnapshot,
+    Immutable,
+    SnapshotState,
+    register_aggregate,
+)
+
+Scope = Literal["user", "admin", "ingest"]
+
+
+class QuietHours(Immutable):
+    """Hold deliveries from `start` to `end` (local time in `timezone`; may wrap midnight)."""
+
+    start: time
+    end: time
+    timezone: str = "UTC"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone {value!r} (use IANA names like Europe/Paris)"
+            ) from None
+        return value
+
+    @field_validator("end")
+    @classmethod
+    def _not_empty(cls, value: time, info: Any) -> time:
+        if info.data.get("start") == value:
+            raise ValueError("quiet hours must not start and end at the same time")
+        return value
+
+
+class ApiKeyRecord(Immutable):
+    """What we keep of an API key: never the key, only its hash."""
+
+    key_id: str
+    name: str
+    key_hash: str
+    scopes: tuple[Scope, ...]
+    issued_at: datetime
+    revoked_at: datetime | None = None
+
+
+class UserState(SnapshotState):
+    display_name: str
+    identities: list[Identity]
+    channels: dict[str, Channel]
+    quiet_hours: QuietHours | None
+    api_keys: dict[str, ApiKeyRecord]
+
+
+class User(Aggregate):
+    """Someone who uses Impressox, on any number of platforms."""
+
+    class Snapshot(AggregateSnapshot):
+        state: UserState
+
+    @event("Registered")
+    def __init__(self, display_name: str, identities: list[Identity]) -> None:
+        self.display_name = display_name
+        self.identities = list(identities)
+        self.channels: dict[str, Channel] = {WEB_CHANNEL_ID: WebChannel()}
+        self.quiet_hours: QuietHours | None = None
+        self.api_keys: dict[str, ApiKeyRecord] = {}
+
+    # -- commands -----------------------------------------------------------------------
+
+    def rename(self, display_name: str) -> None:
+        if display_name != self.display_name:
+            self._renamed(display_name)
+
+    def link_identity(self, identity: Identity) -> None:
+        if identity in self.identities:
+            return
+        if any(known.platform == identity.platform for known in self.identities):
+            raise DomainError(f"a {identity.platform} identity is linked already; unlink it first")
+        self._identity_linked(identity)
+
+    def unlink_identity(self, platform: str) -> None:
+        if not any(known.platform == platform for known in self.identities):
+            raise DomainError(f"no {platform} identity is linked")
+        self._identity_unlinked(platform)
+
+    def add_channel(self, channel_id: str, channel: Channel) -> None:
+        if channel_id in self.channels:
+            raise DomainError(f"channel {channel_id!r} exists already")
+        self._channel_added(channel_id, channel)
+
+    def remove_channel(self, channel_id: str) -> None:
+        if channel_id == WEB_CHANNEL_ID:
+            raise DomainError("the web channel cannot be removed")
+        if channel_id not in self.channels:
+            raise DomainError(f"no channel {channel_id!r}")
+        self._channel_removed(channel_id)
+
+    def set_quiet_hours(self, quiet_hours: QuietHours | None) -> None:
+        if quiet_hours != self.quiet_hours:
+            self._quiet_hours_set(quiet_hours)
+
+    def issue_api_key(self, record: ApiKeyRecord) -> None:
+        if record.key_id in self.api_keys:
+            raise DomainError(f"API key {record.key_id} exists already")
+        self._api_key_issued(record)
+
+    def revoke_api_key(self, key_id: str, at: datetime) -> None:
+        record = self.api_keys.get(key_id)
+        if record is None:
+            raise DomainError(f"no API key {key_id}")
+        if record.revoked_at is None:
+            self._api_key_revoked(key_id, at)
+
+    def active_keys(self) -> list[ApiKeyRecord]:
+        return [record for record in self.api_keys.values() if record.revoked_at is None]
+
+    # -- events -------------------------------------------------------------------------
+
+    @event("Renamed")
+    def _renamed(self, display_name: str) -> None:
+        self.display_name = display_name
+
+    @event("IdentityLinked")
+    def _identity_linked(self, identity: Identity) -> None:
+        self.identities.append(identity)
+
+    @event("IdentityUnlinked")
+    def _identity_unlinked(self, platform: str) -> None:
+        self.identities = [known for known in self.identities if known.platform != platform]
+
+    @event("ChannelAdded")
+    def _channel_added(self, channel_id: str, channel: Channel) -> None:
+        self.channels[channel_id] = channel
+
+    @event("ChannelRemoved")
+    def _channel_removed(self, channel_id: str) -> None:
+        del self.channels[channel_id]
+
+    @event("QuietHoursSet")
+    def _quiet_hours_set(self, quiet_hours: QuietHours | None) -> None:
+        self.quiet_hours = quiet_hours
+
+    @event("ApiKeyIssued")
+    def _api_key_issued(self, record: ApiKeyRecord) -> None:
+        self.api_keys[record.key_id] = record
+
+    @event("ApiKeyRevoked")
+    def _api_key_revoked(self, key_id: str, at: datetime) -> None:
+        self.api_keys[key_id] = self.api_keys[key_id].model_copy(update={"revoked_at": at})
+
+
+register_aggregate(User, "user")
