@@ -48,12 +48,11 @@ def field_path(location: tuple[int | str, ...], data: Any) -> str:
     """
     parts: list[str] = []
     node = data
+    tagged: set[int] = set()
     for part in location:
-        if (
-            isinstance(node, Mapping)
-            and part not in node
-            and part in (node.get("kind"), node.get("type"))
-        ):
+        is_tag = isinstance(node, Mapping) and part in (node.get("kind"), node.get("type"))
+        if is_tag and id(node) not in tagged:
+            tagged.add(id(node))  # the tag comes once, before the fields it selects
             continue
         parts.append(str(part))
         if isinstance(node, Mapping):

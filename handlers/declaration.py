@@ -65,6 +65,8 @@ class HandlerSpec:
     types: frozenset[str] | None
     factory: HandlerFactory
     start_from: Literal["beginning", "end"] = "beginning"
+    tags: tuple[str, ...] | None = None
+    """Hash tags to read instead of the partitions, e.g. an application's ``app.users``."""
     description: str = field(default="", compare=False)
 
 
@@ -114,10 +116,13 @@ def handler(
     categories: Sequence[str],
     types: Iterable[type[Payload] | str] | None = None,
     start_from: Literal["beginning", "end"] = "beginning",
+    tags: Sequence[str] | None = None,
     registry: HandlerRegistry = HANDLERS,
 ) -> Callable[[T], T]:
     """Declare a handler consuming `types` (all types when None) from `categories`.
 
+    Categories are read in every partition, or in the hash `tags` given: an application's
+    notification log is category ``log`` in its tag (`StreamNames.application_tag`).
     Decorate an async function taking a `RecordedEvent`, or a class whose constructor
     takes a `HandlerContext` and which has an async `handle` method.
     """
@@ -136,6 +141,7 @@ def handler(
                 types=type_names,
                 factory=_factory(name, target),
                 start_from=start_from,
+                tags=tuple(tags) if tags is not None else None,
                 description=inspect.getdoc(target) or "",
             )
         )

@@ -74,7 +74,7 @@ class Worker:
         self.membership = Membership(
             store.redis, store.names, spec.name, self.consumer, config.lease_ttl_ms
         )
-        self.tags = store.names.partition_tags()
+        self.tags = list(spec.tags) if spec.tags else store.names.partition_tags()
         self.log = log.bind(handler=spec.name, consumer=self.consumer)
         self._partitions: dict[str, _Running] = {}
         self._not_before: dict[str, tuple[float, float]] = {}

@@ -8,16 +8,18 @@ start with one line naming the setting, instead of being silently ignored.
 
 from __future__ import annotations
 
+import base64
 import difflib
 import os
 import re
+import secrets
 from collections.abc import Mapping
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import AliasChoices, Field, ValidationError
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     InitSettingsSource,
@@ -30,6 +32,7 @@ from events.errors import ConfigurationError
 from events.names import StreamNames
 
 ENV_PREFIX = "IMPRESSOX_"
+SECRET_KEY_BYTES = 32
 CONFIG_ENV = "IMPRESSOX_CONFIG"
 
 _file_values: ContextVar[dict[str, Any] | None] = ContextVar("settings_file_values", default=None)
@@ -95,6 +98,12 @@ class Settings(BaseSettings):
         0, ge=0, le=65535, validation_alias=_env("embedded_mongo_port"),
         description="Port of the embedded MongoDB; 0 picks a free one.",
     )  # fmt: skip
+    secret_key: SecretStr | None = Field(
+        None,
+        validation_alias=_env("secret_key"),
+        description="Base64 of 32 random bytes sealing channel secrets in events. Unset: one is"
+        " generated in the data directory; set it when processes run on several hosts.",
+    )
     api_host: str = Field(
         "127.0.0.1",
         validation_alias=_env("api_host"),
@@ -157,6 +166,13 @@ class Settings(BaseSettings):
         description="Log lines for people (console) or machines (json); auto picks by terminal.",
     )
 
+    @field_validator("secret_key")
+    @classmethod
+    def _thirty_two_bytes(cls, key: SecretStr | None) -> SecretStr | None:
+        if key is not None and len(_decoded(key.get_secret_value())) != SECRET_KEY_BYTES:
+            raise ValueError(f"must be base64 of {SECRET_KEY_BYTES} random bytes")
+        return key
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -180,6 +196,32 @@ class Settings(BaseSettings):
     def run_dir(self) -> Path:
         """Where a running system leaves its endpoints file and lock."""
         return self.data_dir / "run"
+
+
+def _decoded(text: str) -> bytes:
+    try:
+        return base64.b64decode(text, validate=True)
+    except ValueError:
+        return b""
+
+
+def secret_key(settings: Settings) -> bytes:
+    """The key that seals channel secrets: the setting, else the data directory's own.
+
+    The data directory's key is generated on first use and readable by its owner only.
+    """
+    if settings.secret_key is not None:
+        return _decoded(settings.secret_key.get_secret_value())
+    path = settings.data_dir / "secret.key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            file.write(base64.b64encode(secrets.token_bytes(SECRET_KEY_BYTES)).decode())
+    key = _decoded(path.read_text().strip())
+    if len(key) != SECRET_KEY_BYTES:
+        raise ConfigurationError(f"{path} does not hold a valid key; restore it or remove it")
+    return key
 
 
 def env_name(field: str) -> str:
@@ -281,5 +323,7 @@ def _explain(
     else:
         source = env_name(field)
     shown = first.get("input")
-    value = f" = {shown!r}" if isinstance(shown, str | int | float) else ""
-    return ConfigurationError(f"invalid setting {source}{value}: {first['msg']}")
+    secret = field in Settings.model_fields and "secret" in field
+    value = f" = {shown!r}" if isinstance(shown, str | int | float) and not secret else ""
+    message = str(first["msg"]).removeprefix("Value error, ")
+    return ConfigurationError(f"invalid setting {source}{value}: {message}")

@@ -7,7 +7,12 @@ from datetime import datetime
 from typing import Any, ClassVar, Generic, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import (
+    AggregateNotFoundError,
+    Application,
+    ProjectorFunction,
+    project_aggregate,
+)
 from eventsourcing.persistence import IntegrityError
 from eventsourcing.utils import get_topic
 from pydantic import TypeAdapter
@@ -72,6 +77,23 @@ class Service(Application[UUID], Generic[A]):
                 f"the {self.kind} changed meanwhile; reload it and try again ({conflict})"
             ) from None
         return recordings[-1].notification.id if recordings else None
+
+    def take_snapshot(
+        self,
+        aggregate_id: UUID,
+        version: int | None = None,
+        projector_func: ProjectorFunction[Any, Any] = project_aggregate,
+    ) -> None:
+        """Snapshot the aggregate, unless a snapshot at that version exists already.
+
+        A second snapshot of one version holds the same state; it is not a conflict.
+        """
+        if self.snapshots is not None:
+            wanted = version if version is not None else self.load(aggregate_id).version
+            latest = list(self.snapshots.get(aggregate_id, desc=True, limit=1))
+            if latest and latest[0].originator_version >= wanted:
+                return
+        super().take_snapshot(aggregate_id, version, projector_func)
 
     def retrying(self, command: Callable[[], T], *, attempts: int = RETRIES) -> T:
         """Run a load-change-save command, again from a fresh load after a conflict."""

@@ -10,7 +10,7 @@ import uvicorn
 
 from events.errors import ImpressoxError, RegistryError
 from handlers.declaration import HANDLERS, load_modules
-from impressox.cli import events
+from impressox.cli import aggregates, events
 from impressox.cli.common import (
     EXIT_INTERRUPTED,
     exit_code,
@@ -32,6 +32,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(events.app, name="events")
+app.add_typer(aggregates.app, name="aggregates")
 
 
 @app.callback()

@@ -7,8 +7,8 @@ invalid setting, argument or event), 130 interrupted. Errors are one line on std
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Coroutine
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Coroutine, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
@@ -85,27 +85,33 @@ def require_urls(settings: Settings) -> tuple[str, str]:
     return redis_url, mongo_url
 
 
-@asynccontextmanager
-async def redis_for(settings: Settings) -> AsyncIterator[RedisClient]:
-    """Redis for a one-off command.
+@contextmanager
+def redis_url_for(settings: Settings) -> Iterator[str]:
+    """The Redis URL for a one-off command.
 
     The configured REDIS_URL, else the Redis of a system running on the data directory,
     else the data directory's own Redis, started for the duration of the command.
     """
     url, _ = running_urls(settings)
-    lock: DataDirLock | None = None
-    server: EmbeddedRedis | None = None
-    if url is None:
-        lock = DataDirLock(settings.data_dir)
-        lock.acquire()
-        server = EmbeddedRedis(settings.data_dir / "redis", appendfsync=settings.redis_appendfsync)
-        url = server.start()
-    client = await connect_redis(url)
+    if url is not None:
+        yield url
+        return
+    lock = DataDirLock(settings.data_dir)
+    lock.acquire()
+    server = EmbeddedRedis(settings.data_dir / "redis", appendfsync=settings.redis_appendfsync)
     try:
-        yield client
+        yield server.start()
     finally:
-        await client.aclose()
-        if server is not None:
-            server.stop()
-        if lock is not None:
-            lock.release()
+        server.stop()
+        lock.release()
+
+
+@asynccontextmanager
+async def redis_for(settings: Settings) -> AsyncIterator[RedisClient]:
+    """A Redis client for a one-off command (see `redis_url_for`)."""
+    with redis_url_for(settings) as url:
+        client = await connect_redis(url)
+        try:
+            yield client
+        finally:
+            await client.aclose()

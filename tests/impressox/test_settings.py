@@ -1,12 +1,13 @@
 from __future__ import annotations
 
+import base64
 import os
 from pathlib import Path
 
 import pytest
 
 from events.errors import ConfigurationError
-from impressox.settings import load_settings
+from impressox.settings import load_settings, secret_key
 from impressox.settings_table import markdown_table
 
 REPO = Path(__file__).resolve().parents[2]
@@ -150,3 +151,23 @@ def test_the_readme_documents_every_setting() -> None:
     assert markdown_table() in readme, (
         "README's table is stale: paste `impressox settings --markdown`"
     )
+
+
+def test_the_secret_key_is_generated_once_and_private(tmp_path: Path) -> None:
+    settings = load_settings(data_dir=tmp_path)
+    key = secret_key(settings)
+    assert len(key) == 32
+    assert secret_key(settings) == key
+    assert (tmp_path / "secret.key").stat().st_mode & 0o777 == 0o600
+
+
+def test_a_configured_secret_key_must_be_32_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("IMPRESSOX_SECRET_KEY", "c2hvcnQ=")
+    with pytest.raises(ConfigurationError) as refusal:
+        load_settings()
+    assert (
+        str(refusal.value)
+        == "invalid setting IMPRESSOX_SECRET_KEY: must be base64 of 32 random bytes"
+    )
+    monkeypatch.setenv("IMPRESSOX_SECRET_KEY", base64.b64encode(bytes(range(32))).decode())
+    assert secret_key(load_settings()) == bytes(range(32))

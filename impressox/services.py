@@ -1,0 +1,53 @@
+"""The application services, built from settings for a process that needs them.
+
+The eventsourcing library reads its infrastructure from an environment mapping; this is
+where ours is filled in: our persistence module, the Redis URL and the key prefix.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+from aggregates.secrets import SecretBox
+from aggregates.services.alert_rules import AlertRules
+from aggregates.services.base import Service
+from aggregates.services.conversations import Conversations
+from aggregates.services.users import Users
+from aggregates.services.watches import Watches
+from impressox.settings import Settings, secret_key
+
+PERSISTENCE_MODULE = "events.eventsourcing_redis"
+
+
+@dataclass(frozen=True)
+class Services:
+    users: Users
+    alert_rules: AlertRules
+    conversations: Conversations
+    watches: Watches
+
+    def all(self) -> list[Service]:  # type: ignore[type-arg]
+        return [getattr(self, field.name) for field in fields(self)]
+
+    def close(self) -> None:
+        for service in self.all():
+            service.close()
+
+
+def eventsourcing_env(settings: Settings, redis_url: str) -> dict[str, str]:
+    """The library's environment for our persistence module."""
+    return {
+        "PERSISTENCE_MODULE": PERSISTENCE_MODULE,
+        "REDIS_URL": redis_url,
+        "IMPRESSOX_STREAM_PREFIX": settings.stream_prefix,
+    }
+
+
+def build_services(settings: Settings, redis_url: str) -> Services:
+    env = eventsourcing_env(settings, redis_url)
+    return Services(
+        users=Users(env, secret_box=SecretBox(secret_key(settings))),
+        alert_rules=AlertRules(env),
+        conversations=Conversations(env),
+        watches=Watches(env),
+    )

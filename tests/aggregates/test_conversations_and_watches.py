@@ -1,0 +1,125 @@
+"""Conversations record each turn once; watches keep checksummed wallets."""
+
+from __future__ import annotations
+
+from uuid import uuid4
+
+import pytest
+
+from aggregates.conversation import conversation_id
+from aggregates.errors import DomainError, InvalidCommandError
+from aggregates.services.conversations import Conversations
+from aggregates.services.watches import Watches
+from aggregates.watch import watch_id
+
+
+def test_a_thread_has_one_conversation_and_a_message_is_recorded_once(
+    conversations: Conversations,
+) -> None:
+    user = uuid4()
+    first, new = conversations.receive(
+        user, "telegram", "chat-1", {"message_id": "m1", "text": "price of ETH"}
+    )
+    again, repeated = conversations.receive(
+        user, "telegram", "chat-1", {"message_id": "m1", "text": "price of ETH"}
+    )
+    other, _ = conversations.receive(user, "telegram", "chat-2", {"message_id": "m1", "text": "hi"})
+    assert (new, repeated) == (True, False)
+    assert first == again == conversation_id(user, "telegram", "chat-1")
+    assert other != first
+    assert len(conversations.load(first).turns) == 1
+
+
+def test_a_message_gets_at_most_one_reply(conversations: Conversations) -> None:
+    conv, _ = conversations.receive(
+        uuid4(), "web", "t", {"message_id": "m1", "text": "alert me when BTC > 100k"}
+    )
+    conversations.call_tool(
+        conv,
+        {
+            "call_id": "c1",
+            "in_reply_to": "m1",
+            "tool": "create_rule",
+            "arguments": {"symbol": "BTC/USDT"},
+        },
+    )
+    conversations.record_tool_result(conv, {"call_id": "c1", "output": {"rule_id": "r1"}})
+    conversations.reply(
+        conv,
+        {
+            "reply_id": "r1",
+            "in_reply_to": "m1",
+            "text": "Done.",
+            "usage": {"model": "offline", "input_tokens": 12, "output_tokens": 3},
+        },
+    )
+    with pytest.raises(DomainError, match="answered already"):
+        conversations.reply(conv, {"reply_id": "r2", "in_reply_to": "m1", "text": "Done again."})
+    with pytest.raises(DomainError, match="answered already"):
+        conversations.call_tool(
+            conv, {"call_id": "c2", "in_reply_to": "m1", "tool": "x", "arguments": {}}
+        )
+    conversation = conversations.load(conv)
+    assert (conversation.input_tokens, conversation.output_tokens) == (12, 3)
+    assert [turn.kind for turn in conversation.turns] == [
+        "user",
+        "tool_call",
+        "tool_result",
+        "reply",
+    ]
+
+
+def test_tool_results_need_their_call(conversations: Conversations) -> None:
+    conv, _ = conversations.receive(uuid4(), "web", "t", {"message_id": "m1", "text": "hi"})
+    with pytest.raises(DomainError, match="no tool call"):
+        conversations.record_tool_result(conv, {"call_id": "nope", "output": 1})
+    with pytest.raises(DomainError, match="no message m9"):
+        conversations.reply(conv, {"reply_id": "r", "in_reply_to": "m9", "text": "?"})
+    with pytest.raises(InvalidCommandError, match=r"message\.message_id"):
+        conversations.receive(uuid4(), "web", "t", {"message_id": "", "text": "hi"})
+
+
+def test_wallets_are_checksummed_and_labelled(watches: Watches) -> None:
+    user = uuid4()
+    address = watches.watch_wallet(
+        user, "0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed", ens="Vitalik.ETH"
+    )
+    assert address == "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"
+    watch = watches.load(watch_id(user))
+    assert watch.wallets[address].ens == "vitalik.eth"
+    with pytest.raises(DomainError, match="watched already"):
+        watches.watch_wallet(user, address.lower())
+    watches.unwatch_wallet(user, address.upper().replace("0X", "0x"))
+    assert watches.load(watch_id(user)).wallets == {}
+
+
+@pytest.mark.parametrize(
+    ("address", "ens", "field", "message"),
+    [
+        ("0x123", None, "address", "40 hexadecimal digits"),
+        ("0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAeD", None, "address", "checksum is wrong"),
+        ("0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed", "vitalik.com", "ens", "ending in .eth"),
+    ],
+)
+def test_bad_wallets_are_refused(
+    watches: Watches, address: str, ens: str | None, field: str, message: str
+) -> None:
+    with pytest.raises(InvalidCommandError) as refusal:
+        watches.watch_wallet(uuid4(), address, ens=ens)
+    assert refusal.value.field == field
+    assert message in str(refusal.value)
+
+
+def test_accounts_and_keywords(watches: Watches) -> None:
+    user = uuid4()
+    watches.follow_account(user, "x", "@VitalikButerin")
+    watches.follow_keyword(user, "$SOL")
+    with pytest.raises(DomainError, match="followed already"):
+        watches.follow_keyword(user, "$sol")
+    with pytest.raises(InvalidCommandError, match="keyword"):
+        watches.follow_keyword(user, "!!")
+    watch = watches.load(watch_id(user))
+    assert (watch.accounts[0].handle, watch.keywords) == ("VitalikButerin", ["$sol"])
+    watches.unfollow_account(user, "x", "VitalikButerin")
+    watches.unfollow_keyword(user, "$SOL")
+    assert watches.load(watch_id(user)).keywords == []
