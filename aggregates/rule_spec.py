@@ -73,26 +73,28 @@ Target = Annotated[SymbolTarget | PostTarget | ChainTarget, Field(discriminator=
 # -- when it fires ----------------------------------------------------------------------
 
 
-class Above(Immutable):
+class _AgainstThreshold(Immutable):
+    threshold: Finite
+
+
+class Above(_AgainstThreshold):
     type: Literal["above"] = "above"
-    threshold: Finite
 
 
-class Below(Immutable):
+class Below(_AgainstThreshold):
     type: Literal["below"] = "below"
-    threshold: Finite
 
 
-class CrossesUp(Immutable):
+class CrossesUp(_AgainstThreshold):
     """From at or below the threshold to above it (needs a previous price)."""
 
     type: Literal["crosses_up"] = "crosses_up"
-    threshold: Finite
 
 
-class CrossesDown(Immutable):
+class CrossesDown(_AgainstThreshold):
+    """From at or above the threshold to below it (needs a previous price)."""
+
     type: Literal["crosses_down"] = "crosses_down"
-    threshold: Finite
 
 
 class PercentChange(Immutable):

@@ -39,17 +39,6 @@ DisplayName = Annotated[str, Field(min_length=1, max_length=80)]
 KeyName = Annotated[str, Field(min_length=1, max_length=80)]
 
 
-class TelegramChannelSpec(Immutable):
-    kind: Literal["telegram"] = "telegram"
-    chat_id: int
-
-
-class DiscordChannelSpec(Immutable):
-    kind: Literal["discord"] = "discord"
-    target: Literal["channel", "dm"]
-    id: str = Field(pattern=r"^\d{17,20}$")
-
-
 class DiscordWebhookSpec(Immutable):
     kind: Literal["discord_webhook"] = "discord_webhook"
     url: str = Field(pattern=DISCORD_WEBHOOK_URL.pattern)
@@ -61,9 +50,10 @@ class WebhookSpec(Immutable):
 
 
 ChannelSpec = Annotated[
-    TelegramChannelSpec | DiscordChannelSpec | DiscordWebhookSpec | WebhookSpec,
+    TelegramChannel | DiscordChannel | DiscordWebhookSpec | WebhookSpec,
     Field(discriminator="kind"),
 ]
+"""A channel as a caller gives it: as stored, but with secrets in clear, to be sealed."""
 
 
 class ChannelRequest(Immutable):
@@ -164,12 +154,10 @@ class Users(Service[User]):
             ) from None
 
     def _seal(
-        self, spec: TelegramChannelSpec | DiscordChannelSpec | DiscordWebhookSpec | WebhookSpec
+        self, spec: TelegramChannel | DiscordChannel | DiscordWebhookSpec | WebhookSpec
     ) -> tuple[Channel, str | None]:
-        if isinstance(spec, TelegramChannelSpec):
-            return TelegramChannel(chat_id=spec.chat_id), None
-        if isinstance(spec, DiscordChannelSpec):
-            return DiscordChannel(target=spec.target, id=spec.id), None
+        if isinstance(spec, TelegramChannel | DiscordChannel):
+            return spec, None  # nothing secret to seal
         if isinstance(spec, DiscordWebhookSpec):
             return DiscordWebhookChannel(url=self.secret_box.seal(spec.url)), None
         secret = new_signing_secret()

@@ -149,38 +149,42 @@ class RedisAggregateRecorder(RedisRecorder, AggregateRecorder):
 
     def _walk_forward(self, stream: str, lte: int | None, limit: int | None) -> list[StoredEvent]:
         found: list[StoredEvent] = []
-        start = "-"
-        while True:
-            page = entries(self.client.xrange(stream, start, "+", count=PAGE))
-            for _, fields in page:
-                if lte is not None and int(fields[VERSION]) > lte:
-                    return found
-                found.append(stored_event(fields))
-                if limit is not None and len(found) >= limit:
-                    return found
-            if len(page) < PAGE:
-                return found
-            start = f"({page[-1][0].decode()}"
+        for fields in self._entries(stream, reverse=False):
+            if lte is not None and int(fields[VERSION]) > lte:
+                break
+            found.append(stored_event(fields))
+            if limit is not None and len(found) >= limit:
+                break
+        return found
 
     def _walk_back(
         self, stream: str, gt: int | None, lte: int | None, limit: int | None
     ) -> list[StoredEvent]:
         found: list[StoredEvent] = []
-        end = "+"
+        for fields in self._entries(stream, reverse=True):
+            version = int(fields[VERSION])
+            if gt is not None and version <= gt:
+                break
+            if lte is not None and version > lte:
+                continue
+            found.append(stored_event(fields))
+            if limit is not None and len(found) >= limit:
+                break
+        return found
+
+    def _entries(self, stream: str, *, reverse: bool) -> Iterator[dict[bytes, bytes]]:
+        """The entries of a stream, page by page, oldest or newest first."""
+        bound = "+" if reverse else "-"
         while True:
-            page = entries(self.client.xrevrange(stream, end, "-", count=PAGE))
+            if reverse:
+                page = entries(self.client.xrevrange(stream, bound, "-", count=PAGE))
+            else:
+                page = entries(self.client.xrange(stream, bound, "+", count=PAGE))
             for _, fields in page:
-                version = int(fields[VERSION])
-                if gt is not None and version <= gt:
-                    return found
-                if lte is not None and version > lte:
-                    continue
-                found.append(stored_event(fields))
-                if limit is not None and len(found) >= limit:
-                    return found
+                yield fields
             if len(page) < PAGE:
-                return found
-            end = f"({page[-1][0].decode()}"
+                return
+            bound = f"({page[-1][0].decode()}"
 
 
 class RedisApplicationRecorder(RedisAggregateRecorder, ApplicationRecorder):
