@@ -9,7 +9,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from eventsourcing.domain import event
 from pydantic import field_validator
 
-from aggregates.channels import WEB_CHANNEL_ID, Channel, Identity, WebChannel
+from aggregates.channels import (
+    WEB_CHANNEL_ID,
+    Channel,
+    DiscordWebhookChannel,
+    Identity,
+    WebChannel,
+    WebhookChannel,
+)
 from aggregates.errors import DomainError
 from aggregates.model import (
     Aggregate,
@@ -130,6 +137,19 @@ class User(Aggregate):
     def active_keys(self) -> list[ApiKeyRecord]:
         return [record for record in self.api_keys.values() if record.revoked_at is None]
 
+    def public_state(self) -> dict[str, Any]:
+        """Everything but secrets: no key hashes, no sealed secrets or webhook URLs."""
+        state = super().public_state()
+        state["channels"] = {
+            channel_id: {"kind": channel.kind, **_public_channel(channel)}
+            for channel_id, channel in self.channels.items()
+        }
+        state["api_keys"] = {
+            key_id: record.model_dump(exclude={"key_hash"})
+            for key_id, record in self.api_keys.items()
+        }
+        return state
+
     # -- events -------------------------------------------------------------------------
 
     @event("Renamed")
@@ -163,6 +183,14 @@ class User(Aggregate):
     @event("ApiKeyRevoked")
     def _api_key_revoked(self, key_id: str, at: datetime) -> None:
         self.api_keys[key_id] = self.api_keys[key_id].model_copy(update={"revoked_at": at})
+
+
+def _public_channel(channel: Channel) -> dict[str, Any]:
+    if isinstance(channel, WebhookChannel):
+        return {"url": channel.url}
+    if isinstance(channel, DiscordWebhookChannel):
+        return {}
+    return channel.model_dump(exclude={"kind"})
 
 
 register_aggregate(User, "user")

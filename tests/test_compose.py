@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 from typing import Any
 
@@ -45,10 +46,25 @@ def test_app_services_run_real_commands_with_valid_settings(
     assert program == "impressox"
     assert subcommand in get_command(app).commands  # type: ignore[attr-defined]
     for name, value in spec["environment"].items():
-        monkeypatch.setenv(name, str(value))
+        monkeypatch.setenv(name, _interpolated(str(value)))
     settings = load_settings()
     assert settings.redis_url
     assert settings.mongo_url
+
+
+def _interpolated(value: str) -> str:
+    """A compose value with its required variables given, as an operator would."""
+    if value.startswith("${IMPRESSOX_SECRET_KEY:?"):
+        return base64.b64encode(bytes(32)).decode()
+    assert "${" not in value, f"an unexpected interpolation: {value}"
+    return value
+
+
+def test_the_secret_key_must_be_given() -> None:
+    for name, service in app_services().items():
+        assert service["environment"]["IMPRESSOX_SECRET_KEY"].startswith(
+            "${IMPRESSOX_SECRET_KEY:?"
+        ), name
 
 
 def test_host_ports_bind_to_loopback_only() -> None:

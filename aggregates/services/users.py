@@ -76,6 +76,16 @@ class IssuedKey(Immutable):
     scopes: tuple[Scope, ...]
 
 
+class KeyInfo(Immutable):
+    """An API key as its owner may see it: everything but the key and its hash."""
+
+    key_id: str
+    name: str
+    scopes: tuple[Scope, ...]
+    issued_at: datetime
+    revoked_at: datetime | None
+
+
 class KeyRequest(Immutable):
     name: KeyName
     scopes: tuple[Scope, ...] = Field(default=("user",), min_length=1)
@@ -140,6 +150,13 @@ class Users(Service[User]):
         )
         self._change(user_id, lambda user: user.issue_api_key(record))
         return IssuedKey(key_id=key_id, token=token, scopes=record.scopes)
+
+    def list_api_keys(self, user_id: UUID) -> list[KeyInfo]:
+        """The user's API keys, revoked ones included, oldest first."""
+        records = sorted(self.load(user_id).api_keys.values(), key=lambda record: record.issued_at)
+        return [
+            KeyInfo.model_validate(record.model_dump(exclude={"key_hash"})) for record in records
+        ]
 
     def revoke_api_key(self, user_id: UUID, key_id: str) -> None:
         self._change(user_id, lambda user: user.revoke_api_key(key_id, datetime.now(UTC)))

@@ -127,6 +127,10 @@ async def test_secrets_are_sealed_hashed_and_shown_once(
     stored = await _everything_stored(redis, names)
     for secret in (added.signing_secret, discord_url, issued.token, issued.token.rsplit("_", 1)[1]):
         assert secret.encode() not in stored
+    view = users.view(user_id).state
+    assert view["channels"]["hook"] == {"kind": "webhook", "url": "https://example.com/h"}
+    assert view["channels"]["disc"] == {"kind": "discord_webhook"}
+    assert "key_hash" not in view["api_keys"][issued.key_id]
     with pytest.raises(DomainError, match="sealed with another key"):
         Users(users.env, secret_box=SecretBox(SecretBox.new_key())).open_secret(channel.secret)
 
@@ -140,11 +144,17 @@ async def _everything_stored(redis: Redis, names: StreamNames) -> bytes:
     return dump
 
 
-def test_api_keys_are_revoked(users: Users) -> None:
+def test_api_keys_are_listed_and_revoked(users: Users) -> None:
     user_id = users.register("Ada")
     issued = users.issue_api_key(user_id, {"name": "old"})
+    kept = users.issue_api_key(user_id, {"name": "new", "scopes": ["admin"]})
     users.revoke_api_key(user_id, issued.key_id)
-    assert users.load(user_id).active_keys() == []
+    assert [k.key_id for k in users.load(user_id).active_keys()] == [kept.key_id]
+    listed = users.list_api_keys(user_id)
+    assert [(k.name, k.scopes, k.revoked_at is not None) for k in listed] == [
+        ("old", ("user",), True),
+        ("new", ("admin",), False),
+    ]
     with pytest.raises(DomainError, match="no API key"):
         users.revoke_api_key(user_id, "0000000000000000")
     with pytest.raises(InvalidCommandError, match=r"scopes\.0"):
