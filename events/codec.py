@@ -7,6 +7,7 @@ readable name costs nothing per entry.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -105,11 +106,20 @@ def _decode_payload(
     if model is None:
         if strict:
             raise UnknownEventTypeError(f"unknown event type {type_name!r}", field="type")
-        return UnknownPayload.model_validate_json(raw), stored_version
+        return _kept_as_stored(raw), stored_version
     if stored_version == model.schema_version:
         return model.model_validate_json(raw), stored_version
     lifted = registry.upcast(type_name, stored_version, orjson.loads(raw))
     return model.model_validate(lifted), model.schema_version
+
+
+def _kept_as_stored(raw: bytes) -> UnknownPayload:
+    """A payload this process cannot model, kept readable: its JSON, or (when it is not
+    JSON, e.g. encrypted by the eventsourcing library's cipher) its bytes in base64."""
+    try:
+        return UnknownPayload.model_validate_json(raw)
+    except ValidationError:
+        return UnknownPayload.model_validate({"undecoded_base64": base64.b64encode(raw).decode()})
 
 
 def to_json_object(event: Event) -> dict[str, Any]:

@@ -41,6 +41,13 @@ def test_unknown_types_are_refused_by_strict_readers_and_kept_by_lenient_ones() 
     assert kept.payload.model_dump() == {"n": 1, "text": ""}
 
 
+def test_lenient_readers_keep_payloads_that_are_not_json() -> None:
+    values = encode(ping())
+    values[1], values[8] = "someone.elses", b"\x00\xffencrypted"
+    kept = decode(entry(values), strict=False)
+    assert kept.payload.model_dump() == {"undecoded_base64": "AP9lbmNyeXB0ZWQ="}
+
+
 def test_entries_in_another_format_are_refused_with_the_missing_field() -> None:
     with pytest.raises(InvalidEventError, match="'payload' is missing"):
         decode({b"event_id": b"x", b"type": b"test.ping", b"schema_version": b"1"})
