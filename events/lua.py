@@ -8,6 +8,7 @@ reloads them after a server restart, on a single node or on every node of a clus
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import cache
 from importlib.resources import files
 from typing import Any
 
@@ -28,8 +29,12 @@ def _generated_prelude() -> str:
     )
 
 
+@cache
 def script_source(package: str, name: str) -> str:
-    """The text of ``<package>/scripts/<name>.lua``, with the shared helpers in front."""
+    """The text of ``<package>/scripts/<name>.lua``, with the shared helpers in front.
+
+    Read once per process: every partition, recorder and store registers its scripts.
+    """
     library = files("events").joinpath("scripts", "lib.lua").read_text()
     body = files(package).joinpath("scripts", f"{name}.lua").read_text()
     return f"{_generated_prelude()}{library}\n{body}"

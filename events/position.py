@@ -52,7 +52,3 @@ def _to_ms(moment: datetime) -> int:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return int(moment.timestamp() * 1000)
-
-
-ORIGIN = Position(0, 0)
-"""Before the first entry of any stream."""

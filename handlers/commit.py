@@ -12,7 +12,6 @@ from events.envelope import Event
 from events.errors import LeaseLostError
 from events.lua import pack, register
 from events.names import StreamNames
-from events.position import Position
 from events.redis_client import RedisClient
 
 Status = Literal["ok", "dead", "gone"]
@@ -34,7 +33,6 @@ class CommitResult:
     processed: int
     duplicates: int
     dead_lettered: int
-    last_position: Position | None = None
 
 
 @dataclass
@@ -87,5 +85,4 @@ class Committer:
             if str(error).startswith("IXLEASELOST"):
                 raise LeaseLostError(f"{consumer} no longer owns {self._lease}") from None
             raise
-        last = Position.parse(outcomes[-1].entry_id) if outcomes else None
-        return CommitResult(int(reply[0]), int(reply[1]), int(reply[2]), last)
+        return CommitResult(int(reply[0]), int(reply[1]), int(reply[2]))

@@ -18,8 +18,8 @@ from __future__ import annotations
 import importlib
 import inspect
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass, field
-from typing import Literal, Protocol, TypeVar, cast, runtime_checkable
+from dataclasses import dataclass
+from typing import Literal, Protocol, TypeVar, cast
 
 from events.envelope import Event, Payload, RecordedEvent
 from events.errors import RegistryError
@@ -38,7 +38,6 @@ class Output:
 HandlerResult = Iterable[Output] | None
 
 
-@runtime_checkable
 class Handler(Protocol):
     """What the runtime calls for each entry. Raise to fail the attempt (it is retried)."""
 
@@ -67,7 +66,6 @@ class HandlerSpec:
     start_from: Literal["beginning", "end"] = "beginning"
     tags: tuple[str, ...] | None = None
     """Hash tags to read instead of the partitions, e.g. an application's ``app.users``."""
-    description: str = field(default="", compare=False)
 
 
 class _FunctionHandler:
@@ -142,7 +140,6 @@ def handler(
                 factory=_factory(name, target),
                 start_from=start_from,
                 tags=tuple(tags) if tags is not None else None,
-                description=inspect.getdoc(target) or "",
             )
         )
         return target

@@ -23,6 +23,18 @@ from events.names import StreamNames
 from events.redis_client import RedisClient, text
 
 
+async def server_time_ms(redis: RedisClient) -> int:
+    """Redis's clock: every member uses it, so hosts with skewed clocks agree."""
+    seconds, micros = await redis.time()
+    return int(seconds) * 1000 + int(micros) // 1000
+
+
+async def live_members(redis: RedisClient, names: StreamNames, group: str) -> list[str]:
+    """The consumers of `group` whose heartbeat has not expired, sorted."""
+    live = await redis.zrangebyscore(names.members(group), await server_time_ms(redis), "+inf")
+    return sorted(text(member) for member in live)
+
+
 class Membership:
     """One consumer's view of its handler's members and partition leases."""
 
@@ -40,8 +52,7 @@ class Membership:
 
     async def heartbeat(self) -> list[str]:
         """Renew our membership, forget expired members, and return the live ones, sorted."""
-        seconds, micros = await self.redis.time()
-        now_ms = seconds * 1000 + micros // 1000
+        now_ms = await server_time_ms(self.redis)
         pipe = self.redis.pipeline(transaction=False)
         pipe.zadd(self._members, {self.consumer: now_ms + self.ttl_ms})
         pipe.zremrangebyscore(self._members, "-inf", now_ms)
@@ -68,8 +79,3 @@ class Membership:
     async def release(self, tag: str) -> None:
         """Give the lease of partition `tag` back, if it is still ours."""
         await self._release(keys=[self.names.lease(tag, self.group)], args=[self.consumer])
-
-    async def owner(self, tag: str) -> str | None:
-        """The consumer holding partition `tag`'s lease, if any."""
-        value = await self.redis.get(self.names.lease(tag, self.group))
-        return text(value) if value else None

@@ -31,7 +31,7 @@ from redis.exceptions import RedisError, ResponseError
 from events.errors import LeaseLostError
 from events.store import EventStore
 from handlers.config import RuntimeConfig
-from handlers.declaration import Handler, HandlerContext, HandlerSpec
+from handlers.declaration import HandlerContext, HandlerSpec
 from handlers.leases import Membership
 from handlers.partition import PartitionWorker
 
@@ -62,15 +62,12 @@ class Worker:
         spec: HandlerSpec,
         store: EventStore,
         config: RuntimeConfig,
-        *,
-        consumer: str | None = None,
-        handler: Handler | None = None,
     ) -> None:
         self.spec = spec
         self.store = store
         self.config = config
-        self.consumer = consumer or consumer_name(spec.name)
-        self.handler = handler or spec.factory(HandlerContext(store))
+        self.consumer = consumer_name(spec.name)
+        self.handler = spec.factory(HandlerContext(store))
         self.membership = Membership(
             store.redis, store.names, spec.name, self.consumer, config.lease_ttl_ms
         )

@@ -16,7 +16,7 @@ import secrets
 from collections.abc import Mapping
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import yaml
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
@@ -284,6 +284,12 @@ def _refuse_unknown(
             raise ConfigurationError(f"unknown setting {key!r} in {path}{_suggest(key, fields)}")
 
 
+def _secret(field: str) -> bool:
+    """Whether a setting holds a secret, whose value must never be echoed."""
+    annotation = Settings.model_fields[field].annotation if field in Settings.model_fields else None
+    return SecretStr in (annotation, *get_args(annotation))
+
+
 def _variables_of(field: str) -> list[str]:
     alias = (
         Settings.model_fields[field].validation_alias if field in Settings.model_fields else None
@@ -323,7 +329,6 @@ def _explain(
     else:
         source = env_name(field)
     shown = first.get("input")
-    secret = field in Settings.model_fields and "secret" in field
-    value = f" = {shown!r}" if isinstance(shown, str | int | float) and not secret else ""
+    value = f" = {shown!r}" if isinstance(shown, str | int | float) and not _secret(field) else ""
     message = str(first["msg"]).removeprefix("Value error, ")
     return ConfigurationError(f"invalid setting {source}{value}: {message}")

@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import time
 
 import structlog
 from prometheus_client import REGISTRY, start_http_server
+from redis.exceptions import RedisError
 
 from events.errors import InfrastructureError
-from events.redis_client import text
 from events.store import EventStore
 from handlers.config import RuntimeConfig
 from handlers.declaration import HandlerSpec
 from handlers.exporter import StreamsCollector, refresh_forever
+from handlers.leases import live_members
 from handlers.worker import Worker
 from impressox.connections import connect_redis
 from impressox.settings import Settings
@@ -82,11 +82,8 @@ async def live_consumers(settings: Settings, redis_url: str, group: str) -> list
     """Consumers of `group` whose heartbeat has not expired (for `worker --check`)."""
     redis = await connect_redis(redis_url)
     try:
-        members = settings.stream_names().members(group)
-        now_ms = int(time.time() * 1000)
-        live = await redis.zrangebyscore(members, now_ms, "+inf")
-    except Exception as error:
+        return await live_members(redis, settings.stream_names(), group)
+    except RedisError as error:
         raise InfrastructureError(f"cannot read the members of {group!r}: {error}") from None
     finally:
         await redis.aclose()
-    return sorted(text(member) for member in live)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -28,25 +28,20 @@ class AlertRules(Service[AlertRule]):
 
     def update(self, rule_id: UUID, spec: RuleSpec | Mapping[str, Any]) -> int | None:
         new_spec = validated(RuleSpec, spec)
-        return self._change(rule_id, lambda rule: rule.update(new_spec))
+        return self.change(rule_id, lambda rule: rule.update(new_spec))
 
     def pause(self, rule_id: UUID) -> int | None:
-        return self._change(rule_id, AlertRule.pause)
+        return self.change(rule_id, AlertRule.pause)
 
     def resume(self, rule_id: UUID) -> int | None:
-        return self._change(rule_id, AlertRule.resume)
+        return self.change(rule_id, AlertRule.resume)
 
     def delete(self, rule_id: UUID) -> int | None:
-        return self._change(rule_id, AlertRule.delete)
+        return self.change(rule_id, AlertRule.delete)
 
     def record_trigger(self, rule_id: UUID, trigger: Trigger | Mapping[str, Any]) -> int | None:
         fired = validated(Trigger, trigger, field="trigger")
-        return self._change(rule_id, lambda rule: rule.record_trigger(fired))
+        return self.change(rule_id, lambda rule: rule.record_trigger(fired))
 
     def expire(self, rule_id: UUID, at: datetime) -> int | None:
-        return self._change(rule_id, lambda rule: rule.expire(at))
-
-    def _change(self, rule_id: UUID, change: Callable[[AlertRule], None]) -> int | None:
-        rule: AlertRule = self.load(rule_id)
-        change(rule)
-        return self.commit(rule)
+        return self.change(rule_id, lambda rule: rule.expire(at))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from itertools import takewhile
 from typing import Any, ClassVar, Generic, TypeVar
 from uuid import UUID
 
@@ -95,15 +96,20 @@ class Service(Application[UUID], Generic[A]):
                 return
         super().take_snapshot(aggregate_id, version, projector_func)
 
+    def change(self, aggregate_id: UUID, change: Callable[[A], object]) -> int | None:
+        """Load the aggregate, apply a command to it, save: the last notification id."""
+        aggregate: A = self.load(aggregate_id)
+        change(aggregate)
+        return self.commit(aggregate)
+
     def retrying(self, command: Callable[[], T], *, attempts: int = RETRIES) -> T:
         """Run a load-change-save command, again from a fresh load after a conflict."""
-        for attempt in range(1, attempts + 1):
+        for _ in range(attempts - 1):
             try:
                 return command()
             except ConcurrentUpdateError:
-                if attempt == attempts:
-                    raise
-        raise AssertionError("unreachable")
+                continue
+        return command()
 
     # -- history and time travel --------------------------------------------------------
 
@@ -122,9 +128,11 @@ class Service(Application[UUID], Generic[A]):
         """The aggregate as it was at `version`, or at time `at`, or now."""
         if version is not None and at is not None:
             raise ValueError("ask for a version or a time, not both")
-        if at is not None:
-            version = self._version_at(aggregate_id, at)
-        aggregate: Aggregate = self.load(aggregate_id, version=version)
+        aggregate: Aggregate = (
+            self._at_time(aggregate_id, at)
+            if at is not None
+            else self.load(aggregate_id, version=version)
+        )
         return AggregateView(
             id=aggregate.id,
             kind=self.kind,
@@ -134,17 +142,15 @@ class Service(Application[UUID], Generic[A]):
             state=_plain(aggregate.public_state()),
         )
 
-    def _version_at(self, aggregate_id: UUID, moment: datetime) -> int:
-        version = None
-        for event in self.history(aggregate_id):
-            if event.timestamp > moment:
-                break
-            version = event.originator_version
-        if version is None:
+    def _at_time(self, aggregate_id: UUID, moment: datetime) -> Aggregate:
+        """The aggregate from the events recorded up to `moment` (the history, read once)."""
+        events = list(takewhile(lambda e: e.timestamp <= moment, self.history(aggregate_id)))
+        aggregate = project_aggregate(None, events)
+        if not isinstance(aggregate, Aggregate):
             raise NotFoundError(
                 f"{self.kind} {aggregate_id} did not exist yet at {moment.isoformat()}"
             )
-        return version
+        return aggregate
 
 
 def _plain(state: dict[str, Any]) -> dict[str, Any]:

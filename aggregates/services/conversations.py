@@ -53,23 +53,17 @@ class Conversations(Service[Conversation]):
 
     def call_tool(self, conversation_id: UUID, call: ToolCall | Mapping[str, Any]) -> None:
         recorded = validated(ToolCall, call, field="call")
-        conversation: Conversation = self.load(conversation_id)
-        conversation.call_tool(recorded)
-        self.commit(conversation)
+        self.change(conversation_id, lambda conversation: conversation.call_tool(recorded))
 
     def record_tool_result(
         self, conversation_id: UUID, result: ToolResult | Mapping[str, Any]
     ) -> None:
         recorded = validated(ToolResult, result, field="result")
-        conversation: Conversation = self.load(conversation_id)
-        conversation.record_tool_result(recorded)
-        self.commit(conversation)
+        self.change(conversation_id, lambda conversation: conversation.record_tool_result(recorded))
 
     def reply(self, conversation_id: UUID, reply: AgentReply | Mapping[str, Any]) -> int | None:
         recorded = validated(AgentReply, reply, field="reply")
-        conversation: Conversation = self.load(conversation_id)
-        conversation.reply(recorded)
-        return self.commit(conversation)
+        return self.change(conversation_id, lambda conversation: conversation.reply(recorded))
 
     def _open(self, user_id: UUID, platform: Platform, thread_id: str) -> Conversation:
         identifier = conversation_id(user_id, platform, thread_id)

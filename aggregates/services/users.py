@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar, Literal
 from uuid import UUID
@@ -114,29 +114,29 @@ class Users(Service[User]):
 
     def rename(self, user_id: UUID, display_name: str) -> None:
         name = validated_value(DisplayName, display_name, field="display_name")
-        self._change(user_id, lambda user: user.rename(name))
+        self.change(user_id, lambda user: user.rename(name))
 
     def link_identity(self, user_id: UUID, identity: Identity | Mapping[str, Any]) -> None:
         linked = validated(Identity, identity, field="identity")
-        self._change(user_id, lambda user: user.link_identity(linked))
+        self.change(user_id, lambda user: user.link_identity(linked))
 
     def unlink_identity(self, user_id: UUID, platform: Platform) -> None:
-        self._change(user_id, lambda user: user.unlink_identity(platform))
+        self.change(user_id, lambda user: user.unlink_identity(platform))
 
     def add_channel(
         self, user_id: UUID, request: ChannelRequest | Mapping[str, Any]
     ) -> AddedChannel:
         wanted = validated(ChannelRequest, request)
         channel, secret = self._seal(wanted.channel)
-        self._change(user_id, lambda user: user.add_channel(wanted.channel_id, channel))
+        self.change(user_id, lambda user: user.add_channel(wanted.channel_id, channel))
         return AddedChannel(channel_id=wanted.channel_id, signing_secret=secret)
 
     def remove_channel(self, user_id: UUID, channel_id: str) -> None:
-        self._change(user_id, lambda user: user.remove_channel(channel_id))
+        self.change(user_id, lambda user: user.remove_channel(channel_id))
 
     def set_quiet_hours(self, user_id: UUID, quiet: QuietHours | Mapping[str, Any] | None) -> None:
         hours = validated(QuietHours, quiet, field="quiet_hours") if quiet is not None else None
-        self._change(user_id, lambda user: user.set_quiet_hours(hours))
+        self.change(user_id, lambda user: user.set_quiet_hours(hours))
 
     def issue_api_key(self, user_id: UUID, request: KeyRequest | Mapping[str, Any]) -> IssuedKey:
         wanted = validated(KeyRequest, request)
@@ -148,7 +148,7 @@ class Users(Service[User]):
             scopes=tuple(sorted(set(wanted.scopes))),
             issued_at=datetime.now(UTC),
         )
-        self._change(user_id, lambda user: user.issue_api_key(record))
+        self.change(user_id, lambda user: user.issue_api_key(record))
         return IssuedKey(key_id=key_id, token=token, scopes=record.scopes)
 
     def list_api_keys(self, user_id: UUID) -> list[KeyInfo]:
@@ -159,7 +159,7 @@ class Users(Service[User]):
         ]
 
     def revoke_api_key(self, user_id: UUID, key_id: str) -> None:
-        self._change(user_id, lambda user: user.revoke_api_key(key_id, datetime.now(UTC)))
+        self.change(user_id, lambda user: user.revoke_api_key(key_id, datetime.now(UTC)))
 
     def open_secret(self, sealed: SealedSecret) -> str:
         """A sealed channel secret in clear, for the one component that signs with it."""
@@ -179,8 +179,3 @@ class Users(Service[User]):
             return DiscordWebhookChannel(url=self.secret_box.seal(spec.url)), None
         secret = new_signing_secret()
         return WebhookChannel(url=spec.url, secret=self.secret_box.seal(secret)), secret
-
-    def _change(self, user_id: UUID, change: Callable[[User], None]) -> None:
-        user: User = self.load(user_id)
-        change(user)
-        self.commit(user)

@@ -39,6 +39,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from events.codec import VERSION
 from events.eventsourcing_redis.entries import entry_values, notification, stored_event
+from events.eventsourcing_redis.subscription import RedisSubscription
 from events.lua import pack, register
 from events.names import StreamNames
 from events.position import Position
@@ -242,8 +243,6 @@ class RedisApplicationRecorder(RedisAggregateRecorder, ApplicationRecorder):
     def subscribe(
         self, gt: int | None = None, topics: Sequence[str] = ()
     ) -> Subscription[ApplicationRecorder]:
-        from events.eventsourcing_redis.subscription import RedisSubscription  # noqa: PLC0415 - it needs this class
-
         return RedisSubscription(self, gt=gt, topics=topics)
 
     def log_position(self, notification_id: int | None) -> Position | None:

@@ -63,7 +63,7 @@ def append(
     events = _parse_events(text)
     if not events:
         fail("no events in the input")
-    run(_append(settings.stream_names(), settings, category, events))
+    run(_append(settings, category, events))
 
 
 def _load_modules(settings: Settings) -> None:
@@ -107,11 +107,9 @@ def _validated(item: Any, where: str) -> Event:
         fail(f"{where}: {error}")
 
 
-async def _append(
-    names: StreamNames, settings: Settings, category: str, events: list[Event]
-) -> None:
+async def _append(settings: Settings, category: str, events: list[Event]) -> None:
     async with redis_for(settings) as redis:
-        store = EventStore(redis, names)
+        store = EventStore(redis, settings.stream_names())
         if len(events) <= MAX_BATCH:
             for event, result in zip(
                 events, await store.append_batch(category, events), strict=True
