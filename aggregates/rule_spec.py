@@ -16,17 +16,10 @@ from pydantic import Field, PositiveInt, ValidationInfo, field_validator, model_
 from aggregates.channels import ChannelId
 from aggregates.evm import EvmAddress
 from aggregates.model import Immutable
+from events.catalog.common import Severity, Symbol
 
-Symbol = Annotated[
-    str,
-    Field(
-        pattern=r"^[A-Z0-9]{2,12}/[A-Z0-9]{2,12}$",
-        description="BASE/QUOTE in capitals, e.g. BTC/USDT",
-    ),
-]
 Finite = Annotated[float, Field(allow_inf_nan=False)]
 Direction = Literal["up", "down", "either"]
-Severity = Literal["info", "warning", "critical"]
 
 # -- what a rule watches ------------------------------------------------------------------
 

@@ -1,7 +1,8 @@
 """The FastAPI application: built by `create_app` at startup, never at import.
 
 Clients are created in the lifespan from the URLs given, and closed on shutdown, so
-tests and the supervisor decide what the app talks to.
+tests and the supervisor decide what the app talks to. Everything under ``/v1`` needs
+an API key (see `api.auth`); /healthz, /readyz and the docs do not.
 """
 
 from __future__ import annotations
@@ -12,23 +13,66 @@ from importlib.metadata import version
 
 from fastapi import FastAPI
 
+from api.context import ApiContext
+from api.keys import KeyAuthenticator
 from api.problems import install_problem_handlers
-from api.routes import health
+from api.rate_limit import RateLimiter
+from api.routes import (
+    account,
+    admin,
+    conversations,
+    feeds,
+    health,
+    ingest,
+    market,
+    metrics,
+    rules,
+    websocket,
+)
+from events.store import EventStore
+from handlers.declaration import load_modules
 from impressox.connections import connect_mongo, connect_redis
+from impressox.services import build_services
+from impressox.settings import Settings
+from projections.reader import ReadModels
+from projections.registry import PROJECTIONS, READ_MODEL_MODULES
+
+V1 = "/v1"
 
 
-def create_app(*, redis_url: str, mongo_url: str) -> FastAPI:
-    """The API, talking to the Redis and MongoDB at these URLs."""
+def create_app(settings: Settings, *, redis_url: str, mongo_url: str) -> FastAPI:
+    """The API for `settings`, talking to the Redis and MongoDB at these URLs."""
+    load_modules([*READ_MODEL_MODULES, *settings.modules])
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.redis = await connect_redis(redis_url)
-        app.state.mongo = connect_mongo(mongo_url)
+        redis = await connect_redis(redis_url)
+        mongo = connect_mongo(mongo_url)
+        database = mongo[settings.mongo_database]
+        read_models = ReadModels(database, PROJECTIONS.all())
+        services = build_services(settings, redis_url)
+        app.state.context = ApiContext(
+            settings=settings,
+            redis=redis,
+            mongo=mongo,
+            database=database,
+            store=EventStore(redis, settings.stream_names()),
+            services=services,
+            read_models=read_models,
+            keys=KeyAuthenticator(read_models, cache_s=settings.auth_cache_s),
+            limiter=RateLimiter(
+                redis,
+                settings.stream_prefix,
+                per_minute=settings.rate_limit_per_minute,
+                burst=settings.rate_limit_burst,
+            ),
+        )
         try:
             yield
         finally:
-            await app.state.redis.aclose()
-            await app.state.mongo.close()
+            services.close()
+            await redis.aclose()
+            await mongo.close()
 
     app = FastAPI(
         title="Impressox",
@@ -38,4 +82,7 @@ def create_app(*, redis_url: str, mongo_url: str) -> FastAPI:
     )
     install_problem_handlers(app)
     app.include_router(health.router)
+    app.include_router(metrics.router)
+    for module in (account, rules, conversations, market, feeds, ingest, admin, websocket):
+        app.include_router(module.router, prefix=V1)
     return app

@@ -67,3 +67,11 @@ class BatchTooLargeError(InvalidEventError):
 
 class LeaseLostError(ImpressoxError):
     """A worker tried to commit for a partition another consumer now owns."""
+
+
+class DependencyUnavailableError(InfrastructureError):
+    """A handler's dependency (MongoDB, a remote API) is down: not the entry's fault.
+
+    The runtime retries such failures until the dependency is back, without counting
+    them toward the dead-letter limit, so an outage never dead-letters good entries.
+    """

@@ -19,7 +19,7 @@ import importlib
 import inspect
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol, TypeVar, cast
+from typing import Literal, Protocol, TypeVar, cast, runtime_checkable
 
 from events.envelope import Event, Payload, RecordedEvent
 from events.errors import RegistryError
@@ -44,6 +44,18 @@ class Handler(Protocol):
     async def handle(self, recorded: RecordedEvent) -> HandlerResult: ...
 
 
+@runtime_checkable
+class BatchHandler(Protocol):
+    """A handler that takes a whole batch at once and causes no events (a projector).
+
+    Writing a batch in one round trip is what makes projections fast. If a batch fails,
+    the runtime retries its entries one at a time (each as a batch of one), so a poison
+    entry is retried and dead-lettered alone while the rest go through.
+    """
+
+    async def handle_batch(self, batch: Sequence[RecordedEvent]) -> None: ...
+
+
 @dataclass(frozen=True)
 class HandlerContext:
     """What a handler may use besides its input: the store (for reads), for now."""
@@ -52,7 +64,7 @@ class HandlerContext:
 
 
 HandlerFunction = Callable[[RecordedEvent], Awaitable[HandlerResult]]
-HandlerFactory = Callable[[HandlerContext], Handler]
+HandlerFactory = Callable[[HandlerContext], Handler | BatchHandler]
 
 
 @dataclass(frozen=True)
@@ -102,7 +114,7 @@ class HandlerRegistry:
 HANDLERS = HandlerRegistry()
 """The process-wide registry the decorator writes to."""
 
-BUILTIN_MODULES: tuple[str, ...] = ("handlers.dead_letters",)
+BUILTIN_MODULES: tuple[str, ...] = ("handlers.dead_letters", "events.catalog")
 """Modules of ours that declare event types and handlers; imported by every process."""
 
 T = TypeVar("T", HandlerFunction, type)

@@ -145,3 +145,26 @@ def _entry_position(entry: Any) -> Position | None:
     if not entry:
         return None
     return Position.parse(entry[0])
+
+
+async def group_backlog(redis: RedisClient, streams: list[str], group: str) -> int:
+    """Entries of `streams` that `group` has not finished: undelivered plus pending.
+
+    Zero means the group has handled everything appended so far (a rebuild caught up).
+    A stream without the group yet counts all its entries.
+    """
+    backlog = 0
+    for stream in streams:
+        try:
+            groups = await redis.xinfo_groups(stream)
+        except ResponseError:  # no such stream: nothing to do there
+            continue
+        found = next((g for g in groups if text(g["name"]) == group), None)
+        if found is None:
+            backlog += int(await redis.xlen(stream))
+            continue
+        lag = found.get("lag")
+        if lag is None:
+            lag, _ = await _count_after(redis, stream, text(found["last-delivered-id"]))
+        backlog += int(lag) + int(found["pending"])
+    return backlog

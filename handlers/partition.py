@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 import structlog
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -24,7 +24,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from events.codec import CORRELATION_ID, TYPE, decode
 from events.envelope import RecordedEvent
-from events.errors import InvalidEventError, UpcastError
+from events.errors import DependencyUnavailableError, InvalidEventError, UpcastError
 from events.lua import register
 from events.position import Position
 from events.redis_client import stream_replies
@@ -32,7 +32,7 @@ from events.store import EventStore
 from handlers.commit import Committer, Outcome
 from handlers.config import RuntimeConfig
 from handlers.dead_letters import dead_letter
-from handlers.declaration import Handler, HandlerResult, HandlerSpec, Output
+from handlers.declaration import BatchHandler, Handler, HandlerResult, HandlerSpec, Output
 from handlers.metrics import BATCH_SECONDS, ENTRIES
 
 log = structlog.get_logger(__name__)
@@ -50,7 +50,7 @@ class PartitionWorker:
         self,
         *,
         spec: HandlerSpec,
-        handler: Handler,
+        handler: Handler | BatchHandler,
         store: EventStore,
         config: RuntimeConfig,
         tag: str,
@@ -58,6 +58,7 @@ class PartitionWorker:
     ) -> None:
         self.spec = spec
         self.handler = handler
+        self._batch_handler = handler if isinstance(handler, BatchHandler) else None
         self.store = store
         self.config = config
         self.tag = tag
@@ -166,14 +167,21 @@ class PartitionWorker:
     async def _process(self, batch: list[Entry], stop: asyncio.Event, *, recovering: bool) -> None:
         started = time.perf_counter()
         deliveries = await self._deliveries(batch) if recovering else {}
-        outcomes: list[Outcome] = []
+        if self._batch_handler is not None and not recovering:
+            outcomes = await self._whole_batch(self._batch_handler, batch, stop)
+            if outcomes is not None:
+                await self._commit(outcomes, 0)
+                BATCH_SECONDS.labels(self.spec.name).observe(time.perf_counter() - started)
+                return
+            if stop.is_set():
+                return
+        outcomes = []
         failed = 0
         for stream, entry_id, fields in batch:
             if fields is None:
                 outcomes.append(Outcome(stream, entry_id, "gone"))
                 continue
-            type_name = fields.get(TYPE)
-            if type_name is not None and self._types is not None and type_name not in self._types:
+            if not self._wanted(fields):
                 outcomes.append(Outcome(stream, entry_id, "ok"))  # not ours: acknowledge
                 continue
             outcome, failures = await self._attempt(
@@ -186,6 +194,65 @@ class PartitionWorker:
         if outcomes or failed:
             await self._commit(outcomes, failed)
         BATCH_SECONDS.labels(self.spec.name).observe(time.perf_counter() - started)
+
+    def _wanted(self, fields: dict[bytes, bytes]) -> bool:
+        type_name = fields.get(TYPE)
+        return type_name is None or self._types is None or type_name in self._types
+
+    async def _whole_batch(
+        self, handler: BatchHandler, batch: list[Entry], stop: asyncio.Event
+    ) -> list[Outcome] | None:
+        """Handle a fresh batch in one call. None: it failed; go entry by entry instead.
+
+        Undecodable entries become dead letters first, so they never fail the batch.
+        """
+        outcomes: list[Outcome] = []
+        events: list[RecordedEvent] = []
+        for stream, entry_id, fields in batch:
+            if fields is None:
+                outcomes.append(Outcome(stream, entry_id, "gone"))
+                continue
+            if not self._wanted(fields):
+                outcomes.append(Outcome(stream, entry_id, "ok"))
+                continue
+            position = Position.parse(entry_id)
+            try:
+                events.append(RecordedEvent(stream, position, decode(fields, self.store.registry)))
+            except (InvalidEventError, UpcastError) as poison:
+                outcomes.append(
+                    self._dead(
+                        stream=stream,
+                        position=position,
+                        entry_id=entry_id,
+                        fields=fields,
+                        error_type=type(poison).__name__,
+                        error=str(poison),
+                        deliveries=1,
+                    )
+                )
+                continue
+            outcomes.append(Outcome(stream, entry_id, "ok"))
+        if not events:
+            return outcomes
+        outage = 0
+        while True:
+            try:
+                async with asyncio.timeout(self.config.handler_timeout_s):
+                    await handler.handle_batch(events)
+                return outcomes
+            except DependencyUnavailableError as error:
+                outage += 1
+                self.log.warning("dependency unavailable; batch waits", error=str(error))
+                if await _sleep_unless(stop, self.config.retry_delay_s(outage)):
+                    return None
+            except Exception as error:
+                self.log.warning(
+                    "batch failed; retrying its entries one by one",
+                    error_type=type(error).__name__,
+                    error=self._describe(error),
+                    entries=len(events),
+                )
+                return None
 
     async def _attempt(
         self,
@@ -234,10 +301,16 @@ class PartitionWorker:
                 )
                 try:
                     async with asyncio.timeout(self.config.handler_timeout_s):
-                        result = await self.handler.handle(recorded)
+                        result = await self._handle_one(recorded)
                 finally:
                     structlog.contextvars.reset_contextvars(**tokens)
                 return Outcome(stream, entry_id, "ok", self._outputs(result)), failures
+            except DependencyUnavailableError as error:
+                # Not the entry's fault: wait for the dependency without using up attempts.
+                self.log.warning("dependency unavailable; entry waits", error=str(error))
+                if await _sleep_unless(stop, self.config.retry_delay_s(limit)):
+                    return None, failures
+                continue
             except Exception as error:
                 failures += 1
                 ENTRIES.labels(self.spec.name, "failed_attempt").inc()
@@ -265,6 +338,12 @@ class PartitionWorker:
             if await _sleep_unless(stop, self.config.retry_delay_s(attempt)):
                 return None, failures
             attempt += 1
+
+    async def _handle_one(self, recorded: RecordedEvent) -> HandlerResult:
+        if self._batch_handler is not None:
+            await self._batch_handler.handle_batch([recorded])
+            return None
+        return await cast(Handler, self.handler).handle(recorded)
 
     def _describe(self, error: Exception) -> str:
         if isinstance(error, TimeoutError) and not str(error):

@@ -157,6 +157,43 @@ class Settings(BaseSettings):
         15.0, gt=0, validation_alias=_env("shutdown_timeout_s"),
         description="On SIGTERM, how long in-flight work may take before it is cancelled.",
     )  # fmt: skip
+    projections: list[str] | None = Field(
+        None, validation_alias=_env("projections"),
+        description="Read models `impressox up` keeps up to date (JSON list); unset: all.",
+    )  # fmt: skip
+    projection_batch_size: int = Field(
+        1000, ge=1, le=10_000, validation_alias=_env("projection_batch_size"),
+        description="Events a projector applies per bulk write; larger batches coalesce more.",
+    )  # fmt: skip
+    retire_grace_s: float = Field(
+        30.0, ge=0, validation_alias=_env("retire_grace_s"),
+        description="How long a rebuilt read model's old collection is kept after the swap.",
+    )  # fmt: skip
+    ready_max_lag: int = Field(
+        10_000, ge=0, validation_alias=_env("ready_max_lag"),
+        description="/readyz fails while any projection has more events than this to apply.",
+    )  # fmt: skip
+    rate_limit_per_minute: int = Field(
+        1200, ge=0, validation_alias=_env("rate_limit_per_minute"),
+        description="Requests per minute each API key may make (0: unlimited).",
+    )  # fmt: skip
+    rate_limit_burst: int = Field(
+        200, ge=1, validation_alias=_env("rate_limit_burst"),
+        description="Requests an API key may make at once before the per-minute rate applies.",
+    )  # fmt: skip
+    auth_cache_s: float = Field(
+        2.0, ge=0, validation_alias=_env("auth_cache_s"),
+        description="How long the API trusts a looked-up key: a revocation takes this long.",
+    )  # fmt: skip
+    max_wait_s: float = Field(
+        10.0, gt=0, validation_alias=_env("max_wait_s"),
+        description="Longest a request may wait for a read model to catch up with a write.",
+    )  # fmt: skip
+    ws_queue_size: int = Field(
+        1000, ge=10, validation_alias=_env("ws_queue_size"),
+        description="Messages queued for one WebSocket client before it is dropped with a"
+        " resume position (slow clients never buffer without bound).",
+    )  # fmt: skip
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", validation_alias=_env("log_level"), description="Least severe level logged."
     )

@@ -10,10 +10,11 @@ import asyncio
 from collections.abc import Awaitable
 from typing import Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from api.context import Context
 from api.problems import problem
 
 router = APIRouter(tags=["health"])
@@ -41,10 +42,10 @@ async def healthz() -> Health:
     summary="Redis and MongoDB answer",
     responses={503: {"description": "Not ready; the detail says which dependency failed"}},
 )
-async def readyz(request: Request) -> Readiness | JSONResponse:
+async def readyz(context: Context) -> Readiness | JSONResponse:
     checks = {
-        "redis": await _check(request.app.state.redis.ping()),
-        "mongodb": await _check(request.app.state.mongo.admin.command("ping")),
+        "redis": await _check(context.redis.ping()),
+        "mongodb": await _check(context.mongo.admin.command("ping")),
     }
     failing = {name: result for name, result in checks.items() if result != "ok"}
     if failing:

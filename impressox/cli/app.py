@@ -10,7 +10,7 @@ import uvicorn
 
 from events.errors import ImpressoxError, RegistryError
 from handlers.declaration import HANDLERS, load_modules
-from impressox.cli import aggregates, events
+from impressox.cli import aggregates, events, keys, projections
 from impressox.cli.common import (
     EXIT_INTERRUPTED,
     exit_code,
@@ -33,6 +33,8 @@ app = typer.Typer(
 )
 app.add_typer(events.app, name="events")
 app.add_typer(aggregates.app, name="aggregates")
+app.add_typer(projections.app, name="projections")
+app.add_typer(keys.app, name="keys")
 
 
 @app.callback()
@@ -69,7 +71,7 @@ def api(ctx: typer.Context) -> None:
     except ImpressoxError as error:
         fail(str(error), exit_code(error))
     uvicorn.run(
-        create_app(redis_url=redis_url, mongo_url=mongo_url),
+        create_app(settings, redis_url=redis_url, mongo_url=mongo_url),
         host=settings.api_host,
         port=settings.api_port,
         log_config=None,

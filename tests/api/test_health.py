@@ -6,25 +6,28 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from impressox.embedded.process import free_port
+from impressox.settings import Settings
 
 
-def test_health_needs_nothing(redis_url: str, mongo_url: str) -> None:
-    with TestClient(create_app(redis_url=redis_url, mongo_url=mongo_url)) as client:
+def test_health_needs_nothing(settings: Settings, redis_url: str, mongo_url: str) -> None:
+    with TestClient(create_app(settings, redis_url=redis_url, mongo_url=mongo_url)) as client:
         response = client.get("/healthz")
     assert response.status_code == 200
     assert response.json() == {"status": "ok"}
 
 
-def test_ready_when_redis_and_mongo_answer(redis_url: str, mongo_url: str) -> None:
-    with TestClient(create_app(redis_url=redis_url, mongo_url=mongo_url)) as client:
+def test_ready_when_redis_and_mongo_answer(
+    settings: Settings, redis_url: str, mongo_url: str
+) -> None:
+    with TestClient(create_app(settings, redis_url=redis_url, mongo_url=mongo_url)) as client:
         response = client.get("/readyz")
     assert response.status_code == 200
     assert response.json() == {"status": "ready", "checks": {"redis": "ok", "mongodb": "ok"}}
 
 
-def test_not_ready_says_which_dependency_failed(redis_url: str) -> None:
+def test_not_ready_says_which_dependency_failed(settings: Settings, redis_url: str) -> None:
     nowhere = f"mongodb://127.0.0.1:{free_port()}/?serverSelectionTimeoutMS=300"
-    with TestClient(create_app(redis_url=redis_url, mongo_url=nowhere)) as client:
+    with TestClient(create_app(settings, redis_url=redis_url, mongo_url=nowhere)) as client:
         response = client.get("/readyz")
     assert response.status_code == 503
     assert response.headers["content-type"] == "application/problem+json"
@@ -34,16 +37,16 @@ def test_not_ready_says_which_dependency_failed(redis_url: str) -> None:
     assert body["checks"]["redis"] == "ok"
 
 
-def test_unknown_paths_are_problems_too(redis_url: str, mongo_url: str) -> None:
-    with TestClient(create_app(redis_url=redis_url, mongo_url=mongo_url)) as client:
+def test_unknown_paths_are_problems_too(settings: Settings, redis_url: str, mongo_url: str) -> None:
+    with TestClient(create_app(settings, redis_url=redis_url, mongo_url=mongo_url)) as client:
         response = client.get("/nowhere")
     assert response.status_code == 404
     assert response.headers["content-type"] == "application/problem+json"
     assert response.json()["title"] == "Not Found"
 
 
-def test_the_api_documents_itself(redis_url: str, mongo_url: str) -> None:
-    with TestClient(create_app(redis_url=redis_url, mongo_url=mongo_url)) as client:
+def test_the_api_documents_itself(settings: Settings, redis_url: str, mongo_url: str) -> None:
+    with TestClient(create_app(settings, redis_url=redis_url, mongo_url=mongo_url)) as client:
         spec = client.get("/openapi.json").json()
         docs = client.get("/docs")
     assert {"/healthz", "/readyz"} <= set(spec["paths"])

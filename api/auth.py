@@ -1,0 +1,79 @@
+"""Authentication and authorisation: `Authorization: Bearer <key>`, scopes, rate limits.
+
+Every endpoint but /healthz, /readyz and the docs depends on one of the dependencies
+here. Scopes: ``user`` (own data only), ``admin`` (everything, replay and rebuild),
+``ingest`` (append events from outside). Refusals are problem+json: 401 without a valid
+key, 403 for a key without the scope, 429 over the key's rate.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, HTTPException
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from api.context import ApiContext, Context
+from api.keys import Principal
+
+bearer = HTTPBearer(
+    auto_error=False,
+    description="An Impressox API key (`ixk_…`); `impressox keys create` issues one.",
+)
+
+UNAUTHORIZED_HEADERS = {"WWW-Authenticate": "Bearer"}
+
+
+async def principal_of(context: ApiContext, token: str | None) -> Principal:
+    """The principal of a token, or 401; takes a token from its key's rate bucket (429)."""
+    if not token:
+        raise HTTPException(
+            401,
+            "this endpoint needs an API key: send `Authorization: Bearer <key>`",
+            headers=UNAUTHORIZED_HEADERS,
+        )
+    principal = await context.keys.authenticate(token)
+    if principal is None:
+        raise HTTPException(
+            401, "the API key is not valid (malformed, unknown or revoked)",
+            headers=UNAUTHORIZED_HEADERS,
+        )  # fmt: skip
+    verdict = await context.limiter.take(principal.key_id)
+    if not verdict.allowed:
+        raise HTTPException(
+            429,
+            f"rate limit of {context.limiter.per_minute} requests per minute reached;"
+            f" retry in {verdict.retry_after_s}s",
+            headers={"Retry-After": str(verdict.retry_after_s)},
+        )
+    return principal
+
+
+async def authenticated(
+    context: Context,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Principal:
+    return await principal_of(context, credentials.credentials if credentials else None)
+
+
+def _scoped(scope: str):  # type: ignore[no-untyped-def]
+    async def check(principal: Annotated[Principal, Depends(authenticated)]) -> Principal:
+        if scope not in principal.scopes and not principal.is_admin:
+            raise HTTPException(403, f"this endpoint needs an API key with the {scope!r} scope")
+        return principal
+
+    return check
+
+
+AnyKey = Annotated[Principal, Depends(authenticated)]
+"""Any valid key, whatever its scopes."""
+User = Annotated[Principal, Depends(_scoped("user"))]
+"""A caller acting on their own data (admins may act on anyone's)."""
+Admin = Annotated[Principal, Depends(_scoped("admin"))]
+Ingest = Annotated[Principal, Depends(_scoped("ingest"))]
+
+
+def require_visible(principal: Principal, owner_id: object, what: str) -> None:
+    """404 for another user's resource: a user cannot even learn that it exists."""
+    if not principal.may_see(str(owner_id)):
+        raise HTTPException(404, f"no {what}")

@@ -1,0 +1,42 @@
+"""What every request may use, built once in the app's lifespan and closed with it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
+from starlette.requests import HTTPConnection
+
+from api.keys import KeyAuthenticator
+from api.rate_limit import RateLimiter
+from events.redis_client import RedisClient
+from events.store import EventStore
+from impressox.services import Services
+from impressox.settings import Settings
+from projections.model import Document
+from projections.reader import ReadModels
+
+
+@dataclass
+class ApiContext:
+    settings: Settings
+    redis: RedisClient
+    mongo: AsyncMongoClient[Document]
+    database: AsyncDatabase[Document]
+    store: EventStore
+    services: Services
+    """The aggregates' application services: synchronous, call them from threads."""
+    read_models: ReadModels
+    keys: KeyAuthenticator
+    limiter: RateLimiter
+
+
+def api_context(connection: HTTPConnection) -> ApiContext:
+    context: ApiContext = connection.app.state.context
+    return context
+
+
+Context = Annotated[ApiContext, Depends(api_context)]

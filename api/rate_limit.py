@@ -1,0 +1,40 @@
+"""Per-key rate limiting: a token bucket per API key, kept in Redis.
+
+The bucket lives in Redis so every API process shares it; one script call per request
+refills it by elapsed time (the server's clock) and takes a token, or says how long to
+wait. A refused request gets 429 with Retry-After.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from events.lua import register
+from events.redis_client import RedisClient
+
+
+@dataclass(frozen=True)
+class Verdict:
+    allowed: bool
+    retry_after_s: int
+    remaining: int
+
+
+class RateLimiter:
+    """`per_minute` requests per key on average, with bursts of up to `burst`."""
+
+    def __init__(self, redis: RedisClient, prefix: str, *, per_minute: int, burst: int) -> None:
+        self.per_minute = per_minute
+        self.burst = burst
+        self.prefix = prefix
+        self._script = register(redis, "api", "token_bucket")
+
+    async def take(self, key_id: str) -> Verdict:
+        if self.per_minute == 0:
+            return Verdict(True, 0, self.burst)
+        rate_per_ms = self.per_minute / 60_000
+        allowed, wait_ms, remaining = await self._script(
+            keys=[f"{self.prefix}:ratelimit:{key_id}"], args=[self.burst, repr(rate_per_ms)]
+        )
+        return Verdict(bool(allowed), math.ceil(int(wait_ms) / 1000), int(remaining))

@@ -1,0 +1,7 @@
+"""(filled in by the read-side issue)"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter()

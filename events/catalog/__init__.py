@@ -1,0 +1,54 @@
+"""The event types the system's producers and handlers share, and where each belongs.
+
+Aggregate events (users, rules, conversations, watches) are declared by their
+aggregates; these are the facts from outside and from handlers: prices, alerts,
+posts, notifications and chain events. Each type names its category and how its
+partition key is derived, so every producer (a source, a handler, the ingest API)
+routes an event to the same partition.
+"""
+
+from __future__ import annotations
+
+from events.catalog.alerts import AlertTriggered
+from events.catalog.chain import ChainLogObserved
+from events.catalog.common import CatalogPayload, Severity, Symbol
+from events.catalog.notifications import NotificationFailed, NotificationSent
+from events.catalog.posts import Engagement, PostScraped
+from events.catalog.prices import PriceTick
+
+CATALOG: tuple[type[CatalogPayload], ...] = (
+    PriceTick,
+    AlertTriggered,
+    PostScraped,
+    NotificationSent,
+    NotificationFailed,
+    ChainLogObserved,
+)
+"""Every catalog type, for the ingest API and the documentation."""
+
+
+def types_of(category: str) -> dict[str, type[CatalogPayload]]:
+    """The catalog types that belong in `category`, by type name."""
+    return {model.event_type: model for model in CATALOG if model.category == category}
+
+
+def categories() -> list[str]:
+    """Every category a catalog type belongs in."""
+    return sorted({model.category for model in CATALOG})
+
+
+__all__ = [
+    "CATALOG",
+    "AlertTriggered",
+    "CatalogPayload",
+    "ChainLogObserved",
+    "Engagement",
+    "NotificationFailed",
+    "NotificationSent",
+    "PostScraped",
+    "PriceTick",
+    "Severity",
+    "Symbol",
+    "categories",
+    "types_of",
+]

@@ -1,0 +1,32 @@
+"""What catalog types share: their category, their partition key, common field types."""
+
+from __future__ import annotations
+
+from typing import Annotated, ClassVar, Literal
+
+from pydantic import Field
+
+from events.envelope import Payload
+
+Symbol = Annotated[
+    str,
+    Field(
+        pattern=r"^[A-Z0-9]{2,12}/[A-Z0-9]{2,12}$",
+        description="BASE/QUOTE in capitals, e.g. BTC/USDT",
+    ),
+]
+Severity = Literal["info", "warning", "critical"]
+Finite = Annotated[float, Field(allow_inf_nan=False)]
+NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+
+
+class CatalogPayload(Payload):
+    """A payload that knows its category and the key that picks its partition."""
+
+    category: ClassVar[str] = ""
+    ingestable: ClassVar[bool] = False
+    """Whether an ingest-scoped API key may append it from outside."""
+
+    def partition_key(self) -> str:
+        """The event key: events with one key share a partition, so they stay in order."""
+        raise NotImplementedError

@@ -1,0 +1,101 @@
+"""Applying a projection to a batch: one read, one bulk write, idempotent per document."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import structlog
+from pymongo import ReplaceOne, UpdateOne
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import BulkWriteError, ConnectionFailure, PyMongoError
+
+from events.envelope import RecordedEvent
+from events.errors import DependencyUnavailableError, ImpressoxError
+from projections.model import POSITION, Document, Projection, position_key
+
+log = structlog.get_logger(__name__)
+
+DUPLICATE_KEY = 11000
+
+
+class ConflictingWriteError(ImpressoxError):
+    """A document changed between our read and our write (another writer): retry."""
+
+
+class Projector:
+    """The batch handler that keeps one projection's collection up to date."""
+
+    def __init__(self, projection: Projection, collection: AsyncCollection[Document]) -> None:
+        self.projection = projection
+        self.collection = collection
+
+    async def handle_batch(self, batch: Sequence[RecordedEvent]) -> None:
+        touched: dict[str, list[RecordedEvent]] = {}
+        for recorded in batch:
+            for key in self.projection.keys(recorded):
+                touched.setdefault(key, []).append(recorded)
+        if touched:
+            await self._write(touched)
+
+    async def _write(self, touched: dict[str, list[RecordedEvent]]) -> None:
+        """Fold and write, telling a conflict or an outage from a failure of the batch."""
+        try:
+            if self.projection.insert_only:
+                operations = self._inserts(touched)
+            else:
+                operations = await self._replacements(touched)
+            if operations:
+                await self.collection.bulk_write(operations, ordered=False)
+        except BulkWriteError as error:
+            codes = {item.get("code") for item in error.details.get("writeErrors", [])}
+            if codes == {DUPLICATE_KEY}:
+                raise ConflictingWriteError(
+                    f"{len(error.details['writeErrors'])} documents of"
+                    f" {self.collection.name} changed while the batch was applied"
+                ) from None
+            raise
+        except ConnectionFailure as error:
+            raise DependencyUnavailableError(f"MongoDB is unavailable: {error}") from None
+        except PyMongoError as error:
+            if getattr(error, "has_error_label", lambda _label: False)("RetryableWriteError"):
+                raise DependencyUnavailableError(f"MongoDB is unavailable: {error}") from None
+            raise
+
+    def _inserts(self, touched: dict[str, list[RecordedEvent]]) -> list[Any]:
+        operations: list[Any] = []
+        for key, events in touched.items():
+            document: Document | None = None
+            for recorded in events:
+                document = self.projection.apply(key, document, recorded) or document
+            if document is not None:
+                document[POSITION] = position_key(events[-1].position)
+                document.pop("_id", None)
+                operations.append(UpdateOne({"_id": key}, {"$setOnInsert": document}, upsert=True))
+        return operations
+
+    async def _replacements(self, touched: dict[str, list[RecordedEvent]]) -> list[Any]:
+        current: dict[str, Document] = {
+            document["_id"]: document
+            async for document in self.collection.find({"_id": {"$in": list(touched)}})
+        }
+        operations: list[Any] = []
+        for key, events in touched.items():
+            document = current.get(key)
+            read_at = document.get(POSITION) if document is not None else None
+            changed = False
+            for recorded in events:
+                position = position_key(recorded.position)
+                if document is not None and document.get(POSITION, "") >= position:
+                    continue  # applied already: a replay or a redelivery
+                after = self.projection.apply(key, document, recorded)
+                if after is None:
+                    continue
+                after["_id"] = key
+                after[POSITION] = position
+                document, changed = after, True
+            if changed and document is not None:
+                operations.append(
+                    ReplaceOne({"_id": key, POSITION: read_at}, document, upsert=True)
+                )
+        return operations
