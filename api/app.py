@@ -15,6 +15,7 @@ from fastapi import FastAPI
 
 from api.context import ApiContext
 from api.keys import KeyAuthenticator
+from api.live.hub import Hub
 from api.problems import install_problem_handlers
 from api.rate_limit import RateLimiter
 from api.routes import (
@@ -51,6 +52,8 @@ def create_app(settings: Settings, *, redis_url: str, mongo_url: str) -> FastAPI
         database = mongo[settings.mongo_database]
         read_models = ReadModels(database, PROJECTIONS.all())
         services = build_services(settings, redis_url)
+        hub_redis = await connect_redis(redis_url)  # its own: blocking reads hold connections
+        hub = Hub(hub_redis, settings.stream_names(), block_ms=settings.block_ms)
         app.state.context = ApiContext(
             settings=settings,
             redis=redis,
@@ -66,10 +69,12 @@ def create_app(settings: Settings, *, redis_url: str, mongo_url: str) -> FastAPI
                 per_minute=settings.rate_limit_per_minute,
                 burst=settings.rate_limit_burst,
             ),
+            hub=hub,
         )
         try:
             yield
         finally:
+            await hub.close()
             services.close()
             await redis.aclose()
             await mongo.close()

@@ -11,6 +11,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from starlette.requests import HTTPConnection
 
 from api.keys import KeyAuthenticator
+from api.live.hub import Hub
 from api.rate_limit import RateLimiter
 from events.redis_client import RedisClient
 from events.store import EventStore
@@ -32,6 +33,8 @@ class ApiContext:
     read_models: ReadModels
     keys: KeyAuthenticator
     limiter: RateLimiter
+    hub: Hub
+    """Shared stream readers for WebSocket clients, on a Redis client of their own."""
 
 
 def api_context(connection: HTTPConnection) -> ApiContext:

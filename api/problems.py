@@ -1,7 +1,9 @@
 """Errors as problem details (RFC 9457): a JSON body a person can act on.
 
 Every error response has ``type``, ``title``, ``status`` and ``detail``; validation
-errors add ``errors``, one entry per offending field.
+errors add ``errors``, one entry per offending field. Commands the aggregates refuse map
+to statuses: an invalid argument 422 (naming the field), an unknown aggregate 404, a
+state that does not allow the command or a lost race 409.
 """
 
 from __future__ import annotations
@@ -13,8 +15,12 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
+
+from aggregates.errors import DomainError, InvalidCommandError, NotFoundError
 
 PROBLEM_JSON = "application/problem+json"
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 
 
 def problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
@@ -32,6 +38,8 @@ def install_problem_handlers(app: FastAPI) -> None:
         response = problem(error.status_code, title, str(error.detail))
         for name, value in (error.headers or {}).items():
             response.headers[name] = value
+        if error.status_code == 405:
+            response.headers["Allow"] = ", ".join(_allowed_methods(request))
         return response
 
     async def validation_error(request: Request, error: Exception) -> JSONResponse:
@@ -45,8 +53,36 @@ def install_problem_handlers(app: FastAPI) -> None:
             422, "Invalid request", f"{first['field']}: {first['message']}", errors=fields
         )
 
+    async def refused_command(request: Request, error: Exception) -> JSONResponse:
+        """A refused command: 422 for an invalid argument, 404 for an unknown aggregate,
+        409 for a state that does not allow it or a lost race (ConcurrentUpdateError)."""
+        assert isinstance(error, DomainError)
+        if isinstance(error, InvalidCommandError):
+            message = str(error)
+            if error.field:
+                message = message.removeprefix(f"{error.field}: ")
+            errors = [{"field": error.field or "request", "message": message}]
+            return problem(422, "Invalid request", str(error), errors=errors)
+        status = 404 if isinstance(error, NotFoundError) else 409
+        return problem(status, _title(status), str(error))
+
     app.add_exception_handler(HTTPException, http_error)
     app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(DomainError, refused_command)  # and every subclass
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at the request's path.
+
+    Starlette's 405 names only the methods of the first route matching the path, while
+    FastAPI declares one route per method: GET and POST of /v1/rules are two routes.
+    """
+
+    def served(method: str) -> bool:
+        scope = {**request.scope, "method": method}
+        return any(route.matches(scope)[0] == Match.FULL for route in request.app.router.routes)
+
+    return [method for method in METHODS if served(method)]
 
 
 def _title(status: int) -> str:

@@ -14,6 +14,7 @@ from redis.exceptions import ResponseError
 from events.names import StreamNames
 from events.position import Position
 from events.redis_client import RedisClient, entries, text
+from handlers.dead_letter_ops import RETRY_PREFIX
 
 LAG_COUNT_LIMIT = 100_000
 """When Redis cannot tell a group's lag (after deletions), we count up to this many."""
@@ -108,8 +109,9 @@ async def _group_status(
     counters: dict[str, int] = {}
     owner: str | None = None
     try:
-        raw = await redis.hgetall(names.stats(tag, name))
-        counters = {text(k): int(v) for k, v in raw.items()}
+        if not names.parse(stream)[1].startswith(RETRY_PREFIX):  # counted on its categories
+            raw = await redis.hgetall(names.stats(tag, name))
+            counters = {text(k): int(v) for k, v in raw.items()}
         lease = await redis.get(names.lease(tag, name))
         owner = text(lease) if lease else None
     except ValueError:  # a group that is not one of our handlers (named freely)

@@ -31,6 +31,7 @@ from events.redis_client import stream_replies
 from events.store import EventStore
 from handlers.commit import Committer, Outcome
 from handlers.config import RuntimeConfig
+from handlers.dead_letter_ops import retry_stream
 from handlers.dead_letters import dead_letter
 from handlers.declaration import BatchHandler, Handler, HandlerResult, HandlerSpec, Output
 from handlers.metrics import BATCH_SECONDS, ENTRIES
@@ -66,6 +67,7 @@ class PartitionWorker:
         names = store.names
         self.redis = store.redis
         self.streams = [names.stream(tag, category) for category in spec.categories]
+        self.streams.append(retry_stream(names, tag, spec.name))  # its retried dead letters
         self.dead_stream = names.dead_letters(tag, spec.name)
         self.lease = names.lease(tag, spec.name)
         self.committer = Committer(store.redis, names, spec.name, tag)

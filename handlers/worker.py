@@ -31,6 +31,7 @@ from redis.exceptions import RedisError, ResponseError
 from events.errors import LeaseLostError
 from events.store import EventStore
 from handlers.config import RuntimeConfig
+from handlers.dead_letter_ops import retry_stream
 from handlers.declaration import HandlerContext, HandlerSpec
 from handlers.leases import Membership
 from handlers.partition import PartitionWorker
@@ -82,14 +83,20 @@ class Worker:
         return sorted(self._partitions)
 
     async def ensure_groups(self) -> None:
-        """Create the handler's consumer group on every stream it reads (idempotent)."""
+        """Create the handler's consumer group on every stream it reads (idempotent).
+
+        Its retry stream is read from the beginning whatever `start_from` says: what is
+        there was retried on purpose, maybe before any worker of the handler ran.
+        """
         start = "0" if self.spec.start_from == "beginning" else "$"
+        names = self.store.names
         for tag in self.tags:
-            for category in self.spec.categories:
-                stream = self.store.names.stream(tag, category)
+            streams = [(names.stream(tag, category), start) for category in self.spec.categories]
+            streams.append((retry_stream(names, tag, self.spec.name), "0"))
+            for stream, first in streams:
                 try:
                     await self.store.redis.xgroup_create(
-                        stream, self.spec.name, start, mkstream=True
+                        stream, self.spec.name, first, mkstream=True
                     )
                 except ResponseError as error:
                     if "BUSYGROUP" not in str(error):

@@ -2,7 +2,8 @@
 
 1. Lock the data directory (one system per directory).
 2. Start Redis and MongoDB unless REDIS_URL / MONGO_URL point elsewhere.
-3. Start the API and one worker process per handler, each told where the servers are.
+3. On the first run, create an admin API key (printed once). Start the API, the
+   projections process and one worker per handler, each told where the servers are.
 4. Write the endpoints file, print where to go, and watch: a child that dies is
    restarted with backoff.
 5. On Ctrl-C or SIGTERM, stop in dependency order: workers and API first (they finish
@@ -26,6 +27,7 @@ import structlog
 
 from events.errors import ConfigurationError
 from handlers.declaration import HANDLERS, load_modules
+from impressox.bootstrap import ensure_admin_key
 from impressox.connections import redact
 from impressox.embedded.mongo import EmbeddedMongo
 from impressox.embedded.process import ChildProcess, free_port
@@ -59,6 +61,7 @@ class Supervisor:
         self.redis: EmbeddedRedis | None = None
         self.mongo: EmbeddedMongo | None = None
         self.apps: dict[str, _App] = {}
+        self.admin_token: str | None = None
         self.process_group = 0
         """The system's process group: the first child starts it, the others join it."""
         self._signals = 0
@@ -106,10 +109,14 @@ class Supervisor:
             )
             mongo_url = self.mongo.start()
             self._join(self.mongo.child)
+        self.admin_token = ensure_admin_key(settings, redis_url)
         api_port = settings.api_port or free_port(settings.api_host)
         env = self._child_env(redis_url, mongo_url, api_port)
         api_url = f"http://{settings.api_host}:{api_port}"
         self.apps["api"] = _App(ChildProcess("api", self._command("api"), log_path=None, env=env))
+        self.apps["projections"] = _App(
+            ChildProcess("projections", self._command("projections", "run"), log_path=None, env=env)
+        )
         for name in workers:
             argv = self._command("worker", name)
             self.apps[f"worker:{name}"] = _App(
@@ -170,8 +177,18 @@ class Supervisor:
             f"  Redis    {redact(endpoints.redis_url)}   ({redis_note})\n"
             f"  MongoDB  {redact(endpoints.mongo_url)}   ({mongo_note})\n"
             f"  Workers  {', '.join(workers) or 'none registered yet'}\n"
+            f"{self._admin_note()}"
             "Press Ctrl-C to stop.\n",
             flush=True,
+        )
+
+    def _admin_note(self) -> str:
+        if self.admin_token is None:
+            return ""
+        return (
+            "\n  First run: an admin API key was created. It is shown this once; keep it:\n"
+            f"    {self.admin_token}\n"
+            "  (more keys: `impressox keys create --help`)\n\n"
         )
 
     def _watch(self) -> None:

@@ -39,14 +39,21 @@ class Projector:
             await self._write(touched)
 
     async def _write(self, touched: dict[str, list[RecordedEvent]]) -> None:
-        """Fold and write, telling a conflict or an outage from a failure of the batch."""
+        if self.projection.insert_only:
+            operations = self._inserts(touched)
+        else:
+            try:
+                operations = await self.replacements(touched)
+            except ConnectionFailure as error:
+                raise DependencyUnavailableError(f"MongoDB is unavailable: {error}") from None
+        await self.submit(operations)
+
+    async def submit(self, operations: list[Any]) -> None:
+        """Write, telling a conflict or an outage apart from a failure of the batch."""
+        if not operations:
+            return
         try:
-            if self.projection.insert_only:
-                operations = self._inserts(touched)
-            else:
-                operations = await self._replacements(touched)
-            if operations:
-                await self.collection.bulk_write(operations, ordered=False)
+            await self.collection.bulk_write(operations, ordered=False)
         except BulkWriteError as error:
             codes = {item.get("code") for item in error.details.get("writeErrors", [])}
             if codes == {DUPLICATE_KEY}:
@@ -58,7 +65,7 @@ class Projector:
         except ConnectionFailure as error:
             raise DependencyUnavailableError(f"MongoDB is unavailable: {error}") from None
         except PyMongoError as error:
-            if getattr(error, "has_error_label", lambda _label: False)("RetryableWriteError"):
+            if error.has_error_label("RetryableWriteError"):
                 raise DependencyUnavailableError(f"MongoDB is unavailable: {error}") from None
             raise
 
@@ -74,7 +81,8 @@ class Projector:
                 operations.append(UpdateOne({"_id": key}, {"$setOnInsert": document}, upsert=True))
         return operations
 
-    async def _replacements(self, touched: dict[str, list[RecordedEvent]]) -> list[Any]:
+    async def replacements(self, touched: dict[str, list[RecordedEvent]]) -> list[Any]:
+        """Each touched document's replacement, conditional on the position it was read at."""
         current: dict[str, Document] = {
             document["_id"]: document
             async for document in self.collection.find({"_id": {"$in": list(touched)}})

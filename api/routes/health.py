@@ -1,25 +1,33 @@
 """Liveness and readiness: the two endpoints that need no key.
 
 `/healthz` says the process is up (restart it if not); `/readyz` says it can serve
-(Redis and MongoDB answer), so a load balancer sends traffic only where it can succeed.
+(Redis and MongoDB answer, and no read model is more than IMPRESSOX_READY_MAX_LAG events
+behind), so a load balancer sends traffic only where it can succeed. The read models'
+backlog is worked out at most every `LAG_CACHE_S` seconds, so probes stay cheap.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable
 from typing import Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from pymongo.errors import PyMongoError
+from redis.exceptions import RedisError
 
-from api.context import Context
+from api.context import ApiContext, Context
 from api.problems import problem
+from projections.generations import Generations
+from projections.runner import backlog
 
 router = APIRouter(tags=["health"])
 
 CHECK_TIMEOUT_S = 2.0
+LAG_CACHE_S = 1.0
 
 
 class Health(BaseModel):
@@ -29,6 +37,8 @@ class Health(BaseModel):
 class Readiness(BaseModel):
     status: Literal["ready"]
     checks: dict[str, str]
+    """Each dependency's result ("ok" or what failed), then the read models' (when both
+    answer)."""
 
 
 @router.get("/healthz", response_model=Health, summary="The process is up")
@@ -39,14 +49,16 @@ async def healthz() -> Health:
 @router.get(
     "/readyz",
     response_model=Readiness,
-    summary="Redis and MongoDB answer",
-    responses={503: {"description": "Not ready; the detail says which dependency failed"}},
+    summary="Redis and MongoDB answer; read models are not too far behind",
+    responses={503: {"description": "Not ready; the detail says which dependency or read model"}},
 )
-async def readyz(context: Context) -> Readiness | JSONResponse:
+async def readyz(request: Request, context: Context) -> Readiness | JSONResponse:
     checks = {
         "redis": await _check(context.redis.ping()),
         "mongodb": await _check(context.mongo.admin.command("ping")),
     }
+    if all(result == "ok" for result in checks.values()):
+        checks["projections"] = await _lagging_projections(request, context)
     failing = {name: result for name, result in checks.items() if result != "ok"}
     if failing:
         detail = "; ".join(f"{name}: {result}" for name, result in failing.items())
@@ -62,3 +74,37 @@ async def _check(probe: Awaitable[object]) -> str:
     except Exception as error:
         return f"{type(error).__name__}: {error}"
     return "ok"
+
+
+async def _lagging_projections(request: Request, context: ApiContext) -> str:
+    """The read models' check: which active ones are more than `ready_max_lag` behind.
+
+    Only read models a projector has started count: a deployment that runs some of
+    them (IMPRESSOX_PROJECTIONS) is not held back by the others.
+    """
+    cached: tuple[float, str] | None = getattr(request.app.state, "projections_check", None)
+    if cached is not None and time.monotonic() - cached[0] < LAG_CACHE_S:
+        return cached[1]
+    limit = context.settings.ready_max_lag
+    try:
+        behind = await asyncio.wait_for(_behind(context, limit), CHECK_TIMEOUT_S)
+    except TimeoutError:
+        result = f"no answer within {CHECK_TIMEOUT_S:.0f}s"
+    except (RedisError, PyMongoError) as error:
+        result = f"{type(error).__name__}: {error}"
+    else:
+        result = f"{', '.join(behind)} (IMPRESSOX_READY_MAX_LAG={limit})" if behind else "ok"
+    request.app.state.projections_check = (time.monotonic(), result)
+    return result
+
+
+async def _behind(context: ApiContext, limit: int) -> list[str]:
+    behind = []
+    for state in await Generations(context.database).all():
+        projection = context.read_models.projections.get(state.name)
+        if projection is None:
+            continue
+        events = await backlog(projection, state.active, context.store)
+        if events > limit:
+            behind.append(f"{state.name} is {events} events behind")
+    return behind

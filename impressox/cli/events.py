@@ -22,12 +22,19 @@ from events.errors import InvalidEventError, RegistryError
 from events.names import StreamNames, check_category
 from events.position import Position
 from events.store import MAX_BATCH, Bound, EventStore
+from handlers.dead_letter_ops import DeadLetterId, DeadLetters, check_handler
 from handlers.declaration import load_modules
 from handlers.monitoring import StreamStatus, system_status
 from impressox.cli.common import fail, redis_for, run, settings_from
 from impressox.settings import Settings
 
 app = typer.Typer(help="Append, read, tail and inspect event streams.", no_args_is_help=True)
+dead_letters = typer.Typer(
+    help="Entries handlers gave up on: list them, retry them (to their handler alone),"
+    " discard them.",
+    no_args_is_help=True,
+)
+app.add_typer(dead_letters, name="dead-letters")
 
 PROGRESS_STEP = 20_000
 """Events per progress update of a large append (each is several atomic chunks)."""
@@ -339,3 +346,120 @@ def _print_recorded(recorded: RecordedEvent) -> None:
 def _print_json(value: Any) -> None:
     sys.stdout.buffer.write(orjson.dumps(value) + b"\n")
     sys.stdout.buffer.flush()
+
+
+# -- dead letters -----------------------------------------------------------------------
+
+HandlerArg = Annotated[str, typer.Argument(help="The handler (consumer group) that gave up.")]
+IdsOption = Annotated[
+    list[str] | None,
+    typer.Option("--id", help="A dead letter's id as `list` prints it (repeatable)."),
+]
+
+
+@dead_letters.command("list")
+def list_dead_letters(
+    ctx: typer.Context,
+    handler: Annotated[str | None, typer.Argument(help="Only this handler's.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=10_000, help="At most this many.")] = 100,
+    cursor: Annotated[str | None, typer.Option(help="Continue after a previous list.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines.")] = False,
+) -> None:
+    """Dead letters by handler, partition and age, with the error that stopped each."""
+    settings = settings_from(ctx)
+    if handler is not None:
+        _handler(handler)
+
+    async def go() -> tuple[list[dict[str, Any]], str | None]:
+        async with redis_for(settings) as redis:
+            letters = DeadLetters(EventStore(redis, settings.stream_names()))
+            try:
+                page = await letters.page(handler, cursor=cursor, limit=limit)
+            except ValueError as error:
+                fail(str(error))
+            return [letter.describe() for letter in page.items], page.next_cursor
+
+    items, next_cursor = run(go())
+    if as_json:
+        for item in items:
+            _print_json(item)
+    else:
+        _print_dead_letters(items)
+    if next_cursor is not None:
+        typer.echo(f"more: pass --cursor {next_cursor}", err=True)
+
+
+def _print_dead_letters(items: list[dict[str, Any]]) -> None:
+    console = Console()
+    if not items:
+        console.print("No dead letters.")
+        return
+    table = Table(title="Dead letters")
+    for column in ("id", "handler", "dead at", "type", "correlation id", "tries", "error"):
+        table.add_column(column, justify="right" if column == "tries" else "left")
+    for item in items:
+        table.add_row(
+            item["id"],
+            item["handler"],
+            item["dead_at"][:19],
+            item["original_type"] or "-",
+            item["correlation_id"] or "-",
+            str(item["deliveries"]),
+            f"{item['error_type']}: {item['error']}",
+        )
+    console.print(table)
+
+
+@dead_letters.command()
+def retry(
+    ctx: typer.Context,
+    handler: HandlerArg,
+    ids: IdsOption = None,
+    retry_all: Annotated[bool, typer.Option("--all", help="Every dead letter of HANDLER.")] = False,
+) -> None:
+    """Redeliver dead letters to HANDLER only (after fixing what made it fail)."""
+    settings = settings_from(ctx)
+    _handler(handler)
+    if bool(ids) == retry_all:
+        fail("give --id ID (repeatable) or --all, not both and not neither")
+    wanted = None if retry_all else _ids(ids or [])
+
+    async def go() -> int:
+        async with redis_for(settings) as redis:
+            return await DeadLetters(EventStore(redis, settings.stream_names())).retry(
+                handler, wanted
+            )
+
+    _print_json({"handler": handler, "retried": run(go())})
+
+
+@dead_letters.command()
+def discard(ctx: typer.Context, handler: HandlerArg, ids: IdsOption = None) -> None:
+    """Delete dead letters for good (counted, and logged with what they held)."""
+    settings = settings_from(ctx)
+    _handler(handler)
+    if not ids:
+        fail("give the dead letters to discard: --id ID (repeatable)")
+    wanted = _ids(ids)
+
+    async def go() -> int:
+        async with redis_for(settings) as redis:
+            return await DeadLetters(EventStore(redis, settings.stream_names())).discard(
+                handler, wanted
+            )
+
+    _print_json({"handler": handler, "discarded": run(go())})
+
+
+def _handler(name: str) -> None:
+    try:
+        check_handler(name)
+    except ValueError as error:
+        fail(str(error))
+
+
+def _ids(raw: list[str]) -> list[DeadLetterId]:
+    try:
+        return [DeadLetterId.parse(item) for item in raw]
+    except ValueError as error:
+        fail(str(error))

@@ -1,5 +1,31 @@
 """Our read models. Importing this package registers each of them in `PROJECTIONS`."""
 
-from projections.readmodels import api_keys
+from projections.readmodels import (
+    alert_history,
+    alert_rules,
+    api_keys,
+    candles,
+    chain_events,
+    conversations,
+    messages,
+    notifications,
+    posts,
+    prices,
+    users,
+    watches,
+)
 
-__all__ = ["api_keys"]
+__all__ = [
+    "alert_history",
+    "alert_rules",
+    "api_keys",
+    "candles",
+    "chain_events",
+    "conversations",
+    "messages",
+    "notifications",
+    "posts",
+    "prices",
+    "users",
+    "watches",
+]

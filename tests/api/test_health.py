@@ -22,7 +22,10 @@ def test_ready_when_redis_and_mongo_answer(
     with TestClient(create_app(settings, redis_url=redis_url, mongo_url=mongo_url)) as client:
         response = client.get("/readyz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ready", "checks": {"redis": "ok", "mongodb": "ok"}}
+    assert response.json() == {
+        "status": "ready",
+        "checks": {"redis": "ok", "mongodb": "ok", "projections": "ok"},
+    }
 
 
 def test_not_ready_says_which_dependency_failed(settings: Settings, redis_url: str) -> None:

@@ -40,7 +40,7 @@ async def test_counters_after_a_worker_ran(
     groups = [g for s in statuses if s.category == "pings" for g in s.groups]
     assert sum(g.processed for g in groups) == 40
     assert all(g.lag == 0 and g.pending == 0 and g.owner for g in groups)
-    assert {s.category for s in statuses} == {"pings", "pongs"}
+    assert {s.category for s in statuses} == {"pings", "pongs", "retry.copier"}
 
 
 async def _processed(store: EventStore, count: int) -> bool:

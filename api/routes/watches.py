@@ -1,0 +1,166 @@
+"""What a user follows beyond prices: wallets, social accounts and keywords.
+
+Commands go to the Watch aggregate (one per user, opened on first use); the list comes
+from the `watches` read model. An admin key may act for another user with ``?user_id=``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel
+
+from aggregates.watch import FollowedAccount, Keyword, SocialPlatform, WatchedWallet, watch_id
+from api.commands import (
+    COMMAND_REFUSALS,
+    READ_RESPONSES,
+    Accepted,
+    ActingFor,
+    WaitFor,
+    accepted,
+    run_command,
+)
+from api.consistency import AfterWrites, read_after
+from api.context import Context
+from api.reading import problem_responses
+from projections.readmodels.watches import Watches
+
+router = APIRouter(tags=["watches"])
+
+WATCHES = Watches.name
+WatchesAfter = Annotated[AfterWrites, Depends(read_after(WATCHES))]
+COMMAND_RESPONSES = {
+    **COMMAND_REFUSALS,
+    **problem_responses(404, s404="No such user (an admin's user_id)."),
+}
+
+
+class WatchList(BaseModel):
+    wallets: list[WatchedWallet]
+    accounts: list[FollowedAccount]
+    keywords: list[str]
+
+
+class NewKeyword(BaseModel):
+    keyword: Keyword
+
+
+@router.get(
+    "/watches",
+    response_model=WatchList,
+    summary="Wallets, accounts, keywords you follow",
+    responses=READ_RESPONSES,
+)
+async def list_watches(context: Context, user_id: ActingFor, after: WatchesAfter) -> WatchList:
+    await after.wait()
+    collection = await context.read_models.collection(WATCHES)
+    document = await collection.find_one({"_id": str(watch_id(user_id))})
+    if document is None:
+        return WatchList(wallets=[], accounts=[], keywords=[])
+    return WatchList.model_validate(document)
+
+
+@router.post(
+    "/watches/wallets",
+    response_model=Accepted,
+    status_code=201,
+    summary="Watch a wallet",
+    responses=COMMAND_RESPONSES,
+)
+async def watch_wallet(
+    body: WatchedWallet, context: Context, user_id: ActingFor, wait: WaitFor
+) -> Accepted:
+    watches = context.services.watches
+    address = await run_command(
+        watches.retrying,
+        lambda: watches.watch_wallet(user_id, body.address, ens=body.ens, label=body.label),
+    )
+    return await accepted(context, wait, application=watches.name, resource_id=address)
+
+
+@router.delete(
+    "/watches/wallets/{address}",
+    response_model=Accepted,
+    summary="Stop watching a wallet",
+    responses=COMMAND_RESPONSES,
+)
+async def unwatch_wallet(
+    address: str, context: Context, user_id: ActingFor, wait: WaitFor
+) -> Accepted:
+    watches = context.services.watches
+    await run_command(watches.retrying, lambda: watches.unwatch_wallet(user_id, address))
+    return await accepted(context, wait, application=watches.name, resource_id=address)
+
+
+@router.post(
+    "/watches/accounts",
+    response_model=Accepted,
+    status_code=201,
+    summary="Follow an account",
+    responses=COMMAND_RESPONSES,
+)
+async def follow_account(
+    body: FollowedAccount, context: Context, user_id: ActingFor, wait: WaitFor
+) -> Accepted:
+    watches = context.services.watches
+    await run_command(
+        watches.retrying, lambda: watches.follow_account(user_id, body.platform, body.handle)
+    )
+    return await accepted(
+        context, wait, application=watches.name, resource_id=f"{body.platform}:{body.handle}"
+    )
+
+
+@router.delete(
+    "/watches/accounts/{platform}/{handle:path}",
+    response_model=Accepted,
+    summary="Stop following an account",
+    responses=COMMAND_RESPONSES,
+)
+async def unfollow_account(
+    platform: SocialPlatform,
+    handle: str,
+    *,
+    context: Context,
+    user_id: ActingFor,
+    wait: WaitFor,
+) -> Accepted:
+    watches = context.services.watches
+    await run_command(watches.retrying, lambda: watches.unfollow_account(user_id, platform, handle))
+    return await accepted(
+        context, wait, application=watches.name, resource_id=f"{platform}:{handle}"
+    )
+
+
+@router.post(
+    "/watches/keywords",
+    response_model=Accepted,
+    status_code=201,
+    summary="Follow a keyword",
+    responses=COMMAND_RESPONSES,
+)
+async def follow_keyword(
+    body: NewKeyword, context: Context, user_id: ActingFor, wait: WaitFor
+) -> Accepted:
+    watches = context.services.watches
+    await run_command(watches.retrying, lambda: watches.follow_keyword(user_id, body.keyword))
+    return await accepted(
+        context, wait, application=watches.name, resource_id=body.keyword.strip().lower()
+    )
+
+
+@router.delete(
+    "/watches/keywords/{keyword}",
+    response_model=Accepted,
+    summary="Stop following a keyword",
+    responses=COMMAND_RESPONSES,
+)
+async def unfollow_keyword(
+    keyword: str, context: Context, user_id: ActingFor, wait: WaitFor
+) -> Accepted:
+    watches = context.services.watches
+    await run_command(watches.retrying, lambda: watches.unfollow_keyword(user_id, keyword))
+    return await accepted(
+        context, wait, application=watches.name, resource_id=keyword.strip().lower()
+    )

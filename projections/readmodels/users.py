@@ -1,0 +1,100 @@
+"""Users by id, as their owners and the notifier see them: no secret ever.
+
+A channel keeps its kind and its public fields only: a webhook's signing secret and a
+Discord webhook's URL (it holds a token) stay sealed in the User aggregate. Public fields
+are listed per kind, so a secret field added to a channel later stays out by default.
+API keys are not here either: `api_keys` holds what authentication needs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+from aggregates.channels import WEB_CHANNEL_ID
+from events.envelope import RecordedEvent
+from events.names import StreamNames
+from projections.model import Document, Projection
+from projections.registry import read_model
+
+USERS_TAG = StreamNames.application_tag("users")
+
+PUBLIC_CHANNEL_FIELDS: dict[str, tuple[str, ...]] = {
+    "web": (),
+    "telegram": ("chat_id",),
+    "discord": ("target", "id"),
+    "discord_webhook": (),
+    "webhook": ("url",),
+}
+"""What of each kind of channel a person may see (and the notifier may route by)."""
+
+
+def public_channel(channel: dict[str, Any]) -> dict[str, Any]:
+    """A channel as stored in an event, reduced to its kind and public fields."""
+    kind = channel["kind"]
+    return {"kind": kind, **{name: channel[name] for name in PUBLIC_CHANNEL_FIELDS.get(kind, ())}}
+
+
+def _renamed(document: Document, data: dict[str, Any]) -> None:
+    document["display_name"] = data["display_name"]
+
+
+def _identity_linked(document: Document, data: dict[str, Any]) -> None:
+    document["identities"].append(data["identity"])
+
+
+def _identity_unlinked(document: Document, data: dict[str, Any]) -> None:
+    platform = data["platform"]
+    document["identities"] = [i for i in document["identities"] if i["platform"] != platform]
+
+
+def _channel_added(document: Document, data: dict[str, Any]) -> None:
+    document["channels"][data["channel_id"]] = public_channel(data["channel"])
+
+
+def _channel_removed(document: Document, data: dict[str, Any]) -> None:
+    document["channels"].pop(data["channel_id"], None)
+
+
+def _quiet_hours_set(document: Document, data: dict[str, Any]) -> None:
+    document["quiet_hours"] = data["quiet_hours"]
+
+
+CHANGES: dict[str, Callable[[Document, dict[str, Any]], None]] = {
+    "user.renamed": _renamed,
+    "user.identity_linked": _identity_linked,
+    "user.identity_unlinked": _identity_unlinked,
+    "user.channel_added": _channel_added,
+    "user.channel_removed": _channel_removed,
+    "user.quiet_hours_set": _quiet_hours_set,
+}
+
+
+@read_model()
+class Users(Projection):
+    """One document per user: display name, identities, channels, quiet hours."""
+
+    name: ClassVar[str] = "users"
+    categories: ClassVar[tuple[str, ...]] = ("log",)
+    tags: ClassVar[tuple[str, ...] | None] = (USERS_TAG,)
+    types: ClassVar[frozenset[str] | None] = frozenset({"user.registered", *CHANGES})
+
+    def apply(
+        self, key: str, document: Document | None, recorded: RecordedEvent
+    ) -> Document | None:
+        event = recorded.event
+        data = event.payload.model_dump(mode="json")
+        if event.type == "user.registered":
+            return {
+                "display_name": data["display_name"],
+                "identities": data["identities"],
+                "channels": {WEB_CHANNEL_ID: {"kind": "web"}},  # every user has it from the start
+                "quiet_hours": None,
+                "registered_at": event.occurred_at,
+                "updated_at": event.occurred_at,
+            }
+        if document is None:
+            return None
+        CHANGES[event.type](document, data)
+        document["updated_at"] = event.occurred_at
+        return document
