@@ -238,5 +238,14 @@ async def correlated(
         )
         truncated |= ran_out
         found += [event_out(registry, stream, entry) for entry in page]
-    found.sort(key=lambda event: (Position.parse(event.position), event.stream))
+    found.sort(key=_chain_order)
     return found[:limit], truncated or len(found) > limit
+
+
+def _chain_order(event: EventOut) -> tuple[int, datetime, int, str]:
+    """Time order across streams. Positions of different streams appended in one
+    millisecond do not say which came first; when the event was made does (a cause is
+    made before its effects), then the position within its own stream."""
+    position = Position.parse(event.position)
+    made = event.occurred_at or event.appended_at
+    return position.ms, made, position.seq, event.stream

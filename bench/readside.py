@@ -16,20 +16,15 @@
 3. ``ws_fanout_p99_ms``: 1,000 WebSocket subscribers to one symbol (100 quick); a tick
    appended → received by every one of them; percentiles over all deliveries.
 
-MongoDB is a private SecantusDB (the embedded default) unless MONGO_URL is set.
+MongoDB is a private SecantusDB (the embedded default) unless MONGO_URL is set. The
+WebSocket phase also measures one subscriber alone (``ws_one_p99_ms``) as its baseline.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
-import resource
-import subprocess
-import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -49,6 +44,13 @@ from bench.common import (
     redis_server,
     report,
 )
+from bench.ws_fanout import (
+    FILES_PER_CLIENT,
+    api_process,
+    mongo_server,
+    raise_open_file_limit,
+    ws_fanout_p99_ms,
+)
 from events.catalog import AlertTriggered, PriceTick
 from events.envelope import Event
 from events.names import StreamNames
@@ -56,8 +58,6 @@ from events.store import EventStore
 from handlers.config import RuntimeConfig
 from handlers.worker import Worker
 from impressox.connections import connect_mongo, connect_redis
-from impressox.embedded.mongo import EmbeddedMongo
-from impressox.embedded.process import free_port
 from impressox.services import build_services
 from impressox.settings import Settings
 from projections.generations import Generation, Generations
@@ -81,7 +81,11 @@ LABELS = {
     "api_p50_ms": "API GET latency p50 (ms)",
     "api_p99_ms": "API GET latency p99 (ms)",
     "api_errors": "API responses other than 200",
-    "ws_subscribers": "WebSocket subscribers",
+    "subscribers": "WebSocket subscribers",
+    "ws_ticks": "ticks fanned out",
+    "ws_fanout_max_ms": "tick appended -> received by all, max (ms)",
+    "ws_fanout_lost": "deliveries lost",
+    "ws_one_p99_ms": "baseline: one subscriber, p99 (ms)",
     "ws_fanout_p50_ms": "tick appended -> received by all, p50 (ms)",
     "ws_fanout_p99_ms": "tick appended -> received by all, p99 (ms)",
 }
@@ -101,22 +105,6 @@ def price_tick(number: int) -> Event:
         simulated=True,
     )
     return Event(key=payload.symbol, payload=payload)
-
-
-@contextmanager
-def mongo_server() -> Iterator[str]:
-    """MONGO_URL when set, else a private SecantusDB in a temporary directory."""
-    url = os.environ.get("MONGO_URL")
-    if url:
-        yield url
-        return
-    with tempfile.TemporaryDirectory(prefix="impressox-bench-mongo-") as data_dir:
-        server = EmbeddedMongo(Path(data_dir))
-        note("starting a private SecantusDB")
-        try:
-            yield server.start()
-        finally:
-            server.stop()
 
 
 # -- 1. projection replay -------------------------------------------------------------------
@@ -190,51 +178,16 @@ def price_path(name: str) -> str:
     return f"/v1/prices/{name.replace('/', '-')}"
 
 
-@contextmanager
-def api_process(settings: Settings, redis_url: str, mongo_url: str) -> Iterator[str]:
-    """`impressox api` as a child process on a free port: its URL."""
-    port = free_port()
-    env = {
-        **os.environ,
-        "REDIS_URL": redis_url,
-        "MONGO_URL": mongo_url,
-        "IMPRESSOX_STREAM_PREFIX": settings.stream_prefix,
-        "IMPRESSOX_MONGO_DATABASE": settings.mongo_database,
-        "IMPRESSOX_DATA_DIR": str(settings.data_dir),
-        "IMPRESSOX_PARTITIONS": str(settings.partitions),
-        "IMPRESSOX_API_PORT": str(port),
-        "IMPRESSOX_RATE_LIMIT_PER_MINUTE": "0",
-        "IMPRESSOX_LOG_LEVEL": "WARNING",
-    }
-    child = subprocess.Popen(
-        [sys.executable, "-m", "impressox", "api"], env=env, stdout=subprocess.DEVNULL
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx2.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx2.HTTPError:
-                pass
-            if child.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the API process did not start")
-            time.sleep(0.1)
-        yield url
-    finally:
-        child.terminate()
-        child.wait(30)
-
-
 async def open_loop(url: str, token: str, paths: list[str], rate: int, seconds: float) -> Result:
     """Send GETs at `rate` per second for `seconds`; latency from each scheduled time."""
     total = int(rate * seconds)
     latencies: list[int] = []
     errors = 0
     headers = {"Authorization": f"Bearer {token}"}
-    limits = httpx2.Limits(max_connections=64, max_keepalive_connections=64)
-    async with httpx2.AsyncClient(base_url=url, headers=headers, limits=limits) as client:
+    limits = httpx2.Limits(max_connections=256, max_keepalive_connections=256)
+    async with httpx2.AsyncClient(
+        base_url=url, headers=headers, limits=limits, timeout=httpx2.Timeout(60)
+    ) as client:
         for path in paths:  # warm up: connections open, caches filled
             await client.get(path)
 
@@ -265,10 +218,8 @@ async def open_loop(url: str, token: str, paths: list[str], rate: int, seconds: 
 
 
 async def serve_and_measure(
-    redis_url: str, mongo_url: str, *, seconds: float, subscribers: int
+    redis_url: str, mongo_url: str, *, seconds: float, subscribers: int, rate: int
 ) -> Result:
-    from bench.ws_fanout import ws_fanout_p99_ms  # noqa: PLC0415 - the phase that needs it
-
     prefix = fresh_prefix("api")
     with tempfile.TemporaryDirectory(prefix="impressox-bench-api-") as data_dir:
         settings = Settings(
@@ -295,10 +246,13 @@ async def serve_and_measure(
                     for number in range(SYMBOLS)
                     for path in (price_path(symbol(number)), "/v1/alerts")
                 ]
-                note(f"API: {API_RATE} GET/s for {seconds:g}s (prices and alert history)")
-                result = await open_loop(url, token, paths, API_RATE, seconds)
+                note(f"API: {rate} GET/s for {seconds:g}s (prices and alert history)")
+                result = await open_loop(url, token, paths, rate, seconds)
+                note("WebSocket baseline: one subscriber")
+                one = await ws_fanout_p99_ms(url, token, store, subscribers=1)
                 note(f"WebSocket: {subscribers} subscribers to one symbol")
                 result |= await ws_fanout_p99_ms(url, token, store, subscribers=subscribers)
+                result["ws_one_p99_ms"] = one["ws_fanout_p99_ms"]
             await mongo.drop_database(settings.mongo_database)
         finally:
             await redis.aclose()
@@ -346,21 +300,32 @@ async def project_everything(store: EventStore, database: Any) -> None:
 # -- main -----------------------------------------------------------------------------------
 
 
-async def measure(server: Server, mongo_url: str, *, quick: bool) -> Result:
+async def measure(server: Server, mongo_url: str, *, quick: bool, api_rate: int) -> Result:
     result = await projection_replay(server.url, mongo_url, 20_000 if quick else 200_000)
     result |= await serve_and_measure(
-        server.url, mongo_url, seconds=5 if quick else 20, subscribers=100 if quick else 1000
+        server.url,
+        mongo_url,
+        seconds=5 if quick else 20,
+        subscribers=100 if quick else 1000,
+        rate=api_rate,
     )
     return result
 
 
 def main() -> None:
-    options = arguments(__doc__.splitlines()[0] if __doc__ else "").parse_args()
+    parser = arguments(__doc__.splitlines()[0] if __doc__ else "")
+    parser.add_argument("--api-rate", type=int, default=API_RATE, help="GET/s offered")
+    options = parser.parse_args()
     quiet_logs()
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 8192)), hard))
-    with redis_server() as server, mongo_server() as mongo_url:
-        result = asyncio.run(measure(server, mongo_url, quick=options.quick))
+    raise_open_file_limit(1000 * FILES_PER_CLIENT + 1024)
+    with (
+        tempfile.TemporaryDirectory(prefix="impressox-bench-readside-") as data_dir,
+        redis_server() as server,
+        mongo_server(Path(data_dir)) as mongo_url,
+    ):
+        result = asyncio.run(
+            measure(server, mongo_url, quick=options.quick, api_rate=options.api_rate)
+        )
     report(result, as_json=options.json, labels=LABELS)
 
 

@@ -22,7 +22,8 @@ import re
 import zlib
 
 _CATEGORY = re.compile(r"^[a-z][a-z0-9_.-]{0,63}$")
-_GROUP = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
+_GROUP = re.compile(r"^[a-z][a-z0-9_-]{0,57}$")
+"""58 characters at most, so that its retry stream (``retry.<handler>``) is a valid category."""
 _TAG = re.compile(r"^[a-z0-9][a-z0-9_.:-]{0,127}$")
 _ORIGINATOR = re.compile(r"^[A-Za-z0-9_.@-]{1,128}$")
 _STREAM = re.compile(r"^(?P<prefix>[^:{}]+):\{(?P<tag>[^{}]+)\}:(?P<category>[^:{}]+)$")
@@ -45,7 +46,7 @@ def check_group(group: str) -> str:
     if not _GROUP.match(group):
         raise ValueError(
             f"invalid handler name {group!r}: use lowercase letters, digits, '_', '-',"
-            " starting with a letter, at most 64 characters"
+            " starting with a letter, at most 58 characters"
         )
     return group
 

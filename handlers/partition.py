@@ -217,22 +217,11 @@ class PartitionWorker:
             if not self._wanted(fields):
                 outcomes.append(Outcome(stream, entry_id, "ok"))
                 continue
-            position = Position.parse(entry_id)
-            try:
-                events.append(RecordedEvent(stream, position, decode(fields, self.store.registry)))
-            except (InvalidEventError, UpcastError) as poison:
-                outcomes.append(
-                    self._dead(
-                        stream=stream,
-                        position=position,
-                        entry_id=entry_id,
-                        fields=fields,
-                        error_type=type(poison).__name__,
-                        error=str(poison),
-                        deliveries=1,
-                    )
-                )
+            decoded = self._decode(stream, entry_id, fields, deliveries=1)
+            if isinstance(decoded, Outcome):
+                outcomes.append(decoded)
                 continue
+            events.append(decoded)
             outcomes.append(Outcome(stream, entry_id, "ok"))
         if not events:
             return outcomes
@@ -280,18 +269,9 @@ class PartitionWorker:
                 error=reason,
                 deliveries=delivery - 1,
             ), 0
-        try:
-            recorded = RecordedEvent(stream, position, decode(fields, self.store.registry))
-        except (InvalidEventError, UpcastError) as poison:
-            return self._dead(
-                stream=stream,
-                position=position,
-                entry_id=entry_id,
-                fields=fields,
-                error_type=type(poison).__name__,
-                error=str(poison),
-                deliveries=delivery,
-            ), 0
+        recorded = self._decode(stream, entry_id, fields, deliveries=delivery)
+        if isinstance(recorded, Outcome):
+            return recorded, 0
         failures = 0
         attempt = delivery
         while True:
@@ -340,6 +320,24 @@ class PartitionWorker:
             if await _sleep_unless(stop, self.config.retry_delay_s(attempt)):
                 return None, failures
             attempt += 1
+
+    def _decode(
+        self, stream: str, entry_id: bytes, fields: dict[bytes, bytes], *, deliveries: int
+    ) -> RecordedEvent | Outcome:
+        """The entry as an event, or its dead letter: retrying cannot make it decode."""
+        position = Position.parse(entry_id)
+        try:
+            return RecordedEvent(stream, position, decode(fields, self.store.registry))
+        except (InvalidEventError, UpcastError) as poison:
+            return self._dead(
+                stream=stream,
+                position=position,
+                entry_id=entry_id,
+                fields=fields,
+                error_type=type(poison).__name__,
+                error=str(poison),
+                deliveries=deliveries,
+            )
 
     async def _handle_one(self, recorded: RecordedEvent) -> HandlerResult:
         if self._batch_handler is not None:

@@ -27,7 +27,7 @@ from projections.runner import ProjectionRunner
 FAST = RuntimeConfig(batch_size=500, block_ms=50, lease_ttl_ms=1500, retry_backoff_ms=20)
 
 
-def test_settings(prefix: str, data_dir: Path, **overrides: Any) -> Settings:
+def isolated_settings(prefix: str, data_dir: Path, **overrides: Any) -> Settings:
     """Settings that keep a test's streams and database apart from every other test's."""
     values: dict[str, Any] = {
         "stream_prefix": prefix,

@@ -78,7 +78,10 @@ async def _authenticate(websocket: WebSocket, context: ApiContext) -> Principal 
     if "user" not in principal.scopes and not principal.is_admin:
         await _refuse(websocket, FORBIDDEN, "live topics need an API key with the 'user' scope")
         return None
-    await websocket.send_text(messages.authenticated(principal.user_id, principal.scopes))
+    try:
+        await websocket.send_text(messages.authenticated(principal.user_id, principal.scopes))
+    except (WebSocketDisconnect, RuntimeError):
+        return None  # gone already
     return principal
 
 

@@ -155,13 +155,7 @@ class Subscription:
 
     async def _deliver(self, sender: Sender, arrival: Arrival) -> None:
         sent = {**self._sent, arrival.stream: arrival.position}
-        message = messages.event(
-            self._topic_json,
-            arrival.stream_json,
-            arrival.position_text,
-            encode_cursor(sent),
-            arrival.event_json,
-        )
+        message = arrival.message(self._topic_json, sent)
         self._sending = True
         try:
             await sender.send(message)

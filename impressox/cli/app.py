@@ -76,6 +76,7 @@ def api(ctx: typer.Context) -> None:
         port=settings.api_port,
         log_config=None,
         access_log=False,
+        ws_per_message_deflate=False,
         timeout_graceful_shutdown=int(settings.shutdown_timeout_s),
     )
 

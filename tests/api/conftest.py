@@ -8,16 +8,17 @@ from uuid import UUID
 
 import pytest
 from fastapi.testclient import TestClient
+from redis.asyncio import Redis
 
 from api.app import create_app
 from impressox.services import Services, build_services
 from impressox.settings import Settings
-from tests.readside import ProjectorThread, eventually, issue_key, test_settings
+from tests.readside import ProjectorThread, eventually, isolated_settings, issue_key
 
 
 @pytest.fixture
 def settings(prefix: str, tmp_path: Path) -> Settings:
-    return test_settings(prefix, tmp_path)
+    return isolated_settings(prefix, tmp_path)
 
 
 @pytest.fixture
@@ -28,7 +29,10 @@ def services(settings: Settings, redis_url: str) -> Iterator[Services]:
 
 
 @pytest.fixture
-def projector(settings: Settings, redis_url: str, mongo_url: str) -> Iterator[ProjectorThread]:
+def projector(
+    settings: Settings, redis_url: str, mongo_url: str, redis: Redis
+) -> Iterator[ProjectorThread]:
+    """Runs until the test ends; set up after (so stopped before) the key cleanup."""
     thread = ProjectorThread(settings, redis_url, mongo_url).start()
     yield thread
     thread.stop()

@@ -52,6 +52,7 @@ def test_me_answers_when_the_profile_is_not_projected_yet(
     user_id, token = user
     with MongoClient[Document](mongo_url) as mongo:
         profiles = mongo[settings.mongo_database][Generation("users", 1).collection]
+        eventually(lambda: profiles.find_one({"_id": str(user_id)}))
         assert profiles.delete_one({"_id": str(user_id)}).deleted_count == 1
     me = get(client, token, "/v1/me")
     assert (me["user_id"], me["scopes"]) == (str(user_id), ["user"])

@@ -20,7 +20,7 @@ from projections.model import Document
 from projections.readmodels.api_keys import ApiKeys
 from tests.api.conftest import bearer
 from tests.readside import ProjectorThread, eventually, issue_key
-from tests.readside import test_settings as settings_for
+from tests.readside import isolated_settings as settings_for
 
 MAX_LAG = 2
 

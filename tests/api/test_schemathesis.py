@@ -31,7 +31,7 @@ from tests.factories import ping
 from tests.handlers.runtime_contract import declare
 from tests.handlers.support import FAST, running, wait_until
 from tests.handlers.test_dead_letter_ops import Fussy, has_dead_letters
-from tests.readside import test_settings as settings_for
+from tests.readside import isolated_settings as settings_for
 
 EXAMPLES = {GenerationMode.POSITIVE: 20, GenerationMode.NEGATIVE: 10}
 CHECKS = [not_a_server_error, response_schema_conformance]

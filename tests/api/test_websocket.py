@@ -21,7 +21,6 @@ import orjson
 import pytest
 import uvicorn
 from fastapi import FastAPI
-from redis.asyncio import Redis
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
@@ -81,12 +80,6 @@ def serving(settings: Settings, redis_url: str, mongo_url: str) -> Iterator[Live
         yield server
     finally:
         server.stop()
-
-
-@pytest.fixture(autouse=True)
-def _keys_outlive_readers(redis: Redis) -> None:
-    """Set up first, so torn down last: the `redis` fixture deletes the test's keys, and
-    a projector or server still blocked on them would fail until it stops."""
 
 
 @pytest.fixture
@@ -403,7 +396,7 @@ def impatient(
     prefix: str, tmp_path: Path, redis_url: str, mongo_url: str, projector: ProjectorThread
 ) -> Iterator[LiveServer]:
     """A server that queues the fewest messages per client that settings allow."""
-    settings = readside.test_settings(prefix, tmp_path, ws_queue_size=10)
+    settings = readside.isolated_settings(prefix, tmp_path, ws_queue_size=10)
     with serving(settings, redis_url, mongo_url) as server:
         yield server
 

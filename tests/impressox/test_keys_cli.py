@@ -22,7 +22,7 @@ from tests.impressox.cli_support import Cli, cli_env, json_lines, run_cli
 
 @pytest.fixture
 def settings(prefix: str, tmp_path: Path) -> Settings:
-    return readside.test_settings(prefix, tmp_path)
+    return readside.isolated_settings(prefix, tmp_path)
 
 
 @pytest.fixture

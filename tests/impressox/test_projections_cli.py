@@ -12,7 +12,7 @@ from pymongo import MongoClient
 from impressox.services import Services, build_services
 from impressox.settings import Settings
 from tests.impressox.cli_support import Cli, cli_env, json_lines, run_cli
-from tests.readside import test_settings as settings_for
+from tests.readside import isolated_settings as settings_for
 
 
 @pytest.fixture

@@ -32,7 +32,7 @@ WALLET = "0x52908400098527886E0F7030069857D2E4169EE7"
 
 @pytest.fixture
 def services(prefix: str, tmp_path: Path, redis_url: str) -> Iterator[Services]:
-    built = build_services(readside.test_settings(prefix, tmp_path), redis_url)
+    built = build_services(readside.isolated_settings(prefix, tmp_path), redis_url)
     yield built
     built.close()
 

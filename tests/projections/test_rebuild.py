@@ -23,7 +23,7 @@ from projections.runner import backlog
 from tests.factories import Pinged, ping
 from tests.handlers.support import wait_until
 from tests.readside import FAST, ProjectorThread
-from tests.readside import test_settings as settings_for
+from tests.readside import isolated_settings as settings_for
 
 EVENTS = 3000
 KEYS = 150
