@@ -168,23 +168,26 @@ class PartitionWorker:
 
     async def _process(self, batch: list[Entry], stop: asyncio.Event, *, recovering: bool) -> None:
         started = time.perf_counter()
-        deliveries = await self._deliveries(batch) if recovering else {}
+        outcomes: list[Outcome] | None = None
+        failed = 0
         if self._batch_handler is not None and not recovering:
             outcomes = await self._whole_batch(self._batch_handler, batch, stop)
-            if outcomes is not None:
-                await self._commit(outcomes, 0)
-                BATCH_SECONDS.labels(self.spec.name).observe(time.perf_counter() - started)
-                return
-            if stop.is_set():
-                return
-        outcomes = []
+        if outcomes is None and not stop.is_set():
+            deliveries = await self._deliveries(batch) if recovering else {}
+            outcomes, failed = await self._one_by_one(batch, deliveries, stop)
+        if outcomes or failed:
+            await self._commit(outcomes or [], failed)
+        BATCH_SECONDS.labels(self.spec.name).observe(time.perf_counter() - started)
+
+    async def _one_by_one(
+        self, batch: list[Entry], deliveries: dict[bytes, int], stop: asyncio.Event
+    ) -> tuple[list[Outcome], int]:
+        """Handle each entry in order, with retries; stops early if told to stop."""
+        outcomes: list[Outcome] = []
         failed = 0
         for stream, entry_id, fields in batch:
-            if fields is None:
-                outcomes.append(Outcome(stream, entry_id, "gone"))
-                continue
-            if not self._wanted(fields):
-                outcomes.append(Outcome(stream, entry_id, "ok"))  # not ours: acknowledge
+            if fields is None or not self._wanted(fields):
+                outcomes.append(self._skipped(stream, entry_id, fields))
                 continue
             outcome, failures = await self._attempt(
                 stream, entry_id, fields, deliveries.get(entry_id, 1), stop
@@ -193,9 +196,13 @@ class PartitionWorker:
             if outcome is None:
                 break
             outcomes.append(outcome)
-        if outcomes or failed:
-            await self._commit(outcomes, failed)
-        BATCH_SECONDS.labels(self.spec.name).observe(time.perf_counter() - started)
+        return outcomes, failed
+
+    @staticmethod
+    def _skipped(stream: str, entry_id: bytes, fields: dict[bytes, bytes] | None) -> Outcome:
+        """An entry deleted while pending, or of a type the handler does not read:
+        acknowledged without handling."""
+        return Outcome(stream, entry_id, "gone" if fields is None else "ok")
 
     def _wanted(self, fields: dict[bytes, bytes]) -> bool:
         type_name = fields.get(TYPE)
@@ -211,11 +218,8 @@ class PartitionWorker:
         outcomes: list[Outcome] = []
         events: list[RecordedEvent] = []
         for stream, entry_id, fields in batch:
-            if fields is None:
-                outcomes.append(Outcome(stream, entry_id, "gone"))
-                continue
-            if not self._wanted(fields):
-                outcomes.append(Outcome(stream, entry_id, "ok"))
+            if fields is None or not self._wanted(fields):
+                outcomes.append(self._skipped(stream, entry_id, fields))
                 continue
             decoded = self._decode(stream, entry_id, fields, deliveries=1)
             if isinstance(decoded, Outcome):

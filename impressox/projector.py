@@ -7,16 +7,19 @@ its partitions back), like `impressox worker`.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import signal
 from datetime import timedelta
 
 import structlog
+from pymongo.asynchronous.database import AsyncDatabase
 
 from events.store import EventStore
+from handlers.config import RuntimeConfig
 from impressox.connections import connect_mongo, connect_redis
 from impressox.settings import Settings
 from impressox.workers import runtime_config
-from projections.model import Projection
+from projections.model import Document, Projection
 from projections.registry import PROJECTIONS
 from projections.runner import ProjectionRunner
 
@@ -30,15 +33,22 @@ def configured_projections(settings: Settings) -> list[Projection]:
     return [PROJECTIONS.get(name) for name in settings.projections]
 
 
+def projector_config(settings: Settings) -> RuntimeConfig:
+    """The runtime's knobs for projections: larger batches coalesce more writes."""
+    return dataclasses.replace(runtime_config(settings), batch_size=settings.projection_batch_size)
+
+
 def projection_runner(
-    settings: Settings, store: EventStore, mongo_database: object, projections: list[Projection]
+    settings: Settings,
+    store: EventStore,
+    database: AsyncDatabase[Document],
+    projections: list[Projection],
 ) -> ProjectionRunner:
-    config = runtime_config(settings)
     return ProjectionRunner(
         projections=projections,
         store=store,
-        database=mongo_database,  # type: ignore[arg-type]
-        config=type(config)(**{**config.__dict__, "batch_size": settings.projection_batch_size}),
+        database=database,
+        config=projector_config(settings),
         retire_grace=timedelta(seconds=settings.retire_grace_s),
     )
 

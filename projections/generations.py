@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
@@ -151,14 +150,3 @@ class Generations:
 
 def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def describe(state: ProjectionState) -> dict[str, Any]:
-    """The state as plain data, for the CLI and the API."""
-    return {
-        "name": state.name,
-        "active": state.active.number,
-        "collection": state.active.collection,
-        "building": state.building.number if state.building else None,
-        "retired": [generation.number for generation, _ in state.retired],
-    }

@@ -25,7 +25,7 @@ from api.consistency import format_position
 from api.context import Context
 from api.problems import problem
 from api.reading import FieldProblem, Problem, problem_responses
-from events.catalog import CatalogPayload, categories, types_of
+from events.catalog import INGESTABLE, CatalogPayload
 from events.envelope import Event
 
 router = APIRouter(tags=["ingest"])
@@ -34,15 +34,6 @@ MAX_ITEMS = 1000
 EVENT_ID_NAMESPACE = UUID("5d1c4bd2-8a0e-4a5e-9f51-3c7f0f1d2b6e")
 """Fixed forever: derived event ids must not change between releases."""
 INT64 = range(-(2**63), 2**63)
-
-
-def ingestable() -> dict[str, dict[str, type[CatalogPayload]]]:
-    """The categories outsiders may append to, and their ingestable types by name."""
-    found = {
-        category: {name: model for name, model in types_of(category).items() if model.ingestable}
-        for category in categories()
-    }
-    return {category: types for category, types in found.items() if types}
 
 
 class IngestItem(BaseModel):
@@ -126,9 +117,9 @@ async def ingest(
     request: IngestRequest,
     category: Annotated[str, Path(max_length=64, description="e.g. ticks, posts, chain")],
 ) -> IngestResult | Response:
-    types = ingestable().get(category)
+    types = INGESTABLE.get(category)
     if types is None:
-        known = ", ".join(sorted(ingestable()))
+        known = ", ".join(sorted(INGESTABLE))
         raise HTTPException(404, f"no ingestable category {category!r}; ingestable: {known}")
     events: list[tuple[int, Event]] = []
     rejected: list[RejectedItem] = []

@@ -27,18 +27,16 @@ CATALOG: tuple[type[CatalogPayload], ...] = (
 """Every catalog type, for the ingest API and the documentation."""
 
 
-def types_of(category: str) -> dict[str, type[CatalogPayload]]:
-    """The catalog types that belong in `category`, by type name."""
-    return {model.event_type: model for model in CATALOG if model.category == category}
-
-
-def categories() -> list[str]:
-    """Every category a catalog type belongs in."""
-    return sorted({model.category for model in CATALOG})
+INGESTABLE: dict[str, dict[str, type[CatalogPayload]]] = {}
+"""The categories outsiders may append to (the ingest API), and their types by name."""
+for _model in CATALOG:
+    if _model.ingestable:
+        INGESTABLE.setdefault(_model.category, {})[_model.event_type] = _model
 
 
 __all__ = [
     "CATALOG",
+    "INGESTABLE",
     "AlertTriggered",
     "CatalogPayload",
     "ChainLogObserved",
@@ -49,6 +47,4 @@ __all__ = [
     "PriceTick",
     "Severity",
     "Symbol",
-    "categories",
-    "types_of",
 ]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -21,9 +20,8 @@ from events.store import EventStore
 from handlers.declaration import load_modules
 from impressox.cli.common import exit_code, fail, require_urls, run, settings_from
 from impressox.connections import connect_mongo, connect_redis
-from impressox.projector import configured_projections, serve_projections
+from impressox.projector import configured_projections, projector_config, serve_projections
 from impressox.settings import Settings
-from impressox.workers import runtime_config
 from projections.generations import Generations
 from projections.model import Document, Projection
 from projections.rebuild import (
@@ -136,9 +134,7 @@ def rebuild_projection(
     """
     settings = settings_from(ctx)
     projection = _projection(settings, name)
-    config = dataclasses.replace(
-        runtime_config(settings), batch_size=settings.projection_batch_size
-    )
+    config = projector_config(settings)
 
     async def go(session: _Session) -> dict[str, Any]:
         if not wait:

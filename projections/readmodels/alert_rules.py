@@ -8,18 +8,15 @@ keyword or account, a wallet or contract) so a list can be filtered by any of th
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, ClassVar
 
 from pymongo import ASCENDING, DESCENDING, IndexModel
 
-from events.envelope import RecordedEvent
-from events.names import StreamNames
-from projections.model import Document, Projection
+from projections.model import Document
+from projections.readmodels.aggregate_log import AggregateLogProjection, Change
 from projections.registry import read_model
-
-ALERT_RULES_TAG = StreamNames.application_tag("alert_rules")
 
 SUBJECT_FIELDS = ("symbol", "keyword", "account", "wallet", "contract")
 """The target fields that name what a rule watches."""
@@ -49,14 +46,14 @@ def _triggered(document: Document, data: dict[str, Any]) -> None:
         document["status"] = "completed"
 
 
-def _status(status: str) -> Callable[[Document, dict[str, Any]], None]:
+def _status(status: str) -> Change:
     def change(document: Document, _: dict[str, Any]) -> None:
         document["status"] = status
 
     return change
 
 
-CHANGES: dict[str, Callable[[Document, dict[str, Any]], None]] = {
+CHANGES: dict[str, Change] = {
     "alert_rule.updated": _updated,
     "alert_rule.paused": _status("paused"),
     "alert_rule.resumed": _status("active"),
@@ -67,13 +64,13 @@ CHANGES: dict[str, Callable[[Document, dict[str, Any]], None]] = {
 
 
 @read_model()
-class AlertRules(Projection):
+class AlertRules(AggregateLogProjection):
     """One document per rule."""
 
     name: ClassVar[str] = "alert_rules"
-    categories: ClassVar[tuple[str, ...]] = ("log",)
-    tags: ClassVar[tuple[str, ...] | None] = (ALERT_RULES_TAG,)
-    types: ClassVar[frozenset[str] | None] = frozenset({"alert_rule.created", *CHANGES})
+    application: ClassVar[str] = "alert_rules"
+    created: ClassVar[str] = "alert_rule.created"
+    changes: ClassVar[Mapping[str, Change]] = CHANGES
     indexes: ClassVar[tuple[IndexModel, ...]] = (
         IndexModel([("owner_id", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)]),
         IndexModel(
@@ -94,24 +91,13 @@ class AlertRules(Projection):
         ),
     )
 
-    def apply(
-        self, key: str, document: Document | None, recorded: RecordedEvent
-    ) -> Document | None:
-        event = recorded.event
-        data = event.payload.model_dump(mode="json")
-        if event.type == "alert_rule.created":
-            document = {
-                "owner_id": data["owner_id"],
-                "status": "active",
-                "trigger_count": 0,
-                "last_triggered_at": None,
-                "created_at": event.occurred_at,
-                "updated_at": event.occurred_at,
-            }
-            _with_spec(document, data["spec"])
-            return document
-        if document is None:
-            return None
-        CHANGES[event.type](document, data)
-        document["updated_at"] = event.occurred_at
+    def initial(self, data: dict[str, Any], occurred_at: datetime) -> Document:
+        document: Document = {
+            "owner_id": data["owner_id"],
+            "status": "active",
+            "trigger_count": 0,
+            "last_triggered_at": None,
+            "created_at": occurred_at,
+        }
+        _with_spec(document, data["spec"])
         return document

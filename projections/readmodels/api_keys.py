@@ -26,25 +26,24 @@ class ApiKeys(Projection):
     )
 
     def keys(self, recorded: RecordedEvent) -> tuple[str, ...]:
-        payload = recorded.event.payload
-        key_id = getattr(payload, "record", None)
-        return (key_id.key_id if key_id is not None else payload.key_id,)  # type: ignore[attr-defined]
+        data = recorded.event.payload.model_dump()
+        return (data["record"]["key_id"] if "record" in data else data["key_id"],)
 
     def apply(
         self, key: str, document: Document | None, recorded: RecordedEvent
     ) -> Document | None:
-        payload = recorded.event.payload
-        if recorded.event.type == "user.api_key_issued":
-            record = payload.record  # type: ignore[attr-defined]
+        data = recorded.event.payload.model_dump()
+        if "record" in data:  # issued
+            record = data["record"]
             return {
-                "user_id": str(payload.originator_id),  # type: ignore[attr-defined]
-                "name": record.name,
-                "key_hash": record.key_hash,
-                "scopes": list(record.scopes),
-                "issued_at": record.issued_at,
+                "user_id": str(data["originator_id"]),
+                "name": record["name"],
+                "key_hash": record["key_hash"],
+                "scopes": list(record["scopes"]),
+                "issued_at": record["issued_at"],
                 "revoked_at": None,
             }
         if document is None:
             return None
-        document["revoked_at"] = payload.at  # type: ignore[attr-defined]
+        document["revoked_at"] = data["at"]
         return document

@@ -8,16 +8,14 @@ API keys are not here either: `api_keys` holds what authentication needs.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Mapping
+from datetime import datetime
 from typing import Any, ClassVar
 
 from aggregates.channels import WEB_CHANNEL_ID
-from events.envelope import RecordedEvent
-from events.names import StreamNames
-from projections.model import Document, Projection
+from projections.model import Document
+from projections.readmodels.aggregate_log import AggregateLogProjection, Change
 from projections.registry import read_model
-
-USERS_TAG = StreamNames.application_tag("users")
 
 PUBLIC_CHANNEL_FIELDS: dict[str, tuple[str, ...]] = {
     "web": (),
@@ -60,7 +58,7 @@ def _quiet_hours_set(document: Document, data: dict[str, Any]) -> None:
     document["quiet_hours"] = data["quiet_hours"]
 
 
-CHANGES: dict[str, Callable[[Document, dict[str, Any]], None]] = {
+CHANGES: dict[str, Change] = {
     "user.renamed": _renamed,
     "user.identity_linked": _identity_linked,
     "user.identity_unlinked": _identity_unlinked,
@@ -71,30 +69,19 @@ CHANGES: dict[str, Callable[[Document, dict[str, Any]], None]] = {
 
 
 @read_model()
-class Users(Projection):
+class Users(AggregateLogProjection):
     """One document per user: display name, identities, channels, quiet hours."""
 
     name: ClassVar[str] = "users"
-    categories: ClassVar[tuple[str, ...]] = ("log",)
-    tags: ClassVar[tuple[str, ...] | None] = (USERS_TAG,)
-    types: ClassVar[frozenset[str] | None] = frozenset({"user.registered", *CHANGES})
+    application: ClassVar[str] = "users"
+    created: ClassVar[str] = "user.registered"
+    changes: ClassVar[Mapping[str, Change]] = CHANGES
 
-    def apply(
-        self, key: str, document: Document | None, recorded: RecordedEvent
-    ) -> Document | None:
-        event = recorded.event
-        data = event.payload.model_dump(mode="json")
-        if event.type == "user.registered":
-            return {
-                "display_name": data["display_name"],
-                "identities": data["identities"],
-                "channels": {WEB_CHANNEL_ID: {"kind": "web"}},  # every user has it from the start
-                "quiet_hours": None,
-                "registered_at": event.occurred_at,
-                "updated_at": event.occurred_at,
-            }
-        if document is None:
-            return None
-        CHANGES[event.type](document, data)
-        document["updated_at"] = event.occurred_at
-        return document
+    def initial(self, data: dict[str, Any], occurred_at: datetime) -> Document:
+        return {
+            "display_name": data["display_name"],
+            "identities": data["identities"],
+            "channels": {WEB_CHANNEL_ID: {"kind": "web"}},  # every user has it from the start
+            "quiet_hours": None,
+            "registered_at": occurred_at,
+        }

@@ -6,15 +6,13 @@ The document's id is the Watch aggregate's, which is derived from the user's id
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Mapping
+from datetime import datetime
 from typing import Any, ClassVar
 
-from events.envelope import RecordedEvent
-from events.names import StreamNames
-from projections.model import Document, Projection
+from projections.model import Document
+from projections.readmodels.aggregate_log import AggregateLogProjection, Change
 from projections.registry import read_model
-
-WATCHES_TAG = StreamNames.application_tag("watches")
 
 
 def _wallet_watched(document: Document, data: dict[str, Any]) -> None:
@@ -42,7 +40,7 @@ def _keyword_unfollowed(document: Document, data: dict[str, Any]) -> None:
     document["keywords"] = [k for k in document["keywords"] if k != data["keyword"]]
 
 
-CHANGES: dict[str, Callable[[Document, dict[str, Any]], None]] = {
+CHANGES: dict[str, Change] = {
     "watch.wallet_watched": _wallet_watched,
     "watch.wallet_unwatched": _wallet_unwatched,
     "watch.account_followed": _account_followed,
@@ -53,29 +51,13 @@ CHANGES: dict[str, Callable[[Document, dict[str, Any]], None]] = {
 
 
 @read_model()
-class Watches(Projection):
+class Watches(AggregateLogProjection):
     """One document per user's watch list, in the order things were followed."""
 
     name: ClassVar[str] = "watches"
-    categories: ClassVar[tuple[str, ...]] = ("log",)
-    tags: ClassVar[tuple[str, ...] | None] = (WATCHES_TAG,)
-    types: ClassVar[frozenset[str] | None] = frozenset({"watch.opened", *CHANGES})
+    application: ClassVar[str] = "watches"
+    created: ClassVar[str] = "watch.opened"
+    changes: ClassVar[Mapping[str, Change]] = CHANGES
 
-    def apply(
-        self, key: str, document: Document | None, recorded: RecordedEvent
-    ) -> Document | None:
-        event = recorded.event
-        data = event.payload.model_dump(mode="json")
-        if event.type == "watch.opened":
-            return {
-                "user_id": data["user_id"],
-                "wallets": [],
-                "accounts": [],
-                "keywords": [],
-                "updated_at": event.occurred_at,
-            }
-        if document is None:
-            return None
-        CHANGES[event.type](document, data)
-        document["updated_at"] = event.occurred_at
-        return document
+    def initial(self, data: dict[str, Any], occurred_at: datetime) -> Document:
+        return {"user_id": data["user_id"], "wallets": [], "accounts": [], "keywords": []}
