@@ -67,7 +67,7 @@ class Wait:
     seconds: float | None
 
 
-def wait_options(
+async def wait_options(
     context: Context,
     wait: Annotated[
         bool,
@@ -90,7 +90,7 @@ def wait_options(
 WaitFor = Annotated[Wait, Depends(wait_options)]
 
 
-def acting_for(
+async def acting_for(
     principal: User,
     user_id: Annotated[
         UUID | None, Query(description="Act for this user instead (admin keys only).")

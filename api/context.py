@@ -37,7 +37,7 @@ class ApiContext:
     """Shared stream readers for WebSocket clients, on a Redis client of their own."""
 
 
-def api_context(connection: HTTPConnection) -> ApiContext:
+async def api_context(connection: HTTPConnection) -> ApiContext:
     context: ApiContext = connection.app.state.context
     return context
 

@@ -73,8 +73,12 @@ async def page(
     if len(documents) <= limit:
         return documents, None
     documents = documents[:limit]
-    last = documents[-1]
-    return documents, _encode([_field(last, sort_field), last["_id"]])
+    return documents, cursor_after(documents[-1], sort_field)
+
+
+def cursor_after(document: Document, sort_field: str) -> str:
+    """The cursor of the page that follows `document` in `sort_field` order."""
+    return _encode([_field(document, sort_field), document["_id"]])
 
 
 def _field(document: Document, dotted: str) -> Any:

@@ -72,7 +72,7 @@ def _not_a_number(value: object) -> object:
 Moment = Annotated[AwareDatetime, BeforeValidator(_not_a_number)]
 
 
-def time_window(
+async def time_window(
     start: Annotated[
         Moment | None,
         Query(description="From this time on (inclusive); ISO 8601 with an offset."),

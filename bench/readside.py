@@ -29,7 +29,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import httpx2
 from pymongo import AsyncMongoClient, ReplaceOne
 
 import projections.readmodels  # noqa: F401 - registers the read models
@@ -44,6 +43,7 @@ from bench.common import (
     redis_server,
     report,
 )
+from bench.http_load import open_loop
 from bench.ws_fanout import (
     FILES_PER_CLIENT,
     api_process,
@@ -178,42 +178,17 @@ def price_path(name: str) -> str:
     return f"/v1/prices/{name.replace('/', '-')}"
 
 
-async def open_loop(url: str, token: str, paths: list[str], rate: int, seconds: float) -> Result:
-    """Send GETs at `rate` per second for `seconds`; latency from each scheduled time."""
-    total = int(rate * seconds)
-    latencies: list[int] = []
-    errors = 0
-    headers = {"Authorization": f"Bearer {token}"}
-    limits = httpx2.Limits(max_connections=256, max_keepalive_connections=256)
-    async with httpx2.AsyncClient(
-        base_url=url, headers=headers, limits=limits, timeout=httpx2.Timeout(60)
-    ) as client:
-        for path in paths:  # warm up: connections open, caches filled
-            await client.get(path)
-
-        async def one(path: str, scheduled_ns: int) -> None:
-            nonlocal errors
-            response = await client.get(path)
-            latencies.append(time.perf_counter_ns() - scheduled_ns)
-            if response.status_code != 200:
-                errors += 1
-
-        tasks = []
-        start_ns = time.perf_counter_ns()
-        interval_ns = 1_000_000_000 // rate
-        for number in range(total):
-            scheduled = start_ns + number * interval_ns
-            delay = (scheduled - time.perf_counter_ns()) / 1e9
-            if delay > 0:
-                await asyncio.sleep(delay)
-            tasks.append(asyncio.create_task(one(paths[number % len(paths)], scheduled)))
-        await asyncio.gather(*tasks)
+async def measure_api(url: str, token: str, paths: list[str], rate: int, seconds: float) -> Result:
+    """Open-loop GETs at `rate` per second (see `bench.http_load`)."""
+    load = await open_loop(
+        url, {"Authorization": f"Bearer {token}"}, paths, rate=rate, seconds=seconds
+    )
     return {
-        "api_requests": total,
+        "api_requests": len(load.latencies_ns),
         "api_rate": rate,
-        "api_p50_ms": percentile_ms(latencies, 50),
-        "api_p99_ms": percentile_ms(latencies, 99),
-        "api_errors": errors,
+        "api_p50_ms": percentile_ms(load.latencies_ns, 50),
+        "api_p99_ms": percentile_ms(load.latencies_ns, 99),
+        "api_errors": load.errors,
     }
 
 
@@ -247,7 +222,7 @@ async def serve_and_measure(
                     for path in (price_path(symbol(number)), "/v1/alerts")
                 ]
                 note(f"API: {rate} GET/s for {seconds:g}s (prices and alert history)")
-                result = await open_loop(url, token, paths, rate, seconds)
+                result = await measure_api(url, token, paths, rate, seconds)
                 note("WebSocket baseline: one subscriber")
                 one = await ws_fanout_p99_ms(url, token, store, subscribers=1)
                 note(f"WebSocket: {subscribers} subscribers to one symbol")

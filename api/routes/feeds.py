@@ -7,6 +7,8 @@ every endpoint that takes ``user_id``). Posts and chain events are shared by eve
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
 from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
@@ -18,7 +20,7 @@ from api.auth import User
 from api.commands import ActingFor
 from api.consistency import READ_AFTER_HEADERS, AfterWrites, read_after
 from api.context import Context
-from api.pagination import DEFAULT_LIMIT, Page, page
+from api.pagination import DEFAULT_LIMIT, Page, cursor_after, page
 from api.reading import (
     READ_REFUSALS,
     Cursor,
@@ -36,6 +38,12 @@ from projections.readmodels.chain_events import ChainEvents
 from projections.readmodels.free_form import from_text
 from projections.readmodels.notifications import Notifications
 from projections.readmodels.posts import Posts, ticker
+from projections.readmodels.recent_alerts import (
+    RECENT,
+    RecentAlerts,
+    recent_alerts_key,
+    time_of,
+)
 
 router = APIRouter()
 
@@ -157,6 +165,12 @@ async def list_alerts(
 ) -> Page[AlertPublic]:
     if subject is not None and symbol is not None:
         raise invalid("symbol", "give subject or symbol, not both")
+    filters = (rule_id, subject, symbol, severity, window.condition())
+    unfiltered = all(value is None for value in filters)
+    if unfiltered and cursor is None and limit <= RECENT:
+        await replace(after, projection=RecentAlerts.name).wait()
+        documents, next_cursor = await _recent_alerts(context, owner_id, limit)
+        return Page[AlertPublic](items=_alerts(documents), next_cursor=next_cursor)
     await after.wait()
     query = _only(
         user_id=str(owner_id),
@@ -168,11 +182,35 @@ async def list_alerts(
     documents, next_cursor = await _page(
         context, AlertHistory.name, query, sort_field="triggered_at", limit=limit, cursor=cursor
     )
-    items = [
+    return Page[AlertPublic](items=_alerts(documents), next_cursor=next_cursor)
+
+
+async def _recent_alerts(
+    context: Context, owner_id: UUID, limit: int
+) -> tuple[list[Document], str | None]:
+    """The first page of the history, merged from the user's recent-alerts documents."""
+    collection = await context.read_models.collection(RecentAlerts.name)
+    ids = [
+        recent_alerts_key(str(owner_id), stream)
+        for stream in context.store.names.category_streams("alerts")
+    ]
+    parts = await collection.find({"_id": {"$in": ids}}).to_list()
+    newest = sorted(
+        (pair for part in parts for pair in zip(part["order"], part["items"], strict=True)),
+        reverse=True,
+    )[:limit]
+    documents = [json.loads(item) for _, item in newest]
+    if not documents or sum(part["count"] for part in parts) <= limit:
+        return documents, None
+    last_time = time_of(newest[-1][0])
+    return documents, cursor_after({**documents[-1], "triggered_at": last_time}, "triggered_at")
+
+
+def _alerts(documents: list[Document]) -> list[AlertPublic]:
+    return [
         AlertPublic.model_validate({**d, "id": d["_id"], "values": from_text(d["values_json"])})
         for d in documents
     ]
-    return Page[AlertPublic](items=items, next_cursor=next_cursor)
 
 
 @router.get(

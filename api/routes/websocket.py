@@ -16,4 +16,4 @@ async def live(websocket: WebSocket) -> None:
 
     See `api.live.messages` for the messages and `api.live.topics` for the topics.
     """
-    await serve(websocket, api_context(websocket))
+    await serve(websocket, await api_context(websocket))

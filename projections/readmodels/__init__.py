@@ -11,6 +11,7 @@ from projections.readmodels import (
     notifications,
     posts,
     prices,
+    recent_alerts,
     users,
     watches,
 )
@@ -26,6 +27,7 @@ __all__ = [
     "notifications",
     "posts",
     "prices",
+    "recent_alerts",
     "users",
     "watches",
 ]

@@ -36,15 +36,20 @@ class AlertHistory(Projection):
         alert = recorded.event.payload
         if not isinstance(alert, AlertTriggered):
             raise TypeError(f"expected an alert.triggered, got {recorded.event.type}")
-        return {
-            "rule_id": str(alert.rule_id),
-            "user_id": str(alert.user_id),
-            "subject": alert.subject,
-            "condition": alert.condition,
-            "severity": alert.severity,
-            "message": alert.message,
-            "values_json": to_text(alert.values),
-            "trigger_event_id": str(alert.trigger_event_id),
-            "triggered_at": alert.triggered_at,
-            "correlation_id": str(recorded.event.correlation_id),
-        }
+        return alert_document(alert, recorded)
+
+
+def alert_document(alert: AlertTriggered, recorded: RecordedEvent) -> Document:
+    """An alert as the history stores it (and the recent-alerts page embeds it)."""
+    return {
+        "rule_id": str(alert.rule_id),
+        "user_id": str(alert.user_id),
+        "subject": alert.subject,
+        "condition": alert.condition,
+        "severity": alert.severity,
+        "message": alert.message,
+        "values_json": to_text(alert.values),
+        "trigger_event_id": str(alert.trigger_event_id),
+        "triggered_at": alert.triggered_at,
+        "correlation_id": str(recorded.event.correlation_id),
+    }

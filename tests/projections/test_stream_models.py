@@ -40,6 +40,7 @@ from projections.readmodels.free_form import from_text
 from projections.readmodels.notifications import Notifications
 from projections.readmodels.posts import Posts
 from projections.readmodels.prices import Prices
+from projections.readmodels.recent_alerts import RecentAlerts
 
 START = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 ADDRESS = "0x" + "Ab" * 20
@@ -224,6 +225,7 @@ def stream_of_every_kind() -> dict[str, tuple[str, list[Event]]]:
         ),
         "posts": ("posts", [catalog_event(post) for post in posts]),
         "alert_history": ("alerts", [catalog_event(alert) for alert in alerts]),
+        "recent_alerts": ("alerts", [catalog_event(alert) for alert in alerts]),
         "notifications": ("notifications", [catalog_event(sent) for sent in notifications]),
         "chain_events": ("chain", [chain_log(n % 5, removed=n >= 5) for n in range(10)]),
     }
@@ -234,6 +236,7 @@ PROJECTIONS: dict[str, Projection] = {
     "candles": Candles(),
     "posts": Posts(),
     "alert_history": AlertHistory(),
+    "recent_alerts": RecentAlerts(),
     "notifications": Notifications(),
     "chain_events": ChainEvents(),
 }
