@@ -10,6 +10,7 @@ COPY aggregates aggregates
 COPY projections projections
 COPY api api
 COPY impressox impressox
+COPY sources sources
 RUN pip install . && useradd --create-home impressox
 USER impressox
 # Servers come from REDIS_URL and MONGO_URL (see compose.yaml); nothing is embedded here.

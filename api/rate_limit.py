@@ -10,8 +10,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from events.lua import register
 from events.redis_client import RedisClient
+from handlers.token_bucket import TokenBucket
 
 
 @dataclass(frozen=True)
@@ -28,13 +28,8 @@ class RateLimiter:
         self.per_minute = per_minute
         self.burst = burst
         self.prefix = prefix
-        self._script = register(redis, "api", "token_bucket")
+        self._bucket = TokenBucket(redis, per_minute=per_minute, burst=burst)
 
     async def take(self, key_id: str) -> Verdict:
-        if self.per_minute == 0:
-            return Verdict(True, 0, self.burst)
-        rate_per_ms = self.per_minute / 60_000
-        allowed, wait_ms, remaining = await self._script(
-            keys=[f"{self.prefix}:ratelimit:{key_id}"], args=[self.burst, repr(rate_per_ms)]
-        )
-        return Verdict(bool(allowed), math.ceil(int(wait_ms) / 1000), int(remaining))
+        taken = await self._bucket.take(f"{self.prefix}:ratelimit:{key_id}")
+        return Verdict(taken.allowed, math.ceil(taken.wait_ms / 1000), taken.remaining)

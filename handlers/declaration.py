@@ -19,12 +19,15 @@ import importlib
 import inspect
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol, TypeVar, cast, runtime_checkable
+from typing import TYPE_CHECKING, Literal, Protocol, TypeVar, cast, runtime_checkable
 
 from events.envelope import Event, Payload, RecordedEvent
 from events.errors import RegistryError
 from events.names import check_category, check_group
 from events.store import EventStore
+
+if TYPE_CHECKING:
+    from impressox.settings import Settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +42,12 @@ HandlerResult = Iterable[Output] | None
 
 
 class Handler(Protocol):
-    """What the runtime calls for each entry. Raise to fail the attempt (it is retried)."""
+    """What the runtime calls for each entry. Raise to fail the attempt (it is retried).
+
+    A handler holding state per partition or resources may also define
+    ``partition_stopped(tag)`` (called when this process stops handling a partition:
+    handed over, lease lost or failed) and ``async aclose()`` (called once, at shutdown).
+    """
 
     async def handle(self, recorded: RecordedEvent) -> HandlerResult: ...
 
@@ -58,9 +66,15 @@ class BatchHandler(Protocol):
 
 @dataclass(frozen=True)
 class HandlerContext:
-    """What a handler may use besides its input: the store (for reads), for now."""
+    """What a handler may use besides its input.
+
+    The store serves reads; `settings` carries what a handler that talks to the outside
+    needs (server URLs, the key that unseals channel secrets, rate limits). It is None
+    only for handlers run bare in tests, which then must not need it.
+    """
 
     store: EventStore
+    settings: Settings | None = None
 
 
 HandlerFunction = Callable[[RecordedEvent], Awaitable[HandlerResult]]
@@ -114,7 +128,13 @@ class HandlerRegistry:
 HANDLERS = HandlerRegistry()
 """The process-wide registry the decorator writes to."""
 
-BUILTIN_MODULES: tuple[str, ...] = ("handlers.dead_letters", "events.catalog")
+BUILTIN_MODULES: tuple[str, ...] = (
+    "handlers.dead_letters",
+    "events.catalog",
+    "handlers.notify.handler",
+    "handlers.rules.handler",
+    "handlers.rules.recorder",
+)
 """Modules of ours that declare event types and handlers; imported by every process."""
 
 T = TypeVar("T", HandlerFunction, type)

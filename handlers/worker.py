@@ -63,12 +63,13 @@ class Worker:
         spec: HandlerSpec,
         store: EventStore,
         config: RuntimeConfig,
+        context: HandlerContext | None = None,
     ) -> None:
         self.spec = spec
         self.store = store
         self.config = config
         self.consumer = consumer_name(spec.name)
-        self.handler = spec.factory(HandlerContext(store))
+        self.handler = spec.factory(context or HandlerContext(store))
         self.membership = Membership(
             store.redis, store.names, spec.name, self.consumer, config.lease_ttl_ms
         )
@@ -161,6 +162,9 @@ class Worker:
             self._not_before[tag] = (time.monotonic() + delay, delay)
             self.log.exception("partition failed; restarting", partition=tag, restart_in_s=delay)
         finally:
+            stopped = getattr(self.handler, "partition_stopped", None)
+            if stopped is not None:
+                stopped(tag)
             if running.release:
                 await asyncio.shield(self._release_quietly(tag))
 
@@ -201,6 +205,9 @@ class Worker:
                 await self._release_quietly(tag)
             self._partitions.clear()
         await _ignore_redis_errors(self.membership.leave())
+        close = getattr(self.handler, "aclose", None)
+        if close is not None:
+            await close()
         self.log.info("worker stopped")
 
 

@@ -1,10 +1,14 @@
-"""The first admin key of a deployment, created on its first start and shown once.
+"""What a deployment's first start creates: an admin key, and a demo trader.
 
 Every API call needs a key, and keys are issued through the API or the CLI: a fresh
 system needs one to begin with. `ensure_admin_key` creates an admin user and key the
 first time it runs against a Redis, and records that it did in Redis
 (``<prefix>:bootstrap:admin``, holding the admin's user id, never the token) with
 SET NX, so two processes starting at once create one admin between them.
+
+`ensure_demo` does the same for a demo trader with one rule on the simulated market,
+so someone trying the system sees a price move and an alert arrive within a minute,
+and has a user key to watch it with.
 """
 
 from __future__ import annotations
@@ -49,6 +53,45 @@ def ensure_admin_key(settings: Settings, redis_url: str) -> str | None:
             if not client.set(record, str(user_id), nx=True):
                 return None
         return users.issue_api_key(user_id, {"name": BOOTSTRAP_KEY_NAME, "scopes": ["admin"]}).token
+    finally:
+        services.close()
+        client.close()
+
+
+DEMO_DISPLAY_NAME = "demo trader"
+DEMO_RULE: dict[str, object] = {
+    "name": "Demo: BTC/USDT moves 0.05% within a minute",
+    "target": {"kind": "symbol", "symbol": "BTC/USDT"},
+    "condition": {"type": "percent_change", "percent": 0.05, "window_s": 60},
+    "frequency": {"kind": "every_time", "cooldown_s": 60},
+    "severity": "info",
+    "channels": ["web"],
+}
+
+
+def demo_record(settings: Settings) -> str:
+    """The Redis key recording the demo trader's user id."""
+    return f"{settings.stream_prefix}:bootstrap:demo"
+
+
+def ensure_demo(settings: Settings, redis_url: str) -> str | None:
+    """The token of the demo trader's new key on the first run; None ever after.
+
+    Made once per deployment (SET NX, as for the admin); a run that stopped half way
+    leaves a demo user without a rule or key, which the next run does not repair: the
+    demo is a convenience, not state anything depends on.
+    """
+    client = sync_client(redis_url)
+    if client.exists(demo_record(settings)):
+        client.close()
+        return None
+    services = build_services(settings, redis_url)
+    try:
+        user_id = services.users.register(DEMO_DISPLAY_NAME)
+        if not client.set(demo_record(settings), str(user_id), nx=True):
+            return None
+        services.alert_rules.create(user_id, DEMO_RULE)
+        return services.users.issue_api_key(user_id, {"name": "demo", "scopes": ["user"]}).token
     finally:
         services.close()
         client.close()

@@ -194,6 +194,173 @@ class Settings(BaseSettings):
         description="Messages queued for one WebSocket client before it is dropped with a"
         " resume position (slow clients never buffer without bound).",
     )  # fmt: skip
+    demo: bool = Field(
+        True, validation_alias=_env("demo"),
+        description="On the first run, create a demo trader with one rule on BTC/USDT (and"
+        " print its key once), so alerts arrive within a minute of `make run`.",
+    )  # fmt: skip
+    # -- rule engine --
+    rules_snapshot_s: float = Field(
+        60.0, gt=0, validation_alias=_env("rules_snapshot_s"),
+        description="How often the rule engine saves a snapshot of the rules it knows, so a"
+        " restart reads only the rules' log after it.",
+    )  # fmt: skip
+    rules_warmup_s: float = Field(
+        300.0, ge=0, validation_alias=_env("rules_warmup_s"),
+        description="Ticks a starting rule engine replays (seconds before its last handled"
+        " tick) to restore previous prices and windows; windows longer than this refill.",
+    )  # fmt: skip
+    # -- price sources --
+    sources: list[str] = Field(
+        default_factory=lambda: ["simulator"], validation_alias=_env("sources"),
+        description="Price sources `impressox up` runs, one process each (JSON list of"
+        " simulator, exchange, coingecko, replay; [] for none).",
+    )  # fmt: skip
+    source_stale_after_s: float = Field(
+        120.0, ge=0, validation_alias=_env("source_stale_after_s"),
+        description="A live source that brought no new price of a symbol for this long appends"
+        " one source.stale event for it (0: never).",
+    )  # fmt: skip
+    simulator_symbols: list[str] = Field(
+        default_factory=lambda: ["BTC/USDT", "ETH/USDT", "SOL/USDT"],
+        validation_alias=_env("simulator_symbols"),
+        description="Symbols the market simulator makes up prices for (JSON list).",
+    )  # fmt: skip
+    simulator_start_prices: dict[str, float] = Field(
+        default_factory=dict, validation_alias=_env("simulator_start_prices"),
+        description='Starting price per simulated symbol (JSON object, e.g. {"BTC/USDT": 95000});'
+        " others start at a typical price.",
+    )  # fmt: skip
+    simulator_seed: int = Field(
+        0, validation_alias=_env("simulator_seed"),
+        description="Seed of the simulated market: the same seed walks the same price paths.",
+    )  # fmt: skip
+    simulator_rate_hz: float = Field(
+        1.0, gt=0, le=1000, validation_alias=_env("simulator_rate_hz"),
+        description="Simulated ticks per second, per symbol.",
+    )  # fmt: skip
+    simulator_volatility: float = Field(
+        0.8, ge=0, le=20, validation_alias=_env("simulator_volatility"),
+        description="Annualised volatility of simulated prices (0.8: about 0.85 % an hour).",
+    )  # fmt: skip
+    exchange_id: str = Field(
+        "binance", validation_alias=_env("exchange_id"),
+        description="The ccxt exchange id the exchange source reads (binance, kraken, ...).",
+    )  # fmt: skip
+    exchange_symbols: list[str] = Field(
+        default_factory=lambda: ["BTC/USDT", "ETH/USDT", "SOL/USDT"],
+        validation_alias=_env("exchange_symbols"),
+        description="Spot symbols the exchange source follows (JSON list, ccxt's BASE/QUOTE).",
+    )  # fmt: skip
+    exchange_streaming: bool = Field(
+        True, validation_alias=_env("exchange_streaming"),
+        description="Stream tickers over the exchange's WebSocket where ccxt can; else poll.",
+    )  # fmt: skip
+    exchange_poll_interval_s: float = Field(
+        5.0, gt=0, validation_alias=_env("exchange_poll_interval_s"),
+        description="Seconds between ticker polls when not streaming.",
+    )  # fmt: skip
+    exchange_api_urls: dict[str, Any] = Field(
+        default_factory=dict, validation_alias=_env("exchange_api_urls"),
+        description="Entries of the exchange's ccxt urls.api to replace (JSON object), e.g. a"
+        " regional endpoint or a proxy.",
+    )  # fmt: skip
+    exchange_options: dict[str, Any] = Field(
+        default_factory=dict, validation_alias=_env("exchange_options"),
+        description="ccxt options of the exchange (JSON object), e.g."
+        ' {"defaultType": "spot"}.',
+    )  # fmt: skip
+    coingecko_coins: dict[str, str] = Field(
+        default_factory=lambda: {"bitcoin": "BTC/USD", "ethereum": "ETH/USD", "solana": "SOL/USD"},
+        validation_alias=_env("coingecko_coins"),
+        description="CoinGecko coin id -> symbol (JSON object); the quote is the vs currency.",
+    )  # fmt: skip
+    coingecko_base_url: str = Field(
+        "https://api.coingecko.com/api/v3", pattern=r"^https?://",
+        validation_alias=_env("coingecko_base_url"),
+        description="CoinGecko API root; https://pro-api.coingecko.com/api/v3 for a Pro key.",
+    )  # fmt: skip
+    coingecko_api_key: SecretStr | None = Field(
+        None, validation_alias=_env("coingecko_api_key"),
+        description="CoinGecko Demo or Pro API key (sent as its header, never logged).",
+    )  # fmt: skip
+    coingecko_poll_interval_s: float = Field(
+        60.0, gt=0, validation_alias=_env("coingecko_poll_interval_s"),
+        description="Seconds between CoinGecko polls; keep within your plan's calls per minute.",
+    )  # fmt: skip
+    replay_file: Path | None = Field(
+        None, validation_alias=_env("replay_file"),
+        description="CSV or JSON-lines price history the replay source appends.",
+    )  # fmt: skip
+    replay_speed: str = Field(
+        "1", pattern=r"^(max|[0-9]+(\.[0-9]+)?x?)$", validation_alias=_env("replay_speed"),
+        description="Replay pace: 1 as recorded, 10 ten times faster, max as fast as possible.",
+    )  # fmt: skip
+    # -- notification delivery --
+    telegram_bot_token: SecretStr | None = Field(
+        None, validation_alias=_env("telegram_bot_token"),
+        description="Token of the Telegram bot that delivers alerts (from @BotFather). Unset:"
+        " deliveries to Telegram channels fail as not configured (and are dead-lettered).",
+    )  # fmt: skip
+    telegram_api_url: str = Field(
+        "https://api.telegram.org/bot", pattern=r"^https?://",
+        validation_alias=_env("telegram_api_url"),
+        description="Telegram Bot API base URL; the token is appended (or put {token} where it"
+        " goes), e.g. a self-hosted Bot API server.",
+    )  # fmt: skip
+    discord_bot_token: SecretStr | None = Field(
+        None, validation_alias=_env("discord_bot_token"),
+        description="Token of the Discord bot that posts alerts in channels and DMs. Unset:"
+        " Discord bot channels fail as not configured (webhook channels need no token).",
+    )  # fmt: skip
+    discord_api_url: str = Field(
+        "https://discord.com/api/v10", pattern=r"^https?://",
+        validation_alias=_env("discord_api_url"),
+        description="Discord REST API base URL, for the bot and for executing webhooks.",
+    )  # fmt: skip
+    notify_timeout_s: float = Field(
+        10.0, gt=0, validation_alias=_env("notify_timeout_s"),
+        description="Longest one request to a channel (Telegram, Discord, a webhook) may take.",
+    )  # fmt: skip
+    notify_max_attempts: int = Field(
+        4, ge=1, le=20, validation_alias=_env("notify_max_attempts"),
+        description="Tries of one delivery through timeouts, 5xx and 429s before it is recorded"
+        " as failed and the alert dead-lettered.",
+    )  # fmt: skip
+    notify_backoff_ms: int = Field(
+        500, ge=0, validation_alias=_env("notify_backoff_ms"),
+        description="First retry delay of a delivery; doubles per attempt, full jitter; a"
+        " channel's Retry-After, if longer, wins.",
+    )  # fmt: skip
+    notify_backoff_max_ms: int = Field(
+        8000, ge=0, validation_alias=_env("notify_backoff_max_ms"),
+        description="Longest retry delay of a delivery (before Retry-After).",
+    )  # fmt: skip
+    notify_wait_max_s: float = Field(
+        15.0, ge=0, validation_alias=_env("notify_wait_max_s"),
+        description="Longest one alert waits in place (retries, rate limits) while it holds its"
+        " partition: beyond, rate-limited deliveries are held for later and failing ones given"
+        " up. Keep it under IMPRESSOX_HANDLER_TIMEOUT_S.",
+    )  # fmt: skip
+    notify_rate_per_minute: int = Field(
+        20, ge=0, validation_alias=_env("notify_rate_per_minute"),
+        description="Messages per minute to one channel of one user (0: unlimited); more are"
+        " delayed, never dropped.",
+    )  # fmt: skip
+    notify_burst: int = Field(
+        5, ge=1, validation_alias=_env("notify_burst"),
+        description="Messages one channel of one user may get at once before the rate applies.",
+    )  # fmt: skip
+    notify_user_cache_s: float = Field(
+        5.0, ge=0, validation_alias=_env("notify_user_cache_s"),
+        description="How long a notify worker reuses a loaded user: a channel or quiet-hours"
+        " change takes this long to apply to deliveries.",
+    )  # fmt: skip
+    notify_release_interval_s: float = Field(
+        1.0, gt=0, validation_alias=_env("notify_release_interval_s"),
+        description="How often notify workers look for held deliveries that are due (quiet"
+        " hours over, rate limit refilled).",
+    )  # fmt: skip
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", validation_alias=_env("log_level"), description="Least severe level logged."
     )

@@ -27,13 +27,14 @@ import structlog
 
 from events.errors import ConfigurationError
 from handlers.declaration import HANDLERS, load_modules
-from impressox.bootstrap import ensure_admin_key
+from impressox.bootstrap import DEMO_RULE, ensure_admin_key, ensure_demo
 from impressox.connections import redact
 from impressox.embedded.mongo import EmbeddedMongo
 from impressox.embedded.process import ChildProcess, free_port
 from impressox.embedded.redis import EmbeddedRedis
 from impressox.endpoints import DataDirLock, Endpoints, remove_endpoints, write_endpoints
 from impressox.settings import CONFIG_ENV, Settings
+from sources.registry import SOURCES
 
 log = structlog.get_logger(__name__)
 
@@ -49,6 +50,8 @@ class _App:
     restarts: int = 0
     restart_at: float | None = None
     started_at: float = field(default_factory=time.monotonic)
+    finite: bool = False
+    """It may finish (a replay): a clean exit is the end of its work, not a death."""
 
 
 class Supervisor:
@@ -62,6 +65,7 @@ class Supervisor:
         self.mongo: EmbeddedMongo | None = None
         self.apps: dict[str, _App] = {}
         self.admin_token: str | None = None
+        self.demo_token: str | None = None
         self.process_group = 0
         """The system's process group: the first child starts it, the others join it."""
         self._signals = 0
@@ -91,6 +95,7 @@ class Supervisor:
     def _start(self) -> Endpoints:
         settings = self.settings
         workers = self._worker_names()
+        sources = self._source_names()
         redis_url = settings.redis_url
         if redis_url is None:
             self.redis = EmbeddedRedis(
@@ -110,6 +115,8 @@ class Supervisor:
             mongo_url = self.mongo.start()
             self._join(self.mongo.child)
         self.admin_token = ensure_admin_key(settings, redis_url)
+        if settings.demo:
+            self.demo_token = ensure_demo(settings, redis_url)
         api_port = settings.api_port or free_port(settings.api_host)
         env = self._child_env(redis_url, mongo_url, api_port)
         api_url = f"http://{settings.api_host}:{api_port}"
@@ -121,6 +128,12 @@ class Supervisor:
             argv = self._command("worker", name)
             self.apps[f"worker:{name}"] = _App(
                 ChildProcess(f"worker {name}", argv, log_path=None, env=env)
+            )
+        for name in sources:
+            argv = self._command("sources", "run", name, "--status-every", "0")
+            self.apps[f"source:{name}"] = _App(
+                ChildProcess(f"source {name}", argv, log_path=None, env=env),
+                finite=not SOURCES[name].live,
             )
         for app in self.apps.values():
             app.child.process_group = self.process_group
@@ -144,6 +157,19 @@ class Supervisor:
                 f" (registered: {', '.join(registered) or 'none'})"
             )
         return list(wanted)
+
+    def _source_names(self) -> list[str]:
+        unknown = sorted(set(self.settings.sources) - set(SOURCES))
+        if unknown:
+            raise ConfigurationError(
+                f"invalid setting IMPRESSOX_SOURCES: no price source named {', '.join(unknown)}"
+                f" (there are: {', '.join(SOURCES)})"
+            )
+        if "replay" in self.settings.sources and self.settings.replay_file is None:
+            raise ConfigurationError(
+                "IMPRESSOX_SOURCES names replay but IMPRESSOX_REPLAY_FILE is not set"
+            )
+        return list(dict.fromkeys(self.settings.sources))
 
     def _command(self, *args: str) -> list[str]:
         return [sys.executable, "-m", "impressox", *args]
@@ -171,30 +197,42 @@ class Supervisor:
         redis_note = f"embedded, data in {data / 'redis'}" if self.redis else "external"
         mongo_note = f"embedded, data in {data / 'mongo'}" if self.mongo else "external"
         workers = [name.split(":", 1)[1] for name in self.apps if name.startswith("worker:")]
+        sources = [
+            name + (" (simulated prices)" if SOURCES[name].simulated else "")
+            for name in (app.split(":", 1)[1] for app in self.apps if app.startswith("source:"))
+        ]
         print(
             "\nImpressox is up.\n"
             f"  API      {endpoints.api_url}   (docs: {endpoints.api_url}/docs)\n"
             f"  Redis    {redact(endpoints.redis_url)}   ({redis_note})\n"
             f"  MongoDB  {redact(endpoints.mongo_url)}   ({mongo_note})\n"
             f"  Workers  {', '.join(workers) or 'none registered yet'}\n"
+            f"  Prices   {', '.join(sources) or 'no price source (IMPRESSOX_SOURCES is [])'}\n"
             f"{self._admin_note()}"
             "Press Ctrl-C to stop.\n",
             flush=True,
         )
 
     def _admin_note(self) -> str:
-        if self.admin_token is None:
-            return ""
-        return (
-            "\n  First run: an admin API key was created. It is shown this once; keep it:\n"
-            f"    {self.admin_token}\n"
-            "  (more keys: `impressox keys create --help`)\n\n"
-        )
+        note = ""
+        if self.admin_token is not None:
+            note += (
+                "\n  First run: an admin API key was created. It is shown this once; keep it:\n"
+                f"    {self.admin_token}\n"
+                "  (more keys: `impressox keys create --help`)\n"
+            )
+        if self.demo_token is not None:
+            note += (
+                f"\n  A demo trader was created with the rule {DEMO_RULE['name']!r};"
+                " its alerts arrive\n  within a minute. Watch them with its key (shown once):\n"
+                f"    impressox alerts watch --key {self.demo_token}\n"
+            )
+        return note + "\n" if note else ""
 
     def _watch(self) -> None:
         now = time.monotonic()
         for name, app in self.apps.items():
-            if app.child.running():
+            if app.child.running() or (app.finite and app.child.exit_code() == 0):
                 continue
             if app.restart_at is None:
                 ran_for = now - app.started_at

@@ -17,7 +17,7 @@ from redis.exceptions import RedisError
 from events.errors import InfrastructureError
 from events.store import EventStore
 from handlers.config import RuntimeConfig
-from handlers.declaration import HandlerSpec
+from handlers.declaration import HandlerContext, HandlerSpec
 from handlers.exporter import StreamsCollector, refresh_forever
 from handlers.leases import live_members
 from handlers.worker import Worker
@@ -71,7 +71,8 @@ async def serve_worker(
         )
         log.info("serving metrics", url=f"http://127.0.0.1:{metrics_port}/metrics")
     try:
-        await Worker(spec, store, runtime_config(settings)).run(stop)
+        context = HandlerContext(store, settings)
+        await Worker(spec, store, runtime_config(settings), context).run(stop)
     finally:
         if refresher is not None:
             refresher.cancel()

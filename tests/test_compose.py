@@ -75,5 +75,6 @@ def test_host_ports_bind_to_loopback_only() -> None:
 
 def test_the_image_copies_every_package() -> None:
     dockerfile = (REPO / "Dockerfile").read_text()
-    for package in ("events", "handlers", "aggregates", "projections", "api", "impressox"):
+    packages = ("events", "handlers", "aggregates", "projections", "api", "impressox", "sources")
+    for package in packages:
         assert f"COPY {package} {package}" in dockerfile

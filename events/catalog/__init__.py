@@ -14,10 +14,11 @@ from events.catalog.chain import ChainLogObserved
 from events.catalog.common import CatalogPayload, Severity, Symbol
 from events.catalog.notifications import NotificationFailed, NotificationSent
 from events.catalog.posts import Engagement, PostScraped
-from events.catalog.prices import PriceTick
+from events.catalog.prices import PriceTick, SourceStale
 
 CATALOG: tuple[type[CatalogPayload], ...] = (
     PriceTick,
+    SourceStale,
     AlertTriggered,
     PostScraped,
     NotificationSent,
@@ -46,5 +47,6 @@ __all__ = [
     "PostScraped",
     "PriceTick",
     "Severity",
+    "SourceStale",
     "Symbol",
 ]

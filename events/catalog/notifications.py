@@ -1,4 +1,11 @@
-"""Notifications: what delivery to a channel did, with the channel's answer."""
+"""Notifications: what delivery to a channel did, with the channel's answer.
+
+The notify handler gives the outcome of delivering one alert to one channel a stable
+event id (a UUID5 of the alert's event id and the channel id), so the outcome is
+recorded once however often the alert is redelivered. A `NotificationFailed` with
+`dead_lettered` set is the exception: one per try, each with its own id, since an
+operator may retry the alert and the channel may then succeed.
+"""
 
 from __future__ import annotations
 
@@ -22,6 +29,9 @@ class _Delivery(CatalogPayload):
     text: str = Field(default="", max_length=4000)
     attempts: int = Field(default=1, ge=1)
     at: AwareDatetime
+    status_code: int | None = Field(
+        default=None, ge=100, le=599, description="The channel's HTTP status, when it answered"
+    )
 
     def partition_key(self) -> str:
         return str(self.user_id)
@@ -32,6 +42,9 @@ class NotificationSent(_Delivery):
     """The channel accepted the message."""
 
     response: str = Field(default="", max_length=2000, description="e.g. HTTP 200, message id")
+    message_id: str | None = Field(
+        default=None, max_length=64, description="The message's id on the channel, if it has one"
+    )
 
 
 @event_type("notification.failed")
@@ -39,3 +52,8 @@ class NotificationFailed(_Delivery):
     """Delivery was given up on (after retries), or refused for good."""
 
     error: str = Field(max_length=2000)
+    dead_lettered: bool = Field(
+        default=False,
+        description="Retries ran out (or the channel kind is not set up): the alert went to"
+        " the notify handler's dead letters, and retrying it there tries this channel again",
+    )

@@ -1,4 +1,4 @@
-"""Price ticks: one observed price of one symbol on one venue."""
+"""Price ticks: one observed price of one symbol on one venue, and a source gone quiet."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from pydantic import AwareDatetime, Field
 from events.catalog.common import CatalogPayload, NonNegative, Symbol
 from events.registry import event_type
 
+Venue = Field(pattern=r"^[a-z0-9_-]{1,32}$", description="Exchange or source id")
+
 
 @event_type("price.tick")
 class PriceTick(CatalogPayload):
@@ -18,12 +20,42 @@ class PriceTick(CatalogPayload):
     ingestable: ClassVar[bool] = True
 
     symbol: Symbol
-    venue: str = Field(pattern=r"^[a-z0-9_-]{1,32}$", description="Exchange or source id")
+    venue: str = Venue
     price: float = Field(gt=0, allow_inf_nan=False)
-    volume: NonNegative = 0.0
+    volume: NonNegative = Field(
+        default=0.0, description="Base units traded since the venue's previous tick, if known"
+    )
     source_time: AwareDatetime = Field(description="When the venue says the price was seen")
     simulated: bool = False
     """True for the market simulator's ticks, so no one mistakes them for a market."""
+
+    def partition_key(self) -> str:
+        return self.symbol
+
+
+@event_type("source.stale")
+class SourceStale(CatalogPayload):
+    """A price source produced nothing for `symbol` for `stale_after_s` seconds.
+
+    It lands in the symbol's partition of the ticks, beside the ticks it is about, so
+    whatever follows that symbol's prices (rules, the live page) learns in order that
+    the last price it holds is old. The next tick of the symbol is the recovery.
+    Not ingestable: only our own sources know when they went quiet.
+    """
+
+    category: ClassVar[str] = "ticks"
+
+    source: str = Field(pattern=r"^[a-z0-9_-]{1,32}$", description="simulator, exchange, ...")
+    venue: str = Venue
+    symbol: Symbol
+    silent_since: AwareDatetime = Field(
+        description="The last tick's arrival, or the source's start when none came"
+    )
+    last_tick_at: AwareDatetime | None = Field(
+        default=None, description="The source time of the last tick; none since the start"
+    )
+    stale_after_s: float = Field(gt=0, allow_inf_nan=False)
+    at: AwareDatetime = Field(description="When the silence was noticed")
 
     def partition_key(self) -> str:
         return self.symbol

@@ -1,0 +1,232 @@
+"""What the rule engines take and give: a rule's state, a tick, a firing and its message.
+
+The engines and the `AlertRule` aggregate must agree on when a rule may fire, or the
+aggregate refuses the firing; so the two rules about a rule's state that both engines
+apply (`after_firing` and `merged`) live here, once, next to the data they change.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from aggregates.rule_spec import (
+    AbsoluteMove,
+    Condition,
+    Once,
+    PercentChange,
+    RuleSpec,
+    SymbolTarget,
+    VolumeSpike,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RuleState:
+    """One rule as the engine holds it: the aggregate's state, without its history."""
+
+    rule_id: UUID
+    owner_id: UUID
+    spec: RuleSpec
+    status: str
+    """One of `AlertRule`'s statuses: active, paused, completed, expired, deleted."""
+    last_triggered_at: datetime | None = None
+    trigger_count: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    """One tick as the engine sees it; `at` is the venue's time (aware), not arrival."""
+
+    symbol: str
+    venue: str
+    price: float
+    volume: float
+    at: datetime
+    event_id: UUID
+
+
+@dataclass(frozen=True, slots=True)
+class Firing:
+    """A rule whose condition held on a tick and whose frequency let it fire.
+
+    `value` is what was compared with the threshold: the price (above, below, crossings),
+    the signed move in percent or quote currency (negative when the price fell), or the
+    volume as a multiple of its rolling mean. `values` holds everything else compared.
+    """
+
+    rule_id: UUID
+    owner_id: UUID
+    symbol: str
+    condition: str
+    severity: str
+    price: float
+    value: float | None
+    values: dict[str, float]
+    message: str
+    channels: tuple[str, ...]
+    at: datetime
+    tick_event_id: UUID
+
+
+# -- a rule's state across firings and updates ---------------------------------------------
+
+
+def after_firing(state: RuleState, at: datetime) -> RuleState:
+    """The state once the rule fired at `at`, as the aggregate's Triggered event makes it."""
+    once = isinstance(state.spec.frequency, Once)
+    return RuleState(
+        rule_id=state.rule_id,
+        owner_id=state.owner_id,
+        spec=state.spec,
+        status="completed" if once and state.status == "active" else state.status,
+        last_triggered_at=at,
+        trigger_count=state.trigger_count + 1,
+    )
+
+
+def merged(held: RuleState | None, incoming: RuleState) -> RuleState:
+    """What an engine keeps when told a rule's state while it may know a newer firing.
+
+    The engine records its own firings at once, while the state it is told comes from
+    the aggregate and may lag behind them. So the last firing and the count never go
+    back, and a rule the engine completed stays completed against an "active" state of
+    the same spec (the aggregate only reactivates a completed rule when its spec
+    changes). Everything else is taken from `incoming`.
+    """
+    if held is None:
+        return incoming
+    last = incoming.last_triggered_at
+    if held.last_triggered_at is not None and (last is None or held.last_triggered_at > last):
+        last = held.last_triggered_at
+    stale = (
+        held.status == "completed"
+        and incoming.status == "active"
+        and incoming.spec == held.spec
+        and last != incoming.last_triggered_at
+    )
+    return RuleState(
+        rule_id=incoming.rule_id,
+        owner_id=incoming.owner_id,
+        spec=incoming.spec,
+        status="completed" if stale else incoming.status,
+        last_triggered_at=last,
+        trigger_count=max(held.trigger_count, incoming.trigger_count),
+    )
+
+
+# -- the firing and its message ------------------------------------------------------------
+
+
+def threshold_of(condition: Condition) -> float:
+    """The figure a trader set: a price, a percent, an amount or a volume multiple."""
+    if isinstance(condition, PercentChange):
+        return condition.percent
+    if isinstance(condition, AbsoluteMove):
+        return condition.amount
+    if isinstance(condition, VolumeSpike):
+        return condition.multiple
+    threshold: float = getattr(condition, "threshold", 0.0)
+    return threshold
+
+
+def make_firing(
+    state: RuleState, tick: Observation, value: float, values: dict[str, float]
+) -> Firing:
+    """The firing of `state`'s rule on `tick`, with its message rendered."""
+    spec = state.spec
+    return Firing(
+        rule_id=state.rule_id,
+        owner_id=state.owner_id,
+        symbol=tick.symbol,
+        condition=spec.condition.type,
+        severity=spec.severity,
+        price=tick.price,
+        value=value,
+        values=values,
+        message=render_message(state, tick, value),
+        channels=tuple(spec.channels),
+        at=tick.at,
+        tick_event_id=tick.event_id,
+    )
+
+
+def render_message(state: RuleState, tick: Observation, value: float) -> str:
+    """The rule's own template filled in, or a sentence that says what happened.
+
+    Templates were checked for known field names when the rule was created, but a
+    format spec can still fail at run time (``{price:d}`` on a float, ``{}``): then the
+    default sentence is sent rather than nothing.
+    """
+    spec = state.spec
+    if spec.message_template is not None:
+        fields: dict[str, Any] = {
+            "symbol": tick.symbol,
+            "price": tick.price,
+            "threshold": threshold_of(spec.condition),
+            "condition": spec.condition.type,
+            "rule": spec.name or str(state.rule_id),
+            "value": value,
+            "target": _target_text(spec),
+        }
+        try:
+            return spec.message_template.format_map(fields)
+        except (ValueError, KeyError, IndexError, TypeError, AttributeError):
+            pass
+    return default_message(spec, tick.price, value)
+
+
+def default_message(spec: RuleSpec, price: float, value: float) -> str:
+    """E.g. "BTC/USDT crossed above 65,000 (now 65,012.5)"."""
+    condition = spec.condition
+    now = f"(now {number(price)})"
+    target = _target_text(spec)
+    if isinstance(condition, PercentChange):
+        verb = "rose" if value >= 0 else "fell"
+        return f"{target} {verb} {abs(value):.2f}% within {duration(condition.window_s)} {now}"
+    if isinstance(condition, AbsoluteMove):
+        verb = "rose" if value >= 0 else "fell"
+        within = f"within {duration(condition.window_s)}"
+        return f"{target} {verb} by {number(abs(value))} {within} {now}"
+    if isinstance(condition, VolumeSpike):
+        average = f"its {duration(condition.window_s)} average"
+        return f"{target} volume at {value:.1f}x {average} {now}"
+    verb = _VERBS.get(condition.type, condition.type)
+    return f"{target} {verb} {number(threshold_of(condition))} {now}"
+
+
+_VERBS = {
+    "above": "is above",
+    "below": "is below",
+    "crosses_up": "crossed above",
+    "crosses_down": "crossed below",
+}
+
+
+def _target_text(spec: RuleSpec) -> str:
+    target = spec.target
+    assert isinstance(target, SymbolTarget), "only price rules fire on ticks"
+    return target.symbol if target.venue is None else f"{target.symbol} on {target.venue}"
+
+
+def number(amount: float) -> str:
+    """A price or amount as people read it: 65,012.5; 0.00001234; no exponent, no noise."""
+    if amount == 0 or not math.isfinite(amount):
+        return f"{amount:g}"
+    magnitude = math.floor(math.log10(abs(amount)))
+    decimals = 2 if magnitude >= 0 else min(12, 3 - magnitude)
+    text = f"{amount:,.{decimals}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def duration(seconds: int) -> str:
+    """A window as people say it: 90s, 15m, 1h30m, 2d."""
+    parts = []
+    for unit, size in (("d", 86_400), ("h", 3_600), ("m", 60), ("s", 1)):
+        count, seconds = divmod(seconds, size)
+        if count:
+            parts.append(f"{count}{unit}")
+    return "".join(parts) or "0s"

@@ -1,0 +1,222 @@
+"""The `rules` handler: every tick against the rules of its symbol, alerts out.
+
+Each tick is evaluated by the engine of its partition (`RuleEngine`, indexed per
+symbol), and each firing becomes an `alert.triggered` appended by the runtime in the
+same atomic step as the tick's acknowledgement: a firing is appended exactly once, and
+a tick redelivered after a crash finds its position tracked and fires nothing again.
+
+Where the rules come from (`RuleBook`): the alert-rules log, read from a snapshot and
+then followed live, so a rule created through the API is evaluated from the next tick
+on, with no polling. Where the market state comes from when a partition's engine starts
+(`_start_engine`): the firings the engine appended since the snapshot (so a once-rule
+that fired just before a crash stays completed), and the partition's ticks of the last
+`rules_warmup_s` before its tracked position (so crossings have a previous price and
+windows are full, as if the engine had never stopped).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from typing import cast
+from uuid import UUID
+
+import structlog
+from redis.exceptions import RedisError
+
+from aggregates.rule_spec import SymbolTarget
+from events.catalog import AlertTriggered, PriceTick, Severity, SourceStale
+from events.envelope import RecordedEvent
+from events.position import Position
+from events.store import EventStore
+from handlers.declaration import HandlerContext, HandlerResult, Output, handler
+from handlers.rules.engine import RuleEngine
+from handlers.rules.firing import Firing, Observation, RuleState
+from handlers.rules.rule_book import RuleBook
+from handlers.rules.rule_log import apply_alert
+
+log = structlog.get_logger(__name__)
+
+GROUP = "rules"
+FIRINGS_LOOKBACK = timedelta(minutes=10)
+"""How far before the snapshot a starting engine looks for its own firings: longer than
+the firing recorder ever lags behind the alerts."""
+DEFAULT_WARMUP_S = 300.0
+EPOCH = datetime.fromtimestamp(0, UTC)
+STALE_CONDITION = "source_stale"
+"""The condition of the alert telling a rule's owner its prices stopped coming."""
+
+
+def observation(recorded: RecordedEvent, tick: PriceTick) -> Observation:
+    return Observation(
+        symbol=tick.symbol,
+        venue=tick.venue,
+        price=tick.price,
+        volume=tick.volume,
+        at=tick.source_time,
+        event_id=recorded.event.event_id,
+    )
+
+
+def alert_of(firing: Firing) -> AlertTriggered:
+    return AlertTriggered.model_construct(
+        rule_id=firing.rule_id,
+        user_id=firing.owner_id,
+        subject=firing.symbol,
+        condition=firing.condition,
+        severity=cast(Severity, firing.severity),
+        message=firing.message,
+        values={"price": firing.price, "value": firing.value, **firing.values},
+        trigger_event_id=firing.tick_event_id,
+        triggered_at=firing.at,
+        channels=firing.channels,
+    )
+
+
+@handler(GROUP, categories=["ticks"], types=[PriceTick, SourceStale])
+class PriceRules:
+    """One engine per partition this process owns, all fed by one `RuleBook`."""
+
+    def __init__(self, context: HandlerContext) -> None:
+        settings = context.settings
+        self.store = context.store
+        self.book = RuleBook(context.store, settings)
+        self.warmup = timedelta(
+            seconds=settings.rules_warmup_s if settings is not None else DEFAULT_WARMUP_S
+        )
+        self._starting: dict[str, asyncio.Lock] = {}
+
+    async def handle(self, recorded: RecordedEvent) -> HandlerResult:
+        payload = recorded.event.payload
+        if isinstance(payload, SourceStale):
+            return await self._say_stale(recorded, payload)
+        if not isinstance(payload, PriceTick):
+            raise TypeError(f"expected a price.tick, got {recorded.event.type}")
+        tag = self.store.names.tag_of(recorded.stream)
+        engine = self.book.engines.get(tag)
+        if engine is None:  # not `or`: an engine without rules is falsy (len 0)
+            engine = await self._start_engine(tag, recorded.stream)
+        firings = engine.evaluate(observation(recorded, payload))
+        return [
+            Output("alerts", recorded.event.caused(alert_of(firing), key=payload.symbol))
+            for firing in firings
+        ]
+
+    async def _say_stale(self, recorded: RecordedEvent, stale: SourceStale) -> HandlerResult:
+        """Tell the owner of every live rule on the symbol that it cannot fire for now."""
+        await self.book.ready()
+        silent_s = (stale.at - stale.silent_since).total_seconds()
+        outputs = []
+        for state in self.book.rules.values():
+            target = state.spec.target
+            if state.status != "active" or not isinstance(target, SymbolTarget):
+                continue
+            if target.symbol != stale.symbol or target.venue not in (None, stale.venue):
+                continue
+            alert = AlertTriggered(
+                rule_id=state.rule_id,
+                user_id=state.owner_id,
+                subject=stale.symbol,
+                condition=STALE_CONDITION,
+                severity="warning",
+                message=f"No {stale.symbol} price from {stale.source} ({stale.venue}) for"
+                f" {silent_s:.0f} s: {state.spec.name or 'your rule'} cannot fire until"
+                " prices resume.",
+                values={"silent_s": silent_s},
+                trigger_event_id=recorded.event.event_id,
+                triggered_at=stale.at,
+                channels=tuple(state.spec.channels),
+            )
+            outputs.append(Output("alerts", recorded.event.caused(alert, key=stale.symbol)))
+        return outputs
+
+    async def _start_engine(self, tag: str, ticks_stream: str) -> RuleEngine:
+        async with self._starting.setdefault(tag, asyncio.Lock()):
+            engine = self.book.engines.get(tag)
+            if engine is not None:
+                return engine
+            started = asyncio.get_running_loop().time()
+            await self.book.ready()
+            tracked = await tracked_position(self.store, tag, ticks_stream)
+            alerts = await self._own_firings(tag)
+            warmup = await self._warmup_ticks(ticks_stream, tracked)
+            # From here to the end, no await: the book's feed cannot slip a rule change
+            # between the states read and the engine joining the book.
+            engine = RuleEngine()
+            rules = self.book.rules_of_partition(tag)
+            for alert in alerts:
+                held = rules.get(alert.rule_id)
+                if held is not None:
+                    rules[alert.rule_id] = apply_alert(held, alert) or held
+            for state in rules.values():
+                engine.upsert(state)
+            self._warm_up(engine, warmup, rules)
+            self.book.engines[tag] = engine
+            log.info(
+                "rule engine started",
+                partition=tag,
+                rules=len(engine),
+                warmup_ticks=len(warmup),
+                firings_recovered=len(alerts),
+                seconds=round(asyncio.get_running_loop().time() - started, 3),
+            )
+            return engine
+
+    def partition_stopped(self, tag: str) -> None:
+        """Another process may handle the partition meanwhile: start afresh if it returns."""
+        self.book.engines.pop(tag, None)
+
+    async def aclose(self) -> None:
+        """Save the rules read so far, so the next start reads less of the log."""
+        try:
+            await self.book.save()
+        except RedisError as error:
+            log.warning("rules snapshot not saved at shutdown", error=str(error))
+        await self.book.close()
+
+    async def _own_firings(self, tag: str) -> list[AlertTriggered]:
+        """The alerts of partition `tag` since shortly before the snapshot."""
+        since = max(self.book.snapshot_time - FIRINGS_LOOKBACK, EPOCH)
+        stream = self.store.names.stream(tag, "alerts")
+        return [
+            recorded.event.payload
+            async for recorded in self.store.read_stream(
+                stream, start=since, types=[AlertTriggered.event_type]
+            )
+            if isinstance(recorded.event.payload, AlertTriggered)
+        ]
+
+    async def _warmup_ticks(self, stream: str, tracked: Position | None) -> list[Observation]:
+        if tracked is None or not self.warmup:
+            return []
+        since = max(tracked.time - self.warmup, EPOCH)
+        return [
+            observation(recorded, recorded.event.payload)
+            async for recorded in self.store.read_stream(
+                stream, start=since, end=tracked, types=[PriceTick.event_type]
+            )
+            if isinstance(recorded.event.payload, PriceTick)
+        ]
+
+    @staticmethod
+    def _warm_up(
+        engine: RuleEngine, ticks: list[Observation], rules: dict[UUID, RuleState]
+    ) -> None:
+        """Replay ticks already handled, for the market state only. A rule they made fire
+        fired then for real (and its alert was recovered), unless it did not exist yet:
+        such a rule is put back as it truly is, armed from the next tick."""
+        replayed: set[UUID] = set()
+        for tick in ticks:
+            replayed.update(firing.rule_id for firing in engine.evaluate(tick))
+        held = {state.rule_id: state for state in engine.rules()}
+        for rule_id in replayed:
+            truth = rules.get(rule_id)
+            if truth is not None and held.get(rule_id) != truth:
+                engine.remove(rule_id)
+                engine.upsert(truth)
+
+
+async def tracked_position(store: EventStore, tag: str, stream: str) -> Position | None:
+    """The last tick of `stream` the rules group committed (None: none yet)."""
+    raw = await store.redis.hget(store.names.tracking(tag, GROUP), stream)
+    return Position.parse(raw.decode() if isinstance(raw, bytes) else raw) if raw else None

@@ -1,0 +1,206 @@
+"""The rules a `rules` process knows, kept current from the alert-rules log.
+
+One book per process: it loads the latest snapshot, reads the log after it, then follows
+the log (a blocking XREAD, no polling) and hands every change to the engine of the
+partition the rule's symbol routes to. A rule whose symbol changes moves between
+engines. Every `rules_snapshot_s` it saves a snapshot of what it has read, so the next
+start reads only the log's tail; and it expires rules whose time has come, through the
+aggregate, so their status says so everywhere.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import time
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+from uuid import UUID
+
+import structlog
+from redis.exceptions import RedisError
+
+from aggregates.errors import DomainError
+from events.envelope import RecordedEvent
+from events.position import Position
+from events.redis_client import entries
+from events.store import EventStore
+from handlers.rules.engine import RuleEngine
+from handlers.rules.firing import RuleState
+from handlers.rules.rule_log import (
+    RULE_EVENT_TYPES,
+    RuleStates,
+    apply_rule_event,
+    rule_id_of,
+    rules_log,
+    symbol_of,
+)
+from handlers.rules.snapshots import load_snapshot, save_snapshot
+from impressox.services import build_services
+
+if TYPE_CHECKING:
+    from impressox.settings import Settings
+
+log = structlog.get_logger(__name__)
+
+FOLLOW_BLOCK_MS = 1000
+RETRY_DELAY_S = 1.0
+DEFAULT_SNAPSHOT_S = 60.0
+EXPIRY_SWEEP_S = 30.0
+SNAPSHOT_TAG = "rules"
+"""The hash tag of the snapshot: one for all partitions (every process reads all rules)."""
+
+
+class RuleBook:
+    def __init__(self, store: EventStore, settings: Settings | None) -> None:
+        self.store = store
+        self.settings = settings
+        self.stream = rules_log(store.names)
+        self.rules: RuleStates = {}
+        self.position = Position(0, 0)
+        self.snapshot_time = datetime.fromtimestamp(0, UTC)
+        self.engines: dict[str, RuleEngine] = {}
+        self.snapshot_every_s = settings.rules_snapshot_s if settings else DEFAULT_SNAPSHOT_S
+        self._saved_position = self.position
+        self._ready = asyncio.Lock()
+        self._follower: asyncio.Task[None] | None = None
+
+    async def ready(self) -> None:
+        """Load the snapshot and the log after it, once; then keep following the log."""
+        async with self._ready:
+            if self._follower is not None:
+                return
+            started = time.monotonic()
+            snapshot = await load_snapshot(self.store.redis, self.store.names, SNAPSHOT_TAG)
+            if snapshot is not None:
+                self.rules = snapshot.rules
+                self.position = self._saved_position = snapshot.log_position
+                self.snapshot_time = datetime.fromtimestamp(snapshot.taken_ms / 1000, UTC)
+            caught_up = await self._read_log()
+            log.info(
+                "rules loaded",
+                rules=len(self.rules),
+                from_snapshot=snapshot is not None,
+                log_events=caught_up,
+                seconds=round(time.monotonic() - started, 3),
+            )
+            self._follower = asyncio.create_task(
+                self._follow(),
+                name="rule-log-follower",
+                context=contextvars.Context(),  # not the log context of the tick that woke it
+            )
+
+    def rules_of_partition(self, tag: str) -> dict[UUID, RuleState]:
+        """The price rules whose symbol routes to partition `tag` (a copy)."""
+        names = self.store.names
+        return {
+            rule_id: state
+            for rule_id, state in self.rules.items()
+            if (symbol := symbol_of(state)) is not None and names.tag_for_key(symbol) == tag
+        }
+
+    def apply(self, recorded: RecordedEvent) -> None:
+        """One rule event: into the book, and into the engines it concerns."""
+        rule_id = rule_id_of(recorded)
+        held = self.rules.get(rule_id)
+        state = apply_rule_event(held, recorded)
+        if state is None:
+            return
+        if state.status == "deleted":
+            self.rules.pop(rule_id, None)
+        else:
+            self.rules[rule_id] = state
+        before, after = self._engine_of(held), self._engine_of(state)
+        if before is not None and before is not after:
+            before.remove(rule_id)
+        if after is not None:
+            if state.status == "deleted":
+                after.remove(rule_id)
+            else:
+                after.upsert(state)
+
+    def _engine_of(self, state: RuleState | None) -> RuleEngine | None:
+        symbol = symbol_of(state) if state is not None else None
+        if symbol is None:
+            return None
+        return self.engines.get(self.store.names.tag_for_key(symbol))
+
+    async def _read_log(self) -> int:
+        """Apply the log after `position`, up to its end; how many events that was."""
+        count = 0
+        start = Position(self.position.ms, self.position.seq + 1)
+        async for recorded in self.store.read_stream(
+            self.stream, start=start, types=RULE_EVENT_TYPES
+        ):
+            self.apply(recorded)
+            self.position = recorded.position
+            count += 1
+        last = entries(await self.store.redis.xrevrange(self.stream, "+", "-", count=1))
+        if last:  # skipped events of other types count as read too
+            self.position = max(self.position, Position.parse(last[0][0]))
+        return count
+
+    async def _follow(self) -> None:
+        last_snapshot = last_sweep = time.monotonic()
+        while True:
+            try:
+                await self.store.redis.xread(
+                    {self.stream: str(self.position)}, block=FOLLOW_BLOCK_MS, count=1
+                )
+                await self._read_log()
+                clock = time.monotonic()
+                if clock - last_snapshot >= self.snapshot_every_s:
+                    await self.save()
+                    last_snapshot = clock
+                if clock - last_sweep >= EXPIRY_SWEEP_S:
+                    await self.expire_due()
+                    last_sweep = clock
+            except asyncio.CancelledError:
+                raise
+            except (RedisError, OSError) as error:
+                log.warning("rules log unreachable; retrying", error=str(error))
+                await asyncio.sleep(RETRY_DELAY_S)
+
+    async def save(self) -> None:
+        """Save a snapshot if the book moved since the last one."""
+        if self.position == self._saved_position:
+            return
+        await save_snapshot(
+            self.store.redis, self.store.names, SNAPSHOT_TAG, self.rules, self.position
+        )
+        self._saved_position = self.position
+        log.info("rules snapshot saved", rules=len(self.rules), position=str(self.position))
+
+    async def expire_due(self) -> None:
+        """Expire, through the aggregate, the active rules whose expiry has passed."""
+        if self.settings is None:
+            return
+        now = datetime.now(UTC)
+        due = [
+            state.rule_id
+            for state in self.rules.values()
+            if state.status in ("active", "paused")
+            and state.spec.expires_at is not None
+            and state.spec.expires_at <= now
+        ]
+        if due:
+            await asyncio.to_thread(_expire, self.settings, due, now)
+
+    async def close(self) -> None:
+        if self._follower is not None:
+            self._follower.cancel()
+            await asyncio.gather(self._follower, return_exceptions=True)
+
+
+def _expire(settings: Settings, rule_ids: list[UUID], at: datetime) -> None:
+    if settings.redis_url is None:
+        return
+    services = build_services(settings, settings.redis_url)
+    try:
+        for rule_id in rule_ids:
+            try:
+                services.alert_rules.expire(rule_id, at)
+            except DomainError as refusal:
+                log.info("rule not expired", rule_id=str(rule_id), reason=str(refusal))
+    finally:
+        services.close()

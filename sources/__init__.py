@@ -1,0 +1,1 @@
+"""Producers of market data: simulators, exchanges, aggregators and replays."""

@@ -1,0 +1,103 @@
+"""Appending a source's ticks to the ticks category, and keeping its tally.
+
+Ticks become events with stable ids (`sources.tick`), appended in atomic batches to the
+partition of their symbol. A batch that is retried, or a source that restarts and sees
+the same prices again, writes nothing new: the store drops events it holds already, and
+the tally counts them as duplicates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import structlog
+from redis.exceptions import RedisError
+
+from events.catalog import PriceTick
+from events.envelope import Event
+from events.errors import InfrastructureError
+from events.store import MAX_BATCH, EventStore
+from sources.clock import Clock, utc_now
+from sources.staleness import StalenessWatch
+from sources.tick import tick_event
+
+log = structlog.get_logger(__name__)
+
+CATEGORY = PriceTick.category
+
+
+@dataclass
+class SourceStatus:
+    """What a source produced so far, for status lines and progress bars."""
+
+    ticks: int = 0
+    new: int = 0
+    duplicates: int = 0
+    stale_events: int = 0
+    last: dict[str, PriceTick] = field(default_factory=dict)
+    """The latest tick of each symbol."""
+    stale: list[str] = field(default_factory=list)
+    """Symbols silent past the limit right now."""
+
+
+class TickPublisher:
+    """Appends ticks (and stale notices) for one source, counting what was new."""
+
+    def __init__(
+        self,
+        store: EventStore,
+        source: str,
+        *,
+        stale_after_s: float | None = None,
+        clock: Clock = utc_now,
+    ) -> None:
+        self.store = store
+        self.source = source
+        self.clock = clock
+        self.watch = StalenessWatch(source, stale_after_s) if stale_after_s else None
+        self.status = SourceStatus()
+
+    def expect(self, venue: str, symbols: tuple[str, ...]) -> None:
+        """Symbols the source should report: silence about them is noticed from now on."""
+        if self.watch is not None:
+            self.watch.expect(venue, symbols, self.clock())
+
+    async def publish(self, ticks: Sequence[PriceTick]) -> None:
+        """Append `ticks` in atomic batches; a batch already stored is counted, not kept."""
+        now = self.clock()
+        for tick in ticks:
+            self.status.last[tick.symbol] = tick
+            if self.watch is not None:
+                self.watch.observed(tick, now)
+        events = [tick_event(tick) for tick in ticks]
+        new = await self._append(events)
+        self.status.ticks += len(events)
+        self.status.new += new
+        self.status.duplicates += len(events) - new
+        self._refresh_stale()
+
+    async def check_staleness(self) -> int:
+        """Append a `source.stale` event for each silence that just reached the limit."""
+        if self.watch is None:
+            return 0
+        events = self.watch.due(self.clock())
+        if events:
+            await self._append(events)
+            self.status.stale_events += len(events)
+        self._refresh_stale()
+        return len(events)
+
+    async def _append(self, events: list[Event]) -> int:
+        new = 0
+        try:
+            for start in range(0, len(events), MAX_BATCH):
+                results = await self.store.append_batch(CATEGORY, events[start : start + MAX_BATCH])
+                new += sum(not result.duplicate for result in results)
+        except RedisError as error:
+            raise InfrastructureError(f"cannot append ticks to Redis: {error}") from error
+        return new
+
+    def _refresh_stale(self) -> None:
+        if self.watch is not None:
+            self.status.stale = self.watch.stale_symbols()

@@ -1,0 +1,102 @@
+"""Running one price source until it ends, fails, or is asked to stop.
+
+1. Open the source (it checks its configuration and raises `SourceInputError` if wrong).
+2. Pump its batches into the publisher; meanwhile, look for silent symbols every
+   `check_interval` seconds and record each silence once.
+3. Stop when the source runs out, raises, or `stop` is set (SIGTERM, Ctrl-C): the pump
+   is cancelled, but a batch being appended is let finish (one atomic script) and is
+   counted, so the tally matches the store. Should the process die mid-append instead,
+   the batch is either stored whole or not at all, and ticks have stable ids: the next
+   run writes what is missing without duplicates.
+4. Close the source whatever happened.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+
+import structlog
+
+from events.store import EventStore
+from sources.clock import Clock, Sleep, real_sleep, utc_now
+from sources.publisher import SourceStatus, TickPublisher
+from sources.source import PriceSource
+
+log = structlog.get_logger(__name__)
+
+Observer = Callable[[PriceSource, SourceStatus], None]
+"""Called after every batch (progress bars, status lines)."""
+
+MAX_CHECK_INTERVAL_S = 5.0
+
+
+async def run_source(
+    source: PriceSource,
+    store: EventStore,
+    *,
+    stop: asyncio.Event,
+    stale_after_s: float | None = None,
+    clock: Clock = utc_now,
+    sleep: Sleep = real_sleep,
+    observer: Observer | None = None,
+) -> SourceStatus:
+    """Run `source` into the ticks category; returns what it produced."""
+    publisher = TickPublisher(store, source.name, stale_after_s=stale_after_s, clock=clock)
+    try:
+        await source.open()
+        publisher.expect(source.venue, source.symbols)
+        log.info(
+            "price source running",
+            source=source.name,
+            venue=source.venue,
+            symbols=list(source.symbols),
+            simulated=source.simulated,
+        )
+        tasks = [asyncio.create_task(_pump(source, publisher, observer))]
+        if stale_after_s:
+            interval = min(stale_after_s / 4, MAX_CHECK_INTERVAL_S)
+            tasks.append(asyncio.create_task(_watch(publisher, interval, sleep)))
+        stopping = asyncio.create_task(stop.wait())
+        try:
+            done, _ = await asyncio.wait([*tasks, stopping], return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (*tasks, stopping):
+                task.cancel()
+            await asyncio.wait([*tasks, stopping])
+        for task in tasks:
+            if task in done:
+                task.result()  # the error that ended it, if any
+    finally:
+        await source.aclose()
+    status = publisher.status
+    log.info(
+        "price source stopped",
+        source=source.name,
+        ticks=status.ticks,
+        new=status.new,
+        duplicates=status.duplicates,
+    )
+    return status
+
+
+async def _pump(source: PriceSource, publisher: TickPublisher, observer: Observer | None) -> None:
+    async with contextlib.aclosing(source.batches()) as batches:
+        async for batch in batches:
+            if not batch:
+                continue
+            append = asyncio.ensure_future(publisher.publish(batch))
+            try:
+                await asyncio.shield(append)
+            except asyncio.CancelledError:
+                await append  # a batch in flight lands and is counted before the source stops
+                raise
+            if observer is not None:
+                observer(source, publisher.status)
+
+
+async def _watch(publisher: TickPublisher, interval: float, sleep: Sleep) -> None:
+    while True:
+        await sleep(interval)
+        await publisher.check_staleness()
