@@ -61,8 +61,10 @@ async def open_loop(
     rate: int,
     seconds: float,
     connections: int = 64,
+    warmup_s: float = 2.0,
 ) -> LoadResult:
-    """GET `paths` in turn at `rate` per second for `seconds` over `connections`."""
+    """GET `paths` in turn at `rate` per second for `seconds` over `connections`, after
+    `warmup_s` at the same rate that is not measured."""
     parts = urlsplit(url)
     host, port = parts.hostname or "127.0.0.1", parts.port or 80
     extra = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
@@ -81,20 +83,23 @@ async def open_loop(
         result.statuses[status] = result.statuses.get(status, 0) + 1
         idle.put_nowait(connection)
 
-    for request in requests:  # warm up: every path once, caches filled
+    async def run_for(duration_s: float) -> None:
+        interval_ns = 1_000_000_000 // rate
+        tasks = []
+        start_ns = time.perf_counter_ns()
+        for number in range(int(rate * duration_s)):
+            due = start_ns + number * interval_ns
+            delay = (due - time.perf_counter_ns()) / 1e9
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(one(requests[number % len(requests)], due)))
+        await asyncio.gather(*tasks)
+
+    for request in requests:  # every path once: connections open, caches filled
         await one(request, time.perf_counter_ns())
+    await run_for(warmup_s)  # the server's first second under load is not its steady state
     result = LoadResult()
-    total = int(rate * seconds)
-    interval_ns = 1_000_000_000 // rate
-    tasks = []
-    start_ns = time.perf_counter_ns()
-    for number in range(total):
-        due = start_ns + number * interval_ns
-        delay = (due - time.perf_counter_ns()) / 1e9
-        if delay > 0:
-            await asyncio.sleep(delay)
-        tasks.append(asyncio.create_task(one(requests[number % len(requests)], due)))
-    await asyncio.gather(*tasks)
+    await run_for(seconds)
     while not idle.empty():
         connection = idle.get_nowait()
         connection.writer.close()

@@ -2,13 +2,15 @@
 
 Part of ``python -m bench.rules``. The `rules`, `rule-firings` and `notify` handlers run
 as `impressox worker` processes against a private Redis, exactly as `impressox up`
-starts them, with RULES background rules (the engine benchmark's mix) created through
-the AlertRules application, plus one latency rule that fires on every tick of its own
-symbol and is delivered to a signed webhook on a local receiver.
+starts them, with background rules (the engine benchmark's mix) created through the
+AlertRules application, plus one latency rule that fires on every tick of its own
+symbol and is delivered to a signed webhook on a local receiver. Latency is measured
+with 10,000 background rules, then again (``*_all``) once there are 100,000, which
+fire several hundred alerts a second on this market, all delivered to the web channel.
 
 - ``alert_p50_ms`` / ``alert_p99_ms``: open-loop ticks at RATE per second (batches every
-  10 ms, one latency tick in each), after a warm-up at the same rate; from the moment a tick's append returned to the
-  moment its `alert.triggered` is read from the alerts stream.
+  10 ms, one latency tick in each), after a warm-up at the same rate; from the moment a
+  tick's append returned to the moment its `alert.triggered` is read from the stream.
 - ``webhook_p99_ms``: from the same moment to the webhook request's arrival.
 - ``restart_s``: the rules worker is stopped (SIGTERM) and a new process started; the
   time from its start until it fires on a tick again (interpreter start, loading the
@@ -46,6 +48,7 @@ from events.envelope import Event
 from events.redis_client import stream_replies
 from events.registry import REGISTRY
 from events.store import EventStore
+from handlers.monitoring import group_backlog
 from impressox.connections import connect_redis
 from impressox.embedded.process import ChildProcess
 from impressox.services import Services, build_services
@@ -110,9 +113,9 @@ def worker(settings: Settings, name: str) -> ChildProcess:
     )
 
 
-def create_rules(services: Services, owner: UUID, count: int) -> None:
+def create_rules(services: Services, owner: UUID, count: int, *, seed: int = 7) -> None:
     """`count` rules of the engine benchmark's mix, committed in batches."""
-    rng = random.Random(7)
+    rng = random.Random(seed)
     prices = start_prices(rng)
     batch: list[AlertRule] = []
     for number in range(count):
@@ -260,7 +263,11 @@ def workers(settings: Settings) -> Iterator[dict[str, ChildProcess]]:
             child.stop()
 
 
-async def measure_pipeline(redis_url: str, *, rules: int, rate: int, seconds: float) -> Result:
+async def measure_pipeline(
+    redis_url: str, *, latency_rules: int, restart_rules: int, rate: int, seconds: float
+) -> Result:
+    """Latency at `latency_rules` rules; then, with `restart_rules` rules, latency again
+    (the ``*_all`` figures) and the restart."""
     timings = Timings()
     market = Market()
     with tempfile.TemporaryDirectory(prefix="impressox-bench-monitor-") as data_dir:
@@ -272,23 +279,20 @@ async def measure_pipeline(redis_url: str, *, rules: int, rate: int, seconds: fl
         try:
             async with webhook_receiver(timings) as hook_url:
                 owner = services.users.register("bench trader")
-                note(f"creating {rules:,} rules through the AlertRules application")
-                await asyncio.to_thread(create_rules, services, owner, rules)
+                note(f"creating {latency_rules:,} rules through the AlertRules application")
+                await asyncio.to_thread(create_rules, services, owner, latency_rules)
                 create_latency_rule(services, owner, hook_url)
                 with workers(settings) as children:
                     note("waiting for the workers to fire a first alert")
                     await first_alert_after(store, market, timings, 0, limit_s=120)
-                    note(f"warming up: {rate:,} ticks/s for {WARMUP_S:g}s, then settling")
-                    await offer_load(store, market, timings, rate=rate, seconds=WARMUP_S)
-                    await _settle(timings)
-                    note(f"offering {rate:,} ticks/s for {seconds:g}s")
-                    timings.appended.clear()
-                    timings.alerted.clear()
-                    timings.delivered.clear()
-                    await offer_load(store, market, timings, rate=rate, seconds=seconds)
-                    await _settle(timings)
-                    result = _latencies(timings, rate)
-                    note("restarting the rules worker")
+                    result = await _steady_latency(store, market, timings, rate, seconds)
+                    if restart_rules > latency_rules:
+                        more = restart_rules - latency_rules
+                        note(f"creating {more:,} more rules")
+                        await asyncio.to_thread(create_rules, services, owner, more, seed=8)
+                        at_all = await _steady_latency(store, market, timings, rate, seconds)
+                        result |= {f"{name}_all": value for name, value in at_all.items()}
+                    note(f"restarting the rules worker ({restart_rules:,} rules)")
                     children["rules"].stop()
                     restarted = time.perf_counter_ns()
                     children["rules"].start()
@@ -299,19 +303,53 @@ async def measure_pipeline(redis_url: str, *, rules: int, rate: int, seconds: fl
             await asyncio.gather(watcher, return_exceptions=True)
             await redis.aclose()
             services.close()
-    result["pipeline_rules"] = rules
-    return result
+    return result | {"pipeline_rules": latency_rules, "restart_rules": restart_rules}
 
 
-async def _settle(timings: Timings, limit_s: float = 30.0) -> None:
-    """Wait for the alerts and deliveries of the ticks offered (at most `limit_s`)."""
+async def _steady_latency(
+    store: EventStore, market: Market, timings: Timings, rate: int, seconds: float
+) -> Result:
+    note(f"warming up: {rate:,} ticks/s for {WARMUP_S:g}s, then settling")
+    await offer_load(store, market, timings, rate=rate, seconds=WARMUP_S)
+    await _settle(store, timings)
+    note(f"offering {rate:,} ticks/s for {seconds:g}s")
+    timings.appended.clear()
+    timings.alerted.clear()
+    timings.delivered.clear()
+    before = await _alerts_appended(store)
+    await offer_load(store, market, timings, rate=rate, seconds=seconds)
+    fired = await _alerts_appended(store) - before
+    await _settle(store, timings)
+    return _latencies(timings, rate) | {"alerts_per_s": round(fired / seconds)}
+
+
+async def _alerts_appended(store: EventStore) -> int:
+    """Alerts in the streams so far (what the engine fired, every rule together)."""
+    streams = store.names.category_streams("alerts")
+    return sum([int(await store.redis.xlen(stream)) for stream in streams])
+
+
+async def _settle(store: EventStore, timings: Timings, limit_s: float = 180.0) -> None:
+    """Wait until every handler has caught up and the latency ticks' alerts and webhooks
+    are in (at most `limit_s`): a measurement starts from a system that is not behind."""
+    names = store.names
+    queues = {
+        "rules": names.category_streams("ticks"),
+        "notify": names.category_streams("alerts"),
+        "rule-firings": names.category_streams("alerts"),
+    }
     deadline = time.monotonic() + limit_s
     while time.monotonic() < deadline:
-        if len(timings.delivered) >= len(timings.appended) and len(timings.alerted) >= len(
-            timings.appended
-        ):
-            return
-        await asyncio.sleep(0.1)
+        arrived = min(len(timings.delivered), len(timings.alerted))
+        if arrived >= len(timings.appended):
+            backlogs = [
+                await group_backlog(store.redis, streams, group)
+                for group, streams in queues.items()
+            ]
+            if not any(backlogs):
+                return
+        await asyncio.sleep(0.2)
+    note(f"still behind after {limit_s:g}s; measuring anyway")
 
 
 def _latencies(timings: Timings, rate: int) -> Result:

@@ -42,6 +42,7 @@ from bench.common import (
     quiet_logs,
     redis_server,
     report,
+    run_fast,
 )
 from bench.http_load import open_loop
 from bench.ws_fanout import (
@@ -298,7 +299,7 @@ def main() -> None:
         redis_server() as server,
         mongo_server(Path(data_dir)) as mongo_url,
     ):
-        result = asyncio.run(
+        result = run_fast(
             measure(server, mongo_url, quick=options.quick, api_rate=options.api_rate)
         )
     report(result, as_json=options.json, labels=LABELS)

@@ -42,6 +42,7 @@ from bench.common import (
     quiet_logs,
     redis_server,
     report,
+    run_fast,
 )
 from events.catalog import PriceTick
 from events.envelope import Event
@@ -329,7 +330,7 @@ def main() -> None:
         redis_server() as server,
         mongo_server(Path(data_dir)) as mongo_url,
     ):
-        result = asyncio.run(
+        result = run_fast(
             measure(server.url, mongo_url, Path(data_dir), subscribers=subscribers, ticks=ticks)
         )
     report(result, as_json=options.json, labels=LABELS)

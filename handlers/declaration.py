@@ -154,7 +154,8 @@ def handler(
     Categories are read in every partition, or in the hash `tags` given: an application's
     notification log is category ``log`` in its tag (`StreamNames.application_tag`).
     Decorate an async function taking a `RecordedEvent`, or a class whose constructor
-    takes a `HandlerContext` and which has an async `handle` method.
+    takes a `HandlerContext` and which has an async `handle` method (or, if it causes no
+    events, `handle_batch`: see `BatchHandler`).
     """
     check_group(name)
     if not categories:
@@ -189,8 +190,13 @@ def _type_name(declared: type[Payload] | str) -> str:
 
 def _factory(name: str, target: HandlerFunction | type) -> HandlerFactory:
     if inspect.isclass(target):
-        if not inspect.iscoroutinefunction(getattr(target, "handle", None)):
-            raise RegistryError(f"handler class {name!r} needs an async handle() method")
+        if not any(
+            inspect.iscoroutinefunction(getattr(target, method, None))
+            for method in ("handle", "handle_batch")
+        ):
+            raise RegistryError(
+                f"handler class {name!r} needs an async handle() or handle_batch() method"
+            )
         return cast(HandlerFactory, target)
     if not inspect.iscoroutinefunction(target):
         raise RegistryError(f"handler {name!r} must be an async function")

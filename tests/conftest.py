@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 from redis.asyncio import Redis
@@ -12,7 +13,11 @@ import tests.factories  # noqa: F401 - registers the test payload types
 from events.names import StreamNames
 from events.store import EventStore
 from impressox.connections import connect_redis
+from impressox.services import Services, build_services
 from tests.servers import mongo_server, redis_server
+
+if TYPE_CHECKING:
+    from impressox.settings import Settings
 
 
 @pytest.fixture(scope="session")
@@ -53,3 +58,11 @@ def names(prefix: str) -> StreamNames:
 @pytest.fixture
 def store(redis: Redis, names: StreamNames) -> EventStore:
     return EventStore(redis, names)
+
+
+@pytest.fixture
+def services(settings: Settings, redis_url: str) -> Iterator[Services]:
+    """The aggregates' applications, on the `settings` fixture of the test's module."""
+    built = build_services(settings, redis_url)
+    yield built
+    built.close()

@@ -25,7 +25,7 @@ from events.store import EventStore
 from handlers.declaration import HANDLERS, HandlerContext
 from handlers.worker import Worker
 from impressox.connections import connect_mongo
-from impressox.services import Services, build_services
+from impressox.services import Services
 from impressox.settings import Settings
 from projections.reader import ReadModels
 from projections.readmodels.notifications import Notifications
@@ -44,13 +44,6 @@ async def receiver() -> AsyncIterator[WebhookReceiver]:
 @pytest.fixture
 def settings(prefix: str, tmp_path: Path, redis_url: str) -> Settings:
     return isolated_settings(prefix, tmp_path, redis_url=redis_url, notify_user_cache_s=0.0)
-
-
-@pytest.fixture
-def services(settings: Settings, redis_url: str) -> Iterator[Services]:
-    built = build_services(settings, redis_url)
-    yield built
-    built.close()
 
 
 @pytest.fixture

@@ -21,13 +21,16 @@ from datetime import UTC, datetime, timedelta
 from typing import cast
 from uuid import UUID
 
+import orjson
 import structlog
 from redis.exceptions import RedisError
 
 from aggregates.rule_spec import SymbolTarget
 from events.catalog import AlertTriggered, PriceTick, Severity, SourceStale
+from events.codec import EVENT_ID, PAYLOAD, SCHEMA_VERSION, TYPE
 from events.envelope import RecordedEvent
 from events.position import Position
+from events.redis_client import entries
 from events.store import EventStore
 from handlers.declaration import HandlerContext, HandlerResult, Output, handler
 from handlers.rules.engine import RuleEngine
@@ -43,6 +46,9 @@ FIRINGS_LOOKBACK = timedelta(minutes=10)
 the firing recorder ever lags behind the alerts."""
 DEFAULT_WARMUP_S = 300.0
 EPOCH = datetime.fromtimestamp(0, UTC)
+WARMUP_PAGE = 5000
+TICK_TYPE = PriceTick.event_type.encode()
+TICK_VERSION = str(PriceTick.schema_version).encode()
 STALE_CONDITION = "source_stale"
 """The condition of the alert telling a rule's owner its prices stopped coming."""
 
@@ -55,6 +61,18 @@ def observation(recorded: RecordedEvent, tick: PriceTick) -> Observation:
         volume=tick.volume,
         at=tick.source_time,
         event_id=recorded.event.event_id,
+    )
+
+
+def _observation_of(fields: dict[bytes, bytes]) -> Observation:
+    tick = orjson.loads(fields[PAYLOAD])
+    return Observation(
+        symbol=tick["symbol"],
+        venue=tick["venue"],
+        price=float(tick["price"]),
+        volume=float(tick.get("volume", 0.0)),
+        at=datetime.fromisoformat(tick["source_time"]),
+        event_id=UUID(fields[EVENT_ID].decode()),
     )
 
 
@@ -107,7 +125,8 @@ class PriceRules:
         await self.book.ready()
         silent_s = (stale.at - stale.silent_since).total_seconds()
         outputs = []
-        for state in self.book.rules.values():
+        rules = self.book.rules_of_partition(self.store.names.tag_of(recorded.stream))
+        for state in rules.values():
             target = state.spec.target
             if state.status != "active" or not isinstance(target, SymbolTarget):
                 continue
@@ -187,16 +206,21 @@ class PriceRules:
         ]
 
     async def _warmup_ticks(self, stream: str, tracked: Position | None) -> list[Observation]:
+        """The ticks of `stream` in the warm-up before `tracked`, read straight from their
+        fields: they were validated when appended, and validating tens of thousands of
+        them again would be most of what a restart costs."""
         if tracked is None or not self.warmup:
             return []
-        since = max(tracked.time - self.warmup, EPOCH)
-        return [
-            observation(recorded, recorded.event.payload)
-            async for recorded in self.store.read_stream(
-                stream, start=since, end=tracked, types=[PriceTick.event_type]
-            )
-            if isinstance(recorded.event.payload, PriceTick)
-        ]
+        low = str(Position.at_time(max(tracked.time - self.warmup, EPOCH)))
+        ticks: list[Observation] = []
+        while True:
+            page = entries(await self.store.redis.xrange(stream, low, str(tracked), WARMUP_PAGE))
+            for _, fields in page:
+                if fields.get(TYPE) == TICK_TYPE and fields.get(SCHEMA_VERSION) == TICK_VERSION:
+                    ticks.append(_observation_of(fields))
+            if len(page) < WARMUP_PAGE:
+                return ticks
+            low = "(" + page[-1][0].decode()
 
     @staticmethod
     def _warm_up(

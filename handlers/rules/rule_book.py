@@ -35,7 +35,7 @@ from handlers.rules.rule_log import (
     rules_log,
     symbol_of,
 )
-from handlers.rules.snapshots import load_snapshot, save_snapshot
+from handlers.rules.snapshots import Row, load_snapshot, row_of, save_snapshot, state_of
 from impressox.services import build_services
 
 if TYPE_CHECKING:
@@ -57,6 +57,9 @@ class RuleBook:
         self.settings = settings
         self.stream = rules_log(store.names)
         self.rules: RuleStates = {}
+        """Rules read: from the log, or validated from the snapshot when first needed."""
+        self._unread: dict[UUID, Row] = {}
+        self._unread_by_tag: dict[str, set[UUID]] = {}
         self.position = Position(0, 0)
         self.snapshot_time = datetime.fromtimestamp(0, UTC)
         self.engines: dict[str, RuleEngine] = {}
@@ -73,13 +76,15 @@ class RuleBook:
             started = time.monotonic()
             snapshot = await load_snapshot(self.store.redis, self.store.names, SNAPSHOT_TAG)
             if snapshot is not None:
-                self.rules = snapshot.rules
+                for row in snapshot.rows:
+                    self._unread[UUID(row[0])] = row
+                    self._unread_by_tag.setdefault(row[6], set()).add(UUID(row[0]))
                 self.position = self._saved_position = snapshot.log_position
                 self.snapshot_time = datetime.fromtimestamp(snapshot.taken_ms / 1000, UTC)
             caught_up = await self._read_log()
             log.info(
                 "rules loaded",
-                rules=len(self.rules),
+                rules=len(self.rules) + len(self._unread),
                 from_snapshot=snapshot is not None,
                 log_events=caught_up,
                 seconds=round(time.monotonic() - started, 3),
@@ -92,17 +97,27 @@ class RuleBook:
 
     def rules_of_partition(self, tag: str) -> dict[UUID, RuleState]:
         """The price rules whose symbol routes to partition `tag` (a copy)."""
-        names = self.store.names
+        for rule_id in self._unread_by_tag.pop(tag, set()):
+            self._held(rule_id)
         return {
-            rule_id: state
-            for rule_id, state in self.rules.items()
-            if (symbol := symbol_of(state)) is not None and names.tag_for_key(symbol) == tag
+            rule_id: state for rule_id, state in self.rules.items() if self._tag_of(state) == tag
         }
+
+    def _held(self, rule_id: UUID) -> RuleState | None:
+        """The rule's state, validating its snapshot row first if it is still unread."""
+        row = self._unread.pop(rule_id, None)
+        if row is not None:
+            self.rules[rule_id] = state_of(row)
+        return self.rules.get(rule_id)
+
+    def _tag_of(self, state: RuleState | None) -> str:
+        symbol = symbol_of(state) if state is not None else None
+        return self.store.names.tag_for_key(symbol) if symbol is not None else ""
 
     def apply(self, recorded: RecordedEvent) -> None:
         """One rule event: into the book, and into the engines it concerns."""
         rule_id = rule_id_of(recorded)
-        held = self.rules.get(rule_id)
+        held = self._held(rule_id)
         state = apply_rule_event(held, recorded)
         if state is None:
             return
@@ -120,10 +135,8 @@ class RuleBook:
                 after.upsert(state)
 
     def _engine_of(self, state: RuleState | None) -> RuleEngine | None:
-        symbol = symbol_of(state) if state is not None else None
-        if symbol is None:
-            return None
-        return self.engines.get(self.store.names.tag_for_key(symbol))
+        tag = self._tag_of(state)
+        return self.engines.get(tag) if tag else None
 
     async def _read_log(self) -> int:
         """Apply the log after `position`, up to its end; how many events that was."""
@@ -165,11 +178,11 @@ class RuleBook:
         """Save a snapshot if the book moved since the last one."""
         if self.position == self._saved_position:
             return
-        await save_snapshot(
-            self.store.redis, self.store.names, SNAPSHOT_TAG, self.rules, self.position
-        )
+        rows = [row_of(state, self._tag_of(state)) for state in self.rules.values()]
+        rows += self._unread.values()
+        await save_snapshot(self.store.redis, self.store.names, SNAPSHOT_TAG, rows, self.position)
         self._saved_position = self.position
-        log.info("rules snapshot saved", rules=len(self.rules), position=str(self.position))
+        log.info("rules snapshot saved", rules=len(rows), position=str(self.position))
 
     async def expire_due(self) -> None:
         """Expire, through the aggregate, the active rules whose expiry has passed."""
@@ -182,6 +195,11 @@ class RuleBook:
             if state.status in ("active", "paused")
             and state.spec.expires_at is not None
             and state.spec.expires_at <= now
+        ]
+        due += [
+            rule_id
+            for rule_id, row in self._unread.items()
+            if row[3] in ("active", "paused") and row[7] and datetime.fromisoformat(row[7]) <= now
         ]
         if due:
             await asyncio.to_thread(_expire, self.settings, due, now)

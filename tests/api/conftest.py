@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from redis.asyncio import Redis
 
 from api.app import create_app
-from impressox.services import Services, build_services
+from impressox.services import Services
 from impressox.settings import Settings
 from tests.readside import ProjectorThread, eventually, isolated_settings, issue_key
 
@@ -19,13 +19,6 @@ from tests.readside import ProjectorThread, eventually, isolated_settings, issue
 @pytest.fixture
 def settings(prefix: str, tmp_path: Path) -> Settings:
     return isolated_settings(prefix, tmp_path)
-
-
-@pytest.fixture
-def services(settings: Settings, redis_url: str) -> Iterator[Services]:
-    built = build_services(settings, redis_url)
-    yield built
-    built.close()
 
 
 @pytest.fixture
