@@ -17,7 +17,7 @@ from aggregates.channels import (
     WebChannel,
     WebhookChannel,
 )
-from aggregates.errors import DomainError
+from aggregates.errors import DomainError, NotFoundError
 from aggregates.model import (
     Aggregate,
     AggregateSnapshot,
@@ -103,7 +103,7 @@ class User(Aggregate):
 
     def unlink_identity(self, platform: str) -> None:
         if not any(known.platform == platform for known in self.identities):
-            raise DomainError(f"no {platform} identity is linked")
+            raise NotFoundError(f"no {platform} identity is linked")
         self._identity_unlinked(platform)
 
     def add_channel(self, channel_id: str, channel: Channel) -> None:
@@ -115,7 +115,7 @@ class User(Aggregate):
         if channel_id == WEB_CHANNEL_ID:
             raise DomainError("the web channel cannot be removed")
         if channel_id not in self.channels:
-            raise DomainError(f"no channel {channel_id!r}")
+            raise NotFoundError(f"no channel {channel_id!r}")
         self._channel_removed(channel_id)
 
     def set_quiet_hours(self, quiet_hours: QuietHours | None) -> None:
@@ -130,7 +130,7 @@ class User(Aggregate):
     def revoke_api_key(self, key_id: str, at: datetime) -> None:
         record = self.api_keys.get(key_id)
         if record is None:
-            raise DomainError(f"no API key {key_id}")
+            raise NotFoundError(f"no API key {key_id}")
         if record.revoked_at is None:
             self._api_key_revoked(key_id, at)
 

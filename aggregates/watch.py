@@ -8,7 +8,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import event
 from pydantic import Field, field_validator
 
-from aggregates.errors import DomainError
+from aggregates.errors import DomainError, NotFoundError
 from aggregates.evm import EnsName, EvmAddress
 from aggregates.model import (
     Aggregate,
@@ -81,7 +81,7 @@ class Watch(Aggregate):
 
     def unwatch_wallet(self, address: str) -> None:
         if address not in self.wallets:
-            raise DomainError(f"wallet {address} is not watched")
+            raise NotFoundError(f"wallet {address} is not watched")
         self._wallet_unwatched(address)
 
     def follow_account(self, account: FollowedAccount) -> None:
@@ -91,7 +91,7 @@ class Watch(Aggregate):
 
     def unfollow_account(self, account: FollowedAccount) -> None:
         if account not in self.accounts:
-            raise DomainError(f"{account.platform} account {account.handle} is not followed")
+            raise NotFoundError(f"{account.platform} account {account.handle} is not followed")
         self._account_unfollowed(account)
 
     def follow_keyword(self, keyword: str) -> None:
@@ -103,7 +103,7 @@ class Watch(Aggregate):
     def unfollow_keyword(self, keyword: str) -> None:
         normalised = keyword.strip().lower()
         if normalised not in self.keywords:
-            raise DomainError(f"keyword {normalised!r} is not followed")
+            raise NotFoundError(f"keyword {normalised!r} is not followed")
         self._keyword_unfollowed(normalised)
 
     @event("WalletWatched")

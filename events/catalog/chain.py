@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from pydantic import Field, NonNegativeInt
+from pydantic import Field
 
-from events.catalog.common import CatalogPayload
+from events.catalog.common import CatalogPayload, Count
 from events.registry import event_type
 
 Hex32 = Field(pattern=r"^0x[0-9a-fA-F]{64}$")
@@ -19,11 +19,11 @@ class ChainLogObserved(CatalogPayload):
     category: ClassVar[str] = "chain"
     ingestable: ClassVar[bool] = True
 
-    chain_id: int = Field(ge=1)
-    block_number: NonNegativeInt
+    chain_id: int = Field(ge=1, le=2**63 - 1)
+    block_number: Count
     block_hash: str = Hex32
     tx_hash: str = Hex32
-    log_index: NonNegativeInt
+    log_index: Count
     address: str = Field(pattern=r"^0x[0-9a-fA-F]{40}$")
     event: str = Field(default="", max_length=128, description="Decoded event name, if known")
     args: dict[str, Any] = Field(default_factory=dict)

@@ -18,6 +18,9 @@ Symbol = Annotated[
 Severity = Literal["info", "warning", "critical"]
 Finite = Annotated[float, Field(allow_inf_nan=False)]
 NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+Count = Annotated[int, Field(ge=0, le=2**63 - 1)]
+"""A non-negative integer a read model can store: BSON integers stop at 64 bits, and an
+event a projection cannot write would be a poison event for every rebuild."""
 
 
 class CatalogPayload(Payload):

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, NonNegativeInt
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from events.catalog.common import CatalogPayload
+from events.catalog.common import CatalogPayload, Count
 from events.registry import event_type
 
 
 class Engagement(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    likes: NonNegativeInt = 0
-    reposts: NonNegativeInt = 0
-    replies: NonNegativeInt = 0
-    quotes: NonNegativeInt = 0
+    likes: Count = 0
+    reposts: Count = 0
+    replies: Count = 0
+    quotes: Count = 0
 
     @property
     def total(self) -> int:

@@ -191,7 +191,7 @@ def test_watches_follow_and_unfollow(client: TestClient, user: Key) -> None:
         assert response.status_code == 200, (path, response.text)
     assert get(client, token, "/v1/watches") == {"wallets": [], "accounts": [], "keywords": []}
     gone = client.delete("/v1/watches/keywords/eth", headers=bearer(token))
-    assert gone.status_code == 409
+    assert gone.status_code == 404
     assert "not followed" in gone.json()["detail"]
 
 
