@@ -1,0 +1,1 @@
+"""The agent: a LangGraph graph of specialist nodes over the system's own tools."""

@@ -1,0 +1,162 @@
+"""The agent's graph: a router, one specialist node per area, and the tools they call.
+
+::
+
+    START -> router --route(node)--> market | alerts | research | account | chat
+                                        |  tool calls            ^
+                                        v                        |
+                                      tools ---- results --------+   (answer) -> END
+
+- The **router** binds one tool, ``route(node)``, whose description lists which node
+  owns which tool; it never runs a tool itself.
+- A **specialist** binds only its node's tools (`ToolRegistry.for_node`), so a model
+  cannot create a rule from the research node.
+- **tools** runs each call through `ToolRegistry.call` (validated; errors become results
+  the model reads). A tool marked ``confirm`` is not run: the call is kept as the
+  turn's pending action and the user is asked; a later "yes" (`confirm` node) runs it.
+- Each node's model comes from `models(node)`, so a deployment may use a small model
+  for routing and a larger one for research, with fallbacks (see the models module).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Annotated, Any, TypedDict
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, SystemMessage, ToolMessage
+from langgraph.graph import END, START, StateGraph
+from langgraph.graph.message import add_messages
+
+from handlers.agent.intents import CONFIRM
+from handlers.agent.offline import ROUTE_TOOL
+from handlers.agent.tools import ToolRegistry
+
+CHAT = "chat"
+"""The node for messages no specialist owns: the model answers without tools."""
+CONFIRM_NODE = "confirm"
+
+
+class AgentState(TypedDict, total=False):
+    messages: Annotated[list[AnyMessage], add_messages]
+    node: str
+    pending: dict[str, Any] | None
+    """A call that needs the user's confirmation: {"name", "args", "id"}."""
+
+
+Models = Callable[[str], BaseChatModel]
+
+
+def route_tool(registry: ToolRegistry) -> dict[str, Any]:
+    owners = " ".join(
+        f"{tool.name}={node}" for node in registry.nodes() for tool in registry.for_node(node)
+    )
+    return {
+        "type": "function",
+        "function": {
+            "name": ROUTE_TOOL,
+            "description": "Send the user's message to the specialist that can answer it.",
+            "parameters": {
+                "type": "object",
+                "properties": {
+                    "node": {
+                        "type": "string",
+                        "enum": [*registry.nodes(), CHAT],
+                        "description": owners,
+                    }
+                },
+                "required": ["node"],
+            },
+        },
+    }
+
+
+class _Nodes:
+    """The graph's node functions, over one turn's models, tools and context."""
+
+    def __init__(self, models: Models, registry: ToolRegistry, context: Any, persona: str) -> None:
+        self.models = models
+        self.registry = registry
+        self.context = context
+        self.persona = SystemMessage(persona)
+        self.specialists = registry.nodes()
+
+    async def router(self, state: AgentState) -> dict[str, Any]:
+        last = state["messages"][-1]
+        confirming = isinstance(last, HumanMessage) and CONFIRM.match(str(last.content))
+        if state.get("pending") and confirming:
+            return {"node": CONFIRM_NODE}
+        model = self.models("router").bind_tools([route_tool(self.registry)])
+        decision = await model.ainvoke([self.persona, last])
+        calls = getattr(decision, "tool_calls", [])
+        node = calls[0]["args"].get("node", CHAT) if calls else CHAT
+        return {"node": node if node in self.specialists else CHAT, "pending": None}
+
+    async def tools(self, state: AgentState) -> dict[str, Any]:
+        last = state["messages"][-1]
+        results: list[ToolMessage] = []
+        pending = None
+        for call in getattr(last, "tool_calls", []):
+            tool = self.registry.get(call["name"])
+            if tool is not None and tool.confirm:
+                pending = {"name": call["name"], "args": call["args"], "id": call["id"]}
+                question = f"This will run {call['name']} with {json.dumps(call['args'])}."
+                content = json.dumps({"question": question})
+            else:
+                outcome = await self.registry.call(self.context, call["name"], call["args"])
+                content = outcome.content
+            results.append(ToolMessage(content=content, tool_call_id=call["id"], name=call["name"]))
+        return {"messages": results, "pending": pending}
+
+    async def confirm(self, state: AgentState) -> dict[str, Any]:
+        call = state.get("pending") or {}
+        outcome = await self.registry.call(self.context, call["name"], call["args"])
+        tool = self.registry.get(call["name"])
+        return {
+            "messages": [
+                AIMessage(content="", tool_calls=[call]),
+                ToolMessage(content=outcome.content, tool_call_id=call["id"], name=call["name"]),
+            ],
+            "pending": None,
+            "node": tool.nodes[0] if tool else CHAT,
+        }
+
+
+class _Specialist:
+    """One area's node: the model with only that area's tools bound."""
+
+    def __init__(self, nodes: _Nodes, node: str) -> None:
+        self.nodes = nodes
+        self.node = node
+        self.tools = [tool.schema() for tool in nodes.registry.for_node(node)]
+
+    async def answer(self, state: AgentState) -> dict[str, Any]:
+        model = self.nodes.models(self.node)
+        bound = model.bind_tools(self.tools) if self.tools else model
+        reply = await bound.ainvoke([self.nodes.persona, *state["messages"]])
+        return {"messages": [reply]}
+
+
+def _after_answer(state: AgentState) -> str:
+    return "tools" if getattr(state["messages"][-1], "tool_calls", None) else END
+
+
+def _chosen(state: AgentState) -> str:
+    return state["node"]
+
+
+def build_agent(models: Models, registry: ToolRegistry, context: Any, persona: str) -> Any:
+    """The compiled graph for one turn; `context` is what tools act through."""
+    nodes = _Nodes(models, registry, context, persona)
+    graph: StateGraph[AgentState, None, AgentState, AgentState] = StateGraph(AgentState)
+    graph.add_node("router", nodes.router)
+    for node in [*nodes.specialists, CHAT]:
+        graph.add_node(node, _Specialist(nodes, node).answer)
+        graph.add_conditional_edges(node, _after_answer, {"tools": "tools", END: END})
+    graph.add_node("tools", nodes.tools)
+    graph.add_node(CONFIRM_NODE, nodes.confirm)
+    graph.add_edge(START, "router")
+    for source in ("router", "tools", CONFIRM_NODE):
+        graph.add_conditional_edges(source, _chosen)
+    return graph.compile()

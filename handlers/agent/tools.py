@@ -1,0 +1,140 @@
+"""The agent's tools: plain functions with a pydantic argument model, registered per node.
+
+A tool is declared once with `@agent_tool(nodes=..., description=...)` on an async
+function taking the `AgentContext` and its arguments model. The model sees the tool's
+JSON schema (generated from that model); a call is validated before it runs, and
+anything that goes wrong (invalid arguments, a refused command, a missing read model)
+comes back as a message the model reads, never as a crash of the turn.
+
+A tool marked `confirm=True` does not run when the model calls it: the agent records a
+pending action and asks the user, and only the user's explicit confirmation runs it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar, get_type_hints
+
+from pydantic import BaseModel, ValidationError
+
+from events.errors import ImpressoxError
+
+Args = TypeVar("Args", bound=BaseModel)
+
+
+ToolFunction = Callable[[Any, Args], Awaitable[Any]]
+
+
+@dataclass(frozen=True)
+class AgentTool(Generic[Args]):
+    name: str
+    description: str
+    arguments: type[Args]
+    function: ToolFunction[Args]
+    nodes: tuple[str, ...]
+    confirm: bool = False
+
+    def schema(self) -> dict[str, Any]:
+        """The tool as an OpenAI-style function schema (what langchain binds)."""
+        return {
+            "type": "function",
+            "function": {
+                "name": self.name,
+                "description": self.description,
+                "parameters": self.arguments.model_json_schema(),
+            },
+        }
+
+
+@dataclass(frozen=True)
+class ToolOutcome:
+    """What a call came to: `content` is what the model reads (JSON text)."""
+
+    ok: bool
+    content: str
+    value: Any = None
+
+
+class ToolRegistry:
+    def __init__(self) -> None:
+        self._tools: dict[str, AgentTool[Any]] = {}
+
+    def add(self, tool: AgentTool[Any]) -> None:
+        if tool.name in self._tools:
+            raise ValueError(f"a tool named {tool.name!r} is registered already")
+        self._tools[tool.name] = tool
+
+    def get(self, name: str) -> AgentTool[Any] | None:
+        return self._tools.get(name)
+
+    def for_node(self, node: str) -> list[AgentTool[Any]]:
+        return [tool for tool in self._tools.values() if node in tool.nodes]
+
+    def nodes(self) -> list[str]:
+        return sorted({node for tool in self._tools.values() for node in tool.nodes})
+
+    async def call(self, context: Any, name: str, arguments: dict[str, Any]) -> ToolOutcome:
+        """Validate and run one call; every failure becomes an outcome the model reads."""
+        tool = self._tools.get(name)
+        if tool is None:
+            known = ", ".join(sorted(self._tools))
+            return _failed(f"there is no tool {name!r} (tools: {known})")
+        try:
+            parsed = tool.arguments.model_validate(arguments)
+        except ValidationError as error:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in item['loc']) or 'arguments'}: {item['msg']}"
+                for item in error.errors(include_url=False)
+            )
+            return _failed(f"invalid arguments for {name}: {problems}")
+        try:
+            value = await tool.function(context, parsed)
+        except (ImpressoxError, LookupError, ValueError) as error:
+            return _failed(f"{name} failed: {error}")
+        return ToolOutcome(True, json.dumps(value, default=str, ensure_ascii=False), value)
+
+
+def _failed(message: str) -> ToolOutcome:
+    return ToolOutcome(False, json.dumps({"error": message}, ensure_ascii=False))
+
+
+AGENT_TOOLS = ToolRegistry()
+"""The process-wide registry the decorator writes to."""
+
+
+@dataclass
+class _Declaration(Generic[Args]):
+    nodes: tuple[str, ...]
+    description: str
+    confirm: bool
+    registry: ToolRegistry = field(default=AGENT_TOOLS)
+
+    def __call__(self, function: ToolFunction[Args]) -> ToolFunction[Args]:
+        arguments = get_type_hints(function).get("arguments")
+        if not (isinstance(arguments, type) and issubclass(arguments, BaseModel)):
+            raise TypeError(
+                f"tool {function.__name__}: its second parameter must be named `arguments`"
+                " and annotated with a pydantic model"
+            )
+        self.registry.add(
+            AgentTool(
+                name=function.__name__,
+                description=self.description,
+                arguments=arguments,
+                function=function,
+                nodes=self.nodes,
+                confirm=self.confirm,
+            )
+        )
+        return function
+
+
+def agent_tool(
+    *nodes: str, description: str, confirm: bool = False, registry: ToolRegistry = AGENT_TOOLS
+) -> _Declaration[Any]:
+    """Register an async tool ``(context, arguments: ArgsModel)`` for `nodes`."""
+    if not nodes:
+        raise ValueError("a tool belongs to at least one node")
+    return _Declaration(nodes, description, confirm, registry)

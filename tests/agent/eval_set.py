@@ -1,0 +1,84 @@
+"""Messages a trader sends, and the tool call each should become (the evaluation set).
+
+Run against the offline model by `test_evaluation.py` (accuracy reported, target 95%);
+the same set is meant for a real provider when a key is configured.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+BTC, ETH, SOL = "BTC/USDT", "ETH/USDT", "SOL/USDT"
+WALLET = "0x52908400098527886E0F7030069857D2E4169EE7"
+
+
+def above(symbol: str, threshold: float) -> dict[str, Any]:
+    return {"symbol": symbol, "condition": "above", "threshold": threshold}
+
+
+def below(symbol: str, threshold: float) -> dict[str, Any]:
+    return {"symbol": symbol, "condition": "below", "threshold": threshold}
+
+
+def move(symbol: str, percent: float, window_s: int, direction: str) -> dict[str, Any]:
+    return {
+        "symbol": symbol,
+        "condition": "percent_change",
+        "percent": percent,
+        "window_s": window_s,
+        "direction": direction,
+    }
+
+
+EVALUATION: list[tuple[str, str, dict[str, Any]]] = [
+    ("price of ETH", "get_price", {"symbol": ETH}),
+    ("What's the price of BTC?", "get_price", {"symbol": BTC}),
+    ("how much is sol", "get_price", {"symbol": SOL}),
+    ("eth price", "get_price", {"symbol": ETH}),
+    ("What is BTC at?", "get_price", {"symbol": BTC}),
+    ("what's SOL trading at", "get_price", {"symbol": SOL}),
+    ("quote for $ETH", "get_price", {"symbol": ETH}),
+    ("price of ARB/USDT", "get_price", {"symbol": "ARB/USDT"}),
+    ("alert me when BTC goes above 100000", "create_alert", above(BTC, 100000)),
+    ("Alert me when BTC goes above 100k", "create_alert", above(BTC, 100000)),
+    ("tell me when ETH drops below 2,500", "create_alert", below(ETH, 2500)),
+    ("notify me when SOL is above 250.5", "create_alert", above(SOL, 250.5)),
+    ("ping me when eth goes under 3000", "create_alert", below(ETH, 3000)),
+    ("warn me when BTC falls below 90k", "create_alert", below(BTC, 90000)),
+    (
+        "notify me when SOL crosses above 200",
+        "create_alert",
+        {"symbol": SOL, "condition": "crosses_up", "threshold": 200},
+    ),
+    (
+        "alert me when ETH crosses below 2800",
+        "create_alert",
+        {"symbol": ETH, "condition": "crosses_down", "threshold": 2800},
+    ),
+    ("alert me when BTC moves 5% in an hour", "create_alert", move(BTC, 5, 3600, "either")),
+    ("warn me when eth drops 3% within 15 minutes", "create_alert", move(ETH, 3, 900, "down")),
+    ("alert me when SOL pumps 10% in 24h", "create_alert", move(SOL, 10, 86400, "up")),
+    ("tell me when btc moves 2%", "create_alert", move(BTC, 2, 3600, "either")),
+    ("alert me when ETH rises 4% in a day", "create_alert", move(ETH, 4, 86400, "up")),
+    ("list my alerts", "list_alerts", {}),
+    ("show my alerts", "list_alerts", {}),
+    ("what are my alerts?", "list_alerts", {}),
+    ("my rules", "list_alerts", {}),
+    ("Show me all my alert rules", "list_alerts", {}),
+    ("pause alert 3", "pause_alert", {"number": 3}),
+    ("Pause rule 1", "pause_alert", {"number": 1}),
+    ("resume alert 2", "resume_alert", {"number": 2}),
+    ("unpause alert 4", "resume_alert", {"number": 4}),
+    ("delete alert #1", "delete_alert", {"number": 1}),
+    ("remove alert 5", "delete_alert", {"number": 5}),
+    ("what are people saying about SOL", "search_posts", {"query": "SOL", "symbol": SOL}),
+    ("what is twitter saying about $ETH", "search_posts", {"query": "ETH", "symbol": ETH}),
+    ("What's everyone talking about on BTC?", "search_posts", {"query": "BTC", "symbol": BTC}),
+    ("what's trending", "trending_symbols", {}),
+    ("which coins are most mentioned today", "trending_symbols", {}),
+    ("anything hot right now?", "trending_symbols", {}),
+    (f"watch wallet {WALLET}", "watch_wallet", {"address": WALLET}),
+    (f"please watch {WALLET}", "watch_wallet", {"address": WALLET}),
+    ("follow @cryptoanalyst", "follow_account", {"platform": "x", "handle": "cryptoanalyst"}),
+    ("Follow @sol_news for me", "follow_account", {"platform": "x", "handle": "sol_news"}),
+]

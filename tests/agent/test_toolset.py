@@ -1,0 +1,119 @@
+"""The agent's tools for real: commands through the aggregates, reads from read models.
+
+Real Redis and SecantusDB, the projector keeping the read models current, the offline
+model choosing the calls: a trader's session from a price to a confirmed deletion.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from langchain_core.messages import AnyMessage, HumanMessage
+
+import handlers.agent.toolset  # noqa: F401 - registers the tools
+from aggregates.alert_rule import AlertRule
+from events.catalog import PriceTick
+from events.envelope import Event
+from events.store import EventStore
+from handlers.agent.graph import build_agent
+from handlers.agent.offline import OfflineChatModel
+from handlers.agent.tools import AGENT_TOOLS
+from handlers.agent.toolset import AgentContext, user_rules
+from impressox.connections import connect_mongo
+from impressox.services import Services
+from impressox.settings import Settings
+from projections.reader import ReadModels
+from projections.registry import PROJECTIONS
+from tests.handlers.support import wait_until
+from tests.readside import ProjectorThread, isolated_settings
+
+READ_MODELS = ["alert_rules", "prices", "posts"]
+
+
+@pytest.fixture
+def settings(prefix: str, tmp_path: Path, redis_url: str) -> Settings:
+    return isolated_settings(prefix, tmp_path, redis_url=redis_url)
+
+
+@pytest.fixture
+def projector(settings: Settings, redis_url: str, mongo_url: str) -> Iterator[ProjectorThread]:
+    thread = ProjectorThread(settings, redis_url, mongo_url, names=READ_MODELS).start()
+    yield thread
+    thread.stop()
+
+
+@pytest.fixture
+async def context(
+    settings: Settings, services: Services, mongo_url: str, projector: ProjectorThread
+) -> AsyncIterator[AgentContext]:
+    mongo = connect_mongo(mongo_url)
+    projections = [PROJECTIONS.get(name) for name in READ_MODELS]
+    read_models = ReadModels(mongo[settings.mongo_database], projections, cache_s=0.0)
+    yield AgentContext(services.users.register("trader"), services, read_models)
+    await mongo.close()
+
+
+class Session:
+    """A conversation's messages and pending action, carried from turn to turn."""
+
+    def __init__(self, context: AgentContext) -> None:
+        self.graph = build_agent(lambda node: OfflineChatModel(), AGENT_TOOLS, context, "test")
+        self.messages: list[AnyMessage] = []
+        self.pending: dict[str, Any] | None = None
+
+    async def say(self, text: str) -> str:
+        state = await self.graph.ainvoke(
+            {"messages": [*self.messages, HumanMessage(text)], "pending": self.pending}
+        )
+        self.messages = state["messages"]
+        self.pending = state.get("pending")
+        return str(self.messages[-1].content)
+
+
+async def test_a_session_from_a_price_to_a_confirmed_deletion(
+    store: EventStore, context: AgentContext
+) -> None:
+    session = Session(context)
+    tick = PriceTick(
+        symbol="BTC/USDT", venue="binance", price=101234.5, source_time=datetime.now(UTC)
+    )
+    await store.append("ticks", Event(key=tick.symbol, payload=tick))
+
+    async def priced() -> bool:
+        collection = await context.read_models.collection("prices")
+        return await collection.find_one({"_id": "BTC/USDT"}) is not None
+
+    await wait_until(priced)
+    assert "BTC/USDT is 101,234.50 on binance" in await session.say("price of BTC")
+    assert "no price for DOGE/USDT yet" in await session.say("price of DOGE")
+
+    created = await session.say("alert me when BTC goes above 100k")
+    assert created == "Done: BTC/USDT above 100,000. It is alert 1 in your list."
+
+    async def listed() -> bool:
+        return len(await user_rules(context)) == 1
+
+    await wait_until(listed)
+    assert "1. BTC/USDT above 100,000 — active" in await session.say("list my alerts")
+    assert await session.say("pause alert 1") == "Paused alert 1: BTC/USDT above 100,000."
+    (rule_id,) = [rule["_id"] for rule in await user_rules(context)]
+    rule: AlertRule = await asyncio.to_thread(context.services.alert_rules.load, rule_id)
+    assert rule.status == "paused"
+    refused = await session.say("pause alert 9")
+    assert refused.startswith("I could not do that:")
+    assert "there is no alert 9" in refused
+
+    asked = await session.say("delete alert 1")
+    assert asked.endswith('Reply "yes" to confirm.')
+    assert session.pending is not None
+    rule = await asyncio.to_thread(context.services.alert_rules.load, rule_id)
+    assert rule.status == "paused"  # asked, not done
+    assert await session.say("yes") == "Deleted alert 1: BTC/USDT above 100,000."
+    rule = await asyncio.to_thread(context.services.alert_rules.load, rule_id)
+    assert rule.status == "deleted"
+    assert session.pending is None
