@@ -134,6 +134,8 @@ BUILTIN_MODULES: tuple[str, ...] = (
     "handlers.notify.handler",
     "handlers.rules.handler",
     "handlers.rules.recorder",
+    "handlers.rag.indexer",
+    "handlers.agent.handler",
 )
 """Modules of ours that declare event types and handlers; imported by every process."""
 

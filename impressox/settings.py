@@ -199,6 +199,12 @@ class Settings(BaseSettings):
         description="On the first run, create a demo trader with one rule on BTC/USDT (and"
         " print its key once), so alerts arrive within a minute of `make run`.",
     )  # fmt: skip
+    # -- the agent --
+    agent_persona: Path | None = Field(
+        None, validation_alias=_env("agent_persona"),
+        description="YAML file of the agent's persona (name, bio, style, topics, examples)."
+        " Unset: the built-in one.",
+    )  # fmt: skip
     # -- rule engine --
     rules_snapshot_s: float = Field(
         60.0, gt=0, validation_alias=_env("rules_snapshot_s"),
@@ -296,6 +302,50 @@ class Settings(BaseSettings):
         "1", pattern=r"^(max|[0-9]+(\.[0-9]+)?x?)$", validation_alias=_env("replay_speed"),
         description="Replay pace: 1 as recorded, 10 ten times faster, max as fast as possible.",
     )  # fmt: skip
+    # -- post sources --
+    x_bearer_token: SecretStr | None = Field(
+        None, validation_alias=_env("x_bearer_token"),
+        description="X API v2 app bearer token the x source sends (never logged).",
+    )  # fmt: skip
+    x_api_url: str = Field(
+        "https://api.x.com", pattern=r"^https?://", validation_alias=_env("x_api_url"),
+        description="X API root (the part before /2/...).",
+    )  # fmt: skip
+    x_queries: list[str] = Field(
+        default_factory=list, validation_alias=_env("x_queries"),
+        description="X recent-search queries the x source follows besides users' watched"
+        ' keywords (JSON list, X query syntax, e.g. ["$SOL -is:retweet"]).',
+    )  # fmt: skip
+    x_accounts: list[str] = Field(
+        default_factory=list, validation_alias=_env("x_accounts"),
+        description="X handles whose timelines the x source reads besides users' watched"
+        " accounts (JSON list).",
+    )  # fmt: skip
+    x_follow_watches: bool = Field(
+        True, validation_alias=_env("x_follow_watches"),
+        description="Also follow every account and keyword users watch (read from the"
+        " watches' log); the rss source likewise follows watched feed URLs.",
+    )  # fmt: skip
+    x_poll_interval_s: float = Field(
+        60.0, gt=0, validation_alias=_env("x_poll_interval_s"),
+        description="Seconds between X polls; rate limits are honoured on top of this.",
+    )  # fmt: skip
+    x_max_pages: int = Field(
+        5, ge=1, le=100, validation_alias=_env("x_max_pages"),
+        description="Pages of up to 100 posts read per query and poll (older ones are left).",
+    )  # fmt: skip
+    rss_feeds: list[str] = Field(
+        default_factory=list, validation_alias=_env("rss_feeds"),
+        description="RSS or Atom feed URLs the rss source polls (JSON list).",
+    )  # fmt: skip
+    rss_poll_interval_s: float = Field(
+        300.0, gt=0, validation_alias=_env("rss_poll_interval_s"),
+        description="Seconds between polls of each feed (unchanged feeds cost a 304).",
+    )  # fmt: skip
+    posts_import_file: Path | None = Field(
+        None, validation_alias=_env("posts_import_file"),
+        description="JSON-lines posts the posts-import source appends (unset: the demo set).",
+    )  # fmt: skip
     # -- notification delivery --
     telegram_bot_token: SecretStr | None = Field(
         None, validation_alias=_env("telegram_bot_token"),
@@ -360,6 +410,44 @@ class Settings(BaseSettings):
         1.0, gt=0, validation_alias=_env("notify_release_interval_s"),
         description="How often notify workers look for held deliveries that are due (quiet"
         " hours over, rate limit refilled).",
+    )  # fmt: skip
+    # -- knowledge base --
+    chroma_url: str | None = Field(
+        None, pattern=r"^https?://", validation_alias=_env("chroma_url", "CHROMA_URL"),
+        description="Chroma server holding the knowledge base. Unset: an embedded Chroma in"
+        " the data directory (chroma/).",
+    )  # fmt: skip
+    embeddings: Literal["hashing", "minilm", "openai"] = Field(
+        "hashing", validation_alias=_env("embeddings"),
+        description="How the knowledge base embeds text: hashing (no model), minilm (the"
+        " minilm extra) or openai. Changing it needs `impressox knowledge reindex`.",
+    )  # fmt: skip
+    openai_api_key: SecretStr | None = Field(
+        None, validation_alias=_env("openai_api_key", "OPENAI_API_KEY"),
+        description="Key for OpenAI embeddings (sent as a bearer token, never logged).",
+    )  # fmt: skip
+    openai_base_url: str = Field(
+        "https://api.openai.com/v1", pattern=r"^https?://",
+        validation_alias=_env("openai_base_url"),
+        description="Root of an OpenAI-compatible API serving /embeddings.",
+    )  # fmt: skip
+    openai_embedding_model: str = Field(
+        "text-embedding-3-small", min_length=1, validation_alias=_env("openai_embedding_model"),
+        description="OpenAI embedding model.",
+    )  # fmt: skip
+    openai_embedding_dimensions: int = Field(
+        1536, ge=1, le=8192, validation_alias=_env("openai_embedding_dimensions"),
+        description="Length of OpenAI embedding vectors (text-embedding-3 models can shorten"
+        " theirs; others must match the model's own).",
+    )  # fmt: skip
+    chunk_tokens: int = Field(
+        256, ge=16, le=8192, validation_alias=_env("chunk_tokens"),
+        description="Longest chunk of a document the knowledge base indexes, in tokens.",
+    )  # fmt: skip
+    chunk_overlap_tokens: int = Field(
+        32, ge=0, le=4096, validation_alias=_env("chunk_overlap_tokens"),
+        description="Tokens consecutive chunks share, so no passage is cut out of context;"
+        " less than IMPRESSOX_CHUNK_TOKENS.",
     )  # fmt: skip
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", validation_alias=_env("log_level"), description="Least severe level logged."

@@ -1,0 +1,147 @@
+"""The `agent` handler in the real runtime: one reply per message, whatever happens.
+
+A message recorded through the Conversations application (as the API records it) is
+answered by an `agent` worker; the turn's tool calls, results and reply end up on the
+Conversation aggregate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+import handlers.agent.handler  # noqa: F401 - registers the agent
+import projections.readmodels  # noqa: F401 - registers the read models
+from aggregates.conversation import AgentReply, Conversation, ToolCall, ToolResult
+from events.store import EventStore
+from handlers.declaration import HANDLERS, HandlerContext
+from handlers.worker import Worker
+from impressox.services import Services
+from impressox.settings import Settings
+from tests.handlers.support import FAST, running, wait_until
+from tests.readside import ProjectorThread, isolated_settings
+
+
+@pytest.fixture
+def settings(prefix: str, tmp_path: Path, redis_url: str, mongo_url: str) -> Settings:
+    return isolated_settings(prefix, tmp_path, redis_url=redis_url, mongo_url=mongo_url)
+
+
+@pytest.fixture
+def projector(settings: Settings, redis_url: str, mongo_url: str) -> Iterator[ProjectorThread]:
+    thread = ProjectorThread(settings, redis_url, mongo_url, names=["alert_rules"]).start()
+    yield thread
+    thread.stop()
+
+
+@pytest.fixture
+async def agent(
+    store: EventStore, settings: Settings, projector: ProjectorThread
+) -> AsyncIterator[Worker]:
+    worker = Worker(HANDLERS.get("agent"), store, FAST, HandlerContext(store, settings))
+    async with running(worker):
+        yield worker
+
+
+class Chat:
+    """A user's thread, spoken to through the Conversations application."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.user_id = services.users.register("trader")
+        self.sent = 0
+
+    async def say(self, text: str, message_id: str | None = None) -> str:
+        self.sent += 1
+        message_id = message_id or f"m{self.sent}"
+        conversation_id, _ = await asyncio.to_thread(
+            self.services.conversations.receive,
+            self.user_id,
+            "web",
+            "thread",
+            {"message_id": message_id, "text": text},
+        )
+        self.conversation_id = conversation_id
+
+        async def answered() -> bool:
+            return (await self.load()).reply_to(message_id) is not None
+
+        await wait_until(answered)
+        reply = (await self.load()).reply_to(message_id)
+        assert reply is not None
+        return reply.text
+
+    async def load(self) -> Conversation:
+        found: Conversation = await asyncio.to_thread(
+            self.services.conversations.load, self.conversation_id
+        )
+        return found
+
+
+async def test_each_message_is_answered_once_with_its_turn_on_the_record(
+    services: Services, agent: Worker
+) -> None:
+    chat = Chat(services)
+    assert await chat.say("alert me when BTC goes above 100k") == (
+        "Done: BTC/USDT above 100,000. It is alert 1 in your list."
+    )
+    # The same message delivered again (a client retry) records nothing, answers nothing.
+    assert await chat.say("alert me when BTC goes above 100k", message_id="m1") == (
+        "Done: BTC/USDT above 100,000. It is alert 1 in your list."
+    )
+    conversation = await chat.load()
+    calls = [t for t in conversation.turns if isinstance(t, ToolCall)]
+    assert [(c.tool, c.in_reply_to) for c in calls] == [("create_alert", "m1")]
+    assert [t for t in conversation.turns if isinstance(t, ToolResult)]
+    replies = [t for t in conversation.turns if isinstance(t, AgentReply)]
+    assert len(replies) == 1
+    assert replies[0].usage is not None
+    assert replies[0].usage.model == "impressox-offline"
+
+
+async def test_a_deletion_waits_for_the_users_yes(services: Services, agent: Worker) -> None:
+    chat = Chat(services)
+    await chat.say("alert me when ETH goes below 2000")
+
+    async def listed() -> bool:
+        return "1. ETH/USDT below 2,000" in await chat.say("list my alerts")
+
+    await wait_until(listed)
+    assert (await chat.say("delete alert 1")).endswith('Reply "yes" to confirm.')
+    assert await chat.say("yes") == "Deleted alert 1: ETH/USDT below 2,000."
+    assert (await chat.say("yes")).startswith("I did not understand")  # nothing pending now
+
+
+async def test_a_turn_interrupted_after_its_tools_is_answered_without_running_them_again(
+    services: Services, store: EventStore, settings: Settings, projector: ProjectorThread
+) -> None:
+    chat = Chat(services)
+    conversation_id, _ = await asyncio.to_thread(
+        services.conversations.receive,
+        chat.user_id,
+        "web",
+        "thread",
+        {"message_id": "m1", "text": "alert me when BTC goes above 100k"},
+    )
+    chat.conversation_id = conversation_id
+    # A previous worker ran the tool and recorded it, then died before replying.
+    call = {"call_id": "c1", "in_reply_to": "m1", "tool": "create_alert", "arguments": {}}
+    await asyncio.to_thread(services.conversations.call_tool, conversation_id, call)
+    output = '{"rule_id": "r", "number": 1, "summary": "BTC/USDT above 100,000"}'
+    result = {"call_id": "c1", "output": output}
+    await asyncio.to_thread(services.conversations.record_tool_result, conversation_id, result)
+    worker = Worker(HANDLERS.get("agent"), store, FAST, HandlerContext(store, settings))
+    async with running(worker):
+
+        async def answered() -> bool:
+            return (await chat.load()).reply_to("m1") is not None
+
+        await wait_until(answered)
+    conversation = await chat.load()
+    reply = conversation.reply_to("m1")
+    assert reply is not None
+    assert reply.text == "Done: BTC/USDT above 100,000. It is alert 1 in your list."
+    assert len([t for t in conversation.turns if isinstance(t, ToolCall)]) == 1  # not re-run
