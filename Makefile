@@ -34,6 +34,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.aggregates --json
 	$(BIN)/python -m bench.readside --json
 	$(BIN)/python -m bench.rules --json
+	$(BIN)/python -m bench.agent --json
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed; set PYTHON=/path/to/python3.11")'

@@ -1,12 +1,22 @@
-"""Messages a trader sends, and the tool call each should become (the evaluation set).
+"""The evaluation set: messages a trader sends, and the tool call each should become.
 
-Run against the offline model by `test_evaluation.py` (accuracy reported, target 95%);
-the same set is meant for a real provider when a key is configured.
+`evaluate(model)` runs the set through the real graph with every tool replaced by a
+recorder of the same name, arguments and node, so what is measured is the decision
+(which tool, which arguments), not what the tools do. The tests run it on the offline
+model (target 95%), `bench.agent` reports it, and it runs unchanged on a real provider's
+model.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, HumanMessage
+
+from handlers.agent.graph import build_agent
+from handlers.agent.tools import AGENT_TOOLS, AgentTool, ToolRegistry
 
 BTC, ETH, SOL = "BTC/USDT", "ETH/USDT", "SOL/USDT"
 WALLET = "0x52908400098527886E0F7030069857D2E4169EE7"
@@ -82,3 +92,44 @@ EVALUATION: list[tuple[str, str, dict[str, Any]]] = [
     ("follow @cryptoanalyst", "follow_account", {"platform": "x", "handle": "cryptoanalyst"}),
     ("Follow @sol_news for me", "follow_account", {"platform": "x", "handle": "sol_news"}),
 ]
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    accuracy: float
+    misses: list[tuple[str, tuple[str, dict[str, Any]] | None]]
+
+
+def recorders() -> ToolRegistry:
+    """Every registered tool, doing nothing: the graph and the model decide as usual."""
+    registry = ToolRegistry()
+    tools = {t.name: t for node in AGENT_TOOLS.nodes() for t in AGENT_TOOLS.for_node(node)}
+    for tool in tools.values():
+
+        async def record(_: Any, arguments: Any) -> dict[str, Any]:
+            return {}
+
+        registry.add(
+            AgentTool(tool.name, tool.description, tool.arguments, record, tool.nodes, tool.confirm)
+        )
+    return registry
+
+
+async def decision(model: BaseChatModel, text: str) -> tuple[str, dict[str, Any]] | None:
+    """The first tool call the graph's specialist makes for `text` (None: none)."""
+    graph = build_agent(lambda node: model, recorders(), None, "evaluation")
+    state = await graph.ainvoke({"messages": [HumanMessage(text)]})
+    for message in state["messages"]:
+        if isinstance(message, AIMessage) and message.tool_calls:
+            call = message.tool_calls[0]
+            return call["name"], call["args"]
+    return None
+
+
+async def evaluate(model: BaseChatModel) -> Evaluation:
+    misses = []
+    for text, tool, expected in EVALUATION:
+        made = await decision(model, text)
+        if made is None or made[0] != tool or any(made[1].get(k) != v for k, v in expected.items()):
+            misses.append((text, made))
+    return Evaluation(1 - len(misses) / len(EVALUATION), misses)

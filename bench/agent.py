@@ -1,0 +1,189 @@
+"""Benchmark: the agent's turns with the offline model, and its evaluation set.
+
+    python -m bench.agent --json [--quick]
+
+- ``turn_p50_ms`` / ``turn_p95_ms``: a user message recorded through the Conversations
+  application (as the API records it) -> the agent's reply appended to the
+  conversations log, read as it arrives. The `agent` worker and the projections run as
+  the `impressox worker agent` / `impressox projections run` processes `impressox up`
+  starts, on a private Redis and SecantusDB; messages are sent one after another, the
+  evaluation set's phrasings in turn (prices, rules created, listed, paused, searches).
+- ``eval_accuracy``: the share of the evaluation set (`tests/agent/eval_set.py`) for
+  which the offline model, through the real graph, makes the expected tool call with
+  the expected arguments.
+
+No baseline: the offline model is itself the floor a real provider's latency adds to.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+import handlers.agent.toolset  # noqa: F401 - registers the tools
+from bench.common import (
+    Result,
+    arguments,
+    fresh_prefix,
+    note,
+    percentile_ms,
+    quiet_logs,
+    redis_server,
+    report,
+    run_fast,
+)
+from bench.ws_fanout import mongo_server
+from events.catalog import PriceTick
+from events.envelope import Event
+from events.names import StreamNames
+from events.redis_client import entries, stream_replies
+from events.store import EventStore
+from handlers.agent.evaluation import EVALUATION, evaluate
+from handlers.agent.offline import OfflineChatModel
+from impressox.connections import connect_redis
+from impressox.embedded.process import ChildProcess
+from impressox.services import Services, build_services
+from impressox.settings import Settings
+
+LABELS = {
+    "turns": "turns measured",
+    "turn_p50_ms": "message recorded -> reply appended, p50",
+    "turn_p95_ms": "message recorded -> reply appended, p95",
+    "eval_messages": "evaluation set: messages",
+    "eval_accuracy": "evaluation set: expected tool call made",
+}
+PRICES = {"BTC/USDT": 101_234.5, "ETH/USDT": 3_012.4, "SOL/USDT": 187.2, "ARB/USDT": 0.81}
+
+
+# -- evaluation accuracy ------------------------------------------------------------------------
+
+
+async def evaluation_accuracy() -> Result:
+    result = await evaluate(OfflineChatModel())
+    return {"eval_messages": len(EVALUATION), "eval_accuracy": round(result.accuracy, 3)}
+
+
+# -- turn latency ---------------------------------------------------------------------------------
+
+
+@contextmanager
+def agent_processes(settings: Settings, mongo_url: str) -> Iterator[None]:
+    env = {
+        **os.environ,
+        "REDIS_URL": settings.redis_url or "",
+        "MONGO_URL": mongo_url,
+        "IMPRESSOX_STREAM_PREFIX": settings.stream_prefix,
+        "IMPRESSOX_MONGO_DATABASE": settings.mongo_database,
+        "IMPRESSOX_DATA_DIR": str(settings.data_dir),
+        "IMPRESSOX_LOG_LEVEL": "WARNING",
+    }
+    children = [
+        ChildProcess(
+            name,
+            [sys.executable, "-m", "impressox", *argv],
+            log_path=settings.data_dir / f"{name}.log",
+            env=env,
+        )
+        for name, argv in (("agent", ["worker", "agent"]), ("projections", ["projections", "run"]))
+    ]
+    for child in children:
+        child.start()
+    try:
+        yield
+    finally:
+        for child in children:
+            child.stop()
+
+
+async def _last_id(store: EventStore, stream: str) -> str:
+    last = entries(await store.redis.xrevrange(stream, "+", "-", count=1))
+    return last[0][0].decode() if last else "0"
+
+
+async def _reply_seen(store: EventStore, log: str, last: str, message_id: str) -> str:
+    """Block on the conversations log until the reply to `message_id` is appended."""
+    while True:
+        reply = await store.redis.xread({log: last}, block=5000, count=100)
+        for _, arrivals in stream_replies(reply):
+            for entry_id, fields in arrivals:
+                last = entry_id.decode()
+                if fields.get(b"type") == b"conversation.replied" and message_id.encode() in (
+                    fields.get(b"payload") or b""
+                ):
+                    return last
+
+
+async def turn_latency(redis_url: str, mongo_url: str, data_dir: Path, turns: int) -> Result:
+    settings = Settings(
+        redis_url=redis_url,
+        mongo_url=mongo_url,
+        stream_prefix=fresh_prefix("agent"),
+        mongo_database=f"bench_agent_{time.time_ns() % 10**9}",
+        data_dir=data_dir,
+    )
+    services: Services = build_services(settings, redis_url)
+    redis = await connect_redis(redis_url)
+    store = EventStore(redis, settings.stream_names())
+    log = store.names.notification_log(StreamNames.application_tag("conversations"))
+    user_id = services.users.register("bench trader")
+    now = datetime.now(UTC)
+    for symbol, price in PRICES.items():
+        tick = PriceTick(symbol=symbol, venue="binance", price=price, source_time=now)
+        await store.append("ticks", Event(key=symbol, payload=tick))
+    latencies: list[int] = []
+    try:
+        with agent_processes(settings, mongo_url):
+            for number in range(turns + 1):
+                text = EVALUATION[number % len(EVALUATION)][0]
+                message = {"message_id": f"m{number}", "text": text}
+                last = await _last_id(store, log)
+                started = time.perf_counter_ns()
+                await asyncio.to_thread(
+                    services.conversations.receive, user_id, "web", "bench", message
+                )
+                await _reply_seen(
+                    store, log, last.decode() if isinstance(last, bytes) else last, f"m{number}"
+                )
+                if number:  # the first turn starts the worker's graph and connections
+                    latencies.append(time.perf_counter_ns() - started)
+                if number % 25 == 0:
+                    note(f"{number} turns")
+    finally:
+        services.close()
+        await redis.aclose()
+    return {
+        "turns": len(latencies),
+        "turn_p50_ms": percentile_ms(latencies, 50),
+        "turn_p95_ms": percentile_ms(latencies, 95),
+    }
+
+
+async def measure(redis_url: str, mongo_url: str, data_dir: Path, *, quick: bool) -> Result:
+    note("evaluation set through the graph")
+    result = await evaluation_accuracy()
+    note("turns through the agent worker")
+    return result | await turn_latency(redis_url, mongo_url, data_dir, 50 if quick else 300)
+
+
+def main() -> None:
+    parser = arguments(__doc__.splitlines()[0] if __doc__ else "")
+    options = parser.parse_args()
+    quiet_logs()
+    with (
+        tempfile.TemporaryDirectory(prefix="impressox-bench-agent-") as data_dir,
+        redis_server() as server,
+        mongo_server(Path(data_dir)) as mongo_url,
+    ):
+        result = run_fast(measure(server.url, mongo_url, Path(data_dir), quick=options.quick))
+    report(result, as_json=options.json, labels=LABELS)
+
+
+if __name__ == "__main__":
+    main()
