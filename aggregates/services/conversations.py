@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -64,6 +64,26 @@ class Conversations(Service[Conversation]):
     def reply(self, conversation_id: UUID, reply: AgentReply | Mapping[str, Any]) -> int | None:
         recorded = validated(AgentReply, reply, field="reply")
         return self.change(conversation_id, lambda conversation: conversation.reply(recorded))
+
+    def record_turn(
+        self,
+        conversation_id: UUID,
+        steps: Sequence[ToolCall | ToolResult],
+        reply: AgentReply | Mapping[str, Any],
+    ) -> int | None:
+        """A turn's tool calls and results and its reply, in one load and one commit: a
+        long conversation is loaded once per turn, not once per step."""
+        answer = validated(AgentReply, reply, field="reply")
+
+        def record(conversation: Conversation) -> None:
+            for step in steps:
+                if isinstance(step, ToolCall):
+                    conversation.call_tool(step)
+                else:
+                    conversation.record_tool_result(step)
+            conversation.reply(answer)
+
+        return self.change(conversation_id, record)
 
     def _open(self, user_id: UUID, platform: Platform, thread_id: str) -> Conversation:
         identifier = conversation_id(user_id, platform, thread_id)

@@ -10,10 +10,14 @@ system's own.
 Exactly one reply, under any redelivery:
 
 - a message that has a reply is skipped;
-- a message whose turn recorded tool calls but no reply (a crash mid-turn) is answered
-  from the results recorded, and its tools are not run again (a second "create alert"
-  would create a second rule);
-- the reply itself is refused by the aggregate if another worker answered first.
+- a turn's tool calls, results and reply are recorded in one commit, so a conversation
+  never holds half a turn of ours; one that holds calls without a reply (recorded by an
+  older version, or by hand) is answered from them, and its tools are not run again;
+- the reply is refused by the aggregate if another worker answered first.
+
+What is not covered yet: a crash after a tool ran and before that commit runs the tool
+again on redelivery (a second rule would be created). Closing it means recording each
+call before running it, which is the next step of the agent's runtime.
 
 A tool that needs confirmation is recorded as a call without a result: the pending
 action. The next message, if it confirms ("yes"), runs it; anything else drops it.
@@ -30,7 +34,7 @@ from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, ToolMes
 
 import projections.readmodels  # noqa: F401 - registers the read models the tools read
 from aggregates.conversation import AgentReply, Conversation, ToolCall, ToolResult, UserMessage
-from aggregates.errors import DomainError
+from aggregates.errors import ConcurrentUpdateError, DomainError
 from events.envelope import RecordedEvent
 from events.errors import ConfigurationError
 from handlers.agent import toolset
@@ -41,7 +45,7 @@ from handlers.agent.persona import Persona, load_persona
 from handlers.agent.tools import AGENT_TOOLS
 from handlers.declaration import HandlerContext, HandlerResult
 from impressox.connections import connect_mongo
-from impressox.services import build_services
+from impressox.services import Services, build_services
 from projections.reader import ReadModels
 from projections.registry import PROJECTIONS
 
@@ -108,69 +112,97 @@ class Turns:
             }
         )
         new = state["messages"][len(history) + 1 :]
-        pending = state.get("pending")
-        await self._record_tools(conversation, message.message_id, new, pending)
+        steps = _steps(conversation, message.message_id, new, state.get("pending"))
         final = state["messages"][-1]
         usage = getattr(final, "usage_metadata", None) or {}
-        await self._reply(
-            conversation.id,
-            message.message_id,
-            str(final.content),
-            {
-                "model": MODEL_NAME,
-                "input_tokens": usage.get("input_tokens", 0),
-                "output_tokens": usage.get("output_tokens", 0),
-            },
+        tokens = {
+            "model": MODEL_NAME,
+            "input_tokens": usage.get("input_tokens", 0),
+            "output_tokens": usage.get("output_tokens", 0),
+        }
+        reply = AgentReply(
+            reply_id=reply_id(message.message_id),
+            in_reply_to=message.message_id,
+            text=str(final.content),
+            usage=tokens,
         )
-
-    async def _record_tools(
-        self,
-        conversation: Conversation,
-        message_id: str,
-        messages: list[AnyMessage],
-        pending: dict[str, Any] | None,
-    ) -> None:
-        """Record the turn's calls and results on the conversation. A call confirmed now
-        was recorded with the turn that asked: only its result is new."""
-        conversations = self.services.conversations
-        known = {t.call_id for t in conversation.turns if isinstance(t, ToolCall)}
-        waiting = pending["id"] if pending is not None else None
-
-        def stored(call_id: str) -> str:
-            return call_id if call_id in known else call_id_for(message_id, call_id)
-
-        for message in messages:
-            if isinstance(message, AIMessage):
-                for call in message.tool_calls:
-                    if str(call["id"]) in known:
-                        continue
-                    recorded = ToolCall(
-                        call_id=stored(str(call["id"])),
-                        in_reply_to=message_id,
-                        tool=call["name"],
-                        arguments=call["args"],
-                    )
-                    await asyncio.to_thread(conversations.call_tool, conversation.id, recorded)
-            elif isinstance(message, ToolMessage) and message.tool_call_id != waiting:
-                result = ToolResult(
-                    call_id=stored(message.tool_call_id), output=str(message.content)
-                )
-                await asyncio.to_thread(conversations.record_tool_result, conversation.id, result)
+        try:  # on the conversation loaded for this turn: no second load of a long thread
+            await asyncio.to_thread(_record_on, self.services, conversation, steps, reply)
+        except ConcurrentUpdateError:  # it changed meanwhile: load it again and record
+            await self._reply(conversation.id, message.message_id, reply.text, tokens, steps)
+        except DomainError as refusal:
+            log.info("reply not recorded", reason=str(refusal))
 
     async def _reply(
-        self, conversation_id: UUID, message_id: str, text: str, usage: dict[str, Any] | None
+        self,
+        conversation_id: UUID,
+        message_id: str,
+        text: str,
+        usage: dict[str, Any] | None,
+        steps: list[ToolCall | ToolResult] | None = None,
     ) -> None:
+        """Record the turn's steps and its reply in one commit."""
         reply = AgentReply(
             reply_id=reply_id(message_id), in_reply_to=message_id, text=text, usage=usage
         )
+        conversations = self.services.conversations
         try:
-            await asyncio.to_thread(self.services.conversations.reply, conversation_id, reply)
+            await asyncio.to_thread(conversations.record_turn, conversation_id, steps or [], reply)
         except DomainError as refusal:
             log.info("reply not recorded", reason=str(refusal))
 
     async def aclose(self) -> None:
         self.services.close()
         await self.mongo.close()
+
+
+def _record_on(
+    services: Services,
+    conversation: Conversation,
+    steps: list[ToolCall | ToolResult],
+    reply: AgentReply,
+) -> None:
+    for step in steps:
+        if isinstance(step, ToolCall):
+            conversation.call_tool(step)
+        else:
+            conversation.record_tool_result(step)
+    conversation.reply(reply)
+    services.conversations.commit(conversation)
+
+
+def _steps(
+    conversation: Conversation,
+    message_id: str,
+    messages: list[AnyMessage],
+    pending: dict[str, Any] | None,
+) -> list[ToolCall | ToolResult]:
+    """The turn's calls and results as the conversation records them. A call confirmed
+    now was recorded with the turn that asked: only its result is new; a call awaiting
+    confirmation is recorded without a result."""
+    known = {t.call_id for t in conversation.turns if isinstance(t, ToolCall)}
+    waiting = pending["id"] if pending is not None else None
+
+    def stored(call_id: str) -> str:
+        return call_id if call_id in known else call_id_for(message_id, call_id)
+
+    steps: list[ToolCall | ToolResult] = []
+    for message in messages:
+        if isinstance(message, AIMessage):
+            steps += [
+                ToolCall(
+                    call_id=stored(str(call["id"])),
+                    in_reply_to=message_id,
+                    tool=call["name"],
+                    arguments=call["args"],
+                )
+                for call in message.tool_calls
+                if str(call["id"]) not in known
+            ]
+        elif isinstance(message, ToolMessage) and message.tool_call_id != waiting:
+            output = str(message.content)
+            steps.append(ToolResult(call_id=stored(message.tool_call_id), output=output))
+    return steps
 
 
 def _calls_of(conversation: Conversation, message_id: str) -> list[ToolCall]:
