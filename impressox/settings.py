@@ -218,9 +218,10 @@ class Settings(BaseSettings):
     )  # fmt: skip
     # -- price sources --
     sources: list[str] = Field(
-        default_factory=lambda: ["simulator"], validation_alias=_env("sources"),
-        description="Price sources `impressox up` runs, one process each (JSON list of"
-        " simulator, exchange, coingecko, replay; [] for none).",
+        default_factory=lambda: ["simulator", "posts-import"], validation_alias=_env("sources"),
+        description="Sources `impressox up` runs, one process each (JSON list of simulator,"
+        " exchange, coingecko, replay, x, rss, posts-import; [] for none). posts-import"
+        " without IMPRESSOX_POSTS_IMPORT_FILE loads the demo posts once (re-runs add nothing).",
     )  # fmt: skip
     source_stale_after_s: float = Field(
         120.0, ge=0, validation_alias=_env("source_stale_after_s"),

@@ -197,17 +197,21 @@ class Supervisor:
         redis_note = f"embedded, data in {data / 'redis'}" if self.redis else "external"
         mongo_note = f"embedded, data in {data / 'mongo'}" if self.mongo else "external"
         workers = [name.split(":", 1)[1] for name in self.apps if name.startswith("worker:")]
-        sources = [
+        running = [app.split(":", 1)[1] for app in self.apps if app.startswith("source:")]
+        prices = [
             name + (" (simulated prices)" if SOURCES[name].simulated else "")
-            for name in (app.split(":", 1)[1] for app in self.apps if app.startswith("source:"))
+            for name in running
+            if SOURCES[name].category == "ticks"
         ]
+        posts = [name for name in running if SOURCES[name].category == "posts"]
         print(
             "\nImpressox is up.\n"
             f"  API      {endpoints.api_url}   (docs: {endpoints.api_url}/docs)\n"
             f"  Redis    {redact(endpoints.redis_url)}   ({redis_note})\n"
             f"  MongoDB  {redact(endpoints.mongo_url)}   ({mongo_note})\n"
             f"  Workers  {', '.join(workers) or 'none registered yet'}\n"
-            f"  Prices   {', '.join(sources) or 'no price source (IMPRESSOX_SOURCES is [])'}\n"
+            f"  Prices   {', '.join(prices) or 'no price source (see IMPRESSOX_SOURCES)'}\n"
+            f"  Posts    {', '.join(posts) or 'no post source (see IMPRESSOX_SOURCES)'}\n"
             f"{self._admin_note()}"
             "Press Ctrl-C to stop.\n",
             flush=True,

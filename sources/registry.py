@@ -1,4 +1,4 @@
-"""The price sources there are: what `impressox sources list` shows and `run` accepts."""
+"""The sources there are (prices, posts): what `impressox sources list` shows and `run` accepts."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from sources.errors import UnknownSourceError
 
 @dataclass(frozen=True)
 class SourceInfo:
-    """One kind of price source, as operators see it."""
+    """One kind of source, as operators see it."""
 
     name: str
     kind: str
@@ -17,6 +17,8 @@ class SourceInfo:
     simulated: bool
     live: bool
     """Runs until stopped (a feed), rather than to the end of its input (a replay)."""
+    category: str = "ticks"
+    """What it appends: price ticks, or posts (`sources.posts`)."""
 
 
 SOURCES: dict[str, SourceInfo] = {
@@ -49,6 +51,31 @@ SOURCES: dict[str, SourceInfo] = {
             "Recorded prices from CSV or JSON lines, at 1x, 10x, ... or as fast as possible.",
             simulated=False,
             live=False,
+        ),
+        SourceInfo(
+            "x",
+            "posts (X API v2)",
+            "Recent search and user timelines with a bearer token: configured queries and"
+            " accounts, and every account and keyword users watch; resumes from saved cursors.",
+            simulated=False,
+            live=True,
+            category="posts",
+        ),
+        SourceInfo(
+            "rss",
+            "posts (RSS/Atom)",
+            "Entries of RSS or Atom feeds (news sites, bridges), polled with conditional GETs.",
+            simulated=False,
+            live=True,
+            category="posts",
+        ),
+        SourceInfo(
+            "posts-import",
+            "posts (file import)",
+            "Posts from a JSON-lines file, for backfills; without a file, the demo set.",
+            simulated=False,
+            live=False,
+            category="posts",
         ),
     )
 }

@@ -1,19 +1,22 @@
-"""`impressox sources ...`: list the price sources, run one into the ticks category.
+"""`impressox sources ...`: list the sources, run one into the ticks or posts category.
 
 `run` builds the source from settings (options on the command line win), appends its
-ticks until it runs out (a replay) or until SIGTERM / Ctrl-C (a live feed), and ends
-with one JSON line tallying what it appended. Live sources print a status line every
-`--status-every` seconds on stderr; a replay shows a progress bar there. Bad input (an
-unknown source, exchange or symbol, a missing or malformed file) exits 2 with one line,
-before anything is appended.
+ticks (or posts) until it runs out (a replay, an import) or until SIGTERM / Ctrl-C (a
+live feed), and ends with one JSON line tallying what it appended. Live price sources
+print a status line every `--status-every` seconds on stderr; a replay shows a progress
+bar there; post sources log what they do instead. Bad input (an unknown source,
+exchange or symbol, a missing or malformed file) exits 2 with one line, before anything
+is appended; a venue refusing us for good (a bad key or token) exits 1.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 import sys
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Annotated, Any
@@ -30,6 +33,13 @@ from events.store import EventStore
 from impressox.cli.common import exit_code, fail, redis_for, run, settings_from
 from impressox.settings import Settings
 from sources.coingecko import CoinGeckoSource
+from sources.posts.cursors import SinceIds
+from sources.posts.follows import Follows
+from sources.posts.jsonl_import import DEMO_POSTS, PostsImport
+from sources.posts.rss import RssSource
+from sources.posts.runner import PostStatus, run_post_source
+from sources.posts.source import PostSource
+from sources.posts.x_api import XApiSource
 from sources.publisher import SourceStatus
 from sources.registry import SOURCES, source_info
 from sources.replay import FileReplay, parse_speed
@@ -39,7 +49,7 @@ from sources.source import PriceSource
 
 log = structlog.get_logger(__name__)
 
-app = typer.Typer(help="Price sources: list them, run one.", no_args_is_help=True)
+app = typer.Typer(help="Price and post sources: list them, run one.", no_args_is_help=True)
 
 
 @app.command("list")
@@ -47,7 +57,7 @@ def list_sources(
     ctx: typer.Context,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines.")] = False,
 ) -> None:
-    """The price sources, what each reads, and which ones `impressox up` runs."""
+    """The sources, what each reads and appends, and which ones `impressox up` runs."""
     settings = settings_from(ctx)
     rows = [
         {
@@ -56,6 +66,7 @@ def list_sources(
             "simulated": info.simulated,
             "runs": "until stopped" if info.live else "to the end of its file",
             "started_by_up": info.name in settings.sources,
+            "appends": info.category,
             "description": info.description,
         }
         for info in SOURCES.values()
@@ -64,8 +75,8 @@ def list_sources(
         for row in rows:
             sys.stdout.buffer.write(orjson.dumps(row) + b"\n")
         return
-    table = Table(title="Price sources")
-    for column in ("name", "kind", "prices", "runs", "in `up`", "description"):
+    table = Table(title="Sources")
+    for column in ("name", "kind", "data", "runs", "in `up`", "description"):
         table.add_column(column)
     for row in rows:
         table.add_row(
@@ -96,11 +107,11 @@ class RunOptions:
 APPLIES_TO = {
     "symbols": {"simulator", "exchange"},
     "exchange": {"exchange"},
-    "poll_interval_s": {"exchange", "coingecko"},
+    "poll_interval_s": {"exchange", "coingecko", "x", "rss"},
     "streaming": {"exchange"},
     "seed": {"simulator"},
     "rate_hz": {"simulator"},
-    "file": {"replay"},
+    "file": {"replay", "posts-import"},
     "speed": {"replay"},
 }
 OPTION_NAMES = {
@@ -118,7 +129,10 @@ OPTION_NAMES = {
 @app.command("run")
 def run_command(
     ctx: typer.Context,
-    name: Annotated[str, typer.Argument(help="simulator, exchange, coingecko or replay.")],
+    name: Annotated[
+        str,
+        typer.Argument(help="simulator, exchange, coingecko, replay, x, rss or posts-import."),
+    ],
     symbols: Annotated[
         list[str] | None,
         typer.Option("--symbol", help="Symbol to follow, e.g. BTC/USDT (repeatable)."),
@@ -127,7 +141,8 @@ def run_command(
         str | None, typer.Option(help="ccxt exchange id (default: the exchange_id setting).")
     ] = None,
     poll_interval: Annotated[
-        float | None, typer.Option(min=0.01, help="Seconds between polls (exchange, coingecko).")
+        float | None,
+        typer.Option(min=0.01, help="Seconds between polls (exchange, coingecko, x, rss)."),
     ] = None,
     streaming: Annotated[
         bool | None, typer.Option("--stream/--poll", help="Exchange: WebSocket or REST polling.")
@@ -136,7 +151,10 @@ def run_command(
     rate: Annotated[
         float | None, typer.Option(min=0.001, max=1000, help="Simulator ticks per second.")
     ] = None,
-    file: Annotated[Path | None, typer.Option(help="Replay: a .csv or .jsonl history.")] = None,
+    file: Annotated[
+        Path | None,
+        typer.Option(help="Replay: a .csv or .jsonl history; posts-import: a .jsonl of posts."),
+    ] = None,
     speed: Annotated[
         str | None, typer.Option(help="Replay: 1 as recorded, 10 ten times faster, or max.")
     ] = None,
@@ -169,6 +187,11 @@ def run_command(
     for option in fields(options):
         if getattr(options, option.name) is not None and name not in APPLIES_TO[option.name]:
             fail(f"{OPTION_NAMES[option.name]} does not apply to the {name} source")
+    if info.category == "posts":
+        if stale_after is not None:
+            fail(f"--stale-after does not apply to the {name} source")
+        _run_posts(settings, name, options)
+        return
     try:
         source = build_source(name, settings, options)
     except ImpressoxError as error:
@@ -241,6 +264,62 @@ async def _serve(
     settings: Settings, source: PriceSource, *, stale_after_s: float | None, display: _Display
 ) -> SourceStatus:
     """Run the source until it ends, or until SIGTERM / Ctrl-C (a second one cancels)."""
+    async with _stop_on_signals(source.name) as stop, redis_for(settings) as redis:
+        store = EventStore(redis, settings.stream_names())
+        return await run_source(
+            source, store, stop=stop, stale_after_s=stale_after_s, observer=display.show
+        )
+
+
+def _run_posts(settings: Settings, name: str, options: RunOptions) -> None:
+    """Run a post source; ends with one JSON line tallying the posts it appended."""
+    status = run(_serve_posts(settings, name, options))
+    summary = {
+        "source": name,
+        "posts": status.posts,
+        "new": status.new,
+        "duplicates": status.duplicates,
+    }
+    sys.stdout.buffer.write(orjson.dumps(summary) + b"\n")
+
+
+async def _serve_posts(settings: Settings, name: str, options: RunOptions) -> PostStatus:
+    """Build the post source on the store (cursors, watches) and run it until it ends."""
+    async with _stop_on_signals(name) as stop, redis_for(settings) as redis:
+        store = EventStore(redis, settings.stream_names())
+        source = build_post_source(name, settings, options, store)
+        return await run_post_source(source, store, stop=stop)
+
+
+def build_post_source(
+    name: str, settings: Settings, options: RunOptions, store: EventStore
+) -> PostSource:
+    """The post source `name`, configured by settings and then by the command line."""
+    follows = Follows(store) if settings.x_follow_watches else None
+    if name == "x":
+        token = settings.x_bearer_token
+        return XApiSource(
+            token.get_secret_value() if token else "",
+            cursors=SinceIds(store.redis, settings.stream_prefix, "x"),
+            follows=follows,
+            queries=settings.x_queries,
+            accounts=settings.x_accounts,
+            base_url=settings.x_api_url,
+            poll_interval_s=options.poll_interval_s or settings.x_poll_interval_s,
+            max_pages=settings.x_max_pages,
+        )
+    if name == "rss":
+        return RssSource(
+            settings.rss_feeds,
+            follows=follows,
+            poll_interval_s=options.poll_interval_s or settings.rss_poll_interval_s,
+        )
+    return PostsImport(options.file or settings.posts_import_file or DEMO_POSTS)
+
+
+@contextlib.asynccontextmanager
+async def _stop_on_signals(name: str) -> AsyncIterator[asyncio.Event]:
+    """An event set by SIGTERM / Ctrl-C; a second signal cancels the command outright."""
     stop = asyncio.Event()
     main = asyncio.current_task()
     loop = asyncio.get_running_loop()
@@ -249,17 +328,13 @@ async def _serve(
         if stop.is_set() and main is not None:
             main.cancel()
             return
-        log.info("stopping", source=source.name, signal=signal.Signals(signum).name)
+        log.info("stopping", source=name, signal=signal.Signals(signum).name)
         stop.set()
 
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, on_signal, signum)
     try:
-        async with redis_for(settings) as redis:
-            store = EventStore(redis, settings.stream_names())
-            return await run_source(
-                source, store, stop=stop, stale_after_s=stale_after_s, observer=display.show
-            )
+        yield stop
     finally:
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(signum)

@@ -86,9 +86,20 @@ def test_list_shows_every_source_and_what_up_starts(cli: Cli, env: dict[str, str
     for name in ("simulator", "exchange", "coingecko", "replay", "SIMULATED"):
         assert name in table.stdout
     rows = {row["name"]: row for row in json_lines(cli("sources", "list", "--json").stdout)}
-    assert list(rows) == ["simulator", "exchange", "coingecko", "replay"]
+    assert list(rows) == [
+        "simulator",
+        "exchange",
+        "coingecko",
+        "replay",
+        "x",
+        "rss",
+        "posts-import",
+    ]
     assert [name for name, row in rows.items() if row["simulated"]] == ["simulator"]
-    assert [name for name, row in rows.items() if row["started_by_up"]] == ["simulator"]
+    assert [name for name, row in rows.items() if row["started_by_up"]] == [
+        "simulator",
+        "posts-import",
+    ]
     other = run_cli({**env, "IMPRESSOX_SOURCES": '["coingecko"]'}, "sources", "list", "--json")
     assert [row["name"] for row in json_lines(other.stdout) if row["started_by_up"]] == [
         "coingecko"

@@ -1,0 +1,116 @@
+"""Running one post source until it ends, fails, or is asked to stop.
+
+1. Open the source (it checks its configuration and raises `SourceInputError` if wrong).
+2. Append each batch it yields to the posts category, in atomic batches, before asking
+   for the next one (sources save their cursors on resuming, so a cursor never runs
+   ahead of the store).
+3. Stop when the source runs out, raises, or `stop` is set: a batch being appended is
+   let finish and is counted. Posts have stable ids, so whatever a crash leaves
+   unappended is written by the next run, and nothing twice.
+4. Close the source whatever happened.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import structlog
+from redis.exceptions import RedisError
+
+from events.catalog import PostScraped
+from events.errors import InfrastructureError
+from events.store import MAX_BATCH, EventStore
+from sources.posts.post import post_event
+from sources.posts.source import PostSource
+
+log = structlog.get_logger(__name__)
+
+CATEGORY = PostScraped.category
+
+
+@dataclass
+class PostStatus:
+    """What a post source produced so far."""
+
+    posts: int = 0
+    new: int = 0
+    duplicates: int = 0
+
+
+PostObserver = Callable[[PostSource, PostStatus], None]
+"""Called after every batch (progress bars, status lines)."""
+
+
+async def append_posts(store: EventStore, posts: Sequence[PostScraped]) -> int:
+    """Append `posts` in atomic batches; how many of them were new to the store."""
+    events = [post_event(post) for post in posts]
+    new = 0
+    try:
+        for start in range(0, len(events), MAX_BATCH):
+            results = await store.append_batch(CATEGORY, events[start : start + MAX_BATCH])
+            new += sum(not result.duplicate for result in results)
+    except RedisError as error:
+        raise InfrastructureError(f"cannot append posts to Redis: {error}") from error
+    return new
+
+
+async def run_post_source(
+    source: PostSource,
+    store: EventStore,
+    *,
+    stop: asyncio.Event,
+    observer: PostObserver | None = None,
+) -> PostStatus:
+    """Run `source` into the posts category; returns what it produced."""
+    status = PostStatus()
+    try:
+        await source.open()
+        log.info("post source running", source=source.name)
+        pump = asyncio.create_task(_pump(source, store, status, observer))
+        stopping = asyncio.create_task(stop.wait())
+        try:
+            await asyncio.wait([pump, stopping], return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (pump, stopping):
+                task.cancel()
+            await asyncio.wait([pump, stopping])
+        if not pump.cancelled():
+            pump.result()  # the error that ended it, if any
+    finally:
+        await source.aclose()
+    log.info(
+        "post source stopped",
+        source=source.name,
+        posts=status.posts,
+        new=status.new,
+        duplicates=status.duplicates,
+    )
+    return status
+
+
+async def _pump(
+    source: PostSource, store: EventStore, status: PostStatus, observer: PostObserver | None
+) -> None:
+    async with contextlib.aclosing(source.batches()) as batches:
+        async for batch in batches:
+            if not batch:
+                continue
+            append = asyncio.ensure_future(append_posts(store, batch))
+            try:
+                new = await asyncio.shield(append)
+            except asyncio.CancelledError:
+                new = await append  # a batch in flight lands and is counted before stopping
+                _count(status, len(batch), new)
+                raise
+            _count(status, len(batch), new)
+            if observer is not None:
+                observer(source, status)
+
+
+def _count(status: PostStatus, posts: int, new: int) -> None:
+    status.posts += posts
+    status.new += new
+    status.duplicates += posts - new
