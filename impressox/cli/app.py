@@ -10,7 +10,7 @@ import uvicorn
 
 from events.errors import ImpressoxError, RegistryError
 from handlers.declaration import HANDLERS, load_modules
-from impressox.cli import aggregates, alerts, events, keys, projections, sources
+from impressox.cli import aggregates, alerts, events, keys, knowledge, projections, sources
 from impressox.cli.common import (
     EXIT_INTERRUPTED,
     exit_code,
@@ -37,6 +37,7 @@ app.add_typer(projections.app, name="projections")
 app.add_typer(keys.app, name="keys")
 app.add_typer(alerts.app, name="alerts")
 app.add_typer(sources.app, name="sources")
+app.add_typer(knowledge.app, name="knowledge")
 
 
 @app.callback()

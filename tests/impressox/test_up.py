@@ -100,7 +100,10 @@ def test_up_runs_the_system_stops_cleanly_and_restarts_intact(tmp_path: Path) ->
     system = System(env)
     try:
         assert "Impressox is up." in system.banner
-        assert "Workers  copier" in system.banner
+        workers = next(line for line in system.banner.splitlines() if "Workers" in line)
+        assert {"agent", "copier", "knowledge", "notify", "rules"} <= set(
+            workers.split(None, 1)[1].split(", ")
+        )
         assert system.get("/healthz") == (200, {"status": "ok"})
         assert system.get("/readyz")[0] == 200
         assert len(system.children) >= 4  # redis, mongo, api, a worker (and their helpers)

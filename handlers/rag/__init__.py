@@ -1,0 +1,6 @@
+"""The knowledge base: posts (and, later, documents) chunked, embedded and kept in Chroma.
+
+`indexer` is the handler that feeds it, `search` answers queries, `reindex` moves it to
+another embedding model. Chroma is imported only where a collection is opened, so
+importing this package (every process does, to register the handler) stays cheap.
+"""
