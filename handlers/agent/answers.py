@@ -56,6 +56,14 @@ def _posts(result: dict[str, Any]) -> str:
     return f"What people are saying about {result['query']}:\n" + "\n".join(lines)
 
 
+def _passages(result: dict[str, Any]) -> str:
+    passages = result["passages"]
+    if not passages:
+        return f"I have read nothing about {result['query']} yet."
+    lines = [f"• {p['author']}: {p['text'][:300]}" for p in passages]
+    return f"From what I have read about {result['query']}:\n" + "\n".join(lines)
+
+
 def _trending(result: dict[str, Any]) -> str:
     symbols = result["symbols"]
     if not symbols:
@@ -81,6 +89,7 @@ COMPOSERS: dict[str, Composer] = {
     "delete_alert": _changed("Deleted"),
     "search_posts": _posts,
     "trending_symbols": _trending,
+    "search_knowledge": _passages,
     "watch_wallet": _watching,
     "follow_account": _watching,
 }

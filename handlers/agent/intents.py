@@ -92,6 +92,15 @@ def _search_intent(match: re.Match[str]) -> Intent:
     return Intent("search_posts", {"query": tag.lstrip("$").upper(), "symbol": symbol(tag)})
 
 
+def _knowledge_intent(match: re.Match[str]) -> Intent:
+    topic = match.group("topic").strip(" ?.!")
+    tag = topic.lstrip("$")
+    arguments: dict[str, Any] = {"query": topic}
+    if re.fullmatch(r"[A-Za-z0-9]{2,12}", tag) and (topic.startswith("$") or tag.isupper()):
+        arguments["symbol"] = tag.upper()
+    return Intent("search_knowledge", arguments)
+
+
 def _price_intent(match: re.Match[str]) -> Intent:
     tag = next(match.group(g) for g in ("ticker", "t2", "t3", "t4") if match.group(g))
     return Intent("get_price", {"symbol": symbol(tag)})
@@ -117,6 +126,10 @@ PRICE = (
     rf"|^{TICKER.replace('ticker', 't3')}\s+(?:price|now)\??$"
     rf"|\bwhat(?:'s| is)\s+{TICKER.replace('ticker', 't4')}\s+(?:at|trading at|worth)"
 )
+KNOWLEDGE = (
+    r"\b(?:what do you know about|search (?:the )?(?:news|knowledge|posts) (?:for|about)"
+    r"|find (?:news|posts|anything) (?:on|about)|tell me about)\s+(?P<topic>.+)$"
+)
 LISTING = (
     r"\b(?:list|show|what are|which are|see)\b.*\b(?:alerts|rules)\b|^(?:my )?(?:alerts|rules)\??$"
 )
@@ -128,6 +141,7 @@ _PATTERNS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], Intent]]] = [
     (re.compile(CHANGE, re.I), _change_intent),
     (re.compile(LISTING, re.I), lambda m: Intent("list_alerts", {})),
     (re.compile(rf"{CROWD}{TICKER}", re.I), _search_intent),
+    (re.compile(KNOWLEDGE, re.I), _knowledge_intent),
     (
         re.compile(r"\b(?:trending|hot|popular|most (?:talked|mentioned))\b", re.I),
         lambda m: Intent("trending_symbols", {}),

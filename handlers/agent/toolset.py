@@ -20,15 +20,28 @@ from pydantic import BaseModel, Field
 from aggregates.watch import SocialPlatform
 from events.catalog import Symbol
 from handlers.agent.tools import agent_tool
+from handlers.rag.embeddings import Embeddings
+from handlers.rag.search import SearchFilters, search
+from handlers.rag.store import KnowledgeStore
 from impressox.services import Services
 from projections.reader import ReadModels
 from projections.readmodels.alert_rules import AlertRules
 from projections.readmodels.posts import Posts, ticker
 from projections.readmodels.prices import Prices
 
+KNOWLEDGE_HITS = 4
+"""Passages a knowledge search returns: enough to answer, never a whole document."""
 TRENDING_WINDOW = timedelta(hours=24)
 TRENDING_POSTS = 1000
 """The newest posts of the window that trending counts (a bound on one call's work)."""
+
+
+@dataclass(frozen=True)
+class Knowledge:
+    """The knowledge base the research tools search (see `handlers.rag`)."""
+
+    store: KnowledgeStore
+    embeddings: Embeddings
 
 
 @dataclass(frozen=True)
@@ -38,6 +51,7 @@ class AgentContext:
     user_id: UUID
     services: Services
     read_models: ReadModels
+    knowledge: Knowledge | None = None
 
 
 class SymbolArgs(BaseModel):
@@ -239,6 +253,35 @@ async def trending_symbols(context: AgentContext, arguments: NoArgs) -> dict[str
     )
     counts = Counter(tag for post in posts for tag in post.get("tickers", []))
     return {"symbols": [{"symbol": s, "mentions": n} for s, n in counts.most_common(5)]}
+
+
+class KnowledgeArgs(BaseModel):
+    query: str = Field(min_length=1, max_length=500)
+    symbol: str | None = Field(default=None, max_length=25, description="Only about this")
+
+
+@agent_tool(
+    "research",
+    description="Search what the system has read (posts, documents) by meaning: the best"
+    " few passages, never whole documents.",
+)
+async def search_knowledge(context: AgentContext, arguments: KnowledgeArgs) -> dict[str, Any]:
+    if context.knowledge is None:
+        raise LookupError("the knowledge base is not available here")
+    hits = await search(
+        context.knowledge.store,
+        context.knowledge.embeddings,
+        arguments.query,
+        k=KNOWLEDGE_HITS,
+        filters=SearchFilters(symbol=arguments.symbol),
+    )
+    return {
+        "query": arguments.query,
+        "passages": [
+            {"author": h.metadata.get("author", ""), "text": h.text, "score": round(h.score, 3)}
+            for h in hits
+        ],
+    }
 
 
 # -- account --------------------------------------------------------------------------------

@@ -44,6 +44,8 @@ from handlers.agent.offline import MODEL_NAME, OfflineChatModel
 from handlers.agent.persona import Persona, load_persona
 from handlers.agent.tools import AGENT_TOOLS
 from handlers.declaration import HandlerContext, HandlerResult
+from handlers.rag.embeddings import create_embeddings
+from handlers.rag.store import KnowledgeStore
 from impressox.connections import connect_mongo
 from impressox.services import Services, build_services
 from projections.reader import ReadModels
@@ -80,6 +82,7 @@ class Turns:
         self.mongo = connect_mongo(settings.mongo_url)
         self.read_models = ReadModels(self.mongo[settings.mongo_database], PROJECTIONS.all())
         self.persona: Persona = load_persona(settings.agent_persona)
+        self.knowledge: toolset.Knowledge | None = None
 
     async def handle(self, recorded: RecordedEvent) -> HandlerResult:
         turn: Any = getattr(recorded.event.payload, "turn", None)
@@ -99,8 +102,18 @@ class Turns:
         await self._answer(conversation, turn)
         return None
 
+    async def _knowledge(self) -> toolset.Knowledge:
+        """The knowledge base, opened on the first turn (it reads what `knowledge` wrote)."""
+        if self.knowledge is None:
+            store = await KnowledgeStore.connect(self.settings)
+            embeddings = create_embeddings(self.settings.embeddings, self.settings)
+            self.knowledge = toolset.Knowledge(store, embeddings)
+        return self.knowledge
+
     async def _answer(self, conversation: Conversation, message: UserMessage) -> None:
-        context = toolset.AgentContext(conversation.user_id, self.services, self.read_models)
+        context = toolset.AgentContext(
+            conversation.user_id, self.services, self.read_models, await self._knowledge()
+        )
         graph = build_agent(
             lambda node: OfflineChatModel(), AGENT_TOOLS, context, self.persona.prompt()
         )
@@ -154,6 +167,9 @@ class Turns:
     async def aclose(self) -> None:
         self.services.close()
         await self.mongo.close()
+        if self.knowledge is not None:
+            await self.knowledge.embeddings.aclose()
+            await self.knowledge.store.aclose()
 
 
 def _record_on(

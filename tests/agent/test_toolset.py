@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,11 @@ from events.store import EventStore
 from handlers.agent.graph import build_agent
 from handlers.agent.offline import OfflineChatModel
 from handlers.agent.tools import AGENT_TOOLS
-from handlers.agent.toolset import AgentContext, user_rules
+from handlers.agent.toolset import AgentContext, Knowledge, user_rules
+from handlers.rag.chunking import Chunker
+from handlers.rag.embeddings import create_embeddings
+from handlers.rag.indexer import KnowledgeItem, index_items
+from handlers.rag.store import KnowledgeStore
 from impressox.connections import connect_mongo
 from impressox.services import Services
 from impressox.settings import Settings
@@ -117,3 +122,28 @@ async def test_a_session_from_a_price_to_a_confirmed_deletion(
     rule = await asyncio.to_thread(context.services.alert_rules.load, rule_id)
     assert rule.status == "deleted"
     assert session.pending is None
+
+
+async def test_research_reads_the_knowledge_base_passages_not_documents(
+    settings: Settings, services: Services, context: AgentContext
+) -> None:
+    store = await KnowledgeStore.connect(settings)
+    embeddings = create_embeddings("hashing", settings)
+    collection = await store.open_active(embeddings)
+    items = [
+        KnowledgeItem(
+            "a", "SOL staking yields rose after the upgrade", {"author": "ana", "symbols": ["SOL"]}
+        ),
+        KnowledgeItem(
+            "b", "ETH gas fees fell to a yearly low", {"author": "bo", "symbols": ["ETH"]}
+        ),
+    ]
+    await index_items(collection, embeddings, Chunker(64, 8), items)
+    session = Session(replace(context, knowledge=Knowledge(store, embeddings)))
+    try:
+        answer = await session.say("what do you know about $SOL")
+    finally:
+        await store.aclose()
+    assert answer.startswith("From what I have read about $SOL:")
+    assert "ana: SOL staking yields rose" in answer
+    assert "gas fees" not in answer  # the symbol filter
