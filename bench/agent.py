@@ -8,6 +8,10 @@
   the `impressox worker agent` / `impressox projections run` processes `impressox up`
   starts, on a private Redis and SecantusDB; messages are sent one after another, the
   evaluation set's phrasings in turn (prices, rules created, listed, paused, searches).
+- ``index_posts_per_s``: posts chunked, embedded with feature hashing and upserted into
+  an embedded Chroma, in the `knowledge` handler's batches; the embedding alone is the
+  baseline (``embed_only_posts_per_s``). ``search_p95_ms``: a query with a symbol and an
+  engagement filter over 100,000 chunks (10,000 with ``--quick``).
 - ``eval_accuracy``: the share of the evaluation set (`tests/agent/eval_set.py`) for
   which the offline model, through the real graph, makes the expected tool call with
   the expected arguments.
@@ -19,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import random
 import sys
 import tempfile
 import time
@@ -26,6 +31,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import handlers.agent.toolset  # noqa: F401 - registers the tools
 from bench.common import (
@@ -47,6 +53,11 @@ from events.redis_client import entries, stream_replies
 from events.store import EventStore
 from handlers.agent.evaluation import EVALUATION, evaluate
 from handlers.agent.offline import OfflineChatModel
+from handlers.rag.chunking import Chunker
+from handlers.rag.embeddings import create_embeddings
+from handlers.rag.indexer import KnowledgeItem, index_items
+from handlers.rag.search import SearchFilters, search
+from handlers.rag.store import KnowledgeStore
 from impressox.connections import connect_redis
 from impressox.embedded.process import ChildProcess
 from impressox.services import Services, build_services
@@ -58,7 +69,15 @@ LABELS = {
     "turn_p95_ms": "message recorded -> reply appended, p95",
     "eval_messages": "evaluation set: messages",
     "eval_accuracy": "evaluation set: expected tool call made",
+    "index_posts_per_s": "posts indexed per second (chunk, hash-embed, upsert into Chroma)",
+    "embed_only_posts_per_s": "baseline: the same posts only embedded, per second",
+    "search_chunks": "chunks in the collection searched",
+    "search_p50_ms": "knowledge search, symbol and engagement filters, p50",
+    "search_p95_ms": "knowledge search, symbol and engagement filters, p95",
 }
+INDEX_BATCH = 256
+"""Posts per indexing call: what the `knowledge` handler gets per batch."""
+SEARCHES = 200
 PRICES = {"BTC/USDT": 101_234.5, "ETH/USDT": 3_012.4, "SOL/USDT": 187.2, "ARB/USDT": 0.81}
 
 
@@ -165,11 +184,111 @@ async def turn_latency(redis_url: str, mongo_url: str, data_dir: Path, turns: in
     }
 
 
+# -- knowledge base --------------------------------------------------------------------------------
+
+WORDS = (
+    "staking",
+    "yields",
+    "liquidity",
+    "upgrade",
+    "validators",
+    "fees",
+    "bridge",
+    "airdrop",
+    "governance",
+    "vote",
+    "exchange",
+    "listing",
+    "whales",
+    "funding",
+    "rates",
+    "open",
+    "interest",
+    "treasury",
+    "hack",
+    "exploit",
+    "patch",
+    "roadmap",
+    "mainnet",
+    "testnet",
+    "rollup",
+    "sequencer",
+    "oracle",
+    "lending",
+    "borrowing",
+    "collateral",
+)
+TICKERS = ("BTC", "ETH", "SOL", "ARB", "OP", "AVAX", "LINK", "DOGE")
+
+
+def _posts(count: int) -> list[KnowledgeItem]:
+    rng = random.Random(5)
+    items = []
+    for number in range(count):
+        ticker = rng.choice(TICKERS)
+        text = f"${ticker} " + " ".join(rng.choice(WORDS) for _ in range(rng.randint(12, 40)))
+        metadata: dict[str, Any] = {
+            "kind": "post",
+            "author": f"user{rng.randrange(500)}",
+            "created_at": 1_767_225_600 + number,
+            "engagement": rng.randrange(1000),
+            "symbols": [ticker],
+        }
+        items.append(KnowledgeItem(f"post-{number}", text, metadata))
+    return items
+
+
+async def knowledge_figures(data_dir: Path, *, posts: int, chunks: int) -> Result:
+    """Indexing throughput (chunk, embed, upsert) and filtered search over `chunks`."""
+    settings = Settings(data_dir=data_dir, stream_prefix=fresh_prefix("kb"))
+    store = await KnowledgeStore.connect(settings)
+    embeddings = create_embeddings("hashing", settings)
+    chunker = Chunker(settings.chunk_tokens, settings.chunk_overlap_tokens)
+    try:
+        collection = await store.open_active(embeddings)
+        measured = _posts(posts)
+        note(f"indexing {posts:,} posts")
+        started = time.perf_counter()
+        for start in range(0, posts, INDEX_BATCH):
+            await index_items(
+                collection, embeddings, chunker, measured[start : start + INDEX_BATCH]
+            )
+        index_s = time.perf_counter() - started
+        started = time.perf_counter()
+        await embeddings.embed([item.text for item in measured])
+        embed_s = time.perf_counter() - started
+        rest = _posts(chunks)[posts:]
+        note(f"filling to {chunks:,} chunks")
+        for start in range(0, len(rest), INDEX_BATCH):
+            await index_items(collection, embeddings, chunker, rest[start : start + INDEX_BATCH])
+        note("searching")
+        latencies = []
+        rng = random.Random(9)
+        for _ in range(SEARCHES):
+            query = " ".join(rng.choice(WORDS) for _ in range(4))
+            filters = SearchFilters(symbol=rng.choice(TICKERS), min_engagement=100)
+            began = time.perf_counter_ns()
+            await search(store, embeddings, query, k=5, filters=filters)
+            latencies.append(time.perf_counter_ns() - began)
+        return {
+            "index_posts_per_s": round(posts / index_s),
+            "embed_only_posts_per_s": round(posts / embed_s),
+            "search_chunks": await collection.count(),
+            "search_p50_ms": percentile_ms(latencies, 50),
+            "search_p95_ms": percentile_ms(latencies, 95),
+        }
+    finally:
+        await embeddings.aclose()
+        await store.aclose()
+
+
 async def measure(redis_url: str, mongo_url: str, data_dir: Path, *, quick: bool) -> Result:
     note("evaluation set through the graph")
     result = await evaluation_accuracy()
     note("turns through the agent worker")
-    return result | await turn_latency(redis_url, mongo_url, data_dir, 50 if quick else 300)
+    result |= await turn_latency(redis_url, mongo_url, data_dir, 50 if quick else 300)
+    sizes = {"posts": 2_000, "chunks": 10_000} if quick else {"posts": 10_000, "chunks": 100_000}
+    return result | await knowledge_figures(data_dir / "kb", **sizes)
 
 
 def main() -> None:
