@@ -14,7 +14,7 @@ import pytest
 
 from events.store import EventStore
 from tests.handlers.support import wait_until
-from tests.impressox.cli_support import REPO, Cli, cli_env, json_lines, run_cli
+from tests.impressox.cli_support import REPO, Cli, json_lines, run_cli
 from tests.sources.servers import FakeBinance, FakeCoinGecko, serving
 from tests.sources.support import stored_ticks
 
@@ -23,16 +23,6 @@ HISTORY = """timestamp,symbol,price,volume
 1767225601,ETH/USDT,3500,2
 1767225602,BTC/USDT,100010,0.5
 """
-
-
-@pytest.fixture
-def env(redis_url: str, prefix: str, tmp_path: Path) -> dict[str, str]:
-    return cli_env(tmp_path / "data", REDIS_URL=redis_url, IMPRESSOX_STREAM_PREFIX=prefix)
-
-
-@pytest.fixture
-def cli(env: dict[str, str]) -> Cli:
-    return lambda *args, stdin="": run_cli(env, *args, stdin=stdin)
 
 
 @pytest.fixture

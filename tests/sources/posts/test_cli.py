@@ -11,23 +11,13 @@ import pytest
 
 from events.store import EventStore
 from tests.handlers.support import wait_until
-from tests.impressox.cli_support import Cli, cli_env, json_lines, run_cli
+from tests.impressox.cli_support import Cli, json_lines, run_cli
 from tests.sources.posts.servers import BASE_ID, FakeFeeds, FakeX
 from tests.sources.posts.support import stored_posts
 from tests.sources.servers import serving
 from tests.sources.test_cli import Running
 
 TOKEN = "x-test-token"
-
-
-@pytest.fixture
-def env(redis_url: str, prefix: str, tmp_path: Path) -> dict[str, str]:
-    return cli_env(tmp_path / "data", REDIS_URL=redis_url, IMPRESSOX_STREAM_PREFIX=prefix)
-
-
-@pytest.fixture
-def cli(env: dict[str, str]) -> Cli:
-    return lambda *args, stdin="": run_cli(env, *args, stdin=stdin)
 
 
 @pytest.fixture
