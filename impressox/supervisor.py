@@ -15,6 +15,7 @@ Every child dies with the supervisor even if it is SIGKILLed (see `embedded.proc
 from __future__ import annotations
 
 import os
+import shlex
 import signal
 import sys
 import time
@@ -229,7 +230,7 @@ class Supervisor:
             note += (
                 f"\n  A demo trader was created with the rule {DEMO_RULE['name']!r};"
                 " its alerts arrive\n  within a minute. Watch them with its key (shown once):\n"
-                f"    impressox alerts watch --key {self.demo_token}\n"
+                f"    {_program()} alerts watch --key {self.demo_token}\n"
             )
         return note + "\n" if note else ""
 
@@ -268,6 +269,13 @@ class Supervisor:
             self.mongo.stop()
         if self.redis:
             self.redis.stop()
+
+
+def _program() -> str:
+    """How this command was invoked (``.venv/bin/impressox`` under `make run`), so a
+    printed command works as printed."""
+    invoked = Path(sys.argv[0])
+    return shlex.quote(str(invoked)) if invoked.name == "impressox" else "impressox"
 
 
 def _healthy(api_url: str) -> bool:
