@@ -15,7 +15,7 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, HumanMessage
 
-from handlers.agent.graph import build_agent
+from handlers.agent.graph import acting_for, build_agent
 from handlers.agent.tools import AGENT_TOOLS, AgentTool, ToolRegistry
 
 BTC, ETH, SOL = "BTC/USDT", "ETH/USDT", "SOL/USDT"
@@ -119,10 +119,9 @@ def recorders() -> ToolRegistry:
     return registry
 
 
-async def decision(model: BaseChatModel, text: str) -> tuple[str, dict[str, Any]] | None:
+async def decision(graph: Any, text: str) -> tuple[str, dict[str, Any]] | None:
     """The first tool call the graph's specialist makes for `text` (None: none)."""
-    graph = build_agent(lambda node: model, recorders(), None, "evaluation")
-    state = await graph.ainvoke({"messages": [HumanMessage(text)]})
+    state = await graph.ainvoke({"messages": [HumanMessage(text)]}, acting_for(None))
     for message in state["messages"]:
         if isinstance(message, AIMessage) and message.tool_calls:
             call = message.tool_calls[0]
@@ -131,9 +130,10 @@ async def decision(model: BaseChatModel, text: str) -> tuple[str, dict[str, Any]
 
 
 async def evaluate(model: BaseChatModel) -> Evaluation:
+    graph = build_agent(lambda node: model, recorders(), "evaluation")
     misses = []
     for text, tool, expected in EVALUATION:
-        made = await decision(model, text)
+        made = await decision(graph, text)
         if made is None or made[0] != tool or any(made[1].get(k) != v for k, v in expected.items()):
             misses.append((text, made))
     return Evaluation(1 - len(misses) / len(EVALUATION), misses)

@@ -26,6 +26,7 @@ from typing import Annotated, Any, TypedDict
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, SystemMessage, ToolMessage
+from langchain_core.runnables import RunnableConfig
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.message import add_messages
 
@@ -36,6 +37,7 @@ from handlers.agent.tools import ToolRegistry
 CHAT = "chat"
 """The node for messages no specialist owns: the model answers without tools."""
 CONFIRM_NODE = "confirm"
+CONTEXT = "impressox_context"
 
 
 class AgentState(TypedDict, total=False):
@@ -73,12 +75,12 @@ def route_tool(registry: ToolRegistry) -> dict[str, Any]:
 
 
 class _Nodes:
-    """The graph's node functions, over one turn's models, tools and context."""
+    """The graph's node functions, over its models and tools; what the tools act through
+    comes with each invocation (`acting_for`), so one compiled graph serves every turn."""
 
-    def __init__(self, models: Models, registry: ToolRegistry, context: Any, persona: str) -> None:
+    def __init__(self, models: Models, registry: ToolRegistry, persona: str) -> None:
         self.models = models
         self.registry = registry
-        self.context = context
         self.persona = SystemMessage(persona)
         self.specialists = registry.nodes()
 
@@ -93,7 +95,7 @@ class _Nodes:
         node = calls[0]["args"].get("node", CHAT) if calls else CHAT
         return {"node": node if node in self.specialists else CHAT, "pending": None}
 
-    async def tools(self, state: AgentState) -> dict[str, Any]:
+    async def tools(self, state: AgentState, config: RunnableConfig) -> dict[str, Any]:
         last = state["messages"][-1]
         results: list[ToolMessage] = []
         pending = None
@@ -104,14 +106,14 @@ class _Nodes:
                 question = f"This will run {call['name']} with {json.dumps(call['args'])}."
                 content = json.dumps({"question": question})
             else:
-                outcome = await self.registry.call(self.context, call["name"], call["args"])
+                outcome = await self.registry.call(_context(config), call["name"], call["args"])
                 content = outcome.content
             results.append(ToolMessage(content=content, tool_call_id=call["id"], name=call["name"]))
         return {"messages": results, "pending": pending}
 
-    async def confirm(self, state: AgentState) -> dict[str, Any]:
+    async def confirm(self, state: AgentState, config: RunnableConfig) -> dict[str, Any]:
         call = state.get("pending") or {}
-        outcome = await self.registry.call(self.context, call["name"], call["args"])
+        outcome = await self.registry.call(_context(config), call["name"], call["args"])
         tool = self.registry.get(call["name"])
         return {
             "messages": [
@@ -146,9 +148,18 @@ def _chosen(state: AgentState) -> str:
     return state["node"]
 
 
-def build_agent(models: Models, registry: ToolRegistry, context: Any, persona: str) -> Any:
-    """The compiled graph for one turn; `context` is what tools act through."""
-    nodes = _Nodes(models, registry, context, persona)
+def acting_for(context: Any) -> RunnableConfig:
+    """The invocation config of one turn: `context` is what its tools act through."""
+    return {"configurable": {CONTEXT: context}}
+
+
+def _context(config: RunnableConfig) -> Any:
+    return config.get("configurable", {}).get(CONTEXT)
+
+
+def build_agent(models: Models, registry: ToolRegistry, persona: str) -> Any:
+    """The compiled graph; invoke it with `acting_for(context)` as its config."""
+    nodes = _Nodes(models, registry, persona)
     graph: StateGraph[AgentState, None, AgentState, AgentState] = StateGraph(AgentState)
     graph.add_node("router", nodes.router)
     for node in [*nodes.specialists, CHAT]:

@@ -39,9 +39,9 @@ from events.envelope import RecordedEvent
 from events.errors import ConfigurationError
 from handlers.agent import toolset
 from handlers.agent.answers import compose
-from handlers.agent.graph import build_agent
+from handlers.agent.graph import acting_for, build_agent
 from handlers.agent.offline import MODEL_NAME, OfflineChatModel
-from handlers.agent.persona import Persona, load_persona
+from handlers.agent.persona import load_persona
 from handlers.agent.tools import AGENT_TOOLS
 from handlers.declaration import HandlerContext, HandlerResult
 from handlers.rag.embeddings import create_embeddings
@@ -81,7 +81,8 @@ class Turns:
         self.services = build_services(settings, settings.redis_url)
         self.mongo = connect_mongo(settings.mongo_url)
         self.read_models = ReadModels(self.mongo[settings.mongo_database], PROJECTIONS.all())
-        self.persona: Persona = load_persona(settings.agent_persona)
+        persona = load_persona(settings.agent_persona).prompt()
+        self.graph = build_agent(lambda node: OfflineChatModel(), AGENT_TOOLS, persona)
         self.knowledge: toolset.Knowledge | None = None
 
     async def handle(self, recorded: RecordedEvent) -> HandlerResult:
@@ -114,15 +115,13 @@ class Turns:
         context = toolset.AgentContext(
             conversation.user_id, self.services, self.read_models, await self._knowledge()
         )
-        graph = build_agent(
-            lambda node: OfflineChatModel(), AGENT_TOOLS, context, self.persona.prompt()
-        )
         history = _history(conversation, message.message_id)
-        state = await graph.ainvoke(
+        state = await self.graph.ainvoke(
             {
                 "messages": [*history, HumanMessage(message.text)],
                 "pending": _pending(conversation, message.message_id),
-            }
+            },
+            acting_for(context),
         )
         new = state["messages"][len(history) + 1 :]
         steps = _steps(conversation, message.message_id, new, state.get("pending"))

@@ -24,13 +24,13 @@ async def test_the_offline_model_makes_the_expected_calls_on_the_evaluation_set(
 
 @pytest.mark.parametrize("text", ["who are you?", "are you a bot"])
 async def test_it_says_what_it_is(text: str) -> None:
-    graph = build_agent(lambda node: OfflineChatModel(), recorders(), None, "test")
+    graph = build_agent(lambda node: OfflineChatModel(), recorders(), "test")
     state = await graph.ainvoke({"messages": [HumanMessage(text)]})
     assert state["messages"][-1].content == HELP
 
 
 async def test_it_says_when_it_does_not_understand() -> None:
-    graph = build_agent(lambda node: OfflineChatModel(), recorders(), None, "test")
+    graph = build_agent(lambda node: OfflineChatModel(), recorders(), "test")
     state = await graph.ainvoke({"messages": [HumanMessage("write me a poem about the moon")]})
     reply = state["messages"][-1]
     assert str(reply.content).startswith("I did not understand that.")

@@ -21,7 +21,7 @@ from aggregates.alert_rule import AlertRule
 from events.catalog import PriceTick
 from events.envelope import Event
 from events.store import EventStore
-from handlers.agent.graph import build_agent
+from handlers.agent.graph import acting_for, build_agent
 from handlers.agent.offline import OfflineChatModel
 from handlers.agent.tools import AGENT_TOOLS
 from handlers.agent.toolset import AgentContext, Knowledge, user_rules
@@ -67,13 +67,15 @@ class Session:
     """A conversation's messages and pending action, carried from turn to turn."""
 
     def __init__(self, context: AgentContext) -> None:
-        self.graph = build_agent(lambda node: OfflineChatModel(), AGENT_TOOLS, context, "test")
+        self.graph = build_agent(lambda node: OfflineChatModel(), AGENT_TOOLS, "test")
+        self.context = context
         self.messages: list[AnyMessage] = []
         self.pending: dict[str, Any] | None = None
 
     async def say(self, text: str) -> str:
         state = await self.graph.ainvoke(
-            {"messages": [*self.messages, HumanMessage(text)], "pending": self.pending}
+            {"messages": [*self.messages, HumanMessage(text)], "pending": self.pending},
+            acting_for(self.context),
         )
         self.messages = state["messages"]
         self.pending = state.get("pending")
