@@ -23,7 +23,6 @@ from redis.exceptions import RedisError
 from aggregates.errors import DomainError
 from events.envelope import RecordedEvent
 from events.position import Position
-from events.redis_client import entries
 from events.store import EventStore
 from handlers.rules.engine import RuleEngine
 from handlers.rules.firing import RuleState
@@ -45,14 +44,13 @@ log = structlog.get_logger(__name__)
 
 FOLLOW_BLOCK_MS = 1000
 RETRY_DELAY_S = 1.0
-DEFAULT_SNAPSHOT_S = 60.0
 EXPIRY_SWEEP_S = 30.0
 SNAPSHOT_TAG = "rules"
 """The hash tag of the snapshot: one for all partitions (every process reads all rules)."""
 
 
 class RuleBook:
-    def __init__(self, store: EventStore, settings: Settings | None) -> None:
+    def __init__(self, store: EventStore, settings: Settings) -> None:
         self.store = store
         self.settings = settings
         self.stream = rules_log(store.names)
@@ -63,7 +61,7 @@ class RuleBook:
         self.position = Position(0, 0)
         self.snapshot_time = datetime.fromtimestamp(0, UTC)
         self.engines: dict[str, RuleEngine] = {}
-        self.snapshot_every_s = settings.rules_snapshot_s if settings else DEFAULT_SNAPSHOT_S
+        self.snapshot_every_s = settings.rules_snapshot_s
         self._saved_position = self.position
         self._ready = asyncio.Lock()
         self._follower: asyncio.Task[None] | None = None
@@ -139,18 +137,17 @@ class RuleBook:
         return self.engines.get(tag) if tag else None
 
     async def _read_log(self) -> int:
-        """Apply the log after `position`, up to its end; how many events that was."""
+        """Apply the log after `position`, up to its end; how many events that was.
+
+        Every entry is read (not only rule events), so `position` ends at the log's end
+        without asking Redis for it separately."""
         count = 0
         start = Position(self.position.ms, self.position.seq + 1)
-        async for recorded in self.store.read_stream(
-            self.stream, start=start, types=RULE_EVENT_TYPES
-        ):
-            self.apply(recorded)
+        async for recorded in self.store.read_stream(self.stream, start=start):
+            if recorded.event.type in RULE_EVENT_TYPES:
+                self.apply(recorded)
+                count += 1
             self.position = recorded.position
-            count += 1
-        last = entries(await self.store.redis.xrevrange(self.stream, "+", "-", count=1))
-        if last:  # skipped events of other types count as read too
-            self.position = max(self.position, Position.parse(last[0][0]))
         return count
 
     async def _follow(self) -> None:
@@ -186,8 +183,6 @@ class RuleBook:
 
     async def expire_due(self) -> None:
         """Expire, through the aggregate, the active rules whose expiry has passed."""
-        if self.settings is None:
-            return
         now = datetime.now(UTC)
         due = [
             state.rule_id
