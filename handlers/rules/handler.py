@@ -29,6 +29,7 @@ from aggregates.rule_spec import SymbolTarget
 from events.catalog import AlertTriggered, PriceTick, Severity, SourceStale
 from events.codec import EVENT_ID, PAYLOAD, SCHEMA_VERSION, TYPE
 from events.envelope import RecordedEvent
+from events.errors import ConfigurationError
 from events.position import Position
 from events.redis_client import entries
 from events.store import EventStore
@@ -44,7 +45,6 @@ GROUP = "rules"
 FIRINGS_LOOKBACK = timedelta(minutes=10)
 """How far before the snapshot a starting engine looks for its own firings: longer than
 the firing recorder ever lags behind the alerts."""
-DEFAULT_WARMUP_S = 300.0
 EPOCH = datetime.fromtimestamp(0, UTC)
 WARMUP_PAGE = 5000
 TICK_TYPE = PriceTick.event_type.encode()
@@ -97,11 +97,11 @@ class PriceRules:
 
     def __init__(self, context: HandlerContext) -> None:
         settings = context.settings
+        if settings is None:
+            raise ConfigurationError("the rules handler needs the settings")
         self.store = context.store
         self.book = RuleBook(context.store, settings)
-        self.warmup = timedelta(
-            seconds=settings.rules_warmup_s if settings is not None else DEFAULT_WARMUP_S
-        )
+        self.warmup = timedelta(seconds=settings.rules_warmup_s)
         self._starting: dict[str, asyncio.Lock] = {}
 
     async def handle(self, recorded: RecordedEvent) -> HandlerResult:
