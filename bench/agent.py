@@ -22,9 +22,7 @@ No baseline: the offline model is itself the floor a real provider's latency add
 from __future__ import annotations
 
 import asyncio
-import os
 import random
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -38,6 +36,7 @@ from bench.common import (
     Result,
     arguments,
     fresh_prefix,
+    impressox_process,
     note,
     percentile_ms,
     quiet_logs,
@@ -59,7 +58,6 @@ from handlers.rag.indexer import KnowledgeItem, index_items
 from handlers.rag.search import SearchFilters, search
 from handlers.rag.store import KnowledgeStore
 from impressox.connections import connect_redis
-from impressox.embedded.process import ChildProcess
 from impressox.services import Services, build_services
 from impressox.settings import Settings
 
@@ -93,24 +91,10 @@ async def evaluation_accuracy() -> Result:
 
 
 @contextmanager
-def agent_processes(settings: Settings, mongo_url: str) -> Iterator[None]:
-    env = {
-        **os.environ,
-        "REDIS_URL": settings.redis_url or "",
-        "MONGO_URL": mongo_url,
-        "IMPRESSOX_STREAM_PREFIX": settings.stream_prefix,
-        "IMPRESSOX_MONGO_DATABASE": settings.mongo_database,
-        "IMPRESSOX_DATA_DIR": str(settings.data_dir),
-        "IMPRESSOX_LOG_LEVEL": "WARNING",
-    }
+def agent_processes(settings: Settings) -> Iterator[None]:
     children = [
-        ChildProcess(
-            name,
-            [sys.executable, "-m", "impressox", *argv],
-            log_path=settings.data_dir / f"{name}.log",
-            env=env,
-        )
-        for name, argv in (("agent", ["worker", "agent"]), ("projections", ["projections", "run"]))
+        impressox_process("agent", ["worker", "agent"], settings),
+        impressox_process("projections", ["projections", "run"], settings),
     ]
     for child in children:
         child.start()
@@ -158,7 +142,7 @@ async def turn_latency(redis_url: str, mongo_url: str, data_dir: Path, turns: in
         await store.append("ticks", Event(key=symbol, payload=tick))
     latencies: list[int] = []
     try:
-        with agent_processes(settings, mongo_url):
+        with agent_processes(settings):
             for number in range(turns + 1):
                 text = EVALUATION[number % len(EVALUATION)][0]
                 message = {"message_id": f"m{number}", "text": text}

@@ -26,8 +26,10 @@ from redis.asyncio import Redis
 from events.codec import encode
 from events.envelope import Event, Payload
 from events.registry import event_type
+from impressox.embedded.process import ChildProcess
 from impressox.embedded.redis import EmbeddedRedis
 from impressox.logging import configure_logging
+from impressox.settings import Settings
 
 SYMBOLS = 500
 """How many distinct keys events are spread over, like a market data feed's symbols."""
@@ -202,3 +204,29 @@ def run_fast(coroutine: Coroutine[Any, Any, T]) -> T:
         return asyncio.run(coroutine)
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
         return runner.run(coroutine)
+
+
+def impressox_process(
+    name: str, argv: Sequence[str], settings: Settings, **environment: str
+) -> ChildProcess:
+    """`impressox ARGV` as a child on `settings`' servers, prefix, database and data
+    directory (as `impressox up` would start it), logging warnings only to its own file;
+    `environment` adds or overrides variables."""
+    secret = settings.secret_key.get_secret_value() if settings.secret_key else None
+    variables = {
+        "REDIS_URL": settings.redis_url,
+        "MONGO_URL": settings.mongo_url,
+        "IMPRESSOX_STREAM_PREFIX": settings.stream_prefix,
+        "IMPRESSOX_MONGO_DATABASE": settings.mongo_database,
+        "IMPRESSOX_DATA_DIR": str(settings.data_dir),
+        "IMPRESSOX_PARTITIONS": str(settings.partitions),
+        "IMPRESSOX_SECRET_KEY": secret,
+        "IMPRESSOX_LOG_LEVEL": "WARNING",
+    }
+    env = {**os.environ, **{k: v for k, v in variables.items() if v is not None}, **environment}
+    return ChildProcess(
+        name,
+        [sys.executable, "-m", "impressox", *argv],
+        log_path=settings.data_dir / f"{name.replace(' ', '-')}.log",
+        env=env,
+    )

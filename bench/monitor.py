@@ -22,10 +22,8 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-import os
 import random
 import secrets
-import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -40,7 +38,7 @@ from pydantic import SecretStr
 
 from aggregates.alert_rule import AlertRule
 from aggregates.rule_spec import RuleSpec
-from bench.common import Result, fresh_prefix, note, percentile_ms
+from bench.common import Result, fresh_prefix, impressox_process, note, percentile_ms
 from bench.rule_mix import condition, frequency, start_prices, symbol_name
 from events.catalog import AlertTriggered, PriceTick
 from events.codec import decode
@@ -90,26 +88,9 @@ def bench_settings(redis_url: str, data_dir: Path) -> Settings:
     )
 
 
-def worker_env(settings: Settings) -> dict[str, str]:
-    key = settings.secret_key.get_secret_value() if settings.secret_key else ""
-    return {
-        **os.environ,
-        "REDIS_URL": settings.redis_url or "",
-        "IMPRESSOX_STREAM_PREFIX": settings.stream_prefix,
-        "IMPRESSOX_PARTITIONS": str(settings.partitions),
-        "IMPRESSOX_DATA_DIR": str(settings.data_dir),
-        "IMPRESSOX_SECRET_KEY": key,
-        "IMPRESSOX_NOTIFY_RATE_PER_MINUTE": "0",
-        "IMPRESSOX_LOG_LEVEL": "WARNING",
-    }
-
-
 def worker(settings: Settings, name: str) -> ChildProcess:
-    return ChildProcess(
-        f"worker {name}",
-        [sys.executable, "-m", "impressox", "worker", name],
-        log_path=settings.data_dir / f"{name}.log",
-        env=worker_env(settings),
+    return impressox_process(
+        f"worker {name}", ["worker", name], settings, IMPRESSOX_NOTIFY_RATE_PER_MINUTE="0"
     )
 
 

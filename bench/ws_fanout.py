@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import os
 import resource
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -37,6 +36,7 @@ from bench.common import (
     Result,
     arguments,
     fresh_prefix,
+    impressox_process,
     note,
     percentile_ms,
     quiet_logs,
@@ -50,7 +50,7 @@ from events.store import EventStore
 from handlers.config import RuntimeConfig
 from impressox.connections import connect_mongo, connect_redis
 from impressox.embedded.mongo import EmbeddedMongo
-from impressox.embedded.process import ChildProcess, free_port, port_open
+from impressox.embedded.process import free_port, port_open
 from impressox.services import build_services
 from impressox.settings import Settings
 from projections.readmodels.api_keys import ApiKeys
@@ -228,23 +228,14 @@ def mongo_server(data_dir: Path) -> Iterator[str]:
 def api_process(settings: Settings, redis_url: str, mongo_url: str) -> Iterator[str]:
     """`impressox api` as a child process on a free port, rate limit off: its URL."""
     port = free_port()
-    env = {
-        **os.environ,
-        "REDIS_URL": redis_url,
-        "MONGO_URL": mongo_url,
-        "IMPRESSOX_STREAM_PREFIX": settings.stream_prefix,
-        "IMPRESSOX_MONGO_DATABASE": settings.mongo_database,
-        "IMPRESSOX_DATA_DIR": str(settings.data_dir),
-        "IMPRESSOX_PARTITIONS": str(settings.partitions),
-        "IMPRESSOX_API_PORT": str(port),
-        "IMPRESSOX_RATE_LIMIT_PER_MINUTE": "0",
-        "IMPRESSOX_LOG_LEVEL": "WARNING",
-    }
-    child = ChildProcess(
+    child = impressox_process(
         "api",
-        [sys.executable, "-m", "impressox", "api"],
-        log_path=settings.data_dir / "api.log",
-        env=env,
+        ["api"],
+        settings,
+        REDIS_URL=redis_url,
+        MONGO_URL=mongo_url,
+        IMPRESSOX_API_PORT=str(port),
+        IMPRESSOX_RATE_LIMIT_PER_MINUTE="0",
     )
     child.start()
     try:
