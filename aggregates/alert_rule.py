@@ -60,6 +60,12 @@ class AlertRule(Aggregate):
         self.trigger_count = 0
         self.last_triggered_at: datetime | None = None
 
+    @classmethod
+    def create_with_id(cls, rule_id: UUID, owner_id: UUID, spec: RuleSpec) -> AlertRule:
+        """A rule with an id its creator chose, so that creating it again (a retried
+        request) finds the same rule instead of making a second one."""
+        return cls._create(cls.Created, id=rule_id, owner_id=owner_id, spec=spec)
+
     # -- commands -----------------------------------------------------------------------
 
     def update(self, spec: RuleSpec) -> None:

@@ -116,6 +116,11 @@ class Conversation(Aggregate):
             None,
         )
 
+    def holds(self, step: ToolCall | ToolResult) -> bool:
+        """Whether this call, or a result of this call, is recorded already."""
+        kind = type(step)
+        return any(isinstance(t, kind) and t.call_id == step.call_id for t in self.turns)
+
     def _tool_call(self, call_id: str) -> ToolCall | None:
         return next(
             (t for t in self.turns if isinstance(t, ToolCall) and t.call_id == call_id), None

@@ -117,7 +117,8 @@ class VolumeSpike(Immutable):
 
 
 class Mentioned(Immutable):
-    """A post on the target with at least `min_engagement` (likes + reposts + replies)."""
+    """A post on the target with at least `min_engagement`: likes + reposts + replies +
+    quotes (`Engagement.total`), as the source saw them when it scraped the post."""
 
     type: Literal["mentioned"] = "mentioned"
     min_engagement: int = Field(default=0, ge=0)

@@ -13,9 +13,11 @@ from contextlib import asynccontextmanager
 from importlib.metadata import version
 
 from fastapi import FastAPI
+from redis.asyncio import Redis
 
 from api.context import ApiContext
 from api.keys import KeyAuthenticator
+from api.live.deltas import ReplyDeltas
 from api.live.hub import Hub
 from api.problems import install_problem_handlers
 from api.rate_limit import RateLimiter
@@ -26,6 +28,7 @@ from api.routes import (
     feeds,
     health,
     ingest,
+    knowledge,
     market,
     metrics,
     rules,
@@ -33,6 +36,7 @@ from api.routes import (
 )
 from events.store import EventStore
 from handlers.declaration import load_modules
+from handlers.rag.reader import KnowledgeReader
 from impressox.connections import connect_mongo, connect_redis
 from impressox.services import build_services
 from impressox.settings import Settings
@@ -62,6 +66,8 @@ def create_app(settings: Settings, *, redis_url: str, mongo_url: str) -> FastAPI
         services = build_services(settings, redis_url)
         hub_redis = await connect_redis(redis_url)  # its own: blocking reads hold connections
         hub = Hub(hub_redis, settings.stream_names(), block_ms=settings.block_ms)
+        deltas = ReplyDeltas(Redis.from_url(redis_url))  # a node of a cluster will do
+        knowledge_reader = KnowledgeReader(settings)
         app.state.context = ApiContext(
             settings=settings,
             redis=redis,
@@ -78,6 +84,8 @@ def create_app(settings: Settings, *, redis_url: str, mongo_url: str) -> FastAPI
                 burst=settings.rate_limit_burst,
             ),
             hub=hub,
+            knowledge=knowledge_reader,
+            deltas=deltas,
         )
         gc.freeze()  # what startup built lives as long as the process: never walk it again
         gc.set_threshold(*GC_THRESHOLDS)
@@ -85,6 +93,8 @@ def create_app(settings: Settings, *, redis_url: str, mongo_url: str) -> FastAPI
             yield
         finally:
             await hub.close()
+            await knowledge_reader.aclose()
+            await deltas.close()
             services.close()
             await redis.aclose()
             await mongo.close()
@@ -98,6 +108,7 @@ def create_app(settings: Settings, *, redis_url: str, mongo_url: str) -> FastAPI
     install_problem_handlers(app)
     app.include_router(health.router)
     app.include_router(metrics.router)
-    for module in (account, rules, conversations, market, feeds, ingest, admin, websocket):
+    routed = (account, rules, conversations, market, feeds, ingest, knowledge, admin, websocket)
+    for module in routed:
         app.include_router(module.router, prefix=V1)
     return app

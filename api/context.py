@@ -11,10 +11,12 @@ from pymongo.asynchronous.database import AsyncDatabase
 from starlette.requests import HTTPConnection
 
 from api.keys import KeyAuthenticator
+from api.live.deltas import ReplyDeltas
 from api.live.hub import Hub
 from api.rate_limit import RateLimiter
 from events.redis_client import RedisClient
 from events.store import EventStore
+from handlers.rag.reader import KnowledgeReader
 from impressox.services import Services
 from impressox.settings import Settings
 from projections.model import Document
@@ -35,6 +37,10 @@ class ApiContext:
     limiter: RateLimiter
     hub: Hub
     """Shared stream readers for WebSocket clients, on a Redis client of their own."""
+    knowledge: KnowledgeReader
+    """The knowledge base, for searches; Chroma is opened on the first one."""
+    deltas: ReplyDeltas
+    """The agent's reply text while it is written, for clients following a conversation."""
 
 
 async def api_context(connection: HTTPConnection) -> ApiContext:

@@ -1,6 +1,6 @@
 """Benchmark: the agent's turns with the offline model, and its evaluation set.
 
-    python -m bench.agent --json [--quick]
+    python -m bench.agent --json [--quick] [--only eval|turns|search]
 
 - ``turn_p50_ms`` / ``turn_p95_ms``: a user message recorded through the Conversations
   application (as the API records it) -> the agent's reply appended to the
@@ -12,6 +12,7 @@
   an embedded Chroma, in the `knowledge` handler's batches; the embedding alone is the
   baseline (``embed_only_posts_per_s``). ``search_p95_ms``: a query with a symbol and an
   engagement filter over 100,000 chunks (10,000 with ``--quick``).
+- ``--only`` runs one part: ``search`` is the knowledge base part (indexing, then search).
 - ``eval_accuracy``: the share of the evaluation set (`tests/agent/eval_set.py`) for
   which the offline model, through the real graph, makes the expected tool call with
   the expected arguments.
@@ -266,25 +267,41 @@ async def knowledge_figures(data_dir: Path, *, posts: int, chunks: int) -> Resul
         await store.aclose()
 
 
-async def measure(redis_url: str, mongo_url: str, data_dir: Path, *, quick: bool) -> Result:
-    note("evaluation set through the graph")
-    result = await evaluation_accuracy()
-    note("turns through the agent worker")
-    result |= await turn_latency(redis_url, mongo_url, data_dir, 50 if quick else 300)
-    sizes = {"posts": 2_000, "chunks": 10_000} if quick else {"posts": 10_000, "chunks": 100_000}
-    return result | await knowledge_figures(data_dir / "kb", **sizes)
+PARTS = ("eval", "turns", "search")
+
+
+async def measure(
+    redis_url: str, mongo_url: str, data_dir: Path, *, quick: bool, parts: tuple[str, ...]
+) -> Result:
+    result: Result = {}
+    if "eval" in parts:
+        note("evaluation set through the graph")
+        result |= await evaluation_accuracy()
+    if "turns" in parts:
+        note("turns through the agent worker")
+        result |= await turn_latency(redis_url, mongo_url, data_dir, 50 if quick else 300)
+    if "search" in parts:
+        sizes = (
+            {"posts": 2_000, "chunks": 10_000} if quick else {"posts": 10_000, "chunks": 100_000}
+        )
+        result |= await knowledge_figures(data_dir / "kb", **sizes)
+    return result
 
 
 def main() -> None:
     parser = arguments(__doc__.splitlines()[0] if __doc__ else "")
+    parser.add_argument("--only", choices=PARTS, help="run one part (search: the knowledge base)")
     options = parser.parse_args()
+    parts = (options.only,) if options.only else PARTS
     quiet_logs()
     with (
         tempfile.TemporaryDirectory(prefix="impressox-bench-agent-") as data_dir,
         redis_server() as server,
         mongo_server(Path(data_dir)) as mongo_url,
     ):
-        result = run_fast(measure(server.url, mongo_url, Path(data_dir), quick=options.quick))
+        result = run_fast(
+            measure(server.url, mongo_url, Path(data_dir), quick=options.quick, parts=parts)
+        )
     report(result, as_json=options.json, labels=LABELS)
 
 

@@ -14,6 +14,7 @@ Layout, with the default prefix ``ix``::
     ix:{p3}:stats:rules           processed / failed / dead-lettered counters (hash)
     ix:{p3}:lease:rules           which consumer of "rules" owns partition 3 (string, PX)
     ix:members:rules              live consumers of "rules" and their expiry (sorted set)
+    ix:live:conversation:<id>     the agent's reply text as it is written (Pub/Sub channel)
 """
 
 from __future__ import annotations
@@ -182,3 +183,8 @@ class StreamNames:
     def members(self, group: str) -> str:
         """The live consumers of `group`, scored by when their heartbeat expires."""
         return f"{self.prefix}:members:{check_group(group)}"
+
+    def reply_channel(self, conversation_id: str) -> str:
+        """The Pub/Sub channel of a conversation's reply tokens: ephemeral, not a stream
+        (the reply itself is an event; these are its text while it is being written)."""
+        return f"{self.prefix}:live:conversation:{conversation_id}"

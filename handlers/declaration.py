@@ -132,9 +132,11 @@ BUILTIN_MODULES: tuple[str, ...] = (
     "handlers.dead_letters",
     "events.catalog",
     "handlers.notify.handler",
+    "handlers.notify.replies",
     "handlers.rules.handler",
     "handlers.rules.recorder",
     "handlers.rag.indexer",
+    "handlers.rag.memory_index",
     "handlers.agent.handler",
 )
 """Modules of ours that declare event types and handlers; imported by every process."""

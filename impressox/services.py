@@ -12,6 +12,7 @@ from aggregates.secrets import SecretBox
 from aggregates.services.alert_rules import AlertRules
 from aggregates.services.base import Service
 from aggregates.services.conversations import Conversations
+from aggregates.services.memory import Memories
 from aggregates.services.users import Users
 from aggregates.services.watches import Watches
 from impressox.settings import Settings, secret_key
@@ -25,6 +26,7 @@ class Services:
     alert_rules: AlertRules
     conversations: Conversations
     watches: Watches
+    memory: Memories
 
     def all(self) -> list[Service]:  # type: ignore[type-arg]
         return [getattr(self, field.name) for field in fields(self)]
@@ -50,4 +52,5 @@ def build_services(settings: Settings, redis_url: str) -> Services:
         alert_rules=AlertRules(env),
         conversations=Conversations(env),
         watches=Watches(env),
+        memory=Memories(env),
     )

@@ -19,7 +19,14 @@ from pathlib import Path
 from typing import Any, Literal, get_args
 
 import yaml
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     InitSettingsSource,
@@ -30,6 +37,13 @@ from pydantic_settings import (
 
 from events.errors import ConfigurationError
 from events.names import StreamNames
+from handlers.agent.specs import (
+    AGENT_NODES,
+    InvalidModelSpecError,
+    ModelSpec,
+    parse_spec,
+    require_credentials,
+)
 
 ENV_PREFIX = "IMPRESSOX_"
 SECRET_KEY_BYTES = 32
@@ -205,6 +219,53 @@ class Settings(BaseSettings):
         description="YAML file of the agent's persona (name, bio, style, topics, examples)."
         " Unset: the built-in one.",
     )  # fmt: skip
+    agent_model: str = Field(
+        "offline", validation_alias=_env("agent_model"),
+        description="The agent's model, provider:model: offline (the embedded deterministic"
+        " model), openai:gpt-4o-mini, anthropic:claude-sonnet-4-5, ollama:llama3.1, or"
+        " openai-compatible:<model> at IMPRESSOX_OPENAI_COMPATIBLE_URL.",
+    )  # fmt: skip
+    agent_node_models: dict[str, str] = Field(
+        default_factory=dict, validation_alias=_env("agent_node_models"),
+        description="A model of their own for some graph nodes (JSON object node -> spec;"
+        " nodes: router, market, alerts, research, account, chat), e.g. a small router.",
+    )  # fmt: skip
+    agent_fallbacks: list[str] = Field(
+        default_factory=list, validation_alias=_env("agent_fallbacks"),
+        description="Models tried in order when a node's model fails after its retries"
+        ' (JSON list of specs, e.g. ["ollama:llama3.1", "offline"]).',
+    )  # fmt: skip
+    agent_timeout_s: float = Field(
+        60.0, gt=0, validation_alias=_env("agent_timeout_s"),
+        description="Longest one request to a model provider may take before it is retried.",
+    )  # fmt: skip
+    agent_max_retries: int = Field(
+        2, ge=0, le=10, validation_alias=_env("agent_max_retries"),
+        description="Retries of a model request through timeouts, 429s and 5xx before the"
+        " next fallback is tried.",
+    )  # fmt: skip
+    anthropic_api_key: SecretStr | None = Field(
+        None, validation_alias=_env("anthropic_api_key", "ANTHROPIC_API_KEY"),
+        description="Key for Anthropic models (never logged).",
+    )  # fmt: skip
+    anthropic_base_url: str = Field(
+        "https://api.anthropic.com", pattern=r"^https?://",
+        validation_alias=_env("anthropic_base_url"),
+        description="Root of the Anthropic API (the part before /v1/messages).",
+    )  # fmt: skip
+    ollama_url: str = Field(
+        "http://127.0.0.1:11434", pattern=r"^https?://", validation_alias=_env("ollama_url"),
+        description="Ollama server for ollama:<model> specs.",
+    )  # fmt: skip
+    openai_compatible_url: str | None = Field(
+        None, pattern=r"^https?://", validation_alias=_env("openai_compatible_url"),
+        description="Root of an OpenAI-compatible chat API (vLLM, LM Studio, OpenRouter...),"
+        " the part before /chat/completions, for openai-compatible:<model> specs.",
+    )  # fmt: skip
+    openai_compatible_api_key: SecretStr | None = Field(
+        None, validation_alias=_env("openai_compatible_api_key"),
+        description="Key for IMPRESSOX_OPENAI_COMPATIBLE_URL, if it needs one (never logged).",
+    )  # fmt: skip
     # -- rule engine --
     rules_snapshot_s: float = Field(
         60.0, gt=0, validation_alias=_env("rules_snapshot_s"),
@@ -350,8 +411,10 @@ class Settings(BaseSettings):
     # -- notification delivery --
     telegram_bot_token: SecretStr | None = Field(
         None, validation_alias=_env("telegram_bot_token"),
-        description="Token of the Telegram bot that delivers alerts (from @BotFather). Unset:"
-        " deliveries to Telegram channels fail as not configured (and are dead-lettered).",
+        description="Token of the Telegram bot that delivers alerts and the agent's replies"
+        " (from @BotFather); set, `impressox up` also runs the bot users talk to the agent"
+        " through. Unset: deliveries to Telegram fail as not configured (and are"
+        " dead-lettered).",
     )  # fmt: skip
     telegram_api_url: str = Field(
         "https://api.telegram.org/bot", pattern=r"^https?://",
@@ -466,6 +529,31 @@ class Settings(BaseSettings):
             raise ValueError(f"must be base64 of {SECRET_KEY_BYTES} random bytes")
         return key
 
+    @field_validator("agent_model")
+    @classmethod
+    def _a_model_spec(cls, spec: str) -> str:
+        return str(_spec(spec))
+
+    @field_validator("agent_fallbacks")
+    @classmethod
+    def _model_specs(cls, specs: list[str]) -> list[str]:
+        return [str(_spec(spec)) for spec in specs]
+
+    @field_validator("agent_node_models")
+    @classmethod
+    def _node_model_specs(cls, models: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(set(models) - set(AGENT_NODES))
+        if unknown:
+            raise ValueError(f"unknown node {unknown[0]!r} (nodes: {', '.join(AGENT_NODES)})")
+        return {node: str(_spec(spec)) for node, spec in models.items()}
+
+    @model_validator(mode="after")
+    def _agent_models_have_credentials(self) -> Settings:
+        """A model whose provider has no key fails here, at start, not on a user's turn."""
+        specs = [self.agent_model, *self.agent_node_models.values(), *self.agent_fallbacks]
+        require_credentials([parse_spec(spec) for spec in specs], self)
+        return self
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -489,6 +577,13 @@ class Settings(BaseSettings):
     def run_dir(self) -> Path:
         """Where a running system leaves its endpoints file and lock."""
         return self.data_dir / "run"
+
+
+def _spec(text: str) -> ModelSpec:
+    try:
+        return parse_spec(text)
+    except InvalidModelSpecError as error:
+        raise ValueError(str(error)) from None
 
 
 def _decoded(text: str) -> bytes:

@@ -8,6 +8,7 @@ from typing import Any
 from uuid import UUID
 
 from aggregates.alert_rule import AlertRule, Trigger
+from aggregates.errors import ConcurrentUpdateError, DomainError
 from aggregates.rule_spec import RuleSpec
 from aggregates.services.base import Service
 from aggregates.validation import validated
@@ -21,9 +22,24 @@ class AlertRules(Service[AlertRule]):
     aggregate_class = AlertRule
     snapshot_every = 200
 
-    def create(self, owner_id: UUID, spec: RuleSpec | Mapping[str, Any]) -> UUID:
-        rule = AlertRule(owner_id=owner_id, spec=validated(RuleSpec, spec))
-        self.commit(rule)
+    def create(
+        self, owner_id: UUID, spec: RuleSpec | Mapping[str, Any], rule_id: UUID | None = None
+    ) -> UUID:
+        """A new rule. A caller that may retry names the rule's id (the agent derives it
+        from its tool call): the retry then finds the rule it made, and makes no other."""
+        checked = validated(RuleSpec, spec)
+        if rule_id is None:
+            rule = AlertRule(owner_id=owner_id, spec=checked)
+        else:
+            rule = AlertRule.create_with_id(rule_id, owner_id, checked)
+        try:
+            self.commit(rule)
+        except ConcurrentUpdateError:
+            if rule_id is None:
+                raise
+            existing = self.load(rule_id)
+            if existing.owner_id != owner_id or existing.spec != checked:
+                raise DomainError(f"rule {rule_id} exists already, for another request") from None
         return rule.id
 
     def update(self, rule_id: UUID, spec: RuleSpec | Mapping[str, Any]) -> int | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 from uuid import UUID
 
 from aggregates.channels import Platform
@@ -28,6 +28,10 @@ class Conversations(Service[Conversation]):
     kind = "conversation"
     aggregate_class = Conversation
     snapshot_every = 50
+    env: ClassVar[dict[str, str]] = {**Service.env, "AGGREGATE_CACHE_MAXSIZE": "1000"}
+    """A conversation is loaded on every turn and grows with its thread: a process keeps
+    the recent ones and reads only the events since (the library's fast-forwarding
+    cache), instead of rebuilding a long thread's every turn from its snapshot."""
 
     def receive(
         self,
@@ -72,11 +76,14 @@ class Conversations(Service[Conversation]):
         reply: AgentReply | Mapping[str, Any],
     ) -> int | None:
         """A turn's tool calls and results and its reply, in one load and one commit: a
-        long conversation is loaded once per turn, not once per step."""
+        long conversation is loaded once per turn, not once per step. A step recorded
+        already (a call the agent journaled before running it) is not recorded again."""
         answer = validated(AgentReply, reply, field="reply")
 
         def record(conversation: Conversation) -> None:
             for step in steps:
+                if conversation.holds(step):
+                    continue
                 if isinstance(step, ToolCall):
                     conversation.call_tool(step)
                 else:

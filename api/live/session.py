@@ -166,7 +166,7 @@ class Session:
         subscriptions = list(self.subscriptions.values())
         self.subscriptions.clear()
         for subscription in subscriptions:
-            self.context.hub.detach(subscription)
+            self._detach(subscription)
             if subscription.task is not None:
                 subscription.task.cancel()
         tasks = [s.task for s in subscriptions if s.task is not None]
@@ -219,6 +219,12 @@ class Session:
             topic, context.settings.ws_queue_size, on_overflow=self._overflowed.set
         )
         attached_at = await context.hub.attach(subscription)
+        if topic.reply_channel is not None:
+            try:
+                await context.deltas.attach(topic.reply_channel, subscription)
+            except BaseException:
+                context.hub.detach(subscription)
+                raise
         self.subscriptions[topic.name] = subscription
         task = subscription.start(self, context.store, attached_at, resume)
         task.add_done_callback(lambda _: self._forget(subscription))
@@ -233,9 +239,14 @@ class Session:
 
     def _forget(self, subscription: Subscription) -> None:
         """Stop feeding a subscription that ended (unsubscribed, or failed on its own)."""
-        self.context.hub.detach(subscription)
+        self._detach(subscription)
         if self.subscriptions.get(subscription.topic.name) is subscription:
             del self.subscriptions[subscription.topic.name]
+
+    def _detach(self, subscription: Subscription) -> None:
+        self.context.hub.detach(subscription)
+        if subscription.topic.reply_channel is not None:
+            self.context.deltas.detach(subscription.topic.reply_channel, subscription)
 
     async def _drop(self) -> None:
         """Tell a client that fell behind where each topic stopped, then close (4408)."""

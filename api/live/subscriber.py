@@ -8,6 +8,10 @@
    the switch from the backlog to live events loses nothing (the hub queued them since
    step 1) and repeats nothing.
 
+Pieces of an agent reply being written (`offer_text`, from `api.live.deltas`) share the
+queue, so they reach the client in order with the events and count towards its bound;
+they carry no position and leave the cursor alone.
+
 The queue is bounded: when it is full the client reads slower than events arrive, and
 the subscription reports `overflowed`; the session then drops the client with the
 cursor of what it did receive, instead of buffering without bound.
@@ -53,7 +57,7 @@ class Subscription:
         self.topic = topic
         self.overflowed = False
         self._topic_json = json_string(topic.name)
-        self._queue: asyncio.Queue[Arrival] = asyncio.Queue(maxsize=queue_size)
+        self._queue: asyncio.Queue[Arrival | str] = asyncio.Queue(maxsize=queue_size)
         self._on_overflow = on_overflow
         self._sent: dict[str, Position] = {}
         self._task: asyncio.Task[None] | None = None
@@ -73,8 +77,16 @@ class Subscription:
         """Queue an arriving event the topic accepts (the hub calls this, never waiting)."""
         if self.overflowed or not self.topic.accepts(arrival.event):
             return
+        self._enqueue(arrival)
+
+    def offer_text(self, message: str) -> None:
+        """Queue a message that is sent as it is (a piece of a reply being written)."""
+        if not self.overflowed:
+            self._enqueue(message)
+
+    def _enqueue(self, item: Arrival | str) -> None:
         try:
-            self._queue.put_nowait(arrival)
+            self._queue.put_nowait(item)
         except asyncio.QueueFull:
             self.overflowed = True
             self._on_overflow()
@@ -130,9 +142,11 @@ class Subscription:
                 )
                 return
             while not self._stopping:
-                arrival = await self._queue.get()
-                if arrival.position > self._sent[arrival.stream]:
-                    await self._deliver(sender, arrival)
+                item = await self._queue.get()
+                if isinstance(item, str):
+                    await self._send(sender, item)
+                elif item.position > self._sent[item.stream]:
+                    await self._deliver(sender, item)
 
     async def _replay(
         self, sender: Sender, store: EventStore, resume: Mapping[str, Position]
@@ -155,10 +169,12 @@ class Subscription:
 
     async def _deliver(self, sender: Sender, arrival: Arrival) -> None:
         sent = {**self._sent, arrival.stream: arrival.position}
-        message = arrival.message(self._topic_json, sent)
+        await self._send(sender, arrival.message(self._topic_json, sent))
+        self._sent = sent
+
+    async def _send(self, sender: Sender, message: str) -> None:
         self._sending = True
         try:
             await sender.send(message)
         finally:
             self._sending = False
-        self._sent = sent

@@ -6,7 +6,8 @@
 ``alerts``             the caller's alert.triggered, from every partition of ``alerts``
 ``notifications``      the caller's notification.sent and notification.failed
 ``conversation:<id>``  turns and replies of one of the caller's conversations, from the
-                       conversations application's log
+                       conversations application's log, and the reply's text while the
+                       agent writes it (``delta`` messages)
 ``alerts:*``           everyone's alerts (admin keys only); ``notifications:*`` likewise
 =====================  =================================================================
 
@@ -49,6 +50,8 @@ class Topic:
     """Deliver only events with this key (None: any key)."""
     payload: tuple[tuple[str, str], ...] = ()
     """Deliver only events whose payload has these attribute values (compared as text)."""
+    reply_channel: str | None = None
+    """The Pub/Sub channel of the agent's reply text as it is written (conversations)."""
 
     @property
     def stream_set(self) -> frozenset[str]:
@@ -140,4 +143,5 @@ async def _conversation(
         streams=(names.notification_log(_CONVERSATIONS_LOG_TAG),),
         types=_CONVERSATION_TYPES,
         key=str(conversation_id),
+        reply_channel=names.reply_channel(str(conversation_id)),
     )

@@ -2,8 +2,8 @@
 
 Aggregate events (users, rules, conversations, watches) are declared by their
 aggregates; these are the facts from outside and from handlers: prices, alerts,
-posts, notifications and chain events. Each type names its category and how its
-partition key is derived, so every producer (a source, a handler, the ingest API)
+posts, notifications, chain events and documents. Each type names its category and how
+its partition key is derived, so every producer (a source, a handler, the ingest API)
 routes an event to the same partition.
 """
 
@@ -12,6 +12,7 @@ from __future__ import annotations
 from events.catalog.alerts import AlertTriggered
 from events.catalog.chain import ChainLogObserved
 from events.catalog.common import CatalogPayload, Severity, Symbol
+from events.catalog.documents import DocumentAdded, DocumentRemoved
 from events.catalog.notifications import NotificationFailed, NotificationSent
 from events.catalog.posts import Engagement, PostScraped
 from events.catalog.prices import PriceTick, SourceStale
@@ -24,6 +25,8 @@ CATALOG: tuple[type[CatalogPayload], ...] = (
     NotificationSent,
     NotificationFailed,
     ChainLogObserved,
+    DocumentAdded,
+    DocumentRemoved,
 )
 """Every catalog type, for the ingest API and the documentation."""
 
@@ -41,6 +44,8 @@ __all__ = [
     "AlertTriggered",
     "CatalogPayload",
     "ChainLogObserved",
+    "DocumentAdded",
+    "DocumentRemoved",
     "Engagement",
     "NotificationFailed",
     "NotificationSent",

@@ -13,8 +13,9 @@ from events.registry import event_type
 
 @event_type("alert.triggered")
 class AlertTriggered(CatalogPayload):
-    """Rule `rule_id` of `user_id` fired. Keyed by the subject (symbol, account, address)
-    it fired on, so the alert lands in the partition of the event that caused it."""
+    """Rule `rule_id` of `user_id` fired. Keyed like the event that caused it (by its
+    subject: a symbol; or by `trigger_key` when the subject routes elsewhere, as a post
+    rule's keyword does), so the alert lands in that event's partition."""
 
     category: ClassVar[str] = "alerts"
 
@@ -26,9 +27,16 @@ class AlertTriggered(CatalogPayload):
     message: str = Field(max_length=4000, description="Rendered for people")
     values: dict[str, Any] = Field(default_factory=dict, description="What was compared")
     trigger_event_id: UUID
+    trigger_key: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=256,
+        description="The key of the triggering event when it is not the subject, e.g. a"
+        " post's source:author",
+    )
     triggered_at: AwareDatetime
     channels: tuple[str, ...] = ()
     """Channel ids of the rule's owner to deliver to (empty: all of them)."""
 
     def partition_key(self) -> str:
-        return self.subject
+        return self.trigger_key or self.subject

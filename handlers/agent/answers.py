@@ -7,8 +7,10 @@ as what could not be done. A real model writes its own answer from the same resu
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
+
+from aggregates.memory import understand
 
 Composer = Callable[[Any], str]
 
@@ -17,12 +19,26 @@ def _amount(value: float) -> str:
     return f"{value:,.2f}" if value >= 1 else f"{value:.6g}"
 
 
-def _price(result: dict[str, Any]) -> str:
+def _price(result: dict[str, Any], memory: Sequence[str] = ()) -> str:
     label = " (simulated market)" if result.get("simulated") else ""
-    return (
+    said = (
         f"{result['symbol']} is {_amount(result['price'])} on {result['venue']}{label},"
         f" as of {str(result['at'])[:19].replace('T', ' ')} UTC."
     )
+    base, _, quote = str(result["symbol"]).partition("/")
+    held = _holding(memory, base)
+    if held is None:
+        return said
+    return f"{said} Your {held:g} {base}: {_amount(held * result['price'])} {quote}."
+
+
+def _holding(memory: Sequence[str], asset: str) -> float | None:
+    """The amount of `asset` the user said they hold, if a remembered fact says so."""
+    for fact in memory:
+        subject, fields = understand(fact)
+        if subject == "holding" and fields.get("asset") == asset and "amount" in fields:
+            return float(fields["amount"])
+    return None
 
 
 def _rule_line(number: int, rule: dict[str, Any]) -> str:
@@ -76,6 +92,28 @@ def _watching(result: dict[str, Any]) -> str:
     return f"Now watching {result['watching']}."
 
 
+def _remembered(result: dict[str, Any]) -> str:
+    said = f"Noted, I will remember: {result['remembered']['text']}"
+    replaced = result.get("replaced")
+    if replaced is not None:
+        return f"{said} (instead of: {replaced['text']})."
+    return f"{said}."
+
+
+def _recalled(result: dict[str, Any]) -> str:
+    facts = result["facts"]
+    if not facts:
+        if result.get("query"):
+            return f"You have told me nothing about {result['query']}."
+        return 'You have not told me anything to remember yet. Try "I hold 2 ETH".'
+    lines = [f"• {fact['text']}" for fact in facts]
+    return "You told me:\n" + "\n".join(lines)
+
+
+def _forgotten(result: dict[str, Any]) -> str:
+    return "Forgotten: " + "; ".join(fact["text"] for fact in result["forgotten"]) + "."
+
+
 def _pending(result: dict[str, Any]) -> str:
     return f'{result["question"]} Reply "yes" to confirm.'
 
@@ -83,6 +121,7 @@ def _pending(result: dict[str, Any]) -> str:
 COMPOSERS: dict[str, Composer] = {
     "get_price": _price,
     "create_alert": _created,
+    "create_post_alert": _created,
     "list_alerts": _alerts,
     "pause_alert": _changed("Paused"),
     "resume_alert": _changed("Resumed"),
@@ -92,15 +131,19 @@ COMPOSERS: dict[str, Composer] = {
     "search_knowledge": _passages,
     "watch_wallet": _watching,
     "follow_account": _watching,
+    "remember": _remembered,
+    "recall_memory": _recalled,
+    "forget": _forgotten,
 }
 
 
-def compose(results: list[tuple[str, str]]) -> str:
-    """The answer to a turn whose tools returned `results` ((tool name, JSON) pairs)."""
-    return "\n\n".join(_one(tool, content) for tool, content in results)
+def compose(results: list[tuple[str, str]], memory: Sequence[str] = ()) -> str:
+    """The answer to a turn whose tools returned `results` ((tool name, JSON) pairs);
+    `memory`, the facts recalled for the turn, completes a price with the user's holding."""
+    return "\n\n".join(_one(tool, content, memory) for tool, content in results)
 
 
-def _one(tool: str, content: str) -> str:
+def _one(tool: str, content: str, memory: Sequence[str]) -> str:
     try:
         result = json.loads(content)
     except ValueError:
@@ -113,6 +156,6 @@ def _one(tool: str, content: str) -> str:
     if composer is None:
         return content
     try:
-        return composer(result)
+        return _price(result, memory) if tool == "get_price" else composer(result)
     except (KeyError, TypeError):
         return content

@@ -70,6 +70,18 @@ EVALUATION: list[tuple[str, str, dict[str, Any]]] = [
     ("alert me when SOL pumps 10% in 24h", "create_alert", move(SOL, 10, 86400, "up")),
     ("tell me when btc moves 2%", "create_alert", move(BTC, 2, 3600, "either")),
     ("alert me when ETH rises 4% in a day", "create_alert", move(ETH, 4, 86400, "up")),
+    ("alert me when people mention SOL", "create_post_alert", {"keyword": "SOL"}),
+    (
+        "tell me when anyone posts about $ETH with at least 500 likes",
+        "create_post_alert",
+        {"keyword": "ETH", "min_engagement": 500},
+    ),
+    ("notify me when @whale_alert posts", "create_post_alert", {"account": "whale_alert"}),
+    (
+        "alert me when @cryptoanalyst mentions BTC with 1k engagement",
+        "create_post_alert",
+        {"account": "cryptoanalyst", "keyword": "BTC", "min_engagement": 1000},
+    ),
     ("list my alerts", "list_alerts", {}),
     ("show my alerts", "list_alerts", {}),
     ("what are my alerts?", "list_alerts", {}),
@@ -95,6 +107,15 @@ EVALUATION: list[tuple[str, str, dict[str, Any]]] = [
     (f"please watch {WALLET}", "watch_wallet", {"address": WALLET}),
     ("follow @cryptoanalyst", "follow_account", {"platform": "x", "handle": "cryptoanalyst"}),
     ("Follow @sol_news for me", "follow_account", {"platform": "x", "handle": "sol_news"}),
+    ("I hold 2 ETH", "remember", {"fact": "I hold 2 ETH"}),
+    ("I have 0.5 BTC", "remember", {"fact": "I have 0.5 BTC"}),
+    ("I trade on Binance", "remember", {"fact": "I trade on Binance"}),
+    ("my risk tolerance is low", "remember", {"fact": "my risk tolerance is low"}),
+    ("remember that I prefer swing trades", "remember", {"fact": "I prefer swing trades"}),
+    ("what do you remember about me", "recall_memory", {}),
+    ("What do you know about me?", "recall_memory", {}),
+    ("forget that I hold ETH", "forget", {"fact": "I hold ETH"}),
+    ("how much is my ETH worth?", "get_price", {"symbol": ETH}),
 ]
 
 

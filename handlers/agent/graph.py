@@ -12,8 +12,10 @@
 - A **specialist** binds only its node's tools (`ToolRegistry.for_node`), so a model
   cannot create a rule from the research node.
 - **tools** runs each call through `ToolRegistry.call` (validated; errors become results
-  the model reads). A tool marked ``confirm`` is not run: the call is kept as the
-  turn's pending action and the user is asked; a later "yes" (`confirm` node) runs it.
+  the model reads). A call that changes something is first recorded through the turn's
+  `Journal`, if the invocation has one (see `handlers.agent.journal`). A tool marked
+  ``confirm`` is not run: the call is kept as the turn's pending action and the user is
+  asked; a later "yes" (`confirm` node) runs it.
 - Each node's model comes from `models(node)`, so a deployment may use a small model
   for routing and a larger one for research, with fallbacks (see the models module).
 """
@@ -22,7 +24,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Annotated, Any, TypedDict
+from typing import Annotated, Any, Protocol, TypedDict
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, SystemMessage, ToolMessage
@@ -31,13 +33,15 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.graph.message import add_messages
 
 from handlers.agent.intents import CONFIRM
+from handlers.agent.memory import memory_message
 from handlers.agent.offline import ROUTE_TOOL
-from handlers.agent.tools import ToolRegistry
+from handlers.agent.tools import ToolOutcome, ToolRegistry
 
 CHAT = "chat"
 """The node for messages no specialist owns: the model answers without tools."""
 CONFIRM_NODE = "confirm"
 CONTEXT = "impressox_context"
+JOURNAL = "impressox_journal"
 
 
 class AgentState(TypedDict, total=False):
@@ -45,6 +49,8 @@ class AgentState(TypedDict, total=False):
     node: str
     pending: dict[str, Any] | None
     """A call that needs the user's confirmation: {"name", "args", "id"}."""
+    memory: list[str]
+    """Facts the user told the agent that bear on this turn (`handlers.agent.memory`)."""
 
 
 Models = Callable[[str], BaseChatModel]
@@ -106,14 +112,14 @@ class _Nodes:
                 question = f"This will run {call['name']} with {json.dumps(call['args'])}."
                 content = json.dumps({"question": question})
             else:
-                outcome = await self.registry.call(_context(config), call["name"], call["args"])
+                outcome = await self._run(config, call)
                 content = outcome.content
             results.append(ToolMessage(content=content, tool_call_id=call["id"], name=call["name"]))
         return {"messages": results, "pending": pending}
 
     async def confirm(self, state: AgentState, config: RunnableConfig) -> dict[str, Any]:
         call = state.get("pending") or {}
-        outcome = await self.registry.call(_context(config), call["name"], call["args"])
+        outcome = await self._run(config, call)
         tool = self.registry.get(call["name"])
         return {
             "messages": [
@@ -123,6 +129,17 @@ class _Nodes:
             "pending": None,
             "node": tool.nodes[0] if tool else CHAT,
         }
+
+    async def _run(self, config: RunnableConfig, call: dict[str, Any]) -> ToolOutcome:
+        """Run one call; a journal in the config first records a call that has an effect,
+        and gives the context to run it with."""
+        configurable = config.get("configurable", {})
+        context = configurable.get(CONTEXT)
+        journal: Journal | None = configurable.get(JOURNAL)
+        tool = self.registry.get(call["name"])
+        if journal is not None and tool is not None and tool.effect != "none":
+            context = await journal.begin(str(call["id"]), call["name"], call["args"])
+        return await self.registry.call(context, call["name"], call["args"])
 
 
 class _Specialist:
@@ -136,7 +153,8 @@ class _Specialist:
     async def answer(self, state: AgentState) -> dict[str, Any]:
         model = self.nodes.models(self.node)
         bound = model.bind_tools(self.tools) if self.tools else model
-        reply = await bound.ainvoke([self.nodes.persona, *state["messages"]])
+        remembered = memory_message(state.get("memory") or [])
+        reply = await bound.ainvoke([self.nodes.persona, *remembered, *state["messages"]])
         return {"messages": [reply]}
 
 
@@ -148,13 +166,17 @@ def _chosen(state: AgentState) -> str:
     return state["node"]
 
 
-def acting_for(context: Any) -> RunnableConfig:
-    """The invocation config of one turn: `context` is what its tools act through."""
-    return {"configurable": {CONTEXT: context}}
+class Journal(Protocol):
+    """Where a turn records a call that has an effect before running it."""
+
+    async def begin(self, call_id: str, name: str, arguments: dict[str, Any]) -> Any:
+        """Record the call (`call_id` as the graph knows it); the context to run it with."""
 
 
-def _context(config: RunnableConfig) -> Any:
-    return config.get("configurable", {}).get(CONTEXT)
+def acting_for(context: Any, journal: Journal | None = None) -> RunnableConfig:
+    """The invocation config of one turn: `context` is what its tools act through, and
+    `journal` (if any) records each call with an effect before it runs."""
+    return {"configurable": {CONTEXT: context, JOURNAL: journal}}
 
 
 def build_agent(models: Models, registry: ToolRegistry, persona: str) -> Any:

@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from aggregates.memory import understand
+
 QUOTE = "USDT"
 """The quote currency a bare ticker means: "ETH" is ETH/USDT."""
 
@@ -81,6 +83,17 @@ def _move_intent(match: re.Match[str]) -> Intent:
     return Intent("create_alert", arguments)
 
 
+def _post_alert_intent(match: re.Match[str]) -> Intent:
+    arguments: dict[str, Any] = {}
+    if match.group("handle"):
+        arguments["account"] = match.group("handle")
+    if match.group("ticker"):
+        arguments["keyword"] = match.group("ticker").lstrip("$").upper()
+    if match.group("min"):
+        arguments["min_engagement"] = int(number(match.group("min")))
+    return Intent("create_post_alert", arguments)
+
+
 def _change_intent(match: re.Match[str]) -> Intent:
     verb = match.group("verb").lower()
     tool = {"pause": "pause_alert", "resume": "resume_alert", "unpause": "resume_alert"}
@@ -101,6 +114,18 @@ def _knowledge_intent(match: re.Match[str]) -> Intent:
     return Intent("search_knowledge", arguments)
 
 
+def _remember_intent(match: re.Match[str]) -> Intent:
+    return Intent("remember", {"fact": match.group("fact").strip(" ")})
+
+
+def _forget_intent(match: re.Match[str]) -> Intent:
+    return Intent("forget", {"fact": match.group("fact").strip(" .!")})
+
+
+def _holding_price_intent(match: re.Match[str]) -> Intent:
+    return Intent("get_price", {"symbol": symbol(match.group("ticker"))})
+
+
 def _price_intent(match: re.Match[str]) -> Intent:
     tag = next(match.group(g) for g in ("ticker", "t2", "t3", "t4") if match.group(g))
     return Intent("get_price", {"symbol": symbol(tag)})
@@ -115,6 +140,13 @@ LEVEL = (
 MOVE = r"(?P<verb>moves|rises|pumps|jumps|drops|falls|dumps|goes up|goes down)"
 PERCENT = r"\s+(?:by\s+)?(?P<percent>\d+(?:\.\d+)?)\s*%"
 WITHIN = r"(?:\s+(?:in|within|over)\s+(?:(?:a|an|one)\s+)?(?P<window>[a-z0-9 ]+?))?\s*[.!?]?$"
+MENTIONED = (
+    r"(?:(?:people|anyone|someone|somebody|twitter|x)\s+|@(?P<handle>[A-Za-z0-9_]{1,32})\s+)?"
+    r"(?:mentions?|talks? about|posts? about|tweets? about|posts|tweets)"
+    r"(?:\s+" + TICKER + r")?"
+    r"(?:\s+with\s+(?:at least\s+|over\s+|more than\s+)?(?P<min>\d[\d,]*[kK]?)\s*\+?\s*"
+    r"(?:likes|engagement|interactions))?\s*[.!?]?$"
+)
 CROWD = (
     r"\b(?:what(?:'s| is| are)?|who(?:'s| is)?)\s+"
     r"(?:people|everyone|twitter|x|the crowd|they)\s+"
@@ -135,7 +167,19 @@ LISTING = (
 )
 CHANGE = r"\b(?P<verb>pause|resume|delete|remove|cancel|unpause)\s+(?:alert|rule)\s*#?(?P<n>\d+)\b"
 
+REMEMBER = r"^(?:please\s+)?remember\s+(?:that\s+)?(?P<fact>.+)$"
+RECALL = (
+    r"\bwhat\s+(?:do|did)\s+you\s+(?:know|remember)\s+about\s+me\b"
+    r"|\bwhat have i told you\b|^(?:show\s+)?(?:my\s+)?memory\??$"
+)
+FORGET = r"^(?:please\s+)?forget\s+(?:that\s+|about\s+)?(?P<fact>.+)$"
+MY_HOLDING = rf"\b(?:how much (?:is|are)|what(?:'s| is| are)) my\s+{TICKER}\s+(?:worth|holdings?)\b"
+
 _PATTERNS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], Intent]]] = [
+    (re.compile(REMEMBER, re.I), _remember_intent),
+    (re.compile(RECALL, re.I), lambda m: Intent("recall_memory", {})),
+    (re.compile(FORGET, re.I), _forget_intent),
+    (re.compile(rf"{ASK}{MENTIONED}", re.I), _post_alert_intent),
     (re.compile(rf"{ASK}{TICKER}\s+{LEVEL}\s+{AMOUNT}", re.I), _alert_intent),
     (re.compile(rf"{ASK}{TICKER}\s+{MOVE}{PERCENT}{WITHIN}", re.I), _move_intent),
     (re.compile(CHANGE, re.I), _change_intent),
@@ -154,6 +198,7 @@ _PATTERNS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], Intent]]] = [
         re.compile(r"\bfollow\s+@(?P<handle>[A-Za-z0-9_]{1,32})\b", re.I),
         lambda m: Intent("follow_account", {"platform": "x", "handle": m.group("handle")}),
     ),
+    (re.compile(MY_HOLDING, re.I), _holding_price_intent),
     (re.compile(PRICE, re.I), _price_intent),
 ]
 
@@ -161,6 +206,8 @@ _PATTERNS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], Intent]]] = [
 def parse(text: str) -> Intent | None:
     """The tool call `text` asks for, or None when it is none of the known phrasings."""
     cleaned = " ".join(text.split())
+    if understand(cleaned)[0] != "note":  # "I hold 2 ETH", "I trade on Binance": a fact
+        return Intent("remember", {"fact": cleaned})
     for pattern, build in _PATTERNS:
         match = pattern.search(cleaned)
         if match:

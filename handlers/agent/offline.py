@@ -11,25 +11,37 @@ graph runs unchanged on either:
   lists what it can do, rather than guessing.
 
 Token usage is counted in whitespace-separated words, so replies carry usage like a
-provider's would, labelled with this model's name.
+provider's would, labelled with this model's name. It streams like a provider too (a
+word per chunk), so a graph streamed with ``stream_mode="messages"`` shows its tokens.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+import json
+import re
+from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import Any
 
-from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
-from langchain_core.outputs import ChatGeneration, ChatResult
+from langchain_core.messages import (
+    AIMessage,
+    AIMessageChunk,
+    BaseMessage,
+    HumanMessage,
+    ToolMessage,
+)
+from langchain_core.messages.tool import tool_call_chunk
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable
 
 from handlers.agent.answers import compose
 from handlers.agent.intents import IDENTITY, parse
+from handlers.agent.memory import remembered_in
+from handlers.agent.specs import OFFLINE_MODEL
 
-MODEL_NAME = "impressox-offline"
+MODEL_NAME = OFFLINE_MODEL
 ROUTE_TOOL = "route"
 """The router's one tool: `route(node)`; the offline model picks the node that owns the
 tool the message asks for (`node_of`, given in the tool's description)."""
@@ -37,9 +49,10 @@ tool the message asks for (`node_of`, given in the tool's description)."""
 HELP = (
     "I am Impressox's offline model: I run without any AI provider and understand a fixed"
     ' set of requests. Try: "price of ETH", "alert me when BTC goes above 100000",'
-    ' "alert me when SOL moves 5% in an hour", "list my alerts", "pause alert 2",'
-    ' "what are people saying about SOL", "what\'s trending", "watch wallet 0x…",'
-    ' "follow @account". Configure a real model for open conversation.'
+    ' "alert me when SOL moves 5% in an hour", "alert me when people mention SOL with'
+    ' 500 likes", "list my alerts", "pause alert 2", "what are people saying about SOL",'
+    ' "what\'s trending", "watch wallet 0x…", "follow @account", "I hold 2 ETH", "what'
+    ' do you remember about me". Configure a real model for open conversation.'
 )
 
 
@@ -67,6 +80,30 @@ class OfflineChatModel(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
+        return ChatResult(generations=[ChatGeneration(message=self._answer(messages, kwargs))])
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        for chunk in _chunks(self._answer(messages, kwargs)):
+            yield ChatGenerationChunk(message=chunk)
+
+    async def _astream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[ChatGenerationChunk]:
+        """As `_stream`, on the event loop: the answer is computed, not waited for."""
+        for chunk in _chunks(self._answer(messages, kwargs)):
+            yield ChatGenerationChunk(message=chunk)
+
+    def _answer(self, messages: list[BaseMessage], kwargs: dict[str, Any]) -> AIMessage:
         tools: list[dict[str, Any]] = kwargs.get("tools", [])
         reply = self._reply(messages, {t["function"]["name"]: t for t in tools})
         words_in = sum(len(str(message.content).split()) for message in messages)
@@ -76,12 +113,12 @@ class OfflineChatModel(BaseChatModel):
             "total_tokens": words_in + len(str(reply.content).split()),
         }
         reply.response_metadata = {"model_name": MODEL_NAME}
-        return ChatResult(generations=[ChatGeneration(message=reply)])
+        return reply
 
     def _reply(self, messages: list[BaseMessage], tools: dict[str, dict[str, Any]]) -> AIMessage:
         results = _trailing_results(messages)
         if results:
-            return AIMessage(content=compose(results))
+            return AIMessage(content=compose(results, remembered_in(messages)))
         question = _last_human(messages)
         if IDENTITY.search(question):
             return AIMessage(content=HELP)
@@ -94,6 +131,39 @@ class OfflineChatModel(BaseChatModel):
         if intent.tool in tools:
             return _calling(intent.tool, intent.arguments, question)
         return AIMessage(content=f"I cannot do that here. {HELP}")
+
+
+def _chunks(reply: AIMessage) -> list[AIMessageChunk]:
+    """The reply as a provider would stream it: its text a word at a time (each word with
+    the whitespace after it, so the pieces join to the text), its tool calls whole in one
+    chunk, and usage and the model's name once, on the last chunk (chunks' metadata add
+    up when merged)."""
+    pieces = [
+        AIMessageChunk(content=word) for word in re.split(r"(?<=\s)(?=\S)", str(reply.content))
+    ]
+    if reply.tool_calls:
+        pieces.append(
+            AIMessageChunk(
+                content="",
+                tool_call_chunks=[
+                    tool_call_chunk(
+                        name=call["name"], args=json.dumps(call["args"]), id=call["id"], index=i
+                    )
+                    for i, call in enumerate(reply.tool_calls)
+                ],
+            )
+        )
+    last = pieces.pop()
+    pieces.append(
+        AIMessageChunk(
+            content=last.content,
+            tool_call_chunks=last.tool_call_chunks,
+            usage_metadata=reply.usage_metadata,
+            response_metadata=reply.response_metadata,
+            chunk_position="last",
+        )
+    )
+    return pieces
 
 
 def _calling(tool: str, arguments: dict[str, Any], question: str) -> AIMessage:

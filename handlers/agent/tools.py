@@ -8,6 +8,18 @@ comes back as a message the model reads, never as a crash of the turn.
 
 A tool marked `confirm=True` does not run when the model calls it: the agent records a
 pending action and asks the user, and only the user's explicit confirmation runs it.
+
+A tool's `effect` says what running it twice would do, which is what a turn
+interrupted by a crash must know (`handlers.agent.turns` records such a call before it
+runs it):
+
+- ``"none"``: it only reads; run it as often as you like.
+- ``"repeatable"``: it changes something, keyed by its call: creating a rule derives
+  the rule's id from the call's id, pausing a paused rule changes nothing. An
+  interrupted call is run again, and the second run finds the first one's work.
+- ``"once"``: it cannot be keyed (deleting "alert 3" by its number: after the first
+  run, number 3 is another rule). An interrupted call is never run again; the user is
+  told to check.
 """
 
 from __future__ import annotations
@@ -15,7 +27,7 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar, get_type_hints
+from typing import Any, Generic, Literal, TypeVar, get_type_hints
 
 from pydantic import BaseModel, ValidationError
 
@@ -25,6 +37,7 @@ Args = TypeVar("Args", bound=BaseModel)
 
 
 ToolFunction = Callable[[Any, Args], Awaitable[Any]]
+Effect = Literal["none", "repeatable", "once"]
 
 
 @dataclass(frozen=True)
@@ -35,6 +48,7 @@ class AgentTool(Generic[Args]):
     function: ToolFunction[Args]
     nodes: tuple[str, ...]
     confirm: bool = False
+    effect: Effect = "none"
 
     def schema(self) -> dict[str, Any]:
         """The tool as an OpenAI-style function schema (what langchain binds)."""
@@ -109,6 +123,7 @@ class _Declaration(Generic[Args]):
     nodes: tuple[str, ...]
     description: str
     confirm: bool
+    effect: Effect
     registry: ToolRegistry = field(default=AGENT_TOOLS)
 
     def __call__(self, function: ToolFunction[Args]) -> ToolFunction[Args]:
@@ -126,15 +141,20 @@ class _Declaration(Generic[Args]):
                 function=function,
                 nodes=self.nodes,
                 confirm=self.confirm,
+                effect=self.effect,
             )
         )
         return function
 
 
 def agent_tool(
-    *nodes: str, description: str, confirm: bool = False, registry: ToolRegistry = AGENT_TOOLS
+    *nodes: str,
+    description: str,
+    confirm: bool = False,
+    effect: Effect = "none",
+    registry: ToolRegistry = AGENT_TOOLS,
 ) -> _Declaration[Any]:
     """Register an async tool ``(context, arguments: ArgsModel)`` for `nodes`."""
     if not nodes:
         raise ValueError("a tool belongs to at least one node")
-    return _Declaration(nodes, description, confirm, registry)
+    return _Declaration(nodes, description, confirm, effect, registry)

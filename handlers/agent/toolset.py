@@ -10,17 +10,20 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
-from uuid import UUID
+from uuid import NAMESPACE_URL, UUID, uuid5
 
 from pydantic import BaseModel, Field
 
+from aggregates.memory import MAX_FACT_CHARS, Fact
 from aggregates.watch import SocialPlatform
 from events.catalog import Symbol
+from handlers.agent.memory import recall_facts
 from handlers.agent.tools import agent_tool
 from handlers.rag.embeddings import Embeddings
+from handlers.rag.memory_index import MemoryIndex
 from handlers.rag.search import SearchFilters, search
 from handlers.rag.store import KnowledgeStore
 from impressox.services import Services
@@ -32,26 +35,41 @@ from projections.readmodels.prices import Prices
 KNOWLEDGE_HITS = 4
 """Passages a knowledge search returns: enough to answer, never a whole document."""
 TRENDING_WINDOW = timedelta(hours=24)
+RULE_NAMESPACE = uuid5(NAMESPACE_URL, "https://impressox.dev/agent-rule")
+"""A rule the agent creates has the id uuid5(this, call id): a call run twice makes one."""
 TRENDING_POSTS = 1000
 """The newest posts of the window that trending counts (a bound on one call's work)."""
 
 
-@dataclass(frozen=True)
+@dataclass
 class Knowledge:
-    """The knowledge base the research tools search (see `handlers.rag`)."""
+    """The knowledge base the research tools search (see `handlers.rag`), and beside it
+    the index of what users told the agent (`handlers.rag.memory_index`)."""
 
     store: KnowledgeStore
     embeddings: Embeddings
+    _memory: MemoryIndex | None = field(default=None, init=False, repr=False)
+
+    async def memory_index(self) -> MemoryIndex:
+        """The memory collection, opened on first use."""
+        if self._memory is None:
+            self._memory = await MemoryIndex.open(self.store, self.embeddings)
+        return self._memory
 
 
 @dataclass(frozen=True)
 class AgentContext:
-    """Who the agent acts for, and through what."""
+    """Who the agent acts for, and through what; `conversation_id` and `message_id`
+    name the message being answered (the source of a fact the user states in it)."""
 
     user_id: UUID
     services: Services
     read_models: ReadModels
     knowledge: Knowledge | None = None
+    conversation_id: UUID | None = None
+    message_id: str | None = None
+    call_id: str | None = None
+    """The call being run, for a tool whose effect is keyed by it (see `tools.Effect`)."""
 
 
 class SymbolArgs(BaseModel):
@@ -144,6 +162,8 @@ def describe(spec: dict[str, Any]) -> str:
     subject = target.get("symbol") or target.get("keyword") or target.get("account") or "?"
     condition = spec["condition"]
     kind = condition["type"]
+    if kind == "mentioned":
+        return _posts_described(target, condition["min_engagement"])
     if "threshold" in condition:
         words = kind.replace("crosses_", "crosses ").replace("_", " ")
         return f"{subject} {words} {condition['threshold']:,g}"
@@ -157,6 +177,16 @@ def describe(spec: dict[str, Any]) -> str:
             f"{subject} moves {condition['amount']:,g} ({condition['direction']}) within {window}"
         )
     return f"{subject}: {kind}"
+
+
+def _posts_described(target: dict[str, Any], min_engagement: int) -> str:
+    """ "posts by @whale mentioning SOL with 500+ engagement"."""
+    words = "posts"
+    if target.get("account"):
+        words += f" by @{target['account']}"
+    if target.get("keyword"):
+        words += f" mentioning {target['keyword']}"
+    return words + (f" with {min_engagement:,}+ engagement" if min_engagement else "")
 
 
 def _duration(seconds: int) -> str:
@@ -182,12 +212,58 @@ async def _numbered(context: AgentContext, number: int) -> dict[str, Any]:
     return rules[number - 1]
 
 
-@agent_tool("alerts", description="Create a price alert for the user (delivered on the web).")
+@agent_tool(
+    "alerts",
+    description="Create a price alert for the user (delivered on the web).",
+    effect="repeatable",
+)
 async def create_alert(context: AgentContext, arguments: CreateAlertArgs) -> dict[str, Any]:
-    spec = spec_of(arguments)
-    existing = await user_rules(context)
-    rule_id = await asyncio.to_thread(context.services.alert_rules.create, context.user_id, spec)
-    return {"rule_id": str(rule_id), "number": len(existing) + 1, "summary": describe(spec)}
+    return await _create(context, spec_of(arguments))
+
+
+async def _create(context: AgentContext, spec: dict[str, Any]) -> dict[str, Any]:
+    """Create the rule under the id derived from the call (see `tools.Effect`)."""
+    existing = [rule["_id"] for rule in await user_rules(context)]
+    wanted = uuid5(RULE_NAMESPACE, context.call_id) if context.call_id else None
+    rules = context.services.alert_rules
+    rule_id = await asyncio.to_thread(rules.create, context.user_id, spec, wanted)
+    number = existing.index(str(rule_id)) + 1 if str(rule_id) in existing else len(existing) + 1
+    return {"rule_id": str(rule_id), "number": number, "summary": describe(spec)}
+
+
+class PostAlertArgs(BaseModel):
+    keyword: str | None = Field(
+        default=None, min_length=1, max_length=64, description="A cashtag or word, e.g. SOL"
+    )
+    account: str | None = Field(
+        default=None, pattern=r"^@?[A-Za-z0-9_]{1,32}$", description="Only posts by this account"
+    )
+    min_engagement: int = Field(
+        default=0, ge=0, description="Likes + reposts + replies + quotes a post needs"
+    )
+
+
+@agent_tool(
+    "alerts",
+    description="Alert the user when posts mention a keyword or cashtag, or when an"
+    " account posts, with at least some engagement (delivered on the web).",
+    effect="repeatable",
+)
+async def create_post_alert(context: AgentContext, arguments: PostAlertArgs) -> dict[str, Any]:
+    if arguments.keyword is None and arguments.account is None:
+        raise ValueError("say which keyword, cashtag or account to watch")
+    target: dict[str, Any] = {"kind": "posts"}
+    if arguments.keyword is not None:
+        target["keyword"] = arguments.keyword.lstrip("$").upper()
+    if arguments.account is not None:
+        target["account"] = arguments.account.lstrip("@")
+    spec = {
+        "target": target,
+        "condition": {"type": "mentioned", "min_engagement": arguments.min_engagement},
+        "frequency": {"kind": "every_time", "cooldown_s": 600},
+        "channels": ["web"],
+    }
+    return await _create(context, spec)
 
 
 @agent_tool("alerts", description="The user's alerts, numbered oldest first.")
@@ -208,17 +284,24 @@ async def _change(context: AgentContext, number: int, command: str) -> dict[str,
     return {"number": number, "summary": describe(rule["spec"])}
 
 
-@agent_tool("alerts", description="Pause one of the user's alerts, by its number.")
+@agent_tool(
+    "alerts", description="Pause one of the user's alerts, by its number.", effect="repeatable"
+)
 async def pause_alert(context: AgentContext, arguments: NumberArgs) -> dict[str, Any]:
     return await _change(context, arguments.number, "pause")
 
 
-@agent_tool("alerts", description="Resume a paused alert, by its number.")
+@agent_tool("alerts", description="Resume a paused alert, by its number.", effect="repeatable")
 async def resume_alert(context: AgentContext, arguments: NumberArgs) -> dict[str, Any]:
     return await _change(context, arguments.number, "resume")
 
 
-@agent_tool("alerts", description="Delete one of the user's alerts, by its number.", confirm=True)
+@agent_tool(
+    "alerts",
+    description="Delete one of the user's alerts, by its number.",
+    confirm=True,
+    effect="once",
+)
 async def delete_alert(context: AgentContext, arguments: NumberArgs) -> dict[str, Any]:
     return await _change(context, arguments.number, "delete")
 
@@ -273,7 +356,7 @@ async def search_knowledge(context: AgentContext, arguments: KnowledgeArgs) -> d
         context.knowledge.embeddings,
         arguments.query,
         k=KNOWLEDGE_HITS,
-        filters=SearchFilters(symbol=arguments.symbol),
+        filters=SearchFilters(symbol=arguments.symbol, viewer=str(context.user_id)),
     )
     return {
         "query": arguments.query,
@@ -287,16 +370,90 @@ async def search_knowledge(context: AgentContext, arguments: KnowledgeArgs) -> d
 # -- account --------------------------------------------------------------------------------
 
 
-@agent_tool("account", description="Watch a wallet's on-chain activity.")
+@agent_tool("account", description="Watch a wallet's on-chain activity.", effect="repeatable")
 async def watch_wallet(context: AgentContext, arguments: WalletArgs) -> dict[str, Any]:
     watches = context.services.watches
     address = await asyncio.to_thread(watches.watch_wallet, context.user_id, arguments.address)
     return {"watching": f"wallet {address}"}
 
 
-@agent_tool("account", description="Follow a social account's posts.")
+@agent_tool("account", description="Follow a social account's posts.", effect="repeatable")
 async def follow_account(context: AgentContext, arguments: AccountArgs) -> dict[str, Any]:
     handle = arguments.handle.lstrip("@")
     watches = context.services.watches
     await asyncio.to_thread(watches.follow_account, context.user_id, arguments.platform, handle)
     return {"watching": f"@{handle} on {arguments.platform}"}
+
+
+# -- memory (account) -----------------------------------------------------------------------
+
+
+class FactArgs(BaseModel):
+    fact: str = Field(
+        min_length=1,
+        max_length=MAX_FACT_CHARS,
+        description="What the user stated about themselves, in their words: 'I hold 2 ETH'",
+    )
+
+
+class RecallArgs(BaseModel):
+    query: str | None = Field(
+        default=None, max_length=500, description="Only what bears on this (else everything)"
+    )
+
+
+class ForgetArgs(BaseModel):
+    fact: str = Field(
+        min_length=1,
+        max_length=MAX_FACT_CHARS,
+        description="The fact's id, or what it is about: 'I hold ETH', 'risk tolerance'",
+    )
+
+
+def _fact(fact: Fact) -> dict[str, Any]:
+    return {"id": fact.fact_id, "text": fact.text, "subject": fact.subject, **fact.fields}
+
+
+@agent_tool(
+    "account",
+    description="Remember a fact the user states about themselves (holdings, the venues"
+    " they trade on, preferences) for later conversations; a newer fact about the same"
+    " thing replaces the older one.",
+    effect="repeatable",
+)
+async def remember(context: AgentContext, arguments: FactArgs) -> dict[str, Any]:
+    remembered = await asyncio.to_thread(
+        context.services.memory.remember,
+        context.user_id,
+        arguments.fact,
+        conversation_id=context.conversation_id,
+        message_id=context.message_id,
+    )
+    result = {"remembered": _fact(remembered.fact)}
+    if remembered.replaced is not None:
+        result["replaced"] = _fact(remembered.replaced)
+    return result
+
+
+@agent_tool(
+    "account",
+    description="What the user has told you about themselves: everything, or what bears"
+    " on a query.",
+)
+async def recall_memory(context: AgentContext, arguments: RecallArgs) -> dict[str, Any]:
+    if arguments.query:
+        facts = await recall_facts(context, arguments.query)
+    else:
+        facts = await asyncio.to_thread(context.services.memory.facts, context.user_id)
+    return {"query": arguments.query, "facts": [_fact(fact) for fact in facts]}
+
+
+@agent_tool(
+    "account",
+    description="Forget what the user told you, by the fact's id or topic.",
+    effect="repeatable",
+)
+async def forget(context: AgentContext, arguments: ForgetArgs) -> dict[str, Any]:
+    memory = context.services.memory
+    forgotten = await asyncio.to_thread(memory.forget_about, context.user_id, arguments.fact)
+    return {"forgotten": [_fact(fact) for fact in forgotten]}

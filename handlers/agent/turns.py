@@ -10,14 +10,12 @@ system's own.
 Exactly one reply, under any redelivery:
 
 - a message that has a reply is skipped;
-- a turn's tool calls, results and reply are recorded in one commit, so a conversation
-  never holds half a turn of ours; one that holds calls without a reply (recorded by an
-  older version, or by hand) is answered from them, and its tools are not run again;
+- a tool call that changes something is recorded before it runs (`journal`); the
+  turn's other calls, their results and the reply are recorded in one commit;
+- a message whose turn began calls but has no reply (a crash midway) is answered from
+  those calls, each settled by its effect: run again where that is safe, reported as
+  interrupted where it is not; the model is not asked again;
 - the reply is refused by the aggregate if another worker answered first.
-
-What is not covered yet: a crash after a tool ran and before that commit runs the tool
-again on redelivery (a second rule would be created). Closing it means recording each
-call before running it, which is the next step of the agent's runtime.
 
 A tool that needs confirmation is recorded as a call without a result: the pending
 action. The next message, if it confirms ("yes"), runs it; anything else drops it.
@@ -26,23 +24,34 @@ action. The next message, if it confirms ("yes"), runs it; anything else drops i
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import UUID, uuid5
 
 import structlog
-from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, ToolMessage
+from langchain_core.messages import (
+    AIMessage,
+    AIMessageChunk,
+    AnyMessage,
+    HumanMessage,
+    ToolMessage,
+)
+from langchain_core.runnables import RunnableConfig
 
 import projections.readmodels  # noqa: F401 - registers the read models the tools read
 from aggregates.conversation import AgentReply, Conversation, ToolCall, ToolResult, UserMessage
 from aggregates.errors import ConcurrentUpdateError, DomainError
 from events.envelope import RecordedEvent
 from events.errors import ConfigurationError
-from handlers.agent import toolset
 from handlers.agent.answers import compose
 from handlers.agent.graph import acting_for, build_agent
-from handlers.agent.offline import MODEL_NAME, OfflineChatModel
+from handlers.agent.journal import TURN_NAMESPACE, TurnJournal, call_id_for, settle
+from handlers.agent.memory import recall
+from handlers.agent.models import AgentModels, token_usage
 from handlers.agent.persona import load_persona
+from handlers.agent.streaming import ReplyStream
 from handlers.agent.tools import AGENT_TOOLS
+from handlers.agent.toolset import AgentContext, Knowledge
 from handlers.declaration import HandlerContext, HandlerResult
 from handlers.rag.embeddings import create_embeddings
 from handlers.rag.store import KnowledgeStore
@@ -58,18 +67,11 @@ log = structlog.get_logger(__name__)
 
 HISTORY_TURNS = 20
 """Earlier messages and replies given to the model: the conversation's recent past."""
-REPLY_NAMESPACE = uuid5(NAMESPACE_URL, "https://impressox.dev/agent-reply")
 
 
 def reply_id(message_id: str) -> str:
     """The reply's id, derived from the message: the same on every attempt."""
-    return str(uuid5(REPLY_NAMESPACE, message_id))
-
-
-def call_id_for(message_id: str, model_call_id: str) -> str:
-    """A call's id in the conversation: unique to its turn, whatever the model named it
-    (the offline model names a call after the question, which a user may ask twice)."""
-    return str(uuid5(REPLY_NAMESPACE, f"{message_id}/{model_call_id}"))
+    return str(uuid5(TURN_NAMESPACE, message_id))
 
 
 class Turns:
@@ -78,12 +80,13 @@ class Turns:
         if settings is None or settings.redis_url is None or settings.mongo_url is None:
             raise ConfigurationError("the agent needs the settings, REDIS_URL and MONGO_URL")
         self.settings: Settings = settings
+        self.store = context.store
         self.services = build_services(settings, settings.redis_url)
         self.mongo = connect_mongo(settings.mongo_url)
         self.read_models = ReadModels(self.mongo[settings.mongo_database], PROJECTIONS.all())
         persona = load_persona(settings.agent_persona).prompt()
-        self.graph = build_agent(lambda node: OfflineChatModel(), AGENT_TOOLS, persona)
-        self.knowledge: toolset.Knowledge | None = None
+        self.graph = build_agent(AgentModels(settings), AGENT_TOOLS, persona)
+        self.knowledge: Knowledge | None = None
 
     async def handle(self, recorded: RecordedEvent) -> HandlerResult:
         turn: Any = getattr(recorded.event.payload, "turn", None)
@@ -96,46 +99,60 @@ class Turns:
         if conversation.reply_to(turn.message_id) is not None:
             return None  # answered already: a redelivery
         started = _calls_of(conversation, turn.message_id)
-        if started:
-            text = compose(_recorded_results(conversation, started))
-            await self._reply(conversation_id, turn.message_id, text, None)
+        if started:  # an interrupted turn: settle the calls it began, then answer
+            context = await self._context(conversation, turn)
+            outputs, results = await settle(AGENT_TOOLS, conversation, started, context)
+            await self._reply(conversation_id, turn.message_id, compose(outputs), None, results)
             return None
         await self._answer(conversation, turn)
         return None
 
-    async def _knowledge(self) -> toolset.Knowledge:
+    async def _context(self, conversation: Conversation, message: UserMessage) -> AgentContext:
+        return AgentContext(
+            conversation.user_id,
+            self.services,
+            self.read_models,
+            await self._knowledge(),
+            conversation_id=conversation.id,
+            message_id=message.message_id,
+        )
+
+    async def _knowledge(self) -> Knowledge:
         """The knowledge base, opened on the first turn (it reads what `knowledge` wrote)."""
         if self.knowledge is None:
             store = await KnowledgeStore.connect(self.settings)
             embeddings = create_embeddings(self.settings.embeddings, self.settings)
-            self.knowledge = toolset.Knowledge(store, embeddings)
+            self.knowledge = Knowledge(store, embeddings)
         return self.knowledge
 
     async def _answer(self, conversation: Conversation, message: UserMessage) -> None:
-        context = toolset.AgentContext(
-            conversation.user_id, self.services, self.read_models, await self._knowledge()
-        )
+        context = await self._context(conversation, message)
+        journal = TurnJournal(self.services, conversation, message.message_id, context)
         history = _history(conversation, message.message_id)
-        state = await self.graph.ainvoke(
+        stream = ReplyStream(
+            self.store.redis,
+            self.store.names.reply_channel(str(conversation.id)),
+            str(conversation.id),
+            message.message_id,
+        )
+        state = await self._run_graph(
             {
                 "messages": [*history, HumanMessage(message.text)],
                 "pending": _pending(conversation, message.message_id),
+                "memory": await recall(context, message.text),
             },
-            acting_for(context),
+            acting_for(context, journal),
+            stream,
         )
+        conversation = journal.conversation  # the newest, if a call was recorded on it
         new = state["messages"][len(history) + 1 :]
         steps = _steps(conversation, message.message_id, new, state.get("pending"))
         final = state["messages"][-1]
-        usage = getattr(final, "usage_metadata", None) or {}
-        tokens = {
-            "model": MODEL_NAME,
-            "input_tokens": usage.get("input_tokens", 0),
-            "output_tokens": usage.get("output_tokens", 0),
-        }
+        tokens = _turn_usage(new)
         reply = AgentReply(
             reply_id=reply_id(message.message_id),
             in_reply_to=message.message_id,
-            text=str(final.content),
+            text=str(final.text),
             usage=tokens,
         )
         try:  # on the conversation loaded for this turn: no second load of a long thread
@@ -145,13 +162,33 @@ class Turns:
         except DomainError as refusal:
             log.info("reply not recorded", reason=str(refusal))
 
+    async def _run_graph(
+        self, given: dict[str, Any], config: RunnableConfig, stream: ReplyStream
+    ) -> dict[str, Any]:
+        """Run the graph to its final state, publishing what the answering nodes write
+        as they write it (the router's choice of node is not text for the user)."""
+        state: dict[str, Any] = {}
+        try:
+            async for mode, data in self.graph.astream(
+                given, config, stream_mode=["messages", "values"]
+            ):
+                if mode == "values":
+                    state = data
+                    continue
+                chunk, metadata = data
+                if isinstance(chunk, AIMessageChunk) and metadata["langgraph_node"] != "router":
+                    stream.send(str(chunk.id), str(chunk.text))
+        finally:
+            await stream.close()
+        return state
+
     async def _reply(
         self,
         conversation_id: UUID,
         message_id: str,
         text: str,
         usage: dict[str, Any] | None,
-        steps: list[ToolCall | ToolResult] | None = None,
+        steps: Sequence[ToolCall | ToolResult] = (),
     ) -> None:
         """Record the turn's steps and its reply in one commit."""
         reply = AgentReply(
@@ -159,7 +196,7 @@ class Turns:
         )
         conversations = self.services.conversations
         try:
-            await asyncio.to_thread(conversations.record_turn, conversation_id, steps or [], reply)
+            await asyncio.to_thread(conversations.record_turn, conversation_id, steps, reply)
         except DomainError as refusal:
             log.info("reply not recorded", reason=str(refusal))
 
@@ -199,7 +236,11 @@ def _steps(
     waiting = pending["id"] if pending is not None else None
 
     def stored(call_id: str) -> str:
-        return call_id if call_id in known else call_id_for(message_id, call_id)
+        """The id a call of this turn is recorded under: derived from the model's, unless
+        it was recorded by an earlier turn (a confirmed call, when nothing journaled
+        its run in this one)."""
+        derived = call_id_for(message_id, call_id)
+        return call_id if call_id in known and derived not in known else derived
 
     steps: list[ToolCall | ToolResult] = []
     for message in messages:
@@ -212,12 +253,26 @@ def _steps(
                     arguments=call["args"],
                 )
                 for call in message.tool_calls
-                if str(call["id"]) not in known
+                if stored(str(call["id"])) not in known
             ]
         elif isinstance(message, ToolMessage) and message.tool_call_id != waiting:
             output = str(message.content)
             steps.append(ToolResult(call_id=stored(message.tool_call_id), output=output))
     return steps
+
+
+def _turn_usage(messages: list[AnyMessage]) -> dict[str, Any]:
+    """What the turn's answers cost, summed over its model calls (a tool round is two),
+    and the model that wrote the last one (after a fallback, the fallback). The router's
+    choice of node is not counted: it never reaches the state."""
+    answers = [token_usage(m) for m in messages if isinstance(m, AIMessage)]
+    if not answers:
+        return {"model": "none", "input_tokens": 0, "output_tokens": 0}
+    return {
+        "model": answers[-1]["model"],
+        "input_tokens": sum(a["input_tokens"] for a in answers),
+        "output_tokens": sum(a["output_tokens"] for a in answers),
+    }
 
 
 def _calls_of(conversation: Conversation, message_id: str) -> list[ToolCall]:
@@ -226,22 +281,23 @@ def _calls_of(conversation: Conversation, message_id: str) -> list[ToolCall]:
     ]
 
 
-def _recorded_results(conversation: Conversation, calls: list[ToolCall]) -> list[tuple[str, str]]:
-    outputs = {t.call_id: t for t in conversation.turns if isinstance(t, ToolResult)}
-    return [
-        (call.tool, str(outputs[call.call_id].output)) for call in calls if call.call_id in outputs
-    ] or [("", "I was interrupted while answering; please ask again.")]
-
-
 def _history(conversation: Conversation, current: str) -> list[AnyMessage]:
-    """The recent messages and replies before `current`, as the model reads them."""
-    history: list[AnyMessage] = []
-    for turn in conversation.turns:
-        if isinstance(turn, UserMessage) and turn.message_id != current:
-            history.append(HumanMessage(turn.text))
-        elif isinstance(turn, AgentReply):
-            history.append(AIMessage(turn.text))
-    return history[-HISTORY_TURNS:]
+    """The recent messages and replies before `current`, as the model reads them.
+
+    Walked from the end: a long thread's older turns are never made into messages
+    (building one costs ~50 µs, which a 300-turn thread paid 600 times a turn)."""
+    recent: list[UserMessage | AgentReply] = []
+    for turn in reversed(conversation.turns):
+        if len(recent) == HISTORY_TURNS:
+            break
+        if isinstance(turn, AgentReply) or (
+            isinstance(turn, UserMessage) and turn.message_id != current
+        ):
+            recent.append(turn)
+    return [
+        HumanMessage(turn.text) if isinstance(turn, UserMessage) else AIMessage(turn.text)
+        for turn in reversed(recent)
+    ]
 
 
 def _pending(conversation: Conversation, current: str) -> dict[str, Any] | None:

@@ -3,6 +3,8 @@
 Where to look:
 
 - `handler`: the ``notify`` handler the runtime runs (``impressox worker notify``).
+- `replies`: the ``agent-replies`` handler, the agent's replies to Telegram and Discord
+  conversations (`reply_delivery`, cut to each platform's limit by `reply_parts`).
 - `service`: one alert's way through its channels; `delivery`: one channel's (rate
   limit, retries); `ledger`: why a redelivered alert is not sent twice; `holds`: quiet
   hours and rate limits without blocking a partition.

@@ -14,7 +14,7 @@ Retries do not take tokens again: the bucket counts messages, not requests.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -122,36 +122,56 @@ class Deliverer:
         self, channel_id: str, channel: Channel, notice: Notice, delivery_id: UUID, budget: Budget
     ) -> Sent | Failed:
         sender = self._senders[channel.kind]
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                return Sent(await sender.send(channel, notice, delivery_id), attempt)
-            except PermanentDeliveryError as error:
-                return Failed(error, attempt, gave_up=False, reason=str(error))
-            except ChannelUnavailableError as error:
-                return Failed(error, attempt, gave_up=True, reason=str(error))
-            except TransientDeliveryError as error:
-                if attempt >= self._policy.max_attempts:
-                    return Failed(
-                        error, attempt, gave_up=True, reason=f"{error} (after {attempt} attempts)"
-                    )
-                wait_s = self._policy.delay_s(attempt, error.retry_after_s)
-                if wait_s > budget.left_s:
-                    return Failed(
-                        error,
-                        attempt,
-                        gave_up=True,
-                        reason=f"{error} (the next try was due in {wait_s:g}s, more than the"
-                        f" {budget.left_s:g}s of IMPRESSOX_NOTIFY_WAIT_MAX_S left)",
-                    )
-                log.warning(
-                    "delivery failed; retrying",
-                    channel_id=channel_id,
-                    channel_kind=channel.kind,
-                    attempt=attempt,
-                    retry_in_s=round(wait_s, 3),
-                    error=str(error),
+        return await send_with_retries(
+            lambda: sender.send(channel, notice, delivery_id),
+            self._policy,
+            self._sleep,
+            budget,
+            channel_id=channel_id,
+            channel_kind=channel.kind,
+        )
+
+
+async def send_with_retries(
+    send: Callable[[], Awaitable[Receipt]],
+    policy: RetryPolicy,
+    sleep: Sleep,
+    budget: Budget,
+    *,
+    channel_id: str,
+    channel_kind: str,
+) -> Sent | Failed:
+    """Step 2 above for one message: `send` is called again for each attempt."""
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            return Sent(await send(), attempt)
+        except PermanentDeliveryError as error:
+            return Failed(error, attempt, gave_up=False, reason=str(error))
+        except ChannelUnavailableError as error:
+            return Failed(error, attempt, gave_up=True, reason=str(error))
+        except TransientDeliveryError as error:
+            if attempt >= policy.max_attempts:
+                return Failed(
+                    error, attempt, gave_up=True, reason=f"{error} (after {attempt} attempts)"
                 )
-                budget.left_s -= wait_s
-                await self._sleep(wait_s)
+            wait_s = policy.delay_s(attempt, error.retry_after_s)
+            if wait_s > budget.left_s:
+                return Failed(
+                    error,
+                    attempt,
+                    gave_up=True,
+                    reason=f"{error} (the next try was due in {wait_s:g}s, more than the"
+                    f" {budget.left_s:g}s of IMPRESSOX_NOTIFY_WAIT_MAX_S left)",
+                )
+            log.warning(
+                "delivery failed; retrying",
+                channel_id=channel_id,
+                channel_kind=channel_kind,
+                attempt=attempt,
+                retry_in_s=round(wait_s, 3),
+                error=str(error),
+            )
+            budget.left_s -= wait_s
+            await sleep(wait_s)

@@ -25,6 +25,7 @@ Answers: 403 (missing access, DMs closed) and 404 (unknown channel or user) and 
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 from uuid import UUID
 
 import aiohttp
@@ -61,6 +62,10 @@ class DiscordBotSender:
         self._dm_channels: dict[str, str] = {}
 
     async def send(self, channel: DiscordChannel, notice: Notice, delivery_id: UUID) -> Receipt:
+        return await self.post(channel, discord_message(notice))
+
+    async def post(self, channel: DiscordChannel, body: dict[str, Any]) -> Receipt:
+        """Post one message body (content, embeds, allowed mentions) to the channel."""
         try:
             async with asyncio.timeout(self._timeout_s):
                 http = await self._client()
@@ -68,7 +73,7 @@ class DiscordBotSender:
                     channel.id if channel.target == "channel" else await self._dm(http, channel.id)
                 )
                 route = Route("POST", "/channels/{channel_id}/messages", channel_id=target)
-                message = await http.request(route, json=discord_message(notice))
+                message = await http.request(route, json=body)
         except (HTTPException, RateLimited, aiohttp.ClientError, OSError, TimeoutError) as error:
             raise _delivery_error(error) from None
         return Receipt(f"discord message_id={message['id']}", 200, str(message["id"]))

@@ -102,6 +102,9 @@ def discord_message(notice: Notice) -> dict[str, Any]:
         "timestamp": alert.triggered_at.isoformat(),
         "footer": {"text": f"rule {alert.rule_id}"},
     }
+    link = alert.values.get("url")
+    if isinstance(link, str) and link.startswith(("https://", "http://")):
+        embed["url"] = link  # a post alert's title links to the post
     return {"embeds": [embed], "allowed_mentions": {"parse": []}}
 
 

@@ -73,11 +73,15 @@ class TelegramSender:
         self._ready = asyncio.Lock()
 
     async def send(self, channel: TelegramChannel, notice: Notice, delivery_id: UUID) -> Receipt:
+        return await self.send_html(channel.chat_id, telegram_html(notice))
+
+    async def send_html(self, chat_id: int, text: str) -> Receipt:
+        """Send one message in HTML parse mode (escaped by the caller) to a chat."""
         bot = await self._initialised()
         try:
             message = await bot.send_message(
-                chat_id=channel.chat_id,
-                text=telegram_html(notice),
+                chat_id=chat_id,
+                text=text,
                 parse_mode=ParseMode.HTML,
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
             )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from events.errors import ConfigurationError, DependencyUnavailableError
+from events.errors import ConfigurationError, DependencyUnavailableError, ImpressoxError
 
 
 class UnknownEmbeddingsError(ConfigurationError):
@@ -29,3 +29,14 @@ class EmbeddingMismatchError(ConfigurationError):
 
 class KnowledgeBaseUnavailableError(DependencyUnavailableError):
     """Chroma or an embeddings service cannot be reached; entries wait for it."""
+
+
+class DocumentConflictError(ImpressoxError):
+    """A document with this id is in the knowledge base already, with other content.
+
+    Adding is idempotent, not an update: a changed document is removed, then added.
+    """
+
+
+class DocumentNotFoundError(ImpressoxError):
+    """No document with this id in the caller's scope (never added, or removed)."""

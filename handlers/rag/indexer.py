@@ -1,14 +1,21 @@
-"""The ``knowledge`` handler: posts in, chunks with vectors and metadata in Chroma.
+"""The ``knowledge`` handler: posts and documents in, chunks with vectors and metadata in Chroma.
 
-`index_items` is the part any source of text shares (posts now, documents added through
-the API later): chunk, embed, upsert under ids made of the item's key and the chunk
-number, so replaying the log rewrites the same chunks instead of adding copies.
+`index_items` is the part any source of text shares (posts, documents added through the
+API or the CLI): chunk, embed, upsert under ids made of the item's key and the chunk
+number, so replaying the log rewrites the same chunks instead of adding copies. A
+removed document's chunks are deleted by its key.
 
 Chunk metadata, all filterable in Chroma: ``source``, ``author``, ``created_at`` (epoch
 seconds, for ranges), ``engagement`` (likes + reposts + replies + quotes), ``symbols``
 (a list of base tickers, ``BTC`` for ``$BTC`` or ``BTC/USDT``, matched with Chroma's
 ``$contains``; left out when a post names none, since Chroma refuses empty lists), plus
 ``kind``, ``key``, ``chunk``, ``chunks`` and, when known, ``url`` and ``title``.
+
+Documents (``kind`` ``document``) have no author or engagement; they add
+``document_id``, ``section`` (the path of Markdown headings above the chunk, ``Setup >
+Keys``), ``added_by`` (a user id; absent when an operator added it) and their
+visibility: ``visibility`` ``shared``, or ``private`` with the ``owner``'s user id
+(see `SearchFilters.viewer`). Posts carry no visibility: everyone may read them.
 """
 
 from __future__ import annotations
@@ -16,14 +23,16 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import groupby
 
 import structlog
 
+from events.catalog.documents import DocumentAdded, DocumentFormat, DocumentRemoved
 from events.catalog.posts import PostScraped
 from events.envelope import RecordedEvent
 from events.errors import ConfigurationError
 from handlers.declaration import HandlerContext, handler
-from handlers.rag.chunking import Chunker
+from handlers.rag.chunking import Chunk, Chunker
 from handlers.rag.embeddings import Embeddings, create_embeddings
 from handlers.rag.errors import EmbeddingMismatchError, KnowledgeBaseUnavailableError
 from handlers.rag.store import ChunkMetadata, KnowledgeCollection, KnowledgeStore, MetadataValue
@@ -31,6 +40,9 @@ from handlers.rag.store import ChunkMetadata, KnowledgeCollection, KnowledgeStor
 log = structlog.get_logger(__name__)
 
 GROUP = "knowledge"
+UPSERT_SLICE = 1000
+"""Chunks embedded and written per call: a big document is well over Chroma's batch limit."""
+SECTION_SEPARATOR = " > "
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +52,8 @@ class KnowledgeItem:
     key: str
     text: str
     metadata: dict[str, MetadataValue] = field(default_factory=dict)
+    format: DocumentFormat = "text"
+    """Markdown is chunked section by section (see `Chunker.markdown_chunks`)."""
 
 
 def base_symbol(symbol: str) -> str:
@@ -67,6 +81,40 @@ def post_item(recorded: RecordedEvent) -> KnowledgeItem:
     return KnowledgeItem(key=str(recorded.event.event_id), text=post.text, metadata=metadata)
 
 
+def document_item(document: DocumentAdded) -> KnowledgeItem:
+    """A document as a knowledge item, keyed by its scope and id (what removal deletes by)."""
+    metadata: dict[str, MetadataValue] = {
+        "kind": "document",
+        "document_id": document.document_id,
+        "title": document.title,
+        "source": document.source,
+        "created_at": int(document.added_at.timestamp()),
+    }
+    if document.owner is None:
+        metadata["visibility"] = "shared"
+    else:
+        metadata["visibility"] = "private"
+        metadata["owner"] = str(document.owner)
+    if document.added_by is not None:
+        metadata["added_by"] = str(document.added_by)
+    symbols = sorted({base_symbol(s) for s in document.symbols} - {""})
+    if symbols:
+        metadata["symbols"] = symbols
+    if document.source.startswith(("http://", "https://")):
+        metadata["url"] = document.source
+    return KnowledgeItem(
+        key=document_chunk_key(document.key),
+        text=document.text,
+        metadata=metadata,
+        format=document.format,
+    )
+
+
+def document_chunk_key(key: str) -> str:
+    """The `key` metadata of a document's chunks: ``doc:`` and its scope and id."""
+    return f"doc:{key}"
+
+
 async def index_items(
     collection: KnowledgeCollection,
     embeddings: Embeddings,
@@ -78,23 +126,70 @@ async def index_items(
     texts: list[str] = []
     metadatas: list[ChunkMetadata] = []
     for item in items:
-        chunks = chunker.chunks(item.text)
+        chunks = _chunks(chunker, item)
         for chunk in chunks:
+            metadata: dict[str, MetadataValue] = {
+                **item.metadata,
+                "key": item.key,
+                "chunk": chunk.number,
+                "chunks": len(chunks),
+            }
+            if chunk.headings:
+                metadata["section"] = SECTION_SEPARATOR.join(chunk.headings)
             ids.append(f"{item.key}:{chunk.number}")
             texts.append(chunk.text)
-            metadatas.append(
-                {**item.metadata, "key": item.key, "chunk": chunk.number, "chunks": len(chunks)}
-            )
-    if not ids:
-        return 0
-    vectors = await embeddings.embed(texts)
-    await collection.upsert(ids, vectors, texts, metadatas)
+            metadatas.append(metadata)
+    for start in range(0, len(ids), UPSERT_SLICE):
+        end = start + UPSERT_SLICE
+        vectors = await embeddings.embed(texts[start:end])
+        await collection.upsert(ids[start:end], vectors, texts[start:end], metadatas[start:end])
     return len(ids)
 
 
-@handler(GROUP, categories=["posts"], types=[PostScraped])
+def _chunks(chunker: Chunker, item: KnowledgeItem) -> list[Chunk]:
+    if item.format == "markdown":
+        return chunker.markdown_chunks(item.text)
+    return chunker.chunks(item.text)
+
+
+async def apply_events(
+    collection: KnowledgeCollection,
+    embeddings: Embeddings,
+    chunker: Chunker,
+    batch: Sequence[RecordedEvent],
+) -> int:
+    """Index the posts and documents of `batch`, and delete the documents it removes.
+
+    In order: consecutive additions are indexed together, and a removal applies after
+    everything before it, so a document added and removed in one batch ends up removed.
+    Returns the chunks written.
+    """
+    written = 0
+    for removing, run in groupby(batch, key=lambda r: isinstance(r.event.payload, DocumentRemoved)):
+        if removing:
+            for recorded in run:
+                removed = recorded.event.payload
+                assert isinstance(removed, DocumentRemoved)
+                await collection.delete_where({"key": document_chunk_key(removed.key)})
+        else:
+            written += await index_items(collection, embeddings, chunker, [_item(r) for r in run])
+    return written
+
+
+def _item(recorded: RecordedEvent) -> KnowledgeItem:
+    payload = recorded.event.payload
+    if isinstance(payload, DocumentAdded):
+        return document_item(payload)
+    return post_item(recorded)
+
+
+@handler(
+    GROUP,
+    categories=["posts", "documents"],
+    types=[PostScraped, DocumentAdded, DocumentRemoved],
+)
 class KnowledgeIndexer:
-    """Indexes every post into the active knowledge collection.
+    """Indexes every post and document into the active knowledge collection.
 
     The active collection is looked up per batch, so a reindex's swap is followed without
     a restart. While it holds vectors of other embeddings than configured (the operator
@@ -119,10 +214,8 @@ class KnowledgeIndexer:
                 collection = await self._store.open_active(self._embeddings)
             except EmbeddingMismatchError as error:
                 raise KnowledgeBaseUnavailableError(str(error)) from error
-        written = await index_items(
-            collection, self._embeddings, self._chunker, [post_item(r) for r in batch]
-        )
-        log.debug("posts indexed", posts=len(batch), chunks=written)
+        written = await apply_events(collection, self._embeddings, self._chunker, batch)
+        log.debug("knowledge indexed", entries=len(batch), chunks=written)
 
     async def aclose(self) -> None:
         await self._embeddings.aclose()

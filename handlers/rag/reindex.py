@@ -1,7 +1,9 @@
-"""Rebuilding the knowledge base with other embeddings, by replaying the posts' log.
+"""Rebuilding the knowledge base with other embeddings, by replaying the log.
 
 Vectors of two models are never mixed: a reindex fills a new generation and then moves
 the pointer to it, so searches see either the old collection or the complete new one.
+The log is the posts' and the documents' categories; a document's additions and
+removals share its partition, so replaying them in order leaves only what is present.
 """
 
 from __future__ import annotations
@@ -12,13 +14,14 @@ from datetime import UTC, datetime, timedelta
 
 import structlog
 
+from events.catalog.documents import DocumentAdded, DocumentRemoved
 from events.catalog.posts import PostScraped
 from events.envelope import RecordedEvent
 from events.position import Position
 from events.store import EventStore
 from handlers.rag.chunking import Chunker
 from handlers.rag.embeddings import Embeddings
-from handlers.rag.indexer import index_items, post_item
+from handlers.rag.indexer import apply_events
 from handlers.rag.store import KnowledgeCollection, KnowledgeStore
 
 log = structlog.get_logger(__name__)
@@ -26,9 +29,14 @@ log = structlog.get_logger(__name__)
 BATCH = 256
 CATCH_UP_MARGIN = timedelta(seconds=60)
 """How far before the replay's start the catch-up reads again, for clock skew."""
+SOURCES: dict[str, list[str]] = {
+    PostScraped.category: [PostScraped.event_type],
+    DocumentAdded.category: [DocumentAdded.event_type, DocumentRemoved.event_type],
+}
+"""The categories the knowledge base is built from, and the types it reads of each."""
 
 Progress = Callable[[int], None]
-"""Told how many more posts were indexed."""
+"""Told how many more entries were replayed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,13 +44,22 @@ class ReindexResult:
     collection: str
     previous: str | None
     posts: int
+    documents: int
+    """Document events replayed: additions and removals."""
 
 
-async def count_posts(store: EventStore) -> int:
-    """Entries in the posts category (an upper bound on posts, for a progress bar)."""
+@dataclass
+class _Counts:
+    posts: int = 0
+    documents: int = 0
+
+
+async def count_entries(store: EventStore) -> int:
+    """Entries in the categories replayed (an upper bound, for a progress bar)."""
     total = 0
-    for stream in store.names.category_streams("posts"):
-        total += int(await store.redis.xlen(stream))
+    for category in SOURCES:
+        for stream in store.names.category_streams(category):
+            total += int(await store.redis.xlen(stream))
     return total
 
 
@@ -57,16 +74,17 @@ async def reindex(
     """Build a new generation with `embeddings` and make it the active one.
 
     1. Create an empty generation recording `embeddings`' model and dimension.
-    2. Replay every post into it.
+    2. Replay every post and every document event into it.
     3. Move the active pointer to it; live indexers follow with their next batch.
     4. Replay again what was appended since step 2 began, since indexers may have
-       written those posts to the old generation only (upserts make overlaps harmless).
+       written those entries to the old generation only (upserts make overlaps harmless,
+       and a removal replayed after its addition removes it again).
     5. Drop the previous generation.
     """
     previous = await knowledge.active()
     target = await knowledge.create_generation(embeddings)
     began = datetime.now(UTC)
-    posts = await _replay(store, target, embeddings, chunker, since=None, progress=progress)
+    counts = await _replay(store, target, embeddings, chunker, since=None, progress=progress)
     await knowledge.activate(target.info.name)
     await _replay(store, target, embeddings, chunker, since=began - CATCH_UP_MARGIN, progress=None)
     if previous is not None and previous.name != target.info.name:
@@ -75,10 +93,14 @@ async def reindex(
         "knowledge base reindexed",
         collection=target.info.name,
         previous=previous.name if previous else None,
-        posts=posts,
+        posts=counts.posts,
+        documents=counts.documents,
     )
     return ReindexResult(
-        collection=target.info.name, previous=previous.name if previous else None, posts=posts
+        collection=target.info.name,
+        previous=previous.name if previous else None,
+        posts=counts.posts,
+        documents=counts.documents,
     )
 
 
@@ -90,15 +112,22 @@ async def _replay(
     *,
     since: datetime | None,
     progress: Progress | None,
-) -> int:
+) -> _Counts:
     start = Position.at_time(since) if since is not None else None
-    batch: list[RecordedEvent] = []
-    posts = 0
-    async for recorded in store.read_category("posts", start=start, types=[PostScraped.event_type]):
-        batch.append(recorded)
-        if len(batch) >= BATCH:
-            posts += await _flush(target, embeddings, chunker, batch, progress)
-    return posts + await _flush(target, embeddings, chunker, batch, progress)
+    counts = _Counts()
+    for category, types in SOURCES.items():
+        batch: list[RecordedEvent] = []
+        replayed = 0
+        async for recorded in store.read_category(category, start=start, types=types):
+            batch.append(recorded)
+            if len(batch) >= BATCH:
+                replayed += await _flush(target, embeddings, chunker, batch, progress)
+        replayed += await _flush(target, embeddings, chunker, batch, progress)
+        if category == PostScraped.category:
+            counts.posts = replayed
+        else:
+            counts.documents = replayed
+    return counts
 
 
 async def _flush(
@@ -109,8 +138,8 @@ async def _flush(
     progress: Progress | None,
 ) -> int:
     done = len(batch)
-    await index_items(target, embeddings, chunker, [post_item(r) for r in batch])
+    await apply_events(target, embeddings, chunker, batch)
     batch.clear()
-    if progress is not None:
+    if progress is not None and done:
         progress(done)
     return done

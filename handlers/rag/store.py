@@ -65,6 +65,14 @@ class QueryRow:
     metadata: dict[str, Any]
 
 
+@dataclass(frozen=True, slots=True)
+class Neighbour:
+    """A chunk found near a vector, before its text and metadata are read."""
+
+    id: str
+    distance: float
+
+
 class KnowledgeCollection:
     """One generation, opened: writes and nearest-neighbour queries."""
 
@@ -93,7 +101,11 @@ class KnowledgeCollection:
     async def query(
         self, vector: Sequence[float], k: int, where: dict[str, Any] | None
     ) -> list[QueryRow]:
-        """The `k` chunks nearest to `vector` among those matching `where`."""
+        """The `k` chunks nearest to `vector` among those matching `where`.
+
+        A `where` clause costs in proportion to the chunks it matches: Chroma lists them
+        all before searching (see `handlers.rag.search`).
+        """
         result = await _call(
             self._collection.query,
             query_embeddings=[list(vector)],
@@ -110,8 +122,56 @@ class KnowledgeCollection:
             for id_, text, meta, distance in zip(ids, documents, metadatas, distances, strict=True)
         ]
 
+    async def nearest(self, vector: Sequence[float], n: int) -> list[Neighbour]:
+        """The `n` chunks nearest to `vector`, nearest first, without their texts and
+        metadata: reading those costs per chunk, finding more neighbours hardly does.
+
+        Chroma's HNSW search keeps max(`ef_search`, `n`) candidates while it walks the
+        graph, so asking for many neighbours also makes the first ones more exact.
+        """
+        result = await _call(
+            self._collection.query,
+            query_embeddings=[list(vector)],
+            n_results=n,
+            include=["distances"],
+        )
+        distances = (result["distances"] or [[]])[0]
+        return [
+            Neighbour(id_, float(distance))
+            for id_, distance in zip(result["ids"][0], distances, strict=True)
+        ]
+
+    async def read(self, neighbours: Sequence[Neighbour]) -> list[QueryRow]:
+        """`neighbours` with their texts and metadata, in their order; one deleted since
+        it was found is left out."""
+        if not neighbours:
+            return []
+        result = await _call(
+            self._collection.get,
+            ids=[neighbour.id for neighbour in neighbours],
+            include=["documents", "metadatas"],
+        )
+        documents = result["documents"] or []
+        metadatas = result["metadatas"] or []
+        stored = {
+            id_: (text, meta)
+            for id_, text, meta in zip(result["ids"], documents, metadatas, strict=True)
+        }
+        rows = []
+        for neighbour in neighbours:
+            if neighbour.id in stored:
+                text, meta = stored[neighbour.id]
+                rows.append(
+                    QueryRow(neighbour.id, text or "", neighbour.distance, dict(meta or {}))
+                )
+        return rows
+
     async def count(self) -> int:
         return await _call(self._collection.count)
+
+    async def delete_where(self, where: dict[str, Any]) -> None:
+        """Delete every chunk matching `where` (a removed document's, by its key)."""
+        await _call(self._collection.delete, where=where)
 
 
 class KnowledgeStore:
@@ -140,11 +200,8 @@ class KnowledgeStore:
 
     async def active(self) -> CollectionInfo | None:
         """The generation that serves, if any was made."""
-        pointer = await self._pointer()
-        name = (pointer.metadata or {}).get(_ACTIVE)
-        if not isinstance(name, str):
-            return None
-        return _info(await _call(self._client.get_collection, name, embedding_function=None))
+        collection = await self._active_collection()
+        return None if collection is None else _info(collection)
 
     async def open_active(self, embeddings: Embeddings) -> KnowledgeCollection:
         """The active generation, checked against `embeddings`; made when there is none.
@@ -162,13 +219,14 @@ class KnowledgeStore:
 
     async def find_active(self, embeddings: Embeddings) -> KnowledgeCollection | None:
         """The active generation, checked against `embeddings`, if there is one."""
-        info = await self.active()
-        if info is None:
+        collection = await self._active_collection()  # read per call: a reindex moves it
+        if collection is None:
             return None
+        info = _info(collection)
         if (info.model, info.dimension) != (embeddings.model, embeddings.dimension):
             configured = f"{embeddings.model} ({embeddings.dimension} dimensions)"
             raise EmbeddingMismatchError(info.name, info.describe(), configured)
-        return await self.open(info.name)
+        return KnowledgeCollection(collection, info)
 
     async def open(self, name: str) -> KnowledgeCollection:
         collection = await _call(self._client.get_collection, name, embedding_function=None)
@@ -181,7 +239,13 @@ class KnowledgeStore:
         if number is None:
             number = max((n for _, n in await self.generations()), default=0) + 1
         name = f"{self.prefix}_kb_{embeddings.name}_g{number}"
-        collection = await _call(
+        collection = await self._get_or_create(name, embeddings)
+        log.info("knowledge collection opened", collection=name, model=embeddings.model)
+        return KnowledgeCollection(collection, _info(collection))
+
+    async def _get_or_create(self, name: str, embeddings: Embeddings) -> Collection:
+        """The collection `name`, made for `embeddings` (recorded in its metadata) if new."""
+        return await _call(
             self._client.get_or_create_collection,
             name,
             configuration={"hnsw": {"space": "cosine"}},
@@ -192,8 +256,19 @@ class KnowledgeStore:
             },
             embedding_function=None,
         )
-        log.info("knowledge collection opened", collection=name, model=embeddings.model)
-        return KnowledgeCollection(collection, _info(collection))
+
+    async def open_companion(self, role: str, embeddings: Embeddings) -> KnowledgeCollection:
+        """A collection of its own beside the generations, ``<prefix>_<role>_<embeddings>``
+        (the agent's memory of users: role ``memory``), made on first use for
+        `embeddings`. One recording another model or dimension is refused, like a
+        generation (`EmbeddingMismatchError`)."""
+        name = f"{self.prefix}_{role}_{embeddings.name}"
+        collection = await self._get_or_create(name, embeddings)
+        info = _info(collection)
+        if (info.model, info.dimension) != (embeddings.model, embeddings.dimension):
+            configured = f"{embeddings.model} ({embeddings.dimension} dimensions)"
+            raise EmbeddingMismatchError(name, info.describe(), configured)
+        return KnowledgeCollection(collection, info)
 
     async def activate(self, name: str) -> None:
         """Make generation `name` the one that serves."""
@@ -214,6 +289,13 @@ class KnowledgeStore:
             if match:
                 found.append((collection.name, int(match.group(2))))
         return sorted(found, key=lambda item: item[1])
+
+    async def _active_collection(self) -> Collection | None:
+        pointer = await self._pointer()
+        name = (pointer.metadata or {}).get(_ACTIVE)
+        if not isinstance(name, str):
+            return None
+        return await _call(self._client.get_collection, name, embedding_function=None)
 
     async def _pointer(self) -> Collection:
         return await _call(

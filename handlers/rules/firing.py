@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 from aggregates.rule_spec import (
     AbsoluteMove,
+    AtMostOncePer,
     Condition,
+    EveryTime,
     Once,
     PercentChange,
     RuleSpec,
@@ -35,6 +37,11 @@ class RuleState:
     """One of `AlertRule`'s statuses: active, paused, completed, expired, deleted."""
     last_triggered_at: datetime | None = None
     trigger_count: int = 0
+    armed_at: datetime | None = None
+    """When the rules' log last made the rule start watching: created, resumed, or its
+    target or condition changed (None: not known, as for rules built in tests). Post
+    rules fire only on posts that arrived from then on; the price engine arms by tick
+    count instead and ignores it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +92,7 @@ def after_firing(state: RuleState, at: datetime) -> RuleState:
         status="completed" if once and state.status == "active" else state.status,
         last_triggered_at=at,
         trigger_count=state.trigger_count + 1,
+        armed_at=state.armed_at,
     )
 
 
@@ -115,7 +123,21 @@ def merged(held: RuleState | None, incoming: RuleState) -> RuleState:
         status="completed" if stale else incoming.status,
         last_triggered_at=last,
         trigger_count=max(held.trigger_count, incoming.trigger_count),
+        armed_at=incoming.armed_at,
     )
+
+
+def quiet_until(state: RuleState) -> datetime | None:
+    """When the rule may fire again, as `AlertRule.quiet_until` says (None: whenever its
+    condition holds; a once-rule that fired is completed, not quiet)."""
+    last = state.last_triggered_at
+    frequency = state.spec.frequency
+    if last is None or isinstance(frequency, Once):
+        return None
+    if isinstance(frequency, EveryTime):
+        return last + timedelta(seconds=frequency.cooldown_s)
+    assert isinstance(frequency, AtMostOncePer)
+    return last + timedelta(seconds=frequency.interval_s)
 
 
 # -- the firing and its message ------------------------------------------------------------

@@ -1,9 +1,13 @@
-"""The `rules` handler: every tick against the rules of its symbol, alerts out.
+"""The `rules` handler: every tick against the rules of its symbol, every post against
+the post rules, alerts out.
 
 Each tick is evaluated by the engine of its partition (`RuleEngine`, indexed per
-symbol), and each firing becomes an `alert.triggered` appended by the runtime in the
-same atomic step as the tick's acknowledgement: a firing is appended exactly once, and
-a tick redelivered after a crash finds its position tracked and fires nothing again.
+symbol), each post by the process's index of post rules (`PostRuleIndex`: a keyword
+may be mentioned by any author, so post rules are not placed by partition), and each
+firing becomes an `alert.triggered` appended by the runtime, in the partition of the
+tick or post, in the same atomic step as its acknowledgement: a firing is appended
+exactly once, and an entry redelivered after a crash finds its position tracked and
+fires nothing again.
 
 Where the rules come from (`RuleBook`): the alert-rules log, read from a snapshot and
 then followed live, so a rule created through the API is evaluated from the next tick
@@ -11,7 +15,14 @@ on, with no polling. Where the market state comes from when a partition's engine
 (`_start_engine`): the firings the engine appended since the snapshot (so a once-rule
 that fired just before a crash stays completed), and the partition's ticks of the last
 `rules_warmup_s` before its tracked position (so crossings have a previous price and
-windows are full, as if the engine had never stopped).
+windows are full, as if the engine had never stopped). The post index starts the same
+way at the first post, from the post rules' firings in every partition.
+
+Post rules and several processes: each `rules` process holds its own post index, so
+when the posts' partitions are spread over several processes, a post rule's frequency
+holds per process: two processes may each fire it within one cooldown (a once-rule:
+once each). The `rule-firings` recorder keeps the rule's record right (the aggregate
+refuses the extra firing); the extra alert is still delivered.
 """
 
 from __future__ import annotations
@@ -26,7 +37,7 @@ import structlog
 from redis.exceptions import RedisError
 
 from aggregates.rule_spec import SymbolTarget
-from events.catalog import AlertTriggered, PriceTick, Severity, SourceStale
+from events.catalog import AlertTriggered, PostScraped, PriceTick, Severity, SourceStale
 from events.codec import EVENT_ID, PAYLOAD, SCHEMA_VERSION, TYPE
 from events.envelope import RecordedEvent
 from events.errors import ConfigurationError
@@ -36,6 +47,8 @@ from events.store import EventStore
 from handlers.declaration import HandlerContext, HandlerResult, Output, handler
 from handlers.rules.engine import RuleEngine
 from handlers.rules.firing import Firing, Observation, RuleState
+from handlers.rules.post_alerts import post_alert
+from handlers.rules.posts import PostRuleIndex
 from handlers.rules.rule_book import RuleBook
 from handlers.rules.rule_log import apply_alert
 
@@ -91,9 +104,10 @@ def alert_of(firing: Firing) -> AlertTriggered:
     )
 
 
-@handler(GROUP, categories=["ticks"], types=[PriceTick, SourceStale])
-class PriceRules:
-    """One engine per partition this process owns, all fed by one `RuleBook`."""
+@handler(GROUP, categories=["ticks", "posts"], types=[PriceTick, SourceStale, PostScraped])
+class RuleEvaluation:
+    """One price engine per partition this process owns and one post index, all fed by
+    one `RuleBook`."""
 
     def __init__(self, context: HandlerContext) -> None:
         settings = context.settings
@@ -103,9 +117,12 @@ class PriceRules:
         self.book = RuleBook(context.store, settings)
         self.warmup = timedelta(seconds=settings.rules_warmup_s)
         self._starting: dict[str, asyncio.Lock] = {}
+        self._starting_posts = asyncio.Lock()
 
     async def handle(self, recorded: RecordedEvent) -> HandlerResult:
         payload = recorded.event.payload
+        if isinstance(payload, PostScraped):
+            return await self._post(recorded, payload)
         if isinstance(payload, SourceStale):
             return await self._say_stale(recorded, payload)
         if not isinstance(payload, PriceTick):
@@ -119,6 +136,38 @@ class PriceRules:
             Output("alerts", recorded.event.caused(alert_of(firing), key=payload.symbol))
             for firing in firings
         ]
+
+    async def _post(self, recorded: RecordedEvent, post: PostScraped) -> HandlerResult:
+        """The post against the post rules; it happens when it arrived (its position)."""
+        index = self.book.posts
+        if index is None:  # not `or`: an index without rules is falsy (len 0)
+            index = await self._start_posts()
+        key = recorded.event.key
+        outputs = []
+        for firing in index.evaluate(post, recorded.position.time):
+            alert = post_alert(firing, post, recorded.event.event_id, key)
+            outputs.append(Output("alerts", recorded.event.caused(alert, key=key)))
+        return outputs
+
+    async def _start_posts(self) -> PostRuleIndex:
+        async with self._starting_posts:
+            if self.book.posts is not None:
+                return self.book.posts
+            await self.book.ready()
+            tags = self.store.names.partition_tags()
+            alerts = [alert for tag in tags for alert in await self._own_firings(tag)]
+            # No await from here on: see `_start_engine`.
+            index = PostRuleIndex()
+            rules = self.book.post_rules()
+            for alert in sorted(alerts, key=lambda alert: alert.triggered_at):
+                held = rules.get(alert.rule_id)
+                if held is not None:
+                    rules[alert.rule_id] = apply_alert(held, alert) or held
+            for state in rules.values():
+                index.upsert(state)
+            self.book.posts = index
+            log.info("post rules started", rules=len(index), firings_recovered=len(alerts))
+            return index
 
     async def _say_stale(self, recorded: RecordedEvent, stale: SourceStale) -> HandlerResult:
         """Tell the owner of every live rule on the symbol that it cannot fire for now."""
@@ -194,7 +243,8 @@ class PriceRules:
         await self.book.close()
 
     async def _own_firings(self, tag: str) -> list[AlertTriggered]:
-        """The alerts of partition `tag` since shortly before the snapshot."""
+        """The firings in partition `tag` since shortly before the snapshot (notices that
+        a source went silent are alerts, not firings)."""
         since = max(self.book.snapshot_time - FIRINGS_LOOKBACK, EPOCH)
         stream = self.store.names.stream(tag, "alerts")
         return [
@@ -203,6 +253,7 @@ class PriceRules:
                 stream, start=since, types=[AlertTriggered.event_type]
             )
             if isinstance(recorded.event.payload, AlertTriggered)
+            and recorded.event.payload.condition != STALE_CONDITION
         ]
 
     async def _warmup_ticks(self, stream: str, tracked: Position | None) -> list[Observation]:

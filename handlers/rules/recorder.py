@@ -6,12 +6,14 @@ rule's trigger count, last firing and (for a once-rule) completion are in its hi
 and survive anything. The aggregate checks the firing against the rule's frequency, so
 an engine bug cannot make a once-rule fire twice on the record.
 
-Redelivery: firings of one rule are recorded in order (a rule's alerts share a
+Redelivery: firings of one price rule are recorded in order (its alerts share a
 partition), so an alert at or before the rule's last recorded firing was recorded
-already and is skipped. A refusal by the aggregate (the rule was paused or deleted
-in between) is logged and acknowledged: retrying would not change the answer. A
-command changing one of the batch's rules meanwhile makes the commit conflict: the
-whole batch is loaded and applied again.
+already and is skipped. A post rule's alerts may sit in several partitions (those of
+the posts that fired it); one recorded after a later firing of the same rule is taken
+for a redelivery and not counted (its alert was delivered all the same). A refusal by
+the aggregate (the rule was paused or deleted in between) is logged and acknowledged:
+retrying would not change the answer. A command changing one of the batch's rules
+meanwhile makes the commit conflict: the whole batch is loaded and applied again.
 """
 
 from __future__ import annotations

@@ -18,8 +18,6 @@ from uuid import UUID
 
 from aggregates.rule_spec import (
     AbsoluteMove,
-    AtMostOncePer,
-    EveryTime,
     PercentChange,
     SymbolTarget,
     VolumeSpike,
@@ -31,6 +29,7 @@ from handlers.rules.firing import (
     after_firing,
     make_firing,
     merged,
+    quiet_until,
     threshold_of,
 )
 from handlers.rules.windows import moves, quotient, reached, signed, to_micros
@@ -119,7 +118,8 @@ class ReferenceEngine:
             if not self._evaluated(held.state):
                 continue
             outcome = self._check(held, (target.symbol, target.venue), tick, now)
-            if outcome is not None and t >= _quiet_until(held.state):
+            quiet = quiet_until(held.state)
+            if outcome is not None and (quiet is None or t >= to_micros(quiet)):
                 hits.append((held, *outcome))
         for scope in ((tick.symbol, None), (tick.symbol, tick.venue)):
             self._remember(scope, _Seen(self._ticks, now, tick.price, tick.volume))
@@ -213,16 +213,3 @@ class ReferenceEngine:
         remembered.append(seen)
         while remembered and remembered[0].time <= seen.time - self._longest:
             remembered.popleft()
-
-
-def _quiet_until(state: RuleState) -> int:
-    """When the rule may fire again, as `AlertRule.quiet_until` says (microseconds)."""
-    frequency = state.spec.frequency
-    last = state.last_triggered_at
-    if last is None:
-        return -(1 << 62)
-    if isinstance(frequency, EveryTime):
-        return to_micros(last) + frequency.cooldown_s * 1_000_000
-    if isinstance(frequency, AtMostOncePer):
-        return to_micros(last) + frequency.interval_s * 1_000_000
-    return -(1 << 62)

@@ -2,10 +2,11 @@
 
 One book per process: it loads the latest snapshot, reads the log after it, then follows
 the log (a blocking XREAD, no polling) and hands every change to the engine of the
-partition the rule's symbol routes to. A rule whose symbol changes moves between
-engines. Every `rules_snapshot_s` it saves a snapshot of what it has read, so the next
-start reads only the log's tail; and it expires rules whose time has come, through the
-aggregate, so their status says so everywhere.
+partition the rule's symbol routes to, or, for a post rule, to the process's one index
+of post rules (a post of any partition may fire it). A rule whose symbol changes moves
+between engines. Every `rules_snapshot_s` it saves a snapshot of what it has read, so
+the next start reads only the log's tail; and it expires rules whose time has come,
+through the aggregate, so their status says so everywhere.
 """
 
 from __future__ import annotations
@@ -21,11 +22,13 @@ import structlog
 from redis.exceptions import RedisError
 
 from aggregates.errors import DomainError
+from aggregates.rule_spec import PostTarget
 from events.envelope import RecordedEvent
 from events.position import Position
 from events.store import EventStore
 from handlers.rules.engine import RuleEngine
 from handlers.rules.firing import RuleState
+from handlers.rules.posts import PostRuleIndex
 from handlers.rules.rule_log import (
     RULE_EVENT_TYPES,
     RuleStates,
@@ -61,6 +64,8 @@ class RuleBook:
         self.position = Position(0, 0)
         self.snapshot_time = datetime.fromtimestamp(0, UTC)
         self.engines: dict[str, RuleEngine] = {}
+        self.posts: PostRuleIndex | None = None
+        """The post rules' index, once this process has handled a post."""
         self.snapshot_every_s = settings.rules_snapshot_s
         self._saved_position = self.position
         self._ready = asyncio.Lock()
@@ -101,6 +106,16 @@ class RuleBook:
             rule_id: state for rule_id, state in self.rules.items() if self._tag_of(state) == tag
         }
 
+    def post_rules(self) -> dict[UUID, RuleState]:
+        """The rules that watch posts (a copy): snapshot rows of rules on no symbol."""
+        for rule_id in self._unread_by_tag.pop("", set()):
+            self._held(rule_id)
+        return {
+            rule_id: state
+            for rule_id, state in self.rules.items()
+            if isinstance(state.spec.target, PostTarget)
+        }
+
     def _held(self, rule_id: UUID) -> RuleState | None:
         """The rule's state, validating its snapshot row first if it is still unread."""
         row = self._unread.pop(rule_id, None)
@@ -131,6 +146,11 @@ class RuleBook:
                 after.remove(rule_id)
             else:
                 after.upsert(state)
+        if self.posts is not None and (_watches_posts(held) or _watches_posts(state)):
+            if state.status == "deleted":
+                self.posts.remove(rule_id)
+            else:
+                self.posts.upsert(state)  # which removes a rule that stopped watching posts
 
     def _engine_of(self, state: RuleState | None) -> RuleEngine | None:
         tag = self._tag_of(state)
@@ -203,6 +223,10 @@ class RuleBook:
         if self._follower is not None:
             self._follower.cancel()
             await asyncio.gather(self._follower, return_exceptions=True)
+
+
+def _watches_posts(state: RuleState | None) -> bool:
+    return state is not None and isinstance(state.spec.target, PostTarget)
 
 
 def _expire(settings: Settings, rule_ids: list[UUID], at: datetime) -> None:

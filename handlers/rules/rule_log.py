@@ -5,7 +5,9 @@ application's notification log (no polling of a read model), and learns firings 
 two places: the aggregate's Triggered events, and the `alert.triggered` events the
 engine appended itself but the aggregate may not have recorded yet. Both folds live
 here, so a partition's rules are the same whether they came from a snapshot, a catch-up
-or the live feed.
+or the live feed. A rule's `armed_at` is the log time of the event that last made it
+start watching (created, resumed, target or condition changed, a completed rule
+reactivated): post rules ignore posts that arrived before it.
 """
 
 from __future__ import annotations
@@ -39,30 +41,46 @@ def symbol_of(state: RuleState) -> str | None:
     return target.symbol if isinstance(target, SymbolTarget) else None
 
 
+Change = Callable[[RuleState, Any, datetime], RuleState]
+"""How one rule event changes a rule, given the event's payload and its time in the log."""
+
+
 def _with(state: RuleState, **changes: Any) -> RuleState:
     return replace(state, **changes)
 
 
-def _updated(state: RuleState, payload: Any) -> RuleState:
+def _updated(state: RuleState, payload: Any, at: datetime) -> RuleState:
     spec: RuleSpec = payload.spec
-    return _with(state, spec=spec, status="active" if state.status == "completed" else state.status)
+    rearmed = state.status == "completed" or (
+        spec.target != state.spec.target or spec.condition != state.spec.condition
+    )
+    return _with(
+        state,
+        spec=spec,
+        status="active" if state.status == "completed" else state.status,
+        armed_at=at if rearmed else state.armed_at,
+    )
 
 
-def _triggered(state: RuleState, payload: Any) -> RuleState:
-    at: datetime = payload.trigger.observed_at
-    if state.last_triggered_at is not None and at <= state.last_triggered_at:
+def _triggered(state: RuleState, payload: Any, _at: datetime) -> RuleState:
+    fired_at: datetime = payload.trigger.observed_at
+    if state.last_triggered_at is not None and fired_at <= state.last_triggered_at:
         return state  # learnt already, from the alert the engine appended
-    return after_firing(state, at)
+    return after_firing(state, fired_at)
 
 
-def _status(status: str) -> Callable[[RuleState, Any], RuleState]:
-    return lambda state, _payload: _with(state, status=status)
+def _resumed(state: RuleState, _payload: Any, at: datetime) -> RuleState:
+    return _with(state, status="active", armed_at=at)
 
 
-CHANGES: dict[str, Callable[[RuleState, Any], RuleState]] = {
+def _status(status: str) -> Change:
+    return lambda state, _payload, _at: _with(state, status=status)
+
+
+CHANGES: dict[str, Change] = {
     "alert_rule.updated": _updated,
     "alert_rule.paused": _status("paused"),
-    "alert_rule.resumed": _status("active"),
+    "alert_rule.resumed": _resumed,
     "alert_rule.triggered": _triggered,
     "alert_rule.expired": _status("expired"),
     "alert_rule.deleted": _status("deleted"),
@@ -84,11 +102,12 @@ def apply_rule_event(held: RuleState | None, recorded: RecordedEvent) -> RuleSta
             owner_id=UUID(str(payload.owner_id)),
             spec=payload.spec,
             status="active",
+            armed_at=recorded.position.time,
         )
     change = CHANGES.get(event.type)
     if change is None or held is None:
         return held
-    return change(held, event.payload)
+    return change(held, event.payload, recorded.position.time)
 
 
 def apply_alert(held: RuleState | None, alert: AlertTriggered) -> RuleState | None:

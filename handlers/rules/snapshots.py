@@ -1,8 +1,9 @@
-"""Snapshots of each partition's rules, so a restart does not re-read every rule event.
+"""Snapshots of the rules a `rules` process knows, so a restart does not re-read the log.
 
-A snapshot holds the rules of one partition (rules are placed by their symbol's
-partition, like the ticks they watch) as the rules' log says them, and the log position
-it is complete up to. It is taken from the log-derived states only, never from the
+A snapshot holds every rule, each row tagged with the partition of its symbol (price
+rules are placed like the ticks they watch; post rules, which may match a post in any
+partition, carry no tag), as the rules' log says them, and the log position it is
+complete up to. It is taken from the log-derived states only, never from the
 engine's: the engine records a firing before the runtime commits the alert, and a
 snapshot must not remember a firing that a crash then undid.
 
@@ -31,13 +32,14 @@ from handlers.rules.firing import RuleState
 
 log = structlog.get_logger(__name__)
 
-SNAPSHOT_VERSION = 2
-ROW_FIELDS = 8
+SNAPSHOT_VERSION = 3
+ROW_FIELDS = 9
 
 
 Row = list[Any]
 """A rule as a snapshot keeps it: id, owner, spec (JSON text), status, last firing,
-count, the partition tag of its symbol ("" for a rule on no symbol), expiry."""
+count, the partition tag of its symbol ("" for a rule on no symbol, such as a post
+rule), expiry, and when it was armed (post rules fire only on posts that arrived since)."""
 
 
 @dataclass(frozen=True)
@@ -60,12 +62,13 @@ def row_of(state: RuleState, tag: str) -> Row:
         state.trigger_count,
         tag,
         expires_at.isoformat() if expires_at else None,
+        state.armed_at.isoformat() if state.armed_at else None,
     ]
 
 
 def state_of(row: Row) -> RuleState:
     """The rule a row holds, validated (about 25 µs: most of what a restart costs)."""
-    rule_id, owner_id, spec, status, last, count = row[:6]
+    rule_id, owner_id, spec, status, last, count, _tag, _expiry, armed = row
     return RuleState(
         rule_id=UUID(rule_id),
         owner_id=UUID(owner_id),
@@ -73,6 +76,7 @@ def state_of(row: Row) -> RuleState:
         status=status,
         last_triggered_at=datetime.fromisoformat(last) if last else None,
         trigger_count=int(count),
+        armed_at=datetime.fromisoformat(armed) if armed else None,
     )
 
 

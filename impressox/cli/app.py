@@ -10,7 +10,17 @@ import uvicorn
 
 from events.errors import ImpressoxError, RegistryError
 from handlers.declaration import HANDLERS, load_modules
-from impressox.cli import aggregates, alerts, events, keys, knowledge, projections, sources
+from impressox.cli import (
+    agent,
+    aggregates,
+    alerts,
+    bots,
+    events,
+    keys,
+    knowledge,
+    projections,
+    sources,
+)
 from impressox.cli.common import (
     EXIT_INTERRUPTED,
     exit_code,
@@ -38,6 +48,8 @@ app.add_typer(keys.app, name="keys")
 app.add_typer(alerts.app, name="alerts")
 app.add_typer(sources.app, name="sources")
 app.add_typer(knowledge.app, name="knowledge")
+app.add_typer(agent.app, name="agent")
+app.add_typer(bots.app, name="bots")
 
 
 @app.callback()

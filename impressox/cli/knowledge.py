@@ -1,27 +1,140 @@
-"""`impressox knowledge search|status|reindex`: the knowledge base the agent reads."""
+"""`impressox knowledge add|remove|search|status|reindex`: the knowledge base the agent reads.
+
+Documents added here are an operator's: shared with every user, like those added with an
+admin key through the API (`POST /v1/knowledge/documents`).
+"""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated
 
 import orjson
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from events.catalog.documents import MAX_TEXT_BYTES, DocumentAdded, DocumentFormat
 from events.store import EventStore
 from handlers.rag.chunking import Chunker
+from handlers.rag.documents import DocumentLibrary, DocumentReceipt
 from handlers.rag.embeddings import EMBEDDINGS_NAMES, create_embeddings
-from handlers.rag.reindex import ReindexResult, count_posts, reindex
+from handlers.rag.reindex import ReindexResult, count_entries, reindex
 from handlers.rag.search import SearchFilters, SearchHit, search
 from handlers.rag.store import KnowledgeStore
-from impressox.cli.common import redis_for, run, settings_from
+from impressox.cli.common import fail, redis_for, run, settings_from
 from impressox.settings import Settings
 
 app = typer.Typer(
-    help="The knowledge base: search it, inspect it, reindex it.", no_args_is_help=True
+    help="The knowledge base: add documents, search it, inspect it, reindex it.",
+    no_args_is_help=True,
 )
+
+MARKDOWN_SUFFIXES = {".md", ".markdown"}
+
+
+@app.command("add")
+def add_command(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="A Markdown (.md) or plain text file.")],
+    title: Annotated[str, typer.Option(help="What the document is, for people.")],
+    source: Annotated[str, typer.Option(help="Where it comes from: a URL, or manual.")] = "manual",
+    symbol: Annotated[
+        list[str] | None, typer.Option(help="What it is about: BTC or BTC/USDT (repeatable).")
+    ] = None,
+    document_id: Annotated[
+        str | None, typer.Option("--id", help="Its id (default: from the file name).")
+    ] = None,
+    format_: Annotated[
+        DocumentFormat | None,
+        typer.Option("--format", help="markdown or text (default: from the file's suffix)."),
+    ] = None,
+) -> None:
+    """Add FILE to the knowledge base, shared with every user; once per id.
+
+    Prints the receipt as JSON; adding the same file again is a duplicate, adding other
+    content under an existing id is refused (remove it first).
+    """
+    document = _document(file, title, source, symbol or [], document_id, format_)
+    settings = settings_from(ctx)
+
+    async def go() -> DocumentReceipt:
+        async with redis_for(settings) as redis:
+            return await DocumentLibrary(EventStore(redis, settings.stream_names())).add(document)
+
+    receipt = run(go())
+    typer.echo(orjson.dumps(_receipt(receipt)).decode())
+
+
+@app.command("remove")
+def remove_command(
+    ctx: typer.Context,
+    document_id: Annotated[str, typer.Argument(help="The id of a shared document.")],
+) -> None:
+    """Remove a shared document from the knowledge base."""
+    settings = settings_from(ctx)
+
+    async def go() -> DocumentReceipt:
+        async with redis_for(settings) as redis:
+            library = DocumentLibrary(EventStore(redis, settings.stream_names()))
+            return await library.remove(None, document_id, removed_by=None)
+
+    typer.echo(orjson.dumps(_receipt(run(go()))).decode())
+
+
+def _document(
+    file: Path,
+    title: str,
+    source: str,
+    symbols: list[str],
+    document_id: str | None,
+    format_: DocumentFormat | None,
+) -> DocumentAdded:
+    """The document to add, or exit 2 saying what is wrong with the input."""
+    try:
+        size = file.stat().st_size
+        if size > MAX_TEXT_BYTES:
+            fail(f"{file} is {size} bytes: a document holds at most {MAX_TEXT_BYTES}")
+        text = file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        fail(f"no such file: {file}")
+    except (OSError, UnicodeDecodeError) as error:
+        fail(f"cannot read {file} as UTF-8 text: {error}")
+    fields = {
+        "document_id": document_id or _slug(file.stem),
+        "title": title,
+        "source": source,
+        "format": format_ or ("markdown" if file.suffix.lower() in MARKDOWN_SUFFIXES else "text"),
+        "text": text,
+        "symbols": tuple(symbols),
+        "added_at": datetime.now(UTC),
+    }
+    try:
+        return DocumentAdded.model_validate(fields)
+    except ValidationError as error:
+        first = error.errors()[0]
+        name = str(first["loc"][0])
+        if name == "symbols":
+            fail(f"--symbol {first['input']!r}: expected a ticker or BASE/QUOTE in capitals,"
+                 " e.g. BTC or BTC/USDT")  # fmt: skip
+        option = {"document_id": "--id", "text": str(file)}.get(name, f"--{name}")
+        fail(f"{option}: {first['msg']}")
+
+
+def _slug(stem: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", stem).strip("-.")[:128] or "document"
+
+
+def _receipt(receipt: DocumentReceipt) -> dict[str, object]:
+    return {
+        "id": receipt.document_id,
+        "event_id": str(receipt.event_id),
+        "position": f"{receipt.stream}@{receipt.position}",
+        "duplicate": receipt.duplicate,
+    }
 
 
 @app.command("search")
@@ -101,7 +214,8 @@ def reindex_command(
         ),
     ],
 ) -> None:
-    """Replay every post into a new collection with other embeddings, then swap it in.
+    """Replay every post and document into a new collection with other embeddings, then
+    swap it in.
 
     The old collection is dropped after the swap. Restart the knowledge workers with
     IMPRESSOX_EMBEDDINGS set to the same name: until then they wait instead of writing.
@@ -110,7 +224,12 @@ def reindex_command(
     result = run(_reindex(settings, embeddings_name))
     typer.echo(
         orjson.dumps(
-            {"active": result.collection, "dropped": result.previous, "posts": result.posts}
+            {
+                "active": result.collection,
+                "dropped": result.previous,
+                "posts": result.posts,
+                "documents": result.documents,
+            }
         ).decode()
     )
 
@@ -123,7 +242,7 @@ async def _reindex(settings: Settings, name: str) -> ReindexResult:
         async with redis_for(settings) as redis:
             store = EventStore(redis, settings.stream_names())
             with _progress_bar() as bar:
-                task = bar.add_task("reindex", total=await count_posts(store))
+                task = bar.add_task("reindex", total=await count_entries(store))
                 return await reindex(
                     store,
                     knowledge,
@@ -138,7 +257,7 @@ async def _reindex(settings: Settings, name: str) -> ReindexResult:
 
 def _progress_bar() -> Progress:
     return Progress(
-        TextColumn("replaying posts into the new collection"),
+        TextColumn("replaying posts and documents into the new collection"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeRemainingColumn(),

@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, ClassVar
 
+from pymongo import IndexModel
+
 from aggregates.channels import WEB_CHANNEL_ID
 from projections.model import Document
 from projections.readmodels.aggregate_log import AggregateLogProjection, Change
@@ -25,6 +27,23 @@ PUBLIC_CHANNEL_FIELDS: dict[str, tuple[str, ...]] = {
     "webhook": ("url",),
 }
 """What of each kind of channel a person may see (and the notifier may route by)."""
+CHATS = "chats"
+"""The Telegram chats and Discord targets among a user's channels, as `chat_key`s: the
+bots find who wrote to them by this field (one index), not by scanning channels."""
+
+
+def chat_key(kind: str, chat: object) -> str:
+    """``telegram:<chat id>`` or ``discord:<channel or user id>``."""
+    return f"{kind}:{chat}"
+
+
+def _chats(channels: dict[str, dict[str, Any]]) -> list[str]:
+    keys = [
+        chat_key(channel["kind"], channel["chat_id" if channel["kind"] == "telegram" else "id"])
+        for channel in channels.values()
+        if channel["kind"] in ("telegram", "discord")
+    ]
+    return sorted(set(keys))
 
 
 def public_channel(channel: dict[str, Any]) -> dict[str, Any]:
@@ -48,10 +67,12 @@ def _identity_unlinked(document: Document, data: dict[str, Any]) -> None:
 
 def _channel_added(document: Document, data: dict[str, Any]) -> None:
     document["channels"][data["channel_id"]] = public_channel(data["channel"])
+    document[CHATS] = _chats(document["channels"])
 
 
 def _channel_removed(document: Document, data: dict[str, Any]) -> None:
     document["channels"].pop(data["channel_id"], None)
+    document[CHATS] = _chats(document["channels"])
 
 
 def _quiet_hours_set(document: Document, data: dict[str, Any]) -> None:
@@ -76,12 +97,14 @@ class Users(AggregateLogProjection):
     application: ClassVar[str] = "users"
     created: ClassVar[str] = "user.registered"
     changes: ClassVar[Mapping[str, Change]] = CHANGES
+    indexes: ClassVar[tuple[IndexModel, ...]] = (IndexModel([(CHATS, 1)]),)
 
     def initial(self, data: dict[str, Any], occurred_at: datetime) -> Document:
         return {
             "display_name": data["display_name"],
             "identities": data["identities"],
             "channels": {WEB_CHANNEL_ID: {"kind": "web"}},  # every user has it from the start
+            CHATS: [],
             "quiet_hours": None,
             "registered_at": occurred_at,
         }

@@ -8,8 +8,10 @@ Conversation aggregate.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from uuid import UUID, uuid5
 
 import pytest
 
@@ -17,6 +19,8 @@ import handlers.agent.handler  # noqa: F401 - registers the agent
 import projections.readmodels  # noqa: F401 - registers the read models
 from aggregates.conversation import AgentReply, Conversation, ToolCall, ToolResult
 from events.store import EventStore
+from handlers.agent.journal import call_id_for
+from handlers.agent.toolset import RULE_NAMESPACE, CreateAlertArgs, spec_of
 from handlers.declaration import HANDLERS, HandlerContext
 from handlers.worker import Worker
 from impressox.services import Services
@@ -74,6 +78,17 @@ class Chat:
         assert reply is not None
         return reply.text
 
+    async def receive(self, message_id: str, text: str) -> UUID:
+        """Record a message without waiting for its reply (a worker may not run yet)."""
+        self.conversation_id, _ = await asyncio.to_thread(
+            self.services.conversations.receive,
+            self.user_id,
+            "web",
+            "thread",
+            {"message_id": message_id, "text": text},
+        )
+        return self.conversation_id
+
     async def load(self) -> Conversation:
         found: Conversation = await asyncio.to_thread(
             self.services.conversations.load, self.conversation_id
@@ -119,14 +134,7 @@ async def test_a_turn_interrupted_after_its_tools_is_answered_without_running_th
     services: Services, store: EventStore, settings: Settings, projector: ProjectorThread
 ) -> None:
     chat = Chat(services)
-    conversation_id, _ = await asyncio.to_thread(
-        services.conversations.receive,
-        chat.user_id,
-        "web",
-        "thread",
-        {"message_id": "m1", "text": "alert me when BTC goes above 100k"},
-    )
-    chat.conversation_id = conversation_id
+    conversation_id = await chat.receive("m1", "alert me when BTC goes above 100k")
     # A previous worker ran the tool and recorded it, then died before replying.
     call = {"call_id": "c1", "in_reply_to": "m1", "tool": "create_alert", "arguments": {}}
     await asyncio.to_thread(services.conversations.call_tool, conversation_id, call)
@@ -145,3 +153,61 @@ async def test_a_turn_interrupted_after_its_tools_is_answered_without_running_th
     assert reply is not None
     assert reply.text == "Done: BTC/USDT above 100,000. It is alert 1 in your list."
     assert len([t for t in conversation.turns if isinstance(t, ToolCall)]) == 1  # not re-run
+
+
+async def _answer_with_a_fresh_worker(
+    chat: Chat, store: EventStore, settings: Settings, message_id: str
+) -> str:
+    worker = Worker(HANDLERS.get("agent"), store, FAST, HandlerContext(store, settings))
+    async with running(worker):
+
+        async def answered() -> bool:
+            return (await chat.load()).reply_to(message_id) is not None
+
+        await wait_until(answered)
+    reply = (await chat.load()).reply_to(message_id)
+    assert reply is not None
+    return reply.text
+
+
+async def test_a_call_that_ran_before_a_crash_finds_its_work_when_run_again(
+    services: Services, store: EventStore, settings: Settings, projector: ProjectorThread
+) -> None:
+    chat = Chat(services)
+    conversation_id = await chat.receive("m1", "alert me when BTC goes above 100k")
+    # A previous worker journaled the call, created the rule, and died before the result.
+    arguments = {"symbol": "BTC/USDT", "condition": "above", "threshold": 100_000}
+    call_id = call_id_for("m1", "model-call-1")
+    call = {"call_id": call_id, "in_reply_to": "m1", "tool": "create_alert", "arguments": arguments}
+    await asyncio.to_thread(services.conversations.call_tool, conversation_id, call)
+    spec = spec_of(CreateAlertArgs.model_validate(arguments))
+    rule_id = uuid5(RULE_NAMESPACE, call_id)
+    await asyncio.to_thread(services.alert_rules.create, chat.user_id, spec, rule_id)
+
+    text = await _answer_with_a_fresh_worker(chat, store, settings, "m1")
+
+    assert text == "Done: BTC/USDT above 100,000. It is alert 1 in your list."
+    conversation = await chat.load()
+    (result,) = [t for t in conversation.turns if isinstance(t, ToolResult)]
+    assert result.call_id == call_id
+    assert json.loads(result.output)["rule_id"] == str(rule_id)  # the same rule, not another
+    assert len([t for t in conversation.turns if isinstance(t, ToolCall)]) == 1
+
+
+async def test_an_interrupted_deletion_is_not_run_again(
+    services: Services, store: EventStore, settings: Settings, projector: ProjectorThread
+) -> None:
+    chat = Chat(services)
+    conversation_id = await chat.receive("m1", "yes")
+    call = {
+        "call_id": call_id_for("m1", "pending-delete"),
+        "in_reply_to": "m1",
+        "tool": "delete_alert",
+        "arguments": {"number": 1},
+    }
+    await asyncio.to_thread(services.conversations.call_tool, conversation_id, call)
+
+    text = await _answer_with_a_fresh_worker(chat, store, settings, "m1")
+
+    assert "interrupted" in text
+    assert "check" in text

@@ -149,3 +149,22 @@ async def test_research_reads_the_knowledge_base_passages_not_documents(
     assert answer.startswith("From what I have read about $SOL:")
     assert "ana: SOL staking yields rose" in answer
     assert "gas fees" not in answer  # the symbol filter
+
+
+async def test_a_post_alert_is_an_alert_rule_on_posts(context: AgentContext) -> None:
+    session = Session(context)
+    created = await session.say("alert me when @whale mentions $SOL with 500 likes")
+    assert created == (
+        "Done: posts by @whale mentioning SOL with 500+ engagement. It is alert 1 in your list."
+    )
+
+    async def projected() -> bool:
+        return len(await user_rules(context)) == 1
+
+    await wait_until(projected)
+    (rule,) = await user_rules(context)
+    assert rule["spec"]["target"] == {"kind": "posts", "keyword": "SOL", "account": "whale"}
+    assert rule["spec"]["condition"] == {"type": "mentioned", "min_engagement": 500}
+    refused = await AGENT_TOOLS.call(context, "create_post_alert", {"min_engagement": 5})
+    assert not refused.ok
+    assert "say which keyword, cashtag or account to watch" in refused.content

@@ -173,7 +173,7 @@ def test_another_users_alerts_are_for_admins_only(
     refused = get(client, user, "/v1/alerts", user_id=str(other_user[0]))
     assert refused.status_code == 403
     assert refused.headers["content-type"] == "application/problem+json"
-    assert len(items(client, user, "/v1/alerts", user_id=str(user[0]))) == 12
+    assert len(items(client, user, "/v1/alerts", user_id=str(user[0]), after=after)) == 12
     theirs = items(client, admin, "/v1/alerts", user_id=str(other_user[0]), after=after)
     assert [a["message"] for a in theirs] == ["alert 2", "alert 1", "alert 0"]
     assert items(client, admin, "/v1/alerts") == []  # an admin's own: none

@@ -44,7 +44,7 @@ async def test_reindex_status_and_search(
         built = await cli("knowledge", "reindex", "--embeddings", "hashing")
         assert built.returncode == 0, built.stderr
         assert json_lines(built.stdout) == [
-            {"active": f"{prefix}_kb_hashing_g1", "dropped": None, "posts": 3}
+            {"active": f"{prefix}_kb_hashing_g1", "dropped": None, "posts": 3, "documents": 0}
         ]
         status = await cli("knowledge", "status")
         assert json_lines(status.stdout) == [
@@ -68,7 +68,12 @@ async def test_reindex_status_and_search(
 
         moved = await cli("knowledge", "reindex", "--embeddings", "openai")
         assert json_lines(moved.stdout) == [
-            {"active": f"{prefix}_kb_openai_g2", "dropped": f"{prefix}_kb_hashing_g1", "posts": 3}
+            {
+                "active": f"{prefix}_kb_openai_g2",
+                "dropped": f"{prefix}_kb_hashing_g1",
+                "posts": 3,
+                "documents": 0,
+            }
         ]
         refused = await cli("knowledge", "search", "bitcoin")
         assert refused.returncode == 2

@@ -1,0 +1,301 @@
+"""The Telegram bot: users' messages to the agent, recorded as conversation turns.
+
+``impressox bots telegram`` long-polls the Bot API's ``getUpdates`` (python-telegram-bot)
+and, for each update, in order:
+
+1. A chat linked to one user (a Telegram channel of theirs has this chat id, see
+   `bots.directory`): the text is recorded through the Conversations application,
+   platform ``telegram``, thread = chat id, message id ``tg:<chat id>:<message id>``.
+   The agent answers from the log; notify sends the reply (`handlers.notify.replies`).
+2. A chat nobody linked: one reply saying how to link it (the chat id to register as a
+   Telegram channel through the API), at most once per `HINT_EVERY_S` per chat; nothing
+   is recorded. ``/start`` is answered every time: a greeting in a linked chat, the
+   linking hint otherwise.
+3. Then the next offset (update id + 1) is written to Redis (`bots.keys`).
+
+So a restart asks for the first update not yet handled: nothing is skipped. An update
+handled but not yet marked (a crash in between) is handled again, and recording it again
+changes nothing, since the message id is the same. When Redis or MongoDB is down, the
+update is retried until they are back; an update that cannot be recorded for good (a
+refused message) is logged and passed over, so it cannot hold up the chats behind it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import Coroutine
+from dataclasses import dataclass
+from datetime import UTC
+from typing import Any, TypeVar
+from uuid import UUID
+
+import structlog
+from telegram import Bot, Message, Update
+from telegram.error import InvalidToken, TelegramError
+from telegram.request import HTTPXRequest
+
+from aggregates.channels import Platform
+from aggregates.errors import DomainError
+from aggregates.services.conversations import Conversations
+from bots.directory import ChatDirectory, Owner
+from bots.keys import BotKeys
+from events.errors import ConfigurationError, DependencyUnavailableError
+from events.names import StreamNames
+from events.redis_client import RedisClient
+from impressox.connections import connect_mongo, connect_redis
+from impressox.endpoints import read_endpoints
+from impressox.services import eventsourcing_env
+from impressox.settings import Settings
+from projections.reader import ReadModels
+from projections.registry import PROJECTIONS
+
+log = structlog.get_logger(__name__)
+
+T = TypeVar("T")
+
+PLATFORM: Platform = "telegram"
+POLL_TIMEOUT_S = 30
+"""How long one ``getUpdates`` waits for a message (long polling)."""
+HINT_EVERY_S = 3600
+"""An unknown chat is told how to link itself at most this often."""
+RETRY_MAX_S = 30.0
+START = "/start"
+QUIETED_LOGGERS = ("httpx", "telegram")
+"""They log request URLs, which hold the bot token: kept at WARNING whatever the level."""
+
+
+@dataclass(frozen=True)
+class TelegramBotConfig:
+    poll_timeout_s: int = POLL_TIMEOUT_S
+    hint_every_s: int = HINT_EVERY_S
+    api_url: str | None = None
+    """Where users reach the API, for the linking hint (None: a placeholder)."""
+
+
+def telegram_client(token: str, base_url: str, timeout_s: float) -> Bot:
+    """A Bot API client; long polls add their own wait to `timeout_s`."""
+    os.environ.setdefault("PTB_TIMEDELTA", "true")  # as in handlers.notify.telegram_bot
+    request = HTTPXRequest(
+        connect_timeout=timeout_s,
+        read_timeout=timeout_s,
+        write_timeout=timeout_s,
+        pool_timeout=timeout_s,
+    )
+    return Bot(token, base_url=base_url, request=request, get_updates_request=request)
+
+
+def message_id(chat_id: int, telegram_message_id: int) -> str:
+    """A Telegram message's id in its conversation: the same on every delivery."""
+    return f"tg:{chat_id}:{telegram_message_id}"
+
+
+class TelegramBot:
+    def __init__(
+        self,
+        bot: Bot,
+        redis: RedisClient,
+        names: StreamNames,
+        directory: ChatDirectory,
+        conversations: Conversations,
+        *,
+        config: TelegramBotConfig | None = None,
+    ) -> None:
+        self._bot = bot
+        self._redis = redis
+        self._names = names
+        self._directory = directory
+        self._conversations = conversations
+        self._config = config or TelegramBotConfig()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Poll and handle updates until `stop` is set."""
+        try:
+            await self._bot.initialize()
+        except InvalidToken:  # its message holds the token: never pass it on
+            raise ConfigurationError("telegram: the bot token was rejected (revoked?)") from None
+        keys = BotKeys(self._names, PLATFORM, self._bot.id)
+        log.info("telegram bot polling", bot=self._bot.username)
+        failures = 0
+        while not stop.is_set():
+            offset = await self._offset(keys)
+            try:
+                updates = await _unless_stopped(self._poll(offset), stop)
+            except TelegramError as error:
+                failures += 1
+                log.warning("getUpdates failed; retrying", error=str(error), failures=failures)
+                await _sleep_unless(stop, _backoff(failures))
+                continue
+            failures = 0
+            for update in updates or ():
+                if not await self._handle_until_done(update, stop):
+                    return
+                await self._redis.set(keys.offset, update.update_id + 1)
+
+    async def aclose(self) -> None:
+        await self._bot.shutdown()
+
+    async def _offset(self, keys: BotKeys) -> int | None:
+        stored = await self._redis.get(keys.offset)
+        return int(stored) if stored is not None else None
+
+    async def _poll(self, offset: int | None) -> tuple[Update, ...]:
+        return await self._bot.get_updates(
+            offset=offset, timeout=self._config.poll_timeout_s, allowed_updates=["message"]
+        )
+
+    async def _handle_until_done(self, update: Update, stop: asyncio.Event) -> bool:
+        """Handle one update, retrying while Redis or MongoDB is away; False if stopped."""
+        failures = 0
+        while not stop.is_set():
+            try:
+                await self.handle(update)
+            except DependencyUnavailableError as error:
+                failures += 1
+                log.warning("cannot handle an update yet; retrying", error=str(error))
+                await _sleep_unless(stop, _backoff(failures))
+                continue
+            return True
+        return False
+
+    async def handle(self, update: Update) -> None:
+        """One update: record its message, or answer a command or an unknown chat."""
+        message = update.message
+        if message is None or message.from_user is None or message.from_user.is_bot:
+            return
+        text = message.text
+        chat_id = message.chat.id
+        bound = log.bind(chat_id=chat_id, update_id=update.update_id)
+        if text is None:
+            bound.info("not a text message; ignored")
+            return
+        owners = await self._directory.owners(PLATFORM, chat_id)
+        command = text.split(maxsplit=1)[0].split("@", 1)[0] if text.strip() else ""
+        if len(owners) != 1:
+            if command == START or await self._first_hint(chat_id):
+                await self._say(message, self._link_hint(chat_id, owners))
+            bound.info("message from a chat no single user linked", owners=len(owners))
+            return
+        owner = owners[0]
+        if command == START:
+            await self._say(message, _greeting(owner))
+            return
+        await self._record(owner.user_id, message, text)
+        bound.info("message recorded", user_id=str(owner.user_id))
+
+    async def _record(self, user_id: UUID, message: Message, text: str) -> None:
+        sent_at = message.date
+        turn = {
+            "message_id": message_id(message.chat.id, message.message_id),
+            "text": text,
+            "received_at": sent_at if sent_at.tzinfo else sent_at.replace(tzinfo=UTC),
+        }
+        conversations = self._conversations
+
+        def receive() -> tuple[UUID, bool]:
+            return conversations.receive(user_id, PLATFORM, str(message.chat.id), turn)
+
+        try:
+            await asyncio.to_thread(conversations.retrying, receive)
+        except DomainError as refusal:
+            log.warning("message not recorded", chat_id=message.chat.id, reason=str(refusal))
+
+    async def _first_hint(self, chat_id: int) -> bool:
+        """Whether this chat has not been told how to link lately (and now has been)."""
+        key = BotKeys(self._names, PLATFORM, self._bot.id).hinted(chat_id)
+        return bool(await self._redis.set(key, 1, nx=True, ex=self._config.hint_every_s))
+
+    async def _say(self, message: Message, text: str) -> None:
+        """Answer in the chat; a failure is logged, never retried (the user can write again)."""
+        try:
+            await self._bot.send_message(chat_id=message.chat.id, text=text)
+        except TelegramError as error:
+            log.warning("cannot answer in the chat", chat_id=message.chat.id, error=str(error))
+
+    def _link_hint(self, chat_id: int, owners: list[Owner]) -> str:
+        if owners:
+            return (
+                "This chat is linked to more than one Impressox account, so I cannot tell"
+                " whose conversation it is. Talk to me from a chat only your account links"
+                f" (this chat's id is {chat_id})."
+            )
+        api = self._config.api_url or "<your Impressox API>"
+        channel = f'{{"kind": "telegram", "chat_id": {chat_id}}}'
+        body = f'{{"channel_id": "telegram", "channel": {channel}}}'
+        return (
+            "Hi! This chat is not linked to an Impressox account yet. Add it as a Telegram"
+            " channel of yours with your API key, then write again:\n\n"
+            f"curl -X POST {api}/v1/channels -H 'Authorization: Bearer <your key>'"
+            f" -H 'Content-Type: application/json' -d '{body}'\n\n"
+            f"This chat's id is {chat_id}."
+        )
+
+
+def _greeting(owner: Owner) -> str:
+    return (
+        f"Hi {owner.display_name}! This chat is linked to your Impressox account. Ask me"
+        ' anything, for example "price of ETH" or "alert me when BTC goes above 100000".'
+    )
+
+
+def _backoff(failures: int) -> float:
+    return float(min(RETRY_MAX_S, 2 ** (failures - 1)))
+
+
+async def _unless_stopped(work: Coroutine[Any, Any, T], stop: asyncio.Event) -> T | None:
+    """The result of `work`, or None when `stop` is set first (`work` is then cancelled):
+    a long poll must not hold up a shutdown for its whole wait."""
+    task = asyncio.ensure_future(work)
+    stopping = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({task, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopping.cancel()
+    if task.done():
+        return task.result()
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    return None
+
+
+async def _sleep_unless(stop: asyncio.Event, seconds: float) -> None:
+    """Sleep, waking early when stopped."""
+    try:
+        await asyncio.wait_for(stop.wait(), seconds)
+    except TimeoutError:
+        return
+
+
+async def serve_telegram(
+    settings: Settings, redis_url: str, mongo_url: str, stop: asyncio.Event
+) -> None:
+    """Run the bot of ``IMPRESSOX_TELEGRAM_BOT_TOKEN`` until `stop` is set."""
+    token = settings.telegram_bot_token
+    if token is None:
+        raise ConfigurationError("no Telegram bot token: set IMPRESSOX_TELEGRAM_BOT_TOKEN")
+    for name in QUIETED_LOGGERS:
+        logger = logging.getLogger(name)
+        logger.setLevel(max(logging.WARNING, logger.level))
+    running = read_endpoints(settings.run_dir)
+    redis = await connect_redis(redis_url)
+    mongo = connect_mongo(mongo_url)
+    conversations = Conversations(eventsourcing_env(settings, redis_url))
+    client = telegram_client(
+        token.get_secret_value(), settings.telegram_api_url, settings.notify_timeout_s
+    )
+    bot = TelegramBot(
+        client,
+        redis,
+        settings.stream_names(),
+        ChatDirectory(ReadModels(mongo[settings.mongo_database], PROJECTIONS.all())),
+        conversations,
+        config=TelegramBotConfig(api_url=running.api_url if running is not None else None),
+    )
+    try:
+        await bot.run(stop)
+    finally:
+        await bot.aclose()
+        conversations.close()
+        await mongo.close()
+        await redis.aclose()

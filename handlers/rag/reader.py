@@ -1,0 +1,52 @@
+"""The knowledge base for a process that only searches it (the API).
+
+Chroma and the embeddings are opened on the first search, not at startup: a process
+that never searches never loads Chroma, and the API starts even while Chroma is down.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+
+from handlers.rag.embeddings import Embeddings, create_embeddings
+from handlers.rag.search import SearchFilters, SearchHit, search
+from handlers.rag.store import KnowledgeStore
+
+if TYPE_CHECKING:
+    from impressox.settings import Settings
+
+
+class KnowledgeReader:
+    """Searches with the configured embeddings, connecting once, on first use."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._opened: tuple[KnowledgeStore, Embeddings] | None = None
+        self._opening = asyncio.Lock()
+
+    async def search(
+        self, query: str, *, k: int, filters: SearchFilters | None = None
+    ) -> list[SearchHit]:
+        """See `handlers.rag.search.search`."""
+        store, embeddings = await self._open()
+        return await search(store, embeddings, query, k=k, filters=filters)
+
+    async def _open(self) -> tuple[KnowledgeStore, Embeddings]:
+        async with self._opening:
+            if self._opened is None:
+                store = await KnowledgeStore.connect(self._settings)
+                try:
+                    embeddings = create_embeddings(self._settings.embeddings, self._settings)
+                except BaseException:
+                    await store.aclose()
+                    raise
+                self._opened = (store, embeddings)
+            return self._opened
+
+    async def aclose(self) -> None:
+        if self._opened is not None:
+            store, embeddings = self._opened
+            self._opened = None
+            await store.aclose()
+            await embeddings.aclose()

@@ -1,0 +1,167 @@
+"""Long-term memory through the real `agent` handler: a fact stated in one conversation is
+an event with its source, is recalled in another, and is recorded once under redelivery."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from uuid import UUID
+
+import pytest
+
+import handlers.agent.handler  # registers the agent
+import handlers.rag.memory_index  # noqa: F401 - registers the memory index
+import projections.readmodels  # noqa: F401 - registers the read models
+from aggregates.conversation import Conversation
+from aggregates.memory import memory_id
+from events.catalog import PriceTick
+from events.envelope import Event
+from events.store import EventStore
+from handlers.declaration import HANDLERS, HandlerContext
+from handlers.worker import Worker
+from impressox.services import Services
+from impressox.settings import Settings
+from tests.handlers.support import FAST, running, wait_until
+from tests.readside import ProjectorThread, isolated_settings
+
+
+@pytest.fixture
+def settings(prefix: str, tmp_path: Path, redis_url: str, mongo_url: str) -> Settings:
+    return isolated_settings(prefix, tmp_path, redis_url=redis_url, mongo_url=mongo_url)
+
+
+@pytest.fixture
+def projector(settings: Settings, redis_url: str, mongo_url: str) -> Iterator[ProjectorThread]:
+    thread = ProjectorThread(settings, redis_url, mongo_url, names=["prices"]).start()
+    yield thread
+    thread.stop()
+
+
+def worker(name: str, store: EventStore, settings: Settings) -> Worker:
+    return Worker(HANDLERS.get(name), store, FAST, HandlerContext(store, settings))
+
+
+@pytest.fixture
+async def agent(
+    store: EventStore, settings: Settings, projector: ProjectorThread
+) -> AsyncIterator[Worker]:
+    async with (
+        running(worker("memory_index", store, settings)),
+        running(worker("agent", store, settings)) as answering,
+    ):
+        yield answering
+
+
+class Thread:
+    """One of a user's conversations, spoken to as the API records messages."""
+
+    def __init__(self, services: Services, user_id: UUID, thread_id: str) -> None:
+        self.services = services
+        self.user_id = user_id
+        self.thread_id = thread_id
+        self.sent = 0
+        self.conversation_id: UUID | None = None
+
+    async def send(self, text: str) -> str:
+        """Record the message (not waiting for the reply); its id."""
+        self.sent += 1
+        message_id = f"{self.thread_id}-m{self.sent}"
+        self.conversation_id, _ = await asyncio.to_thread(
+            self.services.conversations.receive,
+            self.user_id,
+            "web",
+            self.thread_id,
+            {"message_id": message_id, "text": text},
+        )
+        return message_id
+
+    async def reply(self, message_id: str) -> str:
+        async def answered() -> bool:
+            return (await self.load()).reply_to(message_id) is not None
+
+        await wait_until(answered)
+        reply = (await self.load()).reply_to(message_id)
+        assert reply is not None
+        return reply.text
+
+    async def say(self, text: str) -> str:
+        return await self.reply(await self.send(text))
+
+    async def load(self) -> Conversation:
+        assert self.conversation_id is not None
+        found: Conversation = await asyncio.to_thread(
+            self.services.conversations.load, self.conversation_id
+        )
+        return found
+
+
+def recorded_facts(services: Services, user_id: UUID) -> list[dict[str, object]]:
+    """The `memory.fact_recorded` events of the user's memory, as dictionaries."""
+    history = services.memory.history(memory_id(user_id))
+    return [
+        event.model_dump(mode="json")["fact"]
+        for event in history
+        if event.event_type == "memory.fact_recorded"
+    ]
+
+
+async def test_a_fact_told_in_one_conversation_is_remembered_in_another(
+    services: Services, store: EventStore, agent: Worker
+) -> None:
+    user_id = services.users.register("trader")
+    first = Thread(services, user_id, "monday")
+    assert await first.say("I hold 2 ETH") == "Noted, I will remember: I hold 2 ETH."
+    (fact,) = recorded_facts(services, user_id)
+    assert fact["source"] == {
+        "conversation_id": str(first.conversation_id),
+        "message_id": "monday-m1",
+    }
+    assert fact["fields"] == {"asset": "ETH", "amount": 2.0}
+
+    later = Thread(services, user_id, "friday")
+    assert later.conversation_id != first.conversation_id
+    recalled = await later.say("what do you remember about me")
+    assert recalled == "You told me:\n• I hold 2 ETH"
+
+    # The recalled fact is in the model's context: a price becomes the holding's worth.
+    tick = PriceTick(
+        symbol="ETH/USDT", venue="binance", price=3000.0, source_time=datetime.now(UTC)
+    )
+    await store.append("ticks", Event(key=tick.symbol, payload=tick))
+
+    async def worth() -> bool:
+        return "Your 2 ETH: 6,000.00 USDT." in await later.say("how much is my ETH worth?")
+
+    await wait_until(worth)
+    assert await later.say("I hold 3 ETH") == (
+        "Noted, I will remember: I hold 3 ETH (instead of: I hold 2 ETH)."
+    )
+    assert await later.say("forget that I hold ETH") == "Forgotten: I hold 3 ETH."
+    assert (await later.say("what do you remember about me")).startswith(
+        "You have not told me anything"
+    )
+    # Another user's thread recalls nothing of this user's.
+    other = Thread(services, services.users.register("other"), "monday")
+    assert (await other.say("what do you know about me?")).startswith("You have not told me")
+
+
+async def test_a_redelivered_statement_records_its_fact_once(
+    services: Services, store: EventStore, settings: Settings, projector: ProjectorThread
+) -> None:
+    user_id = services.users.register("trader")
+    chat = Thread(services, user_id, "t")
+    message_id = await chat.send("I hold 2 ETH")
+    # A previous worker ran the turn's `remember`, then died before recording the turn.
+    await asyncio.to_thread(
+        services.memory.remember,
+        user_id,
+        "I hold 2 ETH",
+        conversation_id=chat.conversation_id,
+        message_id=message_id,
+    )
+    async with running(worker("agent", store, settings)):
+        assert await chat.reply(message_id) == "Noted, I will remember: I hold 2 ETH."
+    assert len(recorded_facts(services, user_id)) == 1
+    assert [f.text for f in services.memory.facts(user_id)] == ["I hold 2 ETH"]

@@ -1,0 +1,85 @@
+"""The agent's reply reaches a client following its conversation as it is written.
+
+A real uvicorn server, a real `agent` worker (offline model), and a `websockets`
+client: the ``delta`` pieces arrive before the recorded reply and add up to its text.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import cast
+from uuid import UUID
+
+import pytest
+
+import handlers.agent.handler  # noqa: F401 - registers the agent
+from api.context import ApiContext
+from events.store import EventStore
+from handlers.declaration import HANDLERS, HandlerContext
+from handlers.worker import Worker
+from impressox.services import Services
+from impressox.settings import Settings
+from tests.api.test_websocket import LiveServer, Message, client, live, receive, subscribe
+from tests.handlers.support import FAST, running, wait_until
+from tests.readside import ProjectorThread, isolated_settings
+
+__all__ = ["live"]  # the fixture, shared with the WebSocket tests
+
+
+@pytest.fixture
+def settings(prefix: str, tmp_path: Path, redis_url: str, mongo_url: str) -> Settings:
+    """The agent reads the servers' URLs from its settings."""
+    return isolated_settings(prefix, tmp_path, redis_url=redis_url, mongo_url=mongo_url)
+
+
+@pytest.fixture
+async def agent(
+    store: EventStore, settings: Settings, projector: ProjectorThread
+) -> AsyncIterator[Worker]:
+    worker = Worker(HANDLERS.get("agent"), store, FAST, HandlerContext(store, settings))
+    async with running(worker):
+        yield worker
+
+
+async def _until_replied(socket: object, message_id: str) -> tuple[list[Message], Message]:
+    """The deltas of the reply to `message_id`, and the recorded reply that ends them."""
+    pieces: list[Message] = []
+    while True:
+        message = await receive(socket)  # type: ignore[arg-type]
+        if message["type"] == "delta" and message["in_reply_to"] == message_id:
+            pieces.append(message)
+        elif message["type"] == "event" and message["event"]["type"] == "conversation.replied":
+            reply = message["event"]["payload"]["reply"]
+            if reply["in_reply_to"] == message_id:
+                return pieces, reply
+
+
+async def test_a_reply_streams_before_it_is_recorded(
+    live: LiveServer, user: tuple[UUID, str], services: Services, agent: Worker
+) -> None:
+    user_id, token = user
+    conversations = services.conversations
+    conversation_id, _ = await asyncio.to_thread(
+        conversations.receive, user_id, "web", "t", {"message_id": "m1", "text": "hello"}
+    )
+    topic = f"conversation:{conversation_id}"
+    async with client(live.url, token) as socket:
+        await subscribe(socket, topic)
+        context = cast(ApiContext, live.app.state.context)
+        channel = context.store.names.reply_channel(str(conversation_id))
+        assert context.deltas.following(channel) == 1
+        await asyncio.to_thread(
+            conversations.receive, user_id, "web", "t", {"message_id": "m2", "text": "who are you?"}
+        )
+        pieces, reply = await _until_replied(socket, "m2")
+    assert pieces, "the text arrives before the recorded reply"
+    assert [p["seq"] for p in pieces] == list(range(1, len(pieces) + 1))
+    assert {p["topic"] for p in pieces} == {topic}
+    assert "".join(p["text"] for p in pieces) == reply["text"]
+
+    async def released() -> bool:
+        return context.deltas.following(channel) == 0
+
+    await wait_until(released)  # the client left: nobody follows the channel now

@@ -1,0 +1,161 @@
+"""The bots' tests: a local Bot API and Discord API, the read side, and the workers that
+carry a message to the agent and its reply back (real runtime, FAST timings)."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from pathlib import Path
+from uuid import UUID
+
+import pytest
+
+import handlers.agent.handler
+import handlers.notify.replies  # noqa: F401 - registers agent-replies
+import projections.readmodels  # noqa: F401 - registers the read models
+from bots.directory import ChatDirectory
+from bots.telegram import serve_telegram
+from events.names import StreamNames
+from events.store import EventStore
+from handlers.declaration import HANDLERS, HandlerContext
+from handlers.notify.replies import REPLIES_HANDLER, ReplyNotifier
+from handlers.worker import Worker
+from impressox.connections import connect_mongo
+from impressox.services import Services
+from impressox.settings import Settings
+from projections.reader import ReadModels
+from projections.registry import PROJECTIONS
+from tests.bots.servers import TelegramChats
+from tests.handlers.support import FAST, running, wait_until
+from tests.notify.servers import DiscordApi, serving
+from tests.notify.support import Sleeps
+from tests.readside import ProjectorThread, isolated_settings
+
+CHAT = 4242
+DISCORD_CHANNEL = "123456789012345678"
+CONVERSATIONS_TAG = StreamNames.application_tag("conversations")
+
+Start = Callable[[], AbstractAsyncContextManager[None]]
+StartWorker = Callable[[], AbstractAsyncContextManager[Worker]]
+
+
+@pytest.fixture
+async def telegram() -> AsyncIterator[TelegramChats]:
+    api = TelegramChats()
+    async with serving(api.app(), api):
+        yield api
+
+
+@pytest.fixture
+async def discord() -> AsyncIterator[DiscordApi]:
+    api = DiscordApi(channels={DISCORD_CHANNEL})
+    async with serving(api.app(), api):
+        yield api
+
+
+@pytest.fixture
+def settings(
+    *,
+    prefix: str,
+    tmp_path: Path,
+    redis_url: str,
+    mongo_url: str,
+    telegram: TelegramChats,
+    discord: DiscordApi,
+) -> Settings:
+    return isolated_settings(
+        prefix,
+        tmp_path,
+        redis_url=redis_url,
+        mongo_url=mongo_url,
+        telegram_bot_token=telegram.token,
+        telegram_api_url=f"{telegram.url}/bot",
+        discord_bot_token=discord.token,
+        discord_api_url=f"{discord.url}/api/v10",
+        notify_timeout_s=0.5,
+        notify_max_attempts=3,
+        notify_backoff_ms=10,
+        notify_backoff_max_ms=40,
+    )
+
+
+@pytest.fixture
+def projector(
+    settings: Settings, redis_url: str, mongo_url: str, store: EventStore
+) -> Iterator[ProjectorThread]:
+    """The users and alert rules read models (after `store`: stopped before the test's
+    keys are removed, which would fail its partitions)."""
+    thread = ProjectorThread(settings, redis_url, mongo_url, names=["users", "alert_rules"]).start()
+    yield thread
+    thread.stop()
+
+
+@pytest.fixture
+def sleeps() -> Sleeps:
+    return Sleeps()
+
+
+@pytest.fixture
+def replies_worker(store: EventStore, settings: Settings, sleeps: Sleeps) -> StartWorker:
+    """An agent-replies worker whose retries wait on `sleeps` (recorded, instant)."""
+
+    @asynccontextmanager
+    async def start() -> AsyncIterator[Worker]:
+        spec = dataclasses.replace(
+            HANDLERS.get(REPLIES_HANDLER), factory=lambda ctx: ReplyNotifier(ctx, sleep=sleeps)
+        )
+        worker = Worker(spec, store, FAST, HandlerContext(store, settings))
+        async with running(worker):
+            yield worker
+
+    return start
+
+
+@pytest.fixture
+def agent_worker(store: EventStore, settings: Settings, projector: ProjectorThread) -> StartWorker:
+    @asynccontextmanager
+    async def start() -> AsyncIterator[Worker]:
+        worker = Worker(HANDLERS.get("agent"), store, FAST, HandlerContext(store, settings))
+        async with running(worker):
+            yield worker
+
+    return start
+
+
+@pytest.fixture
+def bot(settings: Settings, redis_url: str, mongo_url: str) -> Start:
+    """The Telegram bot as `impressox bots telegram` runs it, until the block ends."""
+
+    @asynccontextmanager
+    async def start() -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        task = asyncio.create_task(serve_telegram(settings, redis_url, mongo_url, stop))
+        try:
+            yield
+        finally:
+            stop.set()
+            await asyncio.wait_for(task, 30)
+
+    return start
+
+
+async def linked_user(services: Services, settings: Settings, chat_id: int = CHAT) -> UUID:
+    """A trader whose Telegram channel is `chat_id`, once the bots can find it (the users
+    read model must be running: the `projector` fixture)."""
+    user_id = await asyncio.to_thread(services.users.register, "Satoshi")
+    channel = {"channel_id": "telegram", "channel": {"kind": "telegram", "chat_id": chat_id}}
+    await asyncio.to_thread(services.users.add_channel, user_id, channel)
+    assert settings.mongo_url is not None
+    mongo = connect_mongo(settings.mongo_url)
+    directory = ChatDirectory(ReadModels(mongo[settings.mongo_database], PROJECTIONS.all()))
+    try:
+
+        async def found() -> bool:
+            return [o.user_id for o in await directory.owners("telegram", chat_id)] == [user_id]
+
+        await wait_until(found)
+    finally:
+        await mongo.close()
+    return user_id
