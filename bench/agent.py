@@ -13,7 +13,7 @@
   baseline (``embed_only_posts_per_s``). ``search_p95_ms``: a query with a symbol and an
   engagement filter over 100,000 chunks (10,000 with ``--quick``).
 - ``--only`` runs one part: ``search`` is the knowledge base part (indexing, then search).
-- ``eval_accuracy``: the share of the evaluation set (`tests/agent/eval_set.py`) for
+- ``eval_accuracy``: the share of the evaluation set (`handlers/agent/evaluation.py`) for
   which the offline model, through the real graph, makes the expected tool call with
   the expected arguments.
 

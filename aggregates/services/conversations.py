@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any, cast
 from uuid import UUID
 
 from aggregates.channels import Platform
@@ -28,10 +28,6 @@ class Conversations(Service[Conversation]):
     kind = "conversation"
     aggregate_class = Conversation
     snapshot_every = 50
-    env: ClassVar[dict[str, str]] = {**Service.env, "AGGREGATE_CACHE_MAXSIZE": "1000"}
-    """A conversation is loaded on every turn and grows with its thread: a process keeps
-    the recent ones and reads only the events since (the library's fast-forwarding
-    cache), instead of rebuilding a long thread's every turn from its snapshot."""
 
     def receive(
         self,
@@ -68,6 +64,15 @@ class Conversations(Service[Conversation]):
     def reply(self, conversation_id: UUID, reply: AgentReply | Mapping[str, Any]) -> int | None:
         recorded = validated(AgentReply, reply, field="reply")
         return self.change(conversation_id, lambda conversation: conversation.reply(recorded))
+
+    def fast_forward(self, conversation: Conversation) -> Conversation:
+        """`conversation` brought up to date: only the events after its version are read
+        (a caller that kept a long thread's conversation does not rebuild it)."""
+        current: Conversation | None = conversation
+        for event in self.events.get(conversation.id, gt=conversation.version):
+            current = cast("Conversation.Event", event).mutate(current)
+        assert current is not None
+        return current
 
     def record_turn(
         self,

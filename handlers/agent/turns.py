@@ -65,6 +65,8 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger(__name__)
 
+RECENT_CONVERSATIONS = 256
+"""Conversations a worker holds after answering, for their threads' next messages."""
 HISTORY_TURNS = 20
 """Earlier messages and replies given to the model: the conversation's recent past."""
 
@@ -87,15 +89,15 @@ class Turns:
         persona = load_persona(settings.agent_persona).prompt()
         self.graph = build_agent(AgentModels(settings), AGENT_TOOLS, persona)
         self.knowledge: Knowledge | None = None
+        self.recent: dict[UUID, Conversation] = {}
+        """Conversations this worker committed last, oldest first (see `_load`)."""
 
     async def handle(self, recorded: RecordedEvent) -> HandlerResult:
         turn: Any = getattr(recorded.event.payload, "turn", None)
         if not isinstance(turn, UserMessage):
             return None  # the agent's own tool calls and results
         conversation_id = UUID(recorded.event.key)
-        conversation: Conversation = await asyncio.to_thread(
-            self.services.conversations.load, conversation_id
-        )
+        conversation = await asyncio.to_thread(self._load, conversation_id)
         if conversation.reply_to(turn.message_id) is not None:
             return None  # answered already: a redelivery
         started = _calls_of(conversation, turn.message_id)
@@ -106,6 +108,21 @@ class Turns:
             return None
         await self._answer(conversation, turn)
         return None
+
+    def _load(self, conversation_id: UUID) -> Conversation:
+        """The conversation now: the one this worker last committed, fast-forwarded, or
+        loaded (taken out of `recent` meanwhile: a turn that fails leaves nothing stale)."""
+        held = self.recent.pop(conversation_id, None)
+        if held is None:
+            loaded: Conversation = self.services.conversations.load(conversation_id)
+            return loaded
+        return self.services.conversations.fast_forward(held)
+
+    def _keep(self, conversation: Conversation) -> None:
+        """Hold a conversation just committed, for its thread's next message."""
+        self.recent[conversation.id] = conversation
+        if len(self.recent) > RECENT_CONVERSATIONS:
+            del self.recent[next(iter(self.recent))]
 
     async def _context(self, conversation: Conversation, message: UserMessage) -> AgentContext:
         return AgentContext(
@@ -157,6 +174,7 @@ class Turns:
         )
         try:  # on the conversation loaded for this turn: no second load of a long thread
             await asyncio.to_thread(_record_on, self.services, conversation, steps, reply)
+            self._keep(conversation)
         except ConcurrentUpdateError:  # it changed meanwhile: load it again and record
             await self._reply(conversation.id, message.message_id, reply.text, tokens, steps)
         except DomainError as refusal:

@@ -69,6 +69,22 @@ def test_a_message_gets_at_most_one_reply(conversations: Conversations) -> None:
     ]
 
 
+def test_a_kept_conversation_fast_forwards_to_what_a_load_gives(
+    conversations: Conversations,
+) -> None:
+    user = uuid4()
+    conv, _ = conversations.receive(user, "web", "t", {"message_id": "m1", "text": "hi"})
+    kept = conversations.load(conv)
+    for n in range(2, 60):  # past a snapshot (every 50 events)
+        conversations.receive(user, "web", "t", {"message_id": f"m{n}", "text": f"hi {n}"})
+    conversations.reply(conv, {"reply_id": "r59", "in_reply_to": "m59", "text": "hello"})
+    current = conversations.fast_forward(kept)
+    loaded = conversations.load(conv)
+    assert current.version == loaded.version == 61
+    assert current.turns == loaded.turns
+    assert conversations.fast_forward(current) is current  # nothing new: nothing read
+
+
 def test_tool_results_need_their_call(conversations: Conversations) -> None:
     conv, _ = conversations.receive(uuid4(), "web", "t", {"message_id": "m1", "text": "hi"})
     with pytest.raises(DomainError, match="no tool call"):
