@@ -7,9 +7,10 @@ For each ``conversation.replied`` of the conversations application's log:
    it from the messages read model.
 2. Cut the reply into messages (`handlers.notify.reply_parts`): Telegram chat id =
    thread id, Discord channel id = thread id (a DM is a channel too).
-3. Send the parts in order, each exactly like an alert to a channel: already done per
-   the ledger (field ``part-<n>``, keyed by the replied event's id) or committed? Skip
-   it. Otherwise send with the notifier's retries and backoff (`send_with_retries`).
+3. Send the parts in order, each exactly like an alert to a channel (the same
+   `Outcomes` bookkeeping): already done per the ledger (field ``part-<n>``, keyed by
+   the replied event's id) or committed? Skip it. Otherwise send with the notifier's
+   retries and backoff (`send_with_retries`).
    Each part's outcome is a ``notification.sent`` / ``notification.failed`` whose id
    is the part's idempotency key, so a redelivered reply never sends a part twice.
 4. A part refused for good ends the reply there (the rest would read out of context); a
@@ -30,7 +31,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 from uuid import UUID
@@ -45,16 +46,16 @@ from aggregates.channels import DiscordChannel, Platform
 from aggregates.conversation import AgentReply, Conversation
 from aggregates.services.conversations import Conversations
 from events.catalog import NotificationFailed, NotificationSent
-from events.envelope import Event, RecordedEvent
+from events.envelope import RecordedEvent
 from events.errors import ConfigurationError, DependencyUnavailableError
 from events.store import EventStore
 from handlers.declaration import HandlerContext, Output
 from handlers.notify.clock import Clock, Sleep
 from handlers.notify.delivery import Budget, Failed, Sent, send_with_retries
 from handlers.notify.discord_bot import DiscordBotSender
-from handlers.notify.errors import DeliveryGaveUpError
 from handlers.notify.keys import NotifyKeys
-from handlers.notify.ledger import Ledger, delivery_id, give_up_field, give_up_id
+from handlers.notify.ledger import Ledger
+from handlers.notify.outcomes import Outcomes
 from handlers.notify.reply_parts import discord_bodies, escape_telegram, telegram_parts
 from handlers.notify.retry import Jitter, RetryPolicy
 from handlers.notify.senders import Receipt
@@ -66,7 +67,6 @@ from impressox.settings import Settings
 
 log = structlog.get_logger(__name__)
 
-CATEGORY = NotificationSent.category
 CHAT_PLATFORMS: frozenset[Platform] = frozenset({"telegram", "discord"})
 TEXT_LIMIT = 4000
 """What an outcome event keeps of a part's text (its field's limit)."""
@@ -109,17 +109,10 @@ class Part:
 
 @dataclass
 class _Reply:
-    recorded: RecordedEvent
-    tag: str
-    """The log's hash tag: the ledger and the outcomes live beside it."""
+    outcomes: Outcomes
+    """In the log's hash tag: the ledger and the outcomes live beside it."""
     thread: Thread
     budget: Budget
-    outputs: list[Event] = field(default_factory=list)
-    given_up: list[str] = field(default_factory=list)
-
-    @property
-    def subject_id(self) -> UUID:
-        return self.recorded.event.event_id
 
 
 class ReplyDelivery:
@@ -191,22 +184,22 @@ class ReplyDelivery:
         if thread.platform not in CHAT_PLATFORMS:
             return []  # the web: the WebSocket has it already
         tag = self._store.names.tag_of(recorded.stream)
-        state = _Reply(recorded, tag, thread, Budget(self._policy.wait_max_s))
+        outcomes = Outcomes(self._ledger, recorded, tag, recorded.event.event_id)
+        state = _Reply(outcomes, thread, Budget(self._policy.wait_max_s))
         parts = self._parts(thread, reply.text)
         if not parts:
             log.info("empty reply; nothing to send", reply_id=reply.reply_id)
         for part in parts:
             if not await self._part(state, part):
                 break
-        if state.given_up:
-            stream = self._store.names.stream(tag, CATEGORY)
-            await self._store.append_to_stream(stream, state.outputs, expected_version=None)
-            raise DeliveryGaveUpError(
-                f"gave up on {', '.join(state.given_up)} of reply {reply.reply_id} to"
+        return await outcomes.finish(
+            self._store,
+            lambda parts: (
+                f"gave up on {parts} of reply {reply.reply_id} to"
                 f" {thread.channel_id}: see their notification.failed events; retry this dead"
                 " letter to send the rest"
-            )
-        return [Output(CATEGORY, output) for output in state.outputs]
+            ),
+        )
 
     def _parts(self, thread: Thread, text: str) -> list[Part]:
         if thread.platform == "telegram":
@@ -235,22 +228,12 @@ class ReplyDelivery:
     async def _part(self, state: _Reply, part: Part) -> bool:
         """Deliver one part unless done; whether the next part may follow it."""
         part_field = part.ledger_field
-        done = await self._ledger.outcome(state.tag, state.subject_id, part_field)
-        if done is not None:
-            state.outputs.append(done)
-            return isinstance(done.payload, NotificationSent)
-        final_id = delivery_id(state.subject_id, part_field)
-        if await self._ledger.committed(state.tag, final_id):
-            return True
-        try_field = give_up_field(part_field, state.recorded)
-        given_up = await self._ledger.outcome(state.tag, state.subject_id, try_field)
-        if given_up is not None:
-            state.outputs.append(given_up)
-            state.given_up.append(part_field)
-            return False
+        settled = await state.outcomes.settled(part_field)
+        if settled is not None:
+            return settled
         if part.send is None:
             failure = self._failed(state, part, part.refusal, attempts=1)
-            await self._record(state, part_field, final_id, failure)
+            await state.outcomes.record(part_field, failure)
             return False
         thread = state.thread
         result = await send_with_retries(
@@ -270,11 +253,11 @@ class ReplyDelivery:
                 message_id=receipt.message_id,
             )
             log.info("reply sent", channel_id=thread.channel_id, part=part_field)
-            await self._record(state, part_field, final_id, sent)
+            await state.outcomes.record(part_field, sent)
             return True
-        return await self._failure(state, part, final_id, result)
+        return await self._failure(state, part, result)
 
-    async def _failure(self, state: _Reply, part: Part, final_id: UUID, result: Failed) -> bool:
+    async def _failure(self, state: _Reply, part: Part, result: Failed) -> bool:
         part_field = part.ledger_field
         log.warning(
             "reply not delivered",
@@ -292,35 +275,18 @@ class ReplyDelivery:
             status_code=result.error.status_code,
             dead_lettered=result.gave_up,
         )
-        if not result.gave_up:
-            await self._record(state, part_field, final_id, failure)
-            return False
-        event_id = give_up_id(state.subject_id, part_field, state.recorded)
-        event = state.recorded.event.caused(failure, key=failure.partition_key(), event_id=event_id)
-        await self._ledger.record(
-            state.tag, state.subject_id, give_up_field(part_field, state.recorded), event
-        )
-        state.outputs.append(event)
-        state.given_up.append(part_field)
+        if result.gave_up:
+            await state.outcomes.give_up(part_field, failure)
+        else:
+            await state.outcomes.record(part_field, failure)
         return False
-
-    async def _record(
-        self,
-        state: _Reply,
-        part_field: str,
-        event_id: UUID,
-        payload: NotificationSent | NotificationFailed,
-    ) -> None:
-        event = state.recorded.event.caused(payload, key=payload.partition_key(), event_id=event_id)
-        await self._ledger.record(state.tag, state.subject_id, part_field, event)
-        state.outputs.append(event)
 
     def _common(self, state: _Reply, part: Part, attempts: int) -> dict[str, object]:
         return {
             "user_id": state.thread.user_id,
             "channel_id": state.thread.channel_id,
             "channel_kind": state.thread.platform,
-            "subject_event_id": state.subject_id,
+            "subject_event_id": state.outcomes.subject_id,
             "title": part.title,
             "text": part.text[:TEXT_LIMIT],
             "attempts": attempts,

@@ -21,10 +21,9 @@ the dead letter tries the given-up channels again and nothing else.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from uuid import UUID
 
 import httpx
 import structlog
@@ -34,7 +33,7 @@ from aggregates.channels import Channel
 from aggregates.secrets import SecretBox
 from aggregates.services.users import Users
 from events.catalog import AlertTriggered, NotificationFailed, NotificationSent
-from events.envelope import Event, RecordedEvent
+from events.envelope import RecordedEvent
 from events.errors import ConfigurationError
 from events.store import EventStore
 from handlers.declaration import HandlerContext, Output
@@ -42,10 +41,10 @@ from handlers.notify.clock import Clock, Sleep
 from handlers.notify.delivery import Budget, Deferred, Deliverer, Failed, Result, Sent
 from handlers.notify.discord_bot import DiscordBotSender
 from handlers.notify.discord_webhook import DiscordWebhookSender
-from handlers.notify.errors import DeliveryGaveUpError
 from handlers.notify.holds import Holds
 from handlers.notify.keys import NotifyKeys
-from handlers.notify.ledger import Ledger, delivery_id, give_up_field, give_up_id
+from handlers.notify.ledger import Ledger, delivery_id
+from handlers.notify.outcomes import Outcomes
 from handlers.notify.quiet_hours import quiet_until
 from handlers.notify.recipients import Recipient, Recipients
 from handlers.notify.rendering import Notice
@@ -64,7 +63,6 @@ QUIETED_LOGGERS = ("httpx", "telegram", "discord")
 """Libraries that log request URLs (at INFO, or DEBUG): the Telegram Bot API's and a
 Discord webhook's hold tokens. Kept at WARNING in a notify worker whatever the level."""
 
-CATEGORY = NotificationSent.category
 UNKNOWN_KIND = "unknown"
 NEVER_HELD_KINDS = frozenset({"web"})
 
@@ -73,12 +71,9 @@ NEVER_HELD_KINDS = frozenset({"web"})
 class _Alert:
     """One alert's progress through its channels."""
 
-    recorded: RecordedEvent
-    tag: str
+    outcomes: Outcomes
     notice: Notice
     budget: Budget
-    outputs: list[Event] = field(default_factory=list)
-    given_up: list[str] = field(default_factory=list)
     hold_until: datetime | None = None
 
     def hold(self, until: datetime) -> None:
@@ -172,9 +167,9 @@ class NotificationService:
         alert = event.payload
         if not isinstance(alert, AlertTriggered):
             raise TypeError(f"notify handles alert.triggered, not {event.type}")
+        tag = self._names.tag_of(recorded.stream)
         state = _Alert(
-            recorded,
-            self._names.tag_of(recorded.stream),
+            Outcomes(self._ledger, recorded, tag, event.event_id),
             Notice(event.event_id, alert),
             Budget(self._policy.wait_max_s),
         )
@@ -188,16 +183,15 @@ class NotificationService:
         for channel_id in dict.fromkeys(targets):
             await self._channel(state, recipient, channel_id, quiet_end)
         if state.hold_until is not None:
-            await self._holds.hold(state.tag, event, state.hold_until)
+            await self._holds.hold(tag, event, state.hold_until)
             log.info("alert held", until=state.hold_until.isoformat())
-        if state.given_up:
-            stream = self._names.stream(state.tag, CATEGORY)
-            await self._store.append_to_stream(stream, state.outputs, expected_version=None)
-            raise DeliveryGaveUpError(
-                f"gave up on channel(s) {', '.join(state.given_up)}: see their notification.failed"
-                " events; retry this dead letter to try them again"
-            )
-        return [Output(CATEGORY, output) for output in state.outputs]
+        return await state.outcomes.finish(
+            self._store,
+            lambda channels: (
+                f"gave up on channel(s) {channels}: see their"
+                " notification.failed events; retry this dead letter to try them again"
+            ),
+        )
 
     async def _channel(
         self,
@@ -206,24 +200,12 @@ class NotificationService:
         channel_id: str,
         quiet_end: datetime | None,
     ) -> None:
-        alert_id = state.notice.alert_event_id
-        done = await self._ledger.outcome(state.tag, alert_id, channel_id)
-        if done is not None:
-            state.outputs.append(done)
-            return
-        final_id = delivery_id(alert_id, channel_id)
-        if await self._ledger.committed(state.tag, final_id):
-            return
-        attempt_field = give_up_field(channel_id, state.recorded)
-        given_up = await self._ledger.outcome(state.tag, alert_id, attempt_field)
-        if given_up is not None:
-            state.outputs.append(given_up)
-            state.given_up.append(channel_id)
+        if await state.outcomes.settled(channel_id) is not None:
             return
         channel = recipient.channels.get(channel_id) if recipient is not None else None
         if channel is None:
             failure = self._failed(state, channel_id, UNKNOWN_KIND, "channel removed", attempts=1)
-            await self._record(state, channel_id, final_id, failure)
+            await state.outcomes.record(channel_id, failure)
             return
         if quiet_end is not None and channel.kind not in NEVER_HELD_KINDS:
             state.hold(quiet_end)
@@ -234,15 +216,14 @@ class NotificationService:
             channel_id,
             channel,
             state.notice,
-            delivery_id=final_id,
+            delivery_id=delivery_id(state.notice.alert_event_id, channel_id),
             budget=state.budget,
         )
-        await self._outcome(state, channel_id, channel, final_id, result)
+        await self._outcome(state, channel_id, channel, result)
 
     async def _outcome(
-        self, state: _Alert, channel_id: str, channel: Channel, final_id: UUID, result: Result
+        self, state: _Alert, channel_id: str, channel: Channel, result: Result
     ) -> None:
-        notice = state.notice
         if isinstance(result, Deferred):
             state.hold(result.until)
             return
@@ -261,7 +242,7 @@ class NotificationService:
                 attempts=result.attempts,
                 response=receipt.response,
             )
-            await self._record(state, channel_id, final_id, payload)
+            await state.outcomes.record(channel_id, payload)
             return
         assert isinstance(result, Failed)
         log.warning(
@@ -281,27 +262,10 @@ class NotificationService:
             status_code=result.error.status_code,
             dead_lettered=result.gave_up,
         )
-        if not result.gave_up:
-            await self._record(state, channel_id, final_id, payload)
-            return
-        event_id = give_up_id(notice.alert_event_id, channel_id, state.recorded)
-        event = state.recorded.event.caused(payload, key=payload.partition_key(), event_id=event_id)
-        await self._ledger.record(
-            state.tag, notice.alert_event_id, give_up_field(channel_id, state.recorded), event
-        )
-        state.outputs.append(event)
-        state.given_up.append(channel_id)
-
-    async def _record(
-        self,
-        state: _Alert,
-        channel_id: str,
-        event_id: UUID,
-        payload: NotificationSent | NotificationFailed,
-    ) -> None:
-        event = state.recorded.event.caused(payload, key=payload.partition_key(), event_id=event_id)
-        await self._ledger.record(state.tag, state.notice.alert_event_id, channel_id, event)
-        state.outputs.append(event)
+        if result.gave_up:
+            await state.outcomes.give_up(channel_id, payload)
+        else:
+            await state.outcomes.record(channel_id, payload)
 
     def _common(
         self, state: _Alert, channel_id: str, kind: str, attempts: int
