@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -22,10 +22,8 @@ from aggregates.watch import SocialPlatform
 from events.catalog import Symbol
 from handlers.agent.memory import recall_facts
 from handlers.agent.tools import agent_tool
-from handlers.rag.embeddings import Embeddings
-from handlers.rag.memory_index import MemoryIndex
-from handlers.rag.search import SearchFilters, search
-from handlers.rag.store import KnowledgeStore
+from handlers.rag.reader import KnowledgeReader
+from handlers.rag.search import SearchFilters
 from impressox.services import Services
 from projections.reader import ReadModels
 from projections.readmodels.alert_rules import AlertRules
@@ -41,22 +39,6 @@ TRENDING_POSTS = 1000
 """The newest posts of the window that trending counts (a bound on one call's work)."""
 
 
-@dataclass
-class Knowledge:
-    """The knowledge base the research tools search (see `handlers.rag`), and beside it
-    the index of what users told the agent (`handlers.rag.memory_index`)."""
-
-    store: KnowledgeStore
-    embeddings: Embeddings
-    _memory: MemoryIndex | None = field(default=None, init=False, repr=False)
-
-    async def memory_index(self) -> MemoryIndex:
-        """The memory collection, opened on first use."""
-        if self._memory is None:
-            self._memory = await MemoryIndex.open(self.store, self.embeddings)
-        return self._memory
-
-
 @dataclass(frozen=True)
 class AgentContext:
     """Who the agent acts for, and through what; `conversation_id` and `message_id`
@@ -65,7 +47,8 @@ class AgentContext:
     user_id: UUID
     services: Services
     read_models: ReadModels
-    knowledge: Knowledge | None = None
+    knowledge: KnowledgeReader | None = None
+    """The knowledge base the research tools search, and the memory index recall reads."""
     conversation_id: UUID | None = None
     message_id: str | None = None
     call_id: str | None = None
@@ -351,9 +334,7 @@ class KnowledgeArgs(BaseModel):
 async def search_knowledge(context: AgentContext, arguments: KnowledgeArgs) -> dict[str, Any]:
     if context.knowledge is None:
         raise LookupError("the knowledge base is not available here")
-    hits = await search(
-        context.knowledge.store,
-        context.knowledge.embeddings,
+    hits = await context.knowledge.search(
         arguments.query,
         k=KNOWLEDGE_HITS,
         filters=SearchFilters(symbol=arguments.symbol, viewer=str(context.user_id)),

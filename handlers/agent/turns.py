@@ -51,10 +51,9 @@ from handlers.agent.models import AgentModels, token_usage
 from handlers.agent.persona import load_persona
 from handlers.agent.streaming import ReplyStream
 from handlers.agent.tools import AGENT_TOOLS
-from handlers.agent.toolset import AgentContext, Knowledge
+from handlers.agent.toolset import AgentContext
 from handlers.declaration import HandlerContext, HandlerResult
-from handlers.rag.embeddings import create_embeddings
-from handlers.rag.store import KnowledgeStore
+from handlers.rag.reader import KnowledgeReader
 from impressox.connections import connect_mongo
 from impressox.services import Services, build_services
 from projections.reader import ReadModels
@@ -88,7 +87,8 @@ class Turns:
         self.read_models = ReadModels(self.mongo[settings.mongo_database], PROJECTIONS.all())
         persona = load_persona(settings.agent_persona).prompt()
         self.graph = build_agent(AgentModels(settings), AGENT_TOOLS, persona)
-        self.knowledge: Knowledge | None = None
+        self.knowledge = KnowledgeReader(settings)
+        """Opened on the first search (it reads what the `knowledge` worker wrote)."""
         self.recent: dict[UUID, Conversation] = {}
         """Conversations this worker committed last, oldest first (see `_load`)."""
 
@@ -129,18 +129,10 @@ class Turns:
             conversation.user_id,
             self.services,
             self.read_models,
-            await self._knowledge(),
+            self.knowledge,
             conversation_id=conversation.id,
             message_id=message.message_id,
         )
-
-    async def _knowledge(self) -> Knowledge:
-        """The knowledge base, opened on the first turn (it reads what `knowledge` wrote)."""
-        if self.knowledge is None:
-            store = await KnowledgeStore.connect(self.settings)
-            embeddings = create_embeddings(self.settings.embeddings, self.settings)
-            self.knowledge = Knowledge(store, embeddings)
-        return self.knowledge
 
     async def _answer(self, conversation: Conversation, message: UserMessage) -> None:
         context = await self._context(conversation, message)
@@ -221,9 +213,7 @@ class Turns:
     async def aclose(self) -> None:
         self.services.close()
         await self.mongo.close()
-        if self.knowledge is not None:
-            await self.knowledge.embeddings.aclose()
-            await self.knowledge.store.aclose()
+        await self.knowledge.aclose()
 
 
 def _record_on(

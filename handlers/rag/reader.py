@@ -1,7 +1,9 @@
-"""The knowledge base for a process that only searches it (the API).
+"""The knowledge base for a process that only reads it (the API, the agent).
 
-Chroma and the embeddings are opened on the first search, not at startup: a process
-that never searches never loads Chroma, and the API starts even while Chroma is down.
+Chroma and the embeddings are opened on first use, not at startup: a process that never
+searches never loads Chroma, and it starts even while Chroma is down. Beside the
+knowledge base, the agent reads the index of what users told it (`memory_index`),
+opened the same way.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import asyncio
 from typing import TYPE_CHECKING
 
 from handlers.rag.embeddings import Embeddings, create_embeddings
+from handlers.rag.memory_index import MemoryIndex
 from handlers.rag.search import SearchFilters, SearchHit, search
 from handlers.rag.store import KnowledgeStore
 
@@ -23,6 +26,7 @@ class KnowledgeReader:
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
         self._opened: tuple[KnowledgeStore, Embeddings] | None = None
+        self._memory: MemoryIndex | None = None
         self._opening = asyncio.Lock()
 
     async def search(
@@ -31,6 +35,13 @@ class KnowledgeReader:
         """See `handlers.rag.search.search`."""
         store, embeddings = await self._open()
         return await search(store, embeddings, query, k=k, filters=filters)
+
+    async def memory_index(self) -> MemoryIndex:
+        """The memory collection, opened on first use."""
+        if self._memory is None:
+            store, embeddings = await self._open()
+            self._memory = await MemoryIndex.open(store, embeddings)
+        return self._memory
 
     async def _open(self) -> tuple[KnowledgeStore, Embeddings]:
         async with self._opening:
@@ -47,6 +58,6 @@ class KnowledgeReader:
     async def aclose(self) -> None:
         if self._opened is not None:
             store, embeddings = self._opened
-            self._opened = None
+            self._opened = self._memory = None
             await store.aclose()
             await embeddings.aclose()

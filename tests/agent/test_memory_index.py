@@ -13,11 +13,10 @@ import pytest
 import handlers.agent.toolset  # noqa: F401 - registers the tools (and the memory index)
 from events.store import EventStore
 from handlers.agent.memory import SMALL_MEMORY, memory_message, recall, remembered_in
-from handlers.agent.toolset import AgentContext, Knowledge
+from handlers.agent.toolset import AgentContext
 from handlers.declaration import HANDLERS, HandlerContext
-from handlers.rag.embeddings import create_embeddings
 from handlers.rag.memory_index import MemoryIndex
-from handlers.rag.store import KnowledgeStore
+from handlers.rag.reader import KnowledgeReader
 from handlers.worker import Worker
 from impressox.connections import connect_mongo
 from impressox.services import Services
@@ -55,10 +54,10 @@ async def indexer(store: EventStore, settings: Settings) -> AsyncIterator[Worker
 
 
 @pytest.fixture
-async def knowledge(settings: Settings) -> AsyncIterator[Knowledge]:
-    store = await KnowledgeStore.connect(settings)
-    yield Knowledge(store, create_embeddings("hashing", settings))
-    await store.aclose()
+async def knowledge(settings: Settings) -> AsyncIterator[KnowledgeReader]:
+    reader = KnowledgeReader(settings)
+    yield reader
+    await reader.aclose()
 
 
 @pytest.fixture
@@ -79,7 +78,7 @@ async def remember(services: Services, user_id: UUID, *texts: str) -> None:
 
 
 async def test_the_index_holds_exactly_the_facts_users_have_now(
-    services: Services, indexer: Worker, knowledge: Knowledge
+    services: Services, indexer: Worker, knowledge: KnowledgeReader
 ) -> None:
     ana, bo = uuid4(), uuid4()
     await remember(services, ana, "I hold 2 ETH", "I trade on Binance", "I prefer swing trades")
@@ -102,7 +101,7 @@ async def test_the_index_holds_exactly_the_facts_users_have_now(
 async def test_recall_brings_the_nearest_facts_of_a_long_memory(
     services: Services,
     indexer: Worker,
-    knowledge: Knowledge,
+    knowledge: KnowledgeReader,
     read_models: ReadModels,
 ) -> None:
     user = uuid4()
@@ -126,7 +125,7 @@ async def test_recall_brings_the_nearest_facts_of_a_long_memory(
 
 
 async def test_a_short_memory_is_recalled_whatever_the_message(
-    services: Services, read_models: ReadModels, knowledge: Knowledge
+    services: Services, read_models: ReadModels, knowledge: KnowledgeReader
 ) -> None:
     user = uuid4()
     await remember(services, user, "I hold 2 ETH", "I trade on Binance", "I like pizza", "I am 40")

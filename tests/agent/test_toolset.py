@@ -24,10 +24,11 @@ from events.store import EventStore
 from handlers.agent.graph import acting_for, build_agent
 from handlers.agent.offline import OfflineChatModel
 from handlers.agent.tools import AGENT_TOOLS
-from handlers.agent.toolset import AgentContext, Knowledge, user_rules
+from handlers.agent.toolset import AgentContext, user_rules
 from handlers.rag.chunking import Chunker
 from handlers.rag.embeddings import create_embeddings
 from handlers.rag.indexer import KnowledgeItem, index_items
+from handlers.rag.reader import KnowledgeReader
 from handlers.rag.store import KnowledgeStore
 from impressox.connections import connect_mongo
 from impressox.services import Services
@@ -141,10 +142,12 @@ async def test_research_reads_the_knowledge_base_passages_not_documents(
         ),
     ]
     await index_items(collection, embeddings, Chunker(64, 8), items)
-    session = Session(replace(context, knowledge=Knowledge(store, embeddings)))
+    reader = KnowledgeReader(settings)
+    session = Session(replace(context, knowledge=reader))
     try:
         answer = await session.say("what do you know about $SOL")
     finally:
+        await reader.aclose()
         await store.aclose()
     assert answer.startswith("From what I have read about $SOL:")
     assert "ana: SOL staking yields rose" in answer
