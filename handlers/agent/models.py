@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -193,21 +193,16 @@ class FallbackChatModel(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        failures: list[tuple[ModelSpec, BaseException]] = []
         config = _child_config(run_manager)
-        for candidate in self.candidates:
-            for attempt in range(candidate.attempts):
-                try:
-                    reply = self._bound(candidate).invoke(messages, config, stop=stop, **kwargs)
-                except Exception as error:
-                    delay = _retry_delay(candidate, attempt, error)
-                    if delay is None:
-                        failures.append((candidate.spec, error))
-                        break
-                    time.sleep(delay)
-                    continue
-                return _result(reply, candidate.spec)
-        raise _failed(failures)
+        tries = _Tries(self.candidates)
+        for candidate in tries:
+            try:
+                reply = self._bound(candidate).invoke(messages, config, stop=stop, **kwargs)
+            except Exception as error:
+                time.sleep(tries.failed(error))
+                continue
+            return _result(reply, candidate.spec)
+        raise _failed(tries.failures)
 
     async def _agenerate(
         self,
@@ -216,23 +211,16 @@ class FallbackChatModel(BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        failures: list[tuple[ModelSpec, BaseException]] = []
         config = _child_config(run_manager)
-        for candidate in self.candidates:
-            for attempt in range(candidate.attempts):
-                try:
-                    reply = await self._bound(candidate).ainvoke(
-                        messages, config, stop=stop, **kwargs
-                    )
-                except Exception as error:
-                    delay = _retry_delay(candidate, attempt, error)
-                    if delay is None:
-                        failures.append((candidate.spec, error))
-                        break
-                    await asyncio.sleep(delay)
-                    continue
-                return _result(reply, candidate.spec)
-        raise _failed(failures)
+        tries = _Tries(self.candidates)
+        for candidate in tries:
+            try:
+                reply = await self._bound(candidate).ainvoke(messages, config, stop=stop, **kwargs)
+            except Exception as error:
+                await asyncio.sleep(tries.failed(error))
+                continue
+            return _result(reply, candidate.spec)
+        raise _failed(tries.failures)
 
     async def _astream(
         self,
@@ -241,24 +229,51 @@ class FallbackChatModel(BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
-        failures: list[tuple[ModelSpec, BaseException]] = []
         config = _child_config(run_manager)
-        for candidate in self.candidates:
+        tries = _Tries(self.candidates)
+        for candidate in tries:
+            stream = self._bound(candidate).astream(messages, config, stop=stop, **kwargs)
+            try:
+                first = await anext(stream)
+            except Exception as error:
+                await asyncio.sleep(tries.failed(error))
+                continue
+            async for chunk in _named_stream(first, stream, candidate.spec):
+                yield chunk
+            return
+        raise _failed(tries.failures)
+
+
+class _Tries:
+    """The tries of one request down a chain: each candidate as often as it may be tried,
+    the next one once it failed for good. Iterating gives the candidate to try now."""
+
+    def __init__(self, candidates: list[Candidate]) -> None:
+        self._candidates = candidates
+        self._given_up = False
+        self._current: tuple[Candidate, int] | None = None
+        self.failures: list[tuple[ModelSpec, BaseException]] = []
+
+    def __iter__(self) -> Iterator[Candidate]:
+        for candidate in self._candidates:
+            self._given_up = False
             for attempt in range(candidate.attempts):
-                stream = self._bound(candidate).astream(messages, config, stop=stop, **kwargs)
-                try:
-                    first = await anext(stream)
-                except Exception as error:
-                    delay = _retry_delay(candidate, attempt, error)
-                    if delay is None:
-                        failures.append((candidate.spec, error))
-                        break
-                    await asyncio.sleep(delay)
-                    continue
-                async for chunk in _named_stream(first, stream, candidate.spec):
-                    yield chunk
-                return
-        raise _failed(failures)
+                self._current = (candidate, attempt)
+                yield candidate
+                if self._given_up:
+                    break
+
+    def failed(self, error: BaseException) -> float:
+        """The try now failed: how long to wait before the next (0 when the candidate is
+        given up, and the next candidate comes at once)."""
+        assert self._current is not None
+        candidate, attempt = self._current
+        delay = _retry_delay(candidate, attempt, error)
+        if delay is None:
+            self.failures.append((candidate.spec, error))
+            self._given_up = True
+            return 0.0
+        return delay
 
 
 def _child_config(
