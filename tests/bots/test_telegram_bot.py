@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from html import escape
+from typing import Any
 from uuid import UUID
 
 from redis.asyncio import Redis
@@ -49,6 +50,15 @@ async def _offset(redis: Redis, names: StreamNames) -> int | None:
     return int(stored) if stored is not None else None
 
 
+async def _handled(redis: Redis, names: StreamNames, update: dict[str, Any]) -> None:
+    """Wait until the bot stored the offset past `update`: it handled it."""
+
+    async def stored() -> bool:
+        return await _offset(redis, names) == int(update["update_id"]) + 1
+
+    await wait_until(stored)
+
+
 async def test_a_linked_chats_message_is_recorded_in_its_conversation(
     services: Services,
     settings: Settings,
@@ -87,10 +97,7 @@ async def test_an_unknown_chat_is_told_how_to_link_once_and_nothing_is_recorded(
         await telegram.write(stranger, "hello?")
         last = await telegram.write(stranger, "/start")
 
-        async def handled() -> bool:
-            return await _offset(redis, names) == int(last["update_id"]) + 1
-
-        await wait_until(handled)
+        await _handled(redis, names, last)
     hints = telegram.sent(stranger)
     assert len(hints) == 2  # the first message, and /start; not the second message
     assert all("not linked" in hint and f"chat's id is {stranger}" in hint for hint in hints)
@@ -113,10 +120,7 @@ async def test_start_in_a_linked_chat_greets_and_records_nothing(
     async with bot():
         last = await telegram.write(CHAT, "/start")
 
-        async def handled() -> bool:
-            return await _offset(redis, names) == int(last["update_id"]) + 1
-
-        await wait_until(handled)
+        await _handled(redis, names, last)
     [greeting] = telegram.sent(CHAT)
     assert greeting.startswith("Hi Satoshi!")
     assert await _messages(services, user_id) == []
@@ -136,10 +140,7 @@ async def test_a_restarted_bot_asks_for_the_first_update_it_has_not_handled(
     async with bot():
         first = await telegram.write(CHAT, "price of BTC")
 
-        async def handled() -> bool:
-            return await _offset(redis, names) == int(first["update_id"]) + 1
-
-        await wait_until(handled)
+        await _handled(redis, names, first)
     second = await telegram.write(CHAT, "price of SOL")  # written while the bot is down
     polls_before = len(telegram.polls())
     async with bot():

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import AsyncGenerator
 from datetime import UTC, datetime, timedelta
+from typing import Protocol, TypeVar
 
-from events.catalog import PriceTick, SourceStale
+from events.catalog import CatalogPayload, PriceTick, SourceStale
 from events.store import EventStore
-from sources.source import PriceSource
+
+Item = TypeVar("Item")
+Stored = TypeVar("Stored", bound=CatalogPayload)
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -33,9 +37,19 @@ class FakeClock:
         await asyncio.sleep(0)
 
 
-async def take(source: PriceSource, batches: int) -> list[list[PriceTick]]:
+class Batched(Protocol[Item]):
+    """A source as tests drive it: price and post sources alike."""
+
+    async def open(self) -> None: ...
+
+    def batches(self) -> AsyncGenerator[list[Item], None]: ...
+
+    async def aclose(self) -> None: ...
+
+
+async def take(source: Batched[Item], batches: int) -> list[list[Item]]:
     """Open `source`, take its first `batches` batches (fewer if it ends), close it."""
-    taken: list[list[PriceTick]] = []
+    taken: list[list[Item]] = []
     try:
         await source.open()
         async with contextlib.aclosing(source.batches()) as stream:
@@ -48,19 +62,18 @@ async def take(source: PriceSource, batches: int) -> list[list[PriceTick]]:
     return taken
 
 
+async def stored(store: EventStore, payload: type[Stored]) -> list[Stored]:
+    """Every `payload` event of its category, in stream order."""
+    found = []
+    async for recorded in store.read_category(payload.category, types=[payload.event_type]):
+        assert isinstance(recorded.event.payload, payload)
+        found.append(recorded.event.payload)
+    return found
+
+
 async def stored_ticks(store: EventStore) -> list[PriceTick]:
-    """Every `price.tick` payload in the ticks category, in stream order."""
-    ticks = []
-    async for recorded in store.read_category("ticks", types=["price.tick"]):
-        assert isinstance(recorded.event.payload, PriceTick)
-        ticks.append(recorded.event.payload)
-    return ticks
+    return await stored(store, PriceTick)
 
 
 async def stored_stale(store: EventStore) -> list[SourceStale]:
-    """Every `source.stale` payload in the ticks category."""
-    stale = []
-    async for recorded in store.read_category("ticks", types=["source.stale"]):
-        assert isinstance(recorded.event.payload, SourceStale)
-        stale.append(recorded.event.payload)
-    return stale
+    return await stored(store, SourceStale)

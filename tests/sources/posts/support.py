@@ -11,32 +11,18 @@ from events.store import EventStore
 from sources.clock import Sleep
 from sources.posts.runner import PostStatus, run_post_source
 from sources.posts.source import PostSource
+from tests.sources.support import stored
+from tests.sources.support import take as take_batches
 
 
 async def take(source: PostSource, batches: int) -> list[PostScraped]:
     """Open `source`, take the posts of its first `batches` batches, close it."""
-    taken: list[PostScraped] = []
-    count = 0
-    try:
-        await source.open()
-        async with contextlib.aclosing(source.batches()) as stream:
-            async for batch in stream:
-                taken.extend(batch)
-                count += 1
-                if count == batches:
-                    break
-    finally:
-        await source.aclose()
-    return taken
+    return [post for batch in await take_batches(source, batches) for post in batch]
 
 
 async def stored_posts(store: EventStore) -> list[PostScraped]:
     """Every `post.scraped` payload in the posts category, in stream order."""
-    posts = []
-    async for recorded in store.read_category("posts", types=["post.scraped"]):
-        assert isinstance(recorded.event.payload, PostScraped)
-        posts.append(recorded.event.payload)
-    return posts
+    return await stored(store, PostScraped)
 
 
 class Limited:
