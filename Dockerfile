@@ -3,6 +3,9 @@ FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
 WORKDIR /app
+# The locked runtime set first (exact versions, hashes checked), so code changes reuse the layer.
+COPY locks/runtime.txt locks/runtime.txt
+RUN pip install --require-hashes --no-deps -r locks/runtime.txt
 COPY pyproject.toml README.md ./
 COPY events events
 COPY handlers handlers
@@ -11,7 +14,7 @@ COPY projections projections
 COPY api api
 COPY impressox impressox
 COPY sources sources
-RUN pip install . && useradd --create-home impressox
+RUN pip install --no-deps . && useradd --create-home impressox
 USER impressox
 # Servers come from REDIS_URL and MONGO_URL (see compose.yaml); nothing is embedded here.
 CMD ["impressox", "api"]

@@ -1,13 +1,21 @@
 # The two commands of the quickstart: `make run` and `make test`.
 # Everything else here is a helper those two call, or a shortcut for developers.
+#
+# Installs come from the committed lock (locks/*.txt: exact versions and hashes), through
+# uv; `make lock` refreshes it on purpose, `make test-latest` and `make test-lowest` try the
+# newest and the lowest allowed releases without it (outside the CI gate).
 
 PYTHON ?= python3
-VENV   := .venv
+VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+UV     := $(BIN)/uv
 PYTEST_ARGS ?=
+# The lock is universal (Linux, macOS; Python 3.11 and newer); it is resolved for 3.11.
+LOCK_FLAGS := --universal --python-version 3.11 --generate-hashes --quiet \
+              --custom-compile-command "make lock"
 
-.PHONY: run test lint typecheck pytest quick bench clean
+.PHONY: run test lint typecheck pytest quick bench clean lock test-latest test-lowest
 
 run: $(STAMP)
 	$(BIN)/impressox up
@@ -36,12 +44,43 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.rules --json
 	$(BIN)/python -m bench.agent --json
 
-$(STAMP): pyproject.toml
+# 1. A virtualenv; 2. uv, from its own locked line (pip checks the hashes); 3. the
+# environment made exactly what locks/dev.txt says (uv checks every hash); 4. this
+# project, editable, adding nothing else.
+$(STAMP): pyproject.toml locks/dev.txt locks/uv.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed; set PYTHON=/path/to/python3.11")'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[embedded,dev]'
+	test -x $(UV) || $(BIN)/python -m pip install --quiet --require-hashes --no-deps -r locks/uv.txt
+	$(UV) pip sync --quiet --python $(BIN)/python --require-hashes locks/dev.txt
+	$(UV) pip install --quiet --python $(BIN)/python --no-deps -e .
 	touch $(STAMP)
 
+# Refresh the lock to the newest releases pyproject.toml allows. Commit the result on its
+# own, after a green `make test`.
+lock: $(STAMP)
+	$(UV) pip compile pyproject.toml $(LOCK_FLAGS) --upgrade --all-extras -o locks/all.txt
+	$(UV) pip compile pyproject.toml $(LOCK_FLAGS) --extra embedded --extra dev \
+	    -c locks/all.txt -o locks/dev.txt
+	$(UV) pip compile pyproject.toml $(LOCK_FLAGS) -c locks/all.txt -o locks/runtime.txt
+	echo uv | $(UV) pip compile - $(LOCK_FLAGS) -c locks/dev.txt -o locks/uv.txt
+
+UNLOCKED := --deselect tests/test_lock.py::test_this_environment_is_exactly_the_lock
+
+# The whole gate on the newest releases, ignoring the lock (a venv of its own).
+test-latest:
+	rm -rf .venv-latest && $(PYTHON) -m venv .venv-latest
+	.venv-latest/bin/python -m pip install --quiet --upgrade pip
+	.venv-latest/bin/python -m pip install --quiet --upgrade -e '.[embedded,dev]'
+	touch .venv-latest/.installed
+	$(MAKE) test VENV=.venv-latest PYTEST_ARGS="$(UNLOCKED)"
+
+# The whole gate on the lowest releases pyproject.toml allows for our direct dependencies.
+test-lowest: $(STAMP)
+	rm -rf .venv-lowest && $(PYTHON) -m venv .venv-lowest
+	$(UV) pip install --quiet --python .venv-lowest/bin/python --resolution lowest-direct \
+	    -e '.[embedded,dev]'
+	touch .venv-lowest/.installed
+	$(MAKE) test VENV=.venv-lowest PYTEST_ARGS="$(UNLOCKED)"
+
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .venv-latest .venv-lowest .mypy_cache .ruff_cache .pytest_cache

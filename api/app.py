@@ -13,6 +13,8 @@ from contextlib import asynccontextmanager
 from importlib.metadata import version
 
 from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
+from fastapi_offline import FastAPIOffline
 from redis.asyncio import Redis
 
 from api.context import ApiContext
@@ -99,13 +101,20 @@ def create_app(settings: Settings, *, redis_url: str, mongo_url: str) -> FastAPI
             await redis.aclose()
             await mongo.close()
 
-    app = FastAPI(
+    # The docs' scripts and styles are served by the app itself: an air-gapped box has no CDN.
+    app = FastAPIOffline(
         title="Impressox",
         version=version("impressox"),
         summary="An event-sourced agent platform for crypto and DeFi traders.",
         lifespan=lifespan,
     )
     install_problem_handlers(app)
+
+    @app.get("/", include_in_schema=False)
+    async def home() -> RedirectResponse:
+        """Until the web page lands, the root opens the API's docs."""
+        return RedirectResponse("/docs")
+
     app.include_router(health.router)
     app.include_router(metrics.router)
     routed = (account, rules, conversations, market, feeds, ingest, knowledge, admin, websocket)

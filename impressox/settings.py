@@ -29,6 +29,7 @@ from pydantic import (
 )
 from pydantic_settings import (
     BaseSettings,
+    EnvSettingsSource,
     InitSettingsSource,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
@@ -563,7 +564,17 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        """Explicit arguments, then the environment, then the YAML file, then defaults."""
+        """Explicit arguments, then the environment, then the YAML file, then defaults.
+
+        The environment is read through our variables only (``IMPRESSOX_<NAME>`` and the
+        documented standard ones): `populate_by_name` would otherwise also read each
+        field's bare name, so a shell's ``WORKERS`` or ``API_HOST`` would change Impressox.
+        """
+        if isinstance(env_settings, EnvSettingsSource):
+            ours = _our_variables()
+            env_settings.env_vars = {
+                name: value for name, value in env_settings.env_vars.items() if name in ours
+            }
         return (
             init_settings,
             env_settings,
@@ -656,6 +667,13 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ConfigurationError(f"config file {path} must hold a mapping of setting: value")
     return {str(key): value for key, value in data.items()}
+
+
+def _our_variables() -> frozenset[str]:
+    """Every environment variable a setting reads, lowercased as the env source keys them."""
+    return frozenset(
+        name.lower() for field in Settings.model_fields for name in _variables_of(field)
+    )
 
 
 def _refuse_unknown(

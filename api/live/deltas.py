@@ -76,7 +76,7 @@ class ReplyDeltas:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
         if self._pubsub is not None:
-            await self._pubsub.aclose()  # type: ignore[no-untyped-call]
+            await self._pubsub.aclose()
         await self._redis.aclose()
 
     def _connection(self) -> PubSub:
@@ -113,7 +113,7 @@ class ReplyDeltas:
         async with self._lock:
             if self._pubsub is not None:
                 with contextlib.suppress(RedisError):
-                    await self._pubsub.aclose()  # type: ignore[no-untyped-call]
+                    await self._pubsub.aclose()
                 self._pubsub = None
             self._left.clear()
             with contextlib.suppress(RedisError):

@@ -34,7 +34,7 @@ async def test_pieces_arrive_in_order_joined_per_message_and_all_before_close(
             message = await listener.get_message(timeout=1)
             if message is not None:  # None: the subscription's confirmation, or nothing yet
                 received.append(orjson.loads(message["data"]))
-    await listener.aclose()  # type: ignore[no-untyped-call]
+    await listener.aclose()
 
     assert [piece["seq"] for piece in received] == list(range(1, stream.pieces + 1))
     assert {piece["topic"] for piece in received} == {"conversation:c1"}

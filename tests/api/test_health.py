@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from fastapi.testclient import TestClient
 
 from api.app import create_app
@@ -54,3 +56,23 @@ def test_the_api_documents_itself(settings: Settings, redis_url: str, mongo_url:
         docs = client.get("/docs")
     assert {"/healthz", "/readyz"} <= set(spec["paths"])
     assert docs.status_code == 200
+
+
+def test_docs_work_offline_and_the_root_opens_them(
+    settings: Settings, redis_url: str, mongo_url: str
+) -> None:
+    """/docs names no CDN: every script and style it loads is served by the API itself."""
+    with TestClient(create_app(settings, redis_url=redis_url, mongo_url=mongo_url)) as client:
+        root = client.get("/", follow_redirects=False)
+        docs = client.get("/docs")
+        assets = re.findall(r"""(?:src|href)=['"]([^'"]+)['"]""", docs.text)
+        loaded = [client.get(asset) for asset in assets if asset.endswith((".js", ".css"))]
+        redoc = client.get("/redoc")
+    assert (root.status_code, root.headers["location"]) == (307, "/docs")
+    assert docs.status_code == 200
+    assert "cdn" not in docs.text.lower()
+    assert not [asset for asset in assets if "://" in asset]
+    assert len(loaded) == 2
+    assert all(response.status_code == 200 for response in loaded)
+    assert redoc.status_code == 200
+    assert "://" not in "".join(re.findall(r"""src=['"]([^'"]+)['"]""", redoc.text))

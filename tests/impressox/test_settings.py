@@ -40,6 +40,42 @@ def test_environment_variables_set_values(monkeypatch: pytest.MonkeyPatch) -> No
     )
 
 
+BARE_NAMES = {
+    "LOG_LEVEL": "DEBUG",
+    "API_PORT": "9999",
+    "API_HOST": "0.0.0.0",  # noqa: S104 (a value that would expose the API, were it read)
+    "RATE_LIMIT_PER_MINUTE": "0",
+    "DEMO": "maybe",
+    "WORKERS": "4",
+    "PARTITIONS": "7",
+    "DATA_DIR": "/elsewhere",
+    "SOURCES": "nonsense",
+    "AGENT_MODEL": "openai:gpt-4o",
+    "STREAM_PREFIX": "other",
+    "SECRET_KEY": "not-base64",
+    "MAX_DELIVERIES": "0",
+}
+
+
+def test_bare_field_names_in_the_environment_are_not_read(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Only IMPRESSOX_* and the documented standard variables are Impressox's."""
+    before = load_settings()
+    for name, value in BARE_NAMES.items():
+        monkeypatch.setenv(name, value)
+        monkeypatch.setenv(name.lower(), value)
+    assert load_settings() == before
+
+
+def test_documented_standard_variables_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CHROMA_URL", "http://chroma:8000")
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    settings = load_settings()
+    assert settings.chroma_url == "http://chroma:8000"
+    assert settings.openai_api_key is not None
+
+
 def test_yaml_file_values_yield_to_the_environment(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
