@@ -15,7 +15,7 @@ PYTEST_ARGS ?=
 LOCK_FLAGS := --universal --python-version 3.11 --generate-hashes --quiet \
               --custom-compile-command "make lock"
 
-.PHONY: run test lint typecheck pytest quick bench clean lock test-latest test-lowest
+.PHONY: run test lint typecheck pytest quick bench clean lock lock-keep resolve test-latest test-lowest
 
 run: $(STAMP)
 	$(BIN)/impressox up
@@ -58,7 +58,15 @@ $(STAMP): pyproject.toml locks/dev.txt locks/uv.txt
 # Refresh the lock to the newest releases pyproject.toml allows. Commit the result on its
 # own, after a green `make test`.
 lock: $(STAMP)
-	$(UV) pip compile pyproject.toml $(LOCK_FLAGS) --upgrade --all-extras -o locks/all.txt
+	$(MAKE) --no-print-directory resolve RESOLVE=--upgrade
+
+# Re-resolve after editing pyproject.toml (a new dependency), keeping every pin that fits.
+lock-keep: $(STAMP)
+	$(MAKE) --no-print-directory resolve RESOLVE=
+
+# all.txt holds every extra; the others are its subsets, so the three agree on versions.
+resolve:
+	$(UV) pip compile pyproject.toml $(LOCK_FLAGS) $(RESOLVE) --all-extras -o locks/all.txt
 	$(UV) pip compile pyproject.toml $(LOCK_FLAGS) --extra embedded --extra dev \
 	    -c locks/all.txt -o locks/dev.txt
 	$(UV) pip compile pyproject.toml $(LOCK_FLAGS) -c locks/all.txt -o locks/runtime.txt
