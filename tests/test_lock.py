@@ -57,10 +57,12 @@ def direct_requirements(*extras: str) -> list[Requirement]:
 def test_a_lock_names_no_index_and_hashes_every_pin(name: str) -> None:
     text = (LOCKS / name).read_text()
     assert not re.search(r"https?://|file://|--(extra-)?index-url|--find-links", text)
-    pins = [line for line in text.splitlines() if line and line[0] not in " #-"]
+    lines = text.splitlines()
+    pins = [number for number, line in enumerate(lines) if line and line[0] not in " #-"]
     assert pins
-    assert text.count("==") == len(pins)
-    assert all(line.endswith("\\") for line in pins), "a pin without a --hash line"
+    for number in pins:
+        assert lines[number].endswith("\\"), lines[number]
+        assert lines[number + 1].startswith("    --hash=sha256:"), f"{lines[number]} has no hash"
 
 
 @pytest.mark.parametrize(
