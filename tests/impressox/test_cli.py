@@ -201,7 +201,16 @@ async def test_info_reports_streams_and_handlers(
     assert live.returncode == 0
     assert live.stdout.startswith("copier: 1 live consumer(s): copier@")
     table = await asyncio.to_thread(cli, "events", "info")
-    assert "Handlers (consumer groups)" in table.stdout
+    lines = table.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    assert "…" not in table.stdout
+    (pings_row,) = [line.split() for line in lines if line.split()[:1] == ["pings"]]
+    assert pings_row[:3] == ["pings", "4", "12"]
+    (copier_row,) = [line.split() for line in lines if line.split()[:1] == ["copier"]]
+    assert copier_row[1:5] == ["0/4", "0", "0", "12"]  # the worker has stopped: no owners
+    every = await asyncio.to_thread(cli, "events", "info", "--streams")
+    assert max(len(line) for line in every.stdout.splitlines()) <= 80
+    assert "…" not in every.stdout
 
 
 def test_worker_check_fails_when_nobody_runs(cli: Cli) -> None:
