@@ -243,7 +243,8 @@ async def test_a_worker_serves_prometheus_metrics(
     worker.start()
     try:
         await wait_until(lambda: _copied(store, 5))
-        await wait_until(lambda: _scraped(port, "impressox_group_processed_total"))
+        # The HELP line comes first; the group's sample once the exporter has read Redis.
+        await wait_until(lambda: _scraped(port, 'impressox_group_processed_total{group="copier"'))
         text = await asyncio.to_thread(_scrape, port)
     finally:
         worker.stop()
