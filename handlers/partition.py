@@ -10,7 +10,10 @@ The loop, per batch:
    is what keeps one key's events in order. An entry that cannot succeed is a dead
    letter at once, without retries: one that does not decode, and one whose outputs
    its readers could not decode (`handlers.outputs`: checked before the commit).
-3. Commit the batch in one script: outputs, dead letters, tracking, XACK, counters.
+3. Commit the batch in one script: outputs, dead letters, tracking, XACK, counters. A
+   batch handled entry by entry for longer than `COMMIT_EVERY_S` commits what it has
+   done so far, so a slow batch shows progress (see "stalled" in
+   `handlers.monitoring`) and early outputs are not held back by later entries.
 """
 
 from __future__ import annotations
@@ -45,6 +48,8 @@ Entry = tuple[str, bytes, dict[bytes, bytes] | None]
 """(stream, entry id, fields); fields are None for an entry deleted while pending."""
 
 ADOPT_CHUNK = 10_000
+COMMIT_EVERY_S = 1.0
+"""Longest a batch handled entry by entry goes without committing what it has done."""
 
 
 class PartitionWorker:
@@ -185,10 +190,17 @@ class PartitionWorker:
     async def _one_by_one(
         self, batch: list[Entry], deliveries: dict[bytes, int], stop: asyncio.Event
     ) -> tuple[list[Outcome], int]:
-        """Handle each entry in order, with retries; stops early if told to stop."""
+        """Handle each entry in order, with retries; stops early if told to stop.
+
+        Returns what is left to commit: every `COMMIT_EVERY_S`, what is done is
+        committed on the way."""
         outcomes: list[Outcome] = []
         failed = 0
+        since = time.monotonic()
         for stream, entry_id, fields in batch:
+            if outcomes and time.monotonic() - since >= COMMIT_EVERY_S:
+                await self._commit(outcomes, failed)
+                outcomes, failed, since = [], 0, time.monotonic()
             if fields is None or not self._wanted(fields):
                 outcomes.append(self._skipped(stream, entry_id, fields))
                 continue

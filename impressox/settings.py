@@ -189,6 +189,12 @@ class Settings(BaseSettings):
         10_000, ge=0, validation_alias=_env("ready_max_lag"),
         description="/readyz fails while any projection has more events than this to apply.",
     )  # fmt: skip
+    stall_after_s: float = Field(
+        60.0, gt=0, validation_alias=_env("stall_after_s"),
+        description="A handler's partition with work waiting that has not advanced for this"
+        " long is stalled: /readyz fails naming it; metrics and `impressox events info` show"
+        " it.",
+    )  # fmt: skip
     rate_limit_per_minute: int = Field(
         1200, ge=0, validation_alias=_env("rate_limit_per_minute"),
         description="Requests per minute each API key may make (0: unlimited).",

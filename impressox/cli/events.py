@@ -231,12 +231,12 @@ def info(
 
     statuses = run(go())
     if as_json:
-        _print_json([_status_json(status) for status in statuses])
+        _print_json([_status_json(status, settings.stall_after_s) for status in statuses])
         return
-    _print_tables(statuses)
+    _print_tables(statuses, settings.stall_after_s)
 
 
-def _status_json(status: StreamStatus) -> dict[str, Any]:
+def _status_json(status: StreamStatus, stall_after_s: float) -> dict[str, Any]:
     return {
         "stream": status.stream,
         "partition": status.tag,
@@ -244,11 +244,13 @@ def _status_json(status: StreamStatus) -> dict[str, Any]:
         "length": status.length,
         "first": str(status.first) if status.first else None,
         "last": str(status.last) if status.last else None,
-        "groups": [group.__dict__ for group in status.groups],
+        "groups": [
+            {**group.__dict__, "stalled": group.stalled(stall_after_s)} for group in status.groups
+        ],
     }
 
 
-def _print_tables(statuses: list[StreamStatus]) -> None:
+def _print_tables(statuses: list[StreamStatus], stall_after_s: float) -> None:
     console = Console()
     if not statuses:
         console.print("No streams yet.")
@@ -267,10 +269,12 @@ def _print_tables(statuses: list[StreamStatus]) -> None:
         "failed",
         "dead",
         "dupl.",
+        "stall",
     ):
         groups.add_column(
             column, justify="left" if column in ("handler", "stream", "owner") else "right"
         )
+    stalled = 0
     for status in statuses:
         streams.add_row(status.stream, str(status.length), _when(status.first), _when(status.last))
         for group in status.groups:
@@ -285,10 +289,17 @@ def _print_tables(statuses: list[StreamStatus]) -> None:
                 str(group.failed),
                 str(group.dead_lettered),
                 str(group.duplicates),
+                f"{group.waiting_s:.0f}s" if group.stalled(stall_after_s) else "",
             )
+            stalled += group.stalled(stall_after_s)
     console.print(streams)
     if groups.row_count:
         console.print(groups)
+    if stalled:
+        console.print(
+            f"stall: waited this long, partition not advancing"
+            f" (IMPRESSOX_STALL_AFTER_S={stall_after_s:g})"
+        )
 
 
 def _when(position: Position | None) -> str:

@@ -200,8 +200,30 @@ async def test_info_reports_streams_and_handlers(
     assert any(name.endswith(":pongs") for name in streams)
     assert live.returncode == 0
     assert live.stdout.startswith("copier: 1 live consumer(s): copier@")
+    assert all(g["waiting_s"] is None and g["stalled"] is False for g in groups)
     table = await asyncio.to_thread(cli, "events", "info")
     assert "Handlers (consumer groups)" in table.stdout
+    assert "stall:" not in table.stdout
+
+
+async def test_info_marks_a_stalled_partition(
+    redis_url: str, prefix: str, tmp_path: Path, store: EventStore
+) -> None:
+    env = cli_env(
+        tmp_path, REDIS_URL=redis_url, IMPRESSOX_STREAM_PREFIX=prefix, IMPRESSOX_STALL_AFTER_S="0.2"
+    )
+    stream = (await store.append("pings", ping(1))).stream
+    await store.redis.xgroup_create(stream, "copier", "0")  # nobody runs it
+
+    async def stalled() -> bool:
+        report = await asyncio.to_thread(run_cli, env, "events", "info", "--json")
+        (group,) = next(s for s in json.loads(report.stdout) if s["stream"] == stream)["groups"]
+        return bool(group["stalled"])
+
+    await wait_until(stalled)
+    table = (await asyncio.to_thread(run_cli, env, "events", "info")).stdout
+    assert any("stall" in line and "┃" in line for line in table.splitlines())  # the column
+    assert "stall: waited this long, partition not advancing" in table
 
 
 def test_worker_check_fails_when_nobody_runs(cli: Cli) -> None:
