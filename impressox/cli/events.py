@@ -234,18 +234,18 @@ def info(
 
     statuses = run(go())
     if as_json:
-        _print_json([_status_json(status) for status in statuses])
+        _print_json([_status_json(status, settings.stall_after_s) for status in statuses])
         return
     console = Console()
     if not statuses:
         console.print("No streams yet.")
     elif every_stream:
-        print_streams(console, statuses)
+        print_streams(console, statuses, settings.stall_after_s)
     else:
-        print_summary(console, statuses)
+        print_summary(console, statuses, settings.stall_after_s)
 
 
-def _status_json(status: StreamStatus) -> dict[str, Any]:
+def _status_json(status: StreamStatus, stall_after_s: float) -> dict[str, Any]:
     return {
         "stream": status.stream,
         "partition": status.tag,
@@ -253,7 +253,9 @@ def _status_json(status: StreamStatus) -> dict[str, Any]:
         "length": status.length,
         "first": str(status.first) if status.first else None,
         "last": str(status.last) if status.last else None,
-        "groups": [group.__dict__ for group in status.groups],
+        "groups": [
+            {**group.__dict__, "stalled": group.stalled(stall_after_s)} for group in status.groups
+        ],
     }
 
 

@@ -54,8 +54,10 @@ class HandlerRow:
     failed: int = 0
     dead_lettered: int = 0
     duplicates: int = 0
+    stalled: list[tuple[str, float]] = field(default_factory=list)
+    """(partition, seconds waited) of each stalled partition."""
 
-    def add(self, tag: str, group: GroupStatus) -> None:
+    def add(self, tag: str, group: GroupStatus, stall_after_s: float) -> None:
         self.partitions.add(tag)
         if group.owner:
             self.owned.add(tag)
@@ -66,6 +68,8 @@ class HandlerRow:
         self.failed += group.failed
         self.dead_lettered += group.dead_lettered
         self.duplicates += group.duplicates
+        if group.stalled(stall_after_s) and group.waiting_s is not None:
+            self.stalled.append((tag, group.waiting_s))
 
 
 def category_of(status: StreamStatus) -> str:
@@ -81,7 +85,7 @@ def category_of(status: StreamStatus) -> str:
 
 
 def summarise(
-    statuses: Iterable[StreamStatus],
+    statuses: Iterable[StreamStatus], stall_after_s: float
 ) -> tuple[list[CategoryRow], list[HandlerRow]]:
     categories: dict[str, CategoryRow] = {}
     handlers: dict[str, HandlerRow] = {}
@@ -89,14 +93,15 @@ def summarise(
         name = category_of(status)
         categories.setdefault(name, CategoryRow(name)).add(status)
         for group in status.groups:
-            handlers.setdefault(group.group, HandlerRow(group.group)).add(status.tag, group)
+            row = handlers.setdefault(group.group, HandlerRow(group.group))
+            row.add(status.tag, group, stall_after_s)
     return sorted(categories.values(), key=lambda row: row.name), sorted(
         handlers.values(), key=lambda row: row.name
     )
 
 
-def print_summary(console: Console, statuses: list[StreamStatus]) -> None:
-    categories, handlers = summarise(statuses)
+def print_summary(console: Console, statuses: list[StreamStatus], stall_after_s: float) -> None:
+    categories, handlers = summarise(statuses, stall_after_s)
     streams = Table(title="Streams", box=box.SIMPLE_HEAD, title_justify="left")
     streams.add_column("category", no_wrap=True)
     for column in ("streams", "events"):
@@ -114,7 +119,7 @@ def print_summary(console: Console, statuses: list[StreamStatus]) -> None:
     for handler in handlers:
         lag = f"≥{handler.lag:,}" if handler.lag_is_lower_bound else f"{handler.lag:,}"
         groups.add_row(
-            handler.name,
+            f"{handler.name} !" if handler.stalled else handler.name,
             f"{len(handler.owned)}/{len(handler.partitions)}",
             lag,
             f"{handler.pending:,}",
@@ -128,10 +133,26 @@ def print_summary(console: Console, statuses: list[StreamStatus]) -> None:
         "parts: partitions with a live owner / partitions read. "
         "`events info --streams` lists every stream; `--json` everything."
     )
+    _print_stalls(console, handlers, stall_after_s)
 
 
-def print_streams(console: Console, statuses: list[StreamStatus]) -> None:
-    """Every stream and every group on it: full names, folded where they do not fit."""
+def _print_stalls(console: Console, handlers: list[HandlerRow], stall_after_s: float) -> None:
+    """One line per stalled handler (marked `!` above): its partitions and how long."""
+    stalled = [handler for handler in handlers if handler.stalled]
+    if not stalled:
+        return
+    console.print(
+        f"! stalled: work waited over {stall_after_s:g} s (IMPRESSOX_STALL_AFTER_S)"
+        " and the partition is not advancing:"
+    )
+    for handler in stalled:
+        waits = ", ".join(f"{tag} {waited:.0f} s" for tag, waited in sorted(handler.stalled))
+        console.print(f"  {handler.name}: {waits}", soft_wrap=True)
+
+
+def print_streams(console: Console, statuses: list[StreamStatus], stall_after_s: float) -> None:
+    """Every stream and every group on it: full names, folded where they do not fit; a
+    stalled group is marked `!` with how long its work has waited."""
     table = Table(box=box.SIMPLE_HEAD)
     table.add_column("stream / handler", overflow="fold", ratio=3)
     table.add_column("events", justify="right")
@@ -142,7 +163,9 @@ def print_streams(console: Console, statuses: list[StreamStatus]) -> None:
         table.add_row(status.stream, f"{status.length:,}", "", "", _when(status.last))
         for group in status.groups:
             lag = f"≥{group.lag}" if group.lag_is_lower_bound else str(group.lag)
-            table.add_row(f"  {group.group}", "", lag, str(group.pending), group.owner or "-")
+            stalled = group.stalled(stall_after_s) and group.waiting_s is not None
+            name = f"  {group.group} ! {group.waiting_s:.0f} s" if stalled else f"  {group.group}"
+            table.add_row(name, "", lag, str(group.pending), group.owner or "-")
     console.print(table)
 
 
