@@ -25,9 +25,9 @@ resolving to several addresses is refused if any of them is refused.
 
 The check runs twice: when a channel is added (`check_url`, so the user hears at once)
 and on every connection when sending, against the address actually connected to, since
-DNS may answer differently later (`handlers.notify.guarded_transport`).
+DNS may answer differently later (`outbound.guarded_http`).
 
-The operator's allow list (``IMPRESSOX_NOTIFY_ALLOWED_DESTINATIONS``) names host names
+The operator's allow list (``IMPRESSOX_ALLOWED_DESTINATIONS``) names host names
 and networks that may be reached although they are not public: on-premise receivers,
 and the tests' local servers. Only there is plain ``http`` accepted.
 """

@@ -85,7 +85,7 @@ def bench_settings(redis_url: str, data_dir: Path) -> Settings:
         partitions=4,
         secret_key=SecretStr(base64.b64encode(secrets.token_bytes(32)).decode()),
         notify_rate_per_minute=0,
-        notify_allowed_destinations=LOCAL_RECEIVER,
+        allowed_destinations=LOCAL_RECEIVER,
     )
 
 
@@ -99,7 +99,7 @@ def worker(settings: Settings, name: str) -> ChildProcess:
         ["worker", name],
         settings,
         IMPRESSOX_NOTIFY_RATE_PER_MINUTE="0",
-        IMPRESSOX_NOTIFY_ALLOWED_DESTINATIONS=json.dumps(LOCAL_RECEIVER),
+        IMPRESSOX_ALLOWED_DESTINATIONS=json.dumps(LOCAL_RECEIVER),
     )
 
 

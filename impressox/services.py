@@ -47,14 +47,11 @@ def eventsourcing_env(settings: Settings, redis_url: str) -> dict[str, str]:
 
 def build_services(settings: Settings, redis_url: str) -> Services:
     env = eventsourcing_env(settings, redis_url)
+    destinations = destination_policy(settings)
     return Services(
-        users=Users(
-            env,
-            secret_box=SecretBox(secret_key(settings)),
-            destinations=destination_policy(settings),
-        ),
+        users=Users(env, secret_box=SecretBox(secret_key(settings)), destinations=destinations),
         alert_rules=AlertRules(env),
         conversations=Conversations(env),
-        watches=Watches(env),
+        watches=Watches(env, destinations=destinations),
         memory=Memories(env),
     )

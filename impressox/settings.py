@@ -483,9 +483,10 @@ class Settings(BaseSettings):
         description="How often notify workers look for held deliveries that are due (quiet"
         " hours over, rate limit refilled).",
     )  # fmt: skip
-    notify_allowed_destinations: list[str] = Field(
-        [], validation_alias=_env("notify_allowed_destinations"),
-        description="Hosts and networks webhooks may reach although they are not public"
+    allowed_destinations: list[str] = Field(
+        [], validation_alias=_env("allowed_destinations"),
+        description="Hosts and networks users' URLs (webhooks, watched RSS feeds) may reach"
+        " although they are not public"
         " (JSON list of host names, addresses or CIDR networks, e.g. [\"hooks.corp\","
         " \"10.20.0.0/16\"]); plain http is accepted only to these. Empty: public"
         " addresses only. Cloud metadata addresses stay refused.",
@@ -544,7 +545,7 @@ class Settings(BaseSettings):
             raise ValueError(f"must be base64 of {SECRET_KEY_BYTES} random bytes")
         return key
 
-    @field_validator("notify_allowed_destinations")
+    @field_validator("allowed_destinations")
     @classmethod
     def _destinations(cls, entries: list[str]) -> list[str]:
         DestinationPolicy.allowing(entries)
@@ -626,7 +627,7 @@ def _decoded(text: str) -> bytes:
 
 def destination_policy(settings: Settings) -> DestinationPolicy:
     """Where webhooks may point: public addresses, and what the operator allows."""
-    return DestinationPolicy.allowing(settings.notify_allowed_destinations)
+    return DestinationPolicy.allowing(settings.allowed_destinations)
 
 
 def secret_key(settings: Settings) -> bytes:

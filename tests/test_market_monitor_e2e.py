@@ -48,7 +48,7 @@ def settings(prefix: str, tmp_path: Path, redis_url: str) -> Settings:
         tmp_path,
         redis_url=redis_url,
         notify_user_cache_s=0.0,
-        notify_allowed_destinations=["127.0.0.1"],  # the receiver stands for a public one
+        allowed_destinations=["127.0.0.1"],  # the receiver stands for a public one
     )
 
 

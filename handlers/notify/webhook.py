@@ -11,7 +11,7 @@ Headers of every request:
 The body is `handlers.notify.rendering.webhook_body`. Any 2xx is success; see
 `handlers.notify.http_delivery` for how other answers are treated.
 
-The URL is the user's: requests go through `handlers.notify.guarded_transport`, so
+The URL is the user's: requests go through `outbound.guarded_http`, so
 only public addresses (and those the operator allows) are ever connected to, and plain
 http only to destinations the operator allows.
 """
@@ -34,11 +34,11 @@ from aggregates.secrets import SealedSecret
 from events.catalog import AlertTriggered
 from handlers.notify.clock import Clock
 from handlers.notify.errors import PermanentDeliveryError
-from handlers.notify.guarded_transport import AsyncResolve, guarded_client, system_resolve
 from handlers.notify.http_delivery import post
 from handlers.notify.rendering import Notice, webhook_body
 from handlers.notify.senders import Receipt
 from handlers.notify.signing import SIGNATURE_HEADER, sign
+from outbound.guarded_http import AsyncResolve, guarded_client, system_resolve
 
 USER_AGENT = "Impressox-Webhook/1"
 

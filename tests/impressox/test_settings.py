@@ -147,9 +147,9 @@ def test_a_misspelt_yaml_key_is_refused_naming_the_file(tmp_path: Path) -> None:
         ),
         ("IMPRESSOX_MODULES", "not json", "invalid setting IMPRESSOX_MODULES"),
         (
-            "IMPRESSOX_NOTIFY_ALLOWED_DESTINATIONS",
+            "IMPRESSOX_ALLOWED_DESTINATIONS",
             '["10.0.0.0/33"]',
-            "invalid setting IMPRESSOX_NOTIFY_ALLOWED_DESTINATIONS: '10.0.0.0/33' is neither a"
+            "invalid setting IMPRESSOX_ALLOWED_DESTINATIONS: '10.0.0.0/33' is neither a"
             " host name nor a network",
         ),
     ],

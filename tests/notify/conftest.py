@@ -94,7 +94,7 @@ def settings(
         "notify_release_interval_s": 0.05,
         # The local receivers stand for users' public ones (see tests/notify/test_ssrf.py
         # for what is refused without this).
-        "notify_allowed_destinations": ["127.0.0.1"],
+        "allowed_destinations": ["127.0.0.1"],
         **overrides,
     }
     return isolated_settings(prefix, tmp_path, **values)

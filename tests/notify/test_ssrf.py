@@ -28,8 +28,8 @@ from aggregates.services.users import Users
 from events.catalog import NotificationFailed
 from events.store import EventStore
 from handlers.notify.errors import PermanentDeliveryError
-from handlers.notify.guarded_transport import AsyncResolve
 from handlers.notify.webhook import WebhookSender
+from outbound.guarded_http import AsyncResolve
 from tests.notify.conftest import StartWorker
 from tests.notify.servers import SECRET_BODY, InternalService, WebhookReceiver, serving
 from tests.notify.support import FakeClock, alert, notice
@@ -40,7 +40,7 @@ REFUSED = "webhook: refused: the host is not a public address"
 
 @pytest.fixture
 def overrides() -> dict[str, object]:
-    return {"notify_allowed_destinations": []}  # the default: public addresses only
+    return {"allowed_destinations": []}  # the default: public addresses only
 
 
 async def stored_webhook(users: Users, url: str) -> UUID:
@@ -104,7 +104,7 @@ class TestWhereTheOperatorAllowsLoopback:
 
     @pytest.fixture
     def overrides(self) -> dict[str, object]:
-        return {"notify_allowed_destinations": ["127.0.0.0/8"]}
+        return {"allowed_destinations": ["127.0.0.0/8"]}
 
     async def test_open_and_closed_ports_fail_alike(
         self, *, store: EventStore, users: Users, notify_worker: StartWorker

@@ -10,7 +10,7 @@ refused (`aggregates.destinations`), and connects to the checked address, never 
 name. TLS still verifies the certificate against the URL's host name and sends it as
 SNI, and the Host header is the URL's: only the socket is pinned.
 
-Redirects are not followed (`handlers.notify.http_delivery`); a followed one would be
+Webhooks follow no redirect (`handlers.notify.http_delivery`); feeds do, and each hop is
 checked the same way, since every connection is. Environment proxies are ignored: a
 proxy would make the connection on our behalf to wherever the URL says.
 """
@@ -139,10 +139,11 @@ def guarded_client(
     timeout: float,
     resolve: AsyncResolve = system_resolve,
     verify: ssl.SSLContext | bool = True,
+    follow_redirects: bool = False,
 ) -> httpx.AsyncClient:
-    """A client for users' URLs: connects only where `policy` allows, follows no
-    redirect, ignores environment proxies."""
+    """A client for users' URLs: connects only where `policy` allows (every hop of a
+    followed redirect too), ignores environment proxies."""
     transport = GuardedTransport(GuardedBackend(policy, resolve), verify=verify)
     return httpx.AsyncClient(
-        transport=transport, timeout=timeout, follow_redirects=False, trust_env=False
+        transport=transport, timeout=timeout, follow_redirects=follow_redirects, trust_env=False
     )
