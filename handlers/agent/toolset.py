@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from pydantic import BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field, model_validator
 
 from aggregates.memory import MAX_FACT_CHARS, Fact
 from aggregates.watch import SocialPlatform
@@ -32,7 +32,6 @@ from projections.readmodels.prices import Prices
 
 KNOWLEDGE_HITS = 4
 """Passages a knowledge search returns: enough to answer, never a whole document."""
-TRENDING_WINDOW = timedelta(hours=24)
 RULE_NAMESPACE = uuid5(NAMESPACE_URL, "https://impressox.dev/agent-rule")
 """A rule the agent creates has the id uuid5(this, call id): a call run twice makes one."""
 TRENDING_POSTS = 1000
@@ -62,29 +61,74 @@ class SymbolArgs(BaseModel):
 class CreateAlertArgs(BaseModel):
     symbol: Symbol
     condition: Literal[
-        "above", "below", "crosses_up", "crosses_down", "percent_change", "absolute_move"
+        "above",
+        "below",
+        "crosses_up",
+        "crosses_down",
+        "percent_change",
+        "absolute_move",
+        "volume_spike",
     ]
     threshold: float | None = Field(
         default=None, gt=0, description="Price, for above/below/crosses"
     )
     percent: float | None = Field(default=None, gt=0, description="For percent_change")
     amount: float | None = Field(default=None, gt=0, description="For absolute_move")
-    window_s: int = Field(default=3600, gt=0, description="For percent_change/absolute_move")
+    multiple: float | None = Field(
+        default=None, gt=1, description="For volume_spike: times the window's mean volume"
+    )
+    window_s: int = Field(
+        default=3600, gt=0, description="For percent_change/absolute_move/volume_spike"
+    )
     direction: Literal["up", "down", "either"] = "either"
-    once: bool = Field(default=False, description="Fire once, then stop (else hourly at most)")
+    venue: str | None = Field(
+        default=None, pattern=r"^[a-z0-9_-]{1,32}$", description="Only this exchange's prices"
+    )
+    frequency: Literal["once", "every_time", "at_most_once_per"] = Field(
+        default="at_most_once_per",
+        description="once: then the alert completes; every_time: each time it holds, after"
+        " interval_s of quiet; at_most_once_per: at most once in each interval_s",
+    )
+    interval_s: int = Field(default=3600, gt=0, description="For every_time/at_most_once_per")
+    expires_at: AwareDatetime | None = Field(
+        default=None, description="When the alert ends (ISO 8601 with a time zone)"
+    )
 
 
-class NoArgs(BaseModel):
-    pass
+class AlertSelection(BaseModel):
+    """Which alerts a change is about: one by its number, every one on a symbol, or all."""
+
+    number: int | None = Field(default=None, ge=1, description="The alert's number in the list")
+    symbol: Symbol | None = Field(default=None, description="Every alert on this symbol")
+    all: bool = Field(default=False, description="Every alert")
+
+    @model_validator(mode="after")
+    def _one_way(self) -> AlertSelection:
+        if sum((self.number is not None, self.symbol is not None, self.all)) != 1:
+            raise ValueError("give exactly one of: number, symbol, all")
+        return self
 
 
-class NumberArgs(BaseModel):
-    number: int = Field(ge=1, description="The alert's number in the user's list")
+class ListArgs(BaseModel):
+    symbol: Symbol | None = Field(default=None, description="Only alerts on this symbol")
+    status: Literal["active", "paused", "completed", "expired"] | None = None
+
+
+MAX_WINDOW_S = 90 * 86400
 
 
 class SearchArgs(BaseModel):
     query: str = Field(min_length=1, max_length=200)
     symbol: Symbol | None = None
+    window_s: int | None = Field(
+        default=None, gt=0, le=MAX_WINDOW_S, description="Only posts of this many last seconds"
+    )
+
+
+class TrendingArgs(BaseModel):
+    window_s: int = Field(
+        default=86400, gt=0, le=MAX_WINDOW_S, description="Posts of this many last seconds"
+    )
 
 
 class WalletArgs(BaseModel):
@@ -118,31 +162,41 @@ async def get_price(context: AgentContext, arguments: SymbolArgs) -> dict[str, A
 
 
 def spec_of(arguments: CreateAlertArgs) -> dict[str, Any]:
-    """The RuleSpec a request describes; the aggregate validates it."""
+    """The RuleSpec a request describes, named in words; the aggregate validates it."""
     condition: dict[str, Any] = {"type": arguments.condition}
     if arguments.condition in ("above", "below", "crosses_up", "crosses_down"):
         condition["threshold"] = arguments.threshold
-    elif arguments.condition == "percent_change":
-        condition |= {"percent": arguments.percent, "window_s": arguments.window_s}
-        condition["direction"] = arguments.direction
+    elif arguments.condition == "volume_spike":
+        condition |= {"multiple": arguments.multiple, "window_s": arguments.window_s}
     else:
-        condition |= {"amount": arguments.amount, "window_s": arguments.window_s}
+        size = "percent" if arguments.condition == "percent_change" else "amount"
+        condition |= {size: getattr(arguments, size), "window_s": arguments.window_s}
         condition["direction"] = arguments.direction
-    frequency = (
-        {"kind": "once"} if arguments.once else {"kind": "at_most_once_per", "interval_s": 3600}
-    )
-    return {
-        "target": {"kind": "symbol", "symbol": arguments.symbol},
+    frequency: dict[str, Any] = {"kind": arguments.frequency}
+    if arguments.frequency == "every_time":
+        frequency["cooldown_s"] = arguments.interval_s
+    elif arguments.frequency == "at_most_once_per":
+        frequency["interval_s"] = arguments.interval_s
+    target: dict[str, Any] = {"kind": "symbol", "symbol": arguments.symbol}
+    if arguments.venue is not None:
+        target["venue"] = arguments.venue
+    spec: dict[str, Any] = {
+        "target": target,
         "condition": condition,
         "frequency": frequency,
         "channels": ["web"],
     }
+    if arguments.expires_at is not None:
+        spec["expires_at"] = arguments.expires_at.isoformat()
+    return spec | {"name": describe(spec)[:80]}
 
 
 def describe(spec: dict[str, Any]) -> str:
     """A rule in words: "BTC/USDT above 100,000", "ETH/USDT moves 5% within 1h"."""
     target = spec["target"]
     subject = target.get("symbol") or target.get("keyword") or target.get("account") or "?"
+    if target.get("venue"):
+        subject += f" on {target['venue']}"
     condition = spec["condition"]
     kind = condition["type"]
     if kind == "mentioned":
@@ -159,6 +213,8 @@ def describe(spec: dict[str, Any]) -> str:
         return (
             f"{subject} moves {condition['amount']:,g} ({condition['direction']}) within {window}"
         )
+    if kind == "volume_spike":
+        return f"{subject} volume {condition['multiple']:g}x its {window} mean"
     return f"{subject}: {kind}"
 
 
@@ -188,11 +244,29 @@ async def user_rules(context: AgentContext) -> list[dict[str, Any]]:
     return sorted(rules, key=lambda rule: (rule["created_at"], rule["_id"]))
 
 
-async def _numbered(context: AgentContext, number: int) -> dict[str, Any]:
-    rules = await user_rules(context)
-    if number > len(rules):
-        raise LookupError(f"you have {len(rules)} alerts; there is no alert {number}")
-    return rules[number - 1]
+async def _selected(
+    context: AgentContext, selection: AlertSelection
+) -> list[tuple[int, dict[str, Any]]]:
+    """The selected rules with their numbers (a symbol's include its post rules)."""
+    rules = list(enumerate(await user_rules(context), 1))
+    if selection.number is not None:
+        if selection.number > len(rules):
+            raise LookupError(f"you have {len(rules)} alerts; there is no alert {selection.number}")
+        return [rules[selection.number - 1]]
+    if selection.all:
+        if not rules:
+            raise LookupError("you have no alerts")
+        return rules
+    base = str(selection.symbol).split("/")[0]
+    chosen = [
+        (number, rule)
+        for number, rule in rules
+        if rule["spec"]["target"].get("symbol") == selection.symbol
+        or rule["spec"]["target"].get("keyword") == base
+    ]
+    if not chosen:
+        raise LookupError(f"you have no {selection.symbol} alerts")
+    return chosen
 
 
 @agent_tool(
@@ -211,7 +285,13 @@ async def _create(context: AgentContext, spec: dict[str, Any]) -> dict[str, Any]
     rules = context.services.alert_rules
     rule_id = await asyncio.to_thread(rules.create, context.user_id, spec, wanted)
     number = existing.index(str(rule_id)) + 1 if str(rule_id) in existing else len(existing) + 1
-    return {"rule_id": str(rule_id), "number": number, "summary": describe(spec)}
+    created = {
+        "rule_id": str(rule_id),
+        "number": number,
+        "summary": describe(spec),
+        "frequency": spec["frequency"],
+    }
+    return created | ({"expires_at": spec["expires_at"]} if spec.get("expires_at") else {})
 
 
 class PostAlertArgs(BaseModel):
@@ -246,60 +326,116 @@ async def create_post_alert(context: AgentContext, arguments: PostAlertArgs) -> 
         "frequency": {"kind": "every_time", "cooldown_s": 600},
         "channels": ["web"],
     }
-    return await _create(context, spec)
-
-
-@agent_tool("alerts", description="The user's alerts, numbered oldest first.")
-async def list_alerts(context: AgentContext, arguments: NoArgs) -> dict[str, Any]:
-    rules = await user_rules(context)
-    return {
-        "alerts": [
-            {"number": n, "summary": describe(rule["spec"]), "status": rule["status"]}
-            for n, rule in enumerate(rules, 1)
-        ]
-    }
-
-
-async def _change(context: AgentContext, number: int, command: str) -> dict[str, Any]:
-    rule = await _numbered(context, number)
-    service = context.services.alert_rules
-    await asyncio.to_thread(getattr(service, command), UUID(rule["_id"]))
-    return {"number": number, "summary": describe(rule["spec"])}
-
-
-@agent_tool(
-    "alerts", description="Pause one of the user's alerts, by its number.", effect="repeatable"
-)
-async def pause_alert(context: AgentContext, arguments: NumberArgs) -> dict[str, Any]:
-    return await _change(context, arguments.number, "pause")
-
-
-@agent_tool("alerts", description="Resume a paused alert, by its number.", effect="repeatable")
-async def resume_alert(context: AgentContext, arguments: NumberArgs) -> dict[str, Any]:
-    return await _change(context, arguments.number, "resume")
+    return await _create(context, spec | {"name": describe(spec)[:80]})
 
 
 @agent_tool(
     "alerts",
-    description="Delete one of the user's alerts, by its number.",
+    description="The user's alerts, numbered oldest first; only those on a symbol or in a"
+    " status if asked (the numbers stay those of the whole list).",
+)
+async def list_alerts(context: AgentContext, arguments: ListArgs) -> dict[str, Any]:
+    rules = await user_rules(context)
+    base = arguments.symbol.split("/")[0] if arguments.symbol else None
+    alerts = [
+        {"number": n, "summary": describe(rule["spec"]), "status": rule["status"]}
+        for n, rule in enumerate(rules, 1)
+        if (arguments.status is None or rule["status"] == arguments.status)
+        and (
+            arguments.symbol is None
+            or rule["spec"]["target"].get("symbol") == arguments.symbol
+            or rule["spec"]["target"].get("keyword") == base
+        )
+    ]
+    result: dict[str, Any] = {"alerts": alerts}
+    if arguments.symbol is not None or arguments.status is not None:
+        result |= {"of": len(rules), "symbol": arguments.symbol, "status": arguments.status}
+    return result
+
+
+ACTS_ON = {
+    "pause": ("active",),
+    "resume": ("paused",),
+    "delete": ("active", "paused", "completed", "expired"),
+}
+"""The statuses a change applies to, when it is asked for several alerts at once."""
+
+
+async def _change(context: AgentContext, selection: AlertSelection, command: str) -> dict[str, Any]:
+    """Apply `command` to the selected alerts: one by number (refused if it cannot), or
+    each of several that it applies to, saying which were left as they were."""
+    service = context.services.alert_rules
+    changed, unchanged = [], []
+    for number, rule in await _selected(context, selection):
+        entry = {"number": number, "summary": describe(rule["spec"])}
+        if selection.number is None and rule["status"] not in ACTS_ON[command]:
+            unchanged.append(entry | {"status": rule["status"]})
+            continue
+        await asyncio.to_thread(getattr(service, command), UUID(rule["_id"]))
+        changed.append(entry)
+    result: dict[str, Any] = {"alerts": changed, "unchanged": unchanged}
+    return changed[0] | result if selection.number is not None else result
+
+
+async def deletion_question(context: AgentContext, selection: AlertSelection) -> str:
+    """ "Delete alert 1, 'ETH/USDT below 3,000'?": what a deletion would remove."""
+    selected = await _selected(context, selection)
+    if selection.number is not None:
+        number, rule = selected[0]
+        return f"Delete alert {number}, '{describe(rule['spec'])}'?"
+    which = "all your alerts" if selection.all else f"your {selection.symbol} alerts"
+    listed = "; ".join(f"{number}. {describe(rule['spec'])}" for number, rule in selected)
+    return f"Delete {which} ({listed})?"
+
+
+@agent_tool(
+    "alerts",
+    description="Pause the user's alerts: one by its number, those on a symbol, or all.",
+    effect="repeatable",
+)
+async def pause_alert(context: AgentContext, arguments: AlertSelection) -> dict[str, Any]:
+    return await _change(context, arguments, "pause")
+
+
+@agent_tool(
+    "alerts",
+    description="Resume paused alerts: one by its number, those on a symbol, or all.",
+    effect="repeatable",
+)
+async def resume_alert(context: AgentContext, arguments: AlertSelection) -> dict[str, Any]:
+    return await _change(context, arguments, "resume")
+
+
+@agent_tool(
+    "alerts",
+    description="Delete the user's alerts: one by its number, those on a symbol, or all.",
     confirm=True,
     effect="once",
+    ask=deletion_question,
 )
-async def delete_alert(context: AgentContext, arguments: NumberArgs) -> dict[str, Any]:
-    return await _change(context, arguments.number, "delete")
+async def delete_alert(context: AgentContext, arguments: AlertSelection) -> dict[str, Any]:
+    return await _change(context, arguments, "delete")
 
 
 # -- research -------------------------------------------------------------------------------
 
 
-@agent_tool("research", description="Recent posts about a symbol or keyword, most engaging first.")
+@agent_tool(
+    "research",
+    description="Recent posts about a symbol or keyword, most engaging first; within a"
+    " window if asked ('this week').",
+)
 async def search_posts(context: AgentContext, arguments: SearchArgs) -> dict[str, Any]:
     collection = await context.read_models.collection(Posts.name)
     wanted = ticker(arguments.symbol.split("/")[0]) if arguments.symbol else arguments.query.upper()
-    posts = await collection.find({"tickers": wanted}).sort("created_at", -1).limit(50).to_list()
+    found: dict[str, Any] = {"tickers": wanted}
+    if arguments.window_s is not None:
+        found["created_at"] = {"$gte": datetime.now(UTC) - timedelta(seconds=arguments.window_s)}
+    posts = await collection.find(found).sort("created_at", -1).limit(50).to_list()
     best = sorted(posts, key=lambda post: post["engagement_total"], reverse=True)[:5]
     return {
         "query": arguments.query,
+        "window_s": arguments.window_s,
         "posts": [
             {"author": p["author"], "text": p["text"], "engagement": p["engagement_total"]}
             for p in best
@@ -307,18 +443,35 @@ async def search_posts(context: AgentContext, arguments: SearchArgs) -> dict[str
     }
 
 
-@agent_tool("research", description="The symbols most mentioned in posts of the last day.")
-async def trending_symbols(context: AgentContext, arguments: NoArgs) -> dict[str, Any]:
+@agent_tool(
+    "research",
+    description="The symbols most mentioned in posts of a window (the last day unless"
+    " asked), and how far back the posts it has go.",
+)
+async def trending_symbols(context: AgentContext, arguments: TrendingArgs) -> dict[str, Any]:
     collection = await context.read_models.collection(Posts.name)
-    since = datetime.now(UTC) - TRENDING_WINDOW
+    now = datetime.now(UTC)
     posts = await (
-        collection.find({"created_at": {"$gte": since}}, {"tickers": 1})
+        collection.find(
+            {"created_at": {"$gte": now - timedelta(seconds=arguments.window_s)}},
+            {"tickers": 1, "created_at": 1},
+        )
         .sort("created_at", -1)
         .limit(TRENDING_POSTS)
         .to_list()
     )
     counts = Counter(tag for post in posts for tag in post.get("tickers", []))
-    return {"symbols": [{"symbol": s, "mentions": n} for s, n in counts.most_common(5)]}
+    oldest = min((_aware(post["created_at"]) for post in posts), default=None)
+    return {
+        "window_s": arguments.window_s,
+        "covered_s": int((now - oldest).total_seconds()) if oldest is not None else 0,
+        "symbols": [{"symbol": s, "mentions": n} for s, n in counts.most_common(5)],
+    }
+
+
+def _aware(moment: datetime) -> datetime:
+    """MongoDB gives back naive UTC datetimes."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 class KnowledgeArgs(BaseModel):
