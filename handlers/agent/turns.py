@@ -59,6 +59,7 @@ from handlers.agent.journal import TURN_NAMESPACE, TurnJournal, settle
 from handlers.agent.memory import recall
 from handlers.agent.models import AgentModels, token_usage
 from handlers.agent.persona import load_persona
+from handlers.agent.specs import AGENT_NODES
 from handlers.agent.streaming import ReplyStream
 from handlers.agent.thread import calls_of, clarification_of, graph_input, steps
 from handlers.agent.tools import AGENT_TOOLS
@@ -105,6 +106,8 @@ class Turns:
         """Opened on the first search (it reads what the `knowledge` worker wrote)."""
         self.recent: dict[UUID, Conversation] = {}
         """Conversations this worker committed last, oldest first (see `_load`)."""
+        for node in AGENT_NODES:  # built now (the offline model's vocabulary), not in a turn
+            self.models(node)
 
     async def handle(self, recorded: RecordedEvent) -> HandlerResult:
         turn: Any = getattr(recorded.event.payload, "turn", None)

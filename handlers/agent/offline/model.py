@@ -71,10 +71,14 @@ class OfflineChatModel(BaseChatModel):
     def _llm_type(self) -> str:
         return MODEL_NAME
 
+    def model_post_init(self, context: Any, /) -> None:
+        """Build the vocabulary with the model (at a worker's start), not in a turn."""
+        super().model_post_init(context)
+        self._understanding = Understanding(self.symbols)
+
     @property
     def understanding(self) -> Understanding:
-        if self._understanding is None:
-            self._understanding = Understanding(self.symbols)
+        assert self._understanding is not None
         return self._understanding
 
     def bind_tools(

@@ -14,7 +14,9 @@ something else starts afresh; "never mind" drops it.
 
 from __future__ import annotations
 
+import json
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -35,6 +37,7 @@ from handlers.agent.offline.vocabulary import SymbolBook, Vocabulary
 
 Calls = tuple[tuple[str, dict[str, Any]], ...]
 REPLIES = ("greeting", "thanks", "help", "unsupported")
+RECENT_DECISIONS = 32
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,8 @@ class Understanding:
         self.book = book
         self._vocabulary = Vocabulary(book)
         self._lock = threading.Lock()
+        self._recent: OrderedDict[tuple[Any, ...], Decision] = OrderedDict()
+        """The last decisions: the router and then the specialist ask about one message."""
 
     def vocabulary(self) -> Vocabulary:
         with self._lock:
@@ -64,7 +69,22 @@ class Understanding:
     def decide(
         self, text: str, pending: Pending | None = None, now: datetime | None = None
     ) -> Decision:
-        reading = read(text, self.vocabulary(), now or datetime.now(UTC))
+        """What `text` asks for (answering `pending`, if given), as of `now`."""
+        now = now or datetime.now(UTC)
+        asked = json.dumps(pending.as_dict(), sort_keys=True) if pending else None
+        key = (text, asked, now.replace(second=0, microsecond=0), self.book.version)
+        with self._lock:
+            if key in self._recent:
+                return self._recent[key]
+        decision = self._decide(text, pending, now)
+        with self._lock:
+            self._recent[key] = decision
+            while len(self._recent) > RECENT_DECISIONS:
+                self._recent.popitem(last=False)
+        return decision
+
+    def _decide(self, text: str, pending: Pending | None, now: datetime) -> Decision:
+        reading = read(text, self.vocabulary(), now)
         if pending is None or pending.intent not in SLOTS:
             return self._finish(intent_of(reading, self.book))
         if cancels(reading):

@@ -134,6 +134,7 @@ class Vocabulary:
             | {w for name in names for w in name if len(w) > MIN_FUZZY_LENGTH and w.isalpha()}
         )
         self.base_form = lru_cache(maxsize=4096)(self._base_form)
+        english()  # read now (~0.1 s, once per process), not in the turn of the first typo
 
     def _base_form(self, word: str) -> str:
         """`word` as the lexicon spells it: itself if known, else without its
