@@ -1,57 +1,33 @@
 """The agent's tools, acting only through the system's own commands and read models.
 
+This module holds the market and alert tools, and importing it registers every tool
+(the research tools are in `research_tools`, watches and memory in `account_tools`).
+
 Creating a rule goes through the AlertRule aggregate (so it is an event with the
 conversation's correlation id, like any other command); prices, rules and posts are
 read from their read models. Rules are named to the user by their number in their list
-("pause alert 3"), oldest first, as `list_alerts` shows them.
+("pause alert 3"), oldest first, as `list_alerts` shows them; a change applies to one
+by its number, to those on a symbol, or to all.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections import Counter
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from pydantic import AwareDatetime, BaseModel, Field, model_validator
 
-from aggregates.memory import MAX_FACT_CHARS, Fact
-from aggregates.watch import SocialPlatform
+import handlers.agent.account_tools
+import handlers.agent.research_tools  # noqa: F401 - registers the research tools
 from events.catalog import Symbol
-from handlers.agent.memory import recall_facts
+from handlers.agent.context import AgentContext
 from handlers.agent.tools import agent_tool
-from handlers.rag.reader import KnowledgeReader
-from handlers.rag.search import SearchFilters
-from impressox.services import Services
-from projections.reader import ReadModels
 from projections.readmodels.alert_rules import AlertRules
-from projections.readmodels.posts import Posts, ticker
 from projections.readmodels.prices import Prices
 
-KNOWLEDGE_HITS = 4
-"""Passages a knowledge search returns: enough to answer, never a whole document."""
 RULE_NAMESPACE = uuid5(NAMESPACE_URL, "https://impressox.dev/agent-rule")
 """A rule the agent creates has the id uuid5(this, call id): a call run twice makes one."""
-TRENDING_POSTS = 1000
-"""The newest posts of the window that trending counts (a bound on one call's work)."""
-
-
-@dataclass(frozen=True)
-class AgentContext:
-    """Who the agent acts for, and through what; `conversation_id` and `message_id`
-    name the message being answered (the source of a fact the user states in it)."""
-
-    user_id: UUID
-    services: Services
-    read_models: ReadModels
-    knowledge: KnowledgeReader | None = None
-    """The knowledge base the research tools search, and the memory index recall reads."""
-    conversation_id: UUID | None = None
-    message_id: str | None = None
-    call_id: str | None = None
-    """The call being run, for a tool whose effect is keyed by it (see `tools.Effect`)."""
 
 
 class SymbolArgs(BaseModel):
@@ -112,32 +88,6 @@ class AlertSelection(BaseModel):
 class ListArgs(BaseModel):
     symbol: Symbol | None = Field(default=None, description="Only alerts on this symbol")
     status: Literal["active", "paused", "completed", "expired"] | None = None
-
-
-MAX_WINDOW_S = 90 * 86400
-
-
-class SearchArgs(BaseModel):
-    query: str = Field(min_length=1, max_length=200)
-    symbol: Symbol | None = None
-    window_s: int | None = Field(
-        default=None, gt=0, le=MAX_WINDOW_S, description="Only posts of this many last seconds"
-    )
-
-
-class TrendingArgs(BaseModel):
-    window_s: int = Field(
-        default=86400, gt=0, le=MAX_WINDOW_S, description="Posts of this many last seconds"
-    )
-
-
-class WalletArgs(BaseModel):
-    address: str = Field(pattern=r"^0x[0-9a-fA-F]{40}$")
-
-
-class AccountArgs(BaseModel):
-    platform: SocialPlatform = "x"
-    handle: str = Field(pattern=r"^@?[A-Za-z0-9_]{1,32}$")
 
 
 # -- market ---------------------------------------------------------------------------------
@@ -415,179 +365,3 @@ async def resume_alert(context: AgentContext, arguments: AlertSelection) -> dict
 )
 async def delete_alert(context: AgentContext, arguments: AlertSelection) -> dict[str, Any]:
     return await _change(context, arguments, "delete")
-
-
-# -- research -------------------------------------------------------------------------------
-
-
-@agent_tool(
-    "research",
-    description="Recent posts about a symbol or keyword, most engaging first; within a"
-    " window if asked ('this week').",
-)
-async def search_posts(context: AgentContext, arguments: SearchArgs) -> dict[str, Any]:
-    collection = await context.read_models.collection(Posts.name)
-    wanted = ticker(arguments.symbol.split("/")[0]) if arguments.symbol else arguments.query.upper()
-    found: dict[str, Any] = {"tickers": wanted}
-    if arguments.window_s is not None:
-        found["created_at"] = {"$gte": datetime.now(UTC) - timedelta(seconds=arguments.window_s)}
-    posts = await collection.find(found).sort("created_at", -1).limit(50).to_list()
-    best = sorted(posts, key=lambda post: post["engagement_total"], reverse=True)[:5]
-    return {
-        "query": arguments.query,
-        "window_s": arguments.window_s,
-        "posts": [
-            {"author": p["author"], "text": p["text"], "engagement": p["engagement_total"]}
-            for p in best
-        ],
-    }
-
-
-@agent_tool(
-    "research",
-    description="The symbols most mentioned in posts of a window (the last day unless"
-    " asked), and how far back the posts it has go.",
-)
-async def trending_symbols(context: AgentContext, arguments: TrendingArgs) -> dict[str, Any]:
-    collection = await context.read_models.collection(Posts.name)
-    now = datetime.now(UTC)
-    posts = await (
-        collection.find(
-            {"created_at": {"$gte": now - timedelta(seconds=arguments.window_s)}},
-            {"tickers": 1, "created_at": 1},
-        )
-        .sort("created_at", -1)
-        .limit(TRENDING_POSTS)
-        .to_list()
-    )
-    counts = Counter(tag for post in posts for tag in post.get("tickers", []))
-    oldest = min((_aware(post["created_at"]) for post in posts), default=None)
-    return {
-        "window_s": arguments.window_s,
-        "covered_s": int((now - oldest).total_seconds()) if oldest is not None else 0,
-        "symbols": [{"symbol": s, "mentions": n} for s, n in counts.most_common(5)],
-    }
-
-
-def _aware(moment: datetime) -> datetime:
-    """MongoDB gives back naive UTC datetimes."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
-class KnowledgeArgs(BaseModel):
-    query: str = Field(min_length=1, max_length=500)
-    symbol: str | None = Field(default=None, max_length=25, description="Only about this")
-
-
-@agent_tool(
-    "research",
-    description="Search what the system has read (posts, documents) by meaning: the best"
-    " few passages, never whole documents.",
-)
-async def search_knowledge(context: AgentContext, arguments: KnowledgeArgs) -> dict[str, Any]:
-    if context.knowledge is None:
-        raise LookupError("the knowledge base is not available here")
-    hits = await context.knowledge.search(
-        arguments.query,
-        k=KNOWLEDGE_HITS,
-        filters=SearchFilters(symbol=arguments.symbol, viewer=str(context.user_id)),
-    )
-    return {
-        "query": arguments.query,
-        "passages": [
-            {"author": h.metadata.get("author", ""), "text": h.text, "score": round(h.score, 3)}
-            for h in hits
-        ],
-    }
-
-
-# -- account --------------------------------------------------------------------------------
-
-
-@agent_tool("account", description="Watch a wallet's on-chain activity.", effect="repeatable")
-async def watch_wallet(context: AgentContext, arguments: WalletArgs) -> dict[str, Any]:
-    watches = context.services.watches
-    address = await asyncio.to_thread(watches.watch_wallet, context.user_id, arguments.address)
-    return {"watching": f"wallet {address}"}
-
-
-@agent_tool("account", description="Follow a social account's posts.", effect="repeatable")
-async def follow_account(context: AgentContext, arguments: AccountArgs) -> dict[str, Any]:
-    handle = arguments.handle.lstrip("@")
-    watches = context.services.watches
-    await asyncio.to_thread(watches.follow_account, context.user_id, arguments.platform, handle)
-    return {"watching": f"@{handle} on {arguments.platform}"}
-
-
-# -- memory (account) -----------------------------------------------------------------------
-
-
-class FactArgs(BaseModel):
-    fact: str = Field(
-        min_length=1,
-        max_length=MAX_FACT_CHARS,
-        description="What the user stated about themselves, in their words: 'I hold 2 ETH'",
-    )
-
-
-class RecallArgs(BaseModel):
-    query: str | None = Field(
-        default=None, max_length=500, description="Only what bears on this (else everything)"
-    )
-
-
-class ForgetArgs(BaseModel):
-    fact: str = Field(
-        min_length=1,
-        max_length=MAX_FACT_CHARS,
-        description="The fact's id, or what it is about: 'I hold ETH', 'risk tolerance'",
-    )
-
-
-def _fact(fact: Fact) -> dict[str, Any]:
-    return {"id": fact.fact_id, "text": fact.text, "subject": fact.subject, **fact.fields}
-
-
-@agent_tool(
-    "account",
-    description="Remember a fact the user states about themselves (holdings, the venues"
-    " they trade on, preferences) for later conversations; a newer fact about the same"
-    " thing replaces the older one.",
-    effect="repeatable",
-)
-async def remember(context: AgentContext, arguments: FactArgs) -> dict[str, Any]:
-    remembered = await asyncio.to_thread(
-        context.services.memory.remember,
-        context.user_id,
-        arguments.fact,
-        conversation_id=context.conversation_id,
-        message_id=context.message_id,
-    )
-    result = {"remembered": _fact(remembered.fact)}
-    if remembered.replaced is not None:
-        result["replaced"] = _fact(remembered.replaced)
-    return result
-
-
-@agent_tool(
-    "account",
-    description="What the user has told you about themselves: everything, or what bears"
-    " on a query.",
-)
-async def recall_memory(context: AgentContext, arguments: RecallArgs) -> dict[str, Any]:
-    if arguments.query:
-        facts = await recall_facts(context, arguments.query)
-    else:
-        facts = await asyncio.to_thread(context.services.memory.facts, context.user_id)
-    return {"query": arguments.query, "facts": [_fact(fact) for fact in facts]}
-
-
-@agent_tool(
-    "account",
-    description="Forget what the user told you, by the fact's id or topic.",
-    effect="repeatable",
-)
-async def forget(context: AgentContext, arguments: ForgetArgs) -> dict[str, Any]:
-    memory = context.services.memory
-    forgotten = await asyncio.to_thread(memory.forget_about, context.user_id, arguments.fact)
-    return {"forgotten": [_fact(fact) for fact in forgotten]}

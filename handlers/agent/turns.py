@@ -54,6 +54,7 @@ from aggregates.services.conversations import record_turn
 from events.envelope import RecordedEvent
 from events.errors import ConfigurationError, ImpressoxError
 from handlers.agent.answers import compose
+from handlers.agent.context import AgentContext
 from handlers.agent.graph import acting_for, build_agent
 from handlers.agent.journal import TURN_NAMESPACE, TurnJournal, settle
 from handlers.agent.memory import recall
@@ -63,7 +64,6 @@ from handlers.agent.specs import AGENT_NODES
 from handlers.agent.streaming import ReplyStream
 from handlers.agent.thread import calls_of, clarification_of, graph_input, steps
 from handlers.agent.tools import AGENT_TOOLS
-from handlers.agent.toolset import AgentContext
 from handlers.declaration import HandlerContext, HandlerResult
 from handlers.rag.reader import KnowledgeReader
 from impressox.connections import connect_mongo

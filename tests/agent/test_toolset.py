@@ -21,10 +21,11 @@ from aggregates.alert_rule import AlertRule
 from events.catalog import PostScraped, PriceTick
 from events.envelope import Event
 from events.store import EventStore
+from handlers.agent.context import AgentContext
 from handlers.agent.graph import acting_for, build_agent
 from handlers.agent.offline import OfflineChatModel
 from handlers.agent.tools import AGENT_TOOLS
-from handlers.agent.toolset import AgentContext, user_rules
+from handlers.agent.toolset import user_rules
 from handlers.rag.chunking import Chunker
 from handlers.rag.embeddings import create_embeddings
 from handlers.rag.indexer import KnowledgeItem, index_items
