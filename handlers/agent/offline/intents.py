@@ -32,10 +32,6 @@ class Draft:
     address is a price or a watch only for want of anything else."""
 
 
-ADVICE_WORDS = frozenset(
-    {"advice", "advise", "recommend", "recommendation", "predict", "prediction", "forecast",
-     "investment", "outlook", "nfa"}
-)  # fmt: skip
 FUTURE = frozenset({"next", "year", "tomorrow", "month", "end", "future", "eoy", "soon"})
 
 
@@ -44,7 +40,7 @@ def _advice(r: Reading) -> bool:
         return True
     if _foretold(r):
         return True
-    if r.says(ADVICE_WORDS):
+    if r.says(lexicon.ADVICE):
         return True
     if r.says("will") and not _asks_for_alert(r):
         return r.says("where") or (bool(r.coins) and r.says(FUTURE))
@@ -150,7 +146,7 @@ def _about_posts(r: Reading) -> bool:
 
 
 def _trending(r: Reading) -> bool:
-    if r.says("trending", "trend", "hot", "popular", "buzzing", "viral"):
+    if r.says(lexicon.TRENDING):
         return True
     plural = {t.raw.lower() for t in r.tokens} & {"coins", "tokens", "tickers", "mentions"}
     if r.says("top", "most") and (plural or r.says("mention", "talk")):
@@ -223,7 +219,7 @@ def _forgets(r: Reading) -> bool:
 
 
 def _told_to_remember(r: Reading) -> bool:
-    return r.says("remember", "fyi", "memorize")
+    return r.says(lexicon.REMEMBER)
 
 
 def _about_a_wallet(r: Reading) -> bool:

@@ -137,10 +137,8 @@ DELETE = frozenset(
 EVERY = frozenset({"all", "everything", "every", "each", "entire", "whole"})
 STATUS = {"paused": "paused", "muted": "paused", "active": "active", "live": "active"}
 
-TRENDING = frozenset(
-    {"trending", "trend", "hot", "popular", "buzzing", "top", "mention", "mentioned",
-     "hype", "viral"}
-)  # fmt: skip
+TRENDING = frozenset({"trending", "trend", "hot", "popular", "buzzing", "viral"})
+"""Words that ask what is trending by themselves ("top mentions" asks it with "top")."""
 POSTS = frozenset(
     {"saying", "say", "said", "talk", "talking", "sentiment", "chatter", "tweet", "post",
      "ct", "twitter", "buzz", "alpha", "opinion", "vibe", "mood", "discuss", "discussing",
@@ -170,12 +168,11 @@ WATCH = frozenset({"watch", "track", "monitor", "stalk", "follow"})
 WALLET = frozenset({"wallet", "address", "whale", "fund", "funds", "account"})
 FOLLOW = frozenset({"follow", "subscribe", "add"})
 
-REMEMBER = frozenset({"remember", "fyi", "memorize", "record", "note"})
+REMEMBER = frozenset({"remember", "fyi", "memorize"})
 HOLD = frozenset(
     {"hold", "holding", "own", "have", "bag", "bagging", "bought", "stack", "stacking",
      "long", "sitting", "position"}
 )  # fmt: skip
-ME = frozenset({"me", "i", "my", "myself"})
 FORGET = frozenset({"forget", "unremember", "unlearn"})
 RECALL = frozenset({"remember", "know", "told", "memory", "recall", "said", "save", "store"})
 
@@ -212,10 +209,10 @@ TRADE = frozenset(
 """Asking for a trade: something this agent never does. ("long"/"short" and "trade" count
 only as requests: "open a 10x long", "trade for me"; "I trade on Binance" is a fact.)"""
 ADVICE = frozenset(
-    {"should", "advice", "advise", "recommend", "recommendation", "predict", "prediction",
-     "forecast", "investment", "nfa", "target", "opinion", "outlook", "will", "good",
-     "bad", "bullish", "bearish", "expect"}
+    {"advice", "advise", "recommend", "recommendation", "predict", "prediction", "forecast",
+     "investment", "outlook", "nfa"}
 )  # fmt: skip
+"""Words that ask for advice or a prediction by themselves ("should I", "will it" too)."""
 
 DOLLARS = frozenset({"dollar", "dollars", "buck", "bucks", "usd", "usdt", "usdc", "$"})
 CENTS = frozenset({"cent", "cents", "c"})

@@ -119,7 +119,7 @@ def _number(tokens: list[Token], i: int, timed: bool) -> Quantity:
     return Quantity("amount", value, i, end, currency=currency, sign=token.sign, bare=bare)
 
 
-SPELT_SUFFIXES = {"percent": "%", "x": "x", "times": "x", "fold": "x"}
+SPELT_SUFFIXES = {"percent": "%", **dict.fromkeys(lexicon.MULTIPLE, "x")}
 
 
 def _spelt_suffix(tokens: list[Token], at: int, value: float) -> tuple[str, float, int]:

@@ -48,9 +48,7 @@ class Coin:
     start: int
     end: int
     quote: str | None = None
-    """A quote said with it (``ETH/USDT``, "BTC in euros")."""
-    explicit: bool = False
-    """Written as a ticker (``$PEPE``, ``PEPE/USDT``, capitals), not a word."""
+    """A quote said with it (``ETH/USDT``, "eth usdt")."""
 
 
 @dataclass
@@ -83,13 +81,6 @@ class Reading:
 
     def kinds(self, kind: str) -> list[Quantity]:
         return [q for q in self.quantities if q.kind == kind]
-
-    def tickers(self) -> list[str]:
-        return list(dict.fromkeys(coin.ticker for coin in self.coins))
-
-    def word_at(self, i: int) -> str:
-        token = self.tokens[i] if 0 <= i < len(self.tokens) else None
-        return token.text if token is not None and token.kind == "word" else ""
 
 
 def read(text: str, vocabulary: Vocabulary, now: datetime) -> Reading:
@@ -124,11 +115,11 @@ def _coins(
         token = tokens[i]
         if token.kind == "pair":
             base, _, quote = token.text.partition("/")
-            coins.append(Coin(base, i, i + 1, quote=quote, explicit=True))
+            coins.append(Coin(base, i, i + 1, quote=quote))
         elif token.kind == "cashtag" and token.text not in QUOTES | FIAT_CODES:
-            coins.append(Coin(token.text, i, i + 1, explicit=True))
+            coins.append(Coin(token.text, i, i + 1))
         elif token.kind == "sign" and token.text in ("₿", "Ξ"):
-            coins.append(Coin("BTC" if token.text == "₿" else "ETH", i, i + 1, explicit=True))
+            coins.append(Coin("BTC" if token.text == "₿" else "ETH", i, i + 1))
         elif token.kind == "word" and i not in inside:
             named = _named(tokens, i, vocabulary)
             if named is not None:
@@ -152,8 +143,7 @@ def _named(tokens: list[Token], i: int, vocabulary: Vocabulary) -> Coin | None:
             continue
         if size == 1 and not _a_coin_here(tokens, i):
             return None
-        upper = run[0].upper
-        return Coin(ticker, i, i + size, explicit=upper, quote=_said_quote(tokens, i + size))
+        return Coin(ticker, i, i + size, quote=_said_quote(tokens, i + size))
     return None
 
 

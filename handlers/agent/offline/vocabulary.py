@@ -26,7 +26,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from handlers.agent.offline import lexicon
-from handlers.agent.offline.coins import COMMON_WORDS, NAMES, QUOTES, STRICT_TICKERS
+from handlers.agent.offline.coins import NAMES, QUOTES
 
 DEFAULT_QUOTE = "USDT"
 
@@ -55,9 +55,6 @@ class SymbolBook:
 
     def bases(self) -> frozenset[str]:
         return frozenset(self._quotes)
-
-    def quotes(self, base: str) -> tuple[str, ...]:
-        return self._quotes.get(base, ())
 
     def pair(self, base: str, quote: str | None = None) -> str:
         """The pair a trader means by `base` (and `quote`, if they said one): the said
@@ -126,7 +123,6 @@ class Vocabulary:
         self.names = names
         """A coin name as a run of words (lower case) -> its ticker."""
         self.longest_name = max(len(name) for name in names)
-        self.common = COMMON_WORDS | STRICT_TICKERS
         coin_words = frozenset(word for name in names for word in name)
         self.known = _BASE_WORDS | coin_words
         self._targets = sorted(
