@@ -8,8 +8,9 @@
               +-> confirm | decline   tools ---- results --------+   (answer) -> END
 
 - The **router** binds one tool, ``route(node)``, whose description lists which node
-  owns which tool; it never runs a tool itself. It reads the new message with the reply
-  before it (an answer like "sol, above" means something only after its question).
+  owns which tool; it never runs a tool itself. It reads the new message after the
+  exchange before it (an answer like "sol, above" means something only after its
+  question; "it" names the coin of the message before).
 - A **specialist** binds only its node's tools (`ToolRegistry.for_node`), so a model
   cannot create a rule from the research node.
 - **tools** runs each call through `ToolRegistry.call` (validated; errors become results
@@ -189,11 +190,15 @@ def _chosen(state: AgentState) -> str:
 
 
 def _last_exchange(messages: list[AnyMessage]) -> list[AnyMessage]:
-    """The new message, and the agent's reply before it if there is one."""
-    before = messages[-2] if len(messages) > 1 else None
-    if isinstance(before, AIMessage) and not before.tool_calls:
-        return [before, messages[-1]]
-    return [messages[-1]]
+    """The new message, after the exchange before it (the user's previous message and the
+    agent's reply): "sol, above" or "alert me if it dumps" mean something only after
+    them."""
+    said = [
+        m
+        for m in messages[:-1]
+        if isinstance(m, HumanMessage) or (isinstance(m, AIMessage) and not m.tool_calls)
+    ]
+    return [*said[-2:], messages[-1]]
 
 
 class Journal(Protocol):

@@ -57,7 +57,7 @@ def _foretold(r: Reading) -> bool:
 
 
 def _trading(r: Reading) -> bool:
-    if _asks_for_alert(r) or _states_a_fact(r):
+    if _asks_for_alert(r) or _states_a_fact(r) or _what_others_buy(r):
         return False
     if r.says(lexicon.TRADE):
         return True
@@ -84,8 +84,9 @@ def _recalls(r: Reading) -> bool:
 
 
 def _manage(r: Reading) -> str | None:
-    """Pause, resume or delete, when the message is about alerts (not "drops 5%")."""
-    if r.kinds("percent") or _conditional(r):
+    """Pause, resume or delete, when the message is about alerts (not "drops 5%", not
+    "drops below 12")."""
+    if _side_or_move(r) or _conditional(r) or r.says("everytime", "onlyonce", "atmost"):
         return None
     verbs = [
         t.text
@@ -145,8 +146,13 @@ def _about_posts(r: Reading) -> bool:
     return r.says(lexicon.PEOPLE - {"whale", "account"}) and r.says("about", "mention")
 
 
+def _what_others_buy(r: Reading) -> bool:
+    """ "what's everyone aping into", "what are people buying": what is trending."""
+    return r.question and r.says(lexicon.PEOPLE) and r.says(lexicon.TRADE) and not r.coins
+
+
 def _trending(r: Reading) -> bool:
-    if r.says(lexicon.TRENDING):
+    if r.says(lexicon.TRENDING) or _what_others_buy(r):
         return True
     plural = {t.raw.lower() for t in r.tokens} & {"coins", "tokens", "tickers", "mentions"}
     if r.says("top", "most") and (plural or r.says("mention", "talk")):
@@ -206,8 +212,16 @@ def _empty(r: Reading) -> bool:
     return not r.tokens
 
 
+HELP_ALONE = lexicon.HELP | {"me", "the", "show", "list", "a", "what", "are", "your", "all"}
+WHAT_KIND = frozenset({"kind", "kinds", "sort", "sorts", "type", "types"})
+
+
 def _asks_help(r: Reading) -> bool:
-    return r.says("help") or (r.says(lexicon.HELP) and not r.coins and len(r.words) <= 4)
+    """ "help", "commands", "what can you do", "what kind of alerts can you set?"."""
+    if r.says("help") or (r.words and r.words <= HELP_ALONE):
+        return True
+    what_kind = r.says(WHAT_KIND) and r.says("can", "do") and r.says("you")
+    return what_kind and not r.coins and not r.quantities
 
 
 def _off_topic(r: Reading) -> bool:
@@ -228,8 +242,11 @@ def _about_a_wallet(r: Reading) -> bool:
     )
 
 
+SOMEONE = frozenset({"guy", "account", "someone", "somebody", "person", "trader", "this", "them"})
+
+
 def _follows(r: Reading) -> bool:
-    someone = r.handles or r.says("guy", "account")
+    someone = r.handles or r.says(SOMEONE)
     return bool(someone) and r.says(lexicon.FOLLOW | lexicon.WATCH) and not _asks_for_alert(r)
 
 

@@ -41,7 +41,8 @@ PHRASES: dict[tuple[str, ...], str] = {
     ("heads", "up"): "notify", ("wake", "me", "up"): "notify", ("keep", "me", "posted"): "notify",
     ("keep", "an", "eye", "on"): "watch", ("keep", "an", "eye"): "watch",
     ("get", "rid", "of"): "delete", ("get", "rid"): "delete",
-    ("turn", "off"): "pause", ("switch", "off"): "pause",
+    ("turn", "off"): "pause", ("switch", "off"): "pause", ("shut", "up"): "pause",
+    ("shut", "off"): "pause",
     ("back", "on"): "resume", ("turn", "on"): "resume", ("switch", "on"): "resume",
     ("bring", "back"): "resume",
     ("never", "mind"): "nevermind", ("forget", "it"): "nevermind",
@@ -91,7 +92,7 @@ WHEN = frozenset({"when", "if", "whenever", "once", "soon", "until", "before"})
 
 ABOVE = frozenset(
     {"above", "over", "morethan", "exceed", "exceeds", "higher", "tops", "beyond", ">",
-     "clear", "clears", "flip", "flips", "reclaim", "reclaims"}
+     "clears", "flip", "flips", "reclaim", "reclaims"}
 )  # fmt: skip
 BELOW = frozenset(
     {"below", "under", "lessthan", "beneath", "lower", "<", "lose", "loses", "sub", "underneath"}
@@ -142,7 +143,8 @@ TRENDING = frozenset({"trending", "trend", "hot", "popular", "buzzing", "viral"}
 POSTS = frozenset(
     {"saying", "say", "said", "talk", "talking", "sentiment", "chatter", "tweet", "post",
      "ct", "twitter", "buzz", "alpha", "opinion", "vibe", "mood", "discuss", "discussing",
-     "think", "thinking", "feel", "feeling", "rumor", "rumour"}
+     "think", "thinking", "feel", "feeling", "rumor", "rumour", "gossip", "drama",
+     "narrative", "consensus"}
 )  # fmt: skip
 SOCIAL = frozenset({"tweet", "post", "mention", "talk", "talking", "say", "saying", "ct"})
 PEOPLE = frozenset(

@@ -137,8 +137,8 @@ class OfflineChatModel(BaseChatModel):
         results = _trailing_results(messages)
         if results:
             return AIMessage(content=compose(results, remembered_in(messages)))
-        said, asked = _last_exchange(messages)
-        decision = self._decide(said, asked)
+        said, asked, earlier = _last_exchange(messages)
+        decision = self._decide(said, asked, earlier)
         if ROUTE_TOOL in tools:
             first = decision.calls[0][0] if decision.calls else None
             node = _node_owning(tools[ROUTE_TOOL], first) if first else CHAT
@@ -149,8 +149,8 @@ class OfflineChatModel(BaseChatModel):
             return _saying(f"I cannot do that here. {HELP}", "unsupported")
         return _saying(decision.text, decision.label, decision.pending)
 
-    def _decide(self, said: str, asked: Pending | None) -> Decision:
-        decision = self.understanding.decide(said, asked)
+    def _decide(self, said: str, asked: Pending | None, earlier: str | None) -> Decision:
+        decision = self.understanding.decide(said, asked, earlier=earlier)
         if decision.label == "unsupported" and answer(said) is not None:  # "yes", nothing asked
             return Decision("unsupported", text=NOTHING_PENDING)
         return decision
@@ -210,19 +210,19 @@ def _saying(text: str, intent: str, pending: Pending | None = None) -> AIMessage
     return AIMessage(content=text, additional_kwargs=carried)
 
 
-def _last_exchange(messages: list[BaseMessage]) -> tuple[str, Pending | None]:
-    """The user's last message, and the request the reply before it asked to complete."""
-    for position in range(len(messages) - 1, -1, -1):
-        if isinstance(messages[position], HumanMessage):
-            before = next(
-                (m for m in reversed(messages[:position]) if not isinstance(m, SystemMessage)),
-                None,
-            )
-            asked = None
-            if isinstance(before, AIMessage):
-                asked = Pending.from_dict(before.additional_kwargs.get(marks.CLARIFICATION))
-            return str(messages[position].content), asked
-    return "", None
+def _last_exchange(messages: list[BaseMessage]) -> tuple[str, Pending | None, str | None]:
+    """The user's last message, the request the reply before it asked to complete, and
+    the user's message before (what "it" may name)."""
+    said = [i for i, message in enumerate(messages) if isinstance(message, HumanMessage)]
+    if not said:
+        return "", None, None
+    last = said[-1]
+    before = next((m for m in reversed(messages[:last]) if not isinstance(m, SystemMessage)), None)
+    asked = None
+    if isinstance(before, AIMessage):
+        asked = Pending.from_dict(before.additional_kwargs.get(marks.CLARIFICATION))
+    earlier = str(messages[said[-2]].content) if len(said) > 1 else None
+    return str(messages[last].content), asked, earlier
 
 
 def _trailing_results(messages: list[BaseMessage]) -> list[tuple[str, str]]:

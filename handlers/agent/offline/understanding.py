@@ -67,24 +67,34 @@ class Understanding:
             return self._vocabulary
 
     def decide(
-        self, text: str, pending: Pending | None = None, now: datetime | None = None
+        self,
+        text: str,
+        pending: Pending | None = None,
+        now: datetime | None = None,
+        earlier: str | None = None,
     ) -> Decision:
-        """What `text` asks for (answering `pending`, if given), as of `now`."""
+        """What `text` asks for (answering `pending`, if given), as of `now`; "it" is
+        the coin of the user's `earlier` message ("price of sol" ... "alert me if it
+        dumps 10%")."""
         now = now or datetime.now(UTC)
         asked = json.dumps(pending.as_dict(), sort_keys=True) if pending else None
-        key = (text, asked, now.replace(second=0, microsecond=0), self.book.version)
+        key = (text, asked, earlier, now.replace(second=0, microsecond=0), self.book.version)
         with self._lock:
             if key in self._recent:
                 return self._recent[key]
-        decision = self._decide(text, pending, now)
+        decision = self._decide(text, pending, now, earlier)
         with self._lock:
             self._recent[key] = decision
             while len(self._recent) > RECENT_DECISIONS:
                 self._recent.popitem(last=False)
         return decision
 
-    def _decide(self, text: str, pending: Pending | None, now: datetime) -> Decision:
+    def _decide(
+        self, text: str, pending: Pending | None, now: datetime, earlier: str | None
+    ) -> Decision:
         reading = read(text, self.vocabulary(), now)
+        if not reading.coins and reading.says("it", "its") and earlier:
+            reading.coins = read(earlier, self.vocabulary(), now).coins[:1]
         if pending is None or pending.intent not in SLOTS:
             return self._finish(intent_of(reading, self.book))
         if cancels(reading):
