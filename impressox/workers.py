@@ -8,6 +8,7 @@ metrics on 127.0.0.1: its own, and its group's lag, pending and counters from Re
 from __future__ import annotations
 
 import asyncio
+import gc
 import signal
 
 import structlog
@@ -72,7 +73,12 @@ async def serve_worker(
         log.info("serving metrics", url=f"http://127.0.0.1:{metrics_port}/metrics")
     try:
         context = HandlerContext(store, settings)
-        await Worker(spec, store, runtime_config(settings), context).run(stop)
+        worker = Worker(spec, store, runtime_config(settings), context)
+        # What start-up built (the handler, its clients, the agent's models and vocabulary:
+        # ~150k objects with langchain) is never garbage: frozen, a full collection no
+        # longer walks it (~0.2 s, in whichever event it fell).
+        gc.freeze()
+        await worker.run(stop)
     finally:
         if refresher is not None:
             refresher.cancel()
