@@ -28,7 +28,7 @@ from impressox.services import Services
 from projections.reader import ReadModels
 from projections.readmodels.alert_rules import AlertRules
 from projections.readmodels.posts import Posts, ticker
-from projections.readmodels.prices import Prices
+from projections.readmodels.prices import Prices, latest
 
 KNOWLEDGE_HITS = 4
 """Passages a knowledge search returns: enough to answer, never a whole document."""
@@ -99,10 +99,10 @@ class AccountArgs(BaseModel):
 # -- market ---------------------------------------------------------------------------------
 
 
-@agent_tool("market", description="The latest price of a symbol.")
+@agent_tool("market", description="The latest price of a symbol, and the venue it is from.")
 async def get_price(context: AgentContext, arguments: SymbolArgs) -> dict[str, Any]:
     collection = await context.read_models.collection(Prices.name)
-    found = await collection.find_one({"_id": arguments.symbol})
+    found = await latest(collection, arguments.symbol)
     if found is None:
         raise LookupError(f"no price for {arguments.symbol} yet")
     return {

@@ -34,11 +34,12 @@ from impressox.connections import connect_mongo
 from impressox.services import Services
 from impressox.settings import Settings
 from projections.reader import ReadModels
+from projections.readmodels.prices import Prices, market_key
 from projections.registry import PROJECTIONS
 from tests.handlers.support import wait_until
 from tests.readside import ProjectorThread, isolated_settings
 
-READ_MODELS = ["alert_rules", "prices", "posts"]
+READ_MODELS = ["alert_rules", Prices.name, "posts"]
 
 
 @pytest.fixture
@@ -93,8 +94,8 @@ async def test_a_session_from_a_price_to_a_confirmed_deletion(
     await store.append("ticks", Event(key=tick.symbol, payload=tick))
 
     async def priced() -> bool:
-        collection = await context.read_models.collection("prices")
-        return await collection.find_one({"_id": "BTC/USDT"}) is not None
+        collection = await context.read_models.collection(Prices.name)
+        return await collection.find_one({"_id": market_key("BTC/USDT", "binance")}) is not None
 
     await wait_until(priced)
     assert "BTC/USDT is 101,234.50 on binance" in await session.say("price of BTC")

@@ -140,13 +140,43 @@ async def test_a_thousand_ticks_of_one_symbol_write_one_price_and_one_candle_per
         minute = payload.source_time.replace(second=0)
         by_minute.setdefault(minute, []).append((payload.price, payload.volume))
     found = await documents(database, "candles")
-    assert sorted(found) == [f"BTC/USDT|{minute.isoformat()}" for minute in sorted(by_minute)]
+    assert sorted(found) == [f"BTC/USDT|test|{minute.isoformat()}" for minute in sorted(by_minute)]
     for minute, prices_in_minute in by_minute.items():
-        candle = found[f"BTC/USDT|{minute.isoformat()}"]
+        candle = found[f"BTC/USDT|test|{minute.isoformat()}"]
         assert candle["minute"] == minute
         assert {field: candle[field] for field in ohlcv(prices_in_minute)} == ohlcv(
             prices_in_minute
         )
+
+
+async def test_each_venue_has_its_own_price_and_candles(
+    store: EventStore, database: AsyncDatabase[Document]
+) -> None:
+    """A price posted by hand is listed beside the venue's, never in its place."""
+    ticks = [
+        tick("BTC/USDT", 100_000.0, START),
+        replace_venue(tick("BTC/USDT", 101_000.0, START + timedelta(seconds=1)), "manual"),
+        tick("BTC/USDT", 100_010.0, START + timedelta(seconds=2)),
+    ]
+    batch = await recorded(store, "ticks", ticks)
+    await Projector(Prices(), database["prices"]).handle_batch(batch)
+    await Projector(Candles(), database["candles"]).handle_batch(batch)
+    prices = await documents(database, "prices")
+    assert {key: price["price"] for key, price in prices.items()} == {
+        "BTC/USDT|test": 100_010.0,
+        "BTC/USDT|manual": 101_000.0,
+    }
+    candles = await documents(database, "candles")
+    assert {(c["venue"], c["open"], c["high"], c["low"]) for c in candles.values()} == {
+        ("test", 100_000.0, 100_010.0, 100_000.0),
+        ("manual", 101_000.0, 101_000.0, 101_000.0),
+    }
+
+
+def replace_venue(event: Event, venue: str) -> Event:
+    payload = event.payload
+    assert isinstance(payload, PriceTick)
+    return Event(payload=payload.model_copy(update={"venue": venue}), key=event.key)
 
 
 def touched(projection: Projection, batch: list[RecordedEvent]) -> dict[str, list[RecordedEvent]]:
