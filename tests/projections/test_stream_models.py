@@ -28,6 +28,8 @@ from events.catalog import (
     NotificationSent,
     PostScraped,
     PriceTick,
+    SourceStarted,
+    SourceStopped,
 )
 from events.envelope import Event, RecordedEvent
 from events.store import EventStore
@@ -39,6 +41,7 @@ from projections.readmodels.chain_events import ChainEvents
 from projections.readmodels.free_form import from_text
 from projections.readmodels.notifications import Notifications
 from projections.readmodels.posts import Posts
+from projections.readmodels.price_coverage import PriceCoverage
 from projections.readmodels.prices import Prices
 from projections.readmodels.recent_alerts import RecentAlerts
 
@@ -209,6 +212,30 @@ async def test_open_and_close_follow_stream_order_not_the_venues_clock(
     )
 
 
+def coverage_events() -> list[Event]:
+    """Two runs of a source start on SOL/USDT, the first stops; another venue starts."""
+    first, second = uuid.uuid4(), uuid.uuid4()
+    payloads: list[SourceStarted | SourceStopped] = [
+        SourceStarted(source="simulator", venue="simulator", symbol="SOL/USDT", run_id=first),
+        SourceStarted(source="exchange", venue="binance", symbol="SOL/USDT", run_id=second),
+        SourceStarted(source="simulator", venue="simulator", symbol="SOL/USDT", run_id=second),
+        SourceStopped(source="simulator", venue="simulator", symbol="SOL/USDT", run_id=first),
+    ]
+    return [catalog_event(payload) for payload in payloads]
+
+
+async def test_coverage_lists_the_runs_reporting_each_market(
+    store: EventStore, database: AsyncDatabase[Document]
+) -> None:
+    batch = await recorded(store, "ticks", coverage_events())
+    await Projector(PriceCoverage(), database["coverage"]).handle_batch(batch)
+    found = await documents(database, "coverage")
+    assert {
+        key: sorted(run["source"] for run in document["runs"].values())
+        for key, document in found.items()
+    } == {"SOL/USDT|simulator": ["simulator"], "SOL/USDT|binance": ["exchange"]}
+
+
 def stream_of_every_kind() -> dict[str, tuple[str, list[Event]]]:
     """Per projection: its category and a partition's worth of events for it."""
     posts = [
@@ -253,6 +280,7 @@ def stream_of_every_kind() -> dict[str, tuple[str, list[Event]]]:
             "ticks",
             [tick("SOL/USDT", 100.0 + n, START + timedelta(seconds=5 * n)) for n in range(30)],
         ),
+        "price_coverage": ("ticks", coverage_events()),
         "posts": ("posts", [catalog_event(post) for post in posts]),
         "alert_history": ("alerts", [catalog_event(alert) for alert in alerts]),
         "recent_alerts": ("alerts", [catalog_event(alert) for alert in alerts]),
@@ -264,6 +292,7 @@ def stream_of_every_kind() -> dict[str, tuple[str, list[Event]]]:
 PROJECTIONS: dict[str, Projection] = {
     "prices": Prices(),
     "candles": Candles(),
+    "price_coverage": PriceCoverage(),
     "posts": Posts(),
     "alert_history": AlertHistory(),
     "recent_alerts": RecentAlerts(),
