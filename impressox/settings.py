@@ -45,6 +45,7 @@ from handlers.agent.specs import (
     parse_spec,
     require_credentials,
 )
+from sources.registry import watches_chain
 
 ENV_PREFIX = "IMPRESSOX_"
 SECRET_KEY_BYTES = 32
@@ -583,6 +584,12 @@ class Settings(BaseSettings):
 
     def stream_names(self) -> StreamNames:
         return StreamNames(self.stream_prefix, self.partitions)
+
+    @property
+    def chain_watched(self) -> bool:
+        """Whether `impressox up` runs a chain watcher (a source of chain events): until
+        one does, rules on wallets and contracts say they cannot fire."""
+        return watches_chain(self.sources)
 
     @property
     def run_dir(self) -> Path:

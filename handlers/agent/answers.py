@@ -42,11 +42,26 @@ def _holding(memory: Sequence[str], asset: str) -> float | None:
 
 
 def _rule_line(number: int, rule: dict[str, Any]) -> str:
-    return f"{number}. {rule['summary']} — {rule['status']}"
+    line = f"{number}. {rule['summary']} — {rule['status']}"
+    health = rule.get("health") or {}
+    if health.get("state", "armed") in ("armed", rule["status"]):
+        return line
+    return f"{line}, but {_first_lower(health['detail'])}"
 
 
 def _created(result: dict[str, Any]) -> str:
-    return f"Done: {result['summary']}. It is alert {result['number']} in your list."
+    """ "Done: ..." only for a rule that can fire; else what it waits for, first."""
+    health = result.get("health") or {}
+    if health.get("state", "armed") == "armed":
+        return f"Done: {result['summary']}. It is alert {result['number']} in your list."
+    return (
+        f"Done, but {_first_lower(health['detail'])} It is alert {result['number']} in your"
+        f" list: {result['summary']}."
+    )
+
+
+def _first_lower(sentence: str) -> str:
+    return sentence[:1].lower() + sentence[1:]
 
 
 def _alerts(result: dict[str, Any]) -> str:
@@ -89,7 +104,12 @@ def _trending(result: dict[str, Any]) -> str:
 
 
 def _watching(result: dict[str, Any]) -> str:
-    return f"Now watching {result['watching']}."
+    if result.get("chain_watched", True):
+        return f"Now watching {result['watching']}."
+    return (
+        f"Added {result['watching']} to your watches, but nothing watches a chain here yet:"
+        " no activity will be reported until a chain watcher runs."
+    )
 
 
 def _remembered(result: dict[str, Any]) -> str:

@@ -4,13 +4,17 @@ Creating a rule goes through the AlertRule aggregate (so it is an event with the
 conversation's correlation id, like any other command); prices, rules and posts are
 read from their read models. Rules are named to the user by their number in their list
 ("pause alert 3"), oldest first, as `list_alerts` shows them.
+
+A tool never claims more than happened: a created rule comes with its health (whether
+it can fire now, and if not why: `projections.rule_health`), and a wallet watched while
+no chain watcher runs says that nothing will be reported yet.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -29,6 +33,7 @@ from projections.reader import ReadModels
 from projections.readmodels.alert_rules import AlertRules
 from projections.readmodels.posts import Posts, ticker
 from projections.readmodels.prices import Prices, latest
+from projections.rule_health import RuleHealth, RuleHealthReader, RuleView
 
 KNOWLEDGE_HITS = 4
 """Passages a knowledge search returns: enough to answer, never a whole document."""
@@ -53,6 +58,8 @@ class AgentContext:
     message_id: str | None = None
     call_id: str | None = None
     """The call being run, for a tool whose effect is keyed by it (see `tools.Effect`)."""
+    rule_health: RuleHealthReader = field(kw_only=True)
+    """Whether rules can fire, and whether a chain watcher runs."""
 
 
 class SymbolArgs(BaseModel):
@@ -205,13 +212,28 @@ async def create_alert(context: AgentContext, arguments: CreateAlertArgs) -> dic
 
 
 async def _create(context: AgentContext, spec: dict[str, Any]) -> dict[str, Any]:
-    """Create the rule under the id derived from the call (see `tools.Effect`)."""
+    """Create the rule under the id derived from the call (see `tools.Effect`); say its
+    health, so that the answer never promises an alert that cannot come."""
     existing = [rule["_id"] for rule in await user_rules(context)]
     wanted = uuid5(RULE_NAMESPACE, context.call_id) if context.call_id else None
-    rules = context.services.alert_rules
+    users, rules = context.services.users, context.services.alert_rules
+    channels = await asyncio.to_thread(users.require_channels, context.user_id, spec["channels"])
     rule_id = await asyncio.to_thread(rules.create, context.user_id, spec, wanted)
     number = existing.index(str(rule_id)) + 1 if str(rule_id) in existing else len(existing) + 1
-    return {"rule_id": str(rule_id), "number": number, "summary": describe(spec)}
+    owner = str(context.user_id)
+    [health] = await context.rule_health.health(
+        [RuleView(owner, spec, "active")], channels={owner: channels}
+    )
+    return {
+        "rule_id": str(rule_id),
+        "number": number,
+        "summary": describe(spec),
+        "health": _health(health),
+    }
+
+
+def _health(health: RuleHealth) -> dict[str, str]:
+    return {"state": health.health, "detail": health.detail}
 
 
 class PostAlertArgs(BaseModel):
@@ -249,13 +271,20 @@ async def create_post_alert(context: AgentContext, arguments: PostAlertArgs) -> 
     return await _create(context, spec)
 
 
-@agent_tool("alerts", description="The user's alerts, numbered oldest first.")
+@agent_tool("alerts", description="The user's alerts, numbered oldest first, with their health.")
 async def list_alerts(context: AgentContext, arguments: NoArgs) -> dict[str, Any]:
     rules = await user_rules(context)
+    views = [RuleView(rule["owner_id"], rule["spec"], rule["status"]) for rule in rules]
+    healths = await context.rule_health.health(views)
     return {
         "alerts": [
-            {"number": n, "summary": describe(rule["spec"]), "status": rule["status"]}
-            for n, rule in enumerate(rules, 1)
+            {
+                "number": n,
+                "summary": describe(rule["spec"]),
+                "status": rule["status"],
+                "health": _health(health),
+            }
+            for n, (rule, health) in enumerate(zip(rules, healths, strict=True), 1)
         ]
     }
 
@@ -351,11 +380,16 @@ async def search_knowledge(context: AgentContext, arguments: KnowledgeArgs) -> d
 # -- account --------------------------------------------------------------------------------
 
 
-@agent_tool("account", description="Watch a wallet's on-chain activity.", effect="repeatable")
+@agent_tool(
+    "account",
+    description="Add a wallet to the user's watches (its activity is reported while a chain"
+    " watcher runs).",
+    effect="repeatable",
+)
 async def watch_wallet(context: AgentContext, arguments: WalletArgs) -> dict[str, Any]:
     watches = context.services.watches
     address = await asyncio.to_thread(watches.watch_wallet, context.user_id, arguments.address)
-    return {"watching": f"wallet {address}"}
+    return {"watching": f"wallet {address}", "chain_watched": context.rule_health.chain_watched}
 
 
 @agent_tool("account", description="Follow a social account's posts.", effect="repeatable")

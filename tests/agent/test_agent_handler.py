@@ -28,6 +28,12 @@ from impressox.settings import Settings
 from tests.handlers.support import FAST, running, wait_until
 from tests.readside import ProjectorThread, isolated_settings
 
+CREATED = (
+    "Done, but no running price source reports BTC/USDT yet: it will not fire until one does."
+    " It is alert 1 in your list: BTC/USDT above 100,000."
+)
+"""The answer to "alert me when BTC goes above 100k" here, where no price source runs."""
+
 
 @pytest.fixture
 def settings(prefix: str, tmp_path: Path, redis_url: str, mongo_url: str) -> Settings:
@@ -100,13 +106,9 @@ async def test_each_message_is_answered_once_with_its_turn_on_the_record(
     services: Services, agent: Worker
 ) -> None:
     chat = Chat(services)
-    assert await chat.say("alert me when BTC goes above 100k") == (
-        "Done: BTC/USDT above 100,000. It is alert 1 in your list."
-    )
+    assert await chat.say("alert me when BTC goes above 100k") == CREATED
     # The same message delivered again (a client retry) records nothing, answers nothing.
-    assert await chat.say("alert me when BTC goes above 100k", message_id="m1") == (
-        "Done: BTC/USDT above 100,000. It is alert 1 in your list."
-    )
+    assert await chat.say("alert me when BTC goes above 100k", message_id="m1") == CREATED
     conversation = await chat.load()
     calls = [t for t in conversation.turns if isinstance(t, ToolCall)]
     assert [(c.tool, c.in_reply_to) for c in calls] == [("create_alert", "m1")]
@@ -151,6 +153,7 @@ async def test_a_turn_interrupted_after_its_tools_is_answered_without_running_th
     conversation = await chat.load()
     reply = conversation.reply_to("m1")
     assert reply is not None
+    # answered from the recorded result, which (recorded before health) says none
     assert reply.text == "Done: BTC/USDT above 100,000. It is alert 1 in your list."
     assert len([t for t in conversation.turns if isinstance(t, ToolCall)]) == 1  # not re-run
 
@@ -186,7 +189,7 @@ async def test_a_call_that_ran_before_a_crash_finds_its_work_when_run_again(
 
     text = await _answer_with_a_fresh_worker(chat, store, settings, "m1")
 
-    assert text == "Done: BTC/USDT above 100,000. It is alert 1 in your list."
+    assert text == CREATED
     conversation = await chat.load()
     (result,) = [t for t in conversation.turns if isinstance(t, ToolResult)]
     assert result.call_id == call_id
