@@ -50,20 +50,21 @@ RulesAfter = Annotated[AfterWrites, Depends(read_after(READ_MODEL))]
 NO_RULE = problem_responses(404, s404="No such rule, or another user's.")
 
 
-class HealthPublic(BaseModel):
-    health: Health = Field(
-        description="Whether the rule can fire now: armed, waiting_for_price,"
-        " no_source_for_symbol, source_stale, no_chain_watcher, channel_missing,"
-        " invalid_threshold, paused, completed, expired or deleted (see the README)."
-    )
-    health_detail: str = Field(description="What the rule waits for, or what to fix.")
+HEALTH = Field(
+    description="Whether the rule can fire now: armed, waiting_for_price,"
+    " no_source_for_symbol, source_stale, no_chain_watcher, channel_missing,"
+    " invalid_threshold, paused, completed, expired or deleted (see the README)."
+)
+HEALTH_DETAIL = Field(description="What the rule waits for, or what to fix.")
 
 
-class RulePublic(HealthPublic):
+class RulePublic(BaseModel):
     id: UUID
     owner_id: UUID
     spec: RuleSpec
     status: Status
+    health: Health = HEALTH
+    health_detail: str = HEALTH_DETAIL
     subjects: list[str]
     """What the rule watches: its symbol, keyword, account, wallet or contract."""
     trigger_count: int
@@ -72,8 +73,11 @@ class RulePublic(HealthPublic):
     updated_at: datetime
 
 
-class RuleAccepted(Accepted, HealthPublic):
+class RuleAccepted(Accepted):
     """A rule command's receipt, with the rule's health as the command left it."""
+
+    health: Health = HEALTH
+    health_detail: str = HEALTH_DETAIL
 
 
 async def _publics(context: ApiContext, documents: list[Document]) -> list[RulePublic]:

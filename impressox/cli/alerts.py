@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import sys
 from pathlib import Path
@@ -160,6 +161,7 @@ async def _request(
     """One request to the API: its answer, `ApiRefusedError` (exit 2) with the detail
     of a refusal, or `InfrastructureError` (exit 1) when it cannot answer."""
     headers = {"Authorization": f"Bearer {token}"}
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per request is noise here
     try:
         async with httpx.AsyncClient(base_url=api_url, timeout=HTTP_TIMEOUT_S) as client:
             response = await client.request(method, path, headers=headers, **options)
