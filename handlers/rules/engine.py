@@ -187,26 +187,31 @@ class RuleEngine:
         if scopes is None:
             return []
         venue = tick.venue
-        read = [scope for scope in (scopes.get(None), scopes.get(venue)) if scope is not None]
-        if not read:
-            return []
-        this = Pass(tick, t, now, self._ticks)
-        self._compare(read, self._market(symbol, venue), this)
-        return self._fire(this) if this.hits else []
-
-    def _market(self, symbol: str, venue: str) -> Market:
-        markets = self._markets.setdefault(symbol, {})
+        every = scopes.get(None)
+        only = scopes.get(venue)
+        if every is None:
+            if only is None:
+                return []
+            read: tuple[Scope, ...] = (only,)
+        else:
+            read = (every,) if only is None else (every, only)
+        markets = self._markets.get(symbol)
+        if markets is None:
+            markets = self._markets[symbol] = {}
         market = markets.get(venue)
         if market is None:
             market = markets[venue] = Market()
-        return market
+        this = Pass(tick, t, now, self._ticks)
+        self._compare(read, market, this)
+        return self._fire(this) if this.hits else []
 
-    def _compare(self, scopes: list[Scope], market: Market, this: Pass) -> None:
+    def _compare(self, scopes: tuple[Scope, ...], market: Market, this: Pass) -> None:
         """The rules of `scopes` (the symbol's any-venue scope, the tick's venue's) against
         the tick and its venue's market; then the tick joins the market."""
+        longest = 0
         for scope in scopes:
             scan.thresholds(scope, market, this)
-        longest = max(scope.longest for scope in scopes)
+            longest = max(longest, scope.longest)
         if longest:
             window = market.window
             if window is None:
@@ -219,11 +224,15 @@ class RuleEngine:
         market.previous_number = this.number
 
     def _windows(
-        self, scopes: list[Scope], market: Market, window: TickWindow, this: Pass, longest: int
+        self,
+        scopes: tuple[Scope, ...],
+        market: Market,
+        window: TickWindow,
+        this: Pass,
+        longest: int,
     ) -> None:
         """Windowed rules: volume against the ticks before this one, moves including it."""
-        windowed = [scope for scope in scopes if scope.longest]
-        for scope in windowed:
+        for scope in scopes:
             if scope.warming:
                 self._promote(scope, this.now)
             if scope.volumes:
@@ -232,7 +241,7 @@ class RuleEngine:
                 scan.spikes(scope, window, this)
         tick = this.tick
         window.push(this.number, this.now, tick.price, tick.volume, this.now - longest)
-        for scope in windowed:
+        for scope in scopes:
             if scope.moves:
                 if scope.warming:
                     scan.warm_moves(scope, window, this)
