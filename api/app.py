@@ -44,6 +44,7 @@ from impressox.services import build_services
 from impressox.settings import Settings
 from projections.reader import ReadModels
 from projections.registry import PROJECTIONS, READ_MODEL_MODULES
+from projections.rule_health import RuleHealthReader
 
 V1 = "/v1"
 
@@ -78,6 +79,11 @@ def create_app(settings: Settings, *, redis_url: str, mongo_url: str) -> FastAPI
             store=EventStore(redis, settings.stream_names()),
             services=services,
             read_models=read_models,
+            rule_health=RuleHealthReader(
+                read_models,
+                chain_watched=settings.chain_watched,
+                stale_after_s=settings.source_stale_after_s,
+            ),
             keys=KeyAuthenticator(read_models, cache_s=settings.auth_cache_s),
             limiter=RateLimiter(
                 redis,
