@@ -3,6 +3,7 @@ stops reporting a symbol, and one gone quiet."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import ClassVar
 from uuid import UUID
 
@@ -12,6 +13,10 @@ from events.catalog.common import CatalogPayload, NonNegative, Symbol
 from events.registry import event_type
 
 Venue = Field(pattern=r"^[a-z0-9_-]{1,32}$", description="Exchange or source id")
+MAX_CLOCK_AHEAD = timedelta(minutes=1)
+"""How far a tick's source time may be ahead of our clock when it comes in: venues' and
+our clocks differ by a little, never by more. A tick from the future would move the rule
+engine's clock, stretch its windows and hold back rules' expiry."""
 
 
 @event_type("price.tick")
@@ -33,6 +38,11 @@ class PriceTick(CatalogPayload):
 
     def partition_key(self) -> str:
         return self.symbol
+
+    def refusals_at(self, now: datetime) -> list[tuple[str, str]]:
+        if self.source_time - now > MAX_CLOCK_AHEAD:
+            return [("source_time", f"is in the future (more than {MAX_CLOCK_AHEAD} ahead)")]
+        return []
 
 
 @event_type("source.stale")
