@@ -9,10 +9,12 @@ from fastapi.testclient import TestClient
 from pymongo import MongoClient
 from pymongo.synchronous.database import Database
 
+from events.store import EventStore
 from impressox.services import Services
 from impressox.settings import Settings
 from tests.api.conftest import bearer
 from tests.api.test_admin import Key, get, refused
+from tests.factories import ping
 from tests.readside import eventually, issue_key
 
 
@@ -96,3 +98,21 @@ def test_event_types_are_listed_with_their_category_and_fields(
     assert types["conversation.replied"]["category"] is None  # an aggregate's event
     assert list(types) == sorted(types)
     assert refused(client, user, "/event-types", 403).endswith("with the 'admin' scope")
+
+
+async def test_events_are_filtered_by_key(
+    store: EventStore, client: TestClient, admin: Key
+) -> None:
+    await store.append_batch("pings", [ping(n, key=f"k{n % 3}") for n in range(9)])
+
+    def keyed_as(key: str) -> list[dict[str, Any]]:
+        params = {"category": "pings", "key": key}
+        response = client.get("/v1/admin/events", headers=bearer(admin[1]), params=params)
+        assert response.status_code == 200, response.text
+        items: list[dict[str, Any]] = response.json()["items"]
+        return items
+
+    keyed = keyed_as("k1")
+    assert [e["payload"]["n"] for e in keyed] == [1, 4, 7]
+    assert {e["key"] for e in keyed} == {"k1"}
+    assert keyed_as("nobody") == []
