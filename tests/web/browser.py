@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from playwright.async_api import Browser, async_playwright
+from playwright.sync_api import Browser, Page, sync_playwright
 
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
 QUIET_FLAGS = (
@@ -41,19 +41,25 @@ def chromium_path() -> str | None:
     return shutil.which("chromium")
 
 
-@asynccontextmanager
-async def chromium() -> AsyncIterator[Browser]:
+@contextmanager
+def chromium() -> Iterator[Browser]:
     """A headless Chromium with a fresh profile."""
     executable = chromium_path()
     if executable is None:
         raise RuntimeError("no Chromium: `apt-get install chromium` (or set IMPRESSOX_CHROMIUM)")
-    async with async_playwright() as driver:
-        browser = await driver.chromium.launch(
-            executable_path=executable,
-            headless=True,
-            args=list(QUIET_FLAGS),
+    with sync_playwright() as driver:
+        browser = driver.chromium.launch(
+            executable_path=executable, headless=True, args=list(QUIET_FLAGS)
         )
         try:
             yield browser
         finally:
-            await browser.close()
+            browser.close()
+
+
+def sign_in(page: Page, url: str, key: str) -> None:
+    """Open the page at `url` and sign in with `key`, as a person would."""
+    page.goto(url + "/")
+    page.get_by_label("API key").fill(key)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign out").wait_for()

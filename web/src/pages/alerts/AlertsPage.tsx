@@ -26,6 +26,9 @@ export default function AlertsPage() {
     queryKey: ["rules", after],
     queryFn: () => api.get<Page<RulePublic>>("/v1/rules", { limit: 100, after }),
     placeholderData: (previous) => previous,
+    // A firing is recorded on its rule a moment after the alert (the rule-firings
+    // handler), and no live topic carries rule changes: read the rules again now and then.
+    refetchInterval: 5_000,
   });
   const channelIds = (me.data?.channels ?? []).map((c) => c.channel_id);
   const channels = channelIds.includes("web") ? channelIds : ["web", ...channelIds];
@@ -91,7 +94,7 @@ function RuleRow({ rule, channels, onChanged }: { rule: RulePublic; channels: st
         <strong>{rule.spec.name || rule.subjects.join(", ")}</strong>
         <span className={`badge status`}>{rule.status}</span>
         <span className="muted">
-          {rule.subjects.join(", ")} · {String((rule.spec.condition as { type: string }).type)} · fired {rule.trigger_count}×
+          {rule.subjects.join(", ")} · {String((rule.spec.condition as { type: string }).type)} · fired {rule.trigger_count} time{rule.trigger_count === 1 ? "" : "s"}
           {rule.last_triggered_at && (
             <>
               , last <Time value={rule.last_triggered_at} />

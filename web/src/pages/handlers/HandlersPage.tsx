@@ -98,7 +98,11 @@ function DeadLetters() {
         {letters.data?.items.map((letter) => (
           <li key={letter.id} data-testid="dead-letter">
             <div>
-              <strong>{letter.handler}</strong> <code>{letter.id}</code> {letter.original_type} · {letter.deliveries} deliveries · <Time value={letter.dead_at} />
+              <strong>{letter.handler}</strong> <code>{letter.id}</code> {letter.original_type ?? "(undecodable)"} from{" "}
+              <span className="origin">
+                {letter.stream}@{letter.position}
+              </span>{" "}
+              · {letter.deliveries} deliveries · <Time value={letter.dead_at} />
             </div>
             <p className="error">
               {letter.error_type}: {letter.error}
