@@ -78,14 +78,16 @@ def start_system(data_dir: Path, redis_url: str, mongo_url: str, prefix: str) ->
         IMPRESSOX_WORKERS=json.dumps(WORKERS),
         IMPRESSOX_WEB_DIR=str(BUNDLE),
     )
-    process = subprocess.Popen(
-        [sys.executable, "-m", "impressox", "up"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        env=env,
-        cwd=REPO,
-    )
+    log = data_dir / "up.log"
+    with log.open("w") as errors:  # the child keeps its own descriptor
+        process = subprocess.Popen(
+            [sys.executable, "-m", "impressox", "up"],
+            stdout=subprocess.PIPE,
+            stderr=errors,
+            text=True,
+            env=env,
+            cwd=REPO,
+        )
     assert process.stdout is not None
     reader = LineReader(process.stdout)
     lines: list[str] = []
@@ -105,4 +107,6 @@ def start_system(data_dir: Path, redis_url: str, mongo_url: str, prefix: str) ->
     process.kill()
     process.wait()
     reader.close()
-    raise AssertionError("impressox up did not come up:\n" + "".join(lines))
+    raise AssertionError(
+        "impressox up did not come up:\n" + "".join(lines) + log.read_text()[-3000:]
+    )

@@ -6,16 +6,23 @@ Each test keeps a screenshot of what it ended on (test-artifacts/web/).
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
+import psutil
 import pytest
 import redis
 from playwright.sync_api import Page, expect
 
+from events.catalog import PriceTick
+from events.envelope import Event
 from events.names import StreamNames
+from events.store import EventStore
+from impressox.connections import connect_redis
 from tests.web.browser import sign_in
 from tests.web.conftest import PHONE, screenshot
 from tests.web.system import System
@@ -184,3 +191,73 @@ def _redis_url(system: System) -> str:
     endpoints = system.endpoints()
     url: str = endpoints["redis_url"]
     return url
+
+
+RECORD_FRAMES = """
+window.__frames = [];
+const Native = window.WebSocket;
+window.WebSocket = class extends Native {
+  constructor(...args) {
+    super(...args);
+    this.addEventListener('message', (message) => {
+      const parsed = JSON.parse(message.data);
+      if (parsed.type === 'event') window.__frames.push([parsed.topic, parsed.position]);
+    });
+  }
+};
+"""
+
+
+def test_live_prices_resume_after_the_api_restarts_with_no_gap_and_no_duplicate(
+    page: Page, system: System
+) -> None:
+    page.add_init_script(RECORD_FRAMES)  # every event frame the page receives, raw
+    tick(system, "SOL/USDT", 100.0)
+    sign_in(page, system.url, system.trader_key)
+    page.get_by_role("link", name="Markets").click()
+    expect(page.get_by_test_id("price-SOL/USDT-e2e")).to_be_visible()
+    expect(page.get_by_role("status").filter(has_text="live: open")).to_be_visible()
+    tick(system, "SOL/USDT", 101.0)
+    expect(page.get_by_test_id("price-SOL/USDT-e2e")).to_contain_text("101")
+
+    api = _api_process(system)
+    api.kill()  # the supervisor starts another; meanwhile ticks keep coming
+    expect(page.get_by_role("status").filter(has_text="live: reconnecting")).to_be_visible()
+    with ThreadPoolExecutor(1) as thread:  # Playwright's own loop runs in this one
+        appending = _append_ticks(system, "SOL/USDT", [102.0, 103.0, 104.0])
+        missed = thread.submit(asyncio.run, appending).result()
+    expect(page.get_by_role("status").filter(has_text="live: open")).to_be_visible(timeout=60_000)
+    tick(system, "SOL/USDT", 105.0)
+    expect(page.get_by_test_id("price-SOL/USDT-e2e")).to_contain_text("105")
+
+    frames: list[list[str]] = page.evaluate("window.__frames")
+    positions = [position for topic, position in frames if topic == "prices:SOL/USDT"]
+    assert len(positions) == len(set(positions)), f"a tick arrived twice: {positions}"
+    assert set(missed) <= set(positions), "a tick appended while the API was down is missing"
+    assert len(positions) == 5  # 101, the three missed, 105
+    assert positions == sorted(positions, key=lambda p: tuple(map(int, p.split("-"))))
+
+
+def _api_process(system: System) -> psutil.Process:
+    for child in psutil.Process(system.process.pid).children(recursive=True):
+        command = child.cmdline()
+        if command[-2:] == ["impressox", "api"]:
+            return child
+    raise AssertionError("no API process under impressox up")
+
+
+async def _append_ticks(system: System, symbol: str, prices: list[float]) -> list[str]:
+    """Ticks appended straight to the store (the API is down): their positions."""
+    client = await connect_redis(system.endpoints()["redis_url"])
+    store = EventStore(client, StreamNames(system.prefix, partitions=2))
+    try:
+        positions = []
+        for price in prices:
+            payload = PriceTick(
+                symbol=symbol, venue="e2e", price=price, source_time=datetime.now(UTC)
+            )
+            appended = await store.append("ticks", Event(key=symbol, payload=payload))
+            positions.append(str(appended.position))
+        return positions
+    finally:
+        await client.aclose()
