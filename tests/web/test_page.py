@@ -27,7 +27,7 @@ from tests.web.browser import sign_in
 from tests.web.conftest import PHONE, screenshot
 from tests.web.system import System
 
-pytestmark = pytest.mark.timeout(240)
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]  # a whole system and a browser
 
 TRADER_PAGES = ("chat", "markets", "alerts", "watches")
 ADMIN_PAGES = ("explorer", "aggregates", "handlers", "read-models")

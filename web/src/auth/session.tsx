@@ -46,9 +46,16 @@ export function signIn(key: string): Promise<Me> {
 }
 
 export function SessionProvider({ keyValue, me, onSignOut, children }: { keyValue: string; me: Me; onSignOut: () => void; children: ReactNode }) {
-  const [live] = useState(() => new LiveConnection({ url: liveUrl(window.location), key: keyValue }));
-  useEffect(() => () => live.close(), [live]);
-  const session = useMemo<Session>(() => {
+  // Made in an effect, not during render: a closed connection stays closed, and React may
+  // run an effect's cleanup and the effect again (StrictMode in development).
+  const [live, setLive] = useState<LiveConnection | null>(null);
+  useEffect(() => {
+    const connection = new LiveConnection({ url: liveUrl(window.location), key: keyValue });
+    setLive(connection);
+    return () => connection.close();
+  }, [keyValue]);
+  const session = useMemo<Session | null>(() => {
+    if (!live) return null;
     const isAdmin = me.scopes.includes("admin");
     return {
       key: keyValue,
@@ -64,5 +71,6 @@ export function SessionProvider({ keyValue, me, onSignOut, children }: { keyValu
       },
     };
   }, [keyValue, me, live, onSignOut]);
+  if (!session) return null;
   return <SessionContext.Provider value={session}>{children}</SessionContext.Provider>;
 }

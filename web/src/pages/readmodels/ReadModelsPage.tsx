@@ -4,6 +4,7 @@
  */
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useRef, useState } from "react";
+import { ApiError } from "../../api/problem";
 import type { ProjectionOut, ScratchOut } from "../../api/types";
 import { useSession } from "../../auth/session";
 import { ErrorNote, Json, Loading, Section } from "../../components/common";
@@ -109,6 +110,8 @@ function DryRun({ name, onClose }: { name: string; onClose: () => void }) {
         </button>
       )}
       <ErrorNote error={error} />
+      {/* a 404 only says no dry run was started yet: the button above is the answer */}
+      {!(scratch.error instanceof ApiError && scratch.error.status === 404) && <ErrorNote error={scratch.error} />}
       {scratch.isLoading && <Loading what="the dry run" />}
       {scratch.data && !diff && <p role="status">Filling generation {scratch.data.scratch}: {scratch.data.backlog} events to go…</p>}
       {diff && (
