@@ -21,13 +21,19 @@ export default function HandlersPage() {
 function Groups() {
   const { api } = useSession();
   const streams = useQuery({ queryKey: ["streams"], queryFn: () => api.get<StreamOut[]>("/v1/admin/streams"), refetchInterval: 2_000 });
+  const [only, setOnly] = useState("");
   const rows = (streams.data ?? [])
     .flatMap((stream) => stream.groups.map((group) => ({ stream, group })))
+    .filter(({ group }) => group.group.includes(only.trim()))
     .sort((a, b) => a.group.group.localeCompare(b.group.group) || a.stream.stream.localeCompare(b.stream.stream));
   return (
     <Section title="Handlers by partition">
       {streams.isLoading && <Loading what="handlers" />}
       <ErrorNote error={streams.error} />
+      <div className="field">
+        <label htmlFor="handler-filter">Only handlers named with</label>
+        <input id="handler-filter" value={only} onChange={(event) => setOnly(event.target.value)} placeholder="rules, notify, proj-…" />
+      </div>
       <div className="scroll">
         <table>
           <thead>
