@@ -19,6 +19,9 @@ export function EventDetail({ event, onFilter }: { event: EventOut; onFilter?: (
         <dt>key</dt>
         <dd>
           {event.key}{" "}
+          {event.key && event.stream.includes("{app.") && (
+            <Link to={`/aggregates?id=${encodeURIComponent(event.key)}`}>open the aggregate</Link>
+          )}{" "}
           {event.key && onFilter && (
             <button type="button" className="link" onClick={() => onFilter("key", event.key as string)}>
               only this key
