@@ -74,8 +74,8 @@ def test_the_fallback_never_swallows_the_api_or_files(page_client: TestClient, p
     assert response.headers["content-type"] == "application/problem+json"
 
 
-def test_a_routes_own_404_stands(page_client: TestClient) -> None:
-    """A 404 a route raises is its answer (unauthenticated here: 401 comes first)."""
+def test_a_routes_own_refusal_stands(page_client: TestClient) -> None:
+    """What a matched route answers is its answer, never the page (here: no key, 401)."""
     response = page_client.get("/v1/rules/6f1c1a43-0d55-4b9e-8a5e-2b0c9bb1d4a1")
     assert response.status_code == 401
     assert response.headers["content-type"] == "application/problem+json"

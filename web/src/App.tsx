@@ -53,7 +53,7 @@ export function App() {
 function Shell() {
   const { me, isAdmin, canTrade, signOut } = useSession();
   const live = useLiveStatus();
-  const home = canTrade ? "/chat" : "/explorer";
+  const home = canTrade ? "/chat" : isAdmin ? "/explorer" : "/nothing";
   return (
     <div className="shell">
       <a className="skip" href="#main">
@@ -101,7 +101,16 @@ function Shell() {
             {isAdmin && <Route path="/aggregates" element={<Aggregates />} />}
             {isAdmin && <Route path="/handlers" element={<Handlers />} />}
             {isAdmin && <Route path="/read-models" element={<ReadModels />} />}
-            <Route path="*" element={<p>This page does not exist, or this key may not see it.</p>} />
+            <Route
+              path="*"
+              element={
+                canTrade || isAdmin ? (
+                  <p>This page does not exist, or this key may not see it.</p>
+                ) : (
+                  <p>This key has neither the user nor the admin scope (an ingest key?): there is nothing here it may see.</p>
+                )
+              }
+            />
           </Routes>
         </Suspense>
       </main>
