@@ -45,7 +45,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Redis and MongoDB answer; read models are not too far behind */
+        /** Redis and MongoDB answer; read models are not too far behind; no handler is stalled */
         get: operations["readyz_readyz_get"];
         put?: never;
         post?: never;
