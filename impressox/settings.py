@@ -129,6 +129,12 @@ class Settings(BaseSettings):
     api_port: int = Field(
         8000, ge=0, le=65535, validation_alias=_env("api_port"), description="Port of the API."
     )
+    web_dir: Path | None = Field(
+        None,
+        validation_alias=_env("web_dir"),
+        description="The built web page (index.html and assets/) the API serves at /. Unset:"
+        " web/dist of the source tree, built by `make web` (and by `make run`).",
+    )
     modules: list[str] = Field(
         default_factory=list,
         validation_alias=_env("modules"),
