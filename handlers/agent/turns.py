@@ -40,6 +40,7 @@ from langchain_core.messages import AIMessage, AIMessageChunk, AnyMessage
 from langchain_core.runnables import RunnableConfig
 from pymongo.errors import PyMongoError
 
+import handlers.agent.toolset  # noqa: F401 - registers every node's tools (the graph binds them)
 import projections.readmodels  # noqa: F401 - registers the read models the tools read
 from aggregates.conversation import (
     AgentReply,
