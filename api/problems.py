@@ -23,6 +23,15 @@ PROBLEM_JSON = "application/problem+json"
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 
 
+class BadParameterError(Exception):
+    """A query parameter that is well-formed but not one this API gave out (a forged or
+    foreign cursor): 400, naming the parameter like a validation error would."""
+
+    def __init__(self, parameter: str, message: str) -> None:
+        super().__init__(message)
+        self.parameter = parameter
+
+
 def problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
     """A problem+json response."""
     body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
@@ -66,7 +75,14 @@ def install_problem_handlers(app: FastAPI) -> None:
         status = 404 if isinstance(error, NotFoundError) else 409
         return problem(status, _title(status), str(error))
 
+    async def bad_parameter(request: Request, error: Exception) -> JSONResponse:
+        assert isinstance(error, BadParameterError)
+        field = f"query.{error.parameter}"
+        errors = [{"field": field, "message": str(error)}]
+        return problem(400, "Bad Request", f"{field}: {error}", errors=errors)
+
     app.add_exception_handler(HTTPException, http_error)
+    app.add_exception_handler(BadParameterError, bad_parameter)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(DomainError, refused_command)  # and every subclass
 
