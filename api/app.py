@@ -21,6 +21,7 @@ from api.context import ApiContext
 from api.keys import KeyAuthenticator
 from api.live.deltas import ReplyDeltas
 from api.live.hub import Hub
+from api.outages import install_outage_handlers
 from api.problems import install_problem_handlers
 from api.rate_limit import RateLimiter
 from api.routes import (
@@ -109,6 +110,7 @@ def create_app(settings: Settings, *, redis_url: str, mongo_url: str) -> FastAPI
         lifespan=lifespan,
     )
     install_problem_handlers(app)
+    install_outage_handlers(app)
 
     @app.get("/", include_in_schema=False)
     async def home() -> RedirectResponse:

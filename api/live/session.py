@@ -3,7 +3,7 @@
 1. Authenticate: an ``Authorization: Bearer`` header on the handshake, else a first
    message ``{"type": "auth", "key": ...}`` within `AUTH_TIMEOUT_S` (browsers cannot
    set headers on a WebSocket). Refusals close with 4000 + the HTTP status the same
-   key would get from the REST API (4401, 4403, 4429).
+   key would get from the REST API (4401, 4403, 4429, and 4503 while Redis is away).
 2. Serve subscribe and unsubscribe messages until the client leaves; a refused
    message gets an error message, and the connection stays open.
 3. A subscription whose queue overflowed drops the client: each topic's cursor goes
@@ -16,7 +16,6 @@ import asyncio
 import contextlib
 
 from fastapi import HTTPException, WebSocket
-from redis.exceptions import RedisError
 from starlette.websockets import WebSocketDisconnect
 
 from api.auth import principal_of
@@ -28,6 +27,7 @@ from api.live.errors import LiveRequestError
 from api.live.messages import Authenticate, Subscribe, Unsubscribe, parse_message
 from api.live.subscriber import ClientGoneError, Subscription
 from api.live.topics import resolve_topic
+from api.outages import unavailable_dependency
 
 AUTH_TIMEOUT_S = 10.0
 """How long a client may take to present its key before it is disconnected."""
@@ -42,6 +42,7 @@ MAX_SUBSCRIPTIONS = 50
 UNAUTHORIZED = 4401
 FORBIDDEN = 4403
 TOO_SLOW = 4408
+UNAVAILABLE = 4503
 MAX_REASON_BYTES = 123
 """The most a WebSocket close frame's reason may hold (RFC 6455, 5.5)."""
 
@@ -61,19 +62,11 @@ async def serve(websocket: WebSocket, context: ApiContext) -> None:
 
 async def _authenticate(websocket: WebSocket, context: ApiContext) -> Principal | None:
     """The caller, or None once the connection is closed with the reason why not."""
-    token = _bearer(websocket.headers.get("authorization"))
+    token = await _presented_key(websocket)
     if token is None:
-        try:
-            token = await _first_message_key(websocket)
-        except LiveRequestError as refused:
-            await _refuse(websocket, UNAUTHORIZED, str(refused))
-            return None
-        except WebSocketDisconnect:
-            return None
-    try:
-        principal = await principal_of(context, token)
-    except HTTPException as refused:
-        await _refuse(websocket, 4000 + refused.status_code, str(refused.detail))
+        return None
+    principal = await _principal(websocket, context, token)
+    if principal is None:
         return None
     if "user" not in principal.scopes and not principal.is_admin:
         await _refuse(websocket, FORBIDDEN, "live topics need an API key with the 'user' scope")
@@ -83,6 +76,34 @@ async def _authenticate(websocket: WebSocket, context: ApiContext) -> Principal 
     except (WebSocketDisconnect, RuntimeError):
         return None  # gone already
     return principal
+
+
+async def _presented_key(websocket: WebSocket) -> str | None:
+    """The key of the handshake's header, else of the first message; None once closed."""
+    token = _bearer(websocket.headers.get("authorization"))
+    if token is not None:
+        return token
+    try:
+        return await _first_message_key(websocket)
+    except LiveRequestError as refused:
+        await _refuse(websocket, UNAUTHORIZED, str(refused))
+    except WebSocketDisconnect:
+        pass
+    return None
+
+
+async def _principal(websocket: WebSocket, context: ApiContext, token: str) -> Principal | None:
+    """The key's principal, as REST would find it; None once closed with the refusal."""
+    try:
+        return await principal_of(context, token)
+    except HTTPException as refused:
+        await _refuse(websocket, 4000 + refused.status_code, str(refused.detail))
+    except Exception as error:
+        dependency = unavailable_dependency(error)
+        if dependency is None:
+            raise
+        await _refuse(websocket, UNAVAILABLE, f"{dependency} is unavailable right now; retry")
+    return None
 
 
 def _bearer(header: str | None) -> str | None:
@@ -187,8 +208,11 @@ class Session:
                 await self._handle(request)
             except LiveRequestError as refused:
                 await self.send(messages.error(str(refused), topic))
-            except RedisError as error:
-                await self.send(messages.error(f"the server cannot reach Redis ({error})", topic))
+            except Exception as error:
+                dependency = unavailable_dependency(error)
+                if dependency is None:
+                    raise
+                await self.send(messages.error(f"{dependency} is unavailable; retry", topic))
 
     async def _handle(self, request: Authenticate | Subscribe | Unsubscribe) -> None:
         if isinstance(request, Subscribe):
