@@ -18,6 +18,8 @@ from fastapi_offline import FastAPIOffline
 from redis.asyncio import Redis
 
 from api.context import ApiContext
+from api.key_log import KeyLog
+from api.key_table import KeyTable
 from api.keys import KeyAuthenticator
 from api.live.deltas import ReplyDeltas
 from api.live.hub import Hub
@@ -71,6 +73,11 @@ def create_app(settings: Settings, *, redis_url: str, mongo_url: str) -> FastAPI
         hub = Hub(hub_redis, settings.stream_names(), block_ms=settings.block_ms)
         deltas = ReplyDeltas(Redis.from_url(redis_url))  # a node of a cluster will do
         knowledge_reader = KnowledgeReader(settings)
+        key_table = KeyTable(redis, settings.stream_names())
+        keys = KeyAuthenticator(key_table, cache_s=settings.auth_cache_s)
+        key_log = KeyLog(await connect_redis(redis_url), key_table, block_ms=settings.block_ms)
+        key_log.on_revoked(keys.forget)
+        await key_log.start()  # caught up: no key issued before startup is refused
         app.state.context = ApiContext(
             settings=settings,
             redis=redis,
@@ -79,7 +86,7 @@ def create_app(settings: Settings, *, redis_url: str, mongo_url: str) -> FastAPI
             store=EventStore(redis, settings.stream_names()),
             services=services,
             read_models=read_models,
-            keys=KeyAuthenticator(read_models, cache_s=settings.auth_cache_s),
+            keys=keys,
             limiter=RateLimiter(
                 redis,
                 settings.stream_prefix,
@@ -95,6 +102,7 @@ def create_app(settings: Settings, *, redis_url: str, mongo_url: str) -> FastAPI
         try:
             yield
         finally:
+            await key_log.close()
             await hub.close()
             await knowledge_reader.aclose()
             await deltas.close()

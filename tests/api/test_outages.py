@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,13 +22,24 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 
 from api.app import create_app
 from api.outages import unavailable_dependency
+from impressox.embedded.mongo import EmbeddedMongo
 from impressox.embedded.redis import EmbeddedRedis
 from impressox.embedded.server import EmbeddedServer
 from impressox.services import Services, build_services
 from impressox.settings import Settings
 from tests.api.conftest import bearer
-from tests.readside import ProjectorThread, eventually, isolated_settings, issue_key
+from tests.readside import eventually, isolated_settings, issue_key
 
+AUTH_CACHE_S = 1.0
+TICKS = {
+    "events": [
+        {
+            "type": "price.tick",
+            "payload": {"symbol": "BTC/USDT", "venue": "manual", "price": 101000, "volume": 1.5,
+                        "source_time": "2026-11-21T12:00:00Z"},
+        }
+    ]
+}  # fmt: skip
 RULE = {
     "name": "BTC breakout",
     "target": {"kind": "symbol", "symbol": "BTC/USDT"},
@@ -63,8 +75,16 @@ def private_redis(tmp_path: Path) -> Iterator[EmbeddedRedis]:
 
 
 @pytest.fixture
+def private_mongo(tmp_path: Path) -> Iterator[EmbeddedMongo]:
+    server = EmbeddedMongo(tmp_path / "mongo")
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
 def settings(prefix: str, tmp_path: Path) -> Settings:
-    return isolated_settings(prefix, tmp_path)
+    return isolated_settings(prefix, tmp_path, auth_cache_s=AUTH_CACHE_S)
 
 
 def test_redis_away_is_503_everywhere_and_the_api_comes_back_by_itself(
@@ -72,7 +92,6 @@ def test_redis_away_is_503_everywhere_and_the_api_comes_back_by_itself(
 ) -> None:
     redis_url = private_redis.url
     services: Services = build_services(settings, redis_url)
-    projector = ProjectorThread(settings, redis_url, mongo_url, names=["api_keys"]).start()
     app = create_app(settings, redis_url=redis_url, mongo_url=mongo_url)
     try:
         with TestClient(app) as client:
@@ -93,10 +112,43 @@ def test_redis_away_is_503_everywhere_and_the_api_comes_back_by_itself(
                 eventually(lambda: client.get("/v1/me", headers=headers).status_code == 200)
                 assert client.post("/v1/rules", json=RULE, headers=headers).status_code == 201
             finally:
-                projector.stop()
                 restarted.stop()
     finally:
         services.close()
+
+
+def test_keys_work_and_revocations_bite_while_mongodb_is_away(
+    settings: Settings, redis_url: str, private_mongo: EmbeddedMongo, services: Services,
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    user_id = services.users.register("ingester")
+    issued = services.users.issue_api_key(user_id, {"name": "feed", "scopes": ["user", "ingest"]})
+    headers = bearer(issued.token)
+    app = create_app(settings, redis_url=redis_url, mongo_url=private_mongo.url)
+    with TestClient(app) as client:
+        assert client.post("/v1/events/ticks", json=TICKS, headers=headers).status_code == 200
+
+        kill(private_mongo)
+        address = f"127.0.0.1:{private_mongo.port}"
+        asked = time.monotonic()
+        assert_unavailable(client.get("/v1/rules", headers=headers), "MongoDB", address)
+        assert time.monotonic() - asked > AUTH_CACHE_S  # the driver waited: the key is not cached
+        appended = client.post("/v1/events/ticks", json=TICKS, headers=headers)
+        assert appended.status_code == 200, appended.text  # authenticating needs Redis only
+
+        services.users.revoke_api_key(user_id, issued.key_id)
+        eventually(
+            lambda: client.post("/v1/events/ticks", json=TICKS, headers=headers).status_code == 401,
+            timeout_s=AUTH_CACHE_S + 1,
+        )
+
+        restarted = EmbeddedMongo(tmp_path / "mongo", port=private_mongo.port)
+        restarted.start()
+        try:
+            _, token = issue_key(services, "user")
+            eventually(lambda: client.get("/v1/rules", headers=bearer(token)).status_code == 200)
+        finally:
+            restarted.stop()
 
 
 def test_an_outage_is_found_through_the_errors_that_wrap_it() -> None:
