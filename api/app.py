@@ -23,6 +23,7 @@ from api.key_table import KeyTable
 from api.keys import KeyAuthenticator
 from api.live.deltas import ReplyDeltas
 from api.live.hub import Hub
+from api.live.registry import LiveSessions
 from api.outages import install_outage_handlers
 from api.problems import install_problem_handlers
 from api.rate_limit import RateLimiter
@@ -76,7 +77,9 @@ def create_app(settings: Settings, *, redis_url: str, mongo_url: str) -> FastAPI
         key_table = KeyTable(redis, settings.stream_names())
         keys = KeyAuthenticator(key_table, cache_s=settings.auth_cache_s)
         key_log = KeyLog(await connect_redis(redis_url), key_table, block_ms=settings.block_ms)
+        sessions = LiveSessions(keys, recheck_s=settings.auth_cache_s)
         key_log.on_revoked(keys.forget)
+        key_log.on_revoked(sessions.revoked)
         await key_log.start()  # caught up: no key issued before startup is refused
         app.state.context = ApiContext(
             settings=settings,
@@ -96,6 +99,7 @@ def create_app(settings: Settings, *, redis_url: str, mongo_url: str) -> FastAPI
             hub=hub,
             knowledge=knowledge_reader,
             deltas=deltas,
+            sessions=sessions,
         )
         gc.freeze()  # what startup built lives as long as the process: never walk it again
         gc.set_threshold(*GC_THRESHOLDS)
@@ -103,6 +107,7 @@ def create_app(settings: Settings, *, redis_url: str, mongo_url: str) -> FastAPI
             yield
         finally:
             await key_log.close()
+            await sessions.close()
             await hub.close()
             await knowledge_reader.aclose()
             await deltas.close()
