@@ -18,6 +18,7 @@ from fastapi_offline import FastAPIOffline
 from redis.asyncio import Redis
 
 from api.context import ApiContext
+from api.guard import RequestGuard
 from api.key_log import KeyLog
 from api.key_table import KeyTable
 from api.keys import KeyAuthenticator
@@ -124,6 +125,7 @@ def create_app(settings: Settings, *, redis_url: str, mongo_url: str) -> FastAPI
     )
     install_problem_handlers(app)
     install_outage_handlers(app)
+    app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes)
 
     @app.get("/", include_in_schema=False)
     async def home() -> RedirectResponse:

@@ -12,6 +12,7 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.requests import HTTPConnection
 
 from api.context import ApiContext, Context
 from api.keys import Principal
@@ -22,6 +23,19 @@ bearer = HTTPBearer(
 )
 
 UNAUTHORIZED_HEADERS = {"WWW-Authenticate": "Bearer"}
+
+PRINCIPAL = "impressox.principal"
+"""The scope key under which the request guard (`api.guard`) hands a route its caller."""
+
+
+def bearer_token(header: str | None) -> str | None:
+    """The key of an `Authorization: Bearer <key>` header; None for none or another scheme."""
+    if header is None:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return token.strip() or None
 
 
 async def principal_of(context: ApiContext, token: str | None) -> Principal:
@@ -50,9 +64,14 @@ async def principal_of(context: ApiContext, token: str | None) -> Principal:
 
 
 async def authenticated(
+    connection: HTTPConnection,
     context: Context,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
+    """The caller: as the request guard found it (every /v1 request), else checked here."""
+    principal: Principal | None = connection.scope.get(PRINCIPAL)
+    if principal is not None:
+        return principal
     return await principal_of(context, credentials.credentials if credentials else None)
 
 

@@ -38,15 +38,20 @@ def problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
 
 
+def http_problem(error: HTTPException) -> JSONResponse:
+    """An HTTPException as problem details, with the headers it carries."""
+    response = problem(error.status_code, _title(error.status_code), str(error.detail))
+    for name, value in (error.headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     """Render HTTP and validation errors as problem details."""
 
     async def http_error(request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, HTTPException)
-        title = _title(error.status_code)
-        response = problem(error.status_code, title, str(error.detail))
-        for name, value in (error.headers or {}).items():
-            response.headers[name] = value
+        response = http_problem(error)
         if error.status_code == 405:
             response.headers["Allow"] = ", ".join(_allowed_methods(request))
         return response

@@ -196,6 +196,11 @@ class Settings(BaseSettings):
         200, ge=1, validation_alias=_env("rate_limit_burst"),
         description="Requests an API key may make at once before the per-minute rate applies.",
     )  # fmt: skip
+    max_body_bytes: int = Field(
+        65_536, ge=1024, validation_alias=_env("max_body_bytes"),
+        description="Largest request body the API reads (413 beyond it), except on the"
+        " endpoints that declare their own (ingest, knowledge documents).",
+    )  # fmt: skip
     auth_cache_s: float = Field(
         2.0, ge=0, validation_alias=_env("auth_cache_s"),
         description="How long the API trusts a looked-up key: a revocation takes this long.",
