@@ -44,6 +44,7 @@ from api.routes import (
 from events.store import EventStore
 from handlers.declaration import load_modules
 from handlers.rag.reader import KnowledgeReader
+from handlers.token_bucket import Rate
 from impressox.connections import connect_mongo, connect_redis
 from impressox.services import build_services
 from impressox.settings import Settings
@@ -93,9 +94,12 @@ def create_app(settings: Settings, *, redis_url: str, mongo_url: str) -> FastAPI
             keys=keys,
             limiter=RateLimiter(
                 redis,
-                settings.stream_prefix,
-                per_minute=settings.rate_limit_per_minute,
-                burst=settings.rate_limit_burst,
+                settings.stream_names(),
+                per_key=Rate(settings.rate_limit_per_minute, settings.rate_limit_burst),
+                per_user=Rate(settings.user_rate_limit_per_minute, settings.user_rate_limit_burst),
+                per_address=Rate(
+                    settings.anonymous_rate_limit_per_minute, settings.anonymous_rate_limit_burst
+                ),
             ),
             hub=hub,
             knowledge=knowledge_reader,

@@ -16,6 +16,7 @@ from starlette.requests import HTTPConnection
 
 from api.context import ApiContext, Context
 from api.keys import Principal
+from api.rate_limit import Verdict
 
 bearer = HTTPBearer(
     auto_error=False,
@@ -38,29 +39,40 @@ def bearer_token(header: str | None) -> str | None:
     return token.strip() or None
 
 
-async def principal_of(context: ApiContext, token: str | None) -> Principal:
-    """The principal of a token, or 401; takes a token from its key's rate bucket (429)."""
-    if not token:
+async def principal_of(context: ApiContext, token: str | None, address: str) -> Principal:
+    """The principal of a token, or 401; takes a token from its key's and its user's rate
+    buckets (429). Without a valid key, the client `address`'s bucket pays (429 too)."""
+    principal = await context.keys.authenticate(token) if token else None
+    if principal is None:
+        verdict = await context.limiter.take_anonymous(address)
+        if not verdict.allowed:
+            raise too_many(verdict)
         raise HTTPException(
             401,
-            "this endpoint needs an API key: send `Authorization: Bearer <key>`",
+            "the API key is not valid (malformed, unknown or revoked)"
+            if token
+            else "this endpoint needs an API key: send `Authorization: Bearer <key>`",
             headers=UNAUTHORIZED_HEADERS,
         )
-    principal = await context.keys.authenticate(token)
-    if principal is None:
-        raise HTTPException(
-            401, "the API key is not valid (malformed, unknown or revoked)",
-            headers=UNAUTHORIZED_HEADERS,
-        )  # fmt: skip
-    verdict = await context.limiter.take(principal.key_id)
+    verdict = await context.limiter.take(principal)
     if not verdict.allowed:
-        raise HTTPException(
-            429,
-            f"rate limit of {context.limiter.per_minute} requests per minute reached;"
-            f" retry in {verdict.retry_after_s}s",
-            headers={"Retry-After": str(verdict.retry_after_s)},
-        )
+        raise too_many(verdict)
     return principal
+
+
+def too_many(verdict: Verdict) -> HTTPException:
+    """The 429 of a refused verdict."""
+    return HTTPException(
+        429,
+        f"over {verdict.limit}; retry in {verdict.retry_after_s}s",
+        headers={"Retry-After": str(verdict.retry_after_s)},
+    )
+
+
+def client_address(connection: HTTPConnection) -> str:
+    """Who sent the request, as the server saw it (behind a proxy: its X-Forwarded-For
+    when uvicorn trusts the proxy, see `--forwarded-allow-ips`)."""
+    return connection.client.host if connection.client else "unknown"
 
 
 async def authenticated(
@@ -72,7 +84,8 @@ async def authenticated(
     principal: Principal | None = connection.scope.get(PRINCIPAL)
     if principal is not None:
         return principal
-    return await principal_of(context, credentials.credentials if credentials else None)
+    token = credentials.credentials if credentials else None
+    return await principal_of(context, token, client_address(connection))
 
 
 def _scoped(scope: str):  # type: ignore[no-untyped-def]

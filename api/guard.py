@@ -28,9 +28,10 @@ from typing import Any
 
 from fastapi import HTTPException
 from starlette.datastructures import Headers
+from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.auth import PRINCIPAL, bearer_token, principal_of
+from api.auth import PRINCIPAL, bearer_token, client_address, principal_of
 from api.context import ApiContext
 from api.outages import outage_response
 from api.problems import http_problem
@@ -73,9 +74,10 @@ class RequestGuard:
     async def _authenticate(self, scope: Scope) -> ASGIApp | None:
         """Put the caller in the scope; or the response that refuses the request."""
         context: ApiContext = scope["app"].state.context
-        token = bearer_token(Headers(scope=scope).get("authorization"))
+        connection = HTTPConnection(scope)
+        token = bearer_token(connection.headers.get("authorization"))
         try:
-            scope[PRINCIPAL] = await principal_of(context, token)
+            scope[PRINCIPAL] = await principal_of(context, token, client_address(connection))
         except HTTPException as refused:
             return http_problem(refused)
         except Exception as error:

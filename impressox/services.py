@@ -48,7 +48,11 @@ def eventsourcing_env(settings: Settings, redis_url: str) -> dict[str, str]:
 def build_services(settings: Settings, redis_url: str) -> Services:
     env = eventsourcing_env(settings, redis_url)
     return Services(
-        users=Users(env, secret_box=SecretBox(secret_key(settings))),
+        users=Users(
+            env,
+            secret_box=SecretBox(secret_key(settings)),
+            max_api_keys=settings.max_api_keys_per_user,
+        ),
         alert_rules=AlertRules(env),
         conversations=Conversations(env),
         watches=Watches(env),

@@ -36,6 +36,7 @@ from pydantic_settings import (
     SettingsError,
 )
 
+from aggregates.user import MAX_ACTIVE_KEYS
 from events.errors import ConfigurationError
 from events.names import StreamNames
 from handlers.agent.specs import (
@@ -190,11 +191,35 @@ class Settings(BaseSettings):
     )  # fmt: skip
     rate_limit_per_minute: int = Field(
         1200, ge=0, validation_alias=_env("rate_limit_per_minute"),
-        description="Requests per minute each API key may make (0: unlimited).",
+        description="Requests per minute each API key may make (0: unlimited); see also"
+        " IMPRESSOX_USER_RATE_LIMIT_PER_MINUTE.",
     )  # fmt: skip
     rate_limit_burst: int = Field(
         200, ge=1, validation_alias=_env("rate_limit_burst"),
         description="Requests an API key may make at once before the per-minute rate applies.",
+    )  # fmt: skip
+    user_rate_limit_per_minute: int = Field(
+        2400, ge=0, validation_alias=_env("user_rate_limit_per_minute"),
+        description="Requests per minute all of one user's API keys may make together, on"
+        " top of each key's own limit (0: unlimited).",
+    )  # fmt: skip
+    user_rate_limit_burst: int = Field(
+        400, ge=1, validation_alias=_env("user_rate_limit_burst"),
+        description="Requests a user's keys may make at once before their per-minute rate"
+        " applies.",
+    )  # fmt: skip
+    anonymous_rate_limit_per_minute: int = Field(
+        60, ge=0, validation_alias=_env("anonymous_rate_limit_per_minute"),
+        description="Requests per minute one client address may make without a valid API"
+        " key (401s count; 429 beyond; 0: unlimited). Behind a proxy, see X-Forwarded-For.",
+    )  # fmt: skip
+    anonymous_rate_limit_burst: int = Field(
+        30, ge=1, validation_alias=_env("anonymous_rate_limit_burst"),
+        description="Requests without a valid key one address may make at once.",
+    )  # fmt: skip
+    max_api_keys_per_user: int = Field(
+        MAX_ACTIVE_KEYS, ge=1, validation_alias=_env("max_api_keys_per_user"),
+        description="Active (unrevoked) API keys one user may hold; issuing another is 409.",
     )  # fmt: skip
     max_body_bytes: int = Field(
         65_536, ge=1024, validation_alias=_env("max_body_bytes"),

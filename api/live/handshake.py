@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from fastapi import HTTPException, WebSocket
 from starlette.websockets import WebSocketDisconnect
 
-from api.auth import principal_of
+from api.auth import client_address, principal_of
 from api.context import ApiContext
 from api.keys import Principal
 from api.live import messages
@@ -85,7 +85,7 @@ async def _presented_key(websocket: WebSocket) -> str | None:
 async def _principal(websocket: WebSocket, context: ApiContext, token: str) -> Principal | None:
     """The key's principal, as REST would find it; None once closed with the refusal."""
     try:
-        return await principal_of(context, token)
+        return await principal_of(context, token, client_address(websocket))
     except HTTPException as refused:
         await refuse(websocket, 4000 + refused.status_code, str(refused.detail))
     except Exception as error:

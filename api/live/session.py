@@ -159,12 +159,9 @@ class Session:
         if len(self.subscriptions) >= MAX_SUBSCRIPTIONS:
             raise LiveRequestError(f"a connection follows at most {MAX_SUBSCRIPTIONS} topics")
         context = self.context
-        verdict = await context.limiter.take(self.principal.key_id)
+        verdict = await context.limiter.take(self.principal)
         if not verdict.allowed:
-            raise LiveRequestError(
-                f"rate limit of {context.limiter.per_minute} requests per minute reached;"
-                f" retry in {verdict.retry_after_s}s"
-            )
+            raise LiveRequestError(f"over {verdict.limit}; retry in {verdict.retry_after_s}s")
         topic = await resolve_topic(
             request.topic, self.principal, context.store.names, context.services.conversations
         )
