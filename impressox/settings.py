@@ -239,6 +239,16 @@ class Settings(BaseSettings):
         description="Messages queued for one WebSocket client before it is dropped with a"
         " resume position (slow clients never buffer without bound).",
     )  # fmt: skip
+    ws_messages_per_minute: int = Field(
+        120, ge=0, validation_alias=_env("ws_messages_per_minute"),
+        description="Messages per minute a WebSocket client may send on one connection"
+        " (subscribe, unsubscribe, anything); beyond its burst it is closed with 4429"
+        " (0: unlimited).",
+    )  # fmt: skip
+    ws_message_burst: int = Field(
+        60, ge=1, validation_alias=_env("ws_message_burst"),
+        description="Messages a WebSocket client may send at once on one connection.",
+    )  # fmt: skip
     demo: bool = Field(
         True, validation_alias=_env("demo"),
         description="On the first run, create a demo trader with one rule on BTC/USDT (and"

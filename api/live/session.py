@@ -2,7 +2,9 @@
 
 1. Authenticate (`api.live.handshake`): the key is checked as REST checks it.
 2. Serve subscribe and unsubscribe messages until the client leaves; a refused
-   message gets an error message, and the connection stays open.
+   message gets an error message, and the connection stays open. Each message spends
+   from the connection's budget (`MessageBudget`), each subscription also from the
+   key's and its user's REST rate limits: a client over either is closed with 4429.
 3. A subscription whose queue overflowed drops the client: each topic's cursor goes
    out in a ``dropped`` message (best effort), then the socket closes with 4408.
 4. A key revoked while the client is connected closes it with 4401
@@ -19,9 +21,10 @@ from starlette.websockets import WebSocketDisconnect
 
 from api.context import ApiContext
 from api.live import messages
+from api.live.budget import MessageBudget
 from api.live.cursor import decode_cursor
 from api.live.errors import LiveRequestError
-from api.live.handshake import UNAUTHORIZED, Caller, authenticate, refuse
+from api.live.handshake import TOO_MANY, UNAUTHORIZED, Caller, authenticate, refuse
 from api.live.messages import Authenticate, Subscribe, Unsubscribe, parse_message
 from api.live.subscriber import ClientGoneError, Subscription
 from api.live.topics import resolve_topic
@@ -65,6 +68,8 @@ class Session:
         self._overflowed = asyncio.Event()
         self._ended = asyncio.Event()
         self._ending: tuple[int, str] = (UNAUTHORIZED, "")
+        settings = context.settings
+        self._budget = MessageBudget(settings.ws_messages_per_minute, settings.ws_message_burst)
 
     @property
     def key_id(self) -> str:
@@ -128,6 +133,14 @@ class Session:
             message = await self.websocket.receive()
             if message["type"] == "websocket.disconnect":
                 return
+            if not self._budget.take():
+                budget = self._budget
+                self.end(
+                    TOO_MANY,
+                    f"over the budget of {budget.per_minute} messages per minute"
+                    f" (bursts of {budget.burst}) on one connection",
+                )
+                return
             try:
                 request = _request(message.get("text"))
             except LiveRequestError as refused:
@@ -161,7 +174,8 @@ class Session:
         context = self.context
         verdict = await context.limiter.take(self.principal)
         if not verdict.allowed:
-            raise LiveRequestError(f"over {verdict.limit}; retry in {verdict.retry_after_s}s")
+            self.end(TOO_MANY, f"over {verdict.limit}; retry in {verdict.retry_after_s}s")
+            return
         topic = await resolve_topic(
             request.topic, self.principal, context.store.names, context.services.conversations
         )
