@@ -14,11 +14,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 from eventsourcing.persistence import OperationalError
 from fastapi.testclient import TestClient
 from pymongo.errors import ServerSelectionTimeoutError
 from redis.exceptions import ConnectionError as RedisConnectionError
+from websockets.asyncio.client import connect
 
 from api.app import create_app
 from api.outages import unavailable_dependency
@@ -28,6 +30,7 @@ from impressox.embedded.server import EmbeddedServer
 from impressox.services import Services, build_services
 from impressox.settings import Settings
 from tests.api.conftest import bearer
+from tests.api.test_websocket import closed_code, expect, serving
 from tests.readside import eventually, isolated_settings, issue_key
 
 AUTH_CACHE_S = 1.0
@@ -149,6 +152,24 @@ def test_keys_work_and_revocations_bite_while_mongodb_is_away(
             eventually(lambda: client.get("/v1/rules", headers=bearer(token)).status_code == 200)
         finally:
             restarted.stop()
+
+
+async def test_a_live_client_is_closed_with_4503_while_redis_is_away(
+    settings: Settings, mongo_url: str, private_redis: EmbeddedRedis
+) -> None:
+    services = build_services(settings, private_redis.url)
+    try:
+        _, token = issue_key(services, "user")
+    finally:
+        services.close()
+    with serving(settings, private_redis.url, mongo_url) as server:
+        kill(private_redis)
+        async with connect(server.url) as socket:
+            await socket.send(orjson.dumps({"type": "auth", "key": token}).decode())
+            error = await expect(socket, "error")
+            assert "Redis is unavailable" in error["detail"]
+            assert str(private_redis.port) not in error["detail"]
+            assert (await closed_code(socket))[0] == 4503
 
 
 def test_an_outage_is_found_through_the_errors_that_wrap_it() -> None:
