@@ -228,7 +228,8 @@ class Settings(BaseSettings):
     )  # fmt: skip
     auth_cache_s: float = Field(
         2.0, ge=0, validation_alias=_env("auth_cache_s"),
-        description="How long the API trusts a looked-up key: a revocation takes this long.",
+        description="How long the API trusts a looked-up key. Revocations bite at once (the"
+        " API reads them in the users' log); this bounds how long one takes if it cannot.",
     )  # fmt: skip
     max_wait_s: float = Field(
         10.0, gt=0, validation_alias=_env("max_wait_s"),
