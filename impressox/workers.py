@@ -63,7 +63,7 @@ async def serve_worker(
         loop.add_signal_handler(signum, on_signal, signum)
     refresher: asyncio.Task[None] | None = None
     if metrics_port is not None:
-        collector = StreamsCollector()
+        collector = StreamsCollector(stall_after_s=settings.stall_after_s)
         REGISTRY.register(collector)
         start_http_server(metrics_port, addr="127.0.0.1")
         refresher = asyncio.create_task(
