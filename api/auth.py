@@ -1,9 +1,11 @@
 """Authentication and authorisation: `Authorization: Bearer <key>`, scopes, rate limits.
 
 Every endpoint but /healthz, /readyz and the docs depends on one of the dependencies
-here. Scopes: ``user`` (own data only), ``admin`` (everything, replay and rebuild),
-``ingest`` (append events from outside). Refusals are problem+json: 401 without a valid
-key, 403 for a key without the scope, 429 over the key's rate.
+here. Under /v1 the request guard (`api.guard`) has already found the caller, before
+the body was read, and the dependency takes it from the scope. Scopes: ``user`` (own
+data only), ``admin`` (everything, replay and rebuild), ``ingest`` (append events from
+outside). Refusals are problem+json: 401 without a valid key, 403 for a key without the
+scope, 429 over the key's or its user's rate (or, without a valid key, the address's).
 """
 
 from __future__ import annotations

@@ -9,12 +9,14 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import cast
 from uuid import UUID
 
 import httpx
 import pytest
 from redis.asyncio import Redis
 
+from api.context import ApiContext
 from api.key_table import USERS_TAG
 from impressox.services import Services
 from impressox.settings import Settings
@@ -65,6 +67,12 @@ async def test_revoking_a_key_closes_its_sockets_at_once_and_refuses_it_on_rest(
             code, reason = await closed_code(socket)
             assert (code, reason) == (4401, "the API key was revoked")
         assert time.monotonic() - revoked_at < AUTH_CACHE_S / 10
+    sessions = cast(ApiContext, live.app.state.context).sessions
+
+    async def forgotten() -> bool:
+        return sessions.count(key_id) == 0
+
+    await wait_until(forgotten)  # closed sessions leave the registry
     async with httpx.AsyncClient(base_url=live.http_url) as rest:
         assert (await rest.get("/v1/me", headers=bearer(token))).status_code == 401
 
