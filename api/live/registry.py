@@ -6,8 +6,9 @@ handshake is not enough: issue 13 saw a revoked key keep streaming private alert
 
 1. At once: the key log (`api.key_log`) reports each revocation it reads, in every API
    process, and `revoked` ends that key's sessions here.
-2. At the latest after `recheck_s`: every session's key is checked again as REST would
-   check it (`KeyAuthenticator`, whose cache a revocation empties). This covers what
+2. At the latest after `recheck_s`: every open key is checked again as REST would
+   check it (`KeyAuthenticator`, whose cache a revocation empties), once for all the
+   sessions on it (they all presented it, and it was valid). This covers what
    (1) cannot: a session whose handshake read its key just before the revocation and
    registered just after it was reported.
 
@@ -88,16 +89,17 @@ class LiveSessions:
     async def _recheck(self) -> None:
         while self._by_key:
             await asyncio.sleep(self._recheck_s)
-            for sessions in list(self._by_key.values()):
-                for session in list(sessions):
-                    await self._check(session)
+            for key_id, sessions in list(self._by_key.items()):
+                if sessions:
+                    await self._check(key_id, next(iter(sessions)).token)
 
-    async def _check(self, session: Revocable) -> None:
+    async def _check(self, key_id: str, token: str) -> None:
+        """Check one key for all its sessions: they all presented it, and it was valid."""
         try:
-            principal = await self._keys.authenticate(session.token)
+            principal = await self._keys.authenticate(token)
         except Exception as error:
             if unavailable_dependency(error) is None:
                 log.exception("live key recheck failed")
             return
         if principal is None:
-            session.revoke(REVOKED)
+            self.revoked(key_id)
