@@ -55,6 +55,10 @@ class QuietHours(Immutable):
         return value
 
 
+MAX_ACTIVE_KEYS = 20
+"""Active API keys a user may hold unless configured otherwise (IMPRESSOX_MAX_API_KEYS_PER_USER)."""
+
+
 class ApiKeyRecord(Immutable):
     """What we keep of an API key: never the key, only its hash."""
 
@@ -122,9 +126,15 @@ class User(Aggregate):
         if quiet_hours != self.quiet_hours:
             self._quiet_hours_set(quiet_hours)
 
-    def issue_api_key(self, record: ApiKeyRecord) -> None:
+    def issue_api_key(self, record: ApiKeyRecord, *, max_active: int) -> None:
+        """Issue a key, unless the user holds `max_active` unrevoked keys already: each
+        key would otherwise be one more rate limit bucket (issue 13)."""
         if record.key_id in self.api_keys:
             raise DomainError(f"API key {record.key_id} exists already")
+        if len(self.active_keys()) >= max_active:
+            raise DomainError(
+                f"a user holds at most {max_active} active API keys; revoke one first"
+            )
         self._api_key_issued(record)
 
     def revoke_api_key(self, key_id: str, at: datetime) -> None:

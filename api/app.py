@@ -17,9 +17,14 @@ from fastapi_offline import FastAPIOffline
 from redis.asyncio import Redis
 
 from api.context import ApiContext
+from api.guard import RequestGuard
+from api.key_log import KeyLog
+from api.key_table import KeyTable
 from api.keys import KeyAuthenticator
 from api.live.deltas import ReplyDeltas
 from api.live.hub import Hub
+from api.live.registry import LiveSessions
+from api.outages import install_outage_handlers
 from api.problems import install_problem_handlers
 from api.rate_limit import RateLimiter
 from api.routes import (
@@ -41,6 +46,7 @@ from api.web_page import install_web_page, locate_bundle
 from events.store import EventStore
 from handlers.declaration import load_modules
 from handlers.rag.reader import KnowledgeReader
+from handlers.token_bucket import Rate
 from impressox.connections import connect_mongo, connect_redis
 from impressox.services import build_services
 from impressox.settings import Settings
@@ -73,6 +79,13 @@ def create_app(settings: Settings, *, redis_url: str, mongo_url: str) -> FastAPI
         hub = Hub(hub_redis, settings.stream_names(), block_ms=settings.block_ms)
         deltas = ReplyDeltas(Redis.from_url(redis_url))  # a node of a cluster will do
         knowledge_reader = KnowledgeReader(settings)
+        key_table = KeyTable(redis, settings.stream_names())
+        keys = KeyAuthenticator(key_table, cache_s=settings.auth_cache_s)
+        key_log = KeyLog(await connect_redis(redis_url), key_table, block_ms=settings.block_ms)
+        sessions = LiveSessions(keys, recheck_s=settings.auth_cache_s)
+        key_log.on_revoked(keys.forget)
+        key_log.on_revoked(sessions.revoked)
+        await key_log.start()  # caught up: no key issued before startup is refused
         app.state.context = ApiContext(
             settings=settings,
             redis=redis,
@@ -86,22 +99,28 @@ def create_app(settings: Settings, *, redis_url: str, mongo_url: str) -> FastAPI
                 chain_watched=settings.chain_watched,
                 stale_after_s=settings.source_stale_after_s,
             ),
-            keys=KeyAuthenticator(read_models, cache_s=settings.auth_cache_s),
+            keys=keys,
             limiter=RateLimiter(
                 redis,
-                settings.stream_prefix,
-                per_minute=settings.rate_limit_per_minute,
-                burst=settings.rate_limit_burst,
+                settings.stream_names(),
+                per_key=Rate(settings.rate_limit_per_minute, settings.rate_limit_burst),
+                per_user=Rate(settings.user_rate_limit_per_minute, settings.user_rate_limit_burst),
+                per_address=Rate(
+                    settings.anonymous_rate_limit_per_minute, settings.anonymous_rate_limit_burst
+                ),
             ),
             hub=hub,
             knowledge=knowledge_reader,
             deltas=deltas,
+            sessions=sessions,
         )
         gc.freeze()  # what startup built lives as long as the process: never walk it again
         gc.set_threshold(*GC_THRESHOLDS)
         try:
             yield
         finally:
+            await key_log.close()
+            await sessions.close()
             await hub.close()
             await knowledge_reader.aclose()
             await deltas.close()
@@ -117,6 +136,8 @@ def create_app(settings: Settings, *, redis_url: str, mongo_url: str) -> FastAPI
         lifespan=lifespan,
     )
     install_problem_handlers(app)
+    install_outage_handlers(app)
+    app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes)
 
     app.include_router(health.router)
     app.include_router(metrics.router)

@@ -34,7 +34,7 @@ CONFLICT: dict[int | str, dict[str, Any]] = {
     }
 }
 COMMAND_REFUSALS = {
-    **problem_responses(400, 401, 403, 422, 429, s400="The body is not valid JSON."),
+    **problem_responses(400, 401, 403, 413, 422, 429, 503, s400="The body is not valid JSON."),
     **CONFLICT,
 }
 """How any command may be refused, for the OpenAPI `responses`."""

@@ -13,6 +13,7 @@ from starlette.requests import HTTPConnection
 from api.keys import KeyAuthenticator
 from api.live.deltas import ReplyDeltas
 from api.live.hub import Hub
+from api.live.registry import LiveSessions
 from api.rate_limit import RateLimiter
 from events.redis_client import RedisClient
 from events.store import EventStore
@@ -44,6 +45,8 @@ class ApiContext:
     """The knowledge base, for searches; Chroma is opened on the first one."""
     deltas: ReplyDeltas
     """The agent's reply text while it is written, for clients following a conversation."""
+    sessions: LiveSessions
+    """The open WebSocket sessions by API key, closed when their key is revoked."""
 
 
 async def api_context(connection: HTTPConnection) -> ApiContext:

@@ -1,7 +1,9 @@
-"""Finding the API key a request presents: by key id in the `api_keys` read model.
+"""Finding the API key a request presents: by key id in the key table (Redis).
 
 Only a key's hash is ever stored. A found key is trusted for `cache_s` seconds, so the
-hot path costs no MongoDB round trip; revoking a key takes at most that long to bite.
+hot path costs no round trip; a revocation this process reads in the users' log
+(`api.key_log`) drops the key from the cache at once, so `cache_s` only bounds how
+long a revocation takes when that log cannot be read.
 """
 
 from __future__ import annotations
@@ -12,9 +14,7 @@ from uuid import UUID
 
 from aggregates.errors import InvalidCommandError
 from aggregates.secrets import api_key_matches, split_api_key
-from projections.reader import ReadModels
-
-API_KEYS = "api_keys"
+from api.key_table import KeyTable
 
 
 @dataclass(frozen=True)
@@ -35,10 +35,12 @@ class Principal:
 
 
 class KeyAuthenticator:
-    def __init__(self, read_models: ReadModels, *, cache_s: float) -> None:
-        self.read_models = read_models
+    def __init__(self, table: KeyTable, *, cache_s: float) -> None:
+        self.table = table
         self.cache_s = cache_s
         self._cache: dict[str, tuple[float, str, Principal]] = {}
+        self._revocations = 0
+        """Counts `forget` calls: a lookup that a revocation overtook is not cached."""
 
     async def authenticate(self, token: str) -> Principal | None:
         """The principal of a valid, unrevoked key; None for anything else."""
@@ -51,15 +53,17 @@ class KeyAuthenticator:
         if cached is not None and now - cached[0] < self.cache_s:
             _, key_hash, principal = cached
             return principal if api_key_matches(token, key_hash) else None
-        collection = await self.read_models.collection(API_KEYS)
-        record = await collection.find_one({"_id": key_id})
-        if record is None or record.get("revoked_at") is not None:
+        revocations = self._revocations
+        record = await self.table.get(key_id)
+        if record is None:
             self._cache.pop(key_id, None)
             return None
-        principal = Principal(
-            user_id=UUID(str(record["user_id"])),
-            key_id=key_id,
-            scopes=frozenset(record["scopes"]),
-        )
-        self._cache[key_id] = (now, record["key_hash"], principal)
-        return principal if api_key_matches(token, record["key_hash"]) else None
+        principal = Principal(user_id=record.user_id, key_id=key_id, scopes=record.scopes)
+        if revocations == self._revocations:
+            self._cache[key_id] = (now, record.key_hash, principal)
+        return principal if api_key_matches(token, record.key_hash) else None
+
+    def forget(self, key_id: str) -> None:
+        """A revoked key: refuse it from now on (the key log calls this)."""
+        self._revocations += 1
+        self._cache.pop(key_id, None)

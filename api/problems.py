@@ -23,10 +23,27 @@ PROBLEM_JSON = "application/problem+json"
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 
 
+class BadParameterError(Exception):
+    """A query parameter that is well-formed but not one this API gave out (a forged or
+    foreign cursor): 400, naming the parameter like a validation error would."""
+
+    def __init__(self, parameter: str, message: str) -> None:
+        super().__init__(message)
+        self.parameter = parameter
+
+
 def problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
     """A problem+json response."""
     body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+
+
+def http_problem(error: HTTPException) -> JSONResponse:
+    """An HTTPException as problem details, with the headers it carries."""
+    response = problem(error.status_code, _title(error.status_code), str(error.detail))
+    for name, value in (error.headers or {}).items():
+        response.headers[name] = value
+    return response
 
 
 def install_problem_handlers(app: FastAPI) -> None:
@@ -34,10 +51,7 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     async def http_error(request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, HTTPException)
-        title = _title(error.status_code)
-        response = problem(error.status_code, title, str(error.detail))
-        for name, value in (error.headers or {}).items():
-            response.headers[name] = value
+        response = http_problem(error)
         if error.status_code == 405:
             response.headers["Allow"] = ", ".join(_allowed_methods(request))
         return response
@@ -66,7 +80,14 @@ def install_problem_handlers(app: FastAPI) -> None:
         status = 404 if isinstance(error, NotFoundError) else 409
         return problem(status, _title(status), str(error))
 
+    async def bad_parameter(request: Request, error: Exception) -> JSONResponse:
+        assert isinstance(error, BadParameterError)
+        field = f"query.{error.parameter}"
+        errors = [{"field": field, "message": str(error)}]
+        return problem(400, "Bad Request", f"{field}: {error}", errors=errors)
+
     app.add_exception_handler(HTTPException, http_error)
+    app.add_exception_handler(BadParameterError, bad_parameter)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(DomainError, refused_command)  # and every subclass
 

@@ -116,8 +116,10 @@ REASONS = {
     401: "No API key, or not a valid one.",
     403: "The API key lacks the scope this endpoint needs.",
     404: "Not found.",
+    413: "The body is larger than this endpoint accepts (the detail says how much).",
     422: "A parameter is invalid; `errors` names each offending field.",
     429: "Over the API key's rate limit; retry after `Retry-After` seconds.",
+    503: "Redis or MongoDB is away for now; retry after `Retry-After` seconds.",
 }
 
 
@@ -139,7 +141,7 @@ def problem_responses(
     }
 
 
-READ_REFUSALS = (400, 401, 403, 422, 429)
+READ_REFUSALS = (400, 401, 403, 422, 429, 503)
 
 
 def inline_schema(model: type[BaseModel]) -> dict[str, Any]:

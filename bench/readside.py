@@ -204,6 +204,7 @@ async def serve_and_measure(
             data_dir=Path(data_dir),
             partitions=PARTITIONS,
             rate_limit_per_minute=0,
+            user_rate_limit_per_minute=0,
         )
         services = build_services(settings, redis_url)
         user_id = services.users.register("bench admin")

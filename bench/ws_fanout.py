@@ -236,6 +236,7 @@ def api_process(settings: Settings, redis_url: str, mongo_url: str) -> Iterator[
         MONGO_URL=mongo_url,
         IMPRESSOX_API_PORT=str(port),
         IMPRESSOX_RATE_LIMIT_PER_MINUTE="0",
+        IMPRESSOX_USER_RATE_LIMIT_PER_MINUTE="0",
     )
     child.start()
     try:
@@ -285,6 +286,7 @@ async def measure(
         data_dir=data_dir,
         partitions=PARTITIONS,
         rate_limit_per_minute=0,
+        user_rate_limit_per_minute=0,
     )
     services = build_services(settings, redis_url)
     try:

@@ -15,6 +15,8 @@ Layout, with the default prefix ``ix``::
     ix:{p3}:lease:rules           which consumer of "rules" owns partition 3 (string, PX)
     ix:members:rules              live consumers of "rules" and their expiry (sorted set)
     ix:live:conversation:<id>     the agent's reply text as it is written (Pub/Sub channel)
+    ix:{app.users}:api-keys       API keys by key id (hash, owner, scopes), for the API (hash)
+    ix:{rate.<owner>}:<bucket>    a rate limit's token bucket (a user's, a key's, an address's)
 """
 
 from __future__ import annotations
@@ -188,3 +190,13 @@ class StreamNames:
         """The Pub/Sub channel of a conversation's reply tokens: ephemeral, not a stream
         (the reply itself is an event; these are its text while it is being written)."""
         return f"{self.prefix}:live:conversation:{conversation_id}"
+
+    def api_keys(self, tag: str) -> str:
+        """API keys by key id (their hashes, owners and scopes) folded from the log of the
+        application `tag`: what the API authenticates against, without MongoDB."""
+        return f"{self.prefix}:{{{tag}}}:api-keys"
+
+    def rate_bucket(self, owner: str, bucket: str) -> str:
+        """The token bucket `bucket` of `owner` (a user, or a client address): one owner's
+        buckets share a slot, so one script takes from all of them at once."""
+        return f"{self.prefix}:{{rate.{owner}}}:{bucket}"

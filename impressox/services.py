@@ -49,7 +49,12 @@ def build_services(settings: Settings, redis_url: str) -> Services:
     env = eventsourcing_env(settings, redis_url)
     destinations = destination_policy(settings)
     return Services(
-        users=Users(env, secret_box=SecretBox(secret_key(settings)), destinations=destinations),
+        users=Users(
+            env,
+            secret_box=SecretBox(secret_key(settings)),
+            max_api_keys=settings.max_api_keys_per_user,
+            destinations=destinations,
+        ),
         alert_rules=AlertRules(env),
         conversations=Conversations(env),
         watches=Watches(env, destinations=destinations),

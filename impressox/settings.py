@@ -37,6 +37,7 @@ from pydantic_settings import (
 )
 
 from aggregates.destinations import DestinationPolicy
+from aggregates.user import MAX_ACTIVE_KEYS
 from events.errors import ConfigurationError
 from events.names import StreamNames
 from handlers.agent.specs import (
@@ -204,15 +205,45 @@ class Settings(BaseSettings):
     )  # fmt: skip
     rate_limit_per_minute: int = Field(
         1200, ge=0, validation_alias=_env("rate_limit_per_minute"),
-        description="Requests per minute each API key may make (0: unlimited).",
+        description="Requests per minute each API key may make (0: unlimited); see also"
+        " IMPRESSOX_USER_RATE_LIMIT_PER_MINUTE.",
     )  # fmt: skip
     rate_limit_burst: int = Field(
         200, ge=1, validation_alias=_env("rate_limit_burst"),
         description="Requests an API key may make at once before the per-minute rate applies.",
     )  # fmt: skip
+    user_rate_limit_per_minute: int = Field(
+        2400, ge=0, validation_alias=_env("user_rate_limit_per_minute"),
+        description="Requests per minute all of one user's API keys may make together, on"
+        " top of each key's own limit (0: unlimited).",
+    )  # fmt: skip
+    user_rate_limit_burst: int = Field(
+        400, ge=1, validation_alias=_env("user_rate_limit_burst"),
+        description="Requests a user's keys may make at once before their per-minute rate"
+        " applies.",
+    )  # fmt: skip
+    anonymous_rate_limit_per_minute: int = Field(
+        60, ge=0, validation_alias=_env("anonymous_rate_limit_per_minute"),
+        description="Requests per minute one client address may make without a valid API"
+        " key (401s count; 429 beyond; 0: unlimited). Behind a proxy, see X-Forwarded-For.",
+    )  # fmt: skip
+    anonymous_rate_limit_burst: int = Field(
+        30, ge=1, validation_alias=_env("anonymous_rate_limit_burst"),
+        description="Requests without a valid key one address may make at once.",
+    )  # fmt: skip
+    max_api_keys_per_user: int = Field(
+        MAX_ACTIVE_KEYS, ge=1, validation_alias=_env("max_api_keys_per_user"),
+        description="Active (unrevoked) API keys one user may hold; issuing another is 409.",
+    )  # fmt: skip
+    max_body_bytes: int = Field(
+        65_536, ge=1024, validation_alias=_env("max_body_bytes"),
+        description="Largest request body the API reads (413 beyond it), except on the"
+        " endpoints that declare their own (ingest, knowledge documents).",
+    )  # fmt: skip
     auth_cache_s: float = Field(
         2.0, ge=0, validation_alias=_env("auth_cache_s"),
-        description="How long the API trusts a looked-up key: a revocation takes this long.",
+        description="How long the API trusts a looked-up key. Revocations bite at once (the"
+        " API reads them in the users' log); this bounds how long one takes if it cannot.",
     )  # fmt: skip
     max_wait_s: float = Field(
         10.0, gt=0, validation_alias=_env("max_wait_s"),
@@ -222,6 +253,16 @@ class Settings(BaseSettings):
         1000, ge=10, validation_alias=_env("ws_queue_size"),
         description="Messages queued for one WebSocket client before it is dropped with a"
         " resume position (slow clients never buffer without bound).",
+    )  # fmt: skip
+    ws_messages_per_minute: int = Field(
+        120, ge=0, validation_alias=_env("ws_messages_per_minute"),
+        description="Messages per minute a WebSocket client may send on one connection"
+        " (subscribe, unsubscribe, anything); beyond its burst it is closed with 4429"
+        " (0: unlimited).",
+    )  # fmt: skip
+    ws_message_burst: int = Field(
+        60, ge=1, validation_alias=_env("ws_message_burst"),
+        description="Messages a WebSocket client may send at once on one connection.",
     )  # fmt: skip
     demo: bool = Field(
         True, validation_alias=_env("demo"),

@@ -33,7 +33,7 @@ from aggregates.secrets import (
     new_signing_secret,
 )
 from aggregates.services.base import Service
-from aggregates.user import ApiKeyRecord, QuietHours, Scope, User
+from aggregates.user import MAX_ACTIVE_KEYS, ApiKeyRecord, QuietHours, Scope, User
 from aggregates.validation import validated, validated_value
 
 DisplayName = Annotated[str, Field(min_length=1, max_length=80)]
@@ -105,10 +105,13 @@ class Users(Service[User]):
         env: EnvType | None = None,
         *,
         secret_box: SecretBox,
+        max_api_keys: int = MAX_ACTIVE_KEYS,
         destinations: DestinationPolicy | None = None,
     ) -> None:
         super().__init__(env)
         self.secret_box = secret_box
+        self.max_api_keys = max_api_keys
+        """Active API keys one user may hold."""
         self.destinations = destinations or DestinationPolicy()
         """Where webhook channels may point (public addresses unless the operator allows
         more)."""
@@ -178,7 +181,7 @@ class Users(Service[User]):
             scopes=tuple(sorted(set(wanted.scopes))),
             issued_at=datetime.now(UTC),
         )
-        self.change(user_id, lambda user: user.issue_api_key(record))
+        self.change(user_id, lambda user: user.issue_api_key(record, max_active=self.max_api_keys))
         return IssuedKey(key_id=key_id, token=token, scopes=record.scopes)
 
     def list_api_keys(self, user_id: UUID) -> list[KeyInfo]:

@@ -1,13 +1,14 @@
 """One live client from handshake to close: authentication, subscriptions, sending.
 
-1. Authenticate: an ``Authorization: Bearer`` header on the handshake, else a first
-   message ``{"type": "auth", "key": ...}`` within `AUTH_TIMEOUT_S` (browsers cannot
-   set headers on a WebSocket). Refusals close with 4000 + the HTTP status the same
-   key would get from the REST API (4401, 4403, 4429).
+1. Authenticate (`api.live.handshake`): the key is checked as REST checks it.
 2. Serve subscribe and unsubscribe messages until the client leaves; a refused
-   message gets an error message, and the connection stays open.
+   message gets an error message, and the connection stays open. Each message spends
+   from the connection's budget (`MessageBudget`), each subscription also from the
+   key's and its user's REST rate limits: a client over either is closed with 4429.
 3. A subscription whose queue overflowed drops the client: each topic's cursor goes
    out in a ``dropped`` message (best effort), then the socket closes with 4408.
+4. A key revoked while the client is connected closes it with 4401
+   (`api.live.registry` says when), its subscriptions stopped first.
 """
 
 from __future__ import annotations
@@ -15,22 +16,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
-from fastapi import HTTPException, WebSocket
-from redis.exceptions import RedisError
+from fastapi import WebSocket
 from starlette.websockets import WebSocketDisconnect
 
-from api.auth import principal_of
 from api.context import ApiContext
-from api.keys import Principal
 from api.live import messages
+from api.live.budget import MessageBudget
 from api.live.cursor import decode_cursor
 from api.live.errors import LiveRequestError
+from api.live.handshake import TOO_MANY, UNAUTHORIZED, Caller, authenticate, refuse
 from api.live.messages import Authenticate, Subscribe, Unsubscribe, parse_message
 from api.live.subscriber import ClientGoneError, Subscription
 from api.live.topics import resolve_topic
-
-AUTH_TIMEOUT_S = 10.0
-"""How long a client may take to present its key before it is disconnected."""
+from api.outages import unavailable_dependency
 
 STOP_TIMEOUT_S = 5.0
 """How long a subscription may take to finish the message it is sending when stopped,
@@ -39,102 +37,54 @@ and how long a dropped client may take to accept its ``dropped`` messages."""
 MAX_SUBSCRIPTIONS = 50
 """Topics one connection may follow at once: each holds a queue of ws_queue_size."""
 
-UNAUTHORIZED = 4401
-FORBIDDEN = 4403
 TOO_SLOW = 4408
-MAX_REASON_BYTES = 123
-"""The most a WebSocket close frame's reason may hold (RFC 6455, 5.5)."""
 
 
 async def serve(websocket: WebSocket, context: ApiContext) -> None:
-    """Serve one client until it leaves, is refused, or is dropped."""
+    """Serve one client until it leaves, is refused, dropped or closed."""
     await websocket.accept()
-    principal = await _authenticate(websocket, context)
-    if principal is None:
+    caller = await authenticate(websocket, context)
+    if caller is None:
         return
-    session = Session(websocket, context, principal)
+    session = Session(websocket, context, caller)
+    forget = context.sessions.add(session)
     try:
         await session.run()
     finally:
+        forget()
         await session.close()
-
-
-async def _authenticate(websocket: WebSocket, context: ApiContext) -> Principal | None:
-    """The caller, or None once the connection is closed with the reason why not."""
-    token = _bearer(websocket.headers.get("authorization"))
-    if token is None:
-        try:
-            token = await _first_message_key(websocket)
-        except LiveRequestError as refused:
-            await _refuse(websocket, UNAUTHORIZED, str(refused))
-            return None
-        except WebSocketDisconnect:
-            return None
-    try:
-        principal = await principal_of(context, token)
-    except HTTPException as refused:
-        await _refuse(websocket, 4000 + refused.status_code, str(refused.detail))
-        return None
-    if "user" not in principal.scopes and not principal.is_admin:
-        await _refuse(websocket, FORBIDDEN, "live topics need an API key with the 'user' scope")
-        return None
-    try:
-        await websocket.send_text(messages.authenticated(principal.user_id, principal.scopes))
-    except (WebSocketDisconnect, RuntimeError):
-        return None  # gone already
-    return principal
-
-
-def _bearer(header: str | None) -> str | None:
-    """The key of an `Authorization: Bearer` header ("" for a header of another kind)."""
-    if header is None:
-        return None
-    scheme, _, token = header.partition(" ")
-    return token.strip() if scheme.lower() == "bearer" else ""
-
-
-async def _first_message_key(websocket: WebSocket) -> str:
-    try:
-        async with asyncio.timeout(AUTH_TIMEOUT_S):
-            message = await websocket.receive()
-    except TimeoutError:
-        raise LiveRequestError(
-            f'no API key within {AUTH_TIMEOUT_S:g}s: send {{"type": "auth", "key": ...}} first'
-        ) from None
-    if message["type"] == "websocket.disconnect":
-        raise WebSocketDisconnect(message.get("code", 1000))
-    parsed = parse_message(message.get("text") or "")
-    if not isinstance(parsed, Authenticate):
-        raise LiveRequestError(
-            'authenticate first: send {"type": "auth", "key": "ixk_..."} as the first message'
-        )
-    return parsed.key
-
-
-async def _refuse(websocket: WebSocket, code: int, detail: str) -> None:
-    with contextlib.suppress(WebSocketDisconnect, RuntimeError):
-        await websocket.send_text(messages.error(detail))
-        await websocket.close(code, _reason(detail))
-
-
-def _reason(detail: str) -> str:
-    """`detail` cut to fit a close frame, on a character boundary."""
-    encoded = detail.encode()
-    if len(encoded) <= MAX_REASON_BYTES:
-        return detail
-    return encoded[: MAX_REASON_BYTES - 3].decode(errors="ignore") + "..."
 
 
 class Session:
     """An authenticated client and its subscriptions, by topic name."""
 
-    def __init__(self, websocket: WebSocket, context: ApiContext, principal: Principal) -> None:
+    def __init__(self, websocket: WebSocket, context: ApiContext, caller: Caller) -> None:
         self.websocket = websocket
         self.context = context
-        self.principal = principal
+        self.principal = caller.principal
+        self.token = caller.token
         self.subscriptions: dict[str, Subscription] = {}
         self._sending = asyncio.Lock()
         self._overflowed = asyncio.Event()
+        self._ended = asyncio.Event()
+        self._ending: tuple[int, str] = (UNAUTHORIZED, "")
+        settings = context.settings
+        self._budget = MessageBudget(settings.ws_messages_per_minute, settings.ws_message_burst)
+
+    @property
+    def key_id(self) -> str:
+        return self.principal.key_id
+
+    def revoke(self, reason: str) -> None:
+        """Close with 4401 and `reason` as soon as the session's loop sees it."""
+        self.end(UNAUTHORIZED, reason)
+
+    def end(self, code: int, reason: str) -> None:
+        """Close with `code`: subscriptions stop, the client is told why (the first
+        reason given wins)."""
+        if not self._ended.is_set():
+            self._ending = (code, reason)
+            self._ended.set()
 
     async def send(self, text: str) -> None:
         """Send one frame; frames of several subscriptions never interleave."""
@@ -145,15 +95,21 @@ class Session:
                 raise ClientGoneError from None
 
     async def run(self) -> None:
-        """Serve the client's messages until it leaves, or drop it once it falls behind."""
+        """Serve the client's messages until it leaves, drop it once it falls behind, or
+        close it once it must end (`end`)."""
         receiving = asyncio.create_task(self._receive())
         overflowed = asyncio.create_task(self._overflowed.wait())
+        ended = asyncio.create_task(self._ended.wait())
+        tasks = (receiving, overflowed, ended)
         try:
-            await asyncio.wait((receiving, overflowed), return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         finally:
-            for task in (receiving, overflowed):
+            for task in tasks:
                 task.cancel()
-            await asyncio.gather(receiving, overflowed, return_exceptions=True)
+            await asyncio.gather(*tasks, return_exceptions=True)
+        if self._ended.is_set():
+            await self._close_with(*self._ending)
+            return
         if self._overflowed.is_set():
             await self._drop()
             return
@@ -177,6 +133,14 @@ class Session:
             message = await self.websocket.receive()
             if message["type"] == "websocket.disconnect":
                 return
+            if not self._budget.take():
+                budget = self._budget
+                self.end(
+                    TOO_MANY,
+                    f"over the budget of {budget.per_minute} messages per minute"
+                    f" (bursts of {budget.burst}) on one connection",
+                )
+                return
             try:
                 request = _request(message.get("text"))
             except LiveRequestError as refused:
@@ -187,8 +151,11 @@ class Session:
                 await self._handle(request)
             except LiveRequestError as refused:
                 await self.send(messages.error(str(refused), topic))
-            except RedisError as error:
-                await self.send(messages.error(f"the server cannot reach Redis ({error})", topic))
+            except Exception as error:
+                dependency = unavailable_dependency(error)
+                if dependency is None:
+                    raise
+                await self.send(messages.error(f"{dependency} is unavailable; retry", topic))
 
     async def _handle(self, request: Authenticate | Subscribe | Unsubscribe) -> None:
         if isinstance(request, Subscribe):
@@ -205,12 +172,10 @@ class Session:
         if len(self.subscriptions) >= MAX_SUBSCRIPTIONS:
             raise LiveRequestError(f"a connection follows at most {MAX_SUBSCRIPTIONS} topics")
         context = self.context
-        verdict = await context.limiter.take(self.principal.key_id)
+        verdict = await context.limiter.take(self.principal)
         if not verdict.allowed:
-            raise LiveRequestError(
-                f"rate limit of {context.limiter.per_minute} requests per minute reached;"
-                f" retry in {verdict.retry_after_s}s"
-            )
+            self.end(TOO_MANY, f"over {verdict.limit}; retry in {verdict.retry_after_s}s")
+            return
         topic = await resolve_topic(
             request.topic, self.principal, context.store.names, context.services.conversations
         )
@@ -247,6 +212,14 @@ class Session:
         self.context.hub.detach(subscription)
         if subscription.topic.reply_channel is not None:
             self.context.deltas.detach(subscription.topic.reply_channel, subscription)
+
+    async def _close_with(self, code: int, reason: str) -> None:
+        """Stop every subscription, then close with `code`, saying why."""
+        subscriptions = list(self.subscriptions.values())
+        for subscription in subscriptions:
+            self._forget(subscription)
+        await asyncio.gather(*(s.stop(STOP_TIMEOUT_S) for s in subscriptions))
+        await refuse(self.websocket, code, reason)
 
     async def _drop(self) -> None:
         """Tell a client that fell behind where each topic stopped, then close (4408)."""

@@ -31,6 +31,7 @@ from api.admin_models import (
 from api.auth import Admin
 from api.context import ApiContext, Context
 from api.pagination import Page
+from api.problems import BadParameterError
 from api.reading import invalid, problem_responses
 from api.replay import (
     MAX_HALF,
@@ -188,7 +189,7 @@ async def get_events(
     try:
         after = PageCursor.decode(cursor) if cursor else None
     except InvalidCursorError as error:
-        raise HTTPException(400, str(error)) from None
+        raise BadParameterError("cursor", str(error)) from None
     items, next_page = await merged_page(
         context.redis,
         context.store.registry,
@@ -399,8 +400,8 @@ async def get_dead_letters(
 ) -> Page[DeadLetterOut]:
     try:
         page = await DeadLetters(context.store).page(handler, cursor=cursor, limit=limit)
-    except ValueError as error:
-        raise HTTPException(400, str(error)) from None
+    except ValueError as error:  # the only one: a cursor this API did not give out
+        raise BadParameterError("cursor", str(error)) from None
     items = [DeadLetterOut.model_validate(letter.describe()) for letter in page.items]
     return Page[DeadLetterOut](items=items, next_cursor=page.next_cursor)
 

@@ -24,6 +24,7 @@ from pydantic_core import PydanticSerializationError
 from api.auth import Ingest
 from api.consistency import format_position
 from api.context import Context
+from api.guard import body_limit
 from api.problems import problem
 from api.reading import FieldProblem, Problem, problem_responses
 from events.catalog import INGESTABLE, CatalogPayload
@@ -32,6 +33,8 @@ from events.envelope import Event
 router = APIRouter(tags=["ingest"])
 
 MAX_ITEMS = 1000
+MAX_BODY_BYTES = 16 * 2**20
+"""A full batch of posts (1,000 of up to 20,000 characters) nearly fits; larger ones split."""
 EVENT_ID_NAMESPACE = UUID("5d1c4bd2-8a0e-4a5e-9f51-3c7f0f1d2b6e")
 """Fixed forever: derived event ids must not change between releases."""
 INT64 = range(-(2**63), 2**63)
@@ -88,6 +91,7 @@ class IngestRefusal(Problem):
     "/events/{category}",
     response_model=IngestResult,
     summary="Append events of the category's ingestable types",
+    openapi_extra=body_limit(MAX_BODY_BYTES),
     responses={
         207: {
             "model": IngestResult,
@@ -99,7 +103,9 @@ class IngestRefusal(Problem):
             401,
             403,
             404,
+            413,
             429,
+            503,
             s400="The body is not JSON.",
             s404="No such ingestable category; the detail lists them.",
         ),

@@ -20,6 +20,7 @@ from api.auth import User
 from api.commands import COMMAND_REFUSALS, Accepted
 from api.consistency import format_position
 from api.context import Context
+from api.guard import body_limit
 from api.keys import Principal
 from api.reading import problem_responses
 from events.catalog.documents import (
@@ -43,6 +44,8 @@ from handlers.rag.search import SearchFilters
 router = APIRouter(prefix="/knowledge", tags=["knowledge"])
 
 MAX_HITS = 20
+DOCUMENT_MAX_BODY_BYTES = 8 * 2**20
+"""A document of MAX_TEXT_BYTES, with room for JSON's escapes."""
 Visibility = Literal["shared", "private"]
 
 
@@ -108,6 +111,7 @@ UNAVAILABLE: dict[int | str, dict[str, Any]] = {
     response_model=DocumentAccepted,
     status_code=202,
     summary="Add a document (private with a user key, shared with an admin key)",
+    openapi_extra=body_limit(DOCUMENT_MAX_BODY_BYTES),
     responses=COMMAND_REFUSALS,
 )
 async def add_document(

@@ -1,7 +1,9 @@
-"""API keys by key id, for authenticating requests: the owner, scopes, hash, revocation.
+"""API keys by key id, for operators' queries: the owner, scopes, hash, revocation.
 
-Only the hash of a key is recorded anywhere (the User aggregate keeps the same); this
-read model is what the API looks a presented key up in.
+Only the hash of a key is recorded anywhere (the User aggregate keeps the same). The
+API does not authenticate against this read model but against the key table in Redis
+(`api.key_table`), so that keys work while MongoDB is away; this one keeps what that
+table drops, the revoked keys and when they were revoked.
 """
 
 from __future__ import annotations

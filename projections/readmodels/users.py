@@ -3,7 +3,8 @@
 A channel keeps its kind and its public fields only: a webhook's signing secret and a
 Discord webhook's URL (it holds a token) stay sealed in the User aggregate. Public fields
 are listed per kind, so a secret field added to a channel later stays out by default.
-API keys are not here either: `api_keys` holds what authentication needs.
+API keys are not here either: `api_keys` lists them (and the API authenticates against
+the key table in Redis, `api.key_table`).
 """
 
 from __future__ import annotations

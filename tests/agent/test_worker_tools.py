@@ -15,7 +15,8 @@ PROBE = """
 import json
 import handlers.agent.turns  # what the agent handler's factory imports to build a worker
 from handlers.agent.tools import AGENT_TOOLS
-print(json.dumps([tool.name for node in AGENT_TOOLS.nodes() for tool in AGENT_TOOLS.for_node(node)]))
+nodes = AGENT_TOOLS.nodes()
+print(json.dumps([tool.name for node in nodes for tool in AGENT_TOOLS.for_node(node)]))
 """
 
 
@@ -24,5 +25,6 @@ def test_an_agent_worker_registers_every_tool_it_routes_to() -> None:
         [sys.executable, "-c", PROBE], capture_output=True, text=True, cwd=REPO, check=True
     )
     names = set(json.loads(result.stdout))
-    wanted = {"get_price", "create_alert", "list_alerts", "pause_alert", "search_posts", "watch_wallet"}
+    wanted = {"get_price", "create_alert", "list_alerts", "pause_alert", "search_posts"}
+    wanted |= {"watch_wallet", "remember"}
     assert wanted <= names, wanted - names

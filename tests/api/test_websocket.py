@@ -24,7 +24,7 @@ from fastapi import FastAPI
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-import api.live.session
+import api.live.handshake
 from api.app import create_app
 from api.context import ApiContext
 from api.live.hub import Hub
@@ -51,6 +51,7 @@ class LiveServer:
         self.app = app
         self.port = free_port()
         self.url = f"ws://127.0.0.1:{self.port}/v1/ws"
+        self.http_url = f"http://127.0.0.1:{self.port}"
         config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_config=None)
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True, name="uvicorn")
@@ -148,7 +149,7 @@ async def events(socket: ClientConnection, count: int) -> list[Message]:
 async def test_no_key_is_refused_with_4401(
     live: LiveServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(api.live.session, "AUTH_TIMEOUT_S", 0.5)
+    monkeypatch.setattr(api.live.handshake, "AUTH_TIMEOUT_S", 0.5)
     async with connect(live.url) as silent:
         assert (await closed_code(silent))[0] == 4401
     async with connect(live.url) as impatient:

@@ -5148,6 +5148,31 @@ export interface operations {
                     };
                 };
             };
+            /** @description Redis or MongoDB is away for now; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Errors */
+                        errors?: {
+                            /** Field */
+                            field: string;
+                            /** Message */
+                            message: string;
+                        }[] | null;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
         };
     };
     list_candles_v1_candles_get: {
@@ -5289,6 +5314,31 @@ export interface operations {
             };
             /** @description Over the API key's rate limit; retry after `Retry-After` seconds. */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Errors */
+                        errors?: {
+                            /** Field */
+                            field: string;
+                            /** Message */
+                            message: string;
+                        }[] | null;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description Redis or MongoDB is away for now; retry after `Retry-After` seconds. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5479,6 +5529,31 @@ export interface operations {
                     };
                 };
             };
+            /** @description Redis or MongoDB is away for now; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Errors */
+                        errors?: {
+                            /** Field */
+                            field: string;
+                            /** Message */
+                            message: string;
+                        }[] | null;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
         };
     };
     list_channels_v1_channels_get: {
@@ -5610,6 +5685,31 @@ export interface operations {
             };
             /** @description Over the API key's rate limit; retry after `Retry-After` seconds. */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Errors */
+                        errors?: {
+                            /** Field */
+                            field: string;
+                            /** Message */
+                            message: string;
+                        }[] | null;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description Redis or MongoDB is away for now; retry after `Retry-After` seconds. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5789,6 +5889,31 @@ export interface operations {
                     };
                 };
             };
+            /** @description The body is larger than this endpoint accepts (the detail says how much). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Errors */
+                        errors?: {
+                            /** Field */
+                            field: string;
+                            /** Message */
+                            message: string;
+                        }[] | null;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
             /** @description A parameter is invalid; `errors` names each offending field. */
             422: {
                 headers: {
@@ -5816,6 +5941,31 @@ export interface operations {
             };
             /** @description Over the API key's rate limit; retry after `Retry-After` seconds. */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Errors */
+                        errors?: {
+                            /** Field */
+                            field: string;
+                            /** Message */
+                            message: string;
+                        }[] | null;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description Redis or MongoDB is away for now; retry after `Retry-After` seconds. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5993,6 +6143,31 @@ export interface operations {
                     };
                 };
             };
+            /** @description The body is larger than this endpoint accepts (the detail says how much). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Errors */
+                        errors?: {
+                            /** Field */
+                            field: string;
+                            /** Message */
+                            message: string;
+                        }[] | null;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
             /** @description A parameter is invalid; `errors` names each offending field. */
             422: {
                 headers: {
@@ -6020,6 +6195,31 @@ export interface operations {
             };
             /** @description Over the API key's rate limit; retry after `Retry-After` seconds. */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Errors */
+                        errors?: {
+                            /** Field */
+                            field: string;
+                            /** Message */
+                            message: string;
+                        }[] | null;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description Redis or MongoDB is away for now; retry after `Retry-After` seconds. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6201,6 +6401,31 @@ export interface operations {
                     };
                 };
             };
+            /** @description Redis or MongoDB is away for now; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Errors */
+                        errors?: {
+                            /** Field */
+                            field: string;
+                            /** Message */
+                            message: string;
+                        }[] | null;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
         };
     };
     post_message_v1_conversations_threads__thread_id__messages_post: {
@@ -6344,6 +6569,31 @@ export interface operations {
                     };
                 };
             };
+            /** @description The body is larger than this endpoint accepts (the detail says how much). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Errors */
+                        errors?: {
+                            /** Field */
+                            field: string;
+                            /** Message */
+                            message: string;
+                        }[] | null;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
             /** @description A parameter is invalid; `errors` names each offending field. */
             422: {
                 headers: {
@@ -6371,6 +6621,31 @@ export interface operations {
             };
             /** @description Over the API key's rate limit; retry after `Retry-After` seconds. */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Errors */
+                        errors?: {
+                            /** Field */
+                            field: string;
+                            /** Message */
+                            message: string;
+                        }[] | null;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description Redis or MongoDB is away for now; retry after `Retry-After` seconds. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6577,6 +6852,31 @@ export interface operations {
                     };
                 };
             };
+            /** @description Redis or MongoDB is away for now; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Errors */
+                        errors?: {
+                            /** Field */
+                            field: string;
+                            /** Message */
+                            message: string;
+                        }[] | null;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
         };
     };
     ingest_v1_events__category__post: {
@@ -6713,6 +7013,31 @@ export interface operations {
                     };
                 };
             };
+            /** @description The body is larger than this endpoint accepts (the detail says how much). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Errors */
+                        errors?: {
+                            /** Field */
+                            field: string;
+                            /** Message */
+                            message: string;
+                        }[] | null;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
             /** @description No item was valid (each is listed in `rejected`, and every offending field in `errors`), or the request is malformed. Nothing was written. */
             422: {
                 headers: {
@@ -6758,6 +7083,31 @@ export interface operations {
             };
             /** @description Over the API key's rate limit; retry after `Retry-After` seconds. */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Errors */
+                        errors?: {
+                            /** Field */
+                            field: string;
+                            /** Message */
+                            message: string;
+                        }[] | null;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description Redis or MongoDB is away for now; retry after `Retry-After` seconds. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7085,6 +7435,31 @@ export interface operations {
                     };
                 };
             };
+            /** @description The body is larger than this endpoint accepts (the detail says how much). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Errors */
+                        errors?: {
+                            /** Field */
+                            field: string;
+                            /** Message */
+                            message: string;
+                        }[] | null;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
             /** @description A parameter is invalid; `errors` names each offending field. */
             422: {
                 headers: {
@@ -7112,6 +7487,31 @@ export interface operations {
             };
             /** @description Over the API key's rate limit; retry after `Retry-After` seconds. */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Errors */
+                        errors?: {
+                            /** Field */
+                            field: string;
+                            /** Message */
+                            message: string;
+                        }[] | null;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description Redis or MongoDB is away for now; retry after `Retry-After` seconds. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7289,6 +7689,31 @@ export interface operations {
                     };
                 };
             };
+            /** @description The body is larger than this endpoint accepts (the detail says how much). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Errors */
+                        errors?: {
+                            /** Field */
+                            field: string;
+                            /** Message */
+                            message: string;
+                        }[] | null;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
             /** @description A parameter is invalid; `errors` names each offending field. */
             422: {
                 headers: {
@@ -7316,6 +7741,31 @@ export interface operations {
             };
             /** @description Over the API key's rate limit; retry after `Retry-After` seconds. */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Errors */
+                        errors?: {
+                            /** Field */
+                            field: string;
+                            /** Message */
+                            message: string;
+                        }[] | null;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description Redis or MongoDB is away for now; retry after `Retry-After` seconds. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7463,6 +7913,31 @@ export interface operations {
                     };
                 };
             };
+            /** @description The body is larger than this endpoint accepts (the detail says how much). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Errors */
+                        errors?: {
+                            /** Field */
+                            field: string;
+                            /** Message */
+                            message: string;
+                        }[] | null;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
             /** @description A parameter is invalid; `errors` names each offending field. */
             422: {
                 headers: {
@@ -7490,6 +7965,31 @@ export interface operations {
             };
             /** @description Over the API key's rate limit; retry after `Retry-After` seconds. */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Errors */
+                        errors?: {
+                            /** Field */
+                            field: string;
+                            /** Message */
+                            message: string;
+                        }[] | null;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description Redis or MongoDB is away for now; retry after `Retry-After` seconds. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7661,6 +8161,31 @@ export interface operations {
                     };
                 };
             };
+            /** @description The body is larger than this endpoint accepts (the detail says how much). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Errors */
+                        errors?: {
+                            /** Field */
+                            field: string;
+                            /** Message */
+                            message: string;
+                        }[] | null;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
             /** @description A parameter is invalid; `errors` names each offending field. */
             422: {
                 headers: {
@@ -7688,6 +8213,31 @@ export interface operations {
             };
             /** @description Over the API key's rate limit; retry after `Retry-After` seconds. */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Errors */
+                        errors?: {
+                            /** Field */
+                            field: string;
+                            /** Message */
+                            message: string;
+                        }[] | null;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description Redis or MongoDB is away for now; retry after `Retry-After` seconds. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7997,6 +8547,31 @@ export interface operations {
                     };
                 };
             };
+            /** @description Redis or MongoDB is away for now; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Errors */
+                        errors?: {
+                            /** Field */
+                            field: string;
+                            /** Message */
+                            message: string;
+                        }[] | null;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
         };
     };
     rename_v1_me_put: {
@@ -8153,6 +8728,31 @@ export interface operations {
                     };
                 };
             };
+            /** @description The body is larger than this endpoint accepts (the detail says how much). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Errors */
+                        errors?: {
+                            /** Field */
+                            field: string;
+                            /** Message */
+                            message: string;
+                        }[] | null;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
             /** @description A parameter is invalid; `errors` names each offending field. */
             422: {
                 headers: {
@@ -8180,6 +8780,31 @@ export interface operations {
             };
             /** @description Over the API key's rate limit; retry after `Retry-After` seconds. */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Errors */
+                        errors?: {
+                            /** Field */
+                            field: string;
+                            /** Message */
+                            message: string;
+                        }[] | null;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description Redis or MongoDB is away for now; retry after `Retry-After` seconds. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8359,6 +8984,31 @@ export interface operations {
                     };
                 };
             };
+            /** @description The body is larger than this endpoint accepts (the detail says how much). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Errors */
+                        errors?: {
+                            /** Field */
+                            field: string;
+                            /** Message */
+                            message: string;
+                        }[] | null;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
             /** @description A parameter is invalid; `errors` names each offending field. */
             422: {
                 headers: {
@@ -8386,6 +9036,31 @@ export interface operations {
             };
             /** @description Over the API key's rate limit; retry after `Retry-After` seconds. */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Errors */
+                        errors?: {
+                            /** Field */
+                            field: string;
+                            /** Message */
+                            message: string;
+                        }[] | null;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description Redis or MongoDB is away for now; retry after `Retry-After` seconds. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8561,6 +9236,31 @@ export interface operations {
                     };
                 };
             };
+            /** @description The body is larger than this endpoint accepts (the detail says how much). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Errors */
+                        errors?: {
+                            /** Field */
+                            field: string;
+                            /** Message */
+                            message: string;
+                        }[] | null;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
             /** @description A parameter is invalid; `errors` names each offending field. */
             422: {
                 headers: {
@@ -8588,6 +9288,31 @@ export interface operations {
             };
             /** @description Over the API key's rate limit; retry after `Retry-After` seconds. */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Errors */
+                        errors?: {
+                            /** Field */
+                            field: string;
+                            /** Message */
+                            message: string;
+                        }[] | null;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description Redis or MongoDB is away for now; retry after `Retry-After` seconds. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8736,6 +9461,31 @@ export interface operations {
             };
             /** @description Over the API key's rate limit; retry after `Retry-After` seconds. */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Errors */
+                        errors?: {
+                            /** Field */
+                            field: string;
+                            /** Message */
+                            message: string;
+                        }[] | null;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description Redis or MongoDB is away for now; retry after `Retry-After` seconds. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8910,6 +9660,31 @@ export interface operations {
                     };
                 };
             };
+            /** @description The body is larger than this endpoint accepts (the detail says how much). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Errors */
+                        errors?: {
+                            /** Field */
+                            field: string;
+                            /** Message */
+                            message: string;
+                        }[] | null;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
             /** @description A parameter is invalid; `errors` names each offending field. */
             422: {
                 headers: {
@@ -8937,6 +9712,31 @@ export interface operations {
             };
             /** @description Over the API key's rate limit; retry after `Retry-After` seconds. */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Errors */
+                        errors?: {
+                            /** Field */
+                            field: string;
+                            /** Message */
+                            message: string;
+                        }[] | null;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description Redis or MongoDB is away for now; retry after `Retry-After` seconds. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9103,6 +9903,31 @@ export interface operations {
             };
             /** @description Over the API key's rate limit; retry after `Retry-After` seconds. */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Errors */
+                        errors?: {
+                            /** Field */
+                            field: string;
+                            /** Message */
+                            message: string;
+                        }[] | null;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description Redis or MongoDB is away for now; retry after `Retry-After` seconds. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9294,6 +10119,31 @@ export interface operations {
                     };
                 };
             };
+            /** @description Redis or MongoDB is away for now; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Errors */
+                        errors?: {
+                            /** Field */
+                            field: string;
+                            /** Message */
+                            message: string;
+                        }[] | null;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
         };
     };
     list_prices_v1_prices_get: {
@@ -9431,6 +10281,31 @@ export interface operations {
             };
             /** @description Over the API key's rate limit; retry after `Retry-After` seconds. */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Errors */
+                        errors?: {
+                            /** Field */
+                            field: string;
+                            /** Message */
+                            message: string;
+                        }[] | null;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description Redis or MongoDB is away for now; retry after `Retry-After` seconds. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9636,6 +10511,31 @@ export interface operations {
                     };
                 };
             };
+            /** @description Redis or MongoDB is away for now; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Errors */
+                        errors?: {
+                            /** Field */
+                            field: string;
+                            /** Message */
+                            message: string;
+                        }[] | null;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
         };
     };
     list_rules_v1_rules_get: {
@@ -9775,6 +10675,31 @@ export interface operations {
             };
             /** @description Over the API key's rate limit; retry after `Retry-After` seconds. */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Errors */
+                        errors?: {
+                            /** Field */
+                            field: string;
+                            /** Message */
+                            message: string;
+                        }[] | null;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description Redis or MongoDB is away for now; retry after `Retry-After` seconds. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9954,6 +10879,31 @@ export interface operations {
                     };
                 };
             };
+            /** @description The body is larger than this endpoint accepts (the detail says how much). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Errors */
+                        errors?: {
+                            /** Field */
+                            field: string;
+                            /** Message */
+                            message: string;
+                        }[] | null;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
             /** @description A parameter is invalid; `errors` names each offending field. */
             422: {
                 headers: {
@@ -9981,6 +10931,31 @@ export interface operations {
             };
             /** @description Over the API key's rate limit; retry after `Retry-After` seconds. */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Errors */
+                        errors?: {
+                            /** Field */
+                            field: string;
+                            /** Message */
+                            message: string;
+                        }[] | null;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description Redis or MongoDB is away for now; retry after `Retry-After` seconds. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10183,6 +11158,31 @@ export interface operations {
                     };
                 };
             };
+            /** @description Redis or MongoDB is away for now; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Errors */
+                        errors?: {
+                            /** Field */
+                            field: string;
+                            /** Message */
+                            message: string;
+                        }[] | null;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
         };
     };
     update_rule_v1_rules__rule_id__put: {
@@ -10339,6 +11339,31 @@ export interface operations {
                     };
                 };
             };
+            /** @description The body is larger than this endpoint accepts (the detail says how much). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Errors */
+                        errors?: {
+                            /** Field */
+                            field: string;
+                            /** Message */
+                            message: string;
+                        }[] | null;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
             /** @description A parameter is invalid; `errors` names each offending field. */
             422: {
                 headers: {
@@ -10366,6 +11391,31 @@ export interface operations {
             };
             /** @description Over the API key's rate limit; retry after `Retry-After` seconds. */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Errors */
+                        errors?: {
+                            /** Field */
+                            field: string;
+                            /** Message */
+                            message: string;
+                        }[] | null;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description Redis or MongoDB is away for now; retry after `Retry-After` seconds. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10541,6 +11591,31 @@ export interface operations {
                     };
                 };
             };
+            /** @description The body is larger than this endpoint accepts (the detail says how much). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Errors */
+                        errors?: {
+                            /** Field */
+                            field: string;
+                            /** Message */
+                            message: string;
+                        }[] | null;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
             /** @description A parameter is invalid; `errors` names each offending field. */
             422: {
                 headers: {
@@ -10568,6 +11643,31 @@ export interface operations {
             };
             /** @description Over the API key's rate limit; retry after `Retry-After` seconds. */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Errors */
+                        errors?: {
+                            /** Field */
+                            field: string;
+                            /** Message */
+                            message: string;
+                        }[] | null;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description Redis or MongoDB is away for now; retry after `Retry-After` seconds. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10743,6 +11843,31 @@ export interface operations {
                     };
                 };
             };
+            /** @description The body is larger than this endpoint accepts (the detail says how much). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Errors */
+                        errors?: {
+                            /** Field */
+                            field: string;
+                            /** Message */
+                            message: string;
+                        }[] | null;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
             /** @description A parameter is invalid; `errors` names each offending field. */
             422: {
                 headers: {
@@ -10770,6 +11895,31 @@ export interface operations {
             };
             /** @description Over the API key's rate limit; retry after `Retry-After` seconds. */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Errors */
+                        errors?: {
+                            /** Field */
+                            field: string;
+                            /** Message */
+                            message: string;
+                        }[] | null;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description Redis or MongoDB is away for now; retry after `Retry-After` seconds. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10945,6 +12095,31 @@ export interface operations {
                     };
                 };
             };
+            /** @description The body is larger than this endpoint accepts (the detail says how much). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Errors */
+                        errors?: {
+                            /** Field */
+                            field: string;
+                            /** Message */
+                            message: string;
+                        }[] | null;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
             /** @description A parameter is invalid; `errors` names each offending field. */
             422: {
                 headers: {
@@ -10972,6 +12147,31 @@ export interface operations {
             };
             /** @description Over the API key's rate limit; retry after `Retry-After` seconds. */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Errors */
+                        errors?: {
+                            /** Field */
+                            field: string;
+                            /** Message */
+                            message: string;
+                        }[] | null;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description Redis or MongoDB is away for now; retry after `Retry-After` seconds. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11126,6 +12326,31 @@ export interface operations {
             };
             /** @description Over the API key's rate limit; retry after `Retry-After` seconds. */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Errors */
+                        errors?: {
+                            /** Field */
+                            field: string;
+                            /** Message */
+                            message: string;
+                        }[] | null;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description Redis or MongoDB is away for now; retry after `Retry-After` seconds. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11305,6 +12530,31 @@ export interface operations {
                     };
                 };
             };
+            /** @description The body is larger than this endpoint accepts (the detail says how much). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Errors */
+                        errors?: {
+                            /** Field */
+                            field: string;
+                            /** Message */
+                            message: string;
+                        }[] | null;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
             /** @description A parameter is invalid; `errors` names each offending field. */
             422: {
                 headers: {
@@ -11332,6 +12582,31 @@ export interface operations {
             };
             /** @description Over the API key's rate limit; retry after `Retry-After` seconds. */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Errors */
+                        errors?: {
+                            /** Field */
+                            field: string;
+                            /** Message */
+                            message: string;
+                        }[] | null;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description Redis or MongoDB is away for now; retry after `Retry-After` seconds. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11510,6 +12785,31 @@ export interface operations {
                     };
                 };
             };
+            /** @description The body is larger than this endpoint accepts (the detail says how much). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Errors */
+                        errors?: {
+                            /** Field */
+                            field: string;
+                            /** Message */
+                            message: string;
+                        }[] | null;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
             /** @description A parameter is invalid; `errors` names each offending field. */
             422: {
                 headers: {
@@ -11537,6 +12837,31 @@ export interface operations {
             };
             /** @description Over the API key's rate limit; retry after `Retry-After` seconds. */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Errors */
+                        errors?: {
+                            /** Field */
+                            field: string;
+                            /** Message */
+                            message: string;
+                        }[] | null;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description Redis or MongoDB is away for now; retry after `Retry-After` seconds. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11716,6 +13041,31 @@ export interface operations {
                     };
                 };
             };
+            /** @description The body is larger than this endpoint accepts (the detail says how much). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Errors */
+                        errors?: {
+                            /** Field */
+                            field: string;
+                            /** Message */
+                            message: string;
+                        }[] | null;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
             /** @description A parameter is invalid; `errors` names each offending field. */
             422: {
                 headers: {
@@ -11743,6 +13093,31 @@ export interface operations {
             };
             /** @description Over the API key's rate limit; retry after `Retry-After` seconds. */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Errors */
+                        errors?: {
+                            /** Field */
+                            field: string;
+                            /** Message */
+                            message: string;
+                        }[] | null;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description Redis or MongoDB is away for now; retry after `Retry-After` seconds. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11920,6 +13295,31 @@ export interface operations {
                     };
                 };
             };
+            /** @description The body is larger than this endpoint accepts (the detail says how much). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Errors */
+                        errors?: {
+                            /** Field */
+                            field: string;
+                            /** Message */
+                            message: string;
+                        }[] | null;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
             /** @description A parameter is invalid; `errors` names each offending field. */
             422: {
                 headers: {
@@ -11947,6 +13347,31 @@ export interface operations {
             };
             /** @description Over the API key's rate limit; retry after `Retry-After` seconds. */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Errors */
+                        errors?: {
+                            /** Field */
+                            field: string;
+                            /** Message */
+                            message: string;
+                        }[] | null;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description Redis or MongoDB is away for now; retry after `Retry-After` seconds. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -12126,6 +13551,31 @@ export interface operations {
                     };
                 };
             };
+            /** @description The body is larger than this endpoint accepts (the detail says how much). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Errors */
+                        errors?: {
+                            /** Field */
+                            field: string;
+                            /** Message */
+                            message: string;
+                        }[] | null;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
             /** @description A parameter is invalid; `errors` names each offending field. */
             422: {
                 headers: {
@@ -12153,6 +13603,31 @@ export interface operations {
             };
             /** @description Over the API key's rate limit; retry after `Retry-After` seconds. */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Errors */
+                        errors?: {
+                            /** Field */
+                            field: string;
+                            /** Message */
+                            message: string;
+                        }[] | null;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description Redis or MongoDB is away for now; retry after `Retry-After` seconds. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -12330,6 +13805,31 @@ export interface operations {
                     };
                 };
             };
+            /** @description The body is larger than this endpoint accepts (the detail says how much). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Errors */
+                        errors?: {
+                            /** Field */
+                            field: string;
+                            /** Message */
+                            message: string;
+                        }[] | null;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
             /** @description A parameter is invalid; `errors` names each offending field. */
             422: {
                 headers: {
@@ -12357,6 +13857,31 @@ export interface operations {
             };
             /** @description Over the API key's rate limit; retry after `Retry-After` seconds. */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Errors */
+                        errors?: {
+                            /** Field */
+                            field: string;
+                            /** Message */
+                            message: string;
+                        }[] | null;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description Redis or MongoDB is away for now; retry after `Retry-After` seconds. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

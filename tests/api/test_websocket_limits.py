@@ -1,0 +1,112 @@
+"""WebSocket limits as the README states them: 4429 for a connection over its message
+budget, and for a key over its REST rate limit, at the handshake or on a subscription.
+
+Issue 13: no 4429 was ever observed; a key over its REST limit still authenticated, and
+5,000 subscribe/unsubscribe messages earned ~2,285 error replies on an open connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import orjson
+import pytest
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
+
+from impressox.services import Services
+from impressox.settings import Settings
+from tests.api.conftest import bearer
+from tests.api.test_rate_limits import usable
+from tests.api.test_websocket import (
+    LiveServer,
+    client,
+    closed_code,
+    expect,
+    serving,
+    subscribe,
+)
+from tests.readside import ProjectorThread, isolated_settings
+
+MESSAGE_BURST = 20
+KEY_BURST = 6
+FLOOD = 5000
+UNSUBSCRIBE = '{"type": "unsubscribe", "topic": "alerts"}'
+
+
+@pytest.fixture
+def settings(prefix: str, tmp_path: Path) -> Settings:
+    """Small budgets, refilled too slowly to matter within a test."""
+    return isolated_settings(
+        prefix,
+        tmp_path,
+        ws_messages_per_minute=1,
+        ws_message_burst=MESSAGE_BURST,
+        rate_limit_per_minute=1,
+        rate_limit_burst=KEY_BURST,
+    )
+
+
+@pytest.fixture
+def live(
+    settings: Settings, redis_url: str, mongo_url: str, projector: ProjectorThread
+) -> Iterator[LiveServer]:
+    with serving(settings, redis_url, mongo_url) as server:
+        yield server
+
+
+@pytest.fixture
+def token(live: LiveServer, services: Services, settings: Settings, redis_url: str) -> str:
+    """A user key with its whole rate budget: waited for without spending a request."""
+    user_id = services.users.register("Ada")
+    issued = services.users.issue_api_key(user_id, {"name": "live"})
+    usable(settings, redis_url, issued.key_id)
+    return issued.token
+
+
+async def test_a_flood_of_messages_is_closed_with_4429(live: LiveServer, token: str) -> None:
+    errors = 0
+    async with client(live.url, token) as socket:
+        for n in range(FLOOD):  # each refused before it could spend from the REST limits
+            refused = '{"type": "subscribe"}' if n % 2 else UNSUBSCRIBE
+            try:
+                await socket.send(refused)
+            except ConnectionClosed:
+                break
+        try:
+            while True:
+                message = orjson.loads(await asyncio.wait_for(socket.recv(), 10))
+                errors += message["type"] == "error"
+        except ConnectionClosed:
+            pass
+        assert socket.close_code == 4429
+        assert "messages per minute" in (socket.close_reason or "")
+    assert errors <= MESSAGE_BURST + 1  # one reply per message it read, and the reason
+
+
+async def test_a_key_over_its_rest_limit_is_refused_at_the_handshake(
+    live: LiveServer, token: str
+) -> None:
+    async with httpx.AsyncClient(base_url=live.http_url) as rest:
+        statuses = [(await rest.get("/v1/me", headers=bearer(token))).status_code
+                    for _ in range(KEY_BURST + 1)]  # fmt: skip
+    assert statuses[-1] == 429
+    async with connect(live.url) as socket:
+        await socket.send(orjson.dumps({"type": "auth", "key": token}).decode())
+        assert "this key's limit" in (await expect(socket, "error"))["detail"]
+        assert (await closed_code(socket))[0] == 4429
+
+
+async def test_subscribing_over_the_keys_rest_limit_closes_with_4429(
+    live: LiveServer, token: str
+) -> None:
+    async with client(live.url, token) as socket:
+        for n in range(KEY_BURST - 1):  # the handshake spent one
+            await subscribe(socket, f"prices:BTC/USD{n}")
+        await socket.send('{"type": "subscribe", "topic": "alerts"}')
+        code, reason = await closed_code(socket)
+        assert code == 4429
+        assert "this key's limit" in (reason or "")
