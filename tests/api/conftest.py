@@ -42,7 +42,14 @@ def client(
 def _ready_key(client: TestClient, services: Services, *scopes: str) -> tuple[UUID, str]:
     user_id, token = issue_key(services, *scopes, name="-".join(scopes))
     headers = {"Authorization": f"Bearer {token}"}
-    eventually(lambda: client.get("/v1/me", headers=headers).status_code == 200)
+
+    def projected() -> bool:
+        """The key works (the API's key table) and the user's profile is in the `users`
+        read model, which the key no longer waits for."""
+        response = client.get("/v1/me", headers=headers)
+        return response.status_code == 200 and response.json()["display_name"] is not None
+
+    eventually(projected)
     return user_id, token
 
 

@@ -43,11 +43,15 @@ def test_not_ready_says_which_dependency_failed(settings: Settings, redis_url: s
 
 
 def test_unknown_paths_are_problems_too(settings: Settings, redis_url: str, mongo_url: str) -> None:
+    """Under /v1 the key comes first: without one, an unknown path is a 401 like any other
+    (nothing is told about which paths exist); elsewhere it is a 404."""
     with TestClient(create_app(settings, redis_url=redis_url, mongo_url=mongo_url)) as client:
-        response = client.get("/v1/nowhere")
-    assert response.status_code == 404
-    assert response.headers["content-type"] == "application/problem+json"
-    assert response.json()["title"] == "Not Found"
+        api = client.get("/v1/nowhere")
+        other = client.get("/healthz/nowhere")
+    assert (api.status_code, other.status_code) == (401, 404)
+    for response in (api, other):
+        assert response.headers["content-type"] == "application/problem+json"
+    assert other.json()["title"] == "Not Found"
 
 
 def test_the_api_documents_itself(settings: Settings, redis_url: str, mongo_url: str) -> None:
