@@ -97,6 +97,7 @@ def decide(text: str) -> tuple[str, list[tuple[str, dict[str, Any]]]]:
         ("how is near doing?", ["NEAR/USDT"]),
         ("btc eth and solana", ["BTC/USDT", "ETH/USDT", "SOL/USDT"]),
         ("ARB/USDT last price?", ["ARB/USDT"]),
+        ("ethereum usd", ["ETH/USDT"]),  # the dollar price the system has: no ETH/USD here
     ],
 )
 def test_coins_by_name_ticker_sign_typo_and_configuration(text: str, symbols: list[str]) -> None:

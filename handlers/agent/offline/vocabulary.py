@@ -58,9 +58,10 @@ class SymbolBook:
 
     def pair(self, base: str, quote: str | None = None) -> str:
         """The pair a trader means by `base` (and `quote`, if they said one): the said
-        quote, else a dollar quote the system prices (USDT first), else USDT."""
+        quote, else a dollar quote the system prices (USDT first), else USDT. "ETH in USD"
+        means the dollar price the system has (ETH/USDT) when it has no ETH/USD."""
         known = self._quotes.get(base, ())
-        if quote is not None:
+        if quote is not None and (quote in known or quote not in QUOTES or not known):
             return f"{base}/{quote}"
         for dollar in (DEFAULT_QUOTE, *sorted(QUOTES - {DEFAULT_QUOTE})):
             if dollar in known:
