@@ -13,6 +13,7 @@ from pathlib import Path
 
 from impressox.embedded.mongo import EmbeddedMongo
 from impressox.embedded.redis import EmbeddedRedis
+from impressox.embedded.server import EmbeddedServer
 
 
 @contextmanager
@@ -39,3 +40,22 @@ def mongo_server(data_dir: Path) -> Iterator[str]:
         yield server.start()
     finally:
         server.stop()
+
+
+@contextmanager
+def private_server(server: EmbeddedServer) -> Iterator[EmbeddedServer]:
+    """A server of the test's own, which the test may `kill` and start again: on the same
+    port, with its data, as `impressox up` restarts one."""
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def kill(server: EmbeddedServer) -> None:
+    """SIGKILL the server's process and reap it: no flush, no goodbye to its clients."""
+    assert server.child is not None
+    assert server.child.process is not None
+    server.child.process.kill()
+    server.child.process.wait()
