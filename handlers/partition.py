@@ -9,6 +9,12 @@ The loop, per batch:
    that crashed on it); then it becomes a dead letter. Later entries wait for it, which
    is what keeps one key's events in order.
 3. Commit the batch in one script: outputs, dead letters, tracking, XACK, counters.
+
+While Redis is away (refused, reset, still loading its data after a restart) the loop
+waits and starts again from the entries it holds, which a failed read may have left
+pending in its name; a handler failing because Redis, or a dependency that raises
+`DependencyUnavailableError`, is away waits the same way, without using up the entry's
+attempts. Each outage is logged once per process (`events.outages`), not once per retry.
 """
 
 from __future__ import annotations
@@ -19,13 +25,12 @@ from collections.abc import Iterable
 from typing import Any, cast
 
 import structlog
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from events.codec import CORRELATION_ID, TYPE, decode
 from events.envelope import RecordedEvent
 from events.errors import DependencyUnavailableError, InvalidEventError, UpcastError
 from events.lua import register
+from events.outages import Outage, outage, redis_unavailable
 from events.position import Position
 from events.redis_client import stream_replies
 from events.store import EventStore
@@ -74,31 +79,57 @@ class PartitionWorker:
         self._adopt = register(store.redis, "handlers", "adopt")
         self._types = None if spec.types is None else {name.encode() for name in spec.types}
         self._output_streams: dict[str, str] = {}
+        self._redis = outage("Redis")
         self.log = log.bind(handler=spec.name, partition=tag, consumer=consumer)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Process until `stop` is set; raises `LeaseLostError` if another consumer took over."""
-        await self._adopt_pending()
+        if not await self._adopted(stop):
+            return
         stopped: asyncio.Future[Any] = asyncio.ensure_future(stop.wait())
         try:
             backlog = True
             while not stop.is_set():
-                if backlog:
-                    batch = await self._read("0", block=None)
-                    backlog = bool(batch)
-                    if not batch:
-                        continue
-                else:
-                    read = await self._read_or_stop(stopped)
-                    if read is None:
+                try:
+                    if backlog:
+                        batch = await self._read("0", block=None)
+                        backlog = bool(batch)
+                        if not batch:
+                            continue
+                    else:
+                        read = await self._read_or_stop(stopped)
+                        if read is None:
+                            return
+                        batch = read
+                    self._redis.succeeded()
+                    if batch:
+                        await self._process(batch, stop, recovering=backlog)
+                except Exception as error:
+                    if not redis_unavailable(error):
+                        raise
+                    backlog = True  # what a failed read delivered is pending in our name
+                    if await self._redis.wait(error, stop):
                         return
-                    batch = read
-                if batch:
-                    await self._process(batch, stop, recovering=backlog)
         finally:
             stopped.cancel()
 
     # -- reading ------------------------------------------------------------------------
+
+    async def _adopted(self, stop: asyncio.Event) -> bool:
+        """Adopt the partition's pending entries, waiting through a Redis outage; False
+        if told to stop first."""
+        while not stop.is_set():
+            try:
+                await self._adopt_pending()
+            except Exception as error:
+                if not redis_unavailable(error):
+                    raise
+                if await self._redis.wait(error, stop):
+                    return False
+            else:
+                self._redis.succeeded()
+                return True
+        return False
 
     async def _adopt_pending(self) -> None:
         """Make every pending entry of the partition ours: the previous owner is gone."""
@@ -229,18 +260,22 @@ class PartitionWorker:
             outcomes.append(Outcome(stream, entry_id, "ok"))
         if not events:
             return outcomes
-        outage = 0
+        waits = 0
+        waiting: Outage | None = None
         while True:
             try:
                 async with asyncio.timeout(self.config.handler_timeout_s):
                     await handler.handle_batch(events)
+                if waiting is not None:
+                    waiting.succeeded()
                 return outcomes
-            except DependencyUnavailableError as error:
-                outage += 1
-                self.log.warning("dependency unavailable; batch waits", error=str(error))
-                if await _sleep_unless(stop, self.config.retry_delay_s(outage)):
-                    return None
             except Exception as error:
+                if (away := self._outage_of(error)) is not None:
+                    waiting = away
+                    waits += 1
+                    if await _sleep_unless(stop, self._wait_s(away, error, waits)):
+                        return None
+                    continue
                 self.log.warning(
                     "batch failed; retrying its entries one by one",
                     error_type=type(error).__name__,
@@ -278,6 +313,7 @@ class PartitionWorker:
             return recorded, 0
         failures = 0
         attempt = delivery
+        waiting: Outage | None = None
         while True:
             try:
                 # Every line the handler logs carries the correlation id. asyncio.timeout,
@@ -290,14 +326,16 @@ class PartitionWorker:
                         result = await self._handle_one(recorded)
                 finally:
                     structlog.contextvars.reset_contextvars(**tokens)
+                if waiting is not None:
+                    waiting.succeeded()
                 return Outcome(stream, entry_id, "ok", self._outputs(result)), failures
-            except DependencyUnavailableError as error:
-                # Not the entry's fault: wait for the dependency without using up attempts.
-                self.log.warning("dependency unavailable; entry waits", error=str(error))
-                if await _sleep_unless(stop, self.config.retry_delay_s(limit)):
-                    return None, failures
-                continue
             except Exception as error:
+                if (away := self._outage_of(error)) is not None:
+                    # Not the entry's fault: wait for the dependency without using up attempts.
+                    waiting = away
+                    if await _sleep_unless(stop, self._wait_s(away, error, limit)):
+                        return None, failures
+                    continue
                 failures += 1
                 ENTRIES.labels(self.spec.name, "failed_attempt").inc()
                 kind, text = type(error).__name__, self._describe(error)
@@ -324,6 +362,24 @@ class PartitionWorker:
             if await _sleep_unless(stop, self.config.retry_delay_s(attempt)):
                 return None, failures
             attempt += 1
+
+    def _outage_of(self, error: Exception) -> Outage | None:
+        """The outage `error` says the handler is waiting out, if it says one.
+
+        Redis being away (the handler's own reads and writes, the aggregates' recorders)
+        counts as much as a dependency raising `DependencyUnavailableError`.
+        """
+        if redis_unavailable(error):
+            return self._redis
+        if isinstance(error, DependencyUnavailableError):
+            return outage(error.dependency or f"a dependency of {self.spec.name}")
+        return None
+
+    def _wait_s(self, waiting: Outage, error: Exception, waits: int) -> float:
+        """Log the outage if it starts now; Redis is retried soon (it restarts in
+        seconds), remote dependencies with the handler's longer backoff."""
+        soon = waiting.failed(error, handler=self.spec.name)
+        return soon if waiting is self._redis else self.config.retry_delay_s(waits)
 
     def _decode(
         self, stream: str, entry_id: bytes, fields: dict[bytes, bytes], *, deliveries: int
@@ -409,15 +465,15 @@ class PartitionWorker:
 
     async def _commit(self, outcomes: list[Outcome], failed: int) -> None:
         """Commit, retrying through connection trouble (a repeated commit is harmless)."""
-        delay = 0.05
         while True:
             try:
                 result = await self.committer.commit(self.consumer, outcomes, failed)
                 break
-            except (RedisConnectionError, RedisTimeoutError) as error:
-                self.log.warning("commit failed, retrying", error=str(error), retry_in_s=delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
+            except Exception as error:
+                if not redis_unavailable(error):
+                    raise
+                await self._redis.wait(error)
+        self._redis.succeeded()
         name = self.spec.name
         ENTRIES.labels(name, "processed").inc(result.processed)
         ENTRIES.labels(name, "duplicate").inc(result.duplicates)

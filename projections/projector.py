@@ -45,7 +45,9 @@ class Projector:
             try:
                 operations = await self.replacements(touched)
             except ConnectionFailure as error:
-                raise DependencyUnavailableError(f"MongoDB is unavailable: {error}") from None
+                raise DependencyUnavailableError(
+                    f"MongoDB is unavailable: {error}", dependency="MongoDB"
+                ) from None
         await self.submit(operations)
 
     async def submit(self, operations: list[Any]) -> None:
@@ -63,10 +65,14 @@ class Projector:
                 ) from None
             raise
         except ConnectionFailure as error:
-            raise DependencyUnavailableError(f"MongoDB is unavailable: {error}") from None
+            raise DependencyUnavailableError(
+                f"MongoDB is unavailable: {error}", dependency="MongoDB"
+            ) from None
         except PyMongoError as error:
             if error.has_error_label("RetryableWriteError"):
-                raise DependencyUnavailableError(f"MongoDB is unavailable: {error}") from None
+                raise DependencyUnavailableError(
+                    f"MongoDB is unavailable: {error}", dependency="MongoDB"
+                ) from None
             raise
 
     def _inserts(self, touched: dict[str, list[RecordedEvent]]) -> list[Any]:
