@@ -45,7 +45,7 @@ async def serve_worker(
     settings: Settings, spec: HandlerSpec, redis_url: str, *, metrics_port: int | None
 ) -> None:
     """Run `spec` until SIGTERM/SIGINT, then shut down gracefully."""
-    redis = await connect_redis(redis_url)
+    redis = await connect_redis(redis_url, wait=True)
     store = EventStore(redis, settings.stream_names())
     stop = asyncio.Event()
     main = asyncio.current_task()

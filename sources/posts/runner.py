@@ -16,12 +16,14 @@ import asyncio
 import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 import structlog
 from redis.exceptions import RedisError
 
 from events.catalog import PostScraped
 from events.errors import InfrastructureError
+from events.outages import through_redis_outage
 from events.store import MAX_BATCH, EventStore
 from sources.posts.post import post_event
 from sources.posts.source import PostSource
@@ -45,12 +47,17 @@ PostObserver = Callable[[PostSource, PostStatus], None]
 
 
 async def append_posts(store: EventStore, posts: Sequence[PostScraped]) -> int:
-    """Append `posts` in atomic batches; how many of them were new to the store."""
+    """Append `posts` in atomic batches; how many of them were new to the store.
+
+    While Redis is away the append waits for it (posts have stable ids: one that landed
+    before a lost reply is not written twice).
+    """
     events = [post_event(post) for post in posts]
     new = 0
     try:
         for start in range(0, len(events), MAX_BATCH):
-            results = await store.append_batch(CATEGORY, events[start : start + MAX_BATCH])
+            chunk = events[start : start + MAX_BATCH]
+            results = await through_redis_outage(partial(store.append_batch, CATEGORY, chunk))
             new += sum(not result.duplicate for result in results)
     except RedisError as error:
         raise InfrastructureError(f"cannot append posts to Redis: {error}") from error
