@@ -19,9 +19,11 @@ from pymongo.asynchronous.database import AsyncDatabase
 from structlog.testing import capture_logs
 
 from events.envelope import RecordedEvent
+from events.position import Position
 from events.store import EventStore
 from impressox.embedded.mongo import EmbeddedMongo
 from projections.model import Document, Projection
+from projections.projector import Projector
 from projections.runner import ProjectionRunner
 from tests.factories import Pinged, ping
 from tests.handlers.runtime_contract import stats
@@ -111,6 +113,19 @@ async def test_the_runner_started_while_mongodb_is_away_waits_for_it(
         await wait_until(lambda: _reached(database, 10), within=60)
         stop.set()
         await asyncio.wait_for(running, 30)
+
+
+async def test_what_a_projector_wrote_survives_a_mongodb_crash(
+    mongo: EmbeddedMongo, database: AsyncDatabase[Document]
+) -> None:
+    """The runtime checkpoints a batch once its write is acknowledged: a write MongoDB
+    acknowledged but could still lose would be missing from the read model for good."""
+    projector = Projector(COUNTS, database["ping_counts_g1"])
+    batch = [RecordedEvent("pings", Position(1, n), ping(n, key="k0")) for n in range(3)]
+    await projector.handle_batch(batch)
+    kill(mongo)
+    mongo.start()
+    assert await counted(database) == 3
 
 
 COUNTS_GROUP = "proj-ping_counts-g1"
