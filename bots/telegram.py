@@ -121,9 +121,19 @@ class TelegramBot:
             raise ConfigurationError("telegram: the bot token was rejected (revoked?)") from None
         keys = BotKeys(self._names, PLATFORM, self._bot.id)
         log.info("telegram bot polling", bot=self._bot.username)
+        try:
+            await self._poll_until(stop, keys)
+        except Exception as error:
+            if not (stop.is_set() and redis_unavailable(error)):
+                raise
+            # The update in hand was handled but its offset not stored: the next run
+            # handles it again, which records nothing new (the message id is the same).
+            log.warning("stopped while Redis is away", error=str(error))
+
+    async def _poll_until(self, stop: asyncio.Event, keys: BotKeys) -> None:
         failures = 0
         while not stop.is_set():
-            offset = await through_redis_outage(partial(self._offset, keys))
+            offset = await through_redis_outage(partial(self._offset, keys), stop)
             try:
                 updates = await _unless_stopped(self._poll(offset), stop)
             except TelegramError as error:
@@ -136,7 +146,7 @@ class TelegramBot:
                 if not await self._handle_until_done(update, stop):
                     return
                 await through_redis_outage(
-                    partial(self._redis.set, keys.offset, update.update_id + 1)
+                    partial(self._redis.set, keys.offset, update.update_id + 1), stop
                 )
 
     async def aclose(self) -> None:

@@ -16,6 +16,7 @@ password): only the first is worth waiting for.
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
@@ -81,6 +82,7 @@ class Outage:
                 f"{self.dependency} unavailable; waiting for it",
                 dependency=self.dependency,
                 error=str(error) or type(error).__name__,
+                pid=os.getpid(),  # under `impressox up`, which process is waiting
                 **context,
             )
         self.failures += 1
@@ -93,7 +95,10 @@ class Outage:
         away = time.monotonic() - self.since
         self.since, self.failures = None, 0
         log.info(
-            f"{self.dependency} is back", dependency=self.dependency, down_for_s=round(away, 1)
+            f"{self.dependency} is back",
+            dependency=self.dependency,
+            down_for_s=round(away, 1),
+            pid=os.getpid(),
         )
 
     async def wait(self, error: BaseException, stop: asyncio.Event | None = None) -> bool:
@@ -121,17 +126,23 @@ def outage(dependency: str) -> Outage:
     return found
 
 
-async def through_redis_outage(call: Callable[[], Awaitable[T]]) -> T:
+async def through_redis_outage(
+    call: Callable[[], Awaitable[T]], stop: asyncio.Event | None = None
+) -> T:
     """`call()`, tried again and again while Redis is away: for idempotent calls only
-    (appends are, by event id), so trying again after a lost reply writes nothing twice."""
+    (appends are, by event id), so trying again after a lost reply writes nothing twice.
+
+    Once `stop` is set, a failure is raised instead of waited out: a process told to
+    stop while Redis is away stops, rather than wait for a Redis that may not come back.
+    """
     redis = outage("Redis")
     while True:
         try:
             result = await call()
         except Exception as error:
-            if not redis_unavailable(error):
+            if not redis_unavailable(error) or (stop is not None and stop.is_set()):
                 raise
-            await redis.wait(error)
+            await redis.wait(error, stop)
         else:
             redis.succeeded()
             return result

@@ -15,6 +15,7 @@ from prometheus_client import REGISTRY, start_http_server
 from redis.exceptions import RedisError
 
 from events.errors import InfrastructureError
+from events.outages import outage, redis_unavailable
 from events.store import EventStore
 from handlers.config import RuntimeConfig
 from handlers.declaration import HandlerContext, HandlerSpec
@@ -72,11 +73,31 @@ async def serve_worker(
         log.info("serving metrics", url=f"http://127.0.0.1:{metrics_port}/metrics")
     try:
         context = HandlerContext(store, settings)
-        await Worker(spec, store, runtime_config(settings), context).run(stop)
+        worker = await build_worker(spec, store, context, runtime_config(settings))
+        await worker.run(stop)
     finally:
         if refresher is not None:
             refresher.cancel()
         await redis.aclose()
+
+
+async def build_worker(
+    spec: HandlerSpec, store: EventStore, context: HandlerContext, config: RuntimeConfig
+) -> Worker:
+    """The worker, its handler built: a handler that reads Redis as it is built (the
+    agent's applications) waits for a Redis that went away meanwhile, like the rest of
+    the worker, instead of ending the process."""
+    redis = outage("Redis")
+    while True:
+        try:
+            worker = Worker(spec, store, config, context)
+        except Exception as error:
+            if not redis_unavailable(error):
+                raise
+            await redis.wait(error)
+        else:
+            redis.succeeded()
+            return worker
 
 
 async def live_consumers(settings: Settings, redis_url: str, group: str) -> list[str]:

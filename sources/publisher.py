@@ -4,11 +4,13 @@ Ticks become events with stable ids (`sources.tick`), appended in atomic batches
 partition of their symbol. A batch that is retried, or a source that restarts and sees
 the same prices again, writes nothing new: the store drops events it holds already, and
 the tally counts them as duplicates. That is also what lets an append wait through a
-Redis outage and try again: the source is held back meanwhile, and nothing is lost.
+Redis outage and try again: the source is held back meanwhile, and nothing is lost. A
+source stopped during an outage stops without its last batch, which its next run writes.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -54,10 +56,13 @@ class TickPublisher:
         *,
         stale_after_s: float | None = None,
         clock: Clock = utc_now,
+        stop: asyncio.Event | None = None,
     ) -> None:
         self.store = store
         self.source = source
         self.clock = clock
+        self.stop = stop
+        """Set when the source is stopping: an append then no longer waits for Redis."""
         self.watch = StalenessWatch(source, stale_after_s) if stale_after_s else None
         self.status = SourceStatus()
 
@@ -97,7 +102,7 @@ class TickPublisher:
             for start in range(0, len(events), MAX_BATCH):
                 chunk = events[start : start + MAX_BATCH]
                 results = await through_redis_outage(
-                    partial(self.store.append_batch, CATEGORY, chunk)
+                    partial(self.store.append_batch, CATEGORY, chunk), self.stop
                 )
                 new += sum(not result.duplicate for result in results)
         except RedisError as error:

@@ -59,5 +59,23 @@ async def test_the_bot_waits_for_redis_and_goes_on_where_it_was(
     assert await _said(logs, "Redis is back")
 
 
+async def test_the_bot_stopped_while_redis_is_away_stops(
+    settings: Settings,
+    mongo_url: str,
+    telegram: TelegramChats,
+    private_redis: EmbeddedRedis,
+    fresh_outages: None,
+) -> None:
+    stop = asyncio.Event()
+    with capture_logs() as logs:
+        bot = asyncio.create_task(serve_telegram(settings, private_redis.url, mongo_url, stop))
+        await wait_until(lambda: _said(logs, "telegram bot polling"))
+        kill(private_redis)
+        await telegram.write(STRANGER, "/start")  # answered; its offset cannot be stored
+        await wait_until(lambda: _said(logs, "Redis unavailable; waiting for it"))
+        stop.set()
+        await asyncio.wait_for(bot, 30)  # returns: no error, no wait for Redis
+
+
 async def _said(logs: Sequence[Mapping[str, Any]], event: str) -> bool:
     return any(line["event"] == event for line in logs)

@@ -19,11 +19,13 @@ from structlog.testing import capture_logs
 
 from events.envelope import RecordedEvent
 from events.names import StreamNames
+from events.redis_client import sync_client
 from events.store import EventStore
-from handlers.declaration import HandlerResult, Output
+from handlers.declaration import HandlerContext, HandlerRegistry, HandlerResult, Output, handler
 from handlers.worker import Worker
 from impressox.connections import connect_redis
 from impressox.embedded.redis import EmbeddedRedis
+from impressox.workers import build_worker
 from tests.factories import Pinged, Ponged, ping
 from tests.handlers.runtime_contract import declare, stats
 from tests.handlers.support import FAST, read_all, running, wait_until
@@ -124,3 +126,35 @@ async def test_a_worker_started_while_redis_is_away_waits_for_it(
 
 def _said(logs: Sequence[Mapping[str, Any]], event: str) -> int:
     return sum(1 for line in logs if line["event"] == event)
+
+
+async def test_a_handler_built_while_redis_is_away_waits_for_it(
+    private_redis: EmbeddedRedis, store: EventStore
+) -> None:
+    """The agent's handler opens its applications (a synchronous Redis client) as it is
+    built; a Redis restarting at that moment used to end the worker process."""
+    registry = HandlerRegistry()
+
+    @handler("builder", categories=["pings"], registry=registry)
+    class NeedsRedisToBuild:
+        def __init__(self, context: HandlerContext) -> None:
+            self.client = sync_client(private_redis.url)
+
+        async def handle(self, recorded: RecordedEvent) -> HandlerResult:
+            return None
+
+    kill(private_redis)
+    with capture_logs() as logs:
+        building = asyncio.create_task(
+            build_worker(registry.get("builder"), store, HandlerContext(store), FAST)
+        )
+
+        async def waiting() -> bool:
+            return _said(logs, "Redis unavailable; waiting for it") == 1
+
+        await wait_until(waiting)
+        assert not building.done()
+        private_redis.start()
+        worker = await asyncio.wait_for(building, 30)
+    assert isinstance(worker.handler, NeedsRedisToBuild)
+    worker.handler.client.close()

@@ -104,3 +104,20 @@ async def test_posts_wait_for_redis_too(private_redis: EmbeddedRedis, store: Eve
 
 async def _said_unavailable(logs: Sequence[Mapping[str, Any]]) -> bool:
     return any(line["event"] == "Redis unavailable; waiting for it" for line in logs)
+
+
+async def test_a_source_stopped_while_redis_is_away_stops(
+    private_redis: EmbeddedRedis, store: EventStore
+) -> None:
+    """The supervisor stops everything when Redis cannot come back: a source waiting
+    for it must not hold the shutdown up."""
+    source = FedSource()
+    stop = asyncio.Event()
+    with capture_logs() as logs:
+        running = asyncio.create_task(run_source(source, store, stop=stop))
+        kill(private_redis)
+        source.queue.put_nowait([tick(0)])
+        await wait_until(lambda: _said_unavailable(logs))
+        stop.set()
+        status = await asyncio.wait_for(running, 20)
+    assert status.ticks == 0  # left for the next run, which writes it
