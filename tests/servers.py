@@ -7,6 +7,8 @@ test uses its own key prefix (and database), so a shared server is not disturbed
 from __future__ import annotations
 
 import os
+import socket
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -59,3 +61,21 @@ def kill(server: EmbeddedServer) -> None:
     assert server.child.process is not None
     server.child.process.kill()
     server.child.process.wait()
+
+
+def squat(port: int) -> socket.socket:
+    """Listen on `port` (as another program might) as soon as a killed server's last
+    thread has let it go."""
+    deadline = time.monotonic() + 10
+    while True:
+        squatter = socket.socket()
+        squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            squatter.bind(("127.0.0.1", port))
+        except OSError:
+            squatter.close()
+            assert time.monotonic() < deadline, f"port {port} stayed busy"
+            time.sleep(0.05)
+            continue
+        squatter.listen()
+        return squatter
