@@ -14,6 +14,9 @@ COPY projections projections
 COPY api api
 COPY impressox impressox
 COPY sources sources
+COPY chain chain
+COPY bots bots
+COPY outbound outbound
 RUN pip install --no-deps . && useradd --create-home impressox
 USER impressox
 # Servers come from REDIS_URL and MONGO_URL (see compose.yaml); nothing is embedded here.

@@ -11,16 +11,21 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 UV     := $(BIN)/uv
 PYTEST_ARGS ?=
+# contracts/ installs its npm packages once per change of its lock (see contracts-deps).
+NPM_STAMP := contracts/node_modules/.installed
+NPM_MISSING := npm not found: contracts/ (and the local chain) need Node.js 20 or newer with npm: install them
+NODE_TOO_OLD := contracts/ needs Node.js 20 or newer (Hardhat 2 and its EDR runtime); this one is
 # The lock is universal (Linux, macOS; Python 3.11 and newer); it is resolved for 3.11.
 LOCK_FLAGS := --universal --python-version 3.11 --generate-hashes --quiet \
               --custom-compile-command "make lock"
 
-.PHONY: run test lint typecheck pytest quick bench clean lock lock-keep resolve test-latest test-lowest
+.PHONY: run test lint typecheck pytest quick bench clean lock lock-keep resolve test-latest test-lowest \
+        contracts-deps contracts-test contracts-abi
 
 run: $(STAMP)
 	$(BIN)/impressox up
 
-test: lint typecheck pytest
+test: lint typecheck contracts-test pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -29,12 +34,32 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP)
+# The chain tests start anvil from contracts/node_modules: hence the npm install.
+pytest: $(STAMP) $(NPM_STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 # Everything but the slow crash and soak tests, for the edit-test loop.
-quick: $(STAMP)
+quick: $(STAMP) $(NPM_STAMP)
 	$(BIN)/pytest -m "not slow" $(PYTEST_ARGS)
+
+# contracts/: Solidity compiled by solc-js and tested with Hardhat, both from npm (Node.js 20+);
+# anvil, the local chain, comes from the same lock. `npm ci` runs again only when the lock
+# (or package.json) changed; nothing but packages is downloaded (no compiler, no binaries).
+contracts-deps: $(NPM_STAMP)
+
+$(NPM_STAMP): contracts/package.json contracts/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "$(NPM_MISSING)" >&2; exit 1; }
+	@node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' || \
+	    { echo "$(NODE_TOO_OLD) $$(node --version)" >&2; exit 1; }
+	cd contracts && npm ci
+	touch $@
+
+contracts-test: $(NPM_STAMP)
+	cd contracts && npm test
+
+# After changing a contract: re-export chain/abi/*.json (the ABIs and bytecode Python reads).
+contracts-abi: $(NPM_STAMP)
+	cd contracts && npm run export-abi
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.store --json
@@ -92,3 +117,4 @@ test-lowest: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .venv-latest .venv-lowest .mypy_cache .ruff_cache .pytest_cache
+	rm -rf contracts/node_modules contracts/artifacts contracts/cache

@@ -3,6 +3,10 @@
 Each turn records the user's message, the tool calls and their results, and the reply
 with its token usage. A message delivered twice is recorded once, and a message gets at
 most one reply: the duplicate-reply failure of other agent frameworks cannot happen.
+
+A reply that asks the user for something a request misses ("above or below 300?")
+records the request as the model holds it (`Clarification`), so the answer, the next
+message, completes it even after a restart.
 """
 
 from __future__ import annotations
@@ -73,6 +77,14 @@ class AgentReply(Immutable):
 Turn = Annotated[UserMessage | ToolCall | ToolResult | AgentReply, Field(discriminator="kind")]
 
 
+class Clarification(Immutable):
+    """A request the agent asked the user to complete, in answer to `in_reply_to`:
+    opaque here (the model that asked reads it back with the answer)."""
+
+    in_reply_to: MessageId
+    request: dict[str, Any]
+
+
 class ConversationState(SnapshotState):
     user_id: UUID
     platform: Platform
@@ -80,6 +92,7 @@ class ConversationState(SnapshotState):
     turns: list[Turn]
     input_tokens: int
     output_tokens: int
+    awaiting: Clarification | None = None
 
 
 class Conversation(Aggregate):
@@ -101,6 +114,8 @@ class Conversation(Aggregate):
         self.turns: list[Turn] = []
         self.input_tokens = 0
         self.output_tokens = 0
+        self.awaiting: Clarification | None = None
+        """The latest request the agent asked the user to complete."""
 
     # -- queries ------------------------------------------------------------------------
 
@@ -120,6 +135,12 @@ class Conversation(Aggregate):
         """Whether this call, or a result of this call, is recorded already."""
         kind = type(step)
         return any(isinstance(t, kind) and t.call_id == step.call_id for t in self.turns)
+
+    def clarification_for(self, message_id: str) -> Clarification | None:
+        """The request the reply to `message_id` asked the user to complete, if any."""
+        if self.awaiting is not None and self.awaiting.in_reply_to == message_id:
+            return self.awaiting
+        return None
 
     def _tool_call(self, call_id: str) -> ToolCall | None:
         return next(
@@ -152,6 +173,12 @@ class Conversation(Aggregate):
         self._require_unanswered(reply.in_reply_to)
         self._replied(reply)
 
+    def ask(self, clarification: Clarification) -> None:
+        """Record the request the reply to a message will ask the user to complete
+        (before that reply: an answered message asks nothing more)."""
+        self._require_unanswered(clarification.in_reply_to)
+        self._clarification_asked(clarification)
+
     def _require_unanswered(self, message_id: str) -> None:
         if self.message(message_id) is None:
             raise DomainError(f"no message {message_id} in this conversation")
@@ -163,6 +190,10 @@ class Conversation(Aggregate):
     @event("TurnRecorded")
     def _turn_recorded(self, turn: Turn) -> None:
         self.turns.append(turn)
+
+    @event("ClarificationAsked")
+    def _clarification_asked(self, clarification: Clarification) -> None:
+        self.awaiting = clarification
 
     @event("Replied")
     def _replied(self, reply: AgentReply) -> None:

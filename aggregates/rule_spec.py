@@ -15,6 +15,7 @@ from pydantic import Field, PositiveInt, ValidationInfo, field_validator, model_
 
 from aggregates.channels import ChannelId
 from aggregates.evm import EvmAddress
+from aggregates.message_template import TEMPLATE_FIELDS
 from aggregates.model import Immutable
 from events.catalog.common import Severity, Symbol
 
@@ -176,10 +177,6 @@ class AtMostOncePer(Immutable):
 
 Frequency = Annotated[Once | EveryTime | AtMostOncePer, Field(discriminator="kind")]
 
-TEMPLATE_FIELDS = frozenset(
-    {"symbol", "price", "threshold", "condition", "rule", "value", "target"}
-)
-
 
 class RuleSpec(Immutable):
     """Everything a trader says about a rule."""
@@ -208,6 +205,9 @@ class RuleSpec(Immutable):
     @field_validator("message_template")
     @classmethod
     def _uses_known_fields(cls, template: str | None) -> str | None:
+        """Field names only: rules recorded before templates were bounded must still be
+        read. A new template is held to `aggregates.message_template`'s bounds where
+        commands enter (`AlertRules`)."""
         if template is None:
             return None
         try:

@@ -45,7 +45,9 @@ class SecretBox:
     def seal(self, plaintext: str) -> SealedSecret:
         cipher = AES.new(self._key, AES.MODE_GCM)
         ciphertext, tag = cipher.encrypt_and_digest(plaintext.encode())
-        return SealedSecret(nonce=_b64(cipher.nonce), ciphertext=_b64(ciphertext), tag=_b64(tag))
+        return SealedSecret(
+            nonce=_b64(bytes(cipher.nonce)), ciphertext=_b64(ciphertext), tag=_b64(tag)
+        )
 
     def open(self, sealed: SealedSecret) -> str:
         """The plain secret; a wrong key or tampered ciphertext raises ValueError."""

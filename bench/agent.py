@@ -7,15 +7,16 @@
   conversations log, read as it arrives. The `agent` worker and the projections run as
   the `impressox worker agent` / `impressox projections run` processes `impressox up`
   starts, on a private Redis and SecantusDB; messages are sent one after another, the
-  evaluation set's phrasings in turn (prices, rules created, listed, paused, searches).
+  development set's one-message cases in turn (prices, rules created, listed, paused,
+  searches, clarifying questions, greetings): the understanding's full cost is in it.
 - ``index_posts_per_s``: posts chunked, embedded with feature hashing and upserted into
   an embedded Chroma, in the `knowledge` handler's batches; the embedding alone is the
   baseline (``embed_only_posts_per_s``). ``search_p95_ms``: a query with a symbol and an
   engagement filter over 100,000 chunks (10,000 with ``--quick``).
 - ``--only`` runs one part: ``search`` is the knowledge base part (indexing, then search).
-- ``eval_accuracy``: the share of the evaluation set (`handlers/agent/evaluation.py`) for
-  which the offline model, through the real graph, makes the expected tool call with
-  the expected arguments.
+- ``eval_development`` / ``eval_heldout``: the share of each evaluation set
+  (`handlers/agent/evaluation/`) the offline model, through the real graph, gets right
+  (the expected calls and arguments, or the expected kind of reply).
 
 No baseline: the offline model is itself the floor a real provider's latency adds to.
 """
@@ -51,8 +52,9 @@ from events.envelope import Event
 from events.names import StreamNames
 from events.redis_client import entries, stream_replies
 from events.store import EventStore
-from handlers.agent.evaluation import EVALUATION, evaluate
+from handlers.agent.evaluation import evaluate, load
 from handlers.agent.offline import OfflineChatModel
+from handlers.agent.offline.vocabulary import SymbolBook
 from handlers.rag.chunking import Chunker
 from handlers.rag.embeddings import create_embeddings
 from handlers.rag.indexer import KnowledgeItem, index_items
@@ -66,8 +68,8 @@ LABELS = {
     "turns": "turns measured",
     "turn_p50_ms": "message recorded -> reply appended, p50",
     "turn_p95_ms": "message recorded -> reply appended, p95",
-    "eval_messages": "evaluation set: messages",
-    "eval_accuracy": "evaluation set: expected tool call made",
+    "eval_development": "development set: messages understood",
+    "eval_heldout": "held-out set: messages understood",
     "index_posts_per_s": "posts indexed per second (chunk, hash-embed, upsert into Chroma)",
     "embed_only_posts_per_s": "baseline: the same posts only embedded, per second",
     "search_chunks": "chunks in the collection searched",
@@ -84,8 +86,13 @@ PRICES = {"BTC/USDT": 101_234.5, "ETH/USDT": 3_012.4, "SOL/USDT": 187.2, "ARB/US
 
 
 async def evaluation_accuracy() -> Result:
-    result = await evaluate(OfflineChatModel())
-    return {"eval_messages": len(EVALUATION), "eval_accuracy": round(result.accuracy, 3)}
+    results = await evaluate(lambda symbols: OfflineChatModel(symbols=SymbolBook(symbols)))
+    return {f"eval_{name}": round(result.accuracy, 3) for name, result in results.items()}
+
+
+def bench_messages() -> list[str]:
+    """The development set's one-message cases: what a turn is measured on."""
+    return [case.turns[0].says for case in load("development").cases if len(case.turns) == 1]
 
 
 # -- turn latency ---------------------------------------------------------------------------------
@@ -142,10 +149,11 @@ async def turn_latency(redis_url: str, mongo_url: str, data_dir: Path, turns: in
         tick = PriceTick(symbol=symbol, venue="binance", price=price, source_time=now)
         await store.append("ticks", Event(key=symbol, payload=tick))
     latencies: list[int] = []
+    messages = bench_messages()
     try:
         with agent_processes(settings):
             for number in range(turns + 1):
-                text = EVALUATION[number % len(EVALUATION)][0]
+                text = messages[number % len(messages)]
                 message = {"message_id": f"m{number}", "text": text}
                 last = await _last_id(store, log)
                 started = time.perf_counter_ns()

@@ -85,12 +85,21 @@ def bench_settings(redis_url: str, data_dir: Path) -> Settings:
         partitions=4,
         secret_key=SecretStr(base64.b64encode(secrets.token_bytes(32)).decode()),
         notify_rate_per_minute=0,
+        allowed_destinations=LOCAL_RECEIVER,
     )
+
+
+LOCAL_RECEIVER = ["127.0.0.1"]
+"""The benchmark's webhook receiver runs here, standing for a user's public one."""
 
 
 def worker(settings: Settings, name: str) -> ChildProcess:
     return impressox_process(
-        f"worker {name}", ["worker", name], settings, IMPRESSOX_NOTIFY_RATE_PER_MINUTE="0"
+        f"worker {name}",
+        ["worker", name],
+        settings,
+        IMPRESSOX_NOTIFY_RATE_PER_MINUTE="0",
+        IMPRESSOX_ALLOWED_DESTINATIONS=json.dumps(LOCAL_RECEIVER),
     )
 
 

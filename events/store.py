@@ -10,7 +10,14 @@ command carries hundreds of events instead of one command per event.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Iterator, Sequence
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Callable,
+    Iterable,
+    Iterator,
+    Sequence,
+)
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -21,7 +28,13 @@ from redis.exceptions import ResponseError
 
 from events.codec import CORRELATION_ID, TYPE, decode, encode
 from events.envelope import Event, RecordedEvent
-from events.errors import BatchTooLargeError, InvalidEventError, WrongExpectedVersionError
+from events.errors import (
+    BatchTooLargeError,
+    ImpressoxError,
+    InvalidEventError,
+    UpcastError,
+    WrongExpectedVersionError,
+)
 from events.lua import pack, register
 from events.merge import merge_by_position
 from events.names import StreamNames, check_category
@@ -248,6 +261,7 @@ class EventStore:
         types: Iterable[str] | None = None,
         correlation_id: UUID | None = None,
         strict: bool = False,
+        on_invalid: Callable[[str, Position, ImpressoxError], None] | None = None,
         page: int = 500,
     ) -> AsyncIterator[RecordedEvent]:
         """Events of one stream between `start` and `end` (inclusive), in stream order.
@@ -255,6 +269,10 @@ class EventStore:
         Bounds are positions or times (a stream id's first half is its append time in
         milliseconds). `reverse` walks from `end` down to `start`. `types` and
         `correlation_id` filter before decoding, so a filtered scan stays cheap.
+        An entry that does not decode raises `InvalidEventError`, unless `on_invalid` is
+        given: it is then told (stream, position, error) and the entry left out, for a
+        reader that must get past a poison entry its handlers dead-letter (a starting
+        rule engine recovering its firings).
         """
         wanted_types = {name.encode() for name in types} if types is not None else None
         wanted_correlation = str(correlation_id).encode() if correlation_id else None
@@ -266,16 +284,15 @@ class EventStore:
             else:
                 page_entries = entries(await self.redis.xrange(stream, low, high, count=page))
             for entry_id, fields in page_entries:
-                if wanted_types is not None and fields.get(TYPE) not in wanted_types:
-                    continue
-                if (
+                if (wanted_types is not None and fields.get(TYPE) not in wanted_types) or (
                     wanted_correlation is not None
                     and fields.get(CORRELATION_ID) != wanted_correlation
                 ):
                     continue
-                yield RecordedEvent(
-                    stream, Position.parse(entry_id), decode(fields, self.registry, strict=strict)
-                )
+                recorded = self._decoded(stream, entry_id, fields, strict, on_invalid)
+                if recorded is None:
+                    continue
+                yield recorded
                 if remaining is not None:
                     remaining -= 1
                     if remaining == 0:
@@ -287,6 +304,23 @@ class EventStore:
                 high = "(" + last
             else:
                 low = "(" + last
+
+    def _decoded(
+        self,
+        stream: str,
+        entry_id: bytes,
+        fields: dict[bytes, bytes],
+        strict: bool,
+        on_invalid: Callable[[str, Position, ImpressoxError], None] | None,
+    ) -> RecordedEvent | None:
+        position = Position.parse(entry_id)
+        try:
+            return RecordedEvent(stream, position, decode(fields, self.registry, strict=strict))
+        except (InvalidEventError, UpcastError) as poison:
+            if on_invalid is None:
+                raise
+            on_invalid(stream, position, poison)
+            return None
 
     async def read_category(
         self,

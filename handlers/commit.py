@@ -7,12 +7,11 @@ from typing import Any, Literal
 
 from redis.exceptions import ResponseError
 
-from events.codec import encode
-from events.envelope import Event
 from events.errors import LeaseLostError
 from events.lua import pack, register
 from events.names import StreamNames
 from events.redis_client import RedisClient
+from handlers.outputs import EncodedFields
 
 Status = Literal["ok", "dead", "gone"]
 
@@ -24,8 +23,9 @@ class Outcome:
     stream: str
     entry_id: bytes
     status: Status
-    outputs: tuple[tuple[str, Event], ...] = ()
-    """(output stream, event) pairs, all in the input's partition."""
+    outputs: tuple[tuple[str, EncodedFields], ...] = ()
+    """(output stream, the event's entry fields) pairs, all in the input's partition,
+    checked by `handlers.outputs` (dead letters are the runtime's own)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,9 +72,9 @@ class Committer:
                 outcome.status,
                 len(outcome.outputs),
             )
-            for stream, event in outcome.outputs:
+            for stream, fields in outcome.outputs:
                 args.entries.append(args.index(args.outputs, stream))
-                args.entries += encode(event)
+                args.entries += fields
         keys = [self._lease, self._tracking, self._stats, *args.inputs]
         for stream in args.outputs:
             keys += (stream, StreamNames.dedup_index(stream))

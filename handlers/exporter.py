@@ -22,10 +22,12 @@ log = structlog.get_logger(__name__)
 
 
 class StreamsCollector(Collector):
-    """Exports the latest `system_status` snapshot."""
+    """Exports the latest `system_status` snapshot; partitions waiting `stall_after_s`
+    without advancing are stalled (see `handlers.monitoring`)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, stall_after_s: float) -> None:
         self.snapshot: list[StreamStatus] = []
+        self.stall_after_s = stall_after_s
 
     def collect(self) -> Iterator[Metric]:
         length = GaugeMetricFamily(
@@ -53,17 +55,32 @@ class StreamsCollector(Collector):
                 ),
             )
         }
+        waiting = GaugeMetricFamily(
+            "impressox_group_waiting_seconds",
+            "How long work has waited for the group without its partition advancing"
+            " (0: none waits).",
+            labels=["group", "stream"],
+        )
+        stalled = GaugeMetricFamily(
+            "impressox_group_stalled",
+            "1 when the group's partition has waited IMPRESSOX_STALL_AFTER_S without advancing.",
+            labels=["group", "stream"],
+        )
         for stream in self.snapshot:
             length.add_metric([stream.stream], stream.length)
             for group in stream.groups:
                 labels = [group.group, stream.stream]
                 lag.add_metric(labels, group.lag or 0)
                 pending.add_metric(labels, group.pending)
+                waiting.add_metric(labels, group.waiting_s or 0.0)
+                stalled.add_metric(labels, int(group.stalled(self.stall_after_s)))
                 for name, family in counters.items():
                     family.add_metric(labels, getattr(group, name))
         yield length
         yield lag
         yield pending
+        yield waiting
+        yield stalled
         yield from counters.values()
 
 

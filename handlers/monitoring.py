@@ -2,10 +2,19 @@
 
 Everything here is read from Redis, so any process (the CLI, the API, a worker's
 metrics endpoint) reports the same cluster-wide figures, however many workers run.
+
+**Stalled.** A group has work on a stream when entries wait for it there (lag or
+pending). Each commit that advances a partition records when (``advanced_at`` in the
+partition's stats, Redis time). `GroupStatus.waiting_s` is how long the oldest waiting
+entry has waited without the partition advancing: since it was appended, or since the
+last advance if that came later. A partition whose `waiting_s` passes a threshold
+(``IMPRESSOX_STALL_AFTER_S``) is stalled: no worker owns it, or one entry holds it
+(retried, or a slow handler). /readyz, the metrics and ``impressox events info`` show it.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,6 +44,11 @@ class GroupStatus:
     failed: int = 0
     dead_lettered: int = 0
     duplicates: int = 0
+    waiting_s: float | None = None
+    """How long work has waited here without the partition advancing; None: no work."""
+
+    def stalled(self, after_s: float) -> bool:
+        return self.waiting_s is not None and self.waiting_s >= after_s
 
 
 @dataclass(frozen=True)
@@ -109,17 +123,24 @@ async def _group_status(
     counters: dict[str, int] = {}
     owner: str | None = None
     try:
-        if not names.parse(stream)[1].startswith(RETRY_PREFIX):  # counted on its categories
-            raw = await redis.hgetall(names.stats(tag, name))
-            counters = {text(k): int(v) for k, v in raw.items()}
+        raw = await redis.hgetall(names.stats(tag, name))
+        counters = {text(k): int(v) for k, v in raw.items()}
         lease = await redis.get(names.lease(tag, name))
         owner = text(lease) if lease else None
     except ValueError:  # a group that is not one of our handlers (named freely)
         pass
+    pending = int(group["pending"])
+    waiting_s = None
+    if pending or lag:
+        oldest = await _oldest_waiting(redis, stream, name, pending, last_delivered)
+        since_ms = max(counters.get("advanced_at", 0), oldest)
+        waiting_s = max(0.0, time.time() - since_ms / 1000)
+    if names.parse(stream)[1].startswith(RETRY_PREFIX):
+        counters = {}  # a retry stream's work is counted on its handler's categories
     return GroupStatus(
         group=name,
         consumers=int(group["consumers"]),
-        pending=int(group["pending"]),
+        pending=pending,
         lag=int(lag),
         lag_is_lower_bound=lower_bound,
         last_delivered=last_delivered,
@@ -128,7 +149,22 @@ async def _group_status(
         failed=counters.get("failed", 0),
         dead_lettered=counters.get("dead_lettered", 0),
         duplicates=counters.get("duplicates", 0),
+        waiting_s=waiting_s,
     )
+
+
+async def _oldest_waiting(
+    redis: RedisClient, stream: str, group: str, pending: int, last_delivered: str
+) -> int:
+    """When the oldest entry waiting for `group` was appended (ms): its first pending
+    entry, else the first one it has not read."""
+    if pending:
+        summary = await redis.xpending(stream, group)
+        first = summary.get("min")
+        if first:
+            return Position.parse(first).ms
+    after = entries(await redis.xrange(stream, f"({last_delivered}", "+", count=1))
+    return Position.parse(after[0][0]).ms if after else 0
 
 
 async def _count_after(redis: RedisClient, stream: str, after: str) -> tuple[int, bool]:

@@ -7,8 +7,13 @@ The loop, per batch:
 2. Handle each entry in order. A failing entry is retried here, with backoff, until it
    succeeds or has been tried `max_deliveries` times (counting deliveries to consumers
    that crashed on it); then it becomes a dead letter. Later entries wait for it, which
-   is what keeps one key's events in order.
-3. Commit the batch in one script: outputs, dead letters, tracking, XACK, counters.
+   is what keeps one key's events in order. An entry that cannot succeed is a dead
+   letter at once, without retries: one that does not decode, and one whose outputs
+   its readers could not decode (`handlers.outputs`: checked before the commit).
+3. Commit the batch in one script: outputs, dead letters, tracking, XACK, counters. A
+   batch handled entry by entry for longer than `COMMIT_EVERY_S` commits what it has
+   done so far, so a slow batch shows progress (see "stalled" in
+   `handlers.monitoring`) and early outputs are not held back by later entries.
 
 While Redis is away (refused, reset, still loading its data after a restart) the loop
 waits and starts again from the entries it holds, which a failed read may have left
@@ -26,7 +31,7 @@ from typing import Any, cast
 
 import structlog
 
-from events.codec import CORRELATION_ID, TYPE, decode
+from events.codec import CORRELATION_ID, TYPE, decode, encode
 from events.envelope import RecordedEvent
 from events.errors import DependencyUnavailableError, InvalidEventError, UpcastError
 from events.lua import register
@@ -40,6 +45,7 @@ from handlers.dead_letter_ops import retry_stream
 from handlers.dead_letters import dead_letter
 from handlers.declaration import BatchHandler, Handler, HandlerResult, HandlerSpec, Output
 from handlers.metrics import BATCH_SECONDS, ENTRIES
+from handlers.outputs import EncodedFields, InvalidOutputError, encoded_output
 
 log = structlog.get_logger(__name__)
 
@@ -47,6 +53,8 @@ Entry = tuple[str, bytes, dict[bytes, bytes] | None]
 """(stream, entry id, fields); fields are None for an entry deleted while pending."""
 
 ADOPT_CHUNK = 10_000
+COMMIT_EVERY_S = 1.0
+"""Longest a batch handled entry by entry goes without committing what it has done."""
 
 
 class PartitionWorker:
@@ -213,10 +221,17 @@ class PartitionWorker:
     async def _one_by_one(
         self, batch: list[Entry], deliveries: dict[bytes, int], stop: asyncio.Event
     ) -> tuple[list[Outcome], int]:
-        """Handle each entry in order, with retries; stops early if told to stop."""
+        """Handle each entry in order, with retries; stops early if told to stop.
+
+        Returns what is left to commit: every `COMMIT_EVERY_S`, what is done is
+        committed on the way."""
         outcomes: list[Outcome] = []
         failed = 0
+        since = time.monotonic()
         for stream, entry_id, fields in batch:
+            if outcomes and time.monotonic() - since >= COMMIT_EVERY_S:
+                await self._commit(outcomes, failed)
+                outcomes, failed, since = [], 0, time.monotonic()
             if fields is None or not self._wanted(fields):
                 outcomes.append(self._skipped(stream, entry_id, fields))
                 continue
@@ -295,20 +310,7 @@ class PartitionWorker:
         """Handle one entry with retries. Returns (None, failures) if stopped meanwhile."""
         position = Position.parse(entry_id)
         limit = self.config.max_deliveries
-        if delivery > limit:
-            reason = (
-                f"delivered {delivery - 1} times without completing (did a worker crash on it?)"
-            )
-            return self._dead(
-                stream=stream,
-                position=position,
-                entry_id=entry_id,
-                fields=fields,
-                error_type="DeliveryLimitReached",
-                error=reason,
-                deliveries=delivery - 1,
-            ), 0
-        recorded = self._decode(stream, entry_id, fields, deliveries=delivery)
+        recorded = self._ready(stream, entry_id, fields, delivery)
         if isinstance(recorded, Outcome):
             return recorded, 0
         failures = 0
@@ -329,6 +331,18 @@ class PartitionWorker:
                 if waiting is not None:
                     waiting.succeeded()
                 return Outcome(stream, entry_id, "ok", self._outputs(result)), failures
+            except InvalidOutputError as error:
+                # Retrying would make the same output: the input is dead at once.
+                ENTRIES.labels(self.spec.name, "failed_attempt").inc()
+                return self._dead(
+                    stream=stream,
+                    position=position,
+                    entry_id=entry_id,
+                    fields=fields,
+                    error_type=type(error).__name__,
+                    error=str(error),
+                    deliveries=attempt,
+                ), failures + 1
             except Exception as error:
                 if (away := self._outage_of(error)) is not None:
                     # Not the entry's fault: wait for the dependency without using up attempts.
@@ -381,6 +395,26 @@ class PartitionWorker:
         soon = waiting.failed(error, handler=self.spec.name)
         return soon if waiting is self._redis else self.config.retry_delay_s(waits)
 
+    def _ready(
+        self, stream: str, entry_id: bytes, fields: dict[bytes, bytes], delivery: int
+    ) -> RecordedEvent | Outcome:
+        """The entry to handle, or its dead letter: delivered too often already (workers
+        crashed on it), or not decodable."""
+        if delivery > self.config.max_deliveries:
+            reason = (
+                f"delivered {delivery - 1} times without completing (did a worker crash on it?)"
+            )
+            return self._dead(
+                stream=stream,
+                position=Position.parse(entry_id),
+                entry_id=entry_id,
+                fields=fields,
+                error_type="DeliveryLimitReached",
+                error=reason,
+                deliveries=delivery - 1,
+            )
+        return self._decode(stream, entry_id, fields, deliveries=delivery)
+
     def _decode(
         self, stream: str, entry_id: bytes, fields: dict[bytes, bytes], *, deliveries: int
     ) -> RecordedEvent | Outcome:
@@ -412,7 +446,9 @@ class PartitionWorker:
             )
         return str(error) or repr(error)
 
-    def _outputs(self, result: HandlerResult) -> tuple[tuple[str, Any], ...]:
+    def _outputs(self, result: HandlerResult) -> tuple[tuple[str, EncodedFields], ...]:
+        """The result's outputs as entries of their streams in this partition, each
+        checked as its readers will decode it (`InvalidOutputError` otherwise)."""
         if result is None:
             return ()
         if not isinstance(result, Iterable):
@@ -423,11 +459,19 @@ class PartitionWorker:
                 raise TypeError(f"handler returned {type(item).__name__}, expected Output")
             stream = self._output_streams.get(item.category)
             if stream is None:
-                stream = self._output_streams[item.category] = self.store.names.stream(
-                    self.tag, item.category
-                )
-            outputs.append((stream, item.event))
+                stream = self._output_streams[item.category] = self._output_stream(item)
+            outputs.append((stream, encoded_output(item.event, self.store.registry)))
         return tuple(outputs)
+
+    def _output_stream(self, output: Output) -> str:
+        try:
+            return self.store.names.stream(self.tag, output.category)
+        except ValueError as error:
+            raise InvalidOutputError(
+                f"output {output.event.type}: category: {error}",
+                output_type=output.event.type,
+                field="category",
+            ) from None
 
     def _dead(
         self,
@@ -459,7 +503,7 @@ class PartitionWorker:
             error=error,
             deliveries=deliveries,
         )
-        return Outcome(stream, entry_id, "dead", ((self.dead_stream, letter),))
+        return Outcome(stream, entry_id, "dead", ((self.dead_stream, encode(letter)),))
 
     # -- committing ---------------------------------------------------------------------
 

@@ -15,7 +15,7 @@ from aggregates.services.conversations import Conversations
 from aggregates.services.memory import Memories
 from aggregates.services.users import Users
 from aggregates.services.watches import Watches
-from impressox.settings import Settings, secret_key
+from impressox.settings import Settings, destination_policy, secret_key
 
 PERSISTENCE_MODULE = "events.eventsourcing_redis"
 
@@ -47,10 +47,11 @@ def eventsourcing_env(settings: Settings, redis_url: str) -> dict[str, str]:
 
 def build_services(settings: Settings, redis_url: str) -> Services:
     env = eventsourcing_env(settings, redis_url)
+    destinations = destination_policy(settings)
     return Services(
-        users=Users(env, secret_box=SecretBox(secret_key(settings))),
+        users=Users(env, secret_box=SecretBox(secret_key(settings)), destinations=destinations),
         alert_rules=AlertRules(env),
         conversations=Conversations(env),
-        watches=Watches(env),
+        watches=Watches(env, destinations=destinations),
         memory=Memories(env),
     )

@@ -36,6 +36,7 @@ from pydantic_settings import (
     SettingsError,
 )
 
+from aggregates.destinations import DestinationPolicy
 from events.errors import ConfigurationError
 from events.names import StreamNames
 from handlers.agent.specs import (
@@ -187,6 +188,12 @@ class Settings(BaseSettings):
     ready_max_lag: int = Field(
         10_000, ge=0, validation_alias=_env("ready_max_lag"),
         description="/readyz fails while any projection has more events than this to apply.",
+    )  # fmt: skip
+    stall_after_s: float = Field(
+        60.0, gt=0, validation_alias=_env("stall_after_s"),
+        description="A handler's partition with work waiting that has not advanced for this"
+        " long is stalled: /readyz fails naming it; metrics and `impressox events info` show"
+        " it.",
     )  # fmt: skip
     rate_limit_per_minute: int = Field(
         1200, ge=0, validation_alias=_env("rate_limit_per_minute"),
@@ -476,6 +483,14 @@ class Settings(BaseSettings):
         description="How often notify workers look for held deliveries that are due (quiet"
         " hours over, rate limit refilled).",
     )  # fmt: skip
+    allowed_destinations: list[str] = Field(
+        [], validation_alias=_env("allowed_destinations"),
+        description="Hosts and networks users' URLs (webhooks, watched RSS feeds) may reach"
+        " although they are not public"
+        " (JSON list of host names, addresses or CIDR networks, e.g. [\"hooks.corp\","
+        " \"10.20.0.0/16\"]); plain http is accepted only to these. Empty: public"
+        " addresses only. Cloud metadata addresses stay refused.",
+    )  # fmt: skip
     # -- knowledge base --
     chroma_url: str | None = Field(
         None, pattern=r"^https?://", validation_alias=_env("chroma_url", "CHROMA_URL"),
@@ -529,6 +544,12 @@ class Settings(BaseSettings):
         if key is not None and len(_decoded(key.get_secret_value())) != SECRET_KEY_BYTES:
             raise ValueError(f"must be base64 of {SECRET_KEY_BYTES} random bytes")
         return key
+
+    @field_validator("allowed_destinations")
+    @classmethod
+    def _destinations(cls, entries: list[str]) -> list[str]:
+        DestinationPolicy.allowing(entries)
+        return entries
 
     @field_validator("agent_model")
     @classmethod
@@ -602,6 +623,11 @@ def _decoded(text: str) -> bytes:
         return base64.b64decode(text, validate=True)
     except ValueError:
         return b""
+
+
+def destination_policy(settings: Settings) -> DestinationPolicy:
+    """Where webhooks may point: public addresses, and what the operator allows."""
+    return DestinationPolicy.allowing(settings.allowed_destinations)
 
 
 def secret_key(settings: Settings) -> bytes:

@@ -13,17 +13,23 @@ from collections.abc import Sequence
 from typing import Any
 
 import structlog
+from bson.errors import InvalidDocument
 from pymongo import ReplaceOne, UpdateOne, WriteConcern
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError, ConnectionFailure, PyMongoError
 
 from events.envelope import RecordedEvent
 from events.errors import DependencyUnavailableError, ImpressoxError
+from handlers.outputs import InvalidOutputError
 from projections.model import POSITION, Document, Projection, position_key
 
 log = structlog.get_logger(__name__)
 
 DUPLICATE_KEY = 11000
+REFUSED_DOCUMENT = frozenset({2, 52, 10334, 17419, 17420})
+"""Write errors no retry can mend: a bad value, a $-prefixed field name, a document too
+large. The events that made such a document are dead-lettered at once
+(`handlers.outputs`): a retried batch would make the same document."""
 
 
 class ConflictingWriteError(ImpressoxError):
@@ -75,7 +81,12 @@ class Projector:
                     f"{len(error.details['writeErrors'])} documents of"
                     f" {self.collection.name} changed while the batch was applied"
                 ) from None
+            if codes & REFUSED_DOCUMENT:
+                first = error.details["writeErrors"][0]
+                raise self._refused(str(first.get("errmsg", first.get("code")))) from None
             raise
+        except InvalidDocument as error:  # DocumentTooLarge too: refused before sending
+            raise self._refused(str(error)) from None
         except ConnectionFailure as error:
             raise DependencyUnavailableError(
                 f"MongoDB is unavailable: {error}", dependency="MongoDB"
@@ -86,6 +97,10 @@ class Projector:
                     f"MongoDB is unavailable: {error}", dependency="MongoDB"
                 ) from None
             raise
+
+    def _refused(self, reason: str) -> InvalidOutputError:
+        kind = f"{self.collection.name} document"
+        return InvalidOutputError(f"output {kind}: refused by MongoDB: {reason}", output_type=kind)
 
     def _inserts(self, touched: dict[str, list[RecordedEvent]]) -> list[Any]:
         operations: list[Any] = []

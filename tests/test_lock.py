@@ -94,7 +94,7 @@ def test_the_locks_agree_on_every_shared_version(name: str) -> None:
 
 def test_this_environment_is_exactly_the_lock() -> None:
     """What these tests run on is what the lock says: nothing newer slipped in."""
-    installed = {
+    installed: dict[str, str] = {
         canonicalize_name(dist.metadata["Name"]): dist.version for dist in metadata.distributions()
     }
     for package in locked("dev.txt"):

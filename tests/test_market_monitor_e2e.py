@@ -43,7 +43,13 @@ async def receiver() -> AsyncIterator[WebhookReceiver]:
 
 @pytest.fixture
 def settings(prefix: str, tmp_path: Path, redis_url: str) -> Settings:
-    return isolated_settings(prefix, tmp_path, redis_url=redis_url, notify_user_cache_s=0.0)
+    return isolated_settings(
+        prefix,
+        tmp_path,
+        redis_url=redis_url,
+        notify_user_cache_s=0.0,
+        allowed_destinations=["127.0.0.1"],  # the receiver stands for a public one
+    )
 
 
 @pytest.fixture

@@ -8,7 +8,8 @@ from typing import Any
 from uuid import UUID
 
 from aggregates.alert_rule import AlertRule, Trigger
-from aggregates.errors import ConcurrentUpdateError, DomainError
+from aggregates.errors import ConcurrentUpdateError, DomainError, InvalidCommandError
+from aggregates.message_template import template_problem
 from aggregates.rule_spec import RuleSpec
 from aggregates.services.base import Service
 from aggregates.validation import validated
@@ -27,7 +28,7 @@ class AlertRules(Service[AlertRule]):
     ) -> UUID:
         """A new rule. A caller that may retry names the rule's id (the agent derives it
         from its tool call): the retry then finds the rule it made, and makes no other."""
-        checked = validated(RuleSpec, spec)
+        checked = _bounded(validated(RuleSpec, spec))
         if rule_id is None:
             rule = AlertRule(owner_id=owner_id, spec=checked)
         else:
@@ -43,7 +44,7 @@ class AlertRules(Service[AlertRule]):
         return rule.id
 
     def update(self, rule_id: UUID, spec: RuleSpec | Mapping[str, Any]) -> int | None:
-        new_spec = validated(RuleSpec, spec)
+        new_spec = _bounded(validated(RuleSpec, spec))
         return self.change(rule_id, lambda rule: rule.update(new_spec))
 
     def pause(self, rule_id: UUID) -> int | None:
@@ -61,3 +62,13 @@ class AlertRules(Service[AlertRule]):
 
     def expire(self, rule_id: UUID, at: datetime) -> int | None:
         return self.change(rule_id, lambda rule: rule.expire(at))
+
+
+def _bounded(spec: RuleSpec) -> RuleSpec:
+    """Refuse a message template that could render an unreadable alert (see
+    `aggregates.message_template`)."""
+    if spec.message_template is not None:
+        problem = template_problem(spec.message_template)
+        if problem is not None:
+            raise InvalidCommandError(problem, field="message_template")
+    return spec

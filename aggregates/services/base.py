@@ -18,7 +18,7 @@ from eventsourcing.persistence import IntegrityError
 from eventsourcing.utils import get_topic
 from pydantic import TypeAdapter
 
-from aggregates.errors import ConcurrentUpdateError, NotFoundError
+from aggregates.errors import ConcurrentUpdateError, InvalidCommandError, NotFoundError
 from aggregates.mapper import EnvelopeMapper
 from aggregates.model import Aggregate, DomainEvent, Immutable
 
@@ -133,6 +133,13 @@ class Service(Application[UUID], Generic[A]):
             if at is not None
             else self.load(aggregate_id, version=version)
         )
+        if version is not None and aggregate.version < version:
+            # The library loads "up to" a version: past the head it would show the head.
+            raise InvalidCommandError(
+                f"{self.kind} {aggregate_id} is at version {aggregate.version};"
+                f" {version} is beyond its head",
+                field="version",
+            )
         return AggregateView(
             id=aggregate.id,
             kind=self.kind,

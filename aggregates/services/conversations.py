@@ -10,6 +10,7 @@ from uuid import UUID
 from aggregates.channels import Platform
 from aggregates.conversation import (
     AgentReply,
+    Clarification,
     Conversation,
     ToolCall,
     ToolResult,
@@ -79,23 +80,17 @@ class Conversations(Service[Conversation]):
         conversation_id: UUID,
         steps: Sequence[ToolCall | ToolResult],
         reply: AgentReply | Mapping[str, Any],
+        clarification: Clarification | None = None,
     ) -> int | None:
-        """A turn's tool calls and results and its reply, in one load and one commit: a
-        long conversation is loaded once per turn, not once per step. A step recorded
-        already (a call the agent journaled before running it) is not recorded again."""
+        """A turn's tool calls and results, the request its reply asks the user to
+        complete (if any) and its reply, in one load and one commit: a long conversation
+        is loaded once per turn, not once per step. A step recorded already (a call the
+        agent journaled before running it) is not recorded again."""
         answer = validated(AgentReply, reply, field="reply")
-
-        def record(conversation: Conversation) -> None:
-            for step in steps:
-                if conversation.holds(step):
-                    continue
-                if isinstance(step, ToolCall):
-                    conversation.call_tool(step)
-                else:
-                    conversation.record_tool_result(step)
-            conversation.reply(answer)
-
-        return self.change(conversation_id, record)
+        return self.change(
+            conversation_id,
+            lambda conversation: record_turn(conversation, steps, answer, clarification),
+        )
 
     def _open(self, user_id: UUID, platform: Platform, thread_id: str) -> Conversation:
         identifier = conversation_id(user_id, platform, thread_id)
@@ -104,3 +99,23 @@ class Conversations(Service[Conversation]):
         except NotFoundError:
             return Conversation(user_id=user_id, platform=platform, thread_id=thread_id)
         return existing
+
+
+def record_turn(
+    conversation: Conversation,
+    steps: Sequence[ToolCall | ToolResult],
+    reply: AgentReply,
+    clarification: Clarification | None = None,
+) -> None:
+    """Record a turn on `conversation` (not committed): steps not held yet, the
+    clarification, then the reply."""
+    for step in steps:
+        if conversation.holds(step):
+            continue
+        if isinstance(step, ToolCall):
+            conversation.call_tool(step)
+        else:
+            conversation.record_tool_result(step)
+    if clarification is not None:
+        conversation.ask(clarification)
+    conversation.reply(reply)

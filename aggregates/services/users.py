@@ -22,7 +22,8 @@ from aggregates.channels import (
     WebhookChannel,
     WebhookUrl,
 )
-from aggregates.errors import DomainError
+from aggregates.destinations import DestinationPolicy, RefusedDestinationError
+from aggregates.errors import DomainError, InvalidCommandError
 from aggregates.model import Immutable
 from aggregates.secrets import (
     SealedSecret,
@@ -99,9 +100,18 @@ class Users(Service[User]):
     aggregate_class = User
     env: ClassVar[dict[str, str]] = dict(Service.env)
 
-    def __init__(self, env: EnvType | None = None, *, secret_box: SecretBox) -> None:
+    def __init__(
+        self,
+        env: EnvType | None = None,
+        *,
+        secret_box: SecretBox,
+        destinations: DestinationPolicy | None = None,
+    ) -> None:
         super().__init__(env)
         self.secret_box = secret_box
+        self.destinations = destinations or DestinationPolicy()
+        """Where webhook channels may point (public addresses unless the operator allows
+        more)."""
 
     def register(
         self, display_name: str, identity: Identity | Mapping[str, Any] | None = None
@@ -127,6 +137,8 @@ class Users(Service[User]):
         self, user_id: UUID, request: ChannelRequest | Mapping[str, Any]
     ) -> AddedChannel:
         wanted = validated(ChannelRequest, request)
+        if isinstance(wanted.channel, WebhookSpec):
+            self._check_destination(wanted.channel.url)
         channel, secret = self._seal(wanted.channel)
         self.change(user_id, lambda user: user.add_channel(wanted.channel_id, channel))
         return AddedChannel(channel_id=wanted.channel_id, signing_secret=secret)
@@ -169,6 +181,14 @@ class Users(Service[User]):
             raise DomainError(
                 "the secret was sealed with another key (IMPRESSOX_SECRET_KEY changed?)"
             ) from None
+
+    def _check_destination(self, url: str) -> None:
+        """Refuse a webhook the server must not call for a user (see
+        `aggregates.destinations`); the notifier checks again on every connection."""
+        try:
+            self.destinations.check_url(url)
+        except RefusedDestinationError as refused:
+            raise InvalidCommandError(str(refused), field="channel.url") from None
 
     def _seal(
         self, spec: TelegramChannel | DiscordChannel | DiscordWebhookSpec | WebhookSpec

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from uuid import UUID
 
-from aggregates.errors import NotFoundError
+from aggregates.destinations import DestinationPolicy, RefusedDestinationError
+from aggregates.errors import InvalidCommandError, NotFoundError
 from aggregates.evm import EvmAddress
 from aggregates.services.base import Service
 from aggregates.validation import validated, validated_value
@@ -26,6 +27,12 @@ class Watches(Service[Watch]):
     kind = "watch"
     aggregate_class = Watch
 
+    def __init__(self, env: Mapping[str, str], destinations: DestinationPolicy | None = None):
+        super().__init__(env)
+        self.destinations = destinations or DestinationPolicy()
+        """Where a watched feed may point: the RSS source fetches it (checked again on
+        every connection there)."""
+
     def watch_wallet(
         self, user_id: UUID, address: str, *, ens: str | None = None, label: str | None = None
     ) -> str:
@@ -40,6 +47,8 @@ class Watches(Service[Watch]):
 
     def follow_account(self, user_id: UUID, platform: SocialPlatform, handle: str) -> None:
         account = validated(FollowedAccount, {"platform": platform, "handle": handle})
+        if account.platform == "rss":
+            self._check_feed(account.handle)
         self._change(user_id, lambda watch: watch.follow_account(account))
 
     def unfollow_account(self, user_id: UUID, platform: SocialPlatform, handle: str) -> None:
@@ -52,6 +61,14 @@ class Watches(Service[Watch]):
 
     def unfollow_keyword(self, user_id: UUID, keyword: str) -> None:
         self._change(user_id, lambda watch: watch.unfollow_keyword(keyword))
+
+    def _check_feed(self, url: str) -> None:
+        if not url.startswith(("http://", "https://")):
+            raise InvalidCommandError("a feed is an http:// or https:// URL", field="handle")
+        try:
+            self.destinations.check_url(url)
+        except RefusedDestinationError as refused:
+            raise InvalidCommandError(str(refused), field="handle") from None
 
     def _change(self, user_id: UUID, change: Callable[[Watch], None]) -> None:
         try:

@@ -1,9 +1,12 @@
 """Liveness and readiness: the two endpoints that need no key.
 
 `/healthz` says the process is up (restart it if not); `/readyz` says it can serve
-(Redis and MongoDB answer, and no read model is more than IMPRESSOX_READY_MAX_LAG events
-behind), so a load balancer sends traffic only where it can succeed. The read models'
-backlog is worked out at most every `LAG_CACHE_S` seconds, so probes stay cheap.
+(Redis and MongoDB answer, no read model is more than IMPRESSOX_READY_MAX_LAG events
+behind, and no handler's partition is stalled: work waiting IMPRESSOX_STALL_AFTER_S
+without it advancing, see `handlers.monitoring`), so a load balancer sends traffic only
+where it can succeed. The read models' backlog is worked out at most every
+`LAG_CACHE_S` seconds and the handlers' partitions every `STALL_CACHE_S`, so probes
+stay cheap.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from redis.exceptions import RedisError
 
 from api.context import ApiContext, Context
 from api.problems import problem
+from api.routes.admin import streams_status
 from projections.generations import Generations
 from projections.runner import backlog
 
@@ -28,6 +32,8 @@ router = APIRouter(tags=["health"])
 
 CHECK_TIMEOUT_S = 2.0
 LAG_CACHE_S = 1.0
+STALL_CACHE_S = 5.0
+STALLS_SHOWN = 5
 
 
 class Health(BaseModel):
@@ -49,7 +55,7 @@ async def healthz() -> Health:
 @router.get(
     "/readyz",
     response_model=Readiness,
-    summary="Redis and MongoDB answer; read models are not too far behind",
+    summary="Redis and MongoDB answer; read models are not too far behind; no handler is stalled",
     responses={503: {"description": "Not ready; the detail says which dependency or read model"}},
 )
 async def readyz(request: Request, context: Context) -> Readiness | JSONResponse:
@@ -59,6 +65,7 @@ async def readyz(request: Request, context: Context) -> Readiness | JSONResponse
     }
     if all(result == "ok" for result in checks.values()):
         checks["projections"] = await _lagging_projections(request, context)
+        checks["handlers"] = await _stalled_partitions(request, context)
     failing = {name: result for name, result in checks.items() if result != "ok"}
     if failing:
         detail = "; ".join(f"{name}: {result}" for name, result in failing.items())
@@ -95,6 +102,35 @@ async def _lagging_projections(request: Request, context: ApiContext) -> str:
     else:
         result = f"{', '.join(behind)} (IMPRESSOX_READY_MAX_LAG={limit})" if behind else "ok"
     request.app.state.projections_check = (time.monotonic(), result)
+    return result
+
+
+async def _stalled_partitions(request: Request, context: ApiContext) -> str:
+    """The handlers' check: which partitions have work waiting that has not moved for
+    `stall_after_s` (a handler, named with its stream, and for how long)."""
+    cached: tuple[float, str] | None = getattr(request.app.state, "stalls_check", None)
+    if cached is not None and time.monotonic() - cached[0] < STALL_CACHE_S:
+        return cached[1]
+    after_s = context.settings.stall_after_s
+    try:
+        statuses = await asyncio.wait_for(
+            streams_status(context.redis, context.store.names), CHECK_TIMEOUT_S
+        )
+    except TimeoutError:
+        result = f"no answer within {CHECK_TIMEOUT_S:.0f}s"
+    except RedisError as error:
+        result = f"{type(error).__name__}: {error}"
+    else:
+        stalled = [
+            f"{group.group} on {status.stream} for {group.waiting_s:.0f}s"
+            for status in statuses
+            for group in status.groups
+            if group.stalled(after_s)
+        ]
+        more = f" and {len(stalled) - STALLS_SHOWN} more" if len(stalled) > STALLS_SHOWN else ""
+        shown = ", ".join(stalled[:STALLS_SHOWN]) + more
+        result = f"stalled: {shown} (IMPRESSOX_STALL_AFTER_S={after_s:g})" if stalled else "ok"
+    request.app.state.stalls_check = (time.monotonic(), result)
     return result
 
 

@@ -74,11 +74,11 @@ class ProjectionsCollector(Collector):
 class ApiMetrics:
     """This app's registry: process metrics, and the system's figures, refreshed lazily."""
 
-    def __init__(self, cache_s: float = CACHE_S) -> None:
+    def __init__(self, *, stall_after_s: float, cache_s: float = CACHE_S) -> None:
         self.registry = CollectorRegistry()
         for collector in (ProcessCollector, PlatformCollector, GCCollector):
             collector(registry=self.registry)
-        self.streams = StreamsCollector()
+        self.streams = StreamsCollector(stall_after_s=stall_after_s)
         self.projections = ProjectionsCollector()
         self.registry.register(self.streams)
         self.registry.register(self.projections)
@@ -106,11 +106,13 @@ class ApiMetrics:
             log.warning("cannot refresh system metrics", error=str(error))
 
 
-def _metrics_of(request: Request) -> ApiMetrics:
+def _metrics_of(request: Request, context: ApiContext) -> ApiMetrics:
     """The app's metrics, made on first scrape (per app: tests run several apps)."""
     metrics: ApiMetrics | None = getattr(request.app.state, "metrics", None)
     if metrics is None:
-        metrics = request.app.state.metrics = ApiMetrics()
+        metrics = request.app.state.metrics = ApiMetrics(
+            stall_after_s=context.settings.stall_after_s
+        )
     return metrics
 
 
@@ -127,5 +129,5 @@ def _metrics_of(request: Request) -> ApiMetrics:
     },
 )
 async def metrics(request: Request, context: Context, admin: Admin) -> Response:
-    body = await _metrics_of(request).render(context)
+    body = await _metrics_of(request, context).render(context)
     return Response(body, media_type=CONTENT_TYPE_LATEST)

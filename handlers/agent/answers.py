@@ -1,7 +1,13 @@
-"""How the offline model words an answer from tool results: one template per tool.
+"""Answers from tool results in plain language: one template per tool.
 
-A result is the tool's JSON (`ToolRegistry.call`); an ``{"error": ...}`` result is said
-as what could not be done. A real model writes its own answer from the same results.
+The offline model answers with these, and so does a turn cut short by a crash (answered
+from its recorded results, without a model). A result is the tool's JSON
+(`ToolRegistry.call`); an ``{"error": ...}`` result is said as what could not be done;
+a ``{"question": ...}`` result is a confirmation asked (Yes / No). A real model writes
+its own answer from the same results.
+
+A created rule's answer says how often it fires and, when the result carries it, its
+health (`HEALTH`: whether it can fire now, and if not why).
 """
 
 from __future__ import annotations
@@ -13,6 +19,18 @@ from typing import Any
 from aggregates.memory import understand
 
 Composer = Callable[[Any], str]
+
+HEALTH = {
+    "armed": "It is armed.",
+    "waiting_for_price": "It is waiting for a first price to compare with.",
+    "no_source_for_symbol": "Careful: no price source follows this symbol, so it cannot fire"
+    " until one does.",
+    "channel_missing": "Careful: a channel it is sent to is missing.",
+    "no_chain_watcher": "Careful: no chain watcher runs here, so it cannot fire yet.",
+    "expired": "It has expired already.",
+    "paused": "It is paused.",
+}
+"""A rule's health (as rule creation reports it) in words."""
 
 
 def _amount(value: float) -> str:
@@ -46,11 +64,56 @@ def _rule_line(number: int, rule: dict[str, Any]) -> str:
 
 
 def _created(result: dict[str, Any]) -> str:
-    return f"Done: {result['summary']}. It is alert {result['number']} in your list."
+    said = [f"Done: alert {result['number']}, \u201c{result['summary']}\u201d."]
+    if result.get("frequency"):
+        said.append(_frequency(result["frequency"]))
+    if result.get("expires_at"):
+        said.append(f"It ends at {str(result['expires_at'])[:16].replace('T', ' ')} UTC.")
+    if result.get("health") is not None:
+        said.append(health_words(result["health"]))
+    return " ".join(said)
+
+
+def _frequency(frequency: dict[str, Any]) -> str:
+    """ "It fires at most once an hour, on the web." and the like."""
+    kind = frequency.get("kind")
+    if kind == "once":
+        return "It fires once, on the web, then it is done."
+    if kind == "every_time":
+        quiet = _duration_words(int(frequency.get("cooldown_s", 0)))
+        return f"It fires every time it holds, at most every {quiet}, on the web."
+    return (
+        f"It fires at most once {_duration_words(int(frequency.get('interval_s', 0)))}, on the web."
+    )
+
+
+def _duration_words(seconds: int) -> str:
+    for unit, size in (("week", 604800), ("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size and seconds % size == 0:
+            count = seconds // size
+            return f"{'an' if unit == 'hour' else 'a'} {unit}" if count == 1 else f"{count} {unit}s"
+    return f"{seconds} seconds"
+
+
+def _the_last(seconds: int) -> str:
+    """ "the last week", "the last 4 hours"."""
+    span = _duration_words(seconds)
+    return "the last " + span.removeprefix("a ").removeprefix("an ")
+
+
+def health_words(health: Any) -> str:
+    """A rule's health in words: a state (``"armed"``) or ``{"state": ..., "detail": ...}``."""
+    state = health.get("state") or health.get("status") if isinstance(health, dict) else health
+    detail = health.get("detail") if isinstance(health, dict) else None
+    said = HEALTH.get(str(state), f"Its health: {str(state).replace('_', ' ')}.")
+    return f"{said} ({detail})" if detail else said
 
 
 def _alerts(result: dict[str, Any]) -> str:
     rules = result["alerts"]
+    if not rules and "of" in result:
+        which = " ".join(str(w) for w in (result.get("status"), result.get("symbol")) if w)
+        return f"You have no {which} alerts ({result['of']} in all)."
     if not rules:
         return 'You have no alerts yet. Try "alert me when BTC goes above 100000".'
     lines = [_rule_line(rule["number"], rule) for rule in rules]
@@ -58,18 +121,30 @@ def _alerts(result: dict[str, Any]) -> str:
 
 
 def _changed(verb: str) -> Composer:
-    return lambda result: f"{verb} alert {result['number']}: {result['summary']}."
+    def said(result: dict[str, Any]) -> str:
+        if "number" in result:
+            return f"{verb} alert {result['number']}: {result['summary']}."
+        changed, unchanged = result.get("alerts", []), result.get("unchanged", [])
+        lines = [f"{verb} {len(changed)} alert{'s' if len(changed) != 1 else ''}"]
+        lines[0] += ": " + "; ".join(f"{a['number']}. {a['summary']}" for a in changed) + "."
+        if unchanged:
+            left = "; ".join(f"{a['number']}. {a['summary']} ({a['status']})" for a in unchanged)
+            lines.append(f"Left as they were: {left}.")
+        return " ".join(lines)
+
+    return said
 
 
 def _posts(result: dict[str, Any]) -> str:
     posts = result["posts"]
+    window = f" in {_the_last(result['window_s'])}" if result.get("window_s") else ""
     if not posts:
-        return f"I found nothing recent about {result['query']}."
+        return f"I found nothing{window or ' recent'} about {result['query']}."
     lines = [
         f"• {post['author']}: {post['text'][:200]} ({post['engagement']} interactions)"
         for post in posts
     ]
-    return f"What people are saying about {result['query']}:\n" + "\n".join(lines)
+    return f"What people are saying about {result['query']}{window}:\n" + "\n".join(lines)
 
 
 def _passages(result: dict[str, Any]) -> str:
@@ -82,10 +157,21 @@ def _passages(result: dict[str, Any]) -> str:
 
 def _trending(result: dict[str, Any]) -> str:
     symbols = result["symbols"]
+    window = int(result.get("window_s") or 86400)
     if not symbols:
-        return "Nothing is trending in the posts I have seen yet."
+        return f"Nothing is trending in the posts of {_the_last(window)}."
     lines = [f"{n}. {s['symbol']} ({s['mentions']} mentions)" for n, s in enumerate(symbols, 1)]
-    return "Most mentioned lately:\n" + "\n".join(lines)
+    covered = int(result.get("covered_s") or window)
+    span = _the_last(window)
+    if covered < window * 0.9:  # the posts stop short of the window asked
+        span += f" (the posts I have go back {_duration_words(_rounded(covered))})"
+    return f"Most mentioned in {span}:\n" + "\n".join(lines)
+
+
+def _rounded(seconds: int) -> int:
+    """To the hour past an hour, else to the minute: "30 hours", not "1803 minutes"."""
+    size = 3600 if seconds >= 3600 else 60
+    return max(size, seconds // size * size)
 
 
 def _watching(result: dict[str, Any]) -> str:
@@ -114,8 +200,7 @@ def _forgotten(result: dict[str, Any]) -> str:
     return "Forgotten: " + "; ".join(fact["text"] for fact in result["forgotten"]) + "."
 
 
-def _pending(result: dict[str, Any]) -> str:
-    return f'{result["question"]} Reply "yes" to confirm.'
+CONFIRMATION = "Yes / No"
 
 
 COMPOSERS: dict[str, Composer] = {
@@ -139,8 +224,23 @@ COMPOSERS: dict[str, Composer] = {
 
 def compose(results: list[tuple[str, str]], memory: Sequence[str] = ()) -> str:
     """The answer to a turn whose tools returned `results` ((tool name, JSON) pairs);
-    `memory`, the facts recalled for the turn, completes a price with the user's holding."""
-    return "\n\n".join(_one(tool, content, memory) for tool, content in results)
+    `memory`, the facts recalled for the turn, completes a price with the user's holding.
+    Confirmations asked are put together, with one "Yes / No"."""
+    said = [_one(tool, content, memory) for tool, content in results]
+    questions = [_question(content) for _, content in results]
+    asked = [question for question in questions if question is not None]
+    if not asked:
+        return "\n\n".join(said)
+    others = [text for text, question in zip(said, questions, strict=True) if question is None]
+    return "\n\n".join([*others, " ".join(asked) + f" {CONFIRMATION}"])
+
+
+def _question(content: str) -> str | None:
+    try:
+        result = json.loads(content)
+    except ValueError:
+        return None
+    return str(result["question"]) if isinstance(result, dict) and "question" in result else None
 
 
 def _one(tool: str, content: str, memory: Sequence[str]) -> str:
@@ -150,8 +250,6 @@ def _one(tool: str, content: str, memory: Sequence[str]) -> str:
         return content
     if isinstance(result, dict) and "error" in result:
         return f"I could not do that: {result['error']}"
-    if isinstance(result, dict) and "question" in result:
-        return _pending(result)
     composer = COMPOSERS.get(tool)
     if composer is None:
         return content

@@ -24,8 +24,8 @@ from uuid import NAMESPACE_URL, uuid5
 
 from aggregates.conversation import Conversation, ToolCall, ToolResult
 from aggregates.errors import ConcurrentUpdateError
+from handlers.agent.context import AgentContext
 from handlers.agent.tools import ToolRegistry
-from handlers.agent.toolset import AgentContext
 from impressox.services import Services
 
 TURN_NAMESPACE = uuid5(NAMESPACE_URL, "https://impressox.dev/agent-reply")

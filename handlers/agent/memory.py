@@ -25,7 +25,7 @@ from aggregates.memory import Fact
 from events.errors import ImpressoxError
 
 if TYPE_CHECKING:
-    from handlers.agent.toolset import AgentContext
+    from handlers.agent.context import AgentContext
 
 log = structlog.get_logger(__name__)
 

@@ -42,6 +42,7 @@ from pydantic import ConfigDict, Field, SecretStr
 
 from events.errors import ConfigurationError, DependencyUnavailableError, InfrastructureError
 from handlers.agent.offline import OfflineChatModel
+from handlers.agent.offline.vocabulary import SymbolBook
 from handlers.agent.specs import (
     OFFLINE,
     REQUIRED_SETTINGS,
@@ -95,12 +96,27 @@ class Candidate:
     attempts: int = 1
 
 
-def build_model(spec: ModelSpec, settings: Settings) -> Candidate:
+def configured_symbols(settings: Settings) -> SymbolBook:
+    """The pairs the configured price sources follow: what the offline model knows at
+    start (the agent worker adds those it sees priced since)."""
+    return SymbolBook(
+        [
+            *settings.simulator_symbols,
+            *settings.exchange_symbols,
+            *settings.coingecko_coins.values(),
+        ]
+    )
+
+
+def build_model(
+    spec: ModelSpec, settings: Settings, symbols: SymbolBook | None = None
+) -> Candidate:
     """The langchain model of `spec`, with the settings' timeout and retries. Provider
-    packages are imported only when a spec names them."""
+    packages are imported only when a spec names them. The offline model knows
+    `symbols` (else the configured ones)."""
     timeout, retries = settings.agent_timeout_s, settings.agent_max_retries
     if spec.provider == OFFLINE:
-        return Candidate(spec, OfflineChatModel())
+        return Candidate(spec, OfflineChatModel(symbols=symbols or configured_symbols(settings)))
     if spec.provider == "ollama":
         from langchain_ollama import ChatOllama  # noqa: PLC0415
 
@@ -367,6 +383,8 @@ class AgentModels:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self.symbols = configured_symbols(settings)
+        """What the offline model knows of the market; the worker teaches it more."""
         self.default = self._chain(settings.agent_model)
         self.chains = {node: self._chain(spec) for node, spec in settings.agent_node_models.items()}
         specs = dict.fromkeys(spec for chain in self.all_chains() for spec in chain)
@@ -387,7 +405,7 @@ class AgentModels:
     def __call__(self, node: str) -> BaseChatModel:
         chain = self.chain(node)
         if chain not in self._built:
-            candidates = [build_model(spec, self.settings) for spec in chain]
+            candidates = [build_model(spec, self.settings, self.symbols) for spec in chain]
             alone = len(candidates) == 1 and chain[0].provider == OFFLINE
             # The offline model alone has nothing to fall back to and never fails in a
             # way a retry cures: unwrapped, a turn saves the wrapper's ~3 ms.
@@ -397,8 +415,9 @@ class AgentModels:
         return self._built[chain]
 
 
-def chat_model(spec: str, settings: Settings) -> BaseChatModel:
-    """One spec's model alone (no fallbacks), e.g. to evaluate it."""
+def chat_model(spec: str, settings: Settings, symbols: SymbolBook | None = None) -> BaseChatModel:
+    """One spec's model alone (no fallbacks), e.g. to evaluate it; the offline model
+    knows `symbols` (else the configured ones)."""
     parsed = parse_spec(spec)
     require_credentials([parsed], settings)
-    return FallbackChatModel(candidates=[build_model(parsed, settings)])
+    return FallbackChatModel(candidates=[build_model(parsed, settings, symbols)])

@@ -60,6 +60,13 @@ class Persona(BaseModel):
             "Act only through your tools; never invent a price, a rule or a post."
             " A tool's error is yours to explain to the user."
         )
+        lines.append(
+            "When a request misses something a tool needs (which coin; above or below a"
+            " price; how much of a move), ask for exactly that instead of guessing. Say"
+            " plainly what you cannot do (trade, give investment advice, quote other"
+            " currencies) and what you can do instead. Symbols are BASE/QUOTE, in USDT"
+            " unless the user names another quote."
+        )
         for example in self.examples:
             lines += [f"User: {example.user}", f"{self.name}: {example.agent}"]
         return "\n".join(lines)

@@ -7,7 +7,9 @@ anything that goes wrong (invalid arguments, a refused command, a missing read m
 comes back as a message the model reads, never as a crash of the turn.
 
 A tool marked `confirm=True` does not run when the model calls it: the agent records a
-pending action and asks the user, and only the user's explicit confirmation runs it.
+pending action and asks the user, and only the user's explicit confirmation runs it. Its
+`ask` function words the question from the call ("Delete alert 1, 'ETH/USDT below
+3,000'?"), reading what the call would act on; without one the call is said in words.
 
 A tool's `effect` says what running it twice would do, which is what a turn
 interrupted by a crash must know (`handlers.agent.turns` records such a call before it
@@ -37,6 +39,7 @@ Args = TypeVar("Args", bound=BaseModel)
 
 
 ToolFunction = Callable[[Any, Args], Awaitable[Any]]
+Question = Callable[[Any, Args], Awaitable[str]]
 Effect = Literal["none", "repeatable", "once"]
 
 
@@ -49,6 +52,7 @@ class AgentTool(Generic[Args]):
     nodes: tuple[str, ...]
     confirm: bool = False
     effect: Effect = "none"
+    ask: Question[Args] | None = None
 
     def schema(self) -> dict[str, Any]:
         """The tool as an OpenAI-style function schema (what langchain binds)."""
@@ -91,23 +95,49 @@ class ToolRegistry:
 
     async def call(self, context: Any, name: str, arguments: dict[str, Any]) -> ToolOutcome:
         """Validate and run one call; every failure becomes an outcome the model reads."""
+        found = self._parsed(name, arguments)
+        if isinstance(found, ToolOutcome):
+            return found
+        tool, parsed = found
+        try:
+            value = await tool.function(context, parsed)
+        except (ImpressoxError, LookupError, ValueError) as error:
+            return _failed(f"{name} failed: {error}")
+        return ToolOutcome(True, json.dumps(value, default=str, ensure_ascii=False), value)
+
+    async def question(self, context: Any, name: str, arguments: dict[str, Any]) -> ToolOutcome:
+        """The question that asks the user to confirm a call (``{"question": ...}``), or
+        why the call cannot run (then nothing is asked)."""
+        found = self._parsed(name, arguments)
+        if isinstance(found, ToolOutcome):
+            return found
+        tool, parsed = found
+        if tool.ask is None:
+            words = ", ".join(f"{key} {value}" for key, value in parsed.model_dump().items())
+            text = f"{name.replace('_', ' ').capitalize()}{': ' + words if words else ''}?"
+        else:
+            try:
+                text = await tool.ask(context, parsed)
+            except (ImpressoxError, LookupError, ValueError) as error:
+                return _failed(f"{name} failed: {error}")
+        return ToolOutcome(True, json.dumps({"question": text}, ensure_ascii=False), text)
+
+    def _parsed(
+        self, name: str, arguments: dict[str, Any]
+    ) -> tuple[AgentTool[Any], BaseModel] | ToolOutcome:
+        """The tool and its validated arguments, or the outcome saying what is wrong."""
         tool = self._tools.get(name)
         if tool is None:
             known = ", ".join(sorted(self._tools))
             return _failed(f"there is no tool {name!r} (tools: {known})")
         try:
-            parsed = tool.arguments.model_validate(arguments)
+            return tool, tool.arguments.model_validate(arguments)
         except ValidationError as error:
             problems = "; ".join(
                 f"{'.'.join(str(p) for p in item['loc']) or 'arguments'}: {item['msg']}"
                 for item in error.errors(include_url=False)
             )
             return _failed(f"invalid arguments for {name}: {problems}")
-        try:
-            value = await tool.function(context, parsed)
-        except (ImpressoxError, LookupError, ValueError) as error:
-            return _failed(f"{name} failed: {error}")
-        return ToolOutcome(True, json.dumps(value, default=str, ensure_ascii=False), value)
 
 
 def _failed(message: str) -> ToolOutcome:
@@ -124,6 +154,7 @@ class _Declaration(Generic[Args]):
     description: str
     confirm: bool
     effect: Effect
+    ask: Question[Args] | None = None
     registry: ToolRegistry = field(default=AGENT_TOOLS)
 
     def __call__(self, function: ToolFunction[Args]) -> ToolFunction[Args]:
@@ -142,6 +173,7 @@ class _Declaration(Generic[Args]):
                 nodes=self.nodes,
                 confirm=self.confirm,
                 effect=self.effect,
+                ask=self.ask,
             )
         )
         return function
@@ -152,9 +184,11 @@ def agent_tool(
     description: str,
     confirm: bool = False,
     effect: Effect = "none",
+    ask: Question[Any] | None = None,
     registry: ToolRegistry = AGENT_TOOLS,
 ) -> _Declaration[Any]:
-    """Register an async tool ``(context, arguments: ArgsModel)`` for `nodes`."""
+    """Register an async tool ``(context, arguments: ArgsModel)`` for `nodes`; `ask`
+    words the confirmation question of a `confirm` tool."""
     if not nodes:
         raise ValueError("a tool belongs to at least one node")
-    return _Declaration(nodes, description, confirm, effect, registry)
+    return _Declaration(nodes, description, confirm, effect, ask, registry)

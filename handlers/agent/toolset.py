@@ -1,58 +1,33 @@
 """The agent's tools, acting only through the system's own commands and read models.
 
+This module holds the market and alert tools, and importing it registers every tool
+(the research tools are in `research_tools`, watches and memory in `account_tools`).
+
 Creating a rule goes through the AlertRule aggregate (so it is an event with the
 conversation's correlation id, like any other command); prices, rules and posts are
 read from their read models. Rules are named to the user by their number in their list
-("pause alert 3"), oldest first, as `list_alerts` shows them.
+("pause alert 3"), oldest first, as `list_alerts` shows them; a change applies to one
+by its number, to those on a symbol, or to all.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections import Counter
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from pydantic import BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field, model_validator
 
-from aggregates.memory import MAX_FACT_CHARS, Fact
-from aggregates.watch import SocialPlatform
+import handlers.agent.account_tools
+import handlers.agent.research_tools  # noqa: F401 - registers the research tools
 from events.catalog import Symbol
-from handlers.agent.memory import recall_facts
+from handlers.agent.context import AgentContext
 from handlers.agent.tools import agent_tool
-from handlers.rag.reader import KnowledgeReader
-from handlers.rag.search import SearchFilters
-from impressox.services import Services
-from projections.reader import ReadModels
 from projections.readmodels.alert_rules import AlertRules
-from projections.readmodels.posts import Posts, ticker
 from projections.readmodels.prices import Prices
 
-KNOWLEDGE_HITS = 4
-"""Passages a knowledge search returns: enough to answer, never a whole document."""
-TRENDING_WINDOW = timedelta(hours=24)
 RULE_NAMESPACE = uuid5(NAMESPACE_URL, "https://impressox.dev/agent-rule")
 """A rule the agent creates has the id uuid5(this, call id): a call run twice makes one."""
-TRENDING_POSTS = 1000
-"""The newest posts of the window that trending counts (a bound on one call's work)."""
-
-
-@dataclass(frozen=True)
-class AgentContext:
-    """Who the agent acts for, and through what; `conversation_id` and `message_id`
-    name the message being answered (the source of a fact the user states in it)."""
-
-    user_id: UUID
-    services: Services
-    read_models: ReadModels
-    knowledge: KnowledgeReader | None = None
-    """The knowledge base the research tools search, and the memory index recall reads."""
-    conversation_id: UUID | None = None
-    message_id: str | None = None
-    call_id: str | None = None
-    """The call being run, for a tool whose effect is keyed by it (see `tools.Effect`)."""
 
 
 class SymbolArgs(BaseModel):
@@ -62,38 +37,57 @@ class SymbolArgs(BaseModel):
 class CreateAlertArgs(BaseModel):
     symbol: Symbol
     condition: Literal[
-        "above", "below", "crosses_up", "crosses_down", "percent_change", "absolute_move"
+        "above",
+        "below",
+        "crosses_up",
+        "crosses_down",
+        "percent_change",
+        "absolute_move",
+        "volume_spike",
     ]
     threshold: float | None = Field(
         default=None, gt=0, description="Price, for above/below/crosses"
     )
     percent: float | None = Field(default=None, gt=0, description="For percent_change")
     amount: float | None = Field(default=None, gt=0, description="For absolute_move")
-    window_s: int = Field(default=3600, gt=0, description="For percent_change/absolute_move")
+    multiple: float | None = Field(
+        default=None, gt=1, description="For volume_spike: times the window's mean volume"
+    )
+    window_s: int = Field(
+        default=3600, gt=0, description="For percent_change/absolute_move/volume_spike"
+    )
     direction: Literal["up", "down", "either"] = "either"
-    once: bool = Field(default=False, description="Fire once, then stop (else hourly at most)")
+    venue: str | None = Field(
+        default=None, pattern=r"^[a-z0-9_-]{1,32}$", description="Only this exchange's prices"
+    )
+    frequency: Literal["once", "every_time", "at_most_once_per"] = Field(
+        default="at_most_once_per",
+        description="once: then the alert completes; every_time: each time it holds, after"
+        " interval_s of quiet; at_most_once_per: at most once in each interval_s",
+    )
+    interval_s: int = Field(default=3600, gt=0, description="For every_time/at_most_once_per")
+    expires_at: AwareDatetime | None = Field(
+        default=None, description="When the alert ends (ISO 8601 with a time zone)"
+    )
 
 
-class NoArgs(BaseModel):
-    pass
+class AlertSelection(BaseModel):
+    """Which alerts a change is about: one by its number, every one on a symbol, or all."""
+
+    number: int | None = Field(default=None, ge=1, description="The alert's number in the list")
+    symbol: Symbol | None = Field(default=None, description="Every alert on this symbol")
+    all: bool = Field(default=False, description="Every alert")
+
+    @model_validator(mode="after")
+    def _one_way(self) -> AlertSelection:
+        if sum((self.number is not None, self.symbol is not None, self.all)) != 1:
+            raise ValueError("give exactly one of: number, symbol, all")
+        return self
 
 
-class NumberArgs(BaseModel):
-    number: int = Field(ge=1, description="The alert's number in the user's list")
-
-
-class SearchArgs(BaseModel):
-    query: str = Field(min_length=1, max_length=200)
-    symbol: Symbol | None = None
-
-
-class WalletArgs(BaseModel):
-    address: str = Field(pattern=r"^0x[0-9a-fA-F]{40}$")
-
-
-class AccountArgs(BaseModel):
-    platform: SocialPlatform = "x"
-    handle: str = Field(pattern=r"^@?[A-Za-z0-9_]{1,32}$")
+class ListArgs(BaseModel):
+    symbol: Symbol | None = Field(default=None, description="Only alerts on this symbol")
+    status: Literal["active", "paused", "completed", "expired"] | None = None
 
 
 # -- market ---------------------------------------------------------------------------------
@@ -118,31 +112,41 @@ async def get_price(context: AgentContext, arguments: SymbolArgs) -> dict[str, A
 
 
 def spec_of(arguments: CreateAlertArgs) -> dict[str, Any]:
-    """The RuleSpec a request describes; the aggregate validates it."""
+    """The RuleSpec a request describes, named in words; the aggregate validates it."""
     condition: dict[str, Any] = {"type": arguments.condition}
     if arguments.condition in ("above", "below", "crosses_up", "crosses_down"):
         condition["threshold"] = arguments.threshold
-    elif arguments.condition == "percent_change":
-        condition |= {"percent": arguments.percent, "window_s": arguments.window_s}
-        condition["direction"] = arguments.direction
+    elif arguments.condition == "volume_spike":
+        condition |= {"multiple": arguments.multiple, "window_s": arguments.window_s}
     else:
-        condition |= {"amount": arguments.amount, "window_s": arguments.window_s}
+        size = "percent" if arguments.condition == "percent_change" else "amount"
+        condition |= {size: getattr(arguments, size), "window_s": arguments.window_s}
         condition["direction"] = arguments.direction
-    frequency = (
-        {"kind": "once"} if arguments.once else {"kind": "at_most_once_per", "interval_s": 3600}
-    )
-    return {
-        "target": {"kind": "symbol", "symbol": arguments.symbol},
+    frequency: dict[str, Any] = {"kind": arguments.frequency}
+    if arguments.frequency == "every_time":
+        frequency["cooldown_s"] = arguments.interval_s
+    elif arguments.frequency == "at_most_once_per":
+        frequency["interval_s"] = arguments.interval_s
+    target: dict[str, Any] = {"kind": "symbol", "symbol": arguments.symbol}
+    if arguments.venue is not None:
+        target["venue"] = arguments.venue
+    spec: dict[str, Any] = {
+        "target": target,
         "condition": condition,
         "frequency": frequency,
         "channels": ["web"],
     }
+    if arguments.expires_at is not None:
+        spec["expires_at"] = arguments.expires_at.isoformat()
+    return spec | {"name": describe(spec)[:80]}
 
 
 def describe(spec: dict[str, Any]) -> str:
     """A rule in words: "BTC/USDT above 100,000", "ETH/USDT moves 5% within 1h"."""
     target = spec["target"]
     subject = target.get("symbol") or target.get("keyword") or target.get("account") or "?"
+    if target.get("venue"):
+        subject += f" on {target['venue']}"
     condition = spec["condition"]
     kind = condition["type"]
     if kind == "mentioned":
@@ -159,6 +163,8 @@ def describe(spec: dict[str, Any]) -> str:
         return (
             f"{subject} moves {condition['amount']:,g} ({condition['direction']}) within {window}"
         )
+    if kind == "volume_spike":
+        return f"{subject} volume {condition['multiple']:g}x its {window} mean"
     return f"{subject}: {kind}"
 
 
@@ -188,11 +194,29 @@ async def user_rules(context: AgentContext) -> list[dict[str, Any]]:
     return sorted(rules, key=lambda rule: (rule["created_at"], rule["_id"]))
 
 
-async def _numbered(context: AgentContext, number: int) -> dict[str, Any]:
-    rules = await user_rules(context)
-    if number > len(rules):
-        raise LookupError(f"you have {len(rules)} alerts; there is no alert {number}")
-    return rules[number - 1]
+async def _selected(
+    context: AgentContext, selection: AlertSelection
+) -> list[tuple[int, dict[str, Any]]]:
+    """The selected rules with their numbers (a symbol's include its post rules)."""
+    rules = list(enumerate(await user_rules(context), 1))
+    if selection.number is not None:
+        if selection.number > len(rules):
+            raise LookupError(f"you have {len(rules)} alerts; there is no alert {selection.number}")
+        return [rules[selection.number - 1]]
+    if selection.all:
+        if not rules:
+            raise LookupError("you have no alerts")
+        return rules
+    base = str(selection.symbol).split("/")[0]
+    chosen = [
+        (number, rule)
+        for number, rule in rules
+        if rule["spec"]["target"].get("symbol") == selection.symbol
+        or rule["spec"]["target"].get("keyword") == base
+    ]
+    if not chosen:
+        raise LookupError(f"you have no {selection.symbol} alerts")
+    return chosen
 
 
 @agent_tool(
@@ -211,7 +235,13 @@ async def _create(context: AgentContext, spec: dict[str, Any]) -> dict[str, Any]
     rules = context.services.alert_rules
     rule_id = await asyncio.to_thread(rules.create, context.user_id, spec, wanted)
     number = existing.index(str(rule_id)) + 1 if str(rule_id) in existing else len(existing) + 1
-    return {"rule_id": str(rule_id), "number": number, "summary": describe(spec)}
+    created = {
+        "rule_id": str(rule_id),
+        "number": number,
+        "summary": describe(spec),
+        "frequency": spec["frequency"],
+    }
+    return created | ({"expires_at": spec["expires_at"]} if spec.get("expires_at") else {})
 
 
 class PostAlertArgs(BaseModel):
@@ -246,195 +276,92 @@ async def create_post_alert(context: AgentContext, arguments: PostAlertArgs) -> 
         "frequency": {"kind": "every_time", "cooldown_s": 600},
         "channels": ["web"],
     }
-    return await _create(context, spec)
-
-
-@agent_tool("alerts", description="The user's alerts, numbered oldest first.")
-async def list_alerts(context: AgentContext, arguments: NoArgs) -> dict[str, Any]:
-    rules = await user_rules(context)
-    return {
-        "alerts": [
-            {"number": n, "summary": describe(rule["spec"]), "status": rule["status"]}
-            for n, rule in enumerate(rules, 1)
-        ]
-    }
-
-
-async def _change(context: AgentContext, number: int, command: str) -> dict[str, Any]:
-    rule = await _numbered(context, number)
-    service = context.services.alert_rules
-    await asyncio.to_thread(getattr(service, command), UUID(rule["_id"]))
-    return {"number": number, "summary": describe(rule["spec"])}
-
-
-@agent_tool(
-    "alerts", description="Pause one of the user's alerts, by its number.", effect="repeatable"
-)
-async def pause_alert(context: AgentContext, arguments: NumberArgs) -> dict[str, Any]:
-    return await _change(context, arguments.number, "pause")
-
-
-@agent_tool("alerts", description="Resume a paused alert, by its number.", effect="repeatable")
-async def resume_alert(context: AgentContext, arguments: NumberArgs) -> dict[str, Any]:
-    return await _change(context, arguments.number, "resume")
+    return await _create(context, spec | {"name": describe(spec)[:80]})
 
 
 @agent_tool(
     "alerts",
-    description="Delete one of the user's alerts, by its number.",
-    confirm=True,
-    effect="once",
+    description="The user's alerts, numbered oldest first; only those on a symbol or in a"
+    " status if asked (the numbers stay those of the whole list).",
 )
-async def delete_alert(context: AgentContext, arguments: NumberArgs) -> dict[str, Any]:
-    return await _change(context, arguments.number, "delete")
-
-
-# -- research -------------------------------------------------------------------------------
-
-
-@agent_tool("research", description="Recent posts about a symbol or keyword, most engaging first.")
-async def search_posts(context: AgentContext, arguments: SearchArgs) -> dict[str, Any]:
-    collection = await context.read_models.collection(Posts.name)
-    wanted = ticker(arguments.symbol.split("/")[0]) if arguments.symbol else arguments.query.upper()
-    posts = await collection.find({"tickers": wanted}).sort("created_at", -1).limit(50).to_list()
-    best = sorted(posts, key=lambda post: post["engagement_total"], reverse=True)[:5]
-    return {
-        "query": arguments.query,
-        "posts": [
-            {"author": p["author"], "text": p["text"], "engagement": p["engagement_total"]}
-            for p in best
-        ],
-    }
-
-
-@agent_tool("research", description="The symbols most mentioned in posts of the last day.")
-async def trending_symbols(context: AgentContext, arguments: NoArgs) -> dict[str, Any]:
-    collection = await context.read_models.collection(Posts.name)
-    since = datetime.now(UTC) - TRENDING_WINDOW
-    posts = await (
-        collection.find({"created_at": {"$gte": since}}, {"tickers": 1})
-        .sort("created_at", -1)
-        .limit(TRENDING_POSTS)
-        .to_list()
-    )
-    counts = Counter(tag for post in posts for tag in post.get("tickers", []))
-    return {"symbols": [{"symbol": s, "mentions": n} for s, n in counts.most_common(5)]}
-
-
-class KnowledgeArgs(BaseModel):
-    query: str = Field(min_length=1, max_length=500)
-    symbol: str | None = Field(default=None, max_length=25, description="Only about this")
-
-
-@agent_tool(
-    "research",
-    description="Search what the system has read (posts, documents) by meaning: the best"
-    " few passages, never whole documents.",
-)
-async def search_knowledge(context: AgentContext, arguments: KnowledgeArgs) -> dict[str, Any]:
-    if context.knowledge is None:
-        raise LookupError("the knowledge base is not available here")
-    hits = await context.knowledge.search(
-        arguments.query,
-        k=KNOWLEDGE_HITS,
-        filters=SearchFilters(symbol=arguments.symbol, viewer=str(context.user_id)),
-    )
-    return {
-        "query": arguments.query,
-        "passages": [
-            {"author": h.metadata.get("author", ""), "text": h.text, "score": round(h.score, 3)}
-            for h in hits
-        ],
-    }
-
-
-# -- account --------------------------------------------------------------------------------
-
-
-@agent_tool("account", description="Watch a wallet's on-chain activity.", effect="repeatable")
-async def watch_wallet(context: AgentContext, arguments: WalletArgs) -> dict[str, Any]:
-    watches = context.services.watches
-    address = await asyncio.to_thread(watches.watch_wallet, context.user_id, arguments.address)
-    return {"watching": f"wallet {address}"}
-
-
-@agent_tool("account", description="Follow a social account's posts.", effect="repeatable")
-async def follow_account(context: AgentContext, arguments: AccountArgs) -> dict[str, Any]:
-    handle = arguments.handle.lstrip("@")
-    watches = context.services.watches
-    await asyncio.to_thread(watches.follow_account, context.user_id, arguments.platform, handle)
-    return {"watching": f"@{handle} on {arguments.platform}"}
-
-
-# -- memory (account) -----------------------------------------------------------------------
-
-
-class FactArgs(BaseModel):
-    fact: str = Field(
-        min_length=1,
-        max_length=MAX_FACT_CHARS,
-        description="What the user stated about themselves, in their words: 'I hold 2 ETH'",
-    )
-
-
-class RecallArgs(BaseModel):
-    query: str | None = Field(
-        default=None, max_length=500, description="Only what bears on this (else everything)"
-    )
-
-
-class ForgetArgs(BaseModel):
-    fact: str = Field(
-        min_length=1,
-        max_length=MAX_FACT_CHARS,
-        description="The fact's id, or what it is about: 'I hold ETH', 'risk tolerance'",
-    )
-
-
-def _fact(fact: Fact) -> dict[str, Any]:
-    return {"id": fact.fact_id, "text": fact.text, "subject": fact.subject, **fact.fields}
-
-
-@agent_tool(
-    "account",
-    description="Remember a fact the user states about themselves (holdings, the venues"
-    " they trade on, preferences) for later conversations; a newer fact about the same"
-    " thing replaces the older one.",
-    effect="repeatable",
-)
-async def remember(context: AgentContext, arguments: FactArgs) -> dict[str, Any]:
-    remembered = await asyncio.to_thread(
-        context.services.memory.remember,
-        context.user_id,
-        arguments.fact,
-        conversation_id=context.conversation_id,
-        message_id=context.message_id,
-    )
-    result = {"remembered": _fact(remembered.fact)}
-    if remembered.replaced is not None:
-        result["replaced"] = _fact(remembered.replaced)
+async def list_alerts(context: AgentContext, arguments: ListArgs) -> dict[str, Any]:
+    rules = await user_rules(context)
+    base = arguments.symbol.split("/")[0] if arguments.symbol else None
+    alerts = [
+        {"number": n, "summary": describe(rule["spec"]), "status": rule["status"]}
+        for n, rule in enumerate(rules, 1)
+        if (arguments.status is None or rule["status"] == arguments.status)
+        and (
+            arguments.symbol is None
+            or rule["spec"]["target"].get("symbol") == arguments.symbol
+            or rule["spec"]["target"].get("keyword") == base
+        )
+    ]
+    result: dict[str, Any] = {"alerts": alerts}
+    if arguments.symbol is not None or arguments.status is not None:
+        result |= {"of": len(rules), "symbol": arguments.symbol, "status": arguments.status}
     return result
 
 
-@agent_tool(
-    "account",
-    description="What the user has told you about themselves: everything, or what bears"
-    " on a query.",
-)
-async def recall_memory(context: AgentContext, arguments: RecallArgs) -> dict[str, Any]:
-    if arguments.query:
-        facts = await recall_facts(context, arguments.query)
-    else:
-        facts = await asyncio.to_thread(context.services.memory.facts, context.user_id)
-    return {"query": arguments.query, "facts": [_fact(fact) for fact in facts]}
+ACTS_ON = {
+    "pause": ("active",),
+    "resume": ("paused",),
+    "delete": ("active", "paused", "completed", "expired"),
+}
+"""The statuses a change applies to, when it is asked for several alerts at once."""
+
+
+async def _change(context: AgentContext, selection: AlertSelection, command: str) -> dict[str, Any]:
+    """Apply `command` to the selected alerts: one by number (refused if it cannot), or
+    each of several that it applies to, saying which were left as they were."""
+    service = context.services.alert_rules
+    changed, unchanged = [], []
+    for number, rule in await _selected(context, selection):
+        entry = {"number": number, "summary": describe(rule["spec"])}
+        if selection.number is None and rule["status"] not in ACTS_ON[command]:
+            unchanged.append(entry | {"status": rule["status"]})
+            continue
+        await asyncio.to_thread(getattr(service, command), UUID(rule["_id"]))
+        changed.append(entry)
+    result: dict[str, Any] = {"alerts": changed, "unchanged": unchanged}
+    return changed[0] | result if selection.number is not None else result
+
+
+async def deletion_question(context: AgentContext, selection: AlertSelection) -> str:
+    """ "Delete alert 1, 'ETH/USDT below 3,000'?": what a deletion would remove."""
+    selected = await _selected(context, selection)
+    if selection.number is not None:
+        number, rule = selected[0]
+        return f"Delete alert {number}, '{describe(rule['spec'])}'?"
+    which = "all your alerts" if selection.all else f"your {selection.symbol} alerts"
+    listed = "; ".join(f"{number}. {describe(rule['spec'])}" for number, rule in selected)
+    return f"Delete {which} ({listed})?"
 
 
 @agent_tool(
-    "account",
-    description="Forget what the user told you, by the fact's id or topic.",
+    "alerts",
+    description="Pause the user's alerts: one by its number, those on a symbol, or all.",
     effect="repeatable",
 )
-async def forget(context: AgentContext, arguments: ForgetArgs) -> dict[str, Any]:
-    memory = context.services.memory
-    forgotten = await asyncio.to_thread(memory.forget_about, context.user_id, arguments.fact)
-    return {"forgotten": [_fact(fact) for fact in forgotten]}
+async def pause_alert(context: AgentContext, arguments: AlertSelection) -> dict[str, Any]:
+    return await _change(context, arguments, "pause")
+
+
+@agent_tool(
+    "alerts",
+    description="Resume paused alerts: one by its number, those on a symbol, or all.",
+    effect="repeatable",
+)
+async def resume_alert(context: AgentContext, arguments: AlertSelection) -> dict[str, Any]:
+    return await _change(context, arguments, "resume")
+
+
+@agent_tool(
+    "alerts",
+    description="Delete the user's alerts: one by its number, those on a symbol, or all.",
+    confirm=True,
+    effect="once",
+    ask=deletion_question,
+)
+async def delete_alert(context: AgentContext, arguments: AlertSelection) -> dict[str, Any]:
+    return await _change(context, arguments, "delete")

@@ -18,45 +18,58 @@ Exactly one reply, under any redelivery:
 - the reply is refused by the aggregate if another worker answered first.
 
 A tool that needs confirmation is recorded as a call without a result: the pending
-action. The next message, if it confirms ("yes"), runs it; anything else drops it.
+action. The next message, if it confirms ("yes"), runs it; anything else drops it. A
+reply that asks the user to complete a request records that request with the reply
+(`conversation.clarification_asked`); the next message is given it back (`thread`).
+
+The offline model knows the coins the system prices: the configured symbols, and those
+seen in the `prices` read model since (`refresh_symbols`, at most every
+`SYMBOLS_REFRESH_S`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 from uuid import UUID, uuid5
 
 import structlog
-from langchain_core.messages import (
-    AIMessage,
-    AIMessageChunk,
-    AnyMessage,
-    HumanMessage,
-    ToolMessage,
-)
+from langchain_core.messages import AIMessage, AIMessageChunk, AnyMessage
 from langchain_core.runnables import RunnableConfig
+from pymongo.errors import PyMongoError
 
 import projections.readmodels  # noqa: F401 - registers the read models the tools read
-from aggregates.conversation import AgentReply, Conversation, ToolCall, ToolResult, UserMessage
+from aggregates.conversation import (
+    AgentReply,
+    Clarification,
+    Conversation,
+    ToolCall,
+    ToolResult,
+    UserMessage,
+)
 from aggregates.errors import ConcurrentUpdateError, DomainError
+from aggregates.services.conversations import record_turn
 from events.envelope import RecordedEvent
-from events.errors import ConfigurationError
+from events.errors import ConfigurationError, ImpressoxError
 from handlers.agent.answers import compose
+from handlers.agent.context import AgentContext
 from handlers.agent.graph import acting_for, build_agent
-from handlers.agent.journal import TURN_NAMESPACE, TurnJournal, call_id_for, settle
+from handlers.agent.journal import TURN_NAMESPACE, TurnJournal, settle
 from handlers.agent.memory import recall
 from handlers.agent.models import AgentModels, token_usage
 from handlers.agent.persona import load_persona
+from handlers.agent.specs import AGENT_NODES
 from handlers.agent.streaming import ReplyStream
+from handlers.agent.thread import calls_of, clarification_of, graph_input, steps
 from handlers.agent.tools import AGENT_TOOLS
-from handlers.agent.toolset import AgentContext
 from handlers.declaration import HandlerContext, HandlerResult
 from handlers.rag.reader import KnowledgeReader
 from impressox.connections import connect_mongo
 from impressox.services import Services, build_services
 from projections.reader import ReadModels
+from projections.readmodels.prices import Prices
 from projections.registry import PROJECTIONS
 
 if TYPE_CHECKING:
@@ -66,8 +79,8 @@ log = structlog.get_logger(__name__)
 
 RECENT_CONVERSATIONS = 256
 """Conversations a worker holds after answering, for their threads' next messages."""
-HISTORY_TURNS = 20
-"""Earlier messages and replies given to the model: the conversation's recent past."""
+SYMBOLS_REFRESH_S = 60.0
+"""How often a worker reads the symbols priced so far, for the offline model."""
 
 
 def reply_id(message_id: str) -> str:
@@ -86,11 +99,15 @@ class Turns:
         self.mongo = connect_mongo(settings.mongo_url)
         self.read_models = ReadModels(self.mongo[settings.mongo_database], PROJECTIONS.all())
         persona = load_persona(settings.agent_persona).prompt()
-        self.graph = build_agent(AgentModels(settings), AGENT_TOOLS, persona)
+        self.models = AgentModels(settings)
+        self.graph = build_agent(self.models, AGENT_TOOLS, persona)
+        self._symbols_read_at = float("-inf")
         self.knowledge = KnowledgeReader(settings)
         """Opened on the first search (it reads what the `knowledge` worker wrote)."""
         self.recent: dict[UUID, Conversation] = {}
         """Conversations this worker committed last, oldest first (see `_load`)."""
+        for node in AGENT_NODES:  # built now (the offline model's vocabulary), not in a turn
+            self.models(node)
 
     async def handle(self, recorded: RecordedEvent) -> HandlerResult:
         turn: Any = getattr(recorded.event.payload, "turn", None)
@@ -100,11 +117,12 @@ class Turns:
         conversation = await asyncio.to_thread(self._load, conversation_id)
         if conversation.reply_to(turn.message_id) is not None:
             return None  # answered already: a redelivery
-        started = _calls_of(conversation, turn.message_id)
+        started = calls_of(conversation, turn.message_id)
         if started:  # an interrupted turn: settle the calls it began, then answer
             context = await self._context(conversation, turn)
             outputs, results = await settle(AGENT_TOOLS, conversation, started, context)
-            await self._reply(conversation_id, turn.message_id, compose(outputs), None, results)
+            answer = compose(outputs)
+            await self._reply(conversation_id, turn.message_id, answer, None, recorded=results)
             return None
         await self._answer(conversation, turn)
         return None
@@ -135,9 +153,10 @@ class Turns:
         )
 
     async def _answer(self, conversation: Conversation, message: UserMessage) -> None:
+        await self.refresh_symbols()
         context = await self._context(conversation, message)
         journal = TurnJournal(self.services, conversation, message.message_id, context)
-        history = _history(conversation, message.message_id)
+        given = graph_input(conversation, message, AGENT_TOOLS)
         stream = ReplyStream(
             self.store.redis,
             self.store.names.reply_channel(str(conversation.id)),
@@ -145,18 +164,15 @@ class Turns:
             message.message_id,
         )
         state = await self._run_graph(
-            {
-                "messages": [*history, HumanMessage(message.text)],
-                "pending": _pending(conversation, message.message_id),
-                "memory": await recall(context, message.text),
-            },
+            given | {"memory": await recall(context, message.text)},
             acting_for(context, journal),
             stream,
         )
         conversation = journal.conversation  # the newest, if a call was recorded on it
-        new = state["messages"][len(history) + 1 :]
-        steps = _steps(conversation, message.message_id, new, state.get("pending"))
+        new = state["messages"][len(given["messages"]) :]
+        recorded = steps(conversation, message.message_id, new, state.get("pending"))
         final = state["messages"][-1]
+        asked = clarification_of(final, message.message_id)
         tokens = _turn_usage(new)
         reply = AgentReply(
             reply_id=reply_id(message.message_id),
@@ -165,12 +181,33 @@ class Turns:
             usage=tokens,
         )
         try:  # on the conversation loaded for this turn: no second load of a long thread
-            await asyncio.to_thread(_record_on, self.services, conversation, steps, reply)
+            await asyncio.to_thread(_record_on, self.services, conversation, recorded, reply, asked)
             self._keep(conversation)
         except ConcurrentUpdateError:  # it changed meanwhile: load it again and record
-            await self._reply(conversation.id, message.message_id, reply.text, tokens, steps)
+            await self._reply(
+                conversation.id,
+                message.message_id,
+                reply.text,
+                tokens,
+                recorded=recorded,
+                asked=asked,
+            )
         except DomainError as refusal:
             log.info("reply not recorded", reason=str(refusal))
+
+    async def refresh_symbols(self) -> None:
+        """Teach the offline model the symbols priced so far (at most every
+        `SYMBOLS_REFRESH_S`; a read model that cannot be read costs nothing but that)."""
+        if time.monotonic() - self._symbols_read_at < SYMBOLS_REFRESH_S:
+            return
+        self._symbols_read_at = time.monotonic()
+        try:
+            prices = await self.read_models.collection(Prices.name)
+            seen = await prices.distinct("_id")
+        except (ImpressoxError, PyMongoError) as error:
+            log.warning("symbols priced could not be read", error=str(error))
+            return
+        self.models.symbols.learn(str(symbol) for symbol in seen)
 
     async def _run_graph(
         self, given: dict[str, Any], config: RunnableConfig, stream: ReplyStream
@@ -198,15 +235,19 @@ class Turns:
         message_id: str,
         text: str,
         usage: dict[str, Any] | None,
-        steps: Sequence[ToolCall | ToolResult] = (),
+        *,
+        recorded: Sequence[ToolCall | ToolResult] = (),
+        asked: Clarification | None = None,
     ) -> None:
-        """Record the turn's steps and its reply in one commit."""
+        """Record the turn's steps, what its reply asks, and its reply in one commit."""
         reply = AgentReply(
             reply_id=reply_id(message_id), in_reply_to=message_id, text=text, usage=usage
         )
         conversations = self.services.conversations
         try:
-            await asyncio.to_thread(conversations.record_turn, conversation_id, steps, reply)
+            await asyncio.to_thread(
+                conversations.record_turn, conversation_id, recorded, reply, asked
+            )
         except DomainError as refusal:
             log.info("reply not recorded", reason=str(refusal))
 
@@ -219,54 +260,12 @@ class Turns:
 def _record_on(
     services: Services,
     conversation: Conversation,
-    steps: list[ToolCall | ToolResult],
+    recorded: list[ToolCall | ToolResult],
     reply: AgentReply,
+    asked: Clarification | None,
 ) -> None:
-    for step in steps:
-        if isinstance(step, ToolCall):
-            conversation.call_tool(step)
-        else:
-            conversation.record_tool_result(step)
-    conversation.reply(reply)
+    record_turn(conversation, recorded, reply, asked)
     services.conversations.commit(conversation)
-
-
-def _steps(
-    conversation: Conversation,
-    message_id: str,
-    messages: list[AnyMessage],
-    pending: dict[str, Any] | None,
-) -> list[ToolCall | ToolResult]:
-    """The turn's calls and results as the conversation records them. A call confirmed
-    now was recorded with the turn that asked: only its result is new; a call awaiting
-    confirmation is recorded without a result."""
-    known = {t.call_id for t in conversation.turns if isinstance(t, ToolCall)}
-    waiting = pending["id"] if pending is not None else None
-
-    def stored(call_id: str) -> str:
-        """The id a call of this turn is recorded under: derived from the model's, unless
-        it was recorded by an earlier turn (a confirmed call, when nothing journaled
-        its run in this one)."""
-        derived = call_id_for(message_id, call_id)
-        return call_id if call_id in known and derived not in known else derived
-
-    steps: list[ToolCall | ToolResult] = []
-    for message in messages:
-        if isinstance(message, AIMessage):
-            steps += [
-                ToolCall(
-                    call_id=stored(str(call["id"])),
-                    in_reply_to=message_id,
-                    tool=call["name"],
-                    arguments=call["args"],
-                )
-                for call in message.tool_calls
-                if stored(str(call["id"])) not in known
-            ]
-        elif isinstance(message, ToolMessage) and message.tool_call_id != waiting:
-            output = str(message.content)
-            steps.append(ToolResult(call_id=stored(message.tool_call_id), output=output))
-    return steps
 
 
 def _turn_usage(messages: list[AnyMessage]) -> dict[str, Any]:
@@ -281,46 +280,3 @@ def _turn_usage(messages: list[AnyMessage]) -> dict[str, Any]:
         "input_tokens": sum(a["input_tokens"] for a in answers),
         "output_tokens": sum(a["output_tokens"] for a in answers),
     }
-
-
-def _calls_of(conversation: Conversation, message_id: str) -> list[ToolCall]:
-    return [
-        t for t in conversation.turns if isinstance(t, ToolCall) and t.in_reply_to == message_id
-    ]
-
-
-def _history(conversation: Conversation, current: str) -> list[AnyMessage]:
-    """The recent messages and replies before `current`, as the model reads them.
-
-    Walked from the end: a long thread's older turns are never made into messages
-    (building one costs ~50 µs, which a 300-turn thread paid 600 times a turn)."""
-    recent: list[UserMessage | AgentReply] = []
-    for turn in reversed(conversation.turns):
-        if len(recent) == HISTORY_TURNS:
-            break
-        if isinstance(turn, AgentReply) or (
-            isinstance(turn, UserMessage) and turn.message_id != current
-        ):
-            recent.append(turn)
-    return [
-        HumanMessage(turn.text) if isinstance(turn, UserMessage) else AIMessage(turn.text)
-        for turn in reversed(recent)
-    ]
-
-
-def _pending(conversation: Conversation, current: str) -> dict[str, Any] | None:
-    """The call awaiting confirmation: a confirm-tool's call without a result, made in
-    the turn just before `current` (a confirmation answers the question just asked)."""
-    users = [t.message_id for t in conversation.turns if isinstance(t, UserMessage)]
-    position = users.index(current) if current in users else len(users)
-    if position == 0:
-        return None
-    previous = users[position - 1]
-    answered = {t.call_id for t in conversation.turns if isinstance(t, ToolResult)}
-    for turn in conversation.turns:
-        if not isinstance(turn, ToolCall) or turn.in_reply_to != previous:
-            continue
-        tool = AGENT_TOOLS.get(turn.tool)
-        if tool is not None and tool.confirm and turn.call_id not in answered:
-            return {"name": turn.tool, "args": turn.arguments, "id": turn.call_id}
-    return None

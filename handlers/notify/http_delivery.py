@@ -9,9 +9,15 @@ A response is sorted into the error kinds of `handlers.notify.errors`:
 - 3xx: permanent. Redirects are not followed: a signed request must not be replayed to
   another host, and a webhook that moved should be updated by its owner.
 - any other 4xx: permanent (gone, unauthorised, refused).
+- a destination the policy refuses (`aggregates.destinations`): permanent, before any
+  connection is made.
 
-Error messages name the status and at most a short piece of the body, never the URL
-(a Discord webhook's URL holds its token).
+What is recorded is the status and a fixed message for its class, never the body nor
+the URL: the outcome is shown to the user and logged, and a user must not be able to
+read what some server answered (a Discord webhook's URL holds its token). Every failure
+to get an HTTP answer (refused, reset, not HTTP, timed out, unresolvable) has one
+message, so an outcome never tells an open port from a closed one. At most
+`MAX_BODY_BYTES` of an answer are read: a receiver cannot make us hold a large body.
 """
 
 from __future__ import annotations
@@ -22,10 +28,14 @@ from typing import Any
 
 import httpx
 
+from aggregates.destinations import RefusedDestinationError
 from handlers.notify.errors import PermanentDeliveryError, TransientDeliveryError
 
-BODY_SNIPPET = 200
 TRANSIENT_STATUS = frozenset({408, 425, 429})
+MAX_BODY_BYTES = 64 * 1024
+"""Of an answer's body, what is read (for a Discord message id or retry_after)."""
+UNDONE_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding"})
+NO_ANSWER = "no HTTP answer (cannot connect, or timeout)"
 
 
 async def post(
@@ -33,24 +43,53 @@ async def post(
 ) -> httpx.Response:
     """POST and return a 2xx response; anything else raises a `DeliveryError`."""
     try:
-        response = await client.post(url, follow_redirects=False, **request)
-    except httpx.TimeoutException:
-        raise TransientDeliveryError(f"{what}: no answer within the timeout") from None
-    except httpx.TransportError as error:
-        raise TransientDeliveryError(f"{what}: {type(error).__name__} (cannot connect)") from None
+        response = await _post(client, url, **request)
+    except RefusedDestinationError as refused:
+        raise PermanentDeliveryError(f"{what}: refused: {refused}") from None
+    except httpx.HTTPError:  # timeouts, connection and protocol errors alike
+        raise TransientDeliveryError(f"{what}: {NO_ANSWER}") from None
     if response.is_success:
         return response
     status = response.status_code
-    detail = f"{what}: HTTP {status}{_snippet(response)}"
+    if status == 429:
+        raise TransientDeliveryError(
+            f"{what}: HTTP 429 (rate limited; retried later)",
+            status_code=status,
+            retry_after_s=retry_after_s(response, now),
+        )
     if status in TRANSIENT_STATUS or status >= 500:
         raise TransientDeliveryError(
-            detail, status_code=status, retry_after_s=retry_after_s(response, now)
+            f"{what}: HTTP {status} (the receiver failed; retried)",
+            status_code=status,
+            retry_after_s=retry_after_s(response, now),
         )
     if response.is_redirect:
         raise PermanentDeliveryError(
             f"{what}: HTTP {status} redirect, not followed (update the URL)", status_code=status
         )
-    raise PermanentDeliveryError(detail, status_code=status)
+    raise PermanentDeliveryError(f"{what}: HTTP {status} (refused)", status_code=status)
+
+
+async def _post(client: httpx.AsyncClient, url: str, **request: Any) -> httpx.Response:
+    """The answer, with at most `MAX_BODY_BYTES` of its body, as sent: compression is
+    declined and not undone (a small compressed body can hold a very large one)."""
+    headers = {"Accept-Encoding": "identity", **request.pop("headers", {})}
+    async with client.stream(
+        "POST", url, follow_redirects=False, headers=headers, **request
+    ) as streamed:
+        body = bytearray()
+        async for chunk in streamed.aiter_raw():
+            body += chunk[: MAX_BODY_BYTES - len(body)]
+            if len(body) >= MAX_BODY_BYTES:
+                break
+        kept = {
+            name: value
+            for name, value in streamed.headers.items()
+            if name.lower() not in UNDONE_HEADERS
+        }
+        return httpx.Response(
+            streamed.status_code, headers=kept, content=bytes(body), request=streamed.request
+        )
 
 
 def retry_after_s(response: httpx.Response, now: datetime) -> float | None:
@@ -82,10 +121,3 @@ def _json_retry_after(response: httpx.Response) -> float | None:
     except (ValueError, AttributeError):
         return None
     return max(0.0, float(value)) if isinstance(value, int | float) else None
-
-
-def _snippet(response: httpx.Response) -> str:
-    text = response.text.strip()
-    if not text:
-        return ""
-    return ": " + (text if len(text) <= BODY_SNIPPET else text[: BODY_SNIPPET - 1] + "…")

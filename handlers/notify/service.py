@@ -55,7 +55,7 @@ from handlers.notify.webhook import WebhookSender
 from handlers.token_bucket import TokenBucket
 from impressox.endpoints import read_endpoints
 from impressox.services import eventsourcing_env
-from impressox.settings import Settings, secret_key
+from impressox.settings import Settings, destination_policy, secret_key
 
 log = structlog.get_logger(__name__)
 
@@ -134,7 +134,7 @@ class NotificationService:
                 clock,
             ),
             "webhook": WebhookSender(
-                httpx.AsyncClient(timeout=timeout), recipients.open_secret, clock
+                destination_policy(settings), recipients.open_secret, clock, timeout_s=timeout
             ),
         }
         policy = RetryPolicy(

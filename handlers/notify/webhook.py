@@ -10,36 +10,58 @@ Headers of every request:
 
 The body is `handlers.notify.rendering.webhook_body`. Any 2xx is success; see
 `handlers.notify.http_delivery` for how other answers are treated.
+
+The URL is the user's: requests go through `outbound.guarded_http`, so
+only public addresses (and those the operator allows) are ever connected to, and plain
+http only to destinations the operator allows.
 """
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Callable
+from urllib.parse import urlsplit
 from uuid import UUID
 
-import httpx
-
 from aggregates.channels import WebhookChannel
+from aggregates.destinations import (
+    DestinationPolicy,
+    RefusedDestinationError,
+    literal_address,
+    normalised_host,
+)
 from aggregates.secrets import SealedSecret
 from events.catalog import AlertTriggered
 from handlers.notify.clock import Clock
+from handlers.notify.errors import PermanentDeliveryError
 from handlers.notify.http_delivery import post
 from handlers.notify.rendering import Notice, webhook_body
 from handlers.notify.senders import Receipt
 from handlers.notify.signing import SIGNATURE_HEADER, sign
+from outbound.guarded_http import AsyncResolve, guarded_client, system_resolve
 
 USER_AGENT = "Impressox-Webhook/1"
 
 
 class WebhookSender:
     def __init__(
-        self, client: httpx.AsyncClient, open_secret: Callable[[SealedSecret], str], clock: Clock
+        self,
+        policy: DestinationPolicy,
+        open_secret: Callable[[SealedSecret], str],
+        clock: Clock,
+        *,
+        timeout_s: float,
+        resolve: AsyncResolve = system_resolve,
+        verify: ssl.SSLContext | bool = True,
     ) -> None:
-        self._client = client
+        self._policy = policy
+        self._resolve = resolve
+        self._client = guarded_client(policy, timeout=timeout_s, resolve=resolve, verify=verify)
         self._open_secret = open_secret
         self._clock = clock
 
     async def send(self, channel: WebhookChannel, notice: Notice, delivery_id: UUID) -> Receipt:
+        await self._check_plain_http(channel.url)
         body = webhook_body(notice, delivery_id)
         now = self._clock()
         headers = {
@@ -56,3 +78,30 @@ class WebhookSender:
 
     async def aclose(self) -> None:
         await self._client.aclose()
+
+    async def _check_plain_http(self, url: str) -> None:
+        """Plain http goes only where the operator allows it (the allow list may have
+        changed since the channel was added). A refused address is refused as such
+        first, as the connection would be."""
+        parts = urlsplit(url)
+        if parts.scheme != "http":
+            return
+        host = parts.hostname or ""
+        literal = literal_address(host)
+        try:
+            self._policy.check_host(host)
+            addresses = (
+                [str(literal)]
+                if literal is not None
+                else await self._resolve(normalised_host(host), parts.port or 80)
+            )
+            for address in addresses:
+                self._policy.check_address(host, address)
+        except RefusedDestinationError as refused:
+            raise PermanentDeliveryError(f"webhook: refused: {refused}") from None
+        except (OSError, UnicodeError):
+            addresses = []
+        if not self._policy.is_allowed_destination(host, addresses):
+            raise PermanentDeliveryError(
+                "webhook: refused: plain http is only for destinations the operator allows"
+            )

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+from aggregates.message_template import render
 from aggregates.rule_spec import (
     AbsoluteMove,
     AtMostOncePer,
@@ -179,9 +180,10 @@ def make_firing(
 def render_message(state: RuleState, tick: Observation, value: float) -> str:
     """The rule's own template filled in, or a sentence that says what happened.
 
-    Templates were checked for known field names when the rule was created, but a
-    format spec can still fail at run time (``{price:d}`` on a float, ``{}``): then the
-    default sentence is sent rather than nothing.
+    A template whose format spec fails at run time (``{price:d}`` on a float), or one
+    recorded before templates were bounded (``{price:>20000000}``), gives way to the
+    default sentence rather than to no alert, or to one nobody can read
+    (`aggregates.message_template.render`).
     """
     spec = state.spec
     if spec.message_template is not None:
@@ -194,10 +196,9 @@ def render_message(state: RuleState, tick: Observation, value: float) -> str:
             "value": value,
             "target": _target_text(spec),
         }
-        try:
-            return spec.message_template.format_map(fields)
-        except (ValueError, KeyError, IndexError, TypeError, AttributeError):
-            pass
+        rendered = render(spec.message_template, fields)
+        if rendered is not None:
+            return rendered
     return default_message(spec, tick.price, value)
 
 

@@ -40,7 +40,7 @@ from aggregates.rule_spec import SymbolTarget
 from events.catalog import AlertTriggered, PostScraped, PriceTick, Severity, SourceStale
 from events.codec import EVENT_ID, PAYLOAD, SCHEMA_VERSION, TYPE
 from events.envelope import RecordedEvent
-from events.errors import ConfigurationError
+from events.errors import ConfigurationError, ImpressoxError
 from events.position import Position
 from events.redis_client import entries
 from events.store import EventStore
@@ -244,13 +244,15 @@ class RuleEvaluation:
 
     async def _own_firings(self, tag: str) -> list[AlertTriggered]:
         """The firings in partition `tag` since shortly before the snapshot (notices that
-        a source went silent are alerts, not firings)."""
+        a source went silent are alerts, not firings). An alert that does not decode is
+        passed over: the alerts' own handlers dead-letter it, and failing on it here
+        would stop every tick of the partition."""
         since = max(self.book.snapshot_time - FIRINGS_LOOKBACK, EPOCH)
         stream = self.store.names.stream(tag, "alerts")
         return [
             recorded.event.payload
             async for recorded in self.store.read_stream(
-                stream, start=since, types=[AlertTriggered.event_type]
+                stream, start=since, types=[AlertTriggered.event_type], on_invalid=_skipped
             )
             if isinstance(recorded.event.payload, AlertTriggered)
             and recorded.event.payload.condition != STALE_CONDITION
@@ -289,6 +291,12 @@ class RuleEvaluation:
             if truth is not None and held.get(rule_id) != truth:
                 engine.remove(rule_id)
                 engine.upsert(truth)
+
+
+def _skipped(stream: str, position: Position, error: ImpressoxError) -> None:
+    log.warning(
+        "undecodable alert passed over", stream=stream, position=str(position), error=str(error)
+    )
 
 
 async def tracked_position(store: EventStore, tag: str, stream: str) -> Position | None:

@@ -15,6 +15,7 @@ import re
 from typing import Any
 from uuid import UUID
 
+from aggregates.message_template import render
 from aggregates.rule_spec import Mentioned, PostTarget
 from events.catalog import AlertTriggered, PostScraped
 from handlers.rules.posts import PostFiring, keyword_key
@@ -84,10 +85,9 @@ def post_message(firing: PostFiring, post: PostScraped) -> str:
             "value": post.engagement.total,
             "target": target_text(target),
         }
-        try:
-            return spec.message_template.format_map(fields)
-        except (ValueError, KeyError, IndexError, TypeError, AttributeError):
-            pass
+        rendered = render(spec.message_template, fields)
+        if rendered is not None:
+            return rendered
     return default_post_message(target, post)
 
 

@@ -12,8 +12,9 @@
 --    so a worker that stalled past its lease cannot commit over its successor.
 -- 2. An entry at or before the tracked position was committed already (a redelivery):
 --    it is acknowledged, and its outputs are not written again.
--- 3. Every other entry's outputs are appended, the tracking position advances, and all
---    entries are acknowledged.
+-- 3. Every other entry's outputs are appended, the tracking position advances (and
+--    when, in the stats hash's `advanced_at`, Redis time in milliseconds: what tells a
+--    stalled partition), and all entries are acknowledged.
 
 local lease, tracking, stats = KEYS[1], KEYS[2], KEYS[3]
 local group, consumer = ARGV[1], ARGV[2]
@@ -80,6 +81,10 @@ for input, ids in pairs(acks) do
 end
 for input in pairs(advanced) do
     redis.call('HSET', tracking, KEYS[3 + input], tracked[input])
+end
+if next(advanced) ~= nil then
+    local now = redis.call('TIME')
+    redis.call('HSET', stats, 'advanced_at', now[1] * 1000 + math.floor(now[2] / 1000))
 end
 if processed > 0 then redis.call('HINCRBY', stats, 'processed', processed) end
 if duplicates > 0 then redis.call('HINCRBY', stats, 'duplicates', duplicates) end

@@ -12,7 +12,7 @@ from uuid import UUID
 import orjson
 import typer
 
-from aggregates.errors import NotFoundError
+from aggregates.errors import InvalidCommandError, NotFoundError
 from aggregates.services.base import Service
 from impressox.cli.common import EXIT_INPUT, fail, redis_url_for, settings_from
 from impressox.services import Services, build_services
@@ -47,8 +47,8 @@ def show(
                     _print({"type": type(event).event_type, **event.model_dump(mode="json")})
                 return
             _print(service.view(identifier, version=version, at=moment).model_dump(mode="json"))
-        except NotFoundError as error:
-            fail(str(error))
+        except (NotFoundError, InvalidCommandError) as error:
+            fail(str(error).removeprefix("version: "))
 
 
 @contextmanager

@@ -14,7 +14,6 @@ import orjson
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.table import Table
 
 from events.codec import from_json_object, to_json_object
 from events.envelope import Event, RecordedEvent
@@ -26,6 +25,7 @@ from handlers.dead_letter_ops import DeadLetterId, DeadLetters, check_handler
 from handlers.declaration import load_modules
 from handlers.monitoring import StreamStatus, system_status
 from impressox.cli.common import fail, redis_for, run, settings_from
+from impressox.cli.status_view import print_streams, print_summary
 from impressox.settings import Settings
 
 app = typer.Typer(help="Append, read, tail and inspect event streams.", no_args_is_help=True)
@@ -221,8 +221,11 @@ def tail(
 def info(
     ctx: typer.Context,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
+    every_stream: Annotated[
+        bool, typer.Option("--streams", help="Every stream and group, not the summary.")
+    ] = False,
 ) -> None:
-    """Streams, their lengths, and each handler's lag, pending and counters."""
+    """Streams by category, and each handler's lag, pending and counters."""
     settings = settings_from(ctx)
 
     async def go() -> list[StreamStatus]:
@@ -231,12 +234,18 @@ def info(
 
     statuses = run(go())
     if as_json:
-        _print_json([_status_json(status) for status in statuses])
+        _print_json([_status_json(status, settings.stall_after_s) for status in statuses])
         return
-    _print_tables(statuses)
+    console = Console()
+    if not statuses:
+        console.print("No streams yet.")
+    elif every_stream:
+        print_streams(console, statuses, settings.stall_after_s)
+    else:
+        print_summary(console, statuses, settings.stall_after_s)
 
 
-def _status_json(status: StreamStatus) -> dict[str, Any]:
+def _status_json(status: StreamStatus, stall_after_s: float) -> dict[str, Any]:
     return {
         "stream": status.stream,
         "partition": status.tag,
@@ -244,55 +253,10 @@ def _status_json(status: StreamStatus) -> dict[str, Any]:
         "length": status.length,
         "first": str(status.first) if status.first else None,
         "last": str(status.last) if status.last else None,
-        "groups": [group.__dict__ for group in status.groups],
+        "groups": [
+            {**group.__dict__, "stalled": group.stalled(stall_after_s)} for group in status.groups
+        ],
     }
-
-
-def _print_tables(statuses: list[StreamStatus]) -> None:
-    console = Console()
-    if not statuses:
-        console.print("No streams yet.")
-        return
-    streams = Table(title="Streams")
-    for column in ("stream", "length", "first", "last"):
-        streams.add_column(column, justify="right" if column == "length" else "left")
-    groups = Table(title="Handlers (consumer groups)")
-    for column in (
-        "handler",
-        "stream",
-        "owner",
-        "lag",
-        "pending",
-        "processed",
-        "failed",
-        "dead",
-        "dupl.",
-    ):
-        groups.add_column(
-            column, justify="left" if column in ("handler", "stream", "owner") else "right"
-        )
-    for status in statuses:
-        streams.add_row(status.stream, str(status.length), _when(status.first), _when(status.last))
-        for group in status.groups:
-            lag = f"≥{group.lag}" if group.lag_is_lower_bound else str(group.lag)
-            groups.add_row(
-                group.group,
-                status.stream,
-                group.owner or "-",
-                lag,
-                str(group.pending),
-                str(group.processed),
-                str(group.failed),
-                str(group.dead_lettered),
-                str(group.duplicates),
-            )
-    console.print(streams)
-    if groups.row_count:
-        console.print(groups)
-
-
-def _when(position: Position | None) -> str:
-    return position.time.strftime("%Y-%m-%d %H:%M:%S") if position else "-"
 
 
 def _stream_or_category(names: StreamNames, target: str) -> str | None:
@@ -390,24 +354,23 @@ def list_dead_letters(
 
 
 def _print_dead_letters(items: list[dict[str, Any]]) -> None:
-    console = Console()
+    """One block per dead letter, its id on a line of its own, whole, to copy into
+    `retry --id` or `discard --id` (a table column would cut it on a narrow terminal)."""
+    console = Console(highlight=False)
     if not items:
         console.print("No dead letters.")
         return
-    table = Table(title="Dead letters")
-    for column in ("id", "handler", "dead at", "type", "correlation id", "tries", "error"):
-        table.add_column(column, justify="right" if column == "tries" else "left")
     for item in items:
-        table.add_row(
-            item["id"],
-            item["handler"],
-            item["dead_at"][:19],
-            item["original_type"] or "-",
-            item["correlation_id"] or "-",
-            str(item["deliveries"]),
-            f"{item['error_type']}: {item['error']}",
+        console.print(f"[bold]{item['id']}[/bold]", soft_wrap=True)
+        console.print(
+            f"  {item['handler']}, dead at {item['dead_at'][:19]} after"
+            f" {item['deliveries']} tries; {item['original_type'] or 'unreadable entry'}",
+            soft_wrap=True,
         )
-    console.print(table)
+        if item["correlation_id"]:
+            console.print(f"  correlation {item['correlation_id']}", soft_wrap=True)
+        console.print(f"  {item['error_type']}: {item['error']}", markup=False)
+        console.print()
 
 
 @dead_letters.command()

@@ -31,7 +31,7 @@ from rich.table import Table
 from events.errors import ImpressoxError
 from events.store import EventStore
 from impressox.cli.common import exit_code, fail, redis_for, run, settings_from
-from impressox.settings import Settings
+from impressox.settings import Settings, destination_policy
 from sources.coingecko import CoinGeckoSource
 from sources.posts.cursors import SinceIds
 from sources.posts.follows import Follows
@@ -312,6 +312,7 @@ def build_post_source(
         return RssSource(
             settings.rss_feeds,
             follows=follows,
+            destinations=destination_policy(settings),
             poll_interval_s=options.poll_interval_s or settings.rss_poll_interval_s,
         )
     return PostsImport(options.file or settings.posts_import_file or DEMO_POSTS)

@@ -6,6 +6,11 @@ unchanged feed costs a ``304``. feedparser reads RSS 0.9x-2.0, RSS 1.0 and Atom 
 An entry's id is its ``id`` (Atom) or ``guid`` (RSS), else its link; its author is the
 entry's, else the feed's title. A feed that fails (network, 4xx/5xx, not a feed) is
 reported and tried again next poll; the others go on.
+
+Feeds the operator configured are fetched as they are. Feeds users watch are URLs a user
+typed, so they go through `outbound.guarded_http`: every connection (each redirect's
+too) opens only to an address the destination policy allows, never the machine's own
+services; a refused feed is reported like an unreachable one.
 """
 
 from __future__ import annotations
@@ -22,7 +27,9 @@ import feedparser
 import httpx
 import structlog
 
+from aggregates.destinations import DestinationPolicy, RefusedDestinationError
 from events.catalog import PostScraped
+from outbound.guarded_http import AsyncResolve, guarded_client, system_resolve
 from sources.clock import Clock, Sleep, real_sleep, utc_now
 from sources.errors import SourceInputError
 from sources.posts.follows import Follows
@@ -52,6 +59,8 @@ class RssSource:
         feeds: Sequence[str] = (),
         *,
         follows: Follows | None = None,
+        destinations: DestinationPolicy | None = None,
+        resolve: AsyncResolve = system_resolve,
         poll_interval_s: float = 300.0,
         timeout_s: float = 10.0,
         clock: Clock = utc_now,
@@ -66,21 +75,29 @@ class RssSource:
             raise SourceInputError("the poll interval and the timeout must be positive")
         self.feeds = list(feeds)
         self.follows = follows
+        self.destinations = destinations or DestinationPolicy()
+        self.resolve = resolve
         self.poll_interval_s = poll_interval_s
         self.timeout_s = timeout_s
         self.clock = clock
         self.sleep = sleep
         self._client: httpx.AsyncClient | None = None
+        self._guarded: httpx.AsyncClient | None = None
+        """For feeds users watch: connections only where `destinations` allows."""
         self._validators: dict[str, dict[str, str]] = {}
         """Feed -> the conditional-request headers its last answer allows."""
 
     async def open(self) -> None:
         self._client = httpx.AsyncClient(timeout=self.timeout_s, follow_redirects=True)
+        self._guarded = guarded_client(
+            self.destinations, timeout=self.timeout_s, resolve=self.resolve, follow_redirects=True
+        )
 
     async def aclose(self) -> None:
-        if self._client is not None:
-            client, self._client = self._client, None
-            await client.aclose()
+        for client in (self._client, self._guarded):
+            if client is not None:
+                await client.aclose()
+        self._client = self._guarded = None
 
     async def batches(self) -> AsyncGenerator[list[PostScraped], None]:
         while True:
@@ -100,9 +117,13 @@ class RssSource:
 
     async def _read(self, feed: str) -> list[PostScraped]:
         """The entries of one feed now; none if it is unchanged or failed."""
-        assert self._client is not None, "open() the source first"
+        client = self._client if feed in self.feeds else self._guarded
+        assert client is not None, "open() the source first"
         try:
-            response = await self._client.get(feed, headers=self._validators.get(feed, {}))
+            response = await client.get(feed, headers=self._validators.get(feed, {}))
+        except RefusedDestinationError:
+            log.warning("watched feed points at a refused address; skipped", feed=feed)
+            return []
         except httpx.HTTPError as error:
             log.warning("feed unreachable; retrying next poll", feed=feed, error=str(error))
             return []

@@ -386,3 +386,24 @@ class OllamaServer(LLMServer):
             await response.write(json.dumps(line).encode() + b"\n")
         await response.write_eof()
         return response
+
+
+@dataclass
+class ReplayingOpenAIServer(OpenAIServer):
+    """An OpenAI-compatible server that replays recorded answers, keyed by the request's
+    last user message: the router's choice of node when the request offers the `route`
+    tool, else the specialist's answer; after tool results, a short text. A message
+    without a recording is echoed (text, no tool call)."""
+
+    routes: dict[str, str] = field(default_factory=dict)
+    answers: dict[str, Reply] = field(default_factory=dict)
+
+    def _answer(self, body: dict[str, Any]) -> tuple[Reply, Usage]:
+        said = _last_user(body)
+        if "route" in self.tool_names(body):
+            self.replies.append(Reply(tool="route", args={"node": self.routes.get(said, "chat")}))
+        elif body["messages"][-1]["role"] == "tool":
+            self.replies.append(Reply("Done."))
+        elif said in self.answers:
+            self.replies.append(self.answers[said])
+        return super()._answer(body)

@@ -28,6 +28,10 @@ from impressox.settings import Settings
 from tests.handlers.support import FAST, running, wait_until
 from tests.readside import ProjectorThread, isolated_settings
 
+CREATED = (
+    "Done: alert 1, \u201cBTC/USDT above 100,000\u201d. It fires at most once an hour, on the web."
+)
+
 
 @pytest.fixture
 def settings(prefix: str, tmp_path: Path, redis_url: str, mongo_url: str) -> Settings:
@@ -100,13 +104,9 @@ async def test_each_message_is_answered_once_with_its_turn_on_the_record(
     services: Services, agent: Worker
 ) -> None:
     chat = Chat(services)
-    assert await chat.say("alert me when BTC goes above 100k") == (
-        "Done: BTC/USDT above 100,000. It is alert 1 in your list."
-    )
+    assert await chat.say("alert me when BTC goes above 100k") == (CREATED)
     # The same message delivered again (a client retry) records nothing, answers nothing.
-    assert await chat.say("alert me when BTC goes above 100k", message_id="m1") == (
-        "Done: BTC/USDT above 100,000. It is alert 1 in your list."
-    )
+    assert await chat.say("alert me when BTC goes above 100k", message_id="m1") == (CREATED)
     conversation = await chat.load()
     calls = [t for t in conversation.turns if isinstance(t, ToolCall)]
     assert [(c.tool, c.in_reply_to) for c in calls] == [("create_alert", "m1")]
@@ -125,9 +125,9 @@ async def test_a_deletion_waits_for_the_users_yes(services: Services, agent: Wor
         return "1. ETH/USDT below 2,000" in await chat.say("list my alerts")
 
     await wait_until(listed)
-    assert (await chat.say("delete alert 1")).endswith('Reply "yes" to confirm.')
+    assert await chat.say("delete alert 1") == "Delete alert 1, 'ETH/USDT below 2,000'? Yes / No"
     assert await chat.say("yes") == "Deleted alert 1: ETH/USDT below 2,000."
-    assert (await chat.say("yes")).startswith("I did not understand")  # nothing pending now
+    assert (await chat.say("yes")).startswith("There is nothing waiting for a yes or a no")
 
 
 async def test_a_turn_interrupted_after_its_tools_is_answered_without_running_them_again(
@@ -138,7 +138,14 @@ async def test_a_turn_interrupted_after_its_tools_is_answered_without_running_th
     # A previous worker ran the tool and recorded it, then died before replying.
     call = {"call_id": "c1", "in_reply_to": "m1", "tool": "create_alert", "arguments": {}}
     await asyncio.to_thread(services.conversations.call_tool, conversation_id, call)
-    output = '{"rule_id": "r", "number": 1, "summary": "BTC/USDT above 100,000"}'
+    output = json.dumps(
+        {
+            "rule_id": "r",
+            "number": 1,
+            "summary": "BTC/USDT above 100,000",
+            "frequency": {"kind": "at_most_once_per", "interval_s": 3600},
+        }
+    )
     result = {"call_id": "c1", "output": output}
     await asyncio.to_thread(services.conversations.record_tool_result, conversation_id, result)
     worker = Worker(HANDLERS.get("agent"), store, FAST, HandlerContext(store, settings))
@@ -151,7 +158,7 @@ async def test_a_turn_interrupted_after_its_tools_is_answered_without_running_th
     conversation = await chat.load()
     reply = conversation.reply_to("m1")
     assert reply is not None
-    assert reply.text == "Done: BTC/USDT above 100,000. It is alert 1 in your list."
+    assert reply.text == CREATED
     assert len([t for t in conversation.turns if isinstance(t, ToolCall)]) == 1  # not re-run
 
 
@@ -186,7 +193,7 @@ async def test_a_call_that_ran_before_a_crash_finds_its_work_when_run_again(
 
     text = await _answer_with_a_fresh_worker(chat, store, settings, "m1")
 
-    assert text == "Done: BTC/USDT above 100,000. It is alert 1 in your list."
+    assert text == CREATED
     conversation = await chat.load()
     (result,) = [t for t in conversation.turns if isinstance(t, ToolResult)]
     assert result.call_id == call_id
@@ -211,3 +218,37 @@ async def test_an_interrupted_deletion_is_not_run_again(
 
     assert "interrupted" in text
     assert "check" in text
+
+
+async def test_a_question_asked_is_answered_next_turn_even_by_another_worker(
+    services: Services, store: EventStore, settings: Settings, projector: ProjectorThread
+) -> None:
+    chat = Chat(services)
+    await chat.receive("m1", "alert me at 300")
+    asked = await _answer_with_a_fresh_worker(chat, store, settings, "m1")
+    assert asked == 'Above or below 300, and for which coin? (e.g. "SOL above")'
+    conversation = await chat.load()
+    clarification = conversation.clarification_for("m1")
+    assert clarification is not None  # on the record: conversation.clarification_asked
+    assert clarification.request["missing"] == ["symbol", "side"]
+    assert not [t for t in conversation.turns if isinstance(t, ToolCall)]  # no guess
+
+    await chat.receive("m2", "sol, above")  # answered after a restart: another worker
+    done = await _answer_with_a_fresh_worker(chat, store, settings, "m2")
+
+    assert done.startswith("Done: alert 1, \u201cSOL/USDT above 300\u201d.")
+    (call,) = [t for t in (await chat.load()).turns if isinstance(t, ToolCall)]
+    assert call.arguments == {"symbol": "SOL/USDT", "condition": "above", "threshold": 300}
+
+
+async def test_a_no_to_a_deletion_deletes_nothing(services: Services, agent: Worker) -> None:
+    chat = Chat(services)
+    await chat.say("alert me when ETH goes below 2000")
+
+    async def listed() -> bool:
+        return "1. ETH/USDT below 2,000" in await chat.say("list my alerts")
+
+    await wait_until(listed)
+    await chat.say("delete all my alerts")
+    assert await chat.say("nah, keep them") == "OK, I did not do it: nothing changed."
+    assert "1. ETH/USDT below 2,000 — active" in await chat.say("list my alerts")

@@ -12,8 +12,8 @@ import pytest
 
 import handlers.agent.toolset  # noqa: F401 - registers the tools (and the memory index)
 from events.store import EventStore
+from handlers.agent.context import AgentContext
 from handlers.agent.memory import SMALL_MEMORY, memory_message, recall, remembered_in
-from handlers.agent.toolset import AgentContext
 from handlers.declaration import HANDLERS, HandlerContext
 from handlers.rag.memory_index import MemoryIndex
 from handlers.rag.reader import KnowledgeReader

@@ -486,10 +486,19 @@ def cli_lines(tmp_path: Path, *args: str, **env: str) -> tuple[int, str, str]:
     return done.returncode, done.stdout, done.stderr
 
 
-def test_eval_prints_the_accuracy_of_the_offline_model(tmp_path: Path) -> None:
-    code, out, err = cli_lines(tmp_path, "agent", "eval", "--model", "offline")
+def test_eval_prints_the_accuracy_per_set_and_intent_of_the_offline_model(tmp_path: Path) -> None:
+    code, out, err = cli_lines(tmp_path, "agent", "eval", "--model", "offline", COLUMNS="200")
     assert code == 0, err
-    assert out.startswith(f"offline:{MODEL_NAME}: 100.0%")
+    assert out.startswith(f"offline:{MODEL_NAME} on the development set: 100.0%")
+    assert f"offline:{MODEL_NAME} on the heldout set: " in out
+    assert "│ create_alert " in out  # per intent
+    assert "│ slang " in out  # per style
+
+
+def test_eval_refuses_an_unknown_set_in_one_line(tmp_path: Path) -> None:
+    code, _, err = cli_lines(tmp_path, "agent", "eval", "--model", "offline", "--set", "test")
+    assert code == 2
+    assert err.strip().splitlines() == ["error: --set 'test': one of development, heldout"]
 
 
 def test_eval_refuses_a_bad_spec_in_one_line(tmp_path: Path) -> None:
@@ -510,10 +519,14 @@ async def test_eval_lists_what_a_real_model_missed(tmp_path: Path) -> None:
             "eval",
             "--model",
             "ollama:chatty",
+            "--set",
+            "development",
             IMPRESSOX_OLLAMA_URL=server.url,
+            COLUMNS="200",
         )
     assert code == 0, err
-    assert out.startswith("ollama:chatty: 0.0%")
-    assert "misses" in out
+    assert out.startswith("ollama:chatty on the development set: ")
+    assert "confusion" in out
+    assert "misses (development)" in out
     assert "price of ETH" in out
-    assert "no tool call" in out
+    assert "no tool call: You said: price of ETH" in out

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,13 +18,14 @@ from langchain_core.messages import AnyMessage, HumanMessage
 
 import handlers.agent.toolset  # noqa: F401 - registers the tools
 from aggregates.alert_rule import AlertRule
-from events.catalog import PriceTick
+from events.catalog import PostScraped, PriceTick
 from events.envelope import Event
 from events.store import EventStore
+from handlers.agent.context import AgentContext
 from handlers.agent.graph import acting_for, build_agent
 from handlers.agent.offline import OfflineChatModel
 from handlers.agent.tools import AGENT_TOOLS
-from handlers.agent.toolset import AgentContext, user_rules
+from handlers.agent.toolset import user_rules
 from handlers.rag.chunking import Chunker
 from handlers.rag.embeddings import create_embeddings
 from handlers.rag.indexer import KnowledgeItem, index_items
@@ -71,7 +72,7 @@ class Session:
         self.graph = build_agent(lambda node: OfflineChatModel(), AGENT_TOOLS, "test")
         self.context = context
         self.messages: list[AnyMessage] = []
-        self.pending: dict[str, Any] | None = None
+        self.pending: list[dict[str, Any]] | None = None
 
     async def say(self, text: str) -> str:
         state = await self.graph.ainvoke(
@@ -101,7 +102,10 @@ async def test_a_session_from_a_price_to_a_confirmed_deletion(
     assert "no price for DOGE/USDT yet" in await session.say("price of DOGE")
 
     created = await session.say("alert me when BTC goes above 100k")
-    assert created == "Done: BTC/USDT above 100,000. It is alert 1 in your list."
+    assert created == (
+        "Done: alert 1, \u201cBTC/USDT above 100,000\u201d. It fires at most once an hour,"
+        " on the web."
+    )
 
     async def listed() -> bool:
         return len(await user_rules(context)) == 1
@@ -117,7 +121,7 @@ async def test_a_session_from_a_price_to_a_confirmed_deletion(
     assert "there is no alert 9" in refused
 
     asked = await session.say("delete alert 1")
-    assert asked.endswith('Reply "yes" to confirm.')
+    assert asked == "Delete alert 1, 'BTC/USDT above 100,000'? Yes / No"
     assert session.pending is not None
     rule = await asyncio.to_thread(context.services.alert_rules.load, rule_id)
     assert rule.status == "paused"  # asked, not done
@@ -158,7 +162,8 @@ async def test_a_post_alert_is_an_alert_rule_on_posts(context: AgentContext) -> 
     session = Session(context)
     created = await session.say("alert me when @whale mentions $SOL with 500 likes")
     assert created == (
-        "Done: posts by @whale mentioning SOL with 500+ engagement. It is alert 1 in your list."
+        "Done: alert 1, \u201cposts by @whale mentioning SOL with 500+ engagement\u201d. It"
+        " fires every time it holds, at most every 10 minutes, on the web."
     )
 
     async def projected() -> bool:
@@ -171,3 +176,109 @@ async def test_a_post_alert_is_an_alert_rule_on_posts(context: AgentContext) -> 
     refused = await AGENT_TOOLS.call(context, "create_post_alert", {"min_engagement": 5})
     assert not refused.ok
     assert "say which keyword, cashtag or account to watch" in refused.content
+
+
+async def _rules_listed(context: AgentContext, count: int) -> list[dict[str, Any]]:
+    async def listed() -> bool:
+        return len(await user_rules(context)) == count
+
+    await wait_until(listed)
+    return await user_rules(context)
+
+
+async def test_alerts_change_by_number_by_coin_or_all(context: AgentContext) -> None:
+    session = Session(context)
+    await session.say("alert me when BTC goes above 100k")
+    await session.say("tell me when ETH drops below 2,500")
+    await session.say("alert me when eth moves 5% in an hour")
+    await _rules_listed(context, 3)
+
+    assert await session.say("pause my eth alerts") == (
+        "Paused 2 alerts: 2. ETH/USDT below 2,500; 3. ETH/USDT moves 5% (either) within 1h."
+    )
+
+    async def paused() -> bool:
+        statuses = [rule["status"] for rule in await user_rules(context)]
+        return statuses == ["active", "paused", "paused"]
+
+    await wait_until(paused)
+    listed = await session.say("show my paused alerts")
+    assert listed.splitlines()[1:] == [
+        "2. ETH/USDT below 2,500 — paused",
+        "3. ETH/USDT moves 5% (either) within 1h — paused",
+    ]
+    assert await session.say("resume everything") == (
+        "Resumed 2 alerts: 2. ETH/USDT below 2,500; 3. ETH/USDT moves 5% (either) within 1h."
+        " Left as they were: 1. BTC/USDT above 100,000 (active)."
+    )
+    await wait_until(lambda: _statuses_are(context, ["active", "active", "active"]))
+
+    asked = await session.say("delete my eth alerts")
+    assert asked == (
+        "Delete your ETH/USDT alerts (2. ETH/USDT below 2,500; 3. ETH/USDT moves 5% (either)"
+        " within 1h)? Yes / No"
+    )
+    assert await session.say("nope, keep them") == "OK, I did not do it: nothing changed."
+    assert session.pending is None
+    await session.say("delete my eth alerts")
+    assert (await session.say("yep go ahead")).startswith("Deleted 2 alerts")
+    await wait_until(lambda: _statuses_are(context, ["active"]))
+    refused = await session.say("pause my sol alerts")
+    assert refused == "I could not do that: pause_alert failed: you have no SOL/USDT alerts"
+
+
+async def _statuses_are(context: AgentContext, statuses: list[str]) -> bool:
+    return [rule["status"] for rule in await user_rules(context)] == statuses
+
+
+async def test_a_rule_is_named_and_its_reply_says_how_often_and_until_when(
+    context: AgentContext,
+) -> None:
+    session = Session(context)
+    created = await session.say("just once, alert me on binance when btc goes above 100k by friday")
+    (rule,) = await _rules_listed(context, 1)
+    spec = rule["spec"]
+    assert spec["name"] == "BTC/USDT on binance above 100,000"
+    assert spec["target"] == {"kind": "symbol", "symbol": "BTC/USDT", "venue": "binance"}
+    assert spec["frequency"] == {"kind": "once"}
+    expires = datetime.fromisoformat(str(spec["expires_at"]))
+    assert expires.weekday() == 4  # Friday
+    assert created.startswith(
+        "Done: alert 1, \u201cBTC/USDT on binance above 100,000\u201d. It fires once, on the"
+        " web, then it is done. It ends at "
+    )
+    await session.say("ping me whenever eth volume spikes to 3x its average, at most once a day")
+    (_, volume) = await _rules_listed(context, 2)
+    assert volume["spec"]["condition"] == {
+        "type": "volume_spike",
+        "multiple": 3.0,
+        "window_s": 3600,
+    }
+    assert volume["spec"]["frequency"] == {"kind": "at_most_once_per", "interval_s": 86400}
+
+
+async def test_trending_says_how_far_back_its_posts_go(
+    store: EventStore, context: AgentContext
+) -> None:
+    now = datetime.now(UTC)
+    for number, hours in enumerate((1, 2, 30)):
+        post = PostScraped(
+            source="import",
+            post_id=f"p{number}",
+            author="ana",
+            text="$SOL looks strong",
+            created_at=now - timedelta(hours=hours),
+            cashtags=("$SOL",),
+        )
+        await store.append("posts", Event(key=post.partition_key(), payload=post))
+
+    async def projected() -> bool:
+        collection = await context.read_models.collection("posts")
+        return await collection.count_documents({}) == 3
+
+    await wait_until(projected)
+    week = await AGENT_TOOLS.call(context, "trending_symbols", {"window_s": 7 * 86400})
+    assert week.value["symbols"] == [{"symbol": "SOL", "mentions": 3}]
+    assert 29 * 3600 < week.value["covered_s"] < 31 * 3600
+    said = await Session(context).say("what's trending this week")
+    assert said.startswith("Most mentioned in the last week (the posts I have go back 30 hours)")

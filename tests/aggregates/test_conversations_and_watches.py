@@ -6,7 +6,7 @@ from uuid import uuid4
 
 import pytest
 
-from aggregates.conversation import conversation_id
+from aggregates.conversation import AgentReply, Clarification, conversation_id
 from aggregates.errors import DomainError, InvalidCommandError
 from aggregates.services.conversations import Conversations
 from aggregates.services.watches import Watches
@@ -83,6 +83,30 @@ def test_a_kept_conversation_fast_forwards_to_what_a_load_gives(
     assert current.version == loaded.version == 61
     assert current.turns == loaded.turns
     assert conversations.fast_forward(current) is current  # nothing new: nothing read
+
+
+def test_a_question_asked_is_kept_with_its_reply_and_past_a_snapshot(
+    conversations: Conversations,
+) -> None:
+    user = uuid4()
+    conv, _ = conversations.receive(user, "web", "t", {"message_id": "m1", "text": "alert at 300"})
+    request = {"intent": "create_alert", "slots": {"level": 300}, "missing": ["symbol", "side"]}
+    asked = Clarification(in_reply_to="m1", request=request)
+    reply = AgentReply(reply_id="r1", in_reply_to="m1", text="Above or below 300?")
+    conversations.record_turn(conv, [], reply, asked)
+    with pytest.raises(DomainError, match="answered already"):
+        conversations.change(conv, lambda conversation: conversation.ask(asked))
+    for n in range(2, 60):  # past a snapshot (every 50 events)
+        conversations.receive(user, "web", "t", {"message_id": f"m{n}", "text": f"hi {n}"})
+    loaded = conversations.load(conv)
+    assert loaded.clarification_for("m1") == asked
+    assert loaded.clarification_for("m2") is None
+    assert [event.event_type for event in conversations.history(conv)][:4] == [
+        "conversation.started",
+        "conversation.turn_recorded",
+        "conversation.clarification_asked",
+        "conversation.replied",
+    ]
 
 
 def test_tool_results_need_their_call(conversations: Conversations) -> None:

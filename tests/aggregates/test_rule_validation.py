@@ -106,6 +106,11 @@ SYMBOL = {"kind": "symbol", "symbol": "BTC/USDT"}
             "unknown fields ['prise']",
         ),
         ({"message_template": "{symbol"}, "message_template", "malformed template"),
+        (
+            {"message_template": "{price:>20000000}"},
+            "message_template",
+            "{price}: a width of at most 64, not 20000000",
+        ),
         ({"colour": "red"}, "colour", "Extra inputs are not permitted"),
     ],
 )

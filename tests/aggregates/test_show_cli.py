@@ -46,6 +46,10 @@ def test_show_refuses_what_it_cannot_show(cli: Cli, rules: AlertRules) -> None:
         (["aggregates", "show", str(rule_id), "--at", before], "error: alert_rule"),
         (["aggregates", "show", str(rule_id), "--at", "yesterday"], "error: invalid --at value"),
         (
+            ["aggregates", "show", str(rule_id), "--version", "9"],
+            f"error: alert_rule {rule_id} is at version 1; 9 is beyond its head",
+        ),
+        (
             ["aggregates", "show", str(rule_id), "--version", "1", "--at", before],
             "error: give --version or --at",
         ),

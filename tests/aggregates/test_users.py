@@ -76,7 +76,8 @@ def test_channels_can_be_added_and_removed_but_not_the_web_one(users: Users) -> 
 @pytest.mark.parametrize(
     ("channel", "field", "message"),
     [
-        ({"kind": "webhook", "url": "http://example.com/hook"}, "channel.url", "must use https"),
+        ({"kind": "webhook", "url": "http://example.com/hook"}, "channel.url", "use https"),
+        ({"kind": "webhook", "url": "https://10.0.0.1/hook"}, "channel.url", "not a public"),
         (
             {"kind": "webhook", "url": "https://user:pw@example.com/"},
             "channel.url",

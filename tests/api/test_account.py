@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 from uuid import UUID, uuid4
 
 import pytest
@@ -100,6 +101,39 @@ def test_channels_show_no_secret_and_a_webhook_secret_once(client: TestClient, u
     removed = client.delete("/v1/channels/tg", params=WAIT, headers=bearer(token))
     assert removed.status_code == 200, removed.text
     assert [c["channel_id"] for c in get(client, token, "/v1/channels")] == ["dw", "hook", "web"]
+
+
+def test_webhooks_to_internal_addresses_are_refused(
+    client: TestClient, user: Key, redis_url: str, mongo_url: str
+) -> None:
+    """Issue 13: these were all accepted, and the server then called them."""
+    _, token = user
+    redis_port, mongo_port = urlsplit(redis_url).port, urlsplit(mongo_url).port
+    urls = [
+        "https://169.254.169.254/latest/meta-data/",
+        "https://10.0.0.1/",
+        "https://metadata.google.internal/computeMetadata/v1/",
+        "https://[fd00:ec2::254]/",
+        f"http://127.0.0.1:{redis_port}/",
+        f"http://localhost:{mongo_port}/",
+        "http://[::1]:8000/",
+        "https://2130706433/",
+        "https://0x7f.1/",
+        "https://[::ffff:127.0.0.1]/",
+        "https://localhost./",
+    ]
+    for url in urls:
+        response = client.post(
+            "/v1/channels",
+            json={"channel_id": "hook", "channel": {"kind": "webhook", "url": url}},
+            headers=bearer(token),
+        )
+        assert response.status_code == 422, (url, response.text)
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.json()["errors"] == [
+            {"field": "channel.url", "message": "the host is not a public address"}
+        ]
+    assert [c["channel_id"] for c in get(client, token, "/v1/channels")] == ["web"]
 
 
 def test_channel_refusals(client: TestClient, user: Key) -> None:

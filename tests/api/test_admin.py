@@ -222,6 +222,8 @@ def test_aggregates_now_at_a_version_at_a_time_and_their_history(
     assert "not both" in refused(
         client, admin, f"/aggregates/{user_id}", 422, version=1, at=born.isoformat()
     )
+    beyond = refused(client, admin, f"/aggregates/{user_id}", 422, version=3)
+    assert "3 is beyond its head" in beyond
 
 
 def test_projections_are_listed_and_a_rebuild_is_swapped_in(client: TestClient, admin: Key) -> None:

@@ -26,7 +26,7 @@ def test_ready_when_redis_and_mongo_answer(
     assert response.status_code == 200
     assert response.json() == {
         "status": "ready",
-        "checks": {"redis": "ok", "mongodb": "ok", "projections": "ok"},
+        "checks": {"redis": "ok", "mongodb": "ok", "projections": "ok", "handlers": "ok"},
     }
 
 

@@ -1,8 +1,9 @@
 """/metrics (the system's figures, for an admin key) and /readyz holding back while a
-read model is too far behind."""
+read model is too far behind, or a handler's partition is stalled."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 from uuid import UUID
@@ -13,12 +14,18 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
 from api.app import create_app
+from events.store import EventStore
+from handlers.declaration import HANDLERS
+from handlers.worker import Worker
 from impressox.services import Services
 from impressox.settings import Settings
 from projections.generations import Generations
 from projections.model import Document
 from projections.readmodels.api_keys import ApiKeys
 from tests.api.conftest import bearer
+from tests.factories import ping
+from tests.handlers.crash_handlers import copy_ping  # noqa: F401 - registers "copier"
+from tests.handlers.support import FAST, running, wait_until
 from tests.readside import ProjectorThread, eventually, issue_key
 from tests.readside import isolated_settings as settings_for
 
@@ -84,10 +91,36 @@ async def test_not_ready_while_a_read_model_is_too_far_behind(
             projector.stop()
     assert ready == {
         "status": "ready",
-        "checks": {"redis": "ok", "mongodb": "ok", "projections": "ok"},
+        "checks": {"redis": "ok", "mongodb": "ok", "projections": "ok", "handlers": "ok"},
     }
 
 
 def _ready(client: TestClient) -> dict[str, object] | None:
     response = client.get("/readyz")
     return response.json() if response.status_code == 200 else None
+
+
+async def test_not_ready_while_a_handlers_partition_is_stalled(
+    prefix: str, tmp_path: Path, store: EventStore, redis_url: str, mongo_url: str
+) -> None:
+    """Issue 13: every tick of a partition failed for ten minutes while /readyz said 200.
+    Work waiting without its partition advancing now fails readiness, naming it."""
+    settings = settings_for(prefix, tmp_path, stall_after_s=0.3)
+    stream = (await store.append("pings", ping(1))).stream
+    await store.redis.xgroup_create(stream, "copier", "0")  # no worker runs it
+    with TestClient(create_app(settings, redis_url=redis_url, mongo_url=mongo_url)) as client:
+
+        async def not_ready() -> bool:
+            return (await asyncio.to_thread(client.get, "/readyz")).status_code == 503
+
+        await wait_until(not_ready)
+        problem = client.get("/readyz").json()
+        assert problem["checks"]["handlers"].startswith(f"stalled: copier on {stream} for ")
+        assert problem["checks"]["handlers"].endswith("s (IMPRESSOX_STALL_AFTER_S=0.3)")
+        assert problem["detail"] == f"handlers: {problem['checks']['handlers']}"
+        async with running(Worker(HANDLERS.get("copier"), store, FAST)):
+
+            async def ready() -> bool:
+                return (await asyncio.to_thread(client.get, "/readyz")).status_code == 200
+
+            await wait_until(ready)

@@ -213,6 +213,18 @@ def test_invalid_specs_are_refused_naming_the_field(client: TestClient, user: Ke
     assert client.get("/v1/rules", headers=bearer(token)).json()["items"] == []
 
 
+def test_a_template_rendering_megabytes_is_refused(client: TestClient, user: Key) -> None:
+    """Issue 13: this template was accepted and its rule fired a 20 MB alert."""
+    _, token = user
+    spec = rule_spec(message_template="{price:>20000000}")
+    response = client.post("/v1/rules", json=spec, headers=bearer(token))
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"] == [
+        {"field": "message_template", "message": "{price}: a width of at most 64, not 20000000"}
+    ]
+    assert client.get("/v1/rules", headers=bearer(token)).json()["items"] == []
+
+
 def test_bad_ids_and_options_are_refused(client: TestClient, user: Key, settings: Settings) -> None:
     _, token = user
     bad_id = client.get("/v1/rules/not-a-uuid", headers=bearer(token))

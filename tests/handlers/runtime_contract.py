@@ -8,6 +8,7 @@ from dataclasses import replace
 
 import pytest
 
+from events.codec import encode
 from events.envelope import Event, RecordedEvent
 from events.names import StreamNames
 from events.redis_client import RedisClient, text
@@ -260,7 +261,7 @@ class RuntimeContract:
         await redis.xgroup_create(result.stream, "twice", "0")
         await redis.xreadgroup("twice", "me", {result.stream: ">"})
         await redis.set(names.lease(tag, "twice"), "me")
-        output = (names.stream(tag, "pongs"), ping(1).caused(Ponged(n=1)))
+        output = (names.stream(tag, "pongs"), encode(ping(1).caused(Ponged(n=1))))
         outcome = Outcome(result.stream, str(result.position).encode(), "ok", (output,))
         committer = Committer(redis, names, "twice", tag)
         first = await committer.commit("me", [outcome], failed=0)

@@ -187,6 +187,8 @@ async def test_the_cli_lists_retries_and_discards(cli: Cli, store: EventStore) -
     assert all(i["correlation_id"] and i["deliveries"] == FAST.max_deliveries for i in items)
     first_page = await asyncio.to_thread(cli, "events", "dead-letters", "list", "--limit", "2")
     assert "fussy" in first_page.stdout
+    shown = first_page.stdout.splitlines()
+    assert [item["id"] for item in items[:2]] == [line for line in shown if line[:1] == "p"]
     assert first_page.stderr.startswith("more: pass --cursor fussy/")
 
     discarded = await asyncio.to_thread(

@@ -28,6 +28,7 @@ def cli_env(data_dir: Path, **extra: str) -> dict[str, str]:
         IMPRESSOX_MODULES=json.dumps(["tests.factories", "tests.handlers.crash_handlers"]),
         IMPRESSOX_LOG_FORMAT="json",
         IMPRESSOX_LOG_LEVEL="WARNING",
+        COLUMNS="80",  # the narrowest terminal a table must fit
     )
     env.update(extra)
     return env

@@ -200,8 +200,40 @@ async def test_info_reports_streams_and_handlers(
     assert any(name.endswith(":pongs") for name in streams)
     assert live.returncode == 0
     assert live.stdout.startswith("copier: 1 live consumer(s): copier@")
+    assert all(g["waiting_s"] is None and g["stalled"] is False for g in groups)
     table = await asyncio.to_thread(cli, "events", "info")
-    assert "Handlers (consumer groups)" in table.stdout
+    lines = table.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    assert "…" not in table.stdout
+    (pings_row,) = [line.split() for line in lines if line.split()[:1] == ["pings"]]
+    assert pings_row[:3] == ["pings", "4", "12"]
+    (copier_row,) = [line.split() for line in lines if line.split()[:1] == ["copier"]]
+    assert copier_row[1:5] == ["0/4", "0", "0", "12"]  # the worker has stopped: no owners
+    every = await asyncio.to_thread(cli, "events", "info", "--streams")
+    assert max(len(line) for line in every.stdout.splitlines()) <= 80
+    assert "…" not in every.stdout
+    assert "stalled" not in table.stdout
+
+
+async def test_info_marks_a_stalled_partition(
+    redis_url: str, prefix: str, tmp_path: Path, store: EventStore
+) -> None:
+    env = cli_env(
+        tmp_path, REDIS_URL=redis_url, IMPRESSOX_STREAM_PREFIX=prefix, IMPRESSOX_STALL_AFTER_S="0.2"
+    )
+    stream = (await store.append("pings", ping(1))).stream
+    await store.redis.xgroup_create(stream, "copier", "0")  # nobody runs it
+
+    async def stalled() -> bool:
+        report = await asyncio.to_thread(run_cli, env, "events", "info", "--json")
+        (group,) = next(s for s in json.loads(report.stdout) if s["stream"] == stream)["groups"]
+        return bool(group["stalled"])
+
+    await wait_until(stalled)
+    table = (await asyncio.to_thread(run_cli, env, "events", "info")).stdout
+    assert any(line.split()[:2] == ["copier", "!"] for line in table.splitlines())
+    assert "! stalled: work waited over 0.2 s (IMPRESSOX_STALL_AFTER_S)" in table
+    assert any(line.strip().startswith("copier: p") for line in table.splitlines())
 
 
 def test_worker_check_fails_when_nobody_runs(cli: Cli) -> None:
@@ -234,7 +266,8 @@ async def test_a_worker_serves_prometheus_metrics(
     worker.start()
     try:
         await wait_until(lambda: _copied(store, 5))
-        await wait_until(lambda: _scraped(port, "impressox_group_processed_total"))
+        # The HELP line comes first; the group's sample once the exporter has read Redis.
+        await wait_until(lambda: _scraped(port, 'impressox_group_processed_total{group="copier"'))
         text = await asyncio.to_thread(_scrape, port)
     finally:
         worker.stop()

@@ -146,6 +146,12 @@ def test_a_misspelt_yaml_key_is_refused_naming_the_file(tmp_path: Path) -> None:
             "invalid setting IMPRESSOX_LOG_LEVEL = 'LOUD': Input should be",
         ),
         ("IMPRESSOX_MODULES", "not json", "invalid setting IMPRESSOX_MODULES"),
+        (
+            "IMPRESSOX_ALLOWED_DESTINATIONS",
+            '["10.0.0.0/33"]',
+            "invalid setting IMPRESSOX_ALLOWED_DESTINATIONS: '10.0.0.0/33' is neither a"
+            " host name nor a network",
+        ),
     ],
 )
 def test_invalid_values_name_the_setting(

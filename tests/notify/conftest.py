@@ -92,6 +92,9 @@ def settings(
         "notify_rate_per_minute": 0,
         "notify_user_cache_s": 0.0,
         "notify_release_interval_s": 0.05,
+        # The local receivers stand for users' public ones (see tests/notify/test_ssrf.py
+        # for what is refused without this).
+        "allowed_destinations": ["127.0.0.1"],
         **overrides,
     }
     return isolated_settings(prefix, tmp_path, **values)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import ssl
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable
@@ -97,14 +98,20 @@ def json_response(
 
 @asynccontextmanager
 async def serving(
-    app: web.Application, service: FakeService, path: str = ""
+    app: web.Application,
+    service: FakeService,
+    path: str = "",
+    *,
+    tls: ssl.SSLContext | None = None,
+    host: str = "127.0.0.1",
 ) -> AsyncIterator[None]:
+    """Serve `app` on loopback; with `tls`, over https, its URL naming `host`."""
     runner = web.AppRunner(app, shutdown_timeout=0.1)
     await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
+    site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=tls)
     await site.start()
     port = runner.addresses[0][1]
-    service.url = f"http://127.0.0.1:{port}{path}"
+    service.url = f"{'https' if tls else 'http'}://{host}:{port}{path}"
     try:
         yield
     finally:
@@ -320,3 +327,50 @@ class WebhookReceiver(FakeService):
             return web.Response(status=400, text=str(error))
         self.verified += 1
         return web.Response(status=204)
+
+
+# -- an internal service a webhook must never reach ------------------------------------------
+
+
+SECRET_BODY = "internal-only: db password hunter2"
+"""What the internal service answers: a user must never read it in an outcome."""
+
+
+@dataclass
+class InternalService:
+    """A TCP service on loopback standing for the embedded Redis or an internal admin API.
+
+    It counts the connections it accepts. Speaking ``http``, it answers 500 with
+    `SECRET_BODY`; otherwise it answers like Redis does to an HTTP request (an error line,
+    then it hangs up).
+    """
+
+    speaks: Literal["http", "redis"] = "http"
+    connections: int = 0
+    port: int = 0
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        try:
+            await reader.read(1024)
+            if self.speaks == "http":
+                body = SECRET_BODY.encode()
+                writer.write(
+                    b"HTTP/1.1 500 Internal Server Error\r\nContent-Type: text/plain\r\n"
+                    b"Content-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(body), body)
+                )
+            else:
+                writer.write(b"-ERR unknown command 'POST', with args beginning with: \r\n")
+            await writer.drain()
+        finally:
+            writer.close()
+
+    @asynccontextmanager
+    async def running(self) -> AsyncIterator[InternalService]:
+        server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        self.port = server.sockets[0].getsockname()[1]
+        try:
+            yield self
+        finally:
+            server.close()
+            await server.wait_closed()

@@ -15,6 +15,7 @@ from aggregates.channels import (
     TelegramChannel,
     WebhookChannel,
 )
+from aggregates.destinations import DestinationPolicy
 from aggregates.secrets import SecretBox
 from handlers.notify.discord_bot import DiscordBotSender
 from handlers.notify.discord_webhook import DiscordWebhookSender
@@ -37,6 +38,8 @@ CHAT = 4242
 CHANNEL = "123456789012345678"
 USER = "223456789012345678"
 WEBHOOK_ID, WEBHOOK_TOKEN = "323456789012345678", "hook-token_XYZ"
+LOCAL = DestinationPolicy.allowing(["127.0.0.1"])
+"""The local receiver stands for a user's public one."""
 
 
 def _escaped_html(text: str) -> None:
@@ -152,7 +155,7 @@ class TestDiscordWebhook(ChannelContract):
         _discord_body(request)
 
     async def test_errors_never_show_the_url(self, rig: Rig) -> None:
-        with pytest.raises(PermanentDeliveryError, match="Unknown Webhook") as raised:
+        with pytest.raises(PermanentDeliveryError, match="HTTP 404") as raised:
             await rig.sender.send(rig.unknown, notice(), uuid4())
         assert "revoked" not in str(raised.value)
 
@@ -163,7 +166,7 @@ class TestWebhook(ChannelContract):
         receiver = WebhookReceiver(secret="s3cret")
         box = SecretBox(SecretBox.new_key())
         async with serving(receiver.app(), receiver):
-            sender = WebhookSender(httpx.AsyncClient(timeout=TIMEOUT_S), box.open, FakeClock())
+            sender = WebhookSender(LOCAL, box.open, FakeClock(), timeout_s=TIMEOUT_S)
             known = WebhookChannel(url=f"{receiver.url}/hook", secret=box.seal("s3cret"))
             unknown = WebhookChannel(url=f"{receiver.url}/nowhere", secret=box.seal("s3cret"))
             yield Rig(receiver, sender, known, unknown)
@@ -187,7 +190,7 @@ class TestWebhook(ChannelContract):
 
     async def test_a_wrong_secret_is_refused_by_the_receiver(self, rig: Rig) -> None:
         box = SecretBox(SecretBox.new_key())
-        sender = WebhookSender(httpx.AsyncClient(timeout=TIMEOUT_S), box.open, FakeClock())
+        sender = WebhookSender(LOCAL, box.open, FakeClock(), timeout_s=TIMEOUT_S)
         forged = WebhookChannel(url=rig.channel.url, secret=box.seal("not the secret"))
         with pytest.raises(PermanentDeliveryError, match="HTTP 400"):
             await sender.send(forged, notice(), uuid4())

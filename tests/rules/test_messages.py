@@ -72,8 +72,12 @@ def test_a_template_without_a_name_names_the_rule_by_id(engine: Evaluator) -> No
     assert firing.message == str(held.rule_id)
 
 
-@pytest.mark.parametrize("template", ["{price:d}", "{}", "{rule:.2f}"])
+@pytest.mark.parametrize(
+    "template",
+    ["{price:d}", "{}", "{rule:.2f}", "{price:>20000000}", "{rule:.99999999}{price:>64}" * 20],
+)
 def test_a_template_that_fails_falls_back_to_the_default(engine: Evaluator, template: str) -> None:
+    """Also a template recorded before templates were bounded (issue 13: a 20 MB alert)."""
     assert message(engine, above(100), 101, template=template) == "BTC/USDT is above 100 (now 101)"
 
 

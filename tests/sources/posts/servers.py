@@ -7,11 +7,14 @@ RSS 2.0 or Atom with ETag validators. Behaviour is scripted per test.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from html import escape
 from typing import Any
 
 from aiohttp import web
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 BASE_ID = 1_850_000_000_000_000_000
 """Real X ids are this large: beyond 2**53, where a double would round them."""
@@ -173,13 +176,25 @@ class FakeFeeds:
     """(number, title, summary as HTML) of each RSS item."""
     not_modified: int = 0
     """How many requests were answered 304."""
+    paths: list[str] = field(default_factory=list)
+    """The path of every request answered, in order."""
 
     def app(self) -> web.Application:
-        app = web.Application()
+        app = web.Application(middlewares=[self._record])
+        app.router.add_get("/redirect.xml", self._redirect)
         app.router.add_get("/rss.xml", self._rss)
         app.router.add_get("/atom.xml", self._atom)
         app.router.add_get("/broken.xml", self._broken)
         return app
+
+    @web.middleware
+    async def _record(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        self.paths.append(request.path)
+        return await handler(request)
+
+    async def _redirect(self, request: web.Request) -> web.Response:
+        """To the RSS feed by another spelling of this host (``?to=`` its base URL)."""
+        raise web.HTTPFound(f"{request.query['to']}/rss.xml")
 
     def _etag(self) -> str:
         return f'"v{len(self.items)}"'

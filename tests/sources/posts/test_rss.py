@@ -10,6 +10,8 @@ from uuid import uuid4
 import pytest
 from redis.asyncio import Redis
 
+from aggregates.destinations import DestinationPolicy
+from aggregates.errors import InvalidCommandError
 from aggregates.services.watches import Watches
 from events.store import EventStore
 from sources.errors import SourceInputError
@@ -32,9 +34,13 @@ def url(fake: FakeFeeds) -> Iterator[str]:
         yield base
 
 
-def rss_source(*feeds: str, follows: Follows | None = None) -> RssSource:
+def rss_source(
+    *feeds: str, follows: Follows | None = None, destinations: DestinationPolicy | None = None
+) -> RssSource:
     clock = FakeClock()
-    return RssSource(feeds, follows=follows, clock=clock, sleep=clock.sleep)
+    return RssSource(
+        feeds, follows=follows, destinations=destinations, clock=clock, sleep=clock.sleep
+    )
 
 
 async def test_rss_items_become_posts(url: str) -> None:
@@ -73,21 +79,68 @@ async def test_a_broken_feed_is_skipped_and_the_others_go_on(url: str) -> None:
     assert [post.post_id for post in posts] == ["urn:uuid:fern-1"]
 
 
+LOCAL = DestinationPolicy.allowing(["127.0.0.1"])
+"""The tests' feed server stands for a public one."""
+
+
+def watches_of(redis_url: str, prefix: str, policy: DestinationPolicy) -> Watches:
+    return Watches(
+        {
+            "PERSISTENCE_MODULE": "events.eventsourcing_redis",
+            "REDIS_URL": redis_url,
+            "IMPRESSOX_STREAM_PREFIX": prefix,
+        },
+        destinations=policy,
+    )
+
+
+async def follow(watches: Watches, *feeds: str) -> None:
+    try:
+        for feed in feeds:
+            await asyncio.to_thread(watches.follow_account, uuid4(), "rss", feed)
+    finally:
+        watches.close()
+
+
 async def test_watched_feed_urls_are_polled(
     url: str, store: EventStore, redis_url: str, prefix: str, redis: Redis
 ) -> None:
-    env = {
-        "PERSISTENCE_MODULE": "events.eventsourcing_redis",
-        "REDIS_URL": redis_url,
-        "IMPRESSOX_STREAM_PREFIX": prefix,
-    }
-    watches = Watches(env)
+    await follow(watches_of(redis_url, prefix, LOCAL), f"{url}/atom.xml")
+    posts = await take(rss_source(follows=Follows(store), destinations=LOCAL), 1)
+    assert [post.author for post in posts] == ["delta_fern"]
+
+
+def test_a_watched_feed_must_reach_a_public_address(redis_url: str, prefix: str) -> None:
+    watches = watches_of(redis_url, prefix, DestinationPolicy())
     try:
-        await asyncio.to_thread(watches.follow_account, uuid4(), "rss", f"{url}/atom.xml")
+        for feed in ("http://127.0.0.1:6379/", "https://169.254.169.254/feed", "gopher://x/"):
+            with pytest.raises(InvalidCommandError) as refused:
+                watches.follow_account(uuid4(), "rss", feed)
+            assert refused.value.field == "handle"
     finally:
         watches.close()
-    posts = await take(rss_source(follows=Follows(store)), 1)
-    assert [post.author for post in posts] == ["delta_fern"]
+
+
+@pytest.mark.usefixtures("redis")  # removes the test's keys afterwards
+async def test_the_source_never_connects_to_a_refused_watched_feed(
+    fake: FakeFeeds, url: str, store: EventStore, redis_url: str, prefix: str
+) -> None:
+    """A feed that became refused after it was watched (DNS changes; an older watch) is
+    not fetched, and a redirect is followed only to an allowed address: the source asks
+    only `localhost` (allowed by name) and never 127.0.0.1 (refused by address)."""
+    by_name = url.replace("127.0.0.1", "localhost")
+    await follow(
+        watches_of(redis_url, prefix, DestinationPolicy.allowing(["127.0.0.1", "localhost"])),
+        f"{url}/rss.xml",
+        f"{by_name}/redirect.xml?to={url}",
+        f"{by_name}/atom.xml",
+    )
+    source = rss_source(
+        follows=Follows(store), destinations=DestinationPolicy.allowing(["localhost"])
+    )
+    posts = await take(source, 2)  # the Atom feed each poll: two polls, every feed asked
+    assert [post.author for post in posts] == ["delta_fern"] * 2
+    assert set(fake.paths) == {"/redirect.xml", "/atom.xml"}
 
 
 def test_a_feed_must_be_an_http_url() -> None:

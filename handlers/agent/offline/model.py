@@ -4,11 +4,16 @@ It is what `make run` and the tests talk to, and it is named for what it is
 (``impressox-offline``). It supports `bind_tools` like a real provider's model, so the
 graph runs unchanged on either:
 
-- given a user message it recognises (`intents.parse`), it answers with the same tool
-  call a real model would make, if that tool is bound;
+- given a user message, it decides (`understanding`) and makes the tool calls a real
+  model would make, if those tools are bound (several at once for "btc and eth");
+- when something the request needs is missing, it asks for it and carries the request
+  on its reply (`marks.CLARIFICATION`); the next message, with that reply before it,
+  is read as the answer;
 - given tool results, it composes the answer from them (`answers.compose`);
-- asked what it is, it says so; given anything else, it says it did not understand and
-  lists what it can do, rather than guessing.
+- greetings, thanks, help and what it cannot do are answered in words, each reply
+  marked with what it is (`marks.INTENT`).
+
+The coins it knows are the system's (`SymbolBook`: configured, and seen in prices).
 
 Token usage is counted in whitespace-separated words, so replies carry usage like a
 provider's would, labelled with this model's name. It streams like a provider too (a
@@ -30,38 +35,51 @@ from langchain_core.messages import (
     AIMessageChunk,
     BaseMessage,
     HumanMessage,
+    SystemMessage,
     ToolMessage,
 )
 from langchain_core.messages.tool import tool_call_chunk
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable
+from pydantic import ConfigDict, Field, PrivateAttr
 
+from handlers.agent import marks
 from handlers.agent.answers import compose
-from handlers.agent.intents import IDENTITY, parse
+from handlers.agent.confirmation import answer
+from handlers.agent.graph import CHAT, ROUTE_TOOL
 from handlers.agent.memory import remembered_in
+from handlers.agent.offline.clarification import Pending
+from handlers.agent.offline.replies import HELP
+from handlers.agent.offline.understanding import Decision, Understanding
+from handlers.agent.offline.vocabulary import SymbolBook
 from handlers.agent.specs import OFFLINE_MODEL
 
 MODEL_NAME = OFFLINE_MODEL
-ROUTE_TOOL = "route"
-"""The router's one tool: `route(node)`; the offline model picks the node that owns the
-tool the message asks for (`node_of`, given in the tool's description)."""
-
-HELP = (
-    "I am Impressox's offline model: I run without any AI provider and understand a fixed"
-    ' set of requests. Try: "price of ETH", "alert me when BTC goes above 100000",'
-    ' "alert me when SOL moves 5% in an hour", "alert me when people mention SOL with'
-    ' 500 likes", "list my alerts", "pause alert 2", "what are people saying about SOL",'
-    ' "what\'s trending", "watch wallet 0x…", "follow @account", "I hold 2 ETH", "what'
-    ' do you remember about me". Configure a real model for open conversation.'
-)
+NOTHING_PENDING = "There is nothing waiting for a yes or a no right now. " + HELP
 
 
 class OfflineChatModel(BaseChatModel):
     """Deterministic, tool-calling, offline. See the module docstring."""
 
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    symbols: SymbolBook = Field(default_factory=SymbolBook)
+    """The pairs the system can price: the coins it understands beyond the coin table."""
+    _understanding: Understanding | None = PrivateAttr(default=None)
+
     @property
     def _llm_type(self) -> str:
         return MODEL_NAME
+
+    def model_post_init(self, context: Any, /) -> None:
+        """Build the vocabulary with the model (at a worker's start), not in a turn."""
+        super().model_post_init(context)
+        self._understanding = Understanding(self.symbols)
+
+    @property
+    def understanding(self) -> Understanding:
+        assert self._understanding is not None
+        return self._understanding
 
     def bind_tools(
         self,
@@ -119,18 +137,23 @@ class OfflineChatModel(BaseChatModel):
         results = _trailing_results(messages)
         if results:
             return AIMessage(content=compose(results, remembered_in(messages)))
-        question = _last_human(messages)
-        if IDENTITY.search(question):
-            return AIMessage(content=HELP)
-        intent = parse(question)
-        if intent is None:
-            return AIMessage(content=f"I did not understand that. {HELP}")
+        said, asked, earlier = _last_exchange(messages)
+        decision = self._decide(said, asked, earlier)
         if ROUTE_TOOL in tools:
-            node = _node_owning(tools[ROUTE_TOOL], intent.tool)
-            return _calling(ROUTE_TOOL, {"node": node}, question)
-        if intent.tool in tools:
-            return _calling(intent.tool, intent.arguments, question)
-        return AIMessage(content=f"I cannot do that here. {HELP}")
+            first = decision.calls[0][0] if decision.calls else None
+            node = _node_owning(tools[ROUTE_TOOL], first) if first else CHAT
+            return _calling([(ROUTE_TOOL, {"node": node})], said)
+        if decision.calls:
+            if all(tool in tools for tool, _ in decision.calls):
+                return _calling(list(decision.calls), said)
+            return _saying(f"I cannot do that here. {HELP}", "unsupported")
+        return _saying(decision.text, decision.label, decision.pending)
+
+    def _decide(self, said: str, asked: Pending | None, earlier: str | None) -> Decision:
+        decision = self.understanding.decide(said, asked, earlier=earlier)
+        if decision.label == "unsupported" and answer(said) is not None:  # "yes", nothing asked
+            return Decision("unsupported", text=NOTHING_PENDING)
+        return decision
 
 
 def _chunks(reply: AIMessage) -> list[AIMessageChunk]:
@@ -158,6 +181,7 @@ def _chunks(reply: AIMessage) -> list[AIMessageChunk]:
         AIMessageChunk(
             content=last.content,
             tool_call_chunks=last.tool_call_chunks,
+            additional_kwargs=reply.additional_kwargs,
             usage_metadata=reply.usage_metadata,
             response_metadata=reply.response_metadata,
             chunk_position="last",
@@ -166,16 +190,39 @@ def _chunks(reply: AIMessage) -> list[AIMessageChunk]:
     return pieces
 
 
-def _calling(tool: str, arguments: dict[str, Any], question: str) -> AIMessage:
-    call_id = "call_" + hashlib.sha256(f"{tool}:{question}".encode()).hexdigest()[:16]
-    return AIMessage(content="", tool_calls=[{"name": tool, "args": arguments, "id": call_id}])
+def _calling(calls: list[tuple[str, dict[str, Any]]], question: str) -> AIMessage:
+    made = []
+    for number, (tool, arguments) in enumerate(calls):
+        key = f"{tool}:{number}:{question}"
+        made.append({"name": tool, "args": arguments, "id": "call_" + _digest(key)})
+    return AIMessage(content="", tool_calls=made)
 
 
-def _last_human(messages: list[BaseMessage]) -> str:
-    for message in reversed(messages):
-        if isinstance(message, HumanMessage):
-            return str(message.content)
-    return ""
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _saying(text: str, intent: str, pending: Pending | None = None) -> AIMessage:
+    """A reply in words, marked with what it is and, when it asks, the request pending."""
+    carried: dict[str, Any] = {marks.INTENT: intent}
+    if pending is not None:
+        carried[marks.CLARIFICATION] = pending.as_dict()
+    return AIMessage(content=text, additional_kwargs=carried)
+
+
+def _last_exchange(messages: list[BaseMessage]) -> tuple[str, Pending | None, str | None]:
+    """The user's last message, the request the reply before it asked to complete, and
+    the user's message before (what "it" may name)."""
+    said = [i for i, message in enumerate(messages) if isinstance(message, HumanMessage)]
+    if not said:
+        return "", None, None
+    last = said[-1]
+    before = next((m for m in reversed(messages[:last]) if not isinstance(m, SystemMessage)), None)
+    asked = None
+    if isinstance(before, AIMessage):
+        asked = Pending.from_dict(before.additional_kwargs.get(marks.CLARIFICATION))
+    earlier = str(messages[said[-2]].content) if len(said) > 1 else None
+    return str(messages[last].content), asked, earlier
 
 
 def _trailing_results(messages: list[BaseMessage]) -> list[tuple[str, str]]:
@@ -195,4 +242,4 @@ def _node_owning(route: dict[str, Any], tool: str) -> str:
     (``tool_name=node`` pairs), else "chat"."""
     description = str(route["function"]["parameters"]["properties"]["node"].get("description"))
     owners = dict(pair.split("=", 1) for pair in description.split() if "=" in pair)
-    return owners.get(tool, "chat")
+    return owners.get(tool, CHAT)

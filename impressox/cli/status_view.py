@@ -1,0 +1,173 @@
+"""`events info` as an operator reads it: a few rows that fit an 80-column terminal.
+
+A system has tens of streams per partition count (a category per partition, a retry
+stream per handler and partition, one stream per aggregate), so listing them one per row
+buried the figures that matter under hundreds of cut names. The summary folds them: one
+row per category (its partitions together, an application's aggregates together) and one
+row per handler (its streams and partitions together). `--streams` lists every stream and
+group, with names folded onto several lines rather than cut.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+
+from events.position import Position
+from handlers.dead_letter_ops import RETRY_PREFIX
+from handlers.monitoring import GroupStatus, StreamStatus
+
+AGGREGATE_KINDS = ("agg.", "snap.")
+
+
+@dataclass
+class CategoryRow:
+    """One category's streams summed: every partition, or an application's aggregates."""
+
+    name: str
+    streams: int = 0
+    length: int = 0
+    last: Position | None = None
+
+    def add(self, status: StreamStatus) -> None:
+        self.streams += 1
+        self.length += status.length
+        if status.last is not None and (self.last is None or status.last > self.last):
+            self.last = status.last
+
+
+@dataclass
+class HandlerRow:
+    """One handler's consumer groups summed over its streams and partitions."""
+
+    name: str
+    partitions: set[str] = field(default_factory=set)
+    owned: set[str] = field(default_factory=set)
+    lag: int = 0
+    lag_is_lower_bound: bool = False
+    pending: int = 0
+    processed: int = 0
+    failed: int = 0
+    dead_lettered: int = 0
+    duplicates: int = 0
+    stalled: list[tuple[str, float]] = field(default_factory=list)
+    """(partition, seconds waited) of each stalled partition."""
+
+    def add(self, tag: str, group: GroupStatus, stall_after_s: float) -> None:
+        self.partitions.add(tag)
+        if group.owner:
+            self.owned.add(tag)
+        self.lag += group.lag or 0
+        self.lag_is_lower_bound |= group.lag_is_lower_bound
+        self.pending += group.pending
+        self.processed += group.processed
+        self.failed += group.failed
+        self.dead_lettered += group.dead_lettered
+        self.duplicates += group.duplicates
+        if group.stalled(stall_after_s) and group.waiting_s is not None:
+            self.stalled.append((tag, group.waiting_s))
+
+
+def category_of(status: StreamStatus) -> str:
+    """The row a stream is counted in: partitions fold into their category, an
+    application's per-aggregate streams into one `aggregates` row, retries into one."""
+    if status.category.startswith(AGGREGATE_KINDS):
+        return f"{status.tag} aggregates"
+    if status.category.startswith(RETRY_PREFIX):
+        return "retries"
+    if status.tag.startswith("app."):
+        return f"{status.tag} {status.category}"
+    return status.category
+
+
+def summarise(
+    statuses: Iterable[StreamStatus], stall_after_s: float
+) -> tuple[list[CategoryRow], list[HandlerRow]]:
+    categories: dict[str, CategoryRow] = {}
+    handlers: dict[str, HandlerRow] = {}
+    for status in statuses:
+        name = category_of(status)
+        categories.setdefault(name, CategoryRow(name)).add(status)
+        for group in status.groups:
+            row = handlers.setdefault(group.group, HandlerRow(group.group))
+            row.add(status.tag, group, stall_after_s)
+    return sorted(categories.values(), key=lambda row: row.name), sorted(
+        handlers.values(), key=lambda row: row.name
+    )
+
+
+def print_summary(console: Console, statuses: list[StreamStatus], stall_after_s: float) -> None:
+    categories, handlers = summarise(statuses, stall_after_s)
+    streams = Table(title="Streams", box=box.SIMPLE_HEAD, title_justify="left")
+    streams.add_column("category", no_wrap=True)
+    for column in ("streams", "events"):
+        streams.add_column(column, justify="right")
+    streams.add_column("last event", no_wrap=True)
+    for row in categories:
+        streams.add_row(row.name, str(row.streams), f"{row.length:,}", _when(row.last))
+    console.print(streams)
+    if not handlers:
+        return
+    groups = Table(title="Handlers", box=box.SIMPLE_HEAD, title_justify="left")
+    groups.add_column("handler", no_wrap=True)
+    for column in ("parts", "lag", "pending", "done", "failed", "dead", "dupl"):
+        groups.add_column(column, justify="right")
+    for handler in handlers:
+        lag = f"≥{handler.lag:,}" if handler.lag_is_lower_bound else f"{handler.lag:,}"
+        groups.add_row(
+            f"{handler.name} !" if handler.stalled else handler.name,
+            f"{len(handler.owned)}/{len(handler.partitions)}",
+            lag,
+            f"{handler.pending:,}",
+            f"{handler.processed:,}",
+            f"{handler.failed:,}",
+            f"{handler.dead_lettered:,}",
+            f"{handler.duplicates:,}",
+        )
+    console.print(groups)
+    console.print(
+        "parts: partitions with a live owner / partitions read. "
+        "`events info --streams` lists every stream; `--json` everything."
+    )
+    _print_stalls(console, handlers, stall_after_s)
+
+
+def _print_stalls(console: Console, handlers: list[HandlerRow], stall_after_s: float) -> None:
+    """One line per stalled handler (marked `!` above): its partitions and how long."""
+    stalled = [handler for handler in handlers if handler.stalled]
+    if not stalled:
+        return
+    console.print(
+        f"! stalled: work waited over {stall_after_s:g} s (IMPRESSOX_STALL_AFTER_S)"
+        " and the partition is not advancing:"
+    )
+    for handler in stalled:
+        waits = ", ".join(f"{tag} {waited:.0f} s" for tag, waited in sorted(handler.stalled))
+        console.print(f"  {handler.name}: {waits}", soft_wrap=True)
+
+
+def print_streams(console: Console, statuses: list[StreamStatus], stall_after_s: float) -> None:
+    """Every stream and every group on it: full names, folded where they do not fit; a
+    stalled group is marked `!` with how long its work has waited."""
+    table = Table(box=box.SIMPLE_HEAD)
+    table.add_column("stream / handler", overflow="fold", ratio=3)
+    table.add_column("events", justify="right")
+    table.add_column("lag", justify="right")
+    table.add_column("pending", justify="right")
+    table.add_column("owner / last event", overflow="fold", ratio=2)
+    for status in statuses:
+        table.add_row(status.stream, f"{status.length:,}", "", "", _when(status.last))
+        for group in status.groups:
+            lag = f"≥{group.lag}" if group.lag_is_lower_bound else str(group.lag)
+            stalled = group.stalled(stall_after_s) and group.waiting_s is not None
+            name = f"  {group.group} ! {group.waiting_s:.0f} s" if stalled else f"  {group.group}"
+            table.add_row(name, "", lag, str(group.pending), group.owner or "-")
+    console.print(table)
+
+
+def _when(position: Position | None) -> str:
+    return position.time.strftime("%Y-%m-%d %H:%M:%S") if position else "-"

@@ -1,0 +1,75 @@
+"""Tool results said in plain language: a created rule's frequency, expiry and health;
+bulk changes; confirmations with one Yes / No."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from handlers.agent.answers import compose
+
+
+def said(tool: str, result: dict[str, Any]) -> str:
+    return compose([(tool, json.dumps(result))])
+
+
+CREATED = {"rule_id": "r", "number": 2, "summary": "ETH/USDT below 3,000"}
+
+
+@pytest.mark.parametrize(
+    ("frequency", "words"),
+    [
+        ({"kind": "once"}, "It fires once, on the web, then it is done."),
+        ({"kind": "every_time", "cooldown_s": 300}, "every time it holds, at most every 5 minutes"),
+        ({"kind": "at_most_once_per", "interval_s": 86400}, "It fires at most once a day"),
+    ],
+)
+def test_a_created_rule_says_how_often_it_fires(frequency: dict[str, Any], words: str) -> None:
+    answer = said("create_alert", CREATED | {"frequency": frequency})
+    assert answer.startswith("Done: alert 2, \u201cETH/USDT below 3,000\u201d.")
+    assert words in answer
+
+
+@pytest.mark.parametrize(
+    ("health", "words"),
+    [
+        ("armed", "It is armed."),
+        ({"state": "no_source_for_symbol"}, "so it cannot fire until one does."),
+        ({"state": "channel_missing", "detail": "telegram"}, "is missing. (telegram)"),
+        ("some_new_state", "Its health: some new state."),
+    ],
+)
+def test_a_created_rule_says_its_health_when_the_result_carries_it(
+    health: object, words: str
+) -> None:
+    frequency = {"kind": "once"}
+    answer = said("create_alert", CREATED | {"frequency": frequency, "health": health})
+    assert answer.endswith(words)
+
+
+def test_a_rule_with_an_expiry_says_when_it_ends() -> None:
+    result = CREATED | {"frequency": {"kind": "once"}, "expires_at": "2026-05-08T23:59:59+00:00"}
+    assert "It ends at 2026-05-08 23:59 UTC." in said("create_alert", result)
+
+
+def test_a_change_to_several_alerts_names_them_and_those_left_alone() -> None:
+    result = {
+        "alerts": [{"number": 1, "summary": "BTC/USDT above 100,000"}],
+        "unchanged": [{"number": 2, "summary": "ETH/USDT below 3,000", "status": "paused"}],
+    }
+    assert said("pause_alert", result) == (
+        "Paused 1 alert: 1. BTC/USDT above 100,000. Left as they were: 2. ETH/USDT below"
+        " 3,000 (paused)."
+    )
+
+
+def test_confirmations_are_asked_together_with_one_yes_no() -> None:
+    asked = [
+        ("delete_alert", json.dumps({"question": "Delete alert 2, 'ETH/USDT below 3,000'?"})),
+        ("delete_alert", json.dumps({"question": "Delete alert 4, 'SOL/USDT above 250'?"})),
+    ]
+    assert compose(asked) == (
+        "Delete alert 2, 'ETH/USDT below 3,000'? Delete alert 4, 'SOL/USDT above 250'? Yes / No"
+    )

@@ -1,0 +1,208 @@
+"""The offline model understands how traders talk (issue 15): through the real graph,
+then piece by piece (words, numbers, coins, times, clarifications)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from langchain_core.messages import AIMessage, HumanMessage
+
+import handlers.agent.toolset  # noqa: F401 - registers the tools
+from handlers.agent.evaluation import recorders
+from handlers.agent.graph import acting_for, build_agent
+from handlers.agent.offline import OfflineChatModel
+from handlers.agent.offline.understanding import Understanding
+from handlers.agent.offline.vocabulary import SymbolBook
+
+ALERT_AT_4K = "set an alert for eth at 4k"
+
+
+async def said(text: str) -> AIMessage:
+    """What the graph, on the offline model, makes of one message: its first call, or
+    its reply."""
+    graph = build_agent(lambda node: OfflineChatModel(), recorders(), "test")
+    state = await graph.ainvoke({"messages": [HumanMessage(text)]}, acting_for(None))
+    new = [m for m in state["messages"][1:] if isinstance(m, AIMessage)]
+    calling = next((m for m in new if m.tool_calls), None)
+    return calling if calling is not None else new[-1]
+
+
+@pytest.mark.parametrize(
+    ("text", "tool", "arguments"),
+    [
+        ("price of bitcoin", "get_price", {"symbol": "BTC/USDT"}),
+        ("pause my alerts", "pause_alert", {"all": True}),
+        ("pause all my alerts", "pause_alert", {"all": True}),
+        (
+            "alert me if BTC drops 10% today",
+            "create_alert",
+            {
+                "symbol": "BTC/USDT",
+                "condition": "percent_change",
+                "percent": 10,
+                "direction": "down",
+                "window_s": 86400,
+            },
+        ),
+    ],
+)
+async def test_the_messages_it_did_not_understand_become_calls(
+    text: str, tool: str, arguments: dict[str, Any]
+) -> None:
+    reply = await said(text)
+    assert [(call["name"], call["args"]) for call in reply.tool_calls] == [(tool, arguments)]
+
+
+async def test_a_greeting_is_answered_kindly() -> None:
+    reply = await said("hi")
+    assert not reply.tool_calls
+    assert str(reply.content).startswith("Hi!")
+
+
+async def test_a_level_without_its_side_is_asked_about_not_refused() -> None:
+    reply = await said(ALERT_AT_4K)
+    assert not reply.tool_calls
+    assert str(reply.content) == "ETH/USDT above or below 4,000?"
+
+
+async def test_what_it_cannot_do_it_says_with_what_it_can() -> None:
+    reply = await said("write me a poem about the moon")
+    assert not reply.tool_calls
+    assert "not something I can do" in str(reply.content)
+    assert "price of ETH" in str(reply.content)
+
+
+# -- piece by piece ------------------------------------------------------------------------
+
+SYMBOLS = ["BTC/USDT", "ETH/USDT", "SOL/USDT", "JTO/USDT", "NEAR/USDT", "PEPE/USDT"]
+NOW = datetime(2026, 5, 6, 15, 0, tzinfo=UTC)  # a Wednesday
+
+
+def decide(text: str) -> tuple[str, list[tuple[str, dict[str, Any]]]]:
+    decision = Understanding(SymbolBook(SYMBOLS)).decide(text, now=NOW)
+    return decision.label, [(tool, arguments) for tool, arguments in decision.calls]
+
+
+@pytest.mark.parametrize(
+    ("text", "symbols"),
+    [
+        ("pirce of etherium", ["ETH/USDT"]),
+        ("whats bitcon doing rn", ["BTC/USDT"]),
+        ("₿?", ["BTC/USDT"]),
+        ("Ξ price pls", ["ETH/USDT"]),
+        ("$PEPE", ["PEPE/USDT"]),
+        ("jto", ["JTO/USDT"]),  # configured, not a well-known name
+        ("how is near doing?", ["NEAR/USDT"]),
+        ("btc eth and solana", ["BTC/USDT", "ETH/USDT", "SOL/USDT"]),
+        ("ARB/USDT last price?", ["ARB/USDT"]),
+    ],
+)
+def test_coins_by_name_ticker_sign_typo_and_configuration(text: str, symbols: list[str]) -> None:
+    label, calls = decide(text)
+    assert label == "get_price"
+    assert [arguments["symbol"] for _, arguments in calls] == symbols
+
+
+def test_a_word_that_is_a_coin_only_where_a_coin_fits() -> None:
+    assert decide("alert me when eth is near 4k") == ("clarify", [])  # "near 4k": no coin
+    assert decide("notify me if near goes above 8")[1][0][1]["symbol"] == "NEAR/USDT"
+
+
+def test_an_unknown_coin_is_asked_about() -> None:
+    decision = Understanding(SymbolBook(SYMBOLS)).decide("price of foocoin")
+    assert decision.label == "clarify"
+    assert decision.text.startswith('I don\'t know "foocoin". Which coin do you mean?')
+
+
+@pytest.mark.parametrize(
+    ("text", "threshold"),
+    [
+        ("btc > 100k", 100_000),
+        ("alert btc above $95,000", 95_000),
+        ("eth below 2.8k", 2_800),
+        ("alert me when btc goes above 1.2m", 1_200_000),
+        ("doge under 15 cents alert", 0.15),
+        ("alert me when sol is over 3000$", 3_000),
+        ("ethereum under two thousand five hundred, alert", 2_500),
+    ],
+)
+def test_amounts_with_suffixes_separators_signs_and_words(text: str, threshold: float) -> None:
+    label, ((_, arguments),) = decide(text)
+    assert label == "create_alert"
+    assert arguments["threshold"] == pytest.approx(threshold)
+
+
+@pytest.mark.parametrize(
+    ("text", "window_s", "direction"),
+    [
+        ("alert sol -5% 15m", 900, "down"),
+        ("lmk if pepe pumps 20% in the next hour", 3600, "up"),
+        ("alert me if btc moves 3% within half an hour", 1800, "either"),
+        ("ping me if eth dumps 10% this week", 604_800, "down"),
+        ("alert me when sol rips 5% in 4h", 14_400, "up"),
+    ],
+)
+def test_moves_with_their_windows_and_directions(text: str, window_s: int, direction: str) -> None:
+    _, ((_, arguments),) = decide(text)
+    assert arguments["condition"] == "percent_change"
+    assert (arguments["window_s"], arguments["direction"]) == (window_s, direction)
+
+
+@pytest.mark.parametrize(
+    ("text", "expires_on"),
+    [
+        ("alert me if eth breaks 5k by friday", NOW.date() + timedelta(days=2)),
+        ("notify me if btc goes above 110k today", NOW.date()),
+        ("warn me if sol drops below 100 tomorrow", NOW.date() + timedelta(days=1)),
+        ("alert me if btc goes above 120k this week", NOW.date() + timedelta(days=4)),
+    ],
+)
+def test_a_level_said_with_a_time_expires_then(text: str, expires_on: object) -> None:
+    _, ((_, arguments),) = decide(text)
+    assert datetime.fromisoformat(arguments["expires_at"]).date() == expires_on
+
+
+def test_venue_frequency_and_volume_as_said() -> None:
+    _, ((_, once),) = decide("just once, alert me on binance when btc goes above 100k")
+    assert (once["venue"], once["frequency"]) == ("binance", "once")
+    _, ((_, daily),) = decide("sol above 250, at most once a day")
+    assert (daily["frequency"], daily["interval_s"]) == ("at_most_once_per", 86400)
+    _, ((_, volume),) = decide("ping me when eth volume spikes 3x")
+    assert (volume["condition"], volume["multiple"]) == ("volume_spike", 3)
+
+
+def test_a_clarification_is_completed_by_the_next_message() -> None:
+    understanding = Understanding(SymbolBook(SYMBOLS))
+    asked = understanding.decide("alert me at 300")
+    assert asked.label == "clarify"
+    assert asked.text == 'Above or below 300, and for which coin? (e.g. "SOL above")'
+    assert asked.pending is not None
+    done = understanding.decide("sol, above", asked.pending)
+    assert done.calls == (
+        ("create_alert", {"symbol": "SOL/USDT", "condition": "above", "threshold": 300}),
+    )
+
+
+def test_a_clarification_gives_way_to_a_new_request_or_a_never_mind() -> None:
+    understanding = Understanding(SymbolBook(SYMBOLS))
+    asked = understanding.decide("alert me at 300").pending
+    assert understanding.decide("never mind", asked).label == "cancelled"
+    instead = understanding.decide("wait, what's sol at now?", asked)
+    assert instead.calls == (("get_price", {"symbol": "SOL/USDT"}),)
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("buy 0.5 eth", "unsupported"),
+        ("should I sell my btc?", "unsupported"),
+        ("btc price in euros", "unsupported"),
+        ("gm ser", "greeting"),
+        ("thnaks a lot 🙏", "thanks"),
+        ("what can u do", "help"),
+    ],
+)
+def test_conversation_and_what_it_cannot_do(text: str, label: str) -> None:
+    assert decide(text) == (label, [])
