@@ -2,8 +2,8 @@
 
 The loop, per batch:
 
-1. Read: first the entries this consumer already holds (after a takeover or a failed
-   commit), then new ones with XREADGROUP BLOCK.
+1. Read (`handlers.partition_reader`): first the entries this consumer already holds
+   (after a takeover or a failed commit), then new ones with XREADGROUP BLOCK.
 2. Handle each entry in order. A failing entry is retried here, with backoff, until it
    succeeds or has been tried `max_deliveries` times (counting deliveries to consumers
    that crashed on it); then it becomes a dead letter. Later entries wait for it, which
@@ -34,10 +34,8 @@ import structlog
 from events.codec import CORRELATION_ID, TYPE, decode, encode
 from events.envelope import RecordedEvent
 from events.errors import DependencyUnavailableError, InvalidEventError, UpcastError
-from events.lua import register
 from events.outages import Outage, outage, redis_unavailable
 from events.position import Position
-from events.redis_client import stream_replies
 from events.store import EventStore
 from handlers.commit import Committer, Outcome
 from handlers.config import RuntimeConfig
@@ -46,13 +44,10 @@ from handlers.dead_letters import dead_letter
 from handlers.declaration import BatchHandler, Handler, HandlerResult, HandlerSpec, Output
 from handlers.metrics import BATCH_SECONDS, ENTRIES
 from handlers.outputs import EncodedFields, InvalidOutputError, encoded_output
+from handlers.partition_reader import Entry, PartitionReader
 
 log = structlog.get_logger(__name__)
 
-Entry = tuple[str, bytes, dict[bytes, bytes] | None]
-"""(stream, entry id, fields); fields are None for an entry deleted while pending."""
-
-ADOPT_CHUNK = 10_000
 COMMIT_EVERY_S = 1.0
 """Longest a batch handled entry by entry goes without committing what it has done."""
 
@@ -78,13 +73,20 @@ class PartitionWorker:
         self.tag = tag
         self.consumer = consumer
         names = store.names
-        self.redis = store.redis
-        self.streams = [names.stream(tag, category) for category in spec.categories]
-        self.streams.append(retry_stream(names, tag, spec.name))  # its retried dead letters
+        streams = [names.stream(tag, category) for category in spec.categories]
+        streams.append(retry_stream(names, tag, spec.name))  # its retried dead letters
+        self.reader = PartitionReader(
+            store.redis,
+            names,
+            group=spec.name,
+            consumer=consumer,
+            tag=tag,
+            streams=streams,
+            batch_size=config.batch_size,
+            block_ms=config.block_ms,
+        )
         self.dead_stream = names.dead_letters(tag, spec.name)
-        self.lease = names.lease(tag, spec.name)
         self.committer = Committer(store.redis, names, spec.name, tag)
-        self._adopt = register(store.redis, "handlers", "adopt")
         self._types = None if spec.types is None else {name.encode() for name in spec.types}
         self._output_streams: dict[str, str] = {}
         self._redis = outage("Redis")
@@ -100,12 +102,12 @@ class PartitionWorker:
             while not stop.is_set():
                 try:
                     if backlog:
-                        batch = await self._read("0", block=None)
+                        batch = await self.reader.read("0", block=None)
                         backlog = bool(batch)
                         if not batch:
                             continue
                     else:
-                        read = await self._read_or_stop(stopped)
+                        read = await self.reader.read_or_stop(stopped)
                         if read is None:
                             return
                         batch = read
@@ -128,7 +130,7 @@ class PartitionWorker:
         if told to stop first."""
         while not stop.is_set():
             try:
-                await self._adopt_pending()
+                await self.reader.adopt_pending()
             except Exception as error:
                 if not redis_unavailable(error):
                     raise
@@ -139,70 +141,6 @@ class PartitionWorker:
                 return True
         return False
 
-    async def _adopt_pending(self) -> None:
-        """Make every pending entry of the partition ours: the previous owner is gone."""
-        for stream in self.streams:
-            while True:
-                moved, deleted = await self._adopt(
-                    keys=[self.lease, stream], args=[self.spec.name, self.consumer, ADOPT_CHUNK]
-                )
-                if moved or deleted:
-                    self.log.info(
-                        "adopted pending entries",
-                        stream=stream,
-                        moved=len(moved),
-                        deleted=len(deleted),
-                    )
-                if len(moved) < ADOPT_CHUNK:
-                    break
-
-    async def _read(self, start: str, block: int | None) -> list[Entry]:
-        reply = await self.redis.xreadgroup(
-            self.spec.name,
-            self.consumer,
-            dict.fromkeys(self.streams, start),
-            count=self.config.batch_size,
-            block=block,
-        )
-        batch: list[Entry] = []
-        for stream_name, arrived in stream_replies(reply):
-            stream = stream_name.decode()
-            batch.extend((stream, entry_id, fields or None) for entry_id, fields in arrived)
-        return batch
-
-    async def _read_or_stop(self, stopped: asyncio.Future[Any]) -> list[Entry] | None:
-        """Block for new entries, but return None at once when `stopped` completes meanwhile.
-
-        Cancelling the read is safe: entries the server delivered but we never saw stay
-        pending in our name and are adopted by the partition's next owner.
-        """
-        read: asyncio.Future[Any] = asyncio.ensure_future(
-            self._read(">", block=self.config.block_ms)
-        )
-        await asyncio.wait((read, stopped), return_when=asyncio.FIRST_COMPLETED)
-        if read.done():
-            batch: list[Entry] = read.result()
-            return batch
-        read.cancel()
-        await asyncio.gather(read, return_exceptions=True)
-        return None
-
-    async def _deliveries(self, batch: list[Entry]) -> dict[bytes, int]:
-        """How often each entry of a recovered batch has been delivered, this time included."""
-        counts: dict[Any, int] = {}
-        for stream in {entry[0] for entry in batch}:
-            ids = [entry[1] for entry in batch if entry[0] == stream]
-            pending = await self.redis.xpending_range(
-                stream,
-                self.spec.name,
-                min=ids[0],
-                max=ids[-1],
-                count=len(ids),
-                consumername=self.consumer,
-            )
-            counts.update((row["message_id"], int(row["times_delivered"])) for row in pending)
-        return counts
-
     # -- handling -----------------------------------------------------------------------
 
     async def _process(self, batch: list[Entry], stop: asyncio.Event, *, recovering: bool) -> None:
@@ -212,7 +150,7 @@ class PartitionWorker:
         if self._batch_handler is not None and not recovering:
             outcomes = await self._whole_batch(self._batch_handler, batch, stop)
         if outcomes is None and not stop.is_set():
-            deliveries = await self._deliveries(batch) if recovering else {}
+            deliveries = await self.reader.deliveries(batch) if recovering else {}
             outcomes, failed = await self._one_by_one(batch, deliveries, stop)
         if outcomes or failed:
             await self._commit(outcomes or [], failed)
