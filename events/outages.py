@@ -69,10 +69,6 @@ class Outage:
         self.since: float | None = None
         self.failures = 0
 
-    @property
-    def down(self) -> bool:
-        return self.since is not None
-
     def failed(self, error: BaseException, **context: object) -> float:
         """Record a failed attempt (logged only if it starts an outage); returns how long
         to wait before the next one."""

@@ -101,3 +101,33 @@ def test_a_server_that_cannot_come_back_is_given_up_saying_why(
     assert "embedded Redis could not be restarted after 3 tries" in message
     assert "Address already in use" in message  # the server's own log says why
     assert "redis.log" in message
+
+
+def test_a_crash_loop_is_given_up_but_a_server_that_held_starts_afresh(
+    private_redis: EmbeddedRedis,
+) -> None:
+    """Deaths soon after each return count as failed restarts; a server that stayed up
+    longer than `stable_s` before dying is restarted as after a first death."""
+    skipped = 0.0
+
+    def clock() -> float:
+        return time.monotonic() + skipped
+
+    keeper = ServerKeeper("Redis", private_redis, tries=2, backoff_max_s=0.1, clock=clock)
+
+    def kill_and_wait_for_return() -> None:
+        assert private_redis.child is not None
+        assert private_redis.child.pid is not None
+        _sigkill(private_redis.child.pid)
+        _keep_checking(keeper, lambda: not keeper.down and private_redis.answering())
+
+    kill_and_wait_for_return()
+    kill_and_wait_for_return()
+    skipped += keeper.stable_s + 1  # it then held for longer than a minute
+    kill_and_wait_for_return()
+    kill_and_wait_for_return()
+    assert private_redis.child is not None
+    assert private_redis.child.pid is not None
+    _sigkill(private_redis.child.pid)  # a third death in a row, each soon after a return
+    with pytest.raises(InfrastructureError, match="could not be restarted after 2 tries"):
+        _keep_checking(keeper, lambda: False)
