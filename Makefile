@@ -20,12 +20,12 @@ LOCK_FLAGS := --universal --python-version 3.11 --generate-hashes --quiet \
               --custom-compile-command "make lock"
 
 .PHONY: run test lint typecheck pytest quick bench clean lock lock-keep resolve test-latest test-lowest \
-        contracts-deps contracts-test contracts-abi
+        contracts-deps contracts-test contracts-abi web web-maybe web-check web-types
 
-run: $(STAMP)
+run: $(STAMP) web-maybe
 	$(BIN)/impressox up
 
-test: lint typecheck contracts-test pytest
+test: lint typecheck contracts-test web-check pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -34,8 +34,9 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-# The chain tests start anvil from contracts/node_modules: hence the npm install.
-pytest: $(STAMP) $(NPM_STAMP)
+# The chain tests start anvil from contracts/node_modules: hence the npm install. The
+# browser tests (tests/web) drive the built page: build it first.
+pytest: $(STAMP) $(NPM_STAMP) web
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 # Everything but the slow crash and soak tests, for the edit-test loop.
@@ -68,6 +69,38 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.readside --json
 	$(BIN)/python -m bench.rules --json
 	$(BIN)/python -m bench.agent --json
+	$(BIN)/python -m bench.web --json
+
+# The web page (web/): npm installs from its committed lock; the bundle is rebuilt only
+# when a source, the lock or the build's configuration changed (its index.html is the stamp).
+NPM ?= npm
+WEB_SOURCES := $(shell find web/src -type f 2>/dev/null) web/index.html web/vite.config.ts \
+               web/tsconfig.json web/package.json
+
+web/node_modules/.installed: web/package.json web/package-lock.json
+	cd web && $(NPM) ci --no-audit --no-fund
+	touch $@
+
+web/dist/index.html: web/node_modules/.installed $(WEB_SOURCES)
+	cd web && $(NPM) run build
+
+web: web/dist/index.html
+
+# `make run` builds the page when it can; without Node and npm the API runs all the same,
+# and `impressox up` says the page is not built and why.
+web-maybe:
+	@if command -v $(NPM) >/dev/null 2>&1; then \
+	    $(MAKE) --no-print-directory web || echo "The web page did not build (above); the API runs without it."; \
+	else echo "npm not found: the web page is not built (install Node.js 20.19+ and npm)."; fi
+
+# The page's type check and its unit and component tests (vitest).
+web-check: web/node_modules/.installed
+	cd web && $(NPM) run typecheck && $(NPM) test
+
+# The page's API types, from the API's OpenAPI document (commit both files).
+web-types: $(STAMP) web/node_modules/.installed
+	$(BIN)/python -m api.openapi_file web/src/api/openapi.json
+	cd web && $(NPM) run types
 
 # 1. A virtualenv; 2. uv, from its own locked line (pip checks the hashes); 3. the
 # environment made exactly what locks/dev.txt says (uv checks every hash); 4. this
@@ -118,3 +151,4 @@ test-lowest: $(STAMP)
 clean:
 	rm -rf $(VENV) .venv-latest .venv-lowest .mypy_cache .ruff_cache .pytest_cache
 	rm -rf contracts/node_modules contracts/artifacts contracts/cache
+	rm -rf web/node_modules web/dist test-artifacts

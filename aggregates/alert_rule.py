@@ -22,7 +22,7 @@ from aggregates.model import (
     SnapshotState,
     register_aggregate,
 )
-from aggregates.rule_spec import AtMostOncePer, EveryTime, Once, RuleSpec
+from aggregates.rule_spec import AtMostOncePer, EveryTime, Once, RuleSpec, refuse_never_firing
 
 Status = Literal["active", "paused", "completed", "expired", "deleted"]
 
@@ -62,14 +62,17 @@ class AlertRule(Aggregate):
 
     @classmethod
     def create_with_id(cls, rule_id: UUID, owner_id: UUID, spec: RuleSpec) -> AlertRule:
-        """A rule with an id its creator chose, so that creating it again (a retried
-        request) finds the same rule instead of making a second one."""
+        """A new rule, with an id its creator chose (so that creating it again, a retried
+        request, finds the same rule instead of making a second one); refused if it could
+        never fire (`refuse_never_firing`)."""
+        refuse_never_firing(spec)
         return cls._create(cls.Created, id=rule_id, owner_id=owner_id, spec=spec)
 
     # -- commands -----------------------------------------------------------------------
 
     def update(self, spec: RuleSpec) -> None:
         self._refuse_if("deleted", "expired", action="change")
+        refuse_never_firing(spec)
         if spec != self.spec:
             self._updated(spec)
 

@@ -14,6 +14,7 @@ from typing import Annotated, Literal
 from pydantic import Field, PositiveInt, ValidationInfo, field_validator, model_validator
 
 from aggregates.channels import ChannelId
+from aggregates.errors import InvalidCommandError
 from aggregates.evm import EvmAddress
 from aggregates.message_template import TEMPLATE_FIELDS
 from aggregates.model import Immutable
@@ -227,3 +228,27 @@ class RuleSpec(Immutable):
         if expires_at is not None and expires_at.tzinfo is None:
             raise ValueError("needs a time zone (e.g. 2026-12-31T00:00:00Z)")
         return expires_at
+
+
+def refuse_never_firing(spec: RuleSpec) -> None:
+    """Refuse a price threshold of zero or less: prices are above zero, so such a rule
+    would never fire (below, crossings) or fire on every price (above).
+
+    Checked where a rule is created or changed (`AlertRule`), not by the model itself:
+    rules recorded before this check must still load (their health says
+    ``cannot_fire``).
+    """
+    condition = spec.condition
+    if isinstance(condition, _AgainstThreshold) and condition.threshold <= 0:
+        raise InvalidCommandError(
+            f"Input should be greater than 0 (prices are: {threshold_problem(condition)})",
+            field="condition.threshold",
+        )
+
+
+def threshold_problem(condition: Above | Below | CrossesUp | CrossesDown) -> str:
+    """What a threshold of zero or less means: "below -5 could never fire"."""
+    said = f"{condition.type.replace('_', ' ')} {condition.threshold:g}"
+    if isinstance(condition, Above):
+        return f"{said} would fire on every price"
+    return f"{said} could never fire"

@@ -78,6 +78,10 @@ class ProjectionOut(BaseModel):
     building: int | None = Field(description="The generation a rebuild is filling, if any.")
     building_backlog: int | None
     retired: list[int] = Field(description="Old generations waiting for their grace period.")
+    scratch: int | None = Field(
+        None, description="A dry run's generation (never swapped in), if any."
+    )
+    scratch_backlog: int | None = None
 
     @classmethod
     def of(cls, status: ProjectionStatus) -> ProjectionOut:
@@ -90,6 +94,8 @@ class ProjectionOut(BaseModel):
             building=status.building.number if status.building else None,
             building_backlog=status.building_backlog,
             retired=[generation.number for generation in status.retired],
+            scratch=status.scratch.number if status.scratch else None,
+            scratch_backlog=status.scratch_backlog,
         )
 
 

@@ -13,7 +13,6 @@ from contextlib import asynccontextmanager
 from importlib.metadata import version
 
 from fastapi import FastAPI
-from fastapi.responses import RedirectResponse
 from fastapi_offline import FastAPIOffline
 from redis.asyncio import Redis
 
@@ -27,6 +26,7 @@ from api.routes import (
     account,
     admin,
     conversations,
+    event_types,
     feeds,
     health,
     ingest,
@@ -34,8 +34,10 @@ from api.routes import (
     market,
     metrics,
     rules,
+    scratch,
     websocket,
 )
+from api.web_page import install_web_page, locate_bundle
 from events.store import EventStore
 from handlers.declaration import load_modules
 from handlers.rag.reader import KnowledgeReader
@@ -44,6 +46,7 @@ from impressox.services import build_services
 from impressox.settings import Settings
 from projections.reader import ReadModels
 from projections.registry import PROJECTIONS, READ_MODEL_MODULES
+from projections.rule_health import RuleHealthReader
 
 V1 = "/v1"
 
@@ -78,6 +81,11 @@ def create_app(settings: Settings, *, redis_url: str, mongo_url: str) -> FastAPI
             store=EventStore(redis, settings.stream_names()),
             services=services,
             read_models=read_models,
+            rule_health=RuleHealthReader(
+                read_models,
+                chain_watched=settings.chain_watched,
+                stale_after_s=settings.source_stale_after_s,
+            ),
             keys=KeyAuthenticator(read_models, cache_s=settings.auth_cache_s),
             limiter=RateLimiter(
                 redis,
@@ -110,14 +118,13 @@ def create_app(settings: Settings, *, redis_url: str, mongo_url: str) -> FastAPI
     )
     install_problem_handlers(app)
 
-    @app.get("/", include_in_schema=False)
-    async def home() -> RedirectResponse:
-        """Until the web page lands, the root opens the API's docs."""
-        return RedirectResponse("/docs")
-
     app.include_router(health.router)
     app.include_router(metrics.router)
-    routed = (account, rules, conversations, market, feeds, ingest, knowledge, admin, websocket)
+    routed = (
+        account, rules, conversations, market, feeds, ingest, knowledge,
+        admin, event_types, scratch, websocket,
+    )  # fmt: skip
     for module in routed:
         app.include_router(module.router, prefix=V1)
+    install_web_page(app, locate_bundle(settings.web_dir))
     return app

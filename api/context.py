@@ -21,6 +21,7 @@ from impressox.services import Services
 from impressox.settings import Settings
 from projections.model import Document
 from projections.reader import ReadModels
+from projections.rule_health import RuleHealthReader
 
 
 @dataclass
@@ -33,6 +34,8 @@ class ApiContext:
     services: Services
     """The aggregates' application services: synchronous, call them from threads."""
     read_models: ReadModels
+    rule_health: RuleHealthReader
+    """Whether each rule can fire, from the read models and what the settings say."""
     keys: KeyAuthenticator
     limiter: RateLimiter
     hub: Hub

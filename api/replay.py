@@ -19,7 +19,7 @@ from uuid import UUID
 import orjson
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
-from events.codec import CORRELATION_ID, TYPE, decode
+from events.codec import CORRELATION_ID, KEY, TYPE, decode
 from events.errors import ImpressoxError, InvalidEventError, UpcastError
 from events.position import Position
 from events.redis_client import Entry, Fields, RedisClient, entries
@@ -86,13 +86,16 @@ def event_out(registry: PayloadRegistry, stream: str, entry: Entry) -> EventOut:
 Match = Callable[[Fields], bool]
 
 
-def matcher(types: list[str] | None, correlation_id: UUID | None) -> Match:
-    """A filter on an entry's raw fields (no decoding): its type and correlation id."""
+def matcher(types: list[str] | None, correlation_id: UUID | None, key: str | None = None) -> Match:
+    """A filter on an entry's raw fields (no decoding): its type, correlation id and key."""
     wanted_types = {name.encode() for name in types} if types else None
     wanted_correlation = str(correlation_id).encode() if correlation_id else None
+    wanted_key = key.encode() if key is not None else None
 
     def match(fields: Fields) -> bool:
         if wanted_types is not None and fields.get(TYPE) not in wanted_types:
+            return False
+        if wanted_key is not None and fields.get(KEY) != wanted_key:
             return False
         return wanted_correlation is None or fields.get(CORRELATION_ID) == wanted_correlation
 

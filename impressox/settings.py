@@ -46,6 +46,7 @@ from handlers.agent.specs import (
     parse_spec,
     require_credentials,
 )
+from sources.registry import watches_chain
 
 ENV_PREFIX = "IMPRESSOX_"
 SECRET_KEY_BYTES = 32
@@ -127,6 +128,12 @@ class Settings(BaseSettings):
     )
     api_port: int = Field(
         8000, ge=0, le=65535, validation_alias=_env("api_port"), description="Port of the API."
+    )
+    web_dir: Path | None = Field(
+        None,
+        validation_alias=_env("web_dir"),
+        description="The built web page (index.html and assets/) the API serves at /. Unset:"
+        " web/dist of the source tree, built by `make web` (and by `make run`).",
     )
     modules: list[str] = Field(
         default_factory=list,
@@ -305,11 +312,13 @@ class Settings(BaseSettings):
     simulator_start_prices: dict[str, float] = Field(
         default_factory=dict, validation_alias=_env("simulator_start_prices"),
         description='Starting price per simulated symbol (JSON object, e.g. {"BTC/USDT": 95000});'
-        " others start at a typical price.",
+        " others start at a typical price. Used on the first start, or with a seed.",
     )  # fmt: skip
-    simulator_seed: int = Field(
-        0, validation_alias=_env("simulator_seed"),
-        description="Seed of the simulated market: the same seed walks the same price paths.",
+    simulator_seed: int | None = Field(
+        None, validation_alias=_env("simulator_seed"),
+        description="Seed of the simulated market: set, the same seed walks the same price"
+        " paths from the start prices; unset, each start takes a fresh path from the last"
+        " recorded price of each symbol (the market goes on where it stopped).",
     )  # fmt: skip
     simulator_rate_hz: float = Field(
         1.0, gt=0, le=1000, validation_alias=_env("simulator_rate_hz"),
@@ -604,6 +613,12 @@ class Settings(BaseSettings):
 
     def stream_names(self) -> StreamNames:
         return StreamNames(self.stream_prefix, self.partitions)
+
+    @property
+    def chain_watched(self) -> bool:
+        """Whether `impressox up` runs a chain watcher (a source of chain events): until
+        one does, rules on wallets and contracts say they cannot fire."""
+        return watches_chain(self.sources)
 
     @property
     def run_dir(self) -> Path:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import shutil
 import signal
 import sys
 import time
@@ -28,6 +29,7 @@ from types import FrameType
 
 import structlog
 
+from api.web_page import locate_bundle
 from events.errors import ConfigurationError
 from handlers.declaration import HANDLERS, load_modules
 from impressox.bootstrap import DEMO_RULE, ensure_admin_key, ensure_demo
@@ -220,6 +222,7 @@ class Supervisor:
         posts = [name for name in running if SOURCES[name].category == "posts"]
         print(
             "\nImpressox is up.\n"
+            f"  Web      {self._web_note(endpoints.api_url)}\n"
             f"  API      {endpoints.api_url}   (docs: {endpoints.api_url}/docs)\n"
             f"  Redis    {redact(endpoints.redis_url)}   ({redis_note})\n"
             f"  MongoDB  {redact(endpoints.mongo_url)}   ({mongo_note})\n"
@@ -230,6 +233,15 @@ class Supervisor:
             "Press Ctrl-C to stop.\n",
             flush=True,
         )
+
+    def _web_note(self, api_url: str) -> str:
+        """Where the page is, or why it is not there (the API runs either way)."""
+        bundle = locate_bundle(self.settings.web_dir)
+        if bundle.missing is None:
+            return f"{api_url}/   (sign in with a key below)"
+        if self.settings.web_dir is None and shutil.which("npm") is None:
+            return "web page not built: Node.js and npm are not installed (then `make web`)"
+        return f"web page not built: {bundle.missing}"
 
     def _admin_note(self) -> str:
         note = ""

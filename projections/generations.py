@@ -8,6 +8,11 @@ has caught up, one conditional update makes it active (the swap is atomic: reade
 the old collection or the new one, never a half-built one) and the old generation is
 *retired*: its worker stops, and after a grace period its collection and group go.
 
+A *scratch* generation is a rebuild that is never swapped in: it fills its own
+collection from the log like a building one, so an operator can diff it against the
+active one (`projections.diff`: what a rebuild would change) and then discard it, which
+retires it like any other generation.
+
 The state lives in MongoDB, in the ``projections`` collection, one document per
 projection, so the API, the projector processes and the CLI all agree on it.
 """
@@ -51,11 +56,21 @@ class ProjectionState:
     building: Generation | None
     retired: list[tuple[Generation, datetime]]
     rebuild_started_at: datetime | None
+    scratch: Generation | None = None
+    scratch_started_at: datetime | None = None
+
+    @property
+    def highest(self) -> int:
+        """The highest generation number in use: a new generation takes the next one."""
+        numbers = [self.active.number, *(g.number for g, _ in self.retired)]
+        numbers += [g.number for g in (self.building, self.scratch) if g is not None]
+        return max(numbers)
 
     @classmethod
     def from_document(cls, document: Document) -> ProjectionState:
         name = document["_id"]
         building = document.get("building")
+        scratch = document.get("scratch")
         return cls(
             name=name,
             active=Generation(name, int(document["active"])),
@@ -65,6 +80,8 @@ class ProjectionState:
                 for item in document.get("retired", [])
             ],
             rebuild_started_at=document.get("rebuild_started_at"),
+            scratch=Generation(name, int(scratch)) if scratch else None,
+            scratch_started_at=document.get("scratch_started_at"),
         )
 
 
@@ -105,21 +122,54 @@ class Generations:
         state = await self.ensure(projection)
         if state.building is not None:
             return state.building
-        highest = max([state.active.number, *(g.number for g, _ in state.retired)])
-        wanted = Generation(projection.name, highest + 1)
+        return await self._start(projection, state, "building", "rebuild_started_at")
+
+    async def start_scratch(self, projection: Projection) -> Generation:
+        """Start filling a scratch generation (or return the one already there)."""
+        state = await self.ensure(projection)
+        if state.scratch is not None:
+            return state.scratch
+        return await self._start(projection, state, "scratch", "scratch_started_at")
+
+    async def _start(
+        self, projection: Projection, state: ProjectionState, role: str, started_field: str
+    ) -> Generation:
+        """Make the next generation the projection's `role` (building or scratch), unless
+        another caller gave the role a generation first: then that one."""
+        wanted = Generation(projection.name, state.highest + 1)
         await self.database.drop_collection(wanted.collection)  # leftovers of an old attempt
         await self.create_indexes(projection, wanted)
         document = await self.states.find_one_and_update(
-            {"_id": projection.name, "building": None},
-            {"$set": {"building": wanted.number, "rebuild_started_at": datetime.now(UTC)}},
+            {  # nothing moved since `state` was read: the number is still free
+                "_id": projection.name,
+                "active": state.active.number,
+                "building": state.building.number if state.building else None,
+                "scratch": state.scratch.number if state.scratch else None,
+            },
+            {"$set": {role: wanted.number, started_field: datetime.now(UTC)}},
             return_document=ReturnDocument.AFTER,
         )
         if document is None:  # another caller started one first: use theirs
             current = await self.get(projection.name)
-            if current is None or current.building is None:
-                raise ProjectionStateError(f"{projection.name}: rebuild state changed; try again")
-            return current.building
+            taken = None if current is None else getattr(current, role)
+            if taken is None:
+                raise ProjectionStateError(f"{projection.name}: {role} state changed; try again")
+            assert isinstance(taken, Generation)
+            return taken
         return wanted
+
+    async def discard_scratch(self, name: str) -> Generation | None:
+        """Retire the scratch generation (the runner stops it and, after the grace
+        period, drops it); None when there was none."""
+        state = await self.get(name)
+        if state is None or state.scratch is None:
+            return None
+        retired = {"generation": state.scratch.number, "at": datetime.now(UTC)}
+        result = await self.states.update_one(
+            {"_id": name, "scratch": state.scratch.number},
+            {"$set": {"scratch": None}, "$push": {"retired": retired}},
+        )
+        return state.scratch if result.modified_count == 1 else None
 
     async def swap(self, name: str, building: Generation) -> bool:
         """Make `building` active, atomically; False if it was not building any more."""

@@ -56,6 +56,8 @@ class ProjectionStatus:
     building_backlog: int | None
     started: bool
     """False until a projector (or a rebuild) first ran it: nothing is stored yet."""
+    scratch: Generation | None = None
+    scratch_backlog: int | None = None
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,12 @@ async def projection_status(
         active_backlog=await backlog(projection, active, store),
         building_backlog=await backlog(projection, building, store) if building else None,
         started=state is not None,
+        scratch=state.scratch if state is not None else None,
+        scratch_backlog=(
+            await backlog(projection, state.scratch, store)
+            if state is not None and state.scratch
+            else None
+        ),
     )
 
 

@@ -3,7 +3,8 @@
 `impressox projections run` (started by `impressox up`) runs one `ProjectionRunner` for
 all read models. Every `poll_s` it reads the generations' state and makes the running
 workers match it: a rebuild someone started is picked up, a building generation that
-has caught up is swapped in, a retired one is stopped and, after `retire_grace`, its
+has caught up is swapped in, a scratch one is filled the same way but never swapped,
+a retired one is stopped and, after `retire_grace`, its
 collection dropped and its consumer group removed. Several runner processes share the
 partitions of each generation through the runtime's leases.
 
@@ -163,10 +164,7 @@ class ProjectionRunner:
             projection = self.projections.get(state.name)
             if projection is None:
                 continue  # another deployment's read model, or one no longer declared
-            wanted.add(state.active)
-            if state.building is not None:
-                wanted.add(state.building)
-                await self._maybe_swap(projection, state, state.building)
+            wanted |= await self._live_generations(projection, state)
             for generation in self.generations.due(state, self.retire_grace):
                 if generation not in self._running:
                     await self._drop(projection, generation)
@@ -177,6 +175,18 @@ class ProjectionRunner:
         for generation, running in list(self._running.items()):
             if running.task.done():  # crashed: start again on the next round
                 del self._running[generation]
+
+    async def _live_generations(
+        self, projection: Projection, state: ProjectionState
+    ) -> set[Generation]:
+        """The generations of `state` that should run; swaps a rebuild that caught up."""
+        live = {state.active}
+        if state.building is not None:
+            live.add(state.building)
+            await self._maybe_swap(projection, state, state.building)
+        if state.scratch is not None:
+            live.add(state.scratch)  # filled like a rebuild, never swapped in
+        return live
 
     async def _maybe_swap(
         self, projection: Projection, state: ProjectionState, building: Generation

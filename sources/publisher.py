@@ -14,11 +14,12 @@ import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import partial
+from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
 import structlog
 from redis.exceptions import RedisError
 
-from events.catalog import PriceTick
+from events.catalog import PriceTick, SourceStarted, SourceStopped
 from events.envelope import Event
 from events.errors import InfrastructureError
 from events.outages import through_redis_outage
@@ -30,6 +31,8 @@ from sources.tick import tick_event
 log = structlog.get_logger(__name__)
 
 CATEGORY = PriceTick.category
+COVERAGE_NAMESPACE = uuid5(NAMESPACE_URL, "https://impressox.dev/source-coverage")
+"""Coverage events have ids derived from (run, symbol, kind): a retried append is a no-op."""
 
 
 @dataclass
@@ -65,11 +68,43 @@ class TickPublisher:
         """Set when the source is stopping: an append then no longer waits for Redis."""
         self.watch = StalenessWatch(source, stale_after_s) if stale_after_s else None
         self.status = SourceStatus()
+        self.run_id: UUID = uuid4()
+        self._announced: list[SourceStarted] = []
 
     def expect(self, venue: str, symbols: tuple[str, ...]) -> None:
         """Symbols the source should report: silence about them is noticed from now on."""
         if self.watch is not None:
             self.watch.expect(venue, symbols, self.clock())
+
+    async def announce(self, venue: str, symbols: tuple[str, ...], *, simulated: bool) -> None:
+        """Record that this run reports `symbols` on `venue`: one `source.started` each,
+        so a rule on a symbol no source covers can say so (see `withdraw`)."""
+        self._announced = [
+            SourceStarted(
+                source=self.source,
+                venue=venue,
+                symbol=symbol,
+                run_id=self.run_id,
+                simulated=simulated,
+            )
+            for symbol in symbols
+        ]
+        await self._append([_coverage_event(started) for started in self._announced])
+
+    async def withdraw(self) -> None:
+        """Record that this run stopped reporting what it announced."""
+        stopped = [
+            SourceStopped(
+                source=started.source,
+                venue=started.venue,
+                symbol=started.symbol,
+                run_id=started.run_id,
+            )
+            for started in self._announced
+        ]
+        self._announced = []
+        if stopped:
+            await self._append([_coverage_event(payload) for payload in stopped])
 
     async def publish(self, ticks: Sequence[PriceTick]) -> None:
         """Append `ticks` in atomic batches; a batch already stored is counted, not kept."""
@@ -112,3 +147,10 @@ class TickPublisher:
     def _refresh_stale(self) -> None:
         if self.watch is not None:
             self.status.stale = self.watch.stale_symbols()
+
+
+def _coverage_event(payload: SourceStarted | SourceStopped) -> Event:
+    name = f"{payload.run_id}|{payload.symbol}|{payload.event_type}"
+    return Event(
+        event_id=uuid5(COVERAGE_NAMESPACE, name), key=payload.partition_key(), payload=payload
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from sources.errors import UnknownSourceError
@@ -18,7 +19,7 @@ class SourceInfo:
     live: bool
     """Runs until stopped (a feed), rather than to the end of its input (a replay)."""
     category: str = "ticks"
-    """What it appends: price ticks, or posts (`sources.posts`)."""
+    """What it appends: price ticks, posts (`sources.posts`), or chain events."""
 
 
 SOURCES: dict[str, SourceInfo] = {
@@ -87,3 +88,9 @@ def source_info(name: str) -> SourceInfo:
     if info is None:
         raise UnknownSourceError(f"no price source {name!r} (there are: {', '.join(SOURCES)})")
     return info
+
+
+def watches_chain(configured: Iterable[str], registry: Mapping[str, SourceInfo] = SOURCES) -> bool:
+    """Whether a source of chain events is among the `configured` ones (none is
+    registered yet: a chain watcher registered with category ``chain`` turns it on)."""
+    return any(registry[name].category == "chain" for name in configured if name in registry)

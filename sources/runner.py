@@ -1,6 +1,8 @@
 """Running one price source until it ends, fails, or is asked to stop.
 
-1. Open the source (it checks its configuration and raises `SourceInputError` if wrong).
+1. Open the source (it checks its configuration and raises `SourceInputError` if wrong),
+   and record what this run reports (`source.started` per symbol): rules on symbols no
+   source covers tell their owners so.
 2. Pump its batches into the publisher; meanwhile, look for silent symbols every
    `check_interval` seconds and record each silence once.
 3. Stop when the source runs out, raises, or `stop` is set (SIGTERM, Ctrl-C): the pump
@@ -9,7 +11,9 @@
    the next run. Should the process die mid-append instead, the batch is either stored
    whole or not at all, and ticks have stable ids: the next run writes what is missing
    without duplicates.
-4. Close the source whatever happened.
+4. Record that the run stopped reporting its symbols (`source.stopped`; within
+   `WITHDRAW_TIMEOUT_S`: a stop never hangs on it), and close the source whatever
+   happened.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ Observer = Callable[[PriceSource, SourceStatus], None]
 """Called after every batch (progress bars, status lines)."""
 
 MAX_CHECK_INTERVAL_S = 5.0
+WITHDRAW_TIMEOUT_S = 5.0
 
 
 async def run_source(
@@ -51,6 +56,7 @@ async def run_source(
     try:
         await source.open()
         publisher.expect(source.venue, source.symbols)
+        await publisher.announce(source.venue, source.symbols, simulated=source.simulated)
         log.info(
             "price source running",
             source=source.name,
@@ -73,6 +79,7 @@ async def run_source(
             if task in done:
                 task.result()  # the error that ended it, if any
     finally:
+        await _withdraw(publisher)
         await source.aclose()
     status = publisher.status
     log.info(
@@ -107,3 +114,12 @@ async def _watch(publisher: TickPublisher, interval: float, sleep: Sleep) -> Non
     while True:
         await sleep(interval)
         await publisher.check_staleness()
+
+
+async def _withdraw(publisher: TickPublisher) -> None:
+    """Record the end of the run's coverage; if Redis is out of reach, say so and go on
+    (the symbols' prices then grow old, which rules read as a silent source)."""
+    try:
+        await asyncio.wait_for(publisher.withdraw(), WITHDRAW_TIMEOUT_S)
+    except (InfrastructureError, TimeoutError) as error:
+        log.warning("source coverage not withdrawn", source=publisher.source, error=str(error))

@@ -8,12 +8,18 @@ Each symbol walks on its own random generator seeded from (seed, symbol): adding
 symbol leaves the paths of the others unchanged, and the same seed gives the same path
 step by step. The step length is fixed by the rate (not by how late a step runs), so
 the path depends on the seed and the step count alone; tick times come from the clock.
+
+Without a seed (``seed=None``), every start draws a fresh one, and the runner hands the
+simulator the last price it recorded for each symbol (`resume`, `sources.resume`): a
+restarted market goes on where it stopped instead of jumping back to its start price
+and walking the same path again.
 """
 
 from __future__ import annotations
 
 import math
 import random
+import secrets
 from collections.abc import AsyncGenerator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -51,7 +57,9 @@ class SimulatorConfig:
     """Annualised volatility of the diffusion: 0.8 moves about 0.85 % in an hour."""
     rate_hz: float = 1.0
     """Ticks per second per symbol."""
-    seed: int = 0
+    seed: int | None = 0
+    """The same seed walks the same paths from the start prices; None: a fresh seed on
+    each start (and the walk resumes from the last recorded prices, see `resume`)."""
     drift: float = 0.0
     jumps_per_hour: float = 1.0
     """Mean number of sudden moves per symbol and hour (Poisson)."""
@@ -108,14 +116,27 @@ class MarketSimulator:
         _check(config)
         self.clock = clock
         self.sleep = sleep
+        self.seed = config.seed if config.seed is not None else secrets.randbits(63)
         self._walks = [
-            _Walk(symbol, config.start_price(symbol), config.seed) for symbol in config.symbols
+            _Walk(symbol, config.start_price(symbol), self.seed) for symbol in config.symbols
         ]
         self._last_time: datetime | None = None
 
     @property
     def symbols(self) -> tuple[str, ...]:
         return self.config.symbols
+
+    @property
+    def resumes(self) -> bool:
+        """Whether it should go on from the last recorded prices: it has no seed given."""
+        return self.config.seed is None
+
+    def resume(self, prices: Mapping[str, float]) -> None:
+        """Walk on from `prices` (the last recorded, by symbol) instead of start prices."""
+        for walk in self._walks:
+            price = prices.get(walk.symbol)
+            if price is not None and math.isfinite(price) and price > 0:
+                walk.price = price
 
     async def open(self) -> None:
         """Nothing to reach: the configuration was checked when the simulator was made."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from aggregates.alert_rule import AlertRule, Trigger
 from aggregates.errors import ConcurrentUpdateError, DomainError, InvalidCommandError
@@ -30,7 +30,7 @@ class AlertRules(Service[AlertRule]):
         from its tool call): the retry then finds the rule it made, and makes no other."""
         checked = _bounded(validated(RuleSpec, spec))
         if rule_id is None:
-            rule = AlertRule(owner_id=owner_id, spec=checked)
+            rule = AlertRule.create_with_id(uuid4(), owner_id, checked)
         else:
             rule = AlertRule.create_with_id(rule_id, owner_id, checked)
         try:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar, Literal
 from uuid import UUID
@@ -145,6 +145,24 @@ class Users(Service[User]):
 
     def remove_channel(self, user_id: UUID, channel_id: str) -> None:
         self.change(user_id, lambda user: user.remove_channel(channel_id))
+
+    def require_channels(self, user_id: UUID, channel_ids: Sequence[str]) -> frozenset[str]:
+        """The user's channel ids, once every one of `channel_ids` is among them.
+
+        A rule naming a channel its owner does not have would be found out only when it
+        fires, at delivery: it is refused where it is made instead, naming the channel
+        (``channels.1``).
+        """
+        user: User = self.load(user_id)
+        known = frozenset(user.channels)
+        for index, channel_id in enumerate(channel_ids):
+            if channel_id not in known:
+                raise InvalidCommandError(
+                    f"you have no channel {channel_id!r} (yours: {', '.join(sorted(known))});"
+                    " add it first (POST /v1/channels)",
+                    field=f"channels.{index}",
+                )
+        return known
 
     def set_quiet_hours(self, user_id: UUID, quiet: QuietHours | Mapping[str, Any] | None) -> None:
         hours = validated(QuietHours, quiet, field="quiet_hours") if quiet is not None else None

@@ -143,7 +143,8 @@ def _position(value: str | None, field: str) -> Position | None:
     response_model=Page[EventOut],
     summary="Events of one stream or of a whole category, by position or time",
     description="Give `stream` or `category`; bound by positions (`from`, `to`) or by times"
-    " (`start`, `end`), all inclusive. Types this process does not know are shown as stored."
+    " (`start`, `end`), all inclusive; filter by `type`, `key` and `correlation_id`."
+    " Types this process does not know are shown as stored."
     " A category's partitions are merged in position order.",
     responses={
         **REFUSALS,
@@ -168,6 +169,9 @@ async def get_events(
         list[str] | None, Query(alias="type", max_length=50, description="Only these types.")
     ] = None,
     correlation_id: Annotated[UUID | None, Query(description="Only this causal chain.")] = None,
+    key: Annotated[
+        str | None, Query(max_length=512, description="Only events with this key (exact).")
+    ] = None,
     direction: Annotated[Literal["asc", "desc"], Query(description="Oldest first or not.")] = "asc",
     limit: Annotated[int, Query(ge=1, le=MAX_EVENTS)] = 100,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
@@ -192,7 +196,7 @@ async def get_events(
         low=low,
         high=high,
         reverse=direction == "desc",
-        match=matcher(type_, correlation_id),
+        match=matcher(type_, correlation_id, key),
         limit=limit,
         after=after,
     )

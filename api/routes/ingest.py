@@ -13,6 +13,7 @@ twice stores it once (the second answer says ``duplicate: true``).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Annotated, Any, get_origin
 from uuid import UUID, uuid5
 
@@ -165,12 +166,15 @@ def _checked(
         return _problems(error, "payload")
     except PydanticSerializationError as error:
         return [FieldProblem(field="payload", message=f"cannot be stored: {error}")]
-    oversized = [
+    problems = [
         FieldProblem(field=path, message="out of range: integers here must fit in 64 bits")
         for path in _oversized_integers(payload)
+    ] + [
+        FieldProblem(field=f"payload.{name}", message=why)
+        for name, why in payload.refusals_at(datetime.now(UTC))
     ]
-    if oversized:
-        return oversized
+    if problems:
+        return problems
     envelope = {
         "event_id": item.event_id or _derived_id(category, item.type, canonical),
         "occurred_at": item.occurred_at,

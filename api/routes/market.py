@@ -1,4 +1,9 @@
-"""Market data: the latest price of each symbol, and one-minute candles.
+"""Market data: the latest price of each symbol on each venue, and one-minute candles.
+
+Every venue is a market of its own: a price posted by hand (venue ``manual``) is listed
+beside the simulator's or an exchange's, never in their place. ``venue=`` narrows any
+read to one venue; without it, lists hold every venue, and one symbol's price is its
+latest of any venue (the answer names the venue).
 
 In a path a symbol is written ``BTC-USDT`` (a ``/`` would need encoding that proxies
 and clients treat inconsistently); in a query string ``BTC/USDT`` and ``BTC-USDT`` are
@@ -29,7 +34,7 @@ from api.reading import (
 )
 from projections.model import Document
 from projections.readmodels.candles import Candles
-from projections.readmodels.prices import Prices
+from projections.readmodels.prices import Prices, latest
 
 router = APIRouter(tags=["market"])
 
@@ -38,6 +43,13 @@ MAX_SYMBOLS = 100
 PricesAfter = Annotated[AfterWrites, Depends(read_after(Prices.name))]
 CandlesAfter = Annotated[AfterWrites, Depends(read_after(Candles.name))]
 READ_OK: dict[int | str, dict[str, Any]] = {200: {"headers": READ_AFTER_HEADERS}}
+Venue = Annotated[
+    str | None,
+    Query(
+        pattern=r"^[a-z0-9_-]{1,32}$",
+        description="Only this venue (simulator, binance, manual, ...). Default: every venue.",
+    ),
+]
 
 
 class PricePublic(BaseModel):
@@ -53,6 +65,7 @@ class PricePublic(BaseModel):
 
 class CandlePublic(BaseModel):
     symbol: str
+    venue: str
     minute: datetime = Field(description="Start of the minute (UTC), by the venues' time.")
     open: float = Field(description="The minute's first tick, in stream order.")
     high: float
@@ -71,7 +84,7 @@ def _price(document: Document) -> PricePublic:
 @router.get(
     "/prices",
     response_model=Page[PricePublic],
-    summary="The latest price of every symbol, by symbol",
+    summary="The latest price of every symbol on every venue, by symbol and venue",
     responses={**READ_OK, **problem_responses(*READ_REFUSALS)},
 )
 async def list_prices(
@@ -83,11 +96,14 @@ async def list_prices(
         list[Symbol] | None,
         Query(max_length=MAX_SYMBOLS, description="Only these symbols (repeatable)."),
     ] = None,
+    venue: Venue = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> Page[PricePublic]:
     await after.wait()
     query: dict[str, Any] = {"symbol": {"$in": sorted(set(symbols))}} if symbols else {}
+    if venue is not None:
+        query["venue"] = venue
     collection = await context.read_models.collection(Prices.name)
     documents, next_cursor = await page(
         collection, query, sort_field="symbol", direction="asc", limit=limit, cursor=cursor
@@ -98,10 +114,12 @@ async def list_prices(
 @router.get(
     "/prices/{symbol}",
     response_model=PricePublic,
-    summary="The latest price of one symbol",
+    summary="The latest price of one symbol, on one venue or the latest of any",
     responses={
         **READ_OK,
-        **problem_responses(*READ_REFUSALS, 404, s404="No tick of the symbol was recorded (yet)."),
+        **problem_responses(
+            *READ_REFUSALS, 404, s404="No tick of the symbol (on the venue) was recorded (yet)."
+        ),
     },
 )
 async def get_price(
@@ -116,20 +134,28 @@ async def get_price(
             description="BASE-QUOTE in capitals, e.g. BTC-USDT for BTC/USDT.",
         ),
     ],
+    venue: Annotated[
+        str | None,
+        Query(
+            pattern=r"^[a-z0-9_-]{1,32}$",
+            description="This venue's price. Default: the latest price of any venue.",
+        ),
+    ] = None,
 ) -> PricePublic:
     await after.wait()
     wanted = canonical_symbol(symbol)
     collection = await context.read_models.collection(Prices.name)
-    document = await collection.find_one({"_id": wanted})
+    document = await latest(collection, wanted, venue)
     if document is None:
-        raise HTTPException(404, f"no price of {wanted}: no tick of it has been recorded")
+        where = f" on {venue}" if venue is not None else ""
+        raise HTTPException(404, f"no price of {wanted}{where}: no tick of it has been recorded")
     return _price(document)
 
 
 @router.get(
     "/candles",
     response_model=Page[CandlePublic],
-    summary="One-minute candles of a symbol, oldest first",
+    summary="One-minute candles of a symbol on each venue, oldest first",
     responses={**READ_OK, **problem_responses(*READ_REFUSALS)},
 )
 async def list_candles(
@@ -139,11 +165,14 @@ async def list_candles(
     after: CandlesAfter,
     symbol: Annotated[Symbol, Query(description="BASE/QUOTE (or BASE-QUOTE), e.g. BTC/USDT.")],
     window: Annotated[TimeWindow, Depends(time_window)],
+    venue: Venue = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> Page[CandlePublic]:
     await after.wait()
     query: dict[str, Any] = {"symbol": symbol}
+    if venue is not None:
+        query["venue"] = venue
     minutes = window.condition()
     if minutes is not None:
         query["minute"] = minutes

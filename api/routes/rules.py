@@ -3,6 +3,11 @@
 Commands go to the AlertRule aggregates, and ownership is checked on the aggregate a
 command loads (a rule created a moment ago is found even before its read model shows
 it); reads come from the `alert_rules` read model. Another user's rule is a 404.
+
+A rule that could never fire is refused (422 naming the field): a price threshold of
+zero or less, a channel its owner does not have. One that may become able to fire is
+accepted with its `health` saying what it waits for (`projections.rule_health`), in the
+answer to its creation or change and in every read.
 """
 
 from __future__ import annotations
@@ -13,11 +18,12 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, HTTPException, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from aggregates.alert_rule import AlertRule, Status
 from aggregates.rule_spec import RuleSpec
 from aggregates.services.alert_rules import AlertRules
+from aggregates.services.users import Users
 from api.auth import User, require_visible
 from api.commands import (
     COMMAND_REFUSALS,
@@ -29,12 +35,13 @@ from api.commands import (
     run_command,
 )
 from api.consistency import AfterWrites, read_after
-from api.context import Context
+from api.context import ApiContext, Context
 from api.keys import Principal
 from api.pagination import DEFAULT_LIMIT, Page, page
 from api.reading import Cursor, Limit, problem_responses
 from projections.model import Document
 from projections.readmodels.alert_rules import AlertRules as AlertRulesReadModel
+from projections.rule_health import Health, RuleHealth, RuleView
 
 router = APIRouter(prefix="/rules", tags=["rules"])
 
@@ -43,11 +50,21 @@ RulesAfter = Annotated[AfterWrites, Depends(read_after(READ_MODEL))]
 NO_RULE = problem_responses(404, s404="No such rule, or another user's.")
 
 
+HEALTH = Field(
+    description="Whether the rule can fire now: armed, waiting_for_price,"
+    " no_source_for_symbol, source_stale, no_chain_watcher, channel_missing,"
+    " invalid_threshold, paused, completed, expired or deleted (see the README)."
+)
+HEALTH_DETAIL = Field(description="What the rule waits for, or what to fix.")
+
+
 class RulePublic(BaseModel):
     id: UUID
     owner_id: UUID
     spec: RuleSpec
     status: Status
+    health: Health = HEALTH
+    health_detail: str = HEALTH_DETAIL
     subjects: list[str]
     """What the rule watches: its symbol, keyword, account, wallet or contract."""
     trigger_count: int
@@ -56,8 +73,36 @@ class RulePublic(BaseModel):
     updated_at: datetime
 
 
-def _public(document: Document) -> RulePublic:
-    return RulePublic.model_validate({**document, "id": document["_id"]})
+class RuleAccepted(Accepted):
+    """A rule command's receipt, with the rule's health as the command left it."""
+
+    health: Health = HEALTH
+    health_detail: str = HEALTH_DETAIL
+
+
+async def _publics(context: ApiContext, documents: list[Document]) -> list[RulePublic]:
+    views = [RuleView(d["owner_id"], d["spec"], d["status"]) for d in documents]
+    healths = await context.rule_health.health(views)
+    return [
+        RulePublic.model_validate(
+            {**d, "id": d["_id"], "health": h.health, "health_detail": h.detail}
+        )
+        for d, h in zip(documents, healths, strict=True)
+    ]
+
+
+def _with_health(receipt: Accepted, health: RuleHealth) -> RuleAccepted:
+    return RuleAccepted(**receipt.model_dump(), health=health.health, health_detail=health.detail)
+
+
+async def _health_of_spec(
+    context: ApiContext, owner_id: UUID, spec: RuleSpec, channels: frozenset[str], status: str
+) -> RuleHealth:
+    """A rule's health as a command left it, its owner's channels as the command checked
+    them (the `users` read model may not show a channel added a moment ago)."""
+    view = RuleView(str(owner_id), spec.model_dump(mode="json"), status)
+    [health] = await context.rule_health.health([view], channels={str(owner_id): channels})
+    return health
 
 
 def _change_owned(
@@ -99,29 +144,52 @@ async def _command(
 
 @router.post(
     "",
-    response_model=Accepted,
+    response_model=RuleAccepted,
     status_code=201,
     summary="Create a rule",
-    responses=COMMAND_REFUSALS,
+    responses={
+        **COMMAND_REFUSALS,
+        **problem_responses(404, s404="No such user (an admin key acting for one, user_id)."),
+    },
 )
 async def create_rule(
     spec: RuleSpec, context: Context, owner_id: ActingFor, wait: WaitFor
-) -> Accepted:
-    rules = context.services.alert_rules
-    rule_id = await run_command(rules.create, owner_id, spec)
-    return await accepted(context, wait, application=rules.name, resource_id=rule_id)
+) -> RuleAccepted:
+    users, rules = context.services.users, context.services.alert_rules
+    channels, rule_id = await run_command(_create, users, rules, owner_id, spec)
+    receipt = await accepted(context, wait, application=rules.name, resource_id=rule_id)
+    health = await _health_of_spec(context, owner_id, spec, channels, "active")
+    return _with_health(receipt, health)
+
+
+def _create(
+    users: Users, rules: AlertRules, owner_id: UUID, spec: RuleSpec
+) -> tuple[frozenset[str], UUID]:
+    """The owner's channels (every channel the rule names among them) and the new rule."""
+    channels = users.require_channels(owner_id, spec.channels)
+    return channels, rules.create(owner_id, spec)
 
 
 @router.put(
     "/{rule_id}",
-    response_model=Accepted,
+    response_model=RuleAccepted,
     summary="Replace a rule's spec",
     responses={**COMMAND_REFUSALS, **NO_RULE},
 )
 async def update_rule(
     rule_id: UUID, spec: RuleSpec, context: Context, principal: User, wait: WaitFor
-) -> Accepted:
-    return await _command(context, principal, wait, rule_id, lambda rule: rule.update(spec))
+) -> RuleAccepted:
+    users = context.services.users
+    changed: list[tuple[UUID, frozenset[str], str]] = []
+
+    def update(rule: AlertRule) -> None:
+        channels = users.require_channels(rule.owner_id, spec.channels)
+        rule.update(spec)
+        changed.append((rule.owner_id, channels, rule.status))
+
+    receipt = await _command(context, principal, wait, rule_id, update)
+    owner_id, channels, status = changed[-1]  # the attempt that was saved: the last one
+    return _with_health(receipt, await _health_of_spec(context, owner_id, spec, channels, status))
 
 
 @router.post(
@@ -189,7 +257,7 @@ async def list_rules(
     documents, next_cursor = await page(
         collection, query, sort_field="created_at", limit=limit, cursor=cursor
     )
-    return Page[RulePublic](items=[_public(d) for d in documents], next_cursor=next_cursor)
+    return Page[RulePublic](items=await _publics(context, documents), next_cursor=next_cursor)
 
 
 @router.get(
@@ -207,4 +275,5 @@ async def get_rule(
     if document is None:
         raise HTTPException(404, f"no rule {rule_id} (a new rule shows up within moments)")
     require_visible(principal, document["owner_id"], "rule")
-    return _public(document)
+    [public] = await _publics(context, [document])
+    return public

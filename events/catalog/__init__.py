@@ -15,11 +15,13 @@ from events.catalog.common import CatalogPayload, Severity, Symbol
 from events.catalog.documents import DocumentAdded, DocumentRemoved
 from events.catalog.notifications import NotificationFailed, NotificationSent
 from events.catalog.posts import Engagement, PostScraped
-from events.catalog.prices import PriceTick, SourceStale
+from events.catalog.prices import PriceTick, SourceStale, SourceStarted, SourceStopped
 
 CATALOG: tuple[type[CatalogPayload], ...] = (
     PriceTick,
     SourceStale,
+    SourceStarted,
+    SourceStopped,
     AlertTriggered,
     PostScraped,
     NotificationSent,
@@ -53,5 +55,7 @@ __all__ = [
     "PriceTick",
     "Severity",
     "SourceStale",
+    "SourceStarted",
+    "SourceStopped",
     "Symbol",
 ]

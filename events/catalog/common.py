@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field
@@ -33,3 +34,10 @@ class CatalogPayload(Payload):
     def partition_key(self) -> str:
         """The event key: events with one key share a partition, so they stay in order."""
         raise NotImplementedError
+
+    def refusals_at(self, now: datetime) -> list[tuple[str, str]]:
+        """(field, why) of what makes this payload unfit to enter now, beyond its schema.
+
+        Checked where events come in from outside (ingest, `events append`), never when a
+        stored event is read back: what was fit when it entered stays readable."""
+        return []

@@ -27,11 +27,16 @@ class AccountArgs(BaseModel):
 # -- account --------------------------------------------------------------------------------
 
 
-@agent_tool("account", description="Watch a wallet's on-chain activity.", effect="repeatable")
+@agent_tool(
+    "account",
+    description="Add a wallet to the user's watches (its activity is reported while a chain"
+    " watcher runs).",
+    effect="repeatable",
+)
 async def watch_wallet(context: AgentContext, arguments: WalletArgs) -> dict[str, Any]:
     watches = context.services.watches
     address = await asyncio.to_thread(watches.watch_wallet, context.user_id, arguments.address)
-    return {"watching": f"wallet {address}"}
+    return {"watching": f"wallet {address}", "chain_watched": context.rule_health.chain_watched}
 
 
 @agent_tool("account", description="Follow a social account's posts.", effect="repeatable")

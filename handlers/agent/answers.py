@@ -6,8 +6,8 @@ from its recorded results, without a model). A result is the tool's JSON
 a ``{"question": ...}`` result is a confirmation asked (Yes / No). A real model writes
 its own answer from the same results.
 
-A created rule's answer says how often it fires and, when the result carries it, its
-health (`HEALTH`: whether it can fire now, and if not why).
+A created rule's answer says first whether it can fire (its health: "Done, but no price
+source covers DOGE/USDT yet..."), then how often it fires and when it ends.
 """
 
 from __future__ import annotations
@@ -19,18 +19,6 @@ from typing import Any
 from aggregates.memory import understand
 
 Composer = Callable[[Any], str]
-
-HEALTH = {
-    "armed": "It is armed.",
-    "waiting_for_price": "It is waiting for a first price to compare with.",
-    "no_source_for_symbol": "Careful: no price source follows this symbol, so it cannot fire"
-    " until one does.",
-    "channel_missing": "Careful: a channel it is sent to is missing.",
-    "no_chain_watcher": "Careful: no chain watcher runs here, so it cannot fire yet.",
-    "expired": "It has expired already.",
-    "paused": "It is paused.",
-}
-"""A rule's health (as rule creation reports it) in words."""
 
 
 def _amount(value: float) -> str:
@@ -60,17 +48,26 @@ def _holding(memory: Sequence[str], asset: str) -> float | None:
 
 
 def _rule_line(number: int, rule: dict[str, Any]) -> str:
-    return f"{number}. {rule['summary']} — {rule['status']}"
+    line = f"{number}. {rule['summary']} — {rule['status']}"
+    health = rule.get("health") or {}
+    if health.get("state", "armed") in ("armed", rule["status"]):
+        return line
+    return f"{line}, but {_first_lower(health['detail'])}"
 
 
 def _created(result: dict[str, Any]) -> str:
-    said = [f"Done: alert {result['number']}, \u201c{result['summary']}\u201d."]
+    """ "Done: ..." for a rule that can fire, else what it waits for first; then how
+    often it fires and when it ends."""
+    health = result.get("health") or {}
+    rule = f"alert {result['number']}, \u201c{result['summary']}\u201d."
+    if health.get("state", "armed") == "armed":
+        said = [f"Done: {rule}"]
+    else:
+        said = [f"Done, but {_first_lower(health['detail'])} It is {rule}"]
     if result.get("frequency"):
         said.append(_frequency(result["frequency"]))
     if result.get("expires_at"):
         said.append(f"It ends at {str(result['expires_at'])[:16].replace('T', ' ')} UTC.")
-    if result.get("health") is not None:
-        said.append(health_words(result["health"]))
     return " ".join(said)
 
 
@@ -101,12 +98,8 @@ def _the_last(seconds: int) -> str:
     return "the last " + span.removeprefix("a ").removeprefix("an ")
 
 
-def health_words(health: Any) -> str:
-    """A rule's health in words: a state (``"armed"``) or ``{"state": ..., "detail": ...}``."""
-    state = health.get("state") or health.get("status") if isinstance(health, dict) else health
-    detail = health.get("detail") if isinstance(health, dict) else None
-    said = HEALTH.get(str(state), f"Its health: {str(state).replace('_', ' ')}.")
-    return f"{said} ({detail})" if detail else said
+def _first_lower(sentence: str) -> str:
+    return sentence[:1].lower() + sentence[1:]
 
 
 def _alerts(result: dict[str, Any]) -> str:
@@ -175,7 +168,12 @@ def _rounded(seconds: int) -> int:
 
 
 def _watching(result: dict[str, Any]) -> str:
-    return f"Now watching {result['watching']}."
+    if result.get("chain_watched", True):
+        return f"Now watching {result['watching']}."
+    return (
+        f"Added {result['watching']} to your watches, but nothing watches a chain here yet:"
+        " no activity will be reported until a chain watcher runs."
+    )
 
 
 def _remembered(result: dict[str, Any]) -> str:

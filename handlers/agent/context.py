@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from uuid import UUID
 
 from handlers.rag.reader import KnowledgeReader
 from projections.reader import ReadModels
+from projections.rule_health import RuleHealthReader
 
 if TYPE_CHECKING:
     from impressox.services import Services
@@ -27,3 +28,5 @@ class AgentContext:
     message_id: str | None = None
     call_id: str | None = None
     """The call being run, for a tool whose effect is keyed by it (see `tools.Effect`)."""
+    rule_health: RuleHealthReader = field(kw_only=True)
+    """Whether rules can fire, and whether a chain watcher runs."""

@@ -8,6 +8,10 @@ conversation's correlation id, like any other command); prices, rules and posts 
 read from their read models. Rules are named to the user by their number in their list
 ("pause alert 3"), oldest first, as `list_alerts` shows them; a change applies to one
 by its number, to those on a symbol, or to all.
+
+A tool never claims more than happened: a created rule comes with its health (whether
+it can fire now, and if not why: `projections.rule_health`), and a wallet watched while
+no chain watcher runs says that nothing will be reported yet.
 """
 
 from __future__ import annotations
@@ -24,7 +28,8 @@ from events.catalog import Symbol
 from handlers.agent.context import AgentContext
 from handlers.agent.tools import agent_tool
 from projections.readmodels.alert_rules import AlertRules
-from projections.readmodels.prices import Prices
+from projections.readmodels.prices import Prices, latest
+from projections.rule_health import RuleHealth, RuleView
 
 RULE_NAMESPACE = uuid5(NAMESPACE_URL, "https://impressox.dev/agent-rule")
 """A rule the agent creates has the id uuid5(this, call id): a call run twice makes one."""
@@ -93,10 +98,10 @@ class ListArgs(BaseModel):
 # -- market ---------------------------------------------------------------------------------
 
 
-@agent_tool("market", description="The latest price of a symbol.")
+@agent_tool("market", description="The latest price of a symbol, and the venue it is from.")
 async def get_price(context: AgentContext, arguments: SymbolArgs) -> dict[str, Any]:
     collection = await context.read_models.collection(Prices.name)
-    found = await collection.find_one({"_id": arguments.symbol})
+    found = await latest(collection, arguments.symbol)
     if found is None:
         raise LookupError(f"no price for {arguments.symbol} yet")
     return {
@@ -229,19 +234,30 @@ async def create_alert(context: AgentContext, arguments: CreateAlertArgs) -> dic
 
 
 async def _create(context: AgentContext, spec: dict[str, Any]) -> dict[str, Any]:
-    """Create the rule under the id derived from the call (see `tools.Effect`)."""
+    """Create the rule under the id derived from the call (see `tools.Effect`); say its
+    health, so that the answer never promises an alert that cannot come."""
     existing = [rule["_id"] for rule in await user_rules(context)]
     wanted = uuid5(RULE_NAMESPACE, context.call_id) if context.call_id else None
-    rules = context.services.alert_rules
+    users, rules = context.services.users, context.services.alert_rules
+    channels = await asyncio.to_thread(users.require_channels, context.user_id, spec["channels"])
     rule_id = await asyncio.to_thread(rules.create, context.user_id, spec, wanted)
     number = existing.index(str(rule_id)) + 1 if str(rule_id) in existing else len(existing) + 1
+    owner = str(context.user_id)
+    [health] = await context.rule_health.health(
+        [RuleView(owner, spec, "active")], channels={owner: channels}
+    )
     created = {
         "rule_id": str(rule_id),
         "number": number,
         "summary": describe(spec),
         "frequency": spec["frequency"],
+        "health": _health(health),
     }
     return created | ({"expires_at": spec["expires_at"]} if spec.get("expires_at") else {})
+
+
+def _health(health: RuleHealth) -> dict[str, str]:
+    return {"state": health.health, "detail": health.detail}
 
 
 class PostAlertArgs(BaseModel):
@@ -286,10 +302,17 @@ async def create_post_alert(context: AgentContext, arguments: PostAlertArgs) -> 
 )
 async def list_alerts(context: AgentContext, arguments: ListArgs) -> dict[str, Any]:
     rules = await user_rules(context)
+    views = [RuleView(rule["owner_id"], rule["spec"], rule["status"]) for rule in rules]
+    healths = await context.rule_health.health(views)
     base = arguments.symbol.split("/")[0] if arguments.symbol else None
     alerts = [
-        {"number": n, "summary": describe(rule["spec"]), "status": rule["status"]}
-        for n, rule in enumerate(rules, 1)
+        {
+            "number": n,
+            "summary": describe(rule["spec"]),
+            "status": rule["status"],
+            "health": _health(health),
+        }
+        for n, (rule, health) in enumerate(zip(rules, healths, strict=True), 1)
         if (arguments.status is None or rule["status"] == arguments.status)
         and (
             arguments.symbol is None

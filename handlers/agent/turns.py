@@ -71,6 +71,7 @@ from impressox.services import Services, build_services
 from projections.reader import ReadModels
 from projections.readmodels.prices import Prices
 from projections.registry import PROJECTIONS
+from projections.rule_health import RuleHealthReader
 
 if TYPE_CHECKING:
     from impressox.settings import Settings
@@ -98,6 +99,11 @@ class Turns:
         self.services = build_services(settings, settings.redis_url)
         self.mongo = connect_mongo(settings.mongo_url)
         self.read_models = ReadModels(self.mongo[settings.mongo_database], PROJECTIONS.all())
+        self.rule_health = RuleHealthReader(
+            self.read_models,
+            chain_watched=settings.chain_watched,
+            stale_after_s=settings.source_stale_after_s,
+        )
         persona = load_persona(settings.agent_persona).prompt()
         self.models = AgentModels(settings)
         self.graph = build_agent(self.models, AGENT_TOOLS, persona)
@@ -150,6 +156,7 @@ class Turns:
             self.knowledge,
             conversation_id=conversation.id,
             message_id=message.message_id,
+            rule_health=self.rule_health,
         )
 
     async def _answer(self, conversation: Conversation, message: UserMessage) -> None:

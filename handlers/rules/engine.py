@@ -2,16 +2,19 @@
 
 Semantics (`reference.ReferenceEngine` implements the same, one rule at a time):
 
-1. **Scope.** A rule watches its symbol on any venue (``venue=None``) or on one venue. A
-   tick concerns its symbol's any-venue scope and its symbol-and-venue scope.
+1. **Scope and market.** A rule watches its symbol on one venue, or on every venue
+   (``venue=None``), each venue's prices on their own: a tick of venue v concerns its
+   symbol's any-venue rules and its v rules, and both compare it with market v (the
+   previous tick of v, the window of v's ticks). Venues never mix: a price posted by
+   hand (venue ``manual``) cannot make another venue's price seem to move.
 2. **Evaluated rules.** Only rules with status "active" whose ``expires_at`` is later
    than the engine's clock (the latest tick time it has seen) are evaluated; the rest are
    silent. Expiring the aggregate is not the engine's job; it just stops evaluating.
    Rules that do not watch a symbol are not price rules: upserting one removes it.
 3. **Time.** Times are integer microseconds of the ticks' own ``at`` (exact, as the
    aggregate's datetimes are). Windows run on the symbol's clock: a tick stamped
-   earlier than its symbol's latest tick counts as happening at that latest time, so
-   windows never run backwards when venues interleave.
+   earlier than its symbol's latest tick (of any venue) counts as happening at that
+   latest time, so windows never run backwards when venues interleave.
 4. **Arming.** A rule is armed when it starts being evaluated (created or made active,
    resumed, its expiry moved past the clock) or when its target or condition changes;
    other updates (frequency, expiry, severity, channels, name, template) keep it armed
@@ -20,10 +23,10 @@ Semantics (`reference.ReferenceEngine` implements the same, one rule at a time):
 
    - above: ``p > threshold``; below: ``p < threshold``.
    - crosses_up: ``previous <= threshold < p``; crosses_down: ``previous >= threshold
-     > p``, where ``previous`` is the price of the scope's previous tick; only when that
-     tick arrived after arming, so the first tick after arming only sets it. For an
-     any-venue rule the previous tick may come from another venue.
-   - percent_change, absolute_move: the window is the ticks of the scope with time in
+     > p``, where ``previous`` is the price of the market's previous tick; only when
+     that tick arrived after arming, so the first tick of a venue after arming only
+     sets it.
+   - percent_change, absolute_move: the window is the ticks of the market with time in
      ``(now - window_s, now]``, the current one included. ``rise = p - low`` and
      ``fall = high - p`` (absolute), or the same in percent of ``low`` and of ``high``.
      "up" compares the rise, "down" the fall, "either" the larger, with ``>=``. The
@@ -46,7 +49,7 @@ How it is fast: per scope, rules sit in lists sorted by their figure (`index`), 
 tick's firings are a slice found by bisection (`scan`): above/below by price, crossings
 by the range between the previous and the current price, windowed rules by the move or
 multiple measured for their window group, whose lows, highs and volume sums come from
-one monotonic window per scope (`windows`); a group whose smallest threshold the
+one monotonic window per market (`windows`); a group whose smallest threshold the
 measure does not reach is passed over without touching its lists. A rule waiting out
 its cooldown leaves the lists for a heap keyed by the time it may fire again, and an
 expiring rule is dropped from a heap keyed by its expiry; neither is touched by ticks
@@ -74,6 +77,7 @@ from handlers.rules.index import (
     LONG_AGO,
     NOT_WARMING,
     IndexedRule,
+    Market,
     MoveGroup,
     Scope,
     VolumeGroup,
@@ -83,7 +87,7 @@ from handlers.rules.windows import TickWindow, to_micros
 
 log = structlog.get_logger(__name__)
 
-STATE_VERSION = 1
+STATE_VERSION = 2
 """The layout of `RuleEngine.market_state()`; a state of another version is refused."""
 
 Timer = tuple[int, int, IndexedRule, int]
@@ -100,6 +104,8 @@ class RuleEngine:
     def __init__(self) -> None:
         self._rules: dict[UUID, IndexedRule] = {}
         self._scopes: dict[str, dict[str | None, Scope]] = {}
+        self._markets: dict[str, dict[str, Market]] = {}
+        """By symbol, then venue: kept while the symbol has rules."""
         self._ticks = 0
         self._clock = LONG_AGO
         self._symbol_clocks: dict[str, int] = {}
@@ -180,32 +186,66 @@ class RuleEngine:
         scopes = self._scopes.get(symbol)
         if scopes is None:
             return []
+        venue = tick.venue
+        every = scopes.get(None)
+        only = scopes.get(venue)
+        if every is None:
+            if only is None:
+                return []
+            read: tuple[Scope, ...] = (only,)
+        else:
+            read = (every,) if only is None else (every, only)
+        markets = self._markets.get(symbol)
+        if markets is None:
+            markets = self._markets[symbol] = {}
+        market = markets.get(venue)
+        if market is None:
+            market = markets[venue] = Market()
         this = Pass(tick, t, now, self._ticks)
-        for venue in (None, tick.venue):
-            scope = scopes.get(venue)
-            if scope is None:
-                continue
-            scan.thresholds(scope, this)
-            if scope.window is not None:
-                self._windows(scope, scope.window, this)
-            scope.previous = tick.price
-            scope.previous_number = this.number
+        self._compare(read, market, this)
         return self._fire(this) if this.hits else []
 
-    def _windows(self, scope: Scope, window: TickWindow, this: Pass) -> None:
+    def _compare(self, scopes: tuple[Scope, ...], market: Market, this: Pass) -> None:
+        """The rules of `scopes` (the symbol's any-venue scope, the tick's venue's) against
+        the tick and its venue's market; then the tick joins the market."""
+        longest = 0
+        for scope in scopes:
+            scan.thresholds(scope, market, this)
+            longest = max(longest, scope.longest)
+        if longest:
+            window = market.window
+            if window is None:
+                window = market.window = TickWindow()
+            self._windows(scopes, market, window, this, longest)
+        elif market.window is not None:
+            market.window = None
+            market.extents.clear()
+        market.previous = this.tick.price
+        market.previous_number = this.number
+
+    def _windows(
+        self,
+        scopes: tuple[Scope, ...],
+        market: Market,
+        window: TickWindow,
+        this: Pass,
+        longest: int,
+    ) -> None:
         """Windowed rules: volume against the ticks before this one, moves including it."""
-        if scope.warming:
-            self._promote(scope, this.now)
-        if scope.volumes:
+        for scope in scopes:
             if scope.warming:
-                scan.warm_spikes(scope, window, this)
-            scan.spikes(scope, window, this)
+                self._promote(scope, this.now)
+            if scope.volumes:
+                if scope.warming:
+                    scan.warm_spikes(scope, window, this)
+                scan.spikes(scope, window, this)
         tick = this.tick
-        window.push(this.number, this.now, tick.price, tick.volume, this.now - scope.longest)
-        if scope.moves:
-            if scope.warming:
-                scan.warm_moves(scope, window, this)
-            scan.price_moves(scope, window, this)
+        window.push(this.number, this.now, tick.price, tick.volume, this.now - longest)
+        for scope in scopes:
+            if scope.moves:
+                if scope.warming:
+                    scan.warm_moves(scope, window, this)
+                scan.price_moves(scope, market, window, this)
 
     def _promote(self, scope: Scope, now: int) -> None:
         """Index the warming rules whose whole window now lies after their arming."""
@@ -270,6 +310,7 @@ class RuleEngine:
             del scopes[venue]
             if not scopes:
                 del self._scopes[symbol]
+                self._markets.pop(symbol, None)
 
     def _schedule_expiry(self, rule: IndexedRule) -> None:
         rule.join_gen += 1
@@ -284,9 +325,14 @@ class RuleEngine:
             return
         rule.armed = self._ticks
         rule.warm_at = NOT_WARMING
-        window = rule.scope.window if rule.scope is not None else None
-        if rule.window and window is not None and len(window):
+        if rule.window and self._holds_ticks(*rule.scope_key):
             rule.warm_at = self._symbol_clocks[rule.scope_key[0]] + rule.window
+
+    def _holds_ticks(self, symbol: str, venue: str | None) -> bool:
+        """Whether a window the rules of (symbol, venue) read holds ticks already."""
+        markets = self._markets.get(symbol, {})
+        read = markets.values() if venue is None else [markets[venue]] if venue in markets else []
+        return any(market.window is not None and len(market.window) for market in read)
 
     def _place(self, rule: IndexedRule) -> None:
         """Put an evaluated rule where it belongs now: a list, or the cooldown heap."""
@@ -327,17 +373,17 @@ class RuleEngine:
             "ticks": self._ticks,
             "clock": self._clock,
             "symbol_clocks": dict(self._symbol_clocks),
-            "scopes": [
+            "markets": [
                 {
                     "symbol": symbol,
                     "venue": venue,
                     "previous": None
-                    if scope.previous is None
-                    else [scope.previous_number, scope.previous],
-                    "window": None if scope.window is None else scope.window.rows(),
+                    if market.previous is None
+                    else [market.previous_number, market.previous],
+                    "window": None if market.window is None else market.window.rows(),
                 }
-                for symbol, scopes in self._scopes.items()
-                for venue, scope in scopes.items()
+                for symbol, markets in self._markets.items()
+                for venue, market in markets.items()
             ],
             "armed": {
                 str(rule_id): [rule.armed, None if rule.warm_at == NOT_WARMING else rule.warm_at]
@@ -372,7 +418,7 @@ class RuleEngine:
         log.info(
             "market state restored",
             ticks=self._ticks,
-            scopes=len(state["scopes"]),
+            markets=len(state["markets"]),
             rules=self._evaluated,
         )
 
@@ -384,17 +430,15 @@ class RuleEngine:
             UUID(rule_id): (int(armed), NOT_WARMING if warm_at is None else int(warm_at))
             for rule_id, (armed, warm_at) in state["armed"].items()
         }
-        for entry in state["scopes"]:
-            scopes = self._scopes.setdefault(str(entry["symbol"]), {})
-            venue = entry["venue"]
-            scope = scopes.setdefault(None if venue is None else str(venue), Scope())
+        for entry in state["markets"]:
+            market = self._markets.setdefault(str(entry["symbol"]), {}).setdefault(
+                str(entry["venue"]), Market()
+            )
             previous = entry["previous"]
             if previous is not None:
-                scope.previous_number, scope.previous = int(previous[0]), float(previous[1])
+                market.previous_number, market.previous = int(previous[0]), float(previous[1])
             if entry["window"] is not None:
-                scope.window = TickWindow.from_rows(entry["window"])
-                for group in scope.moves.values():
-                    group.known_until = LONG_AGO
+                market.window = TickWindow.from_rows(entry["window"])
 
 
 def _by_rule_id(hit: Hit) -> UUID:

@@ -199,14 +199,17 @@ def render_message(state: RuleState, tick: Observation, value: float) -> str:
         rendered = render(spec.message_template, fields)
         if rendered is not None:
             return rendered
-    return default_message(spec, tick.price, value)
+    return default_message(spec, tick.price, value, tick.venue)
 
 
-def default_message(spec: RuleSpec, price: float, value: float) -> str:
-    """E.g. "BTC/USDT crossed above 65,000 (now 65,012.5)"."""
+def default_message(spec: RuleSpec, price: float, value: float, venue: str) -> str:
+    """E.g. "BTC/USDT on binance crossed above 65,000 (now 65,012.5)": the venue whose
+    market moved, named even for a rule on any venue (each venue is a market of its own:
+    a price posted by hand says "on manual")."""
     condition = spec.condition
     now = f"(now {number(price)})"
-    target = _target_text(spec)
+    assert isinstance(spec.target, SymbolTarget), "only price rules fire on ticks"
+    target = f"{spec.target.symbol} on {venue}"
     if isinstance(condition, PercentChange):
         verb = "rose" if value >= 0 else "fell"
         return f"{target} {verb} {abs(value):.2f}% within {duration(condition.window_s)} {now}"

@@ -1,9 +1,17 @@
-"""The engine's index: per scope, rules sorted by threshold, and windowed rules by window.
+"""The engine's index: per scope, rules sorted by threshold, and windowed rules by window;
+per market, the prices they are compared with.
 
-A scope is one symbol on any venue, or one symbol on one venue. Within it, every list
-is sorted by the figure its rules compare (a price, a percent, an amount, a multiple),
-so the rules a tick fires are a slice found by bisection. Rules that cannot fire now
-(waiting out a cooldown, paused, completed, expired) are not in any list.
+A scope is one symbol on any venue, or one symbol on one venue: it holds rules. Within
+it, every list is sorted by the figure its rules compare (a price, a percent, an
+amount, a multiple), so the rules a tick fires are a slice found by bisection. Rules
+that cannot fire now (waiting out a cooldown, paused, completed, expired) are not in
+any list.
+
+A market is one symbol on one venue: it holds prices (the previous one, and a window
+of recent ticks). A tick of venue v is compared by the rules of the symbol's any-venue
+scope and of its v scope, both against market v: venues never share a previous price
+or a window, so a price posted by hand (venue ``manual``) cannot move another venue's
+market.
 """
 
 from __future__ import annotations
@@ -168,10 +176,6 @@ class MoveGroup:
     percent_floor: float = NOTHING
     amount_floor: float = NOTHING
     warming: list[IndexedRule] = field(default_factory=list)
-    low: float = 0.0
-    high: float = 0.0
-    known_until: int = LONG_AGO
-    """`low` and `high` are the window's until this time, or until a price leaves them."""
 
     def added(self, rule: IndexedRule) -> None:
         if rule.kind == "percent_change":
@@ -212,12 +216,41 @@ class VolumeGroup:
 
 
 @dataclass(slots=True, eq=False)
-class Scope:
-    """Everything one scope needs to evaluate a tick: its lists, groups, last price, window.
+class Extent:
+    """The lowest and highest price of a market's ticks over one window length.
 
-    The window (`TickWindow`) exists while any windowed rule does, and keeps ticks for
-    the longest window among them.
+    Kept while no tick can have changed them: they were measured at tick `number` (the
+    market's latest or the one before it: a tick that went by unmeasured may have left
+    them), no price since fell outside them, and the older of the two stays in the
+    window until `known_until`. Move groups of one length in the any-venue and the
+    venue scope share it: they measure the same ticks.
     """
+
+    low: float = 0.0
+    high: float = 0.0
+    known_until: int = LONG_AGO
+    number: int = -1
+
+
+@dataclass(slots=True, eq=False)
+class Market:
+    """One symbol on one venue: its previous price, and its recent ticks.
+
+    The window (`TickWindow`) exists while a scope reading the market (the symbol's
+    any-venue scope, or this venue's) has windowed rules, and keeps ticks for the
+    longest window among them.
+    """
+
+    previous: float | None = None
+    previous_number: int = 0
+    window: TickWindow | None = None
+    extents: dict[int, Extent] = field(default_factory=dict)
+    """By window length (microseconds)."""
+
+
+@dataclass(slots=True, eq=False)
+class Scope:
+    """The rules of one scope: its lists and groups, and the longest window among them."""
 
     above: Sorted = field(default_factory=Sorted)
     below: Sorted = field(default_factory=Sorted)
@@ -225,10 +258,7 @@ class Scope:
     cross_down: Sorted = field(default_factory=Sorted)
     moves: dict[int, MoveGroup] = field(default_factory=dict)
     volumes: dict[int, VolumeGroup] = field(default_factory=dict)
-    window: TickWindow | None = None
     longest: int = 0
-    previous: float | None = None
-    previous_number: int = 0
     members: int = 0
     warming: int = 0
     """How many of its rules are warming (evaluated alone, see `IndexedRule`)."""
@@ -294,12 +324,11 @@ class Scope:
             volume = self.volumes.get(rule.window) or VolumeGroup(rule.window_s, rule.window)
             self.volumes[rule.window] = volume
             volume.members += 1
-        if self.window is None:
-            self.window = TickWindow()
         self.longest = max(self.longest, rule.window)
 
     def leave(self, rule: IndexedRule) -> None:
-        """Uncount a rule; a group without rules, and its window, are dropped."""
+        """Uncount a rule; a group without rules is dropped (and, at the markets' next
+        ticks, windows no scope needs any more)."""
         self.members -= 1
         if not rule.window:
             return
@@ -309,5 +338,3 @@ class Scope:
         if group.members == 0:
             del groups[rule.window]
             self.longest = max([*self.moves, *self.volumes], default=0)
-            if not self.longest:
-                self.window = None

@@ -1,10 +1,11 @@
 """The naive evaluator: on every tick, every rule of every symbol, one at a time.
 
 It follows the semantics in `handlers.rules.engine`'s docstring as directly as it can:
-each scope remembers its recent ticks, and each rule recomputes its own window from
-them on each tick. No index, no heaps, no incremental sums. It is the oracle the engine
-is tested against (same firings, bit for bit) and the baseline it is measured against:
-the reference design scanned all rules on each poll, as this does on each tick.
+each market (symbol and venue) remembers its recent ticks, and each rule recomputes its
+own window from those of the tick's venue on each tick. No index, no heaps, no
+incremental sums. It is the oracle the engine is tested against (same firings, bit for
+bit) and the baseline it is measured against: the reference design scanned all rules on
+each poll, as this does on each tick.
 """
 
 from __future__ import annotations
@@ -36,11 +37,13 @@ from handlers.rules.windows import moves, quotient, reached, signed, to_micros
 
 Outcome = tuple[float, dict[str, float]]
 """What a rule whose condition holds reports: its value and everything compared."""
+Market = tuple[str, str]
+"""A symbol on a venue: the prices every rule evaluating its ticks compares."""
 
 
 @dataclass(frozen=True, slots=True)
 class _Seen:
-    """A tick as a scope remembers it: its number, its time on the symbol's clock."""
+    """A tick as a market remembers it: its number, its time on the symbol's clock."""
 
     number: int
     time: int
@@ -60,8 +63,8 @@ class ReferenceEngine:
 
     def __init__(self) -> None:
         self._rules: dict[UUID, _Held] = {}
-        self._seen: dict[tuple[str, str | None], deque[_Seen]] = {}
-        self._previous: dict[tuple[str, str | None], _Seen] = {}
+        self._seen: dict[Market, deque[_Seen]] = {}
+        self._previous: dict[Market, _Seen] = {}
         self._ticks = 0
         self._clock: int | None = None
         self._symbol_clocks: dict[str, int] = {}
@@ -117,12 +120,11 @@ class ReferenceEngine:
                 continue
             if not self._evaluated(held.state):
                 continue
-            outcome = self._check(held, (target.symbol, target.venue), tick, now)
+            outcome = self._check(held, (tick.symbol, tick.venue), tick, now)
             quiet = quiet_until(held.state)
             if outcome is not None and (quiet is None or t >= to_micros(quiet)):
                 hits.append((held, *outcome))
-        for scope in ((tick.symbol, None), (tick.symbol, tick.venue)):
-            self._remember(scope, _Seen(self._ticks, now, tick.price, tick.volume))
+        self._remember((tick.symbol, tick.venue), _Seen(self._ticks, now, tick.price, tick.volume))
         hits.sort(key=lambda hit: hit[0].state.rule_id)
         firings = []
         for held, value, values in hits:
@@ -137,7 +139,7 @@ class ReferenceEngine:
         )
 
     def _check(
-        self, held: _Held, scope: tuple[str, str | None], tick: Observation, now: int
+        self, held: _Held, market: tuple[str, str], tick: Observation, now: int
     ) -> Outcome | None:
         condition = held.state.spec.condition
         price = tick.price
@@ -147,9 +149,9 @@ class ReferenceEngine:
         if condition.type == "below":
             return (price, {"threshold": threshold}) if price < threshold else None
         if condition.type in ("crosses_up", "crosses_down"):
-            return self._crossing(held, scope, price, threshold)
+            return self._crossing(held, market, price, threshold)
         if isinstance(condition, PercentChange | AbsoluteMove):
-            window = self._window(held, scope, now, condition.window_s)
+            window = self._window(held, market, now, condition.window_s)
             prices = [seen.price for seen in window] + [price]
             low, high = min(prices), max(prices)
             rise, fall = moves(condition.type, price, low, high)
@@ -158,12 +160,12 @@ class ReferenceEngine:
             values = {"threshold": threshold, "window_s": float(condition.window_s)}
             return signed(condition.direction, rise, fall), values | {"low": low, "high": high}
         assert isinstance(condition, VolumeSpike)
-        return self._spike(held, scope, tick.volume, now, condition)
+        return self._spike(held, market, tick.volume, now, condition)
 
     def _crossing(
-        self, held: _Held, scope: tuple[str, str | None], price: float, threshold: float
+        self, held: _Held, market: Market, price: float, threshold: float
     ) -> Outcome | None:
-        previous = self._previous.get(scope)
+        previous = self._previous.get(market)
         if previous is None or previous.number <= held.armed:
             return None
         if held.state.spec.condition.type == "crosses_up":
@@ -175,12 +177,12 @@ class ReferenceEngine:
     def _spike(
         self,
         held: _Held,
-        scope: tuple[str, str | None],
+        market: Market,
         volume: float,
         now: int,
         condition: VolumeSpike,
     ) -> Outcome | None:
-        window = self._window(held, scope, now, condition.window_s)
+        window = self._window(held, market, now, condition.window_s)
         total = sum((Fraction(seen.volume) for seen in window), Fraction(0))
         if not window or total == 0:
             return None
@@ -196,20 +198,18 @@ class ReferenceEngine:
             "ticks": float(len(window)),
         }
 
-    def _window(
-        self, held: _Held, scope: tuple[str, str | None], now: int, window_s: int
-    ) -> list[_Seen]:
-        """The scope's earlier ticks after the rule's arming, within `window_s` of now."""
+    def _window(self, held: _Held, market: Market, now: int, window_s: int) -> list[_Seen]:
+        """The market's earlier ticks after the rule's arming, within `window_s` of now."""
         since = now - window_s * 1_000_000
         return [
             seen
-            for seen in self._seen.get(scope, ())
+            for seen in self._seen.get(market, ())
             if seen.number > held.armed and seen.time > since
         ]
 
-    def _remember(self, scope: tuple[str, str | None], seen: _Seen) -> None:
-        self._previous[scope] = seen
-        remembered = self._seen.setdefault(scope, deque())
+    def _remember(self, market: Market, seen: _Seen) -> None:
+        self._previous[market] = seen
+        remembered = self._seen.setdefault(market, deque())
         remembered.append(seen)
         while remembered and remembered[0].time <= seen.time - self._longest:
             remembered.popleft()

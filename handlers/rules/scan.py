@@ -1,11 +1,11 @@
-"""One tick read against one scope's index: the rules it fires, as hits.
+"""One tick read against one scope's index and its venue's market: the rules it fires.
 
 This is the engine's hot path, so it is written for CPython: one call per scope and
 kind of list rather than per rule or per group, window internals read into locals once,
-a group's window low and high kept while no tick can have changed them, and a floor
-comparison (the smallest threshold of a group, or of a list) before any list is
-touched. The arithmetic is that of `windows.moves` / `windows.multiple`, which the
-reference evaluator uses, so both come to the same figures bit for bit.
+a market's window low and high kept per window length while no tick can have changed
+them, and a floor comparison (the smallest threshold of a group, or of a list) before
+any list is touched. The arithmetic is that of `windows.moves` / `windows.multiple`,
+which the reference evaluator uses, so both come to the same figures bit for bit.
 """
 
 from __future__ import annotations
@@ -14,9 +14,10 @@ from bisect import bisect_right
 
 from handlers.rules.firing import Observation
 from handlers.rules.index import (
-    LONG_AGO,
     NOTHING,
+    Extent,
     IndexedRule,
+    Market,
     MoveGroup,
     Scope,
     Sorted,
@@ -43,8 +44,8 @@ class Pass:
         self.hits: list[Hit] = []
 
 
-def thresholds(scope: Scope, this: Pass) -> None:
-    """above, below, and the crossings between the scope's previous price and this one."""
+def thresholds(scope: Scope, market: Market, this: Pass) -> None:
+    """above, below, and the crossings between the market's previous price and this one."""
     price = this.tick.price
     t = this.t
     hits = this.hits
@@ -59,12 +60,12 @@ def thresholds(scope: Scope, this: Pass) -> None:
         for rule in scope.below.over(price):
             if t >= rule.quiet_at:
                 hits.append((rule, price, {"threshold": rule.key}))
-    previous = scope.previous
+    previous = market.previous
     if previous is not None and previous != price:
-        _crossings(scope, previous, this)
+        _crossings(scope, previous, market.previous_number, this)
 
 
-def _crossings(scope: Scope, previous: float, this: Pass) -> None:
+def _crossings(scope: Scope, previous: float, number: int, this: Pass) -> None:
     """Crossing rules between the previous price and this one, armed before the previous."""
     price = this.tick.price
     if price > previous:
@@ -77,7 +78,6 @@ def _crossings(scope: Scope, previous: float, this: Pass) -> None:
         if not keys or keys[0] > previous or keys[-1] <= price:
             return
         crossed = scope.cross_down.over_up_to(price, previous)
-    number = scope.previous_number
     t = this.t
     for rule in crossed:
         if rule.armed < number and t >= rule.quiet_at:
@@ -138,7 +138,7 @@ def _warm_spikes(group: VolumeGroup, window: TickWindow, this: Pass) -> None:
             this.hits.append((rule, figure, spike_values(rule, window, volume, count, total)))
 
 
-def price_moves(scope: Scope, window: TickWindow, this: Pass) -> None:
+def price_moves(scope: Scope, market: Market, window: TickWindow, this: Pass) -> None:
     """Percent-change and absolute-move rules; call after the tick entered the window."""
     lows = window.lows
     highs = window.highs
@@ -146,21 +146,28 @@ def price_moves(scope: Scope, window: TickWindow, this: Pass) -> None:
     high_times, high_keys, high_head = highs.times, highs.keys, highs.head
     now = this.now
     price = this.tick.price
+    number = this.number
+    before = market.previous_number
+    extents = market.extents
     for group in scope.moves.values():
         if not group.indexed:
-            group.known_until = LONG_AGO  # ticks go by unseen: forget low and high
             continue
-        low = group.low
-        high = group.high
-        if now >= group.known_until or not low <= price <= high:
+        extent = extents.get(group.window)
+        if extent is None:
+            extent = extents[group.window] = Extent()
+        low = extent.low
+        high = extent.high
+        seen = extent.number
+        if seen not in (number, before) or now >= extent.known_until or not low <= price <= high:
             since = now - group.window  # TickWindow.low(since) and .high(since), inlined
             first_low = bisect_right(low_times, since, low_head)
             first_high = bisect_right(high_times, since, high_head)
-            low = group.low = low_keys[first_low]
-            high = group.high = -high_keys[first_high]
+            low = extent.low = low_keys[first_low]
+            high = extent.high = -high_keys[first_high]
             # until the older of the two leaves the window (a price outside them
             # makes a new one, checked above)
-            group.known_until = min(low_times[first_low], high_times[first_high]) + group.window
+            extent.known_until = min(low_times[first_low], high_times[first_high]) + group.window
+        extent.number = number
         if low == high:
             continue  # nothing moved: no positive threshold is reached
         # The arithmetic of `windows.moves`, inlined: this runs for every group on

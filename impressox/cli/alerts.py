@@ -1,60 +1,134 @@
-"""`impressox alerts watch`: your alerts as they fire, in the terminal.
+"""`impressox alerts ...`: your rules and their health, a new rule, alerts as they fire.
 
-A client of the API's WebSocket like any other (`/v1/ws`, topic ``alerts``, optionally
-``prices:<symbol>``): it keeps each topic's last cursor and, when the connection drops
-or the server sheds it as too slow, reconnects and resumes from there, so nothing is
-missed and nothing shown twice.
+Clients of the API like any other, with a user key. `watch` follows the WebSocket
+(`/v1/ws`, topic ``alerts``, optionally ``prices:<symbol>``): it keeps each topic's last
+cursor and, when the connection drops or the server sheds it as too slow, reconnects
+and resumes from there, so nothing is missed and nothing shown twice. Beside the alerts
+it shows every rule that cannot fire now (its health, `GET /v1/rules`), at the start
+and whenever that changes, so a rule waiting in silence never goes unnoticed.
+
+`create` refuses what the API refuses (a threshold no price reaches, a channel you do
+not have) with exit code 2 and the API's one line naming the field.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
+import sys
+from pathlib import Path
 from typing import Annotated, Any
 
+import httpx
 import typer
 import websockets
 from rich.console import Console
 from websockets.exceptions import ConnectionClosed, InvalidStatus, InvalidURI
 
+from events.errors import ImpressoxError, InfrastructureError
 from impressox.cli.common import fail, run, settings_from
 from impressox.endpoints import read_endpoints
 
-app = typer.Typer(help="Alerts as they fire.", no_args_is_help=True)
+app = typer.Typer(help="Your rules, their health, and alerts as they fire.", no_args_is_help=True)
 console = Console(highlight=False)
 
 KEY_ENV = "IMPRESSOX_API_KEY"
 REFUSED = {4401: "the API refused the key", 4403: "the key lacks the user scope"}
 RECONNECT_DELAY_S = 1.0
 SEVERITY_STYLE = {"info": "cyan", "warning": "yellow", "critical": "bold red"}
+HEALTH_EVERY_S = 30.0
+HTTP_TIMEOUT_S = 10.0
+PAGE = 500
+
+KeyOption = Annotated[str | None, typer.Option("--key", help=f"A user API key (also {KEY_ENV}).")]
+UrlOption = Annotated[
+    str | None,
+    typer.Option("--url", help="The API (default: the system running on the data dir)."),
+]
 
 
 @app.command()
 def watch(
     ctx: typer.Context,
-    key: Annotated[
-        str | None, typer.Option("--key", help=f"A user API key (also {KEY_ENV}).")
-    ] = None,
-    url: Annotated[
-        str | None,
-        typer.Option("--url", help="The API (default: the system running on the data dir)."),
-    ] = None,
+    key: KeyOption = None,
+    url: UrlOption = None,
     prices: Annotated[
         list[str] | None,
         typer.Option("--prices", help="Also show this symbol's ticks (repeatable)."),
     ] = None,
+    health_every: Annotated[
+        float,
+        typer.Option(
+            min=0, help="Seconds between looks at your rules' health (0: only at the start)."
+        ),
+    ] = HEALTH_EVERY_S,
 ) -> None:
-    """Print your alerts (and, with --prices, ticks) as they arrive, until Ctrl-C."""
+    """Print your alerts (and, with --prices, ticks) as they arrive, until Ctrl-C; and
+    every rule that cannot fire now, whenever that changes."""
+    token = _token(key)
+    api_url = _http_url(url or _running_api(ctx))
+    topics = ["alerts", *(f"prices:{symbol.replace('-', '/')}" for symbol in prices or [])]
+    try:
+        run(_watch_all(api_url, token, topics, health_every))
+    except KeyboardInterrupt:
+        raise typer.Exit(0) from None
+
+
+@app.command("list")
+def list_rules(
+    ctx: typer.Context,
+    key: KeyOption = None,
+    url: UrlOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines.")] = False,
+) -> None:
+    """Your rules, newest first, each with its health: whether it can fire now."""
+    token = _token(key)
+    rules = run(_rules(_http_url(url or _running_api(ctx)), token))
+    for rule in rules:
+        if as_json:
+            sys.stdout.write(json.dumps(rule) + "\n")
+        else:
+            console.print(_rule_line(rule))
+
+
+@app.command()
+def create(
+    ctx: typer.Context,
+    spec: Annotated[
+        str,
+        typer.Argument(help="The rule as POST /v1/rules takes it: JSON, or @FILE holding it."),
+    ],
+    key: KeyOption = None,
+    url: UrlOption = None,
+) -> None:
+    """Create a rule; print its id and health as one JSON line (a refusal: exit 2)."""
+    token = _token(key)
+    body = _spec(spec)
+    receipt = run(_create(_http_url(url or _running_api(ctx)), token, body))
+    sys.stdout.write(json.dumps(receipt) + "\n")
+    if receipt.get("health") != "armed":
+        typer.echo(f"warning: {receipt.get('health')}: {receipt.get('health_detail')}", err=True)
+
+
+def _token(key: str | None) -> str:
     token = key or os.environ.get(KEY_ENV)
     if not token:
         fail(f"give a user API key with --key or {KEY_ENV}")
-    api_url = url or _running_api(ctx)
-    topics = ["alerts", *(f"prices:{symbol.replace('-', '/')}" for symbol in prices or [])]
+    return token
+
+
+def _spec(text: str) -> Any:
+    if text.startswith("@"):
+        try:
+            text = Path(text[1:]).read_text(encoding="utf-8")
+        except OSError as error:
+            fail(f"cannot read {text[1:]}: {error.strerror}")
     try:
-        run(_watch(_ws_url(api_url), token, topics))
-    except KeyboardInterrupt:
-        raise typer.Exit(0) from None
+        return json.loads(text)
+    except ValueError as error:
+        fail(f"the rule is not JSON: {error}")
 
 
 def _running_api(ctx: typer.Context) -> str:
@@ -64,12 +138,105 @@ def _running_api(ctx: typer.Context) -> str:
     return running.api_url
 
 
-def _ws_url(api_url: str) -> str:
+def _http_url(api_url: str) -> str:
+    """The API's root as http(s)://, from an http(s):// or ws(s):// URL."""
     if api_url.startswith(("ws://", "wss://")):
-        return api_url.rstrip("/") + "/v1/ws"
+        return "http" + api_url.removeprefix("ws").rstrip("/")
     if not api_url.startswith(("http://", "https://")):
         fail(f"--url must be an http(s):// or ws(s):// URL, not {api_url!r}")
-    return "ws" + api_url.removeprefix("http").rstrip("/") + "/v1/ws"
+    return api_url.rstrip("/")
+
+
+def _ws_url(http_url: str) -> str:
+    return "ws" + http_url.removeprefix("http") + "/v1/ws"
+
+
+class ApiRefusedError(ImpressoxError):
+    """The API refused a request (4xx): the detail it gave, which names the field."""
+
+
+async def _request(
+    api_url: str, token: str, method: str, path: str, **options: Any
+) -> httpx.Response:
+    """One request to the API: its answer, `ApiRefusedError` (exit 2) with the detail
+    of a refusal, or `InfrastructureError` (exit 1) when it cannot answer."""
+    headers = {"Authorization": f"Bearer {token}"}
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per request is noise here
+    try:
+        async with httpx.AsyncClient(base_url=api_url, timeout=HTTP_TIMEOUT_S) as client:
+            response = await client.request(method, path, headers=headers, **options)
+    except httpx.HTTPError as error:
+        raise InfrastructureError(f"cannot reach the API at {api_url}: {error}") from None
+    if response.is_success:
+        return response
+    try:
+        detail = response.json().get("detail", response.text)
+    except ValueError:
+        detail = response.text
+    said = f"{detail} ({response.status_code})"
+    if response.status_code >= 500:
+        raise InfrastructureError(said)
+    raise ApiRefusedError(said)
+
+
+async def _rules(api_url: str, token: str) -> list[dict[str, Any]]:
+    """Every rule of the key's user, page by page."""
+    rules: list[dict[str, Any]] = []
+    cursor: str | None = None
+    while True:
+        params: dict[str, Any] = {"limit": PAGE, **({"cursor": cursor} if cursor else {})}
+        page = (await _request(api_url, token, "GET", "/v1/rules", params=params)).json()
+        rules += page["items"]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            return rules
+
+
+async def _create(api_url: str, token: str, spec: Any) -> dict[str, Any]:
+    response = await _request(api_url, token, "POST", "/v1/rules", json=spec)
+    receipt: dict[str, Any] = response.json()
+    return receipt
+
+
+def _label(rule: dict[str, Any]) -> str:
+    spec = rule["spec"]
+    subject = ", ".join(rule.get("subjects") or []) or spec["target"]["kind"]
+    name = f"{spec['name']} " if spec.get("name") else ""
+    return f"{name}({subject}, {spec['condition']['type']}) {rule['id'][:8]}"
+
+
+def _rule_line(rule: dict[str, Any]) -> str:
+    style = "green" if rule["health"] == "armed" else "yellow"
+    return f"{_label(rule)}: [{style}]{rule['health']}[/{style}] [dim]{rule['health_detail']}[/dim]"
+
+
+async def _watch_all(api_url: str, token: str, topics: list[str], health_every: float) -> None:
+    health = asyncio.create_task(_watch_health(api_url, token, health_every))
+    try:
+        await _watch(_ws_url(api_url), token, topics)
+    finally:
+        health.cancel()
+        await asyncio.gather(health, return_exceptions=True)
+
+
+async def _watch_health(api_url: str, token: str, every_s: float) -> None:
+    """Show each rule that cannot fire, at the start and whenever its health changes."""
+    shown: dict[str, str] = {}
+    while True:
+        try:
+            rules = await _rules(api_url, token)
+        except ImpressoxError as error:
+            again = f"; trying again in {every_s:g} s" if every_s else ""
+            console.print(f"[dim]cannot read your rules' health ({error}){again}[/dim]")
+            rules = []
+        for rule in rules:
+            was = shown.get(rule["id"])
+            if rule["health"] != was and (was is not None or rule["health"] != "armed"):
+                console.print(_rule_line(rule))
+            shown[rule["id"]] = rule["health"]
+        if not every_s:
+            return
+        await asyncio.sleep(every_s)
 
 
 async def _watch(url: str, token: str, topics: list[str]) -> None:

@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from events.catalog import CatalogPayload
 from events.codec import from_json_object, to_json_object
 from events.envelope import Event, RecordedEvent
 from events.errors import InvalidEventError, RegistryError
@@ -109,9 +110,13 @@ def _parse_events(text: str) -> list[Event]:
 
 def _validated(item: Any, where: str) -> Event:
     try:
-        return from_json_object(item)
+        event = from_json_object(item)
     except InvalidEventError as error:
         fail(f"{where}: {error}")
+    if isinstance(event.payload, CatalogPayload):
+        for name, why in event.payload.refusals_at(datetime.now(UTC)):
+            fail(f"{where}: payload.{name}: {why}")
+    return event
 
 
 async def _append(settings: Settings, category: str, events: list[Event]) -> None:

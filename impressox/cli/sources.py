@@ -43,6 +43,7 @@ from sources.posts.x_api import XApiSource
 from sources.publisher import SourceStatus
 from sources.registry import SOURCES, source_info
 from sources.replay import FileReplay, parse_speed
+from sources.resume import last_prices
 from sources.runner import run_source
 from sources.simulator import MarketSimulator, SimulatorConfig
 from sources.source import PriceSource
@@ -266,9 +267,18 @@ async def _serve(
     """Run the source until it ends, or until SIGTERM / Ctrl-C (a second one cancels)."""
     async with _stop_on_signals(source.name) as stop, redis_for(settings, wait=True) as redis:
         store = EventStore(redis, settings.stream_names())
+        if isinstance(source, MarketSimulator) and source.resumes:
+            await _resume(source, store)
         return await run_source(
             source, store, stop=stop, stale_after_s=stale_after_s, observer=display.show
         )
+
+
+async def _resume(simulator: MarketSimulator, store: EventStore) -> None:
+    """Go on from the last recorded prices: no seed was given, so no path is to repeat."""
+    prices = await last_prices(store, simulator.venue, simulator.symbols)
+    simulator.resume(prices)
+    log.info("simulator resumes from the last recorded prices", prices=prices, seed=simulator.seed)
 
 
 def _run_posts(settings: Settings, name: str, options: RunOptions) -> None:

@@ -1,6 +1,8 @@
-"""One-minute OHLCV candles per symbol, by the venue's time of each tick.
+"""One-minute OHLCV candles per symbol and venue, by the venue's time of each tick.
 
-A tick lands in the minute of its `source_time`. Open is the minute's first tick and
+Each venue is its own market: a price posted by hand (venue ``manual``) makes a candle
+of its own and never a spike in another venue's. A tick lands in the minute of its
+`source_time`. Open is the minute's first tick and
 close its last, in stream order (the order the symbol's ticks were appended), so a late
 tick from a slow venue closes the minute it belongs to rather than reopening it.
 """
@@ -24,26 +26,32 @@ def minute_of(moment: datetime) -> datetime:
     return moment.astimezone(UTC).replace(second=0, microsecond=0)
 
 
-def candle_id(symbol: str, minute: datetime) -> str:
-    return f"{symbol}|{minute.isoformat()}"
+def candle_id(symbol: str, venue: str, minute: datetime) -> str:
+    return f"{symbol}|{venue}|{minute.isoformat()}"
 
 
 @read_model()
 class Candles(Projection):
-    name: ClassVar[str] = "candles"
+    name: ClassVar[str] = "venue_candles"
+    """Not ``candles``: that read model mixed every venue in one candle; a new name
+    builds this one from the whole log instead of mixing the two shapes."""
     categories: ClassVar[tuple[str, ...]] = ("ticks",)
     types: ClassVar[frozenset[str] | None] = frozenset({PriceTick.event_type})
-    indexes: ClassVar[tuple[IndexModel, ...]] = (paging_index("minute", "symbol"),)
+    indexes: ClassVar[tuple[IndexModel, ...]] = (
+        paging_index("minute", "symbol"),
+        paging_index("minute", "symbol", "venue"),
+    )
 
     def keys(self, recorded: RecordedEvent) -> tuple[str, ...]:
         tick = tick_of(recorded)
-        return (candle_id(tick.symbol, minute_of(tick.source_time)),)
+        return (candle_id(tick.symbol, tick.venue, minute_of(tick.source_time)),)
 
     def apply(self, key: str, document: Document | None, recorded: RecordedEvent) -> Document:
         tick = tick_of(recorded)
         if document is None:
             return {
                 "symbol": tick.symbol,
+                "venue": tick.venue,
                 "minute": minute_of(tick.source_time),
                 "open": tick.price,
                 "high": tick.price,

@@ -32,21 +32,23 @@ def test_a_created_rule_says_how_often_it_fires(frequency: dict[str, Any], words
     assert words in answer
 
 
-@pytest.mark.parametrize(
-    ("health", "words"),
-    [
-        ("armed", "It is armed."),
-        ({"state": "no_source_for_symbol"}, "so it cannot fire until one does."),
-        ({"state": "channel_missing", "detail": "telegram"}, "is missing. (telegram)"),
-        ("some_new_state", "Its health: some new state."),
-    ],
-)
-def test_a_created_rule_says_its_health_when_the_result_carries_it(
-    health: object, words: str
-) -> None:
-    frequency = {"kind": "once"}
-    answer = said("create_alert", CREATED | {"frequency": frequency, "health": health})
-    assert answer.endswith(words)
+def test_a_created_rule_that_can_fire_says_done() -> None:
+    health = {"state": "armed", "detail": "It can fire now."}
+    answer = said("create_alert", CREATED | {"frequency": {"kind": "once"}, "health": health})
+    assert answer.startswith("Done: alert 2, \u201cETH/USDT below 3,000\u201d.")
+
+
+def test_a_created_rule_that_cannot_fire_says_why_first() -> None:
+    health = {
+        "state": "no_source_for_symbol",
+        "detail": "No running price source reports ETH/USDT yet: it will not fire until one does.",
+    }
+    answer = said("create_alert", CREATED | {"frequency": {"kind": "once"}, "health": health})
+    assert answer.startswith(
+        "Done, but no running price source reports ETH/USDT yet: it will not fire until one"
+        " does. It is alert 2, \u201cETH/USDT below 3,000\u201d."
+    )
+    assert answer.endswith("It fires once, on the web, then it is done.")
 
 
 def test_a_rule_with_an_expiry_says_when_it_ends() -> None:

@@ -23,6 +23,7 @@ from handlers.declaration import HANDLERS, HandlerContext
 from handlers.worker import Worker
 from impressox.services import Services
 from impressox.settings import Settings
+from projections.readmodels.prices import Prices
 from tests.handlers.support import FAST, running, wait_until
 from tests.readside import ProjectorThread, isolated_settings
 
@@ -34,7 +35,7 @@ def settings(prefix: str, tmp_path: Path, redis_url: str, mongo_url: str) -> Set
 
 @pytest.fixture
 def projector(settings: Settings, redis_url: str, mongo_url: str) -> Iterator[ProjectorThread]:
-    thread = ProjectorThread(settings, redis_url, mongo_url, names=["prices"]).start()
+    thread = ProjectorThread(settings, redis_url, mongo_url, names=[Prices.name]).start()
     yield thread
     thread.stop()
 

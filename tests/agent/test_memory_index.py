@@ -22,6 +22,7 @@ from impressox.connections import connect_mongo
 from impressox.services import Services
 from impressox.settings import Settings
 from projections.reader import ReadModels
+from projections.rule_health import RuleHealthReader
 from tests.handlers.support import FAST, running, wait_until
 from tests.readside import isolated_settings
 
@@ -39,6 +40,11 @@ MANY = [
     "my favourite coin is DOGE",
     "I trade on Kraken",
 ]
+
+
+def health(read_models: ReadModels) -> RuleHealthReader:
+    """What an agent context needs for rules (these tests make none)."""
+    return RuleHealthReader(read_models, chain_watched=False, stale_after_s=0)
 
 
 @pytest.fixture
@@ -113,7 +119,7 @@ async def test_recall_brings_the_nearest_facts_of_a_long_memory(
         return len(await indexed(index, user)) == len(MANY)
 
     await wait_until(all_indexed)
-    context = AgentContext(user, services, read_models, knowledge)
+    context = AgentContext(user, services, read_models, knowledge, rule_health=health(read_models))
     assert await recall(context, "price of BTC") == ["I have 0.5 BTC"]
     recalled = await recall(context, "what about my risk tolerance")
     assert recalled[0] == "my risk tolerance is low"
@@ -121,7 +127,15 @@ async def test_recall_brings_the_nearest_facts_of_a_long_memory(
     # Forgotten, it is not recalled even before the index has caught up.
     await asyncio.to_thread(services.memory.forget_about, user, "I have BTC")
     assert await recall(context, "price of BTC") == []
-    assert await recall(AgentContext(uuid4(), services, read_models, knowledge), "BTC") == []
+    assert (
+        await recall(
+            AgentContext(
+                uuid4(), services, read_models, knowledge, rule_health=health(read_models)
+            ),
+            "BTC",
+        )
+        == []
+    )
 
 
 async def test_a_short_memory_is_recalled_whatever_the_message(
@@ -129,10 +143,10 @@ async def test_a_short_memory_is_recalled_whatever_the_message(
 ) -> None:
     user = uuid4()
     await remember(services, user, "I hold 2 ETH", "I trade on Binance", "I like pizza", "I am 40")
-    context = AgentContext(user, services, read_models, knowledge)
+    context = AgentContext(user, services, read_models, knowledge, rule_health=health(read_models))
     # Nothing indexed here (no indexer runs): the latest three, newest first.
     assert await recall(context, "hello") == ["I am 40", "I like pizza", "I trade on Binance"]
-    without_index = AgentContext(user, services, read_models)
+    without_index = AgentContext(user, services, read_models, rule_health=health(read_models))
     assert await recall(without_index, "hello") == await recall(context, "hello")
 
 

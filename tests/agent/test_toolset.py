@@ -12,13 +12,14 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 import pytest
 from langchain_core.messages import AnyMessage, HumanMessage
 
 import handlers.agent.toolset  # noqa: F401 - registers the tools
 from aggregates.alert_rule import AlertRule
-from events.catalog import PostScraped, PriceTick
+from events.catalog import PostScraped, PriceTick, SourceStarted
 from events.envelope import Event
 from events.store import EventStore
 from handlers.agent.context import AgentContext
@@ -35,11 +36,14 @@ from impressox.connections import connect_mongo
 from impressox.services import Services
 from impressox.settings import Settings
 from projections.reader import ReadModels
+from projections.readmodels.price_coverage import PriceCoverage
+from projections.readmodels.prices import Prices, market_key
 from projections.registry import PROJECTIONS
+from projections.rule_health import RuleHealthReader
 from tests.handlers.support import wait_until
 from tests.readside import ProjectorThread, isolated_settings
 
-READ_MODELS = ["alert_rules", "prices", "posts"]
+READ_MODELS = ["alert_rules", Prices.name, PriceCoverage.name, "users", "posts"]
 
 
 @pytest.fixture
@@ -61,7 +65,10 @@ async def context(
     mongo = connect_mongo(mongo_url)
     projections = [PROJECTIONS.get(name) for name in READ_MODELS]
     read_models = ReadModels(mongo[settings.mongo_database], projections, cache_s=0.0)
-    yield AgentContext(services.users.register("trader"), services, read_models)
+    health = RuleHealthReader(
+        read_models, chain_watched=False, stale_after_s=settings.source_stale_after_s
+    )
+    yield AgentContext(services.users.register("trader"), services, read_models, rule_health=health)
     await mongo.close()
 
 
@@ -88,19 +95,26 @@ async def test_a_session_from_a_price_to_a_confirmed_deletion(
     store: EventStore, context: AgentContext
 ) -> None:
     session = Session(context)
+    started = SourceStarted(source="exchange", venue="binance", symbol="BTC/USDT", run_id=uuid4())
     tick = PriceTick(
         symbol="BTC/USDT", venue="binance", price=101234.5, source_time=datetime.now(UTC)
     )
-    await store.append("ticks", Event(key=tick.symbol, payload=tick))
+    for payload in (started, tick):
+        await store.append("ticks", Event(key=payload.symbol, payload=payload))
 
     async def priced() -> bool:
-        collection = await context.read_models.collection("prices")
-        return await collection.find_one({"_id": "BTC/USDT"}) is not None
+        collection = await context.read_models.collection(Prices.name)
+        return await collection.find_one({"_id": market_key("BTC/USDT", "binance")}) is not None
 
     await wait_until(priced)
     assert "BTC/USDT is 101,234.50 on binance" in await session.say("price of BTC")
     assert "no price for DOGE/USDT yet" in await session.say("price of DOGE")
 
+    async def covered() -> bool:
+        collection = await context.read_models.collection(PriceCoverage.name)
+        return await collection.find_one({"_id": market_key("BTC/USDT", "binance")}) is not None
+
+    await wait_until(covered)
     created = await session.say("alert me when BTC goes above 100k")
     assert created == (
         "Done: alert 1, \u201cBTC/USDT above 100,000\u201d. It fires at most once an hour,"
@@ -129,6 +143,31 @@ async def test_a_session_from_a_price_to_a_confirmed_deletion(
     rule = await asyncio.to_thread(context.services.alert_rules.load, rule_id)
     assert rule.status == "deleted"
     assert session.pending is None
+
+
+async def test_the_agent_says_when_a_rule_cannot_fire_yet(context: AgentContext) -> None:
+    """Issue 12: no source reports DOGE/USDT, and nothing watches a chain: say so."""
+    session = Session(context)
+    created = await session.say("alert me when DOGE goes above 1")
+    assert created.startswith(
+        "Done, but no running price source reports DOGE/USDT yet: it will not fire until one does."
+    )
+    assert "It is alert 1, \u201cDOGE/USDT above 1\u201d." in created
+
+    async def listed() -> bool:
+        return len(await user_rules(context)) == 1
+
+    await wait_until(listed)
+    assert await session.say("list my alerts") == (
+        "Your alerts:\n1. DOGE/USDT above 1 — active, but no running price source reports"
+        " DOGE/USDT yet: it will not fire until one does."
+    )
+    wallet = "0x52908400098527886E0F7030069857D2E4169EE7"
+    watched = await session.say(f"watch wallet {wallet}")
+    assert watched == (
+        f"Added wallet {wallet} to your watches, but nothing watches a chain here yet: no"
+        " activity will be reported until a chain watcher runs."
+    )
 
 
 async def test_research_reads_the_knowledge_base_passages_not_documents(
@@ -243,10 +282,10 @@ async def test_a_rule_is_named_and_its_reply_says_how_often_and_until_when(
     assert spec["frequency"] == {"kind": "once"}
     expires = datetime.fromisoformat(str(spec["expires_at"]))
     assert expires.weekday() == 4  # Friday
-    assert created.startswith(
-        "Done: alert 1, \u201cBTC/USDT on binance above 100,000\u201d. It fires once, on the"
+    assert (
+        "alert 1, \u201cBTC/USDT on binance above 100,000\u201d. It fires once, on the"
         " web, then it is done. It ends at "
-    )
+    ) in created
     await session.say("ping me whenever eth volume spikes to 3x its average, at most once a day")
     (_, volume) = await _rules_listed(context, 2)
     assert volume["spec"]["condition"] == {

@@ -8,7 +8,9 @@ from uuid import uuid4
 
 import pytest
 
+from aggregates.alert_rule import AlertRule
 from aggregates.errors import InvalidCommandError
+from aggregates.rule_spec import RuleSpec
 from aggregates.services.alert_rules import AlertRules
 from tests.aggregates.conftest import rule_spec
 
@@ -157,3 +159,41 @@ def test_post_and_chain_rules_are_accepted(rules: AlertRules) -> None:
     )
     assert rules.load(chain).spec.target.wallet == "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"  # type: ignore[union-attr]
     assert rules.load(posts).spec.target.kind == "posts"
+
+
+@pytest.mark.parametrize(
+    ("condition", "meaning"),
+    [
+        ({"type": "below", "threshold": -5}, "below -5 could never fire"),
+        ({"type": "above", "threshold": 0}, "above 0 would fire on every price"),
+        ({"type": "crosses_up", "threshold": -1}, "crosses up -1 could never fire"),
+        ({"type": "crosses_down", "threshold": 0}, "crosses down 0 could never fire"),
+    ],
+)
+def test_a_threshold_no_price_reaches_is_refused(
+    rules: AlertRules, condition: dict[str, Any], meaning: str
+) -> None:
+    """Issue 12: "below -5" was accepted, and waited in silence forever."""
+    for rule_id in (None, uuid4()):
+        with pytest.raises(InvalidCommandError) as refusal:
+            rules.create(uuid4(), rule_spec(condition=condition), rule_id)
+        assert refusal.value.field == "condition.threshold"
+        assert str(refusal.value) == (
+            f"condition.threshold: Input should be greater than 0 (prices are: {meaning})"
+        )
+    assert rules.recorder.max_notification_id() is None
+    rule_id = rules.create(uuid4(), rule_spec())
+    with pytest.raises(InvalidCommandError, match=r"^condition\.threshold: "):
+        rules.update(rule_id, rule_spec(condition=condition))
+    assert rules.load(rule_id).version == 1
+
+
+def test_a_rule_recorded_with_such_a_threshold_still_loads(rules: AlertRules) -> None:
+    """Rules accepted before the check keep working (their health says what is wrong)."""
+    spec = RuleSpec.model_validate(rule_spec(condition={"type": "below", "threshold": -5}))
+    old = AlertRule(owner_id=uuid4(), spec=spec)
+    rules.commit(old)
+    loaded = rules.load(old.id)
+    assert loaded.spec == spec
+    rules.pause(old.id)  # and commands that leave its spec alone still apply
+    assert rules.load(old.id).status == "paused"

@@ -73,6 +73,21 @@ def test_channels_can_be_added_and_removed_but_not_the_web_one(users: Users) -> 
         users.remove_channel(user_id, "web")
 
 
+def test_a_rule_s_channels_must_be_the_user_s(users: Users) -> None:
+    user_id = users.register("Ada")
+    users.add_channel(
+        user_id, {"channel_id": "phone", "channel": {"kind": "telegram", "chat_id": -100123}}
+    )
+    assert users.require_channels(user_id, ["web", "phone"]) == {"web", "phone"}
+    with pytest.raises(InvalidCommandError) as refusal:
+        users.require_channels(user_id, ["web", "phone", "nosuch"])
+    assert refusal.value.field == "channels.2"
+    assert str(refusal.value) == (
+        "channels.2: you have no channel 'nosuch' (yours: phone, web); add it first"
+        " (POST /v1/channels)"
+    )
+
+
 @pytest.mark.parametrize(
     ("channel", "field", "message"),
     [

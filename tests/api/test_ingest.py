@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -192,3 +193,16 @@ def test_numbers_mongodb_cannot_hold_are_refused_except_in_free_form_args(
     (rejected,) = response.json()["rejected"]
     assert rejected["index"] == 1
     assert rejected["errors"][0]["field"] == "payload.block_number"
+
+
+def test_a_tick_from_the_future_is_refused(client: TestClient, ingester: Key) -> None:
+    """A tick far ahead of our clock would move the rule engine's clock (issue 12)."""
+    ahead = datetime.now(UTC) + timedelta(hours=1)
+    future = tick()
+    future["payload"]["source_time"] = ahead.isoformat()
+    response = post(client, ingester, "ticks", [tick(), future])
+    assert response.status_code == 207
+    (rejected,) = response.json()["rejected"]
+    assert rejected["index"] == 1
+    assert rejected["errors"][0]["field"] == "payload.source_time"
+    assert "in the future" in rejected["errors"][0]["message"]

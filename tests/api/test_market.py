@@ -16,12 +16,14 @@ Key = tuple[UUID, str]
 START = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 
 
-def tick(symbol: str, price: float, at: datetime, volume: float = 1.0) -> dict[str, Any]:
+def tick(
+    symbol: str, price: float, at: datetime, volume: float = 1.0, venue: str = "binance"
+) -> dict[str, Any]:
     return {
         "type": "price.tick",
         "payload": {
             "symbol": symbol,
-            "venue": "binance",
+            "venue": venue,
             "price": price,
             "volume": volume,
             "source_time": at.isoformat(),
@@ -93,6 +95,40 @@ def test_prices_are_the_last_tick_of_each_symbol(
     assert "DOGE/USDT" in missing.json()["detail"]
 
 
+def test_a_price_posted_by_hand_is_its_own_venue(
+    client: TestClient, ingester: Key, user: Key
+) -> None:
+    """The README's example: a manual tick shows under its venue and moves no other."""
+    after = ingest(
+        client,
+        ingester,
+        [
+            tick("BTC/USDT", 100_000.0, START, venue="simulator"),
+            tick("BTC/USDT", 101_000.0, START + timedelta(seconds=1), venue="manual"),
+            tick("BTC/USDT", 100_010.0, START + timedelta(seconds=2), venue="simulator"),
+        ],
+    )
+    manual = get(client, user, "/v1/prices/BTC-USDT", venue="manual", after=after)
+    assert manual.status_code == 200, manual.text
+    assert (manual.json()["price"], manual.json()["venue"]) == (101_000.0, "manual")
+    simulator = get(client, user, "/v1/prices/BTC-USDT", venue="simulator").json()
+    assert simulator["price"] == 100_010.0
+    assert get(client, user, "/v1/prices/BTC-USDT").json() == simulator  # the latest of any
+    listed = get(client, user, "/v1/prices", symbols=["BTC/USDT"]).json()["items"]
+    assert [(p["venue"], p["price"]) for p in listed] == [
+        ("manual", 101_000.0),
+        ("simulator", 100_010.0),
+    ]
+    only = get(client, user, "/v1/prices", venue="manual").json()["items"]
+    assert [p["venue"] for p in only] == ["manual"]
+    candles = get(client, user, "/v1/candles", symbol="BTC/USDT", venue="simulator").json()
+    [candle] = candles["items"]
+    assert (candle["high"], candle["low"], candle["ticks"]) == (100_010.0, 100_000.0, 2)
+    missing = get(client, user, "/v1/prices/BTC-USDT", venue="kraken")
+    assert missing.status_code == 404
+    assert "BTC/USDT on kraken" in missing.json()["detail"]
+
+
 def test_candles_are_one_minute_ohlcv_oldest_first_within_the_window(
     client: TestClient, ingester: Key, user: Key
 ) -> None:
@@ -112,6 +148,7 @@ def test_candles_are_one_minute_ohlcv_oldest_first_within_the_window(
     ]
     assert candles[0] == {
         "symbol": "SOL/USDT",
+        "venue": "binance",
         "minute": "2025-03-01T12:00:00Z",
         "open": 10.0,
         "high": 14.0,
@@ -152,6 +189,8 @@ def test_pages_walk_every_item_once(client: TestClient, ingester: Key, user: Key
         ("/v1/prices", {"symbols": "BTC_USDT"}, "query.symbols.0"),
         ("/v1/prices", {"limit": 501}, "query.limit"),
         ("/v1/prices", {"limit": 0}, "query.limit"),
+        ("/v1/prices", {"venue": "Binance"}, "query.venue"),
+        ("/v1/prices/BTC-USDT", {"venue": "a b"}, "query.venue"),
         ("/v1/candles", {}, "query.symbol"),
         ("/v1/candles", {"symbol": "BTC/USDT", "start": "2025-03-02T00:00:00Z",
                          "end": "2025-03-01T00:00:00Z"}, "query.end"),

@@ -80,6 +80,11 @@ def test_an_array_file_is_accepted_and_event_ids_make_retries_safe(
             "error: line 1: unknown event type",
         ),
         ("", "error: no events in the input"),
+        (
+            '{"type": "price.tick", "key": "BTC/USDT", "payload": {"symbol": "BTC/USDT",'
+            ' "venue": "manual", "price": 1, "source_time": "2999-01-01T00:00:00Z"}}',
+            "error: line 1: payload.source_time: is in the future",
+        ),
     ],
 )
 async def test_bad_input_exits_2_with_one_line_and_writes_nothing(

@@ -28,6 +28,8 @@ from events.catalog import (
     NotificationSent,
     PostScraped,
     PriceTick,
+    SourceStarted,
+    SourceStopped,
 )
 from events.envelope import Event, RecordedEvent
 from events.store import EventStore
@@ -39,6 +41,7 @@ from projections.readmodels.chain_events import ChainEvents
 from projections.readmodels.free_form import from_text
 from projections.readmodels.notifications import Notifications
 from projections.readmodels.posts import Posts
+from projections.readmodels.price_coverage import PriceCoverage
 from projections.readmodels.prices import Prices
 from projections.readmodels.recent_alerts import RecentAlerts
 
@@ -140,13 +143,43 @@ async def test_a_thousand_ticks_of_one_symbol_write_one_price_and_one_candle_per
         minute = payload.source_time.replace(second=0)
         by_minute.setdefault(minute, []).append((payload.price, payload.volume))
     found = await documents(database, "candles")
-    assert sorted(found) == [f"BTC/USDT|{minute.isoformat()}" for minute in sorted(by_minute)]
+    assert sorted(found) == [f"BTC/USDT|test|{minute.isoformat()}" for minute in sorted(by_minute)]
     for minute, prices_in_minute in by_minute.items():
-        candle = found[f"BTC/USDT|{minute.isoformat()}"]
+        candle = found[f"BTC/USDT|test|{minute.isoformat()}"]
         assert candle["minute"] == minute
         assert {field: candle[field] for field in ohlcv(prices_in_minute)} == ohlcv(
             prices_in_minute
         )
+
+
+async def test_each_venue_has_its_own_price_and_candles(
+    store: EventStore, database: AsyncDatabase[Document]
+) -> None:
+    """A price posted by hand is listed beside the venue's, never in its place."""
+    ticks = [
+        tick("BTC/USDT", 100_000.0, START),
+        replace_venue(tick("BTC/USDT", 101_000.0, START + timedelta(seconds=1)), "manual"),
+        tick("BTC/USDT", 100_010.0, START + timedelta(seconds=2)),
+    ]
+    batch = await recorded(store, "ticks", ticks)
+    await Projector(Prices(), database["prices"]).handle_batch(batch)
+    await Projector(Candles(), database["candles"]).handle_batch(batch)
+    prices = await documents(database, "prices")
+    assert {key: price["price"] for key, price in prices.items()} == {
+        "BTC/USDT|test": 100_010.0,
+        "BTC/USDT|manual": 101_000.0,
+    }
+    candles = await documents(database, "candles")
+    assert {(c["venue"], c["open"], c["high"], c["low"]) for c in candles.values()} == {
+        ("test", 100_000.0, 100_010.0, 100_000.0),
+        ("manual", 101_000.0, 101_000.0, 101_000.0),
+    }
+
+
+def replace_venue(event: Event, venue: str) -> Event:
+    payload = event.payload
+    assert isinstance(payload, PriceTick)
+    return Event(payload=payload.model_copy(update={"venue": venue}), key=event.key)
 
 
 def touched(projection: Projection, batch: list[RecordedEvent]) -> dict[str, list[RecordedEvent]]:
@@ -177,6 +210,30 @@ async def test_open_and_close_follow_stream_order_not_the_venues_clock(
         9.0,
         9.0,
     )
+
+
+def coverage_events() -> list[Event]:
+    """Two runs of a source start on SOL/USDT, the first stops; another venue starts."""
+    first, second = uuid.uuid4(), uuid.uuid4()
+    payloads: list[SourceStarted | SourceStopped] = [
+        SourceStarted(source="simulator", venue="simulator", symbol="SOL/USDT", run_id=first),
+        SourceStarted(source="exchange", venue="binance", symbol="SOL/USDT", run_id=second),
+        SourceStarted(source="simulator", venue="simulator", symbol="SOL/USDT", run_id=second),
+        SourceStopped(source="simulator", venue="simulator", symbol="SOL/USDT", run_id=first),
+    ]
+    return [catalog_event(payload) for payload in payloads]
+
+
+async def test_coverage_lists_the_runs_reporting_each_market(
+    store: EventStore, database: AsyncDatabase[Document]
+) -> None:
+    batch = await recorded(store, "ticks", coverage_events())
+    await Projector(PriceCoverage(), database["coverage"]).handle_batch(batch)
+    found = await documents(database, "coverage")
+    assert {
+        key: sorted(run["source"] for run in document["runs"].values())
+        for key, document in found.items()
+    } == {"SOL/USDT|simulator": ["simulator"], "SOL/USDT|binance": ["exchange"]}
 
 
 def stream_of_every_kind() -> dict[str, tuple[str, list[Event]]]:
@@ -223,6 +280,7 @@ def stream_of_every_kind() -> dict[str, tuple[str, list[Event]]]:
             "ticks",
             [tick("SOL/USDT", 100.0 + n, START + timedelta(seconds=5 * n)) for n in range(30)],
         ),
+        "price_coverage": ("ticks", coverage_events()),
         "posts": ("posts", [catalog_event(post) for post in posts]),
         "alert_history": ("alerts", [catalog_event(alert) for alert in alerts]),
         "recent_alerts": ("alerts", [catalog_event(alert) for alert in alerts]),
@@ -234,6 +292,7 @@ def stream_of_every_kind() -> dict[str, tuple[str, list[Event]]]:
 PROJECTIONS: dict[str, Projection] = {
     "prices": Prices(),
     "candles": Candles(),
+    "price_coverage": PriceCoverage(),
     "posts": Posts(),
     "alert_history": AlertHistory(),
     "recent_alerts": RecentAlerts(),

@@ -54,9 +54,11 @@ def test_the_first_tick_after_arming_only_sets_the_previous_price(engine: Evalua
     assert values(engine, tick(99, 2), tick(101, 3)) == [101]
 
 
-def test_an_any_venue_rule_takes_its_previous_price_from_any_venue(engine: Evaluator) -> None:
+def test_an_any_venue_rule_crosses_on_each_venue_s_own_previous_price(engine: Evaluator) -> None:
     engine.upsert(rule(crosses_up(100)))
-    assert values(engine, tick(99, 0, venue="kraken"), tick(101, 1, venue="binance")) == [101]
+    # 99 on kraken then 101 on binance is two markets, neither of which crossed
+    assert values(engine, tick(99, 0, venue="kraken"), tick(101, 1, venue="binance")) == []
+    assert values(engine, tick(99, 2, venue="binance"), tick(101, 3, venue="kraken")) == [101]
 
 
 def test_a_venue_rule_sees_only_its_venue(engine: Evaluator) -> None:
@@ -117,6 +119,29 @@ def test_a_late_tick_counts_at_its_symbol_latest_time(engine: Evaluator) -> None
     assert values(engine, tick(100, 0), tick(105, 100), tick(110, 30)) == []
 
 
+def test_a_manual_price_does_not_move_another_venue_s_window(engine: Evaluator) -> None:
+    """A price posted by hand is its own market: the simulator's did not fall 1%."""
+    engine.upsert(rule(move("percent_change", 0.05, 60, "either")))
+    path = [
+        tick(100_000, 0, venue="simulator"),
+        tick(101_000, 1, venue="manual"),
+        tick(100_010, 2, venue="simulator"),
+    ]
+    assert values(engine, *path) == []
+    # the manual market moves on its own prices
+    assert values(engine, tick(100_000, 3, venue="manual")) == [-(1_000 / 101_000 * 100)]
+
+
+def test_a_venue_rule_and_an_any_venue_rule_read_the_same_market(engine: Evaluator) -> None:
+    every = rule(move("absolute_move", 5, 60, "up"))
+    only = rule(move("absolute_move", 5, 60, "up"), venue="binance")
+    engine.upsert(every)
+    engine.upsert(only)
+    path = [tick(100, 0), tick(90, 1, venue="kraken"), tick(106, 2)]
+    fired = [(f.rule_id, f.value) for fired in feed(engine, *path) for f in fired]
+    assert sorted(fired) == sorted([(every.rule_id, 6), (only.rule_id, 6)])
+
+
 def spike(multiple: float, window_s: int = 60) -> dict[str, object]:
     return {"type": "volume_spike", "multiple": multiple, "window_s": window_s}
 
@@ -154,6 +179,16 @@ def test_a_volume_spike_rule_sees_only_ticks_after_its_arming(engine: Evaluator)
     # and once the tick before its arming has left its window, nothing changes
     assert values(engine, tick(100, 70, volume=1), tick(100, 80, volume=1.5)) == []
     assert values(engine, tick(100, 90, volume=4)) == [4 / ((1 + 1.5) / 2)]
+
+
+def test_a_volume_spike_compares_with_its_venue_s_volume_only(engine: Evaluator) -> None:
+    engine.upsert(rule(spike(3)))
+    path = [
+        tick(100, 0, volume=1, venue="simulator"),
+        tick(100, 1, volume=100, venue="manual"),
+        tick(100, 2, volume=4, venue="simulator"),
+    ]
+    assert values(engine, *path) == [4]
 
 
 def test_a_volume_spike_forgets_ticks_older_than_its_window(engine: Evaluator) -> None:

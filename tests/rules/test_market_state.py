@@ -98,7 +98,7 @@ def test_a_state_is_restored_into_a_fresh_engine_only() -> None:
 
 def test_a_state_of_another_version_is_refused() -> None:
     state = RuleEngine().market_state() | {"version": 99}
-    with pytest.raises(MarketStateError, match="version 99 is not 1"):
+    with pytest.raises(MarketStateError, match="version 99 is not 2"):
         RuleEngine().restore_market_state(state)
 
 
@@ -109,8 +109,9 @@ def test_a_malformed_state_is_refused() -> None:
 
 
 def window_rows(engine: RuleEngine) -> list[int]:
-    """How many ticks each scope's window keeps."""
-    return [len(scope["window"]) for scope in engine.market_state()["scopes"] if scope["window"]]
+    """How many ticks each market's window keeps."""
+    markets = engine.market_state()["markets"]
+    return [len(market["window"]) for market in markets if market["window"]]
 
 
 def test_windows_keep_only_what_the_longest_window_needs() -> None:
@@ -126,4 +127,17 @@ def test_windows_keep_only_what_the_longest_window_needs() -> None:
     engine.evaluate(tick(100, 1000))
     assert window_rows(engine) == [10]
     engine.remove(short.rule_id)
-    assert engine.market_state()["scopes"] == []
+    assert engine.market_state()["markets"] == []
+
+
+def test_each_venue_keeps_a_window_of_its_own() -> None:
+    engine = RuleEngine()
+    engine.upsert(rule({"type": "absolute_move", "amount": 5, "window_s": 60, "direction": "up"}))
+    for second in range(10):
+        engine.evaluate(tick(100, second, venue="binance"))
+    engine.evaluate(tick(100, 10, venue="manual"))
+    markets = {market["venue"]: market for market in engine.market_state()["markets"]}
+    assert {venue: len(market["window"]) for venue, market in markets.items()} == {
+        "binance": 10,
+        "manual": 1,
+    }

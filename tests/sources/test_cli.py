@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from events.catalog import PriceTick
 from events.store import EventStore
 from tests.handlers.support import wait_until
 from tests.impressox.cli_support import REPO, Cli, json_lines, run_cli
@@ -171,6 +172,29 @@ async def test_the_simulator_runs_until_sigterm_and_says_it_is_simulated(
     ticks = await stored_ticks(store)
     assert summary["new"] == len(ticks) >= 5
     assert {(t.symbol, t.venue, t.simulated) for t in ticks} == {("BTC/USDT", "simulator", True)}
+
+
+async def test_a_restarted_simulator_goes_on_from_its_last_price_unless_seeded(
+    env: dict[str, str], running: list[Running], store: EventStore
+) -> None:
+    """Issue 12: every restart walked the same path from the same start price."""
+
+    async def run_until(count: int, *args: str, **extra: str) -> list[PriceTick]:
+        process = Running(
+            {**env, **extra}, "simulator", "--rate", "20", "--symbol", "BTC/USDT", *args
+        )
+        running.append(process)
+        await wait_until(lambda: _ticks_at_least(store, count))
+        code, _, stderr = await asyncio.to_thread(process.stop)
+        assert code == 0, stderr
+        return await stored_ticks(store)
+
+    first = await run_until(3, IMPRESSOX_SIMULATOR_START_PRICES='{"BTC/USDT": 50000}')
+    assert first[0].price == pytest.approx(50_000, rel=0.01)
+    resumed = await run_until(len(first) + 3)
+    assert resumed[len(first)].price == pytest.approx(first[-1].price, rel=0.01)
+    seeded = await run_until(len(resumed) + 3, "--seed", "5")
+    assert seeded[len(resumed)].price == pytest.approx(100_000, rel=0.01)  # its start price
 
 
 async def test_an_exchange_is_polled_and_an_unlisted_symbol_is_reported_once(

@@ -115,9 +115,15 @@ async def test_a_source_stopped_while_redis_is_away_stops(
     stop = asyncio.Event()
     with capture_logs() as logs:
         running = asyncio.create_task(run_source(source, store, stop=stop))
-        kill(private_redis)
         source.queue.put_nowait([tick(0)])
+
+        async def stored() -> bool:
+            return len(await stored_ticks(store)) == 1
+
+        await wait_until(stored)
+        kill(private_redis)
+        source.queue.put_nowait([tick(1)])
         await wait_until(lambda: _said_unavailable(logs))
         stop.set()
         status = await asyncio.wait_for(running, 20)
-    assert status.ticks == 0  # left for the next run, which writes it
+    assert status.ticks == 1  # the second is left for the next run, which writes it

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from events.catalog import PriceTick
+from events.catalog import PriceTick, SourceStarted, SourceStopped
 from events.store import EventStore
 from sources.errors import SourceInputError
 from sources.publisher import SourceStatus
@@ -16,7 +16,7 @@ from sources.runner import run_source
 from sources.simulator import MarketSimulator, SimulatorConfig
 from sources.source import PriceSource
 from tests.handlers.support import wait_until
-from tests.sources.support import FakeClock, stored_stale, stored_ticks
+from tests.sources.support import FakeClock, stored, stored_stale, stored_ticks
 
 
 class ScriptedSource:
@@ -115,6 +115,40 @@ async def test_symbols_the_source_went_quiet_about_are_reported(store: EventStor
     assert by_symbol["BTC/USDT"].last_tick_at == tick("BTC/USDT", 1).source_time
     assert by_symbol["ETH/USDT"].last_tick_at is None
     assert status.stale_events == 2
+
+
+async def test_a_run_records_what_it_covers_from_its_start_to_its_end(store: EventStore) -> None:
+    source = ScriptedSource([[tick("BTC/USDT", 1)]], symbols=("BTC/USDT", "ETH/USDT"))
+    stop = asyncio.Event()
+    task = asyncio.create_task(run_source(source, store, stop=stop))
+    await wait_until(lambda: _has_ticks(store))
+    started = await stored(store, SourceStarted)
+    assert sorted((s.source, s.venue, s.symbol) for s in started) == [
+        ("scripted", "test", "BTC/USDT"),
+        ("scripted", "test", "ETH/USDT"),
+    ]
+    assert await stored(store, SourceStopped) == []
+    stop.set()
+    await task
+    stopped = await stored(store, SourceStopped)
+    assert sorted(s.symbol for s in stopped) == ["BTC/USDT", "ETH/USDT"]
+    assert {s.run_id for s in stopped} == {s.run_id for s in started}
+
+
+async def test_a_failing_run_withdraws_its_coverage_too(store: EventStore) -> None:
+    source = ScriptedSource([], symbols=("BTC/USDT",), error=SourceInputError("gone"))
+    with pytest.raises(SourceInputError):
+        await run_source(source, store, stop=asyncio.Event())
+    assert [s.symbol for s in await stored(store, SourceStopped)] == ["BTC/USDT"]
+
+
+async def test_each_run_is_its_own(store: EventStore) -> None:
+    for _ in range(2):
+        source = ScriptedSource([], symbols=("BTC/USDT",), error=SourceInputError("done"))
+        with pytest.raises(SourceInputError):
+            await run_source(source, store, stop=asyncio.Event())
+    runs = {s.run_id for s in await stored(store, SourceStarted)}
+    assert len(runs) == 2
 
 
 async def _has_ticks(store: EventStore) -> bool:

@@ -38,6 +38,21 @@ def test_the_same_seed_walks_the_same_path_and_another_seed_does_not() -> None:
     assert one["BTC/USDT"] != prices(SimulatorConfig(seed=2), 200)["BTC/USDT"]
 
 
+def test_without_a_seed_each_start_walks_a_path_of_its_own() -> None:
+    paths = [prices(SimulatorConfig(seed=None), 50)["BTC/USDT"] for _ in range(2)]
+    assert paths[0] != paths[1]
+
+
+def test_a_resumed_simulator_walks_on_from_the_prices_it_is_given() -> None:
+    simulator = MarketSimulator(SimulatorConfig(seed=None), clock=FakeClock())
+    assert simulator.resumes
+    simulator.resume({"BTC/USDT": 50_000.0, "DOGE/USDT": 1.0, "ETH/USDT": math.nan})
+    first = {tick.symbol: tick.price for tick in simulator.step()}
+    assert first["BTC/USDT"] == pytest.approx(50_000.0, rel=0.01)
+    assert first["ETH/USDT"] == pytest.approx(3_500.0, rel=0.01)  # not a price: its start
+    assert not MarketSimulator(SimulatorConfig(seed=3), clock=FakeClock()).resumes
+
+
 def test_adding_a_symbol_leaves_the_other_paths_alone() -> None:
     alone = prices(SimulatorConfig(symbols=("BTC/USDT",), seed=3), 100)
     together = prices(SimulatorConfig(symbols=("ETH/USDT", "BTC/USDT"), seed=3), 100)

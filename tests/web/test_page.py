@@ -1,0 +1,263 @@
+"""The web page in a real headless Chromium against the real system (`impressox up` on
+the session's Redis and MongoDB): what a trader and an operator do, end to end.
+
+Each test keeps a screenshot of what it ended on (test-artifacts/web/).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from typing import Any
+
+import psutil
+import pytest
+import redis
+from playwright.sync_api import Page, expect
+
+from events.catalog import PriceTick
+from events.envelope import Event
+from events.names import StreamNames
+from events.store import EventStore
+from impressox.connections import connect_redis
+from tests.web.browser import sign_in
+from tests.web.conftest import PHONE, screenshot
+from tests.web.system import System
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]  # a whole system and a browser
+
+TRADER_PAGES = ("chat", "markets", "alerts", "watches")
+ADMIN_PAGES = ("explorer", "aggregates", "handlers", "read-models")
+
+
+def tick(system: System, symbol: str, price: float) -> None:
+    """One tick through the ingest API (the admin key may ingest)."""
+    event = {"type": "price.tick", "payload": {
+        "symbol": symbol, "venue": "e2e", "price": price, "volume": 1.0,
+        "source_time": datetime.now(UTC).isoformat()}}  # fmt: skip
+    response = system.api("POST", "/v1/events/ticks", json={"events": [event]})
+    assert response.status_code == 200, response.text
+
+
+def test_a_wrong_key_is_refused_in_the_apis_words_and_a_right_one_opens_the_page(
+    page: Page, system: System
+) -> None:
+    page.goto(system.url + "/markets")  # a page path: the page, which asks for a key
+    page.get_by_label("API key").fill("ixk_0000000000000000_not-a-key")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("alert")).to_contain_text("401")
+    screenshot(page, "sign-in-refused")
+    page.get_by_label("API key").fill(system.trader_key)
+    page.get_by_role("button", name="Sign in").click()
+    nav = page.get_by_role("navigation", name="Pages")
+    expect(nav.get_by_role("link", name="Chat")).to_be_visible()
+    expect(nav.get_by_role("link", name="Streams")).to_have_count(0)  # not the trader's
+    assert "ixk_" not in page.url
+    assert page.evaluate("sessionStorage.getItem('impressox.key')") == system.trader_key
+
+
+def test_chat_streams_the_reply_then_shows_the_recorded_one(page: Page, system: System) -> None:
+    sign_in(page, system.url, system.trader_key)
+    page.get_by_role("link", name="Chat").click()
+    page.get_by_role("button", name="New conversation").click()
+    page.get_by_label("Message").fill("price of ETH")
+    page.get_by_role("button", name="Send").click()
+    agent = page.locator(".message.agent:not(.streaming)")
+    expect(agent.first).to_contain_text("ETH/USDT", timeout=30_000)
+    # The thread is followed now: record every streamed piece the next reply shows.
+    page.evaluate("""() => {
+        window.__streamed = [];
+        new MutationObserver(() => {
+            for (const node of document.querySelectorAll('[data-testid=streaming-reply]'))
+                window.__streamed.push(node.textContent);
+        }).observe(document.body, {subtree: true, childList: true, characterData: true});
+    }""")
+    page.get_by_label("Message").fill("list my alerts")
+    page.get_by_role("button", name="Send").click()
+    expect(agent).to_have_count(2, timeout=30_000)
+    streamed: list[str] = page.evaluate("window.__streamed")
+    final = agent.nth(1).locator(".text").inner_text()
+    assert streamed, "no piece of the reply was shown while it was written"
+    assert all(final.startswith(piece.rstrip("▍").strip()) for piece in streamed)
+    expect(page.locator(".message.tool summary").first).to_be_visible()  # tool steps, folded
+    screenshot(page, "chat")
+
+
+def test_a_rule_made_in_the_form_fires_and_its_alert_arrives_live(
+    page: Page, system: System
+) -> None:
+    sign_in(page, system.url, system.trader_key)
+    page.get_by_role("link", name="Alerts").click()
+    page.get_by_role("button", name="New rule").click()
+    form = page.get_by_role("form", name="Alert rule")
+    form.get_by_label("Name").fill("ETH over 4k")
+    form.get_by_label("Symbol (BASE/QUOTE)").fill("eth/usdt")
+    form.get_by_role("button", name="Create rule").click()
+    expect(form.get_by_label("Threshold", exact=True)).to_have_attribute("aria-invalid", "true")
+    form.get_by_label("Threshold", exact=True).fill("4000")
+    form.get_by_role("button", name="Create rule").click()
+    rule = page.get_by_test_id("rule").filter(has_text="ETH over 4k")
+    expect(rule).to_contain_text("active")
+    feed = page.get_by_test_id("alert-feed")
+    alert = feed.get_by_test_id("alert").filter(has_text="ETH/USDT")
+    deadline = time.monotonic() + 60
+    while alert.count() == 0 and time.monotonic() < deadline:  # until the rule book has it
+        tick(system, "ETH/USDT", 3990.0)
+        tick(system, "ETH/USDT", 4010.0)
+        page.wait_for_timeout(1000)
+    expect(alert).to_have_count(1)
+    expect(alert.locator(".delivery-sent")).to_contain_text("web: sent", timeout=30_000)
+    expect(rule).to_contain_text("fired 1 time,", timeout=30_000)
+    screenshot(page, "alerts")
+
+
+def test_an_alert_leads_back_along_its_causal_chain_to_its_tick(page: Page, system: System) -> None:
+    sign_in(page, system.url, system.admin_key)
+    page.goto(system.url + "/explorer?category=alerts&type=alert.triggered&direction=desc")
+    table = page.get_by_test_id("events-table")
+    expect(table.get_by_role("row")).not_to_have_count(1, timeout=60_000)  # an alert fired
+    table.get_by_role("row").nth(1).get_by_role("button").click()
+    page.get_by_role("link", name="follow the causal chain").click()
+    timeline = page.get_by_test_id("chain-timeline")
+    expect(timeline.locator("li[data-type='alert.triggered'].focus")).to_have_count(1)
+    root = timeline.locator("li").first
+    expect(root).to_have_attribute("data-type", "price.tick")
+    expect(root).to_have_class(re.compile("on-path"))
+    expect(timeline.locator("li[data-type='notification.sent']")).not_to_have_count(0)
+    root.get_by_role("button").click()
+    expect(page.get_by_role("article", name="Event detail")).to_contain_text('"venue": "e2e"')
+    screenshot(page, "causal-chain")
+
+
+def test_a_dead_letter_is_shown_with_its_error_and_retried(page: Page, system: System) -> None:
+    names = StreamNames(system.prefix, partitions=2)
+    stream = names.stream("p0", "ticks")
+    client = redis.Redis.from_url(_redis_url(system))
+    try:  # an entry no handler can decode: dead-lettered at once
+        added = client.xadd(stream, {"not": "an event"})
+        position = added.decode() if isinstance(added, bytes) else added
+    finally:
+        client.close()
+    sign_in(page, system.url, system.admin_key)
+    page.get_by_role("link", name="Handlers").click()
+    letters = page.get_by_test_id("dead-letter").filter(has_text=f"{stream}@{position}")
+    letter = letters.filter(has=page.locator("strong", has_text=re.compile("^rules$")))
+    expect(letter).to_have_count(1, timeout=60_000)
+    expect(letter.locator(".error")).not_to_be_empty()
+    letter_id = letter.locator("code").first.inner_text()
+    page.get_by_role("button", name=f"Retry {letter_id} of rules").click()
+    expect(page.get_by_role("status").filter(has_text="Retried 1 of rules")).to_be_visible()
+    screenshot(page, "handlers")
+
+
+def test_a_read_model_is_rebuilt_with_progress_and_dry_run_diffed(
+    page: Page, system: System
+) -> None:
+    sign_in(page, system.url, system.admin_key)
+    page.get_by_role("link", name="Read models").click()
+    prices = page.get_by_test_id("model-prices")
+    expect(prices).to_contain_text("generation 1")
+    page.get_by_role("button", name="Rebuild prices").click()
+    expect(prices).to_contain_text("generation 2", timeout=60_000)
+    page.get_by_role("button", name="Dry run of api_keys").click()
+    page.get_by_role("button", name="Start the dry run").click()
+    diff = page.get_by_test_id("dry-run-diff")
+    expect(diff).to_contain_text("0 added, 0 removed, 0 changed", timeout=60_000)
+    screenshot(page, "read-models")
+    page.get_by_role("button", name="Discard the dry run").click()
+    expect(diff).to_have_count(0)
+
+
+def test_every_page_fits_a_phone_and_is_kept_as_a_screenshot(page: Page, system: System) -> None:
+    sign_in(page, system.url, system.admin_key)
+    for name in (*TRADER_PAGES, *ADMIN_PAGES):
+        page.goto(f"{system.url}/{name}")
+        page.get_by_role("main").wait_for()
+        page.wait_for_load_state("networkidle")
+        screenshot(page, f"page-{name}")
+    page.set_viewport_size(PHONE)  # type: ignore[arg-type]
+    for name in TRADER_PAGES:
+        page.goto(f"{system.url}/{name}")
+        page.wait_for_load_state("networkidle")
+        overflow: Any = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"/{name} scrolls sideways on a phone by {overflow}px"
+        screenshot(page, f"phone-{name}")
+
+
+def _redis_url(system: System) -> str:
+    endpoints = system.endpoints()
+    url: str = endpoints["redis_url"]
+    return url
+
+
+RECORD_FRAMES = """
+window.__frames = [];
+const Native = window.WebSocket;
+window.WebSocket = class extends Native {
+  constructor(...args) {
+    super(...args);
+    this.addEventListener('message', (message) => {
+      const parsed = JSON.parse(message.data);
+      if (parsed.type === 'event') window.__frames.push([parsed.topic, parsed.position]);
+    });
+  }
+};
+"""
+
+
+def test_live_prices_resume_after_the_api_restarts_with_no_gap_and_no_duplicate(
+    page: Page, system: System
+) -> None:
+    page.add_init_script(RECORD_FRAMES)  # every event frame the page receives, raw
+    tick(system, "SOL/USDT", 100.0)
+    sign_in(page, system.url, system.trader_key)
+    page.get_by_role("link", name="Markets").click()
+    expect(page.get_by_test_id("price-SOL/USDT-e2e")).to_be_visible()
+    expect(page.get_by_role("status").filter(has_text="live: open")).to_be_visible()
+    tick(system, "SOL/USDT", 101.0)
+    expect(page.get_by_test_id("price-SOL/USDT-e2e")).to_contain_text("101")
+
+    api = _api_process(system)
+    api.kill()  # the supervisor starts another; meanwhile ticks keep coming
+    expect(page.get_by_role("status").filter(has_text="live: reconnecting")).to_be_visible()
+    with ThreadPoolExecutor(1) as thread:  # Playwright's own loop runs in this one
+        appending = _append_ticks(system, "SOL/USDT", [102.0, 103.0, 104.0])
+        missed = thread.submit(asyncio.run, appending).result()
+    expect(page.get_by_role("status").filter(has_text="live: open")).to_be_visible(timeout=60_000)
+    tick(system, "SOL/USDT", 105.0)
+    expect(page.get_by_test_id("price-SOL/USDT-e2e")).to_contain_text("105")
+
+    frames: list[list[str]] = page.evaluate("window.__frames")
+    positions = [position for topic, position in frames if topic == "prices:SOL/USDT"]
+    assert len(positions) == len(set(positions)), f"a tick arrived twice: {positions}"
+    assert set(missed) <= set(positions), "a tick appended while the API was down is missing"
+    assert len(positions) == 5  # 101, the three missed, 105
+    assert positions == sorted(positions, key=lambda p: tuple(map(int, p.split("-"))))
+
+
+def _api_process(system: System) -> psutil.Process:
+    for child in psutil.Process(system.process.pid).children(recursive=True):
+        command = child.cmdline()
+        if command[-2:] == ["impressox", "api"]:
+            return child
+    raise AssertionError("no API process under impressox up")
+
+
+async def _append_ticks(system: System, symbol: str, prices: list[float]) -> list[str]:
+    """Ticks appended straight to the store (the API is down): their positions."""
+    client = await connect_redis(system.endpoints()["redis_url"])
+    store = EventStore(client, StreamNames(system.prefix, partitions=2))
+    try:
+        positions = []
+        for price in prices:
+            payload = PriceTick(
+                symbol=symbol, venue="e2e", price=price, source_time=datetime.now(UTC)
+            )
+            appended = await store.append("ticks", Event(key=symbol, payload=payload))
+            positions.append(str(appended.position))
+        return positions
+    finally:
+        await client.aclose()

@@ -1,0 +1,59 @@
+/**
+ * A thread as the chat shows it: recorded messages (the read model), the reply being
+ * written (streamed pieces, in order by `seq`), and whether the agent waits for a yes.
+ */
+import type { MessagePublic } from "../api/types";
+
+export interface Streaming {
+  /** The user's message id the reply answers. */
+  inReplyTo: string;
+  pieces: Map<number, string>;
+}
+
+/** Add a piece; pieces may arrive out of order or twice, the text is rebuilt by seq. */
+export function addPiece(streaming: Map<string, Streaming>, inReplyTo: string, seq: number, text: string): Map<string, Streaming> {
+  const next = new Map(streaming);
+  const current = next.get(inReplyTo) ?? { inReplyTo, pieces: new Map<number, string>() };
+  const pieces = new Map(current.pieces);
+  pieces.set(seq, text);
+  next.set(inReplyTo, { inReplyTo, pieces });
+  return next;
+}
+
+export function streamedText(streaming: Streaming): string {
+  return [...streaming.pieces.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([, text]) => text)
+    .join("");
+}
+
+/** Streams whose reply is recorded now: the recorded reply replaces them. */
+export function withoutAnswered(streaming: Map<string, Streaming>, messages: MessagePublic[]): Map<string, Streaming> {
+  const answered = new Set(messages.filter((m) => m.role === "agent" && m.in_reply_to).map((m) => m.in_reply_to));
+  const next = new Map([...streaming].filter(([inReplyTo]) => !answered.has(inReplyTo)));
+  return next.size === streaming.size ? streaming : next;
+}
+
+/**
+ * True when the agent's last turn holds a call that needs the user's yes: a tool call
+ * with no result after the last user message (the agent records it and asks).
+ */
+export function awaitsConfirmation(messages: MessagePublic[]): boolean {
+  let lastUser = -1;
+  messages.forEach((message, index) => {
+    if (message.role === "user") lastUser = index;
+  });
+  const turn = messages.slice(lastUser + 1);
+  const results = new Set(turn.filter((m) => m.role === "tool_result").map((m) => m.message_id));
+  const pending = turn.some((m) => m.role === "tool_call" && !results.has(m.message_id));
+  const last = turn[turn.length - 1];
+  return pending && last?.role === "agent";
+}
+
+export function newMessageId(): string {
+  return crypto.randomUUID();
+}
+
+export function newThreadId(): string {
+  return `web-${Date.now().toString(36)}`;
+}

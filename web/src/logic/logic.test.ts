@@ -1,0 +1,117 @@
+import { describe, expect, it } from "vitest";
+import { ApiError, fieldErrors, messageOf, problemOf } from "../api/problem";
+import type { MessagePublic } from "../api/types";
+import { foldTick, fromReadModel, type Candle } from "./candles";
+import { ancestry, timeline } from "./chain";
+import { addPiece, awaitsConfirmation, streamedText, withoutAnswered } from "./chat";
+import { EMPTY_FORM, formFieldOf, formOf, specOf } from "./ruleForm";
+
+describe("candles", () => {
+  it("fold ticks by the venue's minute: first opens, last closes", () => {
+    const candles: Candle[] = fromReadModel([{ minute: "2026-01-01T10:00:00Z", open: 10, high: 12, low: 9, close: 11, volume: 1 }]);
+    foldTick(candles, { price: 13, volume: 2, source_time: "2026-01-01T10:00:30Z" });
+    foldTick(candles, { price: 8, source_time: "2026-01-01T10:00:59Z" });
+    foldTick(candles, { price: 9.5, volume: 1, source_time: "2026-01-01T10:01:05Z" });
+    expect(candles).toEqual([
+      { time: 1767261600, open: 10, high: 13, low: 8, close: 8, volume: 3 },
+      { time: 1767261660, open: 9.5, high: 9.5, low: 9.5, close: 9.5, volume: 1 },
+    ]);
+  });
+
+  it("a late tick of a minute not shown changes nothing", () => {
+    const candles: Candle[] = [{ time: 1767261660, open: 1, high: 1, low: 1, close: 1, volume: 0 }];
+    expect(foldTick(candles, { price: 5, source_time: "2026-01-01T09:00:00Z" })).toBeNull();
+    expect(candles).toHaveLength(1);
+  });
+});
+
+describe("causal chains", () => {
+  const tick = { event_id: "t", causation_id: "t", type: "price.tick", stream: "ix:{p0}:ticks", position: "1-0" };
+  const alert = { event_id: "a", causation_id: "t", type: "alert.triggered", stream: "ix:{p0}:alerts", position: "2-0" };
+  const sent = { event_id: "n", causation_id: "a", type: "notification.sent", stream: "ix:{p0}:notifications", position: "3-0" };
+  const other = { event_id: "x", causation_id: "gone", type: "alert.triggered", stream: "ix:{p1}:alerts", position: "2-5" };
+
+  it("are a timeline of each event under its cause; lost causes become roots", () => {
+    const rows = timeline([tick, alert, other, sent]);
+    expect(rows.map((row) => [row.event.event_id, row.depth])).toEqual([
+      ["t", 0],
+      ["a", 1],
+      ["n", 2],
+      ["x", 0],
+    ]);
+  });
+
+  it("lead from a notification back to its tick", () => {
+    expect(ancestry([tick, alert, sent], "n").map((e) => e.type)).toEqual(["price.tick", "alert.triggered", "notification.sent"]);
+  });
+});
+
+describe("the rule form", () => {
+  it("builds the spec the API takes", () => {
+    const { spec, errors } = specOf({ ...EMPTY_FORM, name: "ETH 4k", symbol: "eth-usdt", threshold: "4000", channels: ["web", "hook"] });
+    expect(errors).toEqual({});
+    expect(spec).toMatchObject({
+      name: "ETH 4k",
+      target: { kind: "symbol", symbol: "ETH/USDT", venue: null },
+      condition: { type: "crosses_up", threshold: 4000 },
+      frequency: { kind: "every_time", cooldown_s: 60 },
+      channels: ["web", "hook"],
+    });
+  });
+
+  it("names the fields a person got wrong, as the API would", () => {
+    const { spec, errors } = specOf({ ...EMPTY_FORM, symbol: "bitcoin", threshold: "", channels: [] });
+    expect(spec).toBeNull();
+    expect(Object.keys(errors).sort()).toEqual(["channels", "condition.threshold", "target.symbol"]);
+  });
+
+  it("maps the API's field paths onto the form's", () => {
+    expect(formFieldOf("body.condition.crosses_up.threshold")).toBe("condition.threshold");
+    expect(formFieldOf("body.target.symbol.symbol")).toBe("target.symbol");
+    expect(formFieldOf("body.channels")).toBe("channels");
+    expect(formFieldOf("name")).toBe("name");
+  });
+
+  it("edits a rule from its spec and back", () => {
+    const { spec } = specOf({ ...EMPTY_FORM, condition: "percent_change", percent: "2.5", windowS: "300", direction: "up" });
+    const again = specOf(formOf(spec!));
+    expect(again.spec).toEqual(spec);
+  });
+});
+
+describe("problems", () => {
+  it("read problem+json into the message people see", () => {
+    const error = problemOf(422, { title: "Invalid request", detail: "body.channels: too short", errors: [{ field: "body.channels", message: "too short" }] });
+    expect(error).toBeInstanceOf(ApiError);
+    expect(messageOf(error)).toBe("body.channels: too short (422 Invalid request)");
+    expect(fieldErrors(error)).toEqual({ channels: "too short" });
+  });
+
+  it("keep a non-JSON body's text and a Retry-After", () => {
+    const error = problemOf(429, "slow down", "7");
+    expect(error.detail).toBe("slow down");
+    expect(error.retryAfterS).toBe(7);
+  });
+});
+
+function message(role: MessagePublic["role"], id: string, extra: Partial<MessagePublic> = {}): MessagePublic {
+  return { id, conversation_id: "c", seq: 0, role, message_id: id, in_reply_to: null, tool: null, text: "", error: false, at: "", ...extra };
+}
+
+describe("the chat", () => {
+  it("rebuilds a streamed reply by piece number, whatever the order", () => {
+    let streaming = addPiece(new Map(), "m1", 2, "lo");
+    streaming = addPiece(streaming, "m1", 1, "Hel");
+    streaming = addPiece(streaming, "m1", 2, "lo");
+    expect(streamedText(streaming.get("m1")!)).toBe("Hello");
+    expect(withoutAnswered(streaming, [message("agent", "r1", { in_reply_to: "m1" })]).size).toBe(0);
+  });
+
+  it("offers confirmation buttons only while a call waits for a yes", () => {
+    const asked = [message("user", "m1"), message("tool_call", "call1", { tool: "delete_rule" }), message("agent", "r1")];
+    expect(awaitsConfirmation(asked)).toBe(true);
+    expect(awaitsConfirmation([...asked, message("user", "m2")])).toBe(false);
+    const done = [message("user", "m1"), message("tool_call", "call1"), message("tool_result", "call1"), message("agent", "r1")];
+    expect(awaitsConfirmation(done)).toBe(false);
+  });
+});

@@ -1,0 +1,138 @@
+/**
+ * Markets: the latest price per symbol and venue, live, and a candle chart of one symbol
+ * that updates on every tick. Simulated prices are labelled as such.
+ */
+import { useQuery } from "@tanstack/react-query";
+import { useCallback, useMemo, useRef, useState } from "react";
+import type { CandlePublic, Page, PricePublic } from "../../api/types";
+import { useSession } from "../../auth/session";
+import { ErrorNote, ExtraFields, Loading, Section, Time } from "../../components/common";
+import { foldTick, fromReadModel, type Candle } from "../../logic/candles";
+import type { TopicMessage } from "../../live/protocol";
+import { useTopic } from "../../live/useTopic";
+import { CandleChart, type ChartHandle } from "./CandleChart";
+
+interface Quote {
+  symbol: string;
+  venue: string;
+  price: number;
+  simulated: boolean;
+  at: string;
+}
+
+const PRICE_FIELDS = ["symbol", "price", "venue", "volume", "source_time", "simulated", "updated_at", "position"] as const;
+const HISTORY_MINUTES = 120;
+
+export default function MarketsPage() {
+  const { api } = useSession();
+  const prices = useQuery({ queryKey: ["prices"], queryFn: () => api.get<Page<PricePublic>>("/v1/prices", { limit: 100 }) });
+  const [quotes, setQuotes] = useState<Map<string, Quote>>(new Map());
+  const [chosen, setChosen] = useState<string | null>(null);
+  const symbols = useMemo(() => (prices.data?.items ?? []).map((p) => p.symbol), [prices.data]);
+  const symbol = chosen ?? symbols[0] ?? null;
+
+  const rows = useMemo(() => {
+    const merged = new Map<string, Quote>();
+    for (const p of prices.data?.items ?? []) merged.set(`${p.symbol} ${p.venue}`, { symbol: p.symbol, venue: p.venue, price: p.price, simulated: p.simulated, at: p.source_time });
+    for (const [id, quote] of quotes) merged.set(id, quote);
+    return [...merged.values()].sort((a, b) => a.symbol.localeCompare(b.symbol) || a.venue.localeCompare(b.venue));
+  }, [prices.data, quotes]);
+
+  const onTick = useCallback((tick: Quote) => {
+    setQuotes((current) => new Map(current).set(`${tick.symbol} ${tick.venue}`, tick));
+  }, []);
+
+  return (
+    <div className="markets">
+      <Section title="Prices">
+        {prices.isLoading && <Loading what="prices" />}
+        <ErrorNote error={prices.error} />
+        {symbols.map((s) => (
+          <SymbolFeed key={s} symbol={s} onTick={onTick} />
+        ))}
+        <table>
+          <caption className="visually-hidden">Latest price per symbol and venue</caption>
+          <thead>
+            <tr>
+              <th scope="col">Symbol</th>
+              <th scope="col">Venue</th>
+              <th scope="col">Price</th>
+              <th scope="col">Seen</th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((row) => (
+              <tr key={`${row.symbol} ${row.venue}`} data-testid={`price-${row.symbol}-${row.venue}`}>
+                <th scope="row">
+                  <button type="button" className="link" onClick={() => setChosen(row.symbol)} aria-pressed={row.symbol === symbol}>
+                    {row.symbol}
+                  </button>
+                </th>
+                <td>
+                  {row.venue} {row.simulated && <span className="badge" title="From the market simulator, not a market">simulated</span>}
+                </td>
+                <td className="number">{row.price.toLocaleString(undefined, { maximumFractionDigits: 8 })}</td>
+                <td>
+                  <Time value={row.at} />
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+        {prices.data?.items.map((p) => (
+          <ExtraFields key={p.symbol} record={p} known={PRICE_FIELDS} />
+        ))}
+        {prices.data && symbols.length === 0 && <p className="muted">No prices yet: start a price source (IMPRESSOX_SOURCES).</p>}
+      </Section>
+      {symbol && <Chart symbol={symbol} simulated={rows.some((r) => r.symbol === symbol && r.simulated)} />}
+    </div>
+  );
+}
+
+function tickOf(message: TopicMessage): Quote | null {
+  if (message.type !== "event" || message.event.type !== "price.tick") return null;
+  const payload = message.event.payload as { symbol: string; venue: string; price: number; simulated?: boolean; source_time: string };
+  return { symbol: payload.symbol, venue: payload.venue, price: payload.price, simulated: Boolean(payload.simulated), at: payload.source_time };
+}
+
+function SymbolFeed({ symbol, onTick }: { symbol: string; onTick: (quote: Quote) => void }) {
+  useTopic(`prices:${symbol}`, (message) => {
+    const quote = tickOf(message);
+    if (quote) onTick(quote);
+  });
+  return null;
+}
+
+function Chart({ symbol, simulated }: { symbol: string; simulated: boolean }) {
+  const { api } = useSession();
+  const [start] = useState(() => new Date(Date.now() - HISTORY_MINUTES * 60_000).toISOString());
+  const history = useQuery({
+    queryKey: ["candles", symbol, start],
+    queryFn: () => api.get<Page<CandlePublic>>("/v1/candles", { symbol, start, limit: 500 }),
+    staleTime: Infinity,
+  });
+  const candles = useRef<Candle[]>([]);
+  const chart = useRef<ChartHandle | null>(null);
+  const initial = useMemo(() => {
+    candles.current = fromReadModel(history.data?.items ?? []);
+    return [...candles.current];
+  }, [history.data]);
+  const onReady = useCallback((handle: ChartHandle | null) => {
+    chart.current = handle;
+  }, []);
+
+  useTopic(`prices:${symbol}`, (message) => {
+    if (!history.data || message.type !== "event" || message.event.type !== "price.tick") return;
+    const payload = message.event.payload as { price: number; volume?: number; source_time: string };
+    const changed = foldTick(candles.current, payload);
+    if (changed) chart.current?.update(changed);
+  });
+
+  return (
+    <Section title={`${symbol}, one-minute candles${simulated ? " (simulated prices)" : ""}`}>
+      <ErrorNote error={history.error} />
+      <CandleChart candles={initial} label={`${symbol} candles`} onReady={onReady} />
+      <p className="muted">Candles of every venue, by each venue's time; the last candle moves with each tick.</p>
+    </Section>
+  );
+}
