@@ -70,7 +70,7 @@ def create_app(settings: Settings, *, redis_url: str, mongo_url: str) -> FastAPI
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        redis = await connect_redis(redis_url)
+        redis = await connect_redis(redis_url, wait=True)
         mongo = connect_mongo(mongo_url)
         database = mongo[settings.mongo_database]
         read_models = ReadModels(database, PROJECTIONS.all())

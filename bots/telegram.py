@@ -16,8 +16,10 @@ and, for each update, in order:
 So a restart asks for the first update not yet handled: nothing is skipped. An update
 handled but not yet marked (a crash in between) is handled again, and recording it again
 changes nothing, since the message id is the same. When Redis or MongoDB is down, the
-update is retried until they are back; an update that cannot be recorded for good (a
-refused message) is logged and passed over, so it cannot hold up the chats behind it.
+update (and the offset's read or write) is retried until they are back, with one log
+line when the outage starts and one when it ends; an update that cannot be recorded for
+good (a refused message) is logged and passed over, so it cannot hold up the chats
+behind it.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import os
 from collections.abc import Coroutine
 from dataclasses import dataclass
 from datetime import UTC
+from functools import partial
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -43,6 +46,7 @@ from bots.directory import ChatDirectory, Owner
 from bots.keys import BotKeys
 from events.errors import ConfigurationError, DependencyUnavailableError
 from events.names import StreamNames
+from events.outages import Outage, outage, redis_unavailable, through_redis_outage
 from events.redis_client import RedisClient
 from impressox.connections import connect_mongo, connect_redis
 from impressox.endpoints import read_endpoints
@@ -117,9 +121,19 @@ class TelegramBot:
             raise ConfigurationError("telegram: the bot token was rejected (revoked?)") from None
         keys = BotKeys(self._names, PLATFORM, self._bot.id)
         log.info("telegram bot polling", bot=self._bot.username)
+        try:
+            await self._poll_until(stop, keys)
+        except Exception as error:
+            if not (stop.is_set() and redis_unavailable(error)):
+                raise
+            # The update in hand was handled but its offset not stored: the next run
+            # handles it again, which records nothing new (the message id is the same).
+            log.warning("stopped while Redis is away", error=str(error))
+
+    async def _poll_until(self, stop: asyncio.Event, keys: BotKeys) -> None:
         failures = 0
         while not stop.is_set():
-            offset = await self._offset(keys)
+            offset = await through_redis_outage(partial(self._offset, keys), stop)
             try:
                 updates = await _unless_stopped(self._poll(offset), stop)
             except TelegramError as error:
@@ -131,7 +145,9 @@ class TelegramBot:
             for update in updates or ():
                 if not await self._handle_until_done(update, stop):
                     return
-                await self._redis.set(keys.offset, update.update_id + 1)
+                await through_redis_outage(
+                    partial(self._redis.set, keys.offset, update.update_id + 1), stop
+                )
 
     async def aclose(self) -> None:
         await self._bot.shutdown()
@@ -148,14 +164,23 @@ class TelegramBot:
     async def _handle_until_done(self, update: Update, stop: asyncio.Event) -> bool:
         """Handle one update, retrying while Redis or MongoDB is away; False if stopped."""
         failures = 0
+        waiting: Outage | None = None
         while not stop.is_set():
             try:
                 await self.handle(update)
-            except DependencyUnavailableError as error:
+            except Exception as error:
+                if redis_unavailable(error):
+                    waiting = outage("Redis")
+                elif isinstance(error, DependencyUnavailableError):
+                    waiting = outage(error.dependency or "the Telegram bot's read models")
+                else:
+                    raise
                 failures += 1
-                log.warning("cannot handle an update yet; retrying", error=str(error))
+                waiting.failed(error, update_id=update.update_id)
                 await _sleep_unless(stop, _backoff(failures))
                 continue
+            if waiting is not None:
+                waiting.succeeded()
             return True
         return False
 
@@ -278,7 +303,7 @@ async def serve_telegram(
         logger = logging.getLogger(name)
         logger.setLevel(max(logging.WARNING, logger.level))
     running = read_endpoints(settings.run_dir)
-    redis = await connect_redis(redis_url)
+    redis = await connect_redis(redis_url, wait=True)
     mongo = connect_mongo(mongo_url)
     conversations = Conversations(eventsourcing_env(settings, redis_url))
     client = telegram_client(

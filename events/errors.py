@@ -74,4 +74,10 @@ class DependencyUnavailableError(InfrastructureError):
 
     The runtime retries such failures until the dependency is back, without counting
     them toward the dead-letter limit, so an outage never dead-letters good entries.
+    `dependency` names what is down ("MongoDB"), so a process that waits for it says so
+    once, however many of its partitions wait.
     """
+
+    def __init__(self, message: str, *, dependency: str | None = None) -> None:
+        self.dependency = dependency
+        super().__init__(message)

@@ -2,8 +2,8 @@
 
 The loop, per batch:
 
-1. Read: first the entries this consumer already holds (after a takeover or a failed
-   commit), then new ones with XREADGROUP BLOCK.
+1. Read (`handlers.partition_reader`): first the entries this consumer already holds
+   (after a takeover or a failed commit), then new ones with XREADGROUP BLOCK.
 2. Handle each entry in order. A failing entry is retried here, with backoff, until it
    succeeds or has been tried `max_deliveries` times (counting deliveries to consumers
    that crashed on it); then it becomes a dead letter. Later entries wait for it, which
@@ -14,6 +14,12 @@ The loop, per batch:
    batch handled entry by entry for longer than `COMMIT_EVERY_S` commits what it has
    done so far, so a slow batch shows progress (see "stalled" in
    `handlers.monitoring`) and early outputs are not held back by later entries.
+
+While Redis is away (refused, reset, still loading its data after a restart) the loop
+waits and starts again from the entries it holds, which a failed read may have left
+pending in its name; a handler failing because Redis, or a dependency that raises
+`DependencyUnavailableError`, is away waits the same way, without using up the entry's
+attempts. Each outage is logged once per process (`events.outages`), not once per retry.
 """
 
 from __future__ import annotations
@@ -24,15 +30,12 @@ from collections.abc import Iterable
 from typing import Any, cast
 
 import structlog
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from events.codec import CORRELATION_ID, TYPE, decode, encode
 from events.envelope import RecordedEvent
 from events.errors import DependencyUnavailableError, InvalidEventError, UpcastError
-from events.lua import register
+from events.outages import Outage, outage, redis_unavailable
 from events.position import Position
-from events.redis_client import stream_replies
 from events.store import EventStore
 from handlers.commit import Committer, Outcome
 from handlers.config import RuntimeConfig
@@ -41,13 +44,10 @@ from handlers.dead_letters import dead_letter
 from handlers.declaration import BatchHandler, Handler, HandlerResult, HandlerSpec, Output
 from handlers.metrics import BATCH_SECONDS, ENTRIES
 from handlers.outputs import EncodedFields, InvalidOutputError, encoded_output
+from handlers.partition_reader import Entry, PartitionReader
 
 log = structlog.get_logger(__name__)
 
-Entry = tuple[str, bytes, dict[bytes, bytes] | None]
-"""(stream, entry id, fields); fields are None for an entry deleted while pending."""
-
-ADOPT_CHUNK = 10_000
 COMMIT_EVERY_S = 1.0
 """Longest a batch handled entry by entry goes without committing what it has done."""
 
@@ -73,104 +73,73 @@ class PartitionWorker:
         self.tag = tag
         self.consumer = consumer
         names = store.names
-        self.redis = store.redis
-        self.streams = [names.stream(tag, category) for category in spec.categories]
-        self.streams.append(retry_stream(names, tag, spec.name))  # its retried dead letters
+        streams = [names.stream(tag, category) for category in spec.categories]
+        streams.append(retry_stream(names, tag, spec.name))  # its retried dead letters
+        self.reader = PartitionReader(
+            store.redis,
+            names,
+            group=spec.name,
+            consumer=consumer,
+            tag=tag,
+            streams=streams,
+            batch_size=config.batch_size,
+            block_ms=config.block_ms,
+        )
         self.dead_stream = names.dead_letters(tag, spec.name)
-        self.lease = names.lease(tag, spec.name)
         self.committer = Committer(store.redis, names, spec.name, tag)
-        self._adopt = register(store.redis, "handlers", "adopt")
         self._types = None if spec.types is None else {name.encode() for name in spec.types}
         self._output_streams: dict[str, str] = {}
+        self._redis = outage("Redis")
         self.log = log.bind(handler=spec.name, partition=tag, consumer=consumer)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Process until `stop` is set; raises `LeaseLostError` if another consumer took over."""
-        await self._adopt_pending()
+        if not await self._adopted(stop):
+            return
         stopped: asyncio.Future[Any] = asyncio.ensure_future(stop.wait())
         try:
             backlog = True
             while not stop.is_set():
-                if backlog:
-                    batch = await self._read("0", block=None)
-                    backlog = bool(batch)
-                    if not batch:
-                        continue
-                else:
-                    read = await self._read_or_stop(stopped)
-                    if read is None:
+                try:
+                    if backlog:
+                        batch = await self.reader.read("0", block=None)
+                        backlog = bool(batch)
+                        if not batch:
+                            continue
+                    else:
+                        read = await self.reader.read_or_stop(stopped)
+                        if read is None:
+                            return
+                        batch = read
+                    self._redis.succeeded()
+                    if batch:
+                        await self._process(batch, stop, recovering=backlog)
+                except Exception as error:
+                    if not redis_unavailable(error):
+                        raise
+                    backlog = True  # what a failed read delivered is pending in our name
+                    if await self._redis.wait(error, stop):
                         return
-                    batch = read
-                if batch:
-                    await self._process(batch, stop, recovering=backlog)
         finally:
             stopped.cancel()
 
     # -- reading ------------------------------------------------------------------------
 
-    async def _adopt_pending(self) -> None:
-        """Make every pending entry of the partition ours: the previous owner is gone."""
-        for stream in self.streams:
-            while True:
-                moved, deleted = await self._adopt(
-                    keys=[self.lease, stream], args=[self.spec.name, self.consumer, ADOPT_CHUNK]
-                )
-                if moved or deleted:
-                    self.log.info(
-                        "adopted pending entries",
-                        stream=stream,
-                        moved=len(moved),
-                        deleted=len(deleted),
-                    )
-                if len(moved) < ADOPT_CHUNK:
-                    break
-
-    async def _read(self, start: str, block: int | None) -> list[Entry]:
-        reply = await self.redis.xreadgroup(
-            self.spec.name,
-            self.consumer,
-            dict.fromkeys(self.streams, start),
-            count=self.config.batch_size,
-            block=block,
-        )
-        batch: list[Entry] = []
-        for stream_name, arrived in stream_replies(reply):
-            stream = stream_name.decode()
-            batch.extend((stream, entry_id, fields or None) for entry_id, fields in arrived)
-        return batch
-
-    async def _read_or_stop(self, stopped: asyncio.Future[Any]) -> list[Entry] | None:
-        """Block for new entries, but return None at once when `stopped` completes meanwhile.
-
-        Cancelling the read is safe: entries the server delivered but we never saw stay
-        pending in our name and are adopted by the partition's next owner.
-        """
-        read: asyncio.Future[Any] = asyncio.ensure_future(
-            self._read(">", block=self.config.block_ms)
-        )
-        await asyncio.wait((read, stopped), return_when=asyncio.FIRST_COMPLETED)
-        if read.done():
-            batch: list[Entry] = read.result()
-            return batch
-        read.cancel()
-        await asyncio.gather(read, return_exceptions=True)
-        return None
-
-    async def _deliveries(self, batch: list[Entry]) -> dict[bytes, int]:
-        """How often each entry of a recovered batch has been delivered, this time included."""
-        counts: dict[Any, int] = {}
-        for stream in {entry[0] for entry in batch}:
-            ids = [entry[1] for entry in batch if entry[0] == stream]
-            pending = await self.redis.xpending_range(
-                stream,
-                self.spec.name,
-                min=ids[0],
-                max=ids[-1],
-                count=len(ids),
-                consumername=self.consumer,
-            )
-            counts.update((row["message_id"], int(row["times_delivered"])) for row in pending)
-        return counts
+    async def _adopted(self, stop: asyncio.Event) -> bool:
+        """Adopt the partition's pending entries, waiting through a Redis outage; False
+        if told to stop first."""
+        while not stop.is_set():
+            try:
+                await self.reader.adopt_pending()
+            except Exception as error:
+                if not redis_unavailable(error):
+                    raise
+                if await self._redis.wait(error, stop):
+                    return False
+            else:
+                self._redis.succeeded()
+                return True
+        return False
 
     # -- handling -----------------------------------------------------------------------
 
@@ -181,7 +150,7 @@ class PartitionWorker:
         if self._batch_handler is not None and not recovering:
             outcomes = await self._whole_batch(self._batch_handler, batch, stop)
         if outcomes is None and not stop.is_set():
-            deliveries = await self._deliveries(batch) if recovering else {}
+            deliveries = await self.reader.deliveries(batch) if recovering else {}
             outcomes, failed = await self._one_by_one(batch, deliveries, stop)
         if outcomes or failed:
             await self._commit(outcomes or [], failed)
@@ -244,18 +213,22 @@ class PartitionWorker:
             outcomes.append(Outcome(stream, entry_id, "ok"))
         if not events:
             return outcomes
-        outage = 0
+        waits = 0
+        waiting: Outage | None = None
         while True:
             try:
                 async with asyncio.timeout(self.config.handler_timeout_s):
                     await handler.handle_batch(events)
+                if waiting is not None:
+                    waiting.succeeded()
                 return outcomes
-            except DependencyUnavailableError as error:
-                outage += 1
-                self.log.warning("dependency unavailable; batch waits", error=str(error))
-                if await _sleep_unless(stop, self.config.retry_delay_s(outage)):
-                    return None
             except Exception as error:
+                if (away := self._outage_of(error)) is not None:
+                    waiting = away
+                    waits += 1
+                    if await _sleep_unless(stop, self._wait_s(away, error, waits)):
+                        return None
+                    continue
                 self.log.warning(
                     "batch failed; retrying its entries one by one",
                     error_type=type(error).__name__,
@@ -280,6 +253,7 @@ class PartitionWorker:
             return recorded, 0
         failures = 0
         attempt = delivery
+        waiting: Outage | None = None
         while True:
             try:
                 # Every line the handler logs carries the correlation id. asyncio.timeout,
@@ -292,6 +266,8 @@ class PartitionWorker:
                         result = await self._handle_one(recorded)
                 finally:
                     structlog.contextvars.reset_contextvars(**tokens)
+                if waiting is not None:
+                    waiting.succeeded()
                 return Outcome(stream, entry_id, "ok", self._outputs(result)), failures
             except InvalidOutputError as error:
                 # Retrying would make the same output: the input is dead at once.
@@ -305,13 +281,13 @@ class PartitionWorker:
                     error=str(error),
                     deliveries=attempt,
                 ), failures + 1
-            except DependencyUnavailableError as error:
-                # Not the entry's fault: wait for the dependency without using up attempts.
-                self.log.warning("dependency unavailable; entry waits", error=str(error))
-                if await _sleep_unless(stop, self.config.retry_delay_s(limit)):
-                    return None, failures
-                continue
             except Exception as error:
+                if (away := self._outage_of(error)) is not None:
+                    # Not the entry's fault: wait for the dependency without using up attempts.
+                    waiting = away
+                    if await _sleep_unless(stop, self._wait_s(away, error, limit)):
+                        return None, failures
+                    continue
                 failures += 1
                 ENTRIES.labels(self.spec.name, "failed_attempt").inc()
                 kind, text = type(error).__name__, self._describe(error)
@@ -338,6 +314,24 @@ class PartitionWorker:
             if await _sleep_unless(stop, self.config.retry_delay_s(attempt)):
                 return None, failures
             attempt += 1
+
+    def _outage_of(self, error: Exception) -> Outage | None:
+        """The outage `error` says the handler is waiting out, if it says one.
+
+        Redis being away (the handler's own reads and writes, the aggregates' recorders)
+        counts as much as a dependency raising `DependencyUnavailableError`.
+        """
+        if redis_unavailable(error):
+            return self._redis
+        if isinstance(error, DependencyUnavailableError):
+            return outage(error.dependency or f"a dependency of {self.spec.name}")
+        return None
+
+    def _wait_s(self, waiting: Outage, error: Exception, waits: int) -> float:
+        """Log the outage if it starts now; Redis is retried soon (it restarts in
+        seconds), remote dependencies with the handler's longer backoff."""
+        soon = waiting.failed(error, handler=self.spec.name)
+        return soon if waiting is self._redis else self.config.retry_delay_s(waits)
 
     def _ready(
         self, stream: str, entry_id: bytes, fields: dict[bytes, bytes], delivery: int
@@ -453,15 +447,15 @@ class PartitionWorker:
 
     async def _commit(self, outcomes: list[Outcome], failed: int) -> None:
         """Commit, retrying through connection trouble (a repeated commit is harmless)."""
-        delay = 0.05
         while True:
             try:
                 result = await self.committer.commit(self.consumer, outcomes, failed)
                 break
-            except (RedisConnectionError, RedisTimeoutError) as error:
-                self.log.warning("commit failed, retrying", error=str(error), retry_in_s=delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
+            except Exception as error:
+                if not redis_unavailable(error):
+                    raise
+                await self._redis.wait(error)
+        self._redis.succeeded()
         name = self.spec.name
         ENTRIES.labels(name, "processed").inc(result.processed)
         ENTRIES.labels(name, "duplicate").inc(result.duplicates)

@@ -13,6 +13,10 @@ Shutdown (SIGTERM, SIGINT, or `stop` set by the caller):
    pending and are adopted by the next owner, so nothing is lost.
 3. Leases are released and membership withdrawn, so other workers take over at once
    instead of after the lease time to live.
+
+A Redis outage stops nothing: the worker waits for Redis at start, keeps renewing
+(and failing quietly) while it is away, and its partitions wait in place (see
+`handlers.partition`); the outage is logged once, and so is Redis's return.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ import structlog
 from redis.exceptions import RedisError, ResponseError
 
 from events.errors import LeaseLostError
+from events.outages import outage, redis_unavailable
 from events.store import EventStore
 from handlers.config import RuntimeConfig
 from handlers.dead_letter_ops import retry_stream
@@ -77,6 +82,7 @@ class Worker:
         self.log = log.bind(handler=spec.name, consumer=self.consumer)
         self._partitions: dict[str, _Running] = {}
         self._not_before: dict[str, tuple[float, float]] = {}
+        self._redis = outage("Redis")
 
     @property
     def owned(self) -> list[str]:
@@ -105,7 +111,16 @@ class Worker:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Work until `stop` is set, then shut down gracefully."""
-        await self.ensure_groups()
+        while True:
+            try:
+                await self.ensure_groups()
+                break
+            except RedisError as error:
+                if not redis_unavailable(error):
+                    raise
+                if await self._redis.wait(error, stop):
+                    return
+        self._redis.succeeded()
         self.log.info("worker started", partitions=len(self.tags))
         try:
             while not stop.is_set():
@@ -131,7 +146,12 @@ class Worker:
                 if time.monotonic() >= self._not_before.get(tag, (0.0, 0.0))[0]:
                     await self._start(tag)
         except RedisError as error:
-            self.log.warning("cannot reach Redis; retrying", error=str(error))
+            if redis_unavailable(error):
+                self._redis.failed(error)
+            else:
+                self.log.warning("cannot renew membership; retrying", error=str(error))
+        else:
+            self._redis.succeeded()
 
     async def _start(self, tag: str) -> None:
         if not await self.membership.claim(tag):
@@ -157,16 +177,23 @@ class Worker:
             self._not_before.pop(tag, None)
         except LeaseLostError:
             self.log.warning("lease lost while committing; another consumer owns it", partition=tag)
-        except Exception:
-            delay = min(RESTART_BACKOFF_MAX_S, self._not_before.get(tag, (0.0, 0.5))[1] * 2)
-            self._not_before[tag] = (time.monotonic() + delay, delay)
-            self.log.exception("partition failed; restarting", partition=tag, restart_in_s=delay)
+        except Exception as error:
+            if redis_unavailable(error):
+                self._redis.failed(error)  # not the partition's fault: taken up on the next round
+            else:
+                self._back_off(tag)
         finally:
             stopped = getattr(self.handler, "partition_stopped", None)
             if stopped is not None:
                 stopped(tag)
             if running.release:
                 await asyncio.shield(self._release_quietly(tag))
+
+    def _back_off(self, tag: str) -> None:
+        """A partition failed (a bug, not an outage): start it again later and later."""
+        delay = min(RESTART_BACKOFF_MAX_S, self._not_before.get(tag, (0.0, 0.5))[1] * 2)
+        self._not_before[tag] = (time.monotonic() + delay, delay)
+        self.log.exception("partition failed; restarting", partition=tag, restart_in_s=delay)
 
     def _reap(self) -> None:
         for tag, running in list(self._partitions.items()):

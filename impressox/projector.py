@@ -57,7 +57,7 @@ async def serve_projections(
     settings: Settings, redis_url: str, mongo_url: str, projections: list[Projection]
 ) -> None:
     """Keep `projections` up to date until SIGTERM/SIGINT."""
-    redis = await connect_redis(redis_url)
+    redis = await connect_redis(redis_url, wait=True)
     mongo = connect_mongo(mongo_url)
     store = EventStore(redis, settings.stream_names())
     stop = asyncio.Event()

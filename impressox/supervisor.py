@@ -5,7 +5,9 @@
 3. On the first run, create an admin API key (printed once). Start the API, the
    projections process and one worker per handler, each told where the servers are.
 4. Write the endpoints file, print where to go, and watch: a child that dies is
-   restarted with backoff.
+   reaped and restarted with backoff. An embedded server comes back on its port with
+   its data (`embedded.keeper`) while the others wait for it; one that cannot be
+   restarted stops everything, and `up` exits non-zero saying why.
 5. On Ctrl-C or SIGTERM, stop in dependency order: workers and API first (they finish
    in-flight work), then MongoDB, then Redis; remove the endpoints file, unlock.
 
@@ -32,6 +34,7 @@ from events.errors import ConfigurationError
 from handlers.declaration import HANDLERS, load_modules
 from impressox.bootstrap import DEMO_RULE, ensure_admin_key, ensure_demo
 from impressox.connections import redact
+from impressox.embedded.keeper import ServerKeeper
 from impressox.embedded.mongo import EmbeddedMongo
 from impressox.embedded.process import ChildProcess, free_port
 from impressox.embedded.redis import EmbeddedRedis
@@ -42,7 +45,9 @@ from sources.registry import SOURCES
 log = structlog.get_logger(__name__)
 
 RESTART_BACKOFF_MAX_S = 30.0
-API_READY_TIMEOUT_S = 60.0
+API_READY_TIMEOUT_S = 180.0
+"""Generous: the API starts while a dozen other processes import at the same time, which
+takes minutes on a loaded two-core machine. A child that exits fails the start at once."""
 
 
 @dataclass
@@ -66,6 +71,7 @@ class Supervisor:
         self.lock = DataDirLock(settings.data_dir)
         self.redis: EmbeddedRedis | None = None
         self.mongo: EmbeddedMongo | None = None
+        self.keepers: list[ServerKeeper] = []
         self.apps: dict[str, _App] = {}
         self.admin_token: str | None = None
         self.demo_token: str | None = None
@@ -108,6 +114,7 @@ class Supervisor:
             )
             redis_url = self.redis.start()
             self._join(self.redis.child)
+            self.keepers.append(ServerKeeper("Redis", self.redis))
         mongo_url = settings.mongo_url
         if mongo_url is None:
             self.mongo = EmbeddedMongo(
@@ -117,6 +124,7 @@ class Supervisor:
             )
             mongo_url = self.mongo.start()
             self._join(self.mongo.child)
+            self.keepers.append(ServerKeeper("MongoDB", self.mongo))
         self.admin_token = ensure_admin_key(settings, redis_url)
         if settings.demo:
             self.demo_token = ensure_demo(settings, redis_url)
@@ -252,6 +260,9 @@ class Supervisor:
         return note + "\n" if note else ""
 
     def _watch(self) -> None:
+        for keeper in self.keepers:
+            if keeper.check(self.process_group):
+                self._restart_waiting_apps()
         now = time.monotonic()
         for name, app in self.apps.items():
             if app.child.running() or (app.finite and app.child.exit_code() == 0):
@@ -271,6 +282,14 @@ class Supervisor:
                 app.child.start()
                 self._join(app.child)
                 app.started_at, app.restart_at = now, None
+
+    def _restart_waiting_apps(self) -> None:
+        """A server is back: what died while it was away starts again now, not after the
+        backoff its deaths built up."""
+        now = time.monotonic()
+        for app in self.apps.values():
+            if app.restart_at is not None:
+                app.restart_at, app.restarts = now, 0
 
     def _stop(self) -> None:
         """Stop applications first, in parallel, then the databases they write to."""

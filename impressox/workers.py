@@ -16,6 +16,7 @@ from prometheus_client import REGISTRY, start_http_server
 from redis.exceptions import RedisError
 
 from events.errors import InfrastructureError
+from events.outages import outage, redis_unavailable
 from events.store import EventStore
 from handlers.config import RuntimeConfig
 from handlers.declaration import HandlerContext, HandlerSpec
@@ -46,7 +47,7 @@ async def serve_worker(
     settings: Settings, spec: HandlerSpec, redis_url: str, *, metrics_port: int | None
 ) -> None:
     """Run `spec` until SIGTERM/SIGINT, then shut down gracefully."""
-    redis = await connect_redis(redis_url)
+    redis = await connect_redis(redis_url, wait=True)
     store = EventStore(redis, settings.stream_names())
     stop = asyncio.Event()
     main = asyncio.current_task()
@@ -73,7 +74,7 @@ async def serve_worker(
         log.info("serving metrics", url=f"http://127.0.0.1:{metrics_port}/metrics")
     try:
         context = HandlerContext(store, settings)
-        worker = Worker(spec, store, runtime_config(settings), context)
+        worker = await build_worker(spec, store, context, runtime_config(settings))
         # What start-up built (the handler, its clients, the agent's models and vocabulary:
         # ~150k objects with langchain) is never garbage: frozen, a full collection no
         # longer walks it (~0.2 s, in whichever event it fell).
@@ -83,6 +84,25 @@ async def serve_worker(
         if refresher is not None:
             refresher.cancel()
         await redis.aclose()
+
+
+async def build_worker(
+    spec: HandlerSpec, store: EventStore, context: HandlerContext, config: RuntimeConfig
+) -> Worker:
+    """The worker, its handler built: a handler that reads Redis as it is built (the
+    agent's applications) waits for a Redis that went away meanwhile, like the rest of
+    the worker, instead of ending the process."""
+    redis = outage("Redis")
+    while True:
+        try:
+            worker = Worker(spec, store, config, context)
+        except Exception as error:
+            if not redis_unavailable(error):
+                raise
+            await redis.wait(error)
+        else:
+            redis.succeeded()
+            return worker
 
 
 async def live_consumers(settings: Settings, redis_url: str, group: str) -> list[str]:

@@ -7,6 +7,10 @@ has caught up is swapped in, a scratch one is filled the same way but never swap
 a retired one is stopped and, after `retire_grace`, its
 collection dropped and its consumer group removed. Several runner processes share the
 partitions of each generation through the runtime's leases.
+
+Through an outage of MongoDB or Redis the runner waits: at start until it can read the
+state, then round after round, saying once that the server is away and once that it is
+back; the workers wait in place meanwhile (`handlers.partition`).
 """
 
 from __future__ import annotations
@@ -18,9 +22,10 @@ from datetime import timedelta
 
 import structlog
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import PyMongoError
+from pymongo.errors import ConnectionFailure, PyMongoError
 from redis.exceptions import RedisError, ResponseError
 
+from events.outages import Outage, outage, redis_unavailable
 from events.store import EventStore
 from handlers.config import RuntimeConfig
 from handlers.declaration import HandlerSpec
@@ -74,6 +79,15 @@ async def remove_group(projection: Projection, generation: Generation, store: Ev
         )
 
 
+def _outage_of(error: Exception) -> Outage | None:
+    """The outage `error` shows, if it is one (not a refusal or a bug)."""
+    if isinstance(error, ConnectionFailure):
+        return outage("MongoDB")
+    if redis_unavailable(error):
+        return outage("Redis")
+    return None
+
+
 @dataclass
 class _Running:
     worker: Worker
@@ -104,19 +118,44 @@ class ProjectionRunner:
         self._running: dict[Generation, _Running] = {}
 
     async def run(self, stop: asyncio.Event) -> None:
-        for projection in self.projections.values():
-            await self.generations.ensure(projection)
+        if not await self._ensure_states(stop):
+            return
         log.info("projections started", projections=sorted(self.projections))
         try:
             while not stop.is_set():
                 try:
                     await self.reconcile()
                 except (PyMongoError, RedisError) as error:
-                    log.warning("cannot read projection state; retrying", error=str(error))
+                    away = _outage_of(error)
+                    if away is None:
+                        log.warning("cannot read projection state; retrying", error=str(error))
+                    else:
+                        away.failed(error)
+                else:
+                    # MongoDB only: a round reads Redis only while a rebuild runs, so
+                    # its success says nothing about Redis (the workers tell that).
+                    outage("MongoDB").succeeded()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), self.poll_s)
         finally:
             await asyncio.shield(self._stop_all())
+
+    async def _ensure_states(self, stop: asyncio.Event) -> bool:
+        """Create missing state documents, waiting for MongoDB; False if stopped first."""
+        while not stop.is_set():
+            try:
+                for projection in self.projections.values():
+                    await self.generations.ensure(projection)
+            except PyMongoError as error:
+                away = _outage_of(error)
+                if away is None:
+                    raise
+                if await away.wait(error, stop):
+                    return False
+            else:
+                outage("MongoDB").succeeded()
+                return True
+        return False
 
     async def reconcile(self) -> None:
         """Make the running workers match the state; swap and clean up what is due."""

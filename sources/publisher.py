@@ -3,13 +3,17 @@
 Ticks become events with stable ids (`sources.tick`), appended in atomic batches to the
 partition of their symbol. A batch that is retried, or a source that restarts and sees
 the same prices again, writes nothing new: the store drops events it holds already, and
-the tally counts them as duplicates.
+the tally counts them as duplicates. That is also what lets an append wait through a
+Redis outage and try again: the source is held back meanwhile, and nothing is lost. A
+source stopped during an outage stops without its last batch, which its next run writes.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
 import structlog
@@ -18,6 +22,7 @@ from redis.exceptions import RedisError
 from events.catalog import PriceTick, SourceStarted, SourceStopped
 from events.envelope import Event
 from events.errors import InfrastructureError
+from events.outages import through_redis_outage
 from events.store import MAX_BATCH, EventStore
 from sources.clock import Clock, utc_now
 from sources.staleness import StalenessWatch
@@ -54,10 +59,13 @@ class TickPublisher:
         *,
         stale_after_s: float | None = None,
         clock: Clock = utc_now,
+        stop: asyncio.Event | None = None,
     ) -> None:
         self.store = store
         self.source = source
         self.clock = clock
+        self.stop = stop
+        """Set when the source is stopping: an append then no longer waits for Redis."""
         self.watch = StalenessWatch(source, stale_after_s) if stale_after_s else None
         self.status = SourceStatus()
         self.run_id: UUID = uuid4()
@@ -127,7 +135,10 @@ class TickPublisher:
         new = 0
         try:
             for start in range(0, len(events), MAX_BATCH):
-                results = await self.store.append_batch(CATEGORY, events[start : start + MAX_BATCH])
+                chunk = events[start : start + MAX_BATCH]
+                results = await through_redis_outage(
+                    partial(self.store.append_batch, CATEGORY, chunk), self.stop
+                )
                 new += sum(not result.duplicate for result in results)
         except RedisError as error:
             raise InfrastructureError(f"cannot append ticks to Redis: {error}") from error

@@ -7,9 +7,10 @@
    `check_interval` seconds and record each silence once.
 3. Stop when the source runs out, raises, or `stop` is set (SIGTERM, Ctrl-C): the pump
    is cancelled, but a batch being appended is let finish (one atomic script) and is
-   counted, so the tally matches the store. Should the process die mid-append instead,
-   the batch is either stored whole or not at all, and ticks have stable ids: the next
-   run writes what is missing without duplicates.
+   counted, so the tally matches the store; unless Redis is away: then it is left for
+   the next run. Should the process die mid-append instead, the batch is either stored
+   whole or not at all, and ticks have stable ids: the next run writes what is missing
+   without duplicates.
 4. Record that the run stopped reporting its symbols (`source.stopped`; within
    `WITHDRAW_TIMEOUT_S`: a stop never hangs on it), and close the source whatever
    happened.
@@ -49,7 +50,9 @@ async def run_source(
     observer: Observer | None = None,
 ) -> SourceStatus:
     """Run `source` into the ticks category; returns what it produced."""
-    publisher = TickPublisher(store, source.name, stale_after_s=stale_after_s, clock=clock)
+    publisher = TickPublisher(
+        store, source.name, stale_after_s=stale_after_s, clock=clock, stop=stop
+    )
     try:
         await source.open()
         publisher.expect(source.venue, source.symbols)
@@ -98,7 +101,10 @@ async def _pump(source: PriceSource, publisher: TickPublisher, observer: Observe
             try:
                 await asyncio.shield(append)
             except asyncio.CancelledError:
-                await append  # a batch in flight lands and is counted before the source stops
+                try:
+                    await append  # a batch in flight lands and is counted before the source stops
+                except InfrastructureError as error:  # stopped while Redis is away
+                    log.warning("stopped with a batch Redis did not take", error=str(error))
                 raise
             if observer is not None:
                 observer(source, publisher.status)

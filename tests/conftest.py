@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 from redis.asyncio import Redis
 
 import tests.factories  # noqa: F401 - registers the test payload types
+from events import outages
 from events.names import StreamNames
 from events.store import EventStore
 from impressox.connections import connect_redis
+from impressox.embedded.redis import EmbeddedRedis
 from impressox.services import Services, build_services
-from tests.servers import mongo_server, redis_server
+from tests.servers import mongo_server, private_server, redis_server
 
 if TYPE_CHECKING:
     from impressox.settings import Settings
@@ -30,6 +33,22 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def mongo_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with mongo_server(tmp_path_factory.mktemp("mongo")) as url:
         yield url
+
+
+@pytest.fixture
+def private_redis(tmp_path: Path) -> Iterator[EmbeddedRedis]:
+    """A Redis of the test's own, for tests that SIGKILL it (`tests.servers.kill`) and
+    start it again; the session's Redis is everyone's."""
+    with private_server(EmbeddedRedis(tmp_path / "redis")) as server:
+        assert isinstance(server, EmbeddedRedis)
+        yield server
+
+
+@pytest.fixture
+def fresh_outages(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The test sees outages of its own (`events.outages`): another may have ended
+    during one, and what a process logs depends on whether it knows of one."""
+    monkeypatch.setattr(outages, "_OUTAGES", {})
 
 
 @pytest.fixture

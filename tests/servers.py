@@ -7,12 +7,15 @@ test uses its own key prefix (and database), so a shared server is not disturbed
 from __future__ import annotations
 
 import os
+import socket
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from impressox.embedded.mongo import EmbeddedMongo
 from impressox.embedded.redis import EmbeddedRedis
+from impressox.embedded.server import EmbeddedServer
 
 
 @contextmanager
@@ -39,3 +42,40 @@ def mongo_server(data_dir: Path) -> Iterator[str]:
         yield server.start()
     finally:
         server.stop()
+
+
+@contextmanager
+def private_server(server: EmbeddedServer) -> Iterator[EmbeddedServer]:
+    """A server of the test's own, which the test may `kill` and start again: on the same
+    port, with its data, as `impressox up` restarts one."""
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def kill(server: EmbeddedServer) -> None:
+    """SIGKILL the server's process and reap it: no flush, no goodbye to its clients."""
+    assert server.child is not None
+    assert server.child.process is not None
+    server.child.process.kill()
+    server.child.process.wait()
+
+
+def squat(port: int) -> socket.socket:
+    """Listen on `port` (as another program might) as soon as a killed server's last
+    thread has let it go."""
+    deadline = time.monotonic() + 10
+    while True:
+        squatter = socket.socket()
+        squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            squatter.bind(("127.0.0.1", port))
+        except OSError:
+            squatter.close()
+            assert time.monotonic() < deadline, f"port {port} stayed busy"
+            time.sleep(0.05)
+            continue
+        squatter.listen()
+        return squatter

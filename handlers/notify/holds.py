@@ -26,6 +26,7 @@ from events.codec import encode
 from events.envelope import Event
 from events.lua import pack, register
 from events.names import StreamNames
+from events.outages import outage, redis_unavailable
 from events.redis_client import RedisClient, text
 from handlers.dead_letter_ops import retry_stream
 from handlers.notify.clock import Clock, to_ms
@@ -79,5 +80,10 @@ class Holds:
             try:
                 await self.release_due(clock())
             except RedisError as error:
-                log.warning("cannot release held alerts; retrying", error=str(error))
+                if redis_unavailable(error):
+                    outage("Redis").failed(error)  # said once per outage, not per round
+                else:
+                    log.warning("cannot release held alerts; retrying", error=str(error))
+            else:
+                outage("Redis").succeeded()
             await asyncio.sleep(interval_s)

@@ -24,6 +24,7 @@ from redis.exceptions import RedisError
 from aggregates.errors import DomainError
 from aggregates.rule_spec import PostTarget
 from events.envelope import RecordedEvent
+from events.outages import outage, redis_unavailable
 from events.position import Position
 from events.store import EventStore
 from handlers.rules.engine import RuleEngine
@@ -185,10 +186,14 @@ class RuleBook:
                 if clock - last_sweep >= EXPIRY_SWEEP_S:
                     await self.expire_due()
                     last_sweep = clock
+                outage("Redis").succeeded()
             except asyncio.CancelledError:
                 raise
             except (RedisError, OSError) as error:
-                log.warning("rules log unreachable; retrying", error=str(error))
+                if redis_unavailable(error):
+                    outage("Redis").failed(error)  # said once per outage, not per retry
+                else:
+                    log.warning("rules log unreachable; retrying", error=str(error))
                 await asyncio.sleep(RETRY_DELAY_S)
 
     async def save(self) -> None:

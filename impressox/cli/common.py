@@ -107,10 +107,11 @@ def redis_url_for(settings: Settings) -> Iterator[str]:
 
 
 @asynccontextmanager
-async def redis_for(settings: Settings) -> AsyncIterator[RedisClient]:
-    """A Redis client for a one-off command (see `redis_url_for`)."""
+async def redis_for(settings: Settings, *, wait: bool = False) -> AsyncIterator[RedisClient]:
+    """A Redis client for a command (see `redis_url_for`); `wait` for one that runs until
+    stopped, which waits for Redis rather than failing while it restarts."""
     with redis_url_for(settings) as url:
-        client = await connect_redis(url)
+        client = await connect_redis(url, wait=wait)
         try:
             yield client
         finally:

@@ -265,7 +265,7 @@ async def _serve(
     settings: Settings, source: PriceSource, *, stale_after_s: float | None, display: _Display
 ) -> SourceStatus:
     """Run the source until it ends, or until SIGTERM / Ctrl-C (a second one cancels)."""
-    async with _stop_on_signals(source.name) as stop, redis_for(settings) as redis:
+    async with _stop_on_signals(source.name) as stop, redis_for(settings, wait=True) as redis:
         store = EventStore(redis, settings.stream_names())
         if isinstance(source, MarketSimulator) and source.resumes:
             await _resume(source, store)
@@ -295,7 +295,7 @@ def _run_posts(settings: Settings, name: str, options: RunOptions) -> None:
 
 async def _serve_posts(settings: Settings, name: str, options: RunOptions) -> PostStatus:
     """Build the post source on the store (cursors, watches) and run it until it ends."""
-    async with _stop_on_signals(name) as stop, redis_for(settings) as redis:
+    async with _stop_on_signals(name) as stop, redis_for(settings, wait=True) as redis:
         store = EventStore(redis, settings.stream_names())
         source = build_post_source(name, settings, options, store)
         return await run_post_source(source, store, stop=stop)

@@ -73,11 +73,17 @@ class EmbeddedRedis(EmbeddedServer):
         ]  # fmt: skip
 
     def _answering_pid(self) -> int | None:
+        """The pid of the Redis on our port once it has loaded its data.
+
+        INFO is one of the few commands Redis answers while it still loads its AOF, when
+        every other command fails with LOADING: so readiness also waits for `loading:0`.
+        """
         try:
             with redis.Redis(
                 port=self.port, socket_connect_timeout=0.2, socket_timeout=1
             ) as client:
-                pid = client.info("server").get("process_id")
+                info = client.info()  # the server and persistence sections
         except (redis.ConnectionError, redis.TimeoutError, redis.ResponseError):
-            return None  # not listening yet, or still loading its AOF
-        return int(pid) if pid is not None else None
+            return None  # not listening yet
+        pid = info.get("process_id")
+        return int(pid) if pid is not None and not info.get("loading") else None

@@ -3,6 +3,9 @@
 Subclasses say how to start their program (`_argv`) and which process answers on the
 port (`_answering_pid`); readiness means *our* child answers, since another server may
 hold a port we picked, and a lost race for the port is retried on another one.
+
+Once a server has run, it keeps its port: started again (after a crash, by the
+supervisor), it comes back where its clients look for it, with the data it had.
 """
 
 from __future__ import annotations
@@ -63,30 +66,38 @@ class EmbeddedServer(ABC):
 
     def start(self) -> str:
         """Start the server and wait until it answers; returns its URL."""
-        self.data_dir = self.data_dir.resolve()
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        self._prepare()
-        binary = self.binary or self._find_binary()
-        attempts = 1 if self.requested_port else PORT_ATTEMPTS
+        attempts = 1 if self.requested_port or self.port else PORT_ATTEMPTS
         for attempt in range(1, attempts + 1):
-            self.port = self.requested_port or free_port()
-            child = self.child = ChildProcess(
-                self.program,
-                self._argv(binary),
-                log_path=self.data_dir / self.log_name,
-                process_group=self.process_group,
-            )
-            child.start()
+            child = self.spawn()
             try:
-                child.wait_ready(self._ours, timeout=self.startup_timeout, what=self.url)
+                child.wait_ready(self.answering, timeout=self.startup_timeout, what=self.url)
                 return self.url
             except InfrastructureError:
                 lost_port_race = "Address already in use" in child.log_tail(10)
                 if not lost_port_race or attempt == attempts:
                     raise
+                self.port = 0
         raise AssertionError("unreachable: the last attempt returns or raises")
 
-    def _ours(self) -> bool:
+    def spawn(self) -> ChildProcess:
+        """Start the server's process without waiting for it: on the port it had, if it
+        ran before, else the requested one, else a free one."""
+        self.data_dir = self.data_dir.resolve()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self._prepare()
+        binary = self.binary or self._find_binary()
+        self.port = self.port or self.requested_port or free_port()
+        child = self.child = ChildProcess(
+            self.program,
+            self._argv(binary),
+            log_path=self.data_dir / self.log_name,
+            process_group=self.process_group,
+        )
+        child.start()
+        return child
+
+    def answering(self) -> bool:
+        """Whether our process (not another server on the port) answers."""
         return self.child is not None and self._answering_pid() == self.child.pid
 
     def stop(self) -> None:

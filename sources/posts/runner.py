@@ -16,12 +16,14 @@ import asyncio
 import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 import structlog
 from redis.exceptions import RedisError
 
 from events.catalog import PostScraped
 from events.errors import InfrastructureError
+from events.outages import through_redis_outage
 from events.store import MAX_BATCH, EventStore
 from sources.posts.post import post_event
 from sources.posts.source import PostSource
@@ -44,13 +46,21 @@ PostObserver = Callable[[PostSource, PostStatus], None]
 """Called after every batch (progress bars, status lines)."""
 
 
-async def append_posts(store: EventStore, posts: Sequence[PostScraped]) -> int:
-    """Append `posts` in atomic batches; how many of them were new to the store."""
+async def append_posts(
+    store: EventStore, posts: Sequence[PostScraped], stop: asyncio.Event | None = None
+) -> int:
+    """Append `posts` in atomic batches; how many of them were new to the store.
+
+    While Redis is away the append waits for it, unless `stop` is set (posts have stable
+    ids: one that landed before a lost reply is not written twice, one that did not is
+    written by the next run).
+    """
     events = [post_event(post) for post in posts]
     new = 0
     try:
         for start in range(0, len(events), MAX_BATCH):
-            results = await store.append_batch(CATEGORY, events[start : start + MAX_BATCH])
+            chunk = events[start : start + MAX_BATCH]
+            results = await through_redis_outage(partial(store.append_batch, CATEGORY, chunk), stop)
             new += sum(not result.duplicate for result in results)
     except RedisError as error:
         raise InfrastructureError(f"cannot append posts to Redis: {error}") from error
@@ -69,7 +79,7 @@ async def run_post_source(
     try:
         await source.open()
         log.info("post source running", source=source.name)
-        pump = asyncio.create_task(_pump(source, store, status, observer))
+        pump = asyncio.create_task(_pump(source, store, status, observer, stop))
         stopping = asyncio.create_task(stop.wait())
         try:
             await asyncio.wait([pump, stopping], return_when=asyncio.FIRST_COMPLETED)
@@ -92,18 +102,26 @@ async def run_post_source(
 
 
 async def _pump(
-    source: PostSource, store: EventStore, status: PostStatus, observer: PostObserver | None
+    source: PostSource,
+    store: EventStore,
+    status: PostStatus,
+    observer: PostObserver | None,
+    stop: asyncio.Event,
 ) -> None:
     async with contextlib.aclosing(source.batches()) as batches:
         async for batch in batches:
             if not batch:
                 continue
-            append = asyncio.ensure_future(append_posts(store, batch))
+            append = asyncio.ensure_future(append_posts(store, batch, stop))
             try:
                 new = await asyncio.shield(append)
             except asyncio.CancelledError:
-                new = await append  # a batch in flight lands and is counted before stopping
-                _count(status, len(batch), new)
+                try:
+                    new = await append  # a batch in flight lands and is counted before stopping
+                except InfrastructureError as error:  # stopped while Redis is away
+                    log.warning("stopped with a batch Redis did not take", error=str(error))
+                else:
+                    _count(status, len(batch), new)
                 raise
             _count(status, len(batch), new)
             if observer is not None:

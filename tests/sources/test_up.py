@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.impressox.cli_support import cli_env, json_lines, run_cli
-from tests.impressox.test_up import System, _wait_for
+from tests.impressox.system import System, wait_for
 
 
 @pytest.mark.slow
@@ -23,7 +23,7 @@ def test_up_runs_the_simulator_by_default(tmp_path: Path) -> None:
             read = run_cli(env, "events", "read", "ticks", "--type", "price.tick")
             return [event["payload"] for event in json_lines(read.stdout)]
 
-        assert _wait_for(lambda: len(ticks()) >= 6, timeout=60)
+        assert wait_for(lambda: len(ticks()) >= 6, timeout=60)
         seen = ticks()
         assert {(t["venue"], t["simulated"]) for t in seen} == {("simulator", True)}
         assert {t["symbol"] for t in seen} == {"BTC/USDT", "ETH/USDT", "SOL/USDT"}
