@@ -25,6 +25,7 @@ from chain.journal import ANY_CURSOR, ChainJournal, Cursor, Step, WindowBlock
 from chain.observations import Observation, RecordBuilder, observation_id
 from chain.queries import TRANSFER_TOPIC, LogQueries
 from chain.ranges import RangeRead, RangeReader
+from events.catalog.chain import ChainRecord
 from events.envelope import Event
 
 MAX_EVENTS_PER_STEP = 5_000
@@ -51,28 +52,42 @@ async def steps_of_range(
     events: list[Event] = []
     last_hash = ""
     last_number = read.first - 1
-    for number, in_block in groupby(read.logs, key=lambda log: log.block_number):
-        logs = list(in_block)
-        if events and len(events) + 2 * len(logs) > max_events:
+    for number, block_hash, records in _records_by_block(read, builder):
+        if events and len(events) + 2 * len(records) > max_events:
             steps.append(_step(events, last_number, last_hash, move_cursor))
             events = []
-        for log in logs:
-            record = builder.of_log(log)
-            incarnation = reorged.get(log.block_hash, 0)
+        incarnation = reorged.get(block_hash, 0)
+        for record in records:
             observation = Observation(
                 observation_id(
-                    builder.chain_id, log.block_hash, log.tx_hash, log.log_index, incarnation
+                    builder.chain_id, block_hash, record.tx_hash, record.log_index, incarnation
                 ),
                 record,
             )
             events += (observation.observed(), observation.confirmed(confirmations))
-        last_number, last_hash = number, logs[0].block_hash
+        last_number, last_hash = number, block_hash
     final = _step(events, read.last, read.last_block.hash, move_cursor)
     if move_cursor:
         block = read.last_block
         final.window_set = [WindowBlock(block.number, block.hash, block.parent_hash)]
     steps.append(final)
     return steps
+
+
+def _records_by_block(
+    read: RangeRead, builder: RecordBuilder
+) -> list[tuple[int, str, list[ChainRecord]]]:
+    """(number, hash, records) of each block with something watched, in chain order:
+    its logs, then its native transfers."""
+    blocks: dict[int, tuple[str, list[ChainRecord]]] = {}
+    for number, in_block in groupby(read.logs, key=lambda log: log.block_number):
+        logs = list(in_block)
+        time = read.times.get(number)
+        blocks[number] = (logs[0].block_hash, [builder.of_log(log, time) for log in logs])
+    for block, transaction in read.natives:
+        held = blocks.setdefault(block.number, (block.hash, []))
+        held[1].append(builder.of_native(transaction, block))
+    return [(number, *blocks[number]) for number in sorted(blocks)]
 
 
 def _step(events: list[Event], number: int, block_hash: str, move_cursor: bool) -> Step:

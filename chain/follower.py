@@ -30,9 +30,10 @@ from typing import Any
 
 import structlog
 
-from chain.blocks import ZERO_HASH, Block, Log, Transaction, unique_logs
+from chain.blocks import ZERO_HASH, Block, Log, unique_logs
 from chain.errors import BlockUnavailableError, DeepReorgError
 from chain.journal import ChainJournal, Cursor, JournalState, Step, WindowBlock
+from chain.natives import native_transfers
 from chain.observations import Observation, RecordBuilder, observation_id
 from chain.queries import TRANSFER_TOPIC, LogQueries
 from chain.rpc import ChainRpc
@@ -114,7 +115,7 @@ class Follower:
         filters = queries.for_block(block.hash, block.logs_bloom)
         batches = await asyncio.gather(*(self._logs(query) for query in filters))
         logs = unique_logs(batches)
-        natives = await self._native_transfers(block, queries)
+        natives = await native_transfers(self.rpc, block, queries.targets.wallets)
         tokens = {log.address for log in logs if log.topics and log.topics[0] == TRANSFER_TOPIC}
         await self.builder.tokens.learn(tokens)
         records = [self.builder.of_log(entry, block.timestamp) for entry in logs]
@@ -139,26 +140,6 @@ class Follower:
                     raise
                 await asyncio.sleep(0.05 * 2**attempt)
         raise AssertionError("unreachable")
-
-    async def _native_transfers(self, block: Block, queries: LogQueries) -> list[Transaction]:
-        """Transactions of the block moving value to or from a watched wallet, that
-        succeeded (a reverted one moved nothing: its receipt says which)."""
-        wallets = queries.targets.wallets
-        candidates = [
-            tx
-            for tx in block.transactions or ()
-            if tx.value > 0
-            and tx.recipient is not None
-            and (tx.sender in wallets or tx.recipient in wallets)
-        ]
-        if not candidates:
-            return []
-        succeeded = await asyncio.gather(
-            *(self.rpc.transaction_succeeded(tx.hash) for tx in candidates)
-        )
-        if any(status is None for status in succeeded):
-            raise BlockUnavailableError(f"no receipt yet for a transaction of block {block.number}")
-        return [tx for tx, ok in zip(candidates, succeeded, strict=True) if ok]
 
     async def _walk_back(self) -> Outcome:
         """Find the common ancestor and retract what was observed above it."""

@@ -9,7 +9,9 @@ instead of being told it. Rate limits and timeouts are retried by `chain.rpc`.
 
 A range's last block is read too: its hash is the cursor after the range, and every log
 of that block must carry it (nodes behind a load balancer can disagree for a moment;
-then the range is read again).
+then the range is read again). When wallets are watched, every block of the range is
+read with its transactions, for their native transfers (`chain.natives`): one call per
+block, a few at a time, which logs alone would not need.
 """
 
 from __future__ import annotations
@@ -18,14 +20,18 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from chain.blocks import Block, Log, unique_logs
+from chain.blocks import Block, Log, Transaction, unique_logs
 from chain.errors import BlockUnavailableError, NodeUnavailableError, RangeTooLargeError
+from chain.natives import native_transfers
 from chain.queries import LogQueries
 from chain.rpc import ATTEMPTS, ChainRpc
 from sources.backoff import Backoff
 
 GROW_AFTER = 4
 """Successes in a row before a shrunk range doubles again."""
+
+BLOCKS_AT_ONCE = 16
+"""Blocks asked for concurrently when a range's transactions are read."""
 
 
 @dataclass
@@ -54,12 +60,16 @@ class RangeSizer:
 
 @dataclass(frozen=True)
 class RangeRead:
-    """Blocks `first` to `last`: the logs in them, and the last block's header."""
+    """Blocks `first` to `last`: the logs in them, the native transfers of watched
+    wallets (each with its block), and the last block's header."""
 
     first: int
     last: int
     logs: list[Log]
     last_block: Block
+    natives: list[tuple[Block, Transaction]] = field(default_factory=list)
+    times: dict[int, int] = field(default_factory=dict)
+    """The timestamps of the blocks read (all of them when wallets are watched)."""
 
 
 @dataclass
@@ -93,15 +103,39 @@ class RangeReader:
             await self.sleep(self.backoff.next_delay())
 
     async def _read(self, queries: LogQueries, first: int, end: int) -> RangeRead:
-        batches, last_block = await asyncio.gather(
+        wallets = queries.targets.wallets
+        numbers = range(first, end + 1) if wallets else range(end, end + 1)
+        batches, blocks = await asyncio.gather(
             asyncio.gather(*(self.rpc.logs(query) for query in queries.for_range(first, end))),
-            self.rpc.block(end),
+            self._blocks(numbers, transactions=bool(wallets)),
         )
-        if last_block is None:
-            raise BlockUnavailableError(f"the node has no block {end} (behind the others?)")
+        last_block = blocks[-1]
         logs = unique_logs(batches)
-        if any(log.block_number == end and log.block_hash != last_block.hash for log in logs):
-            raise BlockUnavailableError(f"the node's logs and header of block {end} disagree")
+        hashes = {block.number: block.hash for block in blocks}
+        if any(hashes.get(log.block_number, log.block_hash) != log.block_hash for log in logs):
+            raise BlockUnavailableError(f"the node's logs and blocks of {first}-{end} disagree")
+        natives = [
+            (block, tx)
+            for block, found in zip(
+                blocks,
+                await asyncio.gather(*(native_transfers(self.rpc, b, wallets) for b in blocks)),
+                strict=True,
+            )
+            for tx in found
+        ]
         self.sizer.succeeded()
         self.backoff.reset()
-        return RangeRead(first, end, logs, last_block)
+        times = {block.number: block.timestamp for block in blocks}
+        return RangeRead(first, end, logs, last_block, natives, times)
+
+    async def _blocks(self, numbers: range, *, transactions: bool) -> list[Block]:
+        limit = asyncio.Semaphore(BLOCKS_AT_ONCE)
+
+        async def one(number: int) -> Block:
+            async with limit:
+                block = await self.rpc.block(number, transactions=transactions)
+            if block is None:
+                raise BlockUnavailableError(f"the node has no block {number} (behind others?)")
+            return block
+
+        return list(await asyncio.gather(*(one(number) for number in numbers)))

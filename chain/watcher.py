@@ -50,6 +50,7 @@ from chain.ranges import RangeReader, RangeSizer
 from chain.rpc import ChainRpc
 from chain.tokens import TokenBook
 from chain.watchset import WatchSet
+from events.envelope import Event
 from sources.backoff import Backoff
 
 log = structlog.get_logger(__name__)
@@ -253,6 +254,7 @@ class ChainWatcher:
                 steps = await steps_of_range(
                     read, self.builder, state.reorged, self.config.confirmations, move_cursor=True
                 )
+                steps[0].events[:0] = self._still_unconfirmed(state)
                 steps[-1].window_drop = list(state.window)
                 for step in steps:
                     await self._renew_if_due()
@@ -266,6 +268,16 @@ class ChainWatcher:
         finally:
             reading.cancel()  # a read ahead that is not needed now
             await asyncio.gather(reading, return_exceptions=True)
+
+    def _still_unconfirmed(self, state: JournalState) -> list[Event]:
+        """Confirmations of what the window's blocks above the confirmed height observed:
+        the range read after them is deeper still, so they are confirmed first."""
+        assert state.cursor is not None
+        above = sorted(
+            (b for b in state.window.values() if b.number > state.cursor.confirmed),
+            key=lambda block: block.number,
+        )
+        return [o.confirmed(self.config.confirmations) for b in above for o in b.observations]
 
 
 async def _wait(stop: asyncio.Event, seconds: float) -> None:

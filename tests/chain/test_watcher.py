@@ -27,7 +27,9 @@ from tests.chain.watching import (
     canonical_logs,
     duplicates,
     key_of,
+    native_keys,
     rpc,
+    signed_payment,
     watch_wallet,
     watching,
 )
@@ -122,3 +124,34 @@ async def test_an_unknown_event_is_kept_raw_until_its_abi_is_registered(
     ]
     assert before["transactionHash"].to_0x_hex() not in {r.tx_hash for r in in_pool}
     assert other.address.lower() not in {r.address for r in observed}
+
+
+async def test_a_catch_up_confirms_what_awaited_confirmation_and_finds_native_transfers(
+    store: EventStore, w3: Web3, chain_url: str, deployment: ChainDeployment, services: Services
+) -> None:
+    """A watcher stopped while its last blocks await confirmation, restarted far behind
+    the head, reads in ranges: it confirms them too (it used to leave them observed), and
+    reads the blocks' transactions for native transfers (logs alone used to miss them)."""
+    trader, payer = account(w3, 6), account(w3, 7)
+    await watch_wallet(services, trader)
+    first = w3.eth.block_number + 1
+    async with watching(store, w3, chain_url, deployment, confirmations=3, depth=4) as run:
+        swap_eth_for_usd(w3, deployment, trader, 10**17)
+        await run.reaches(w3)
+    signed_payment(w3, payer, trader, 10**17)
+    for _ in range(12):  # more than twice the depth: the next start reads in ranges
+        rpc(w3, "evm_mine")
+    async with watching(store, w3, chain_url, deployment, confirmations=3, depth=4) as run:
+        await run.settles(w3)
+        events = await run.events()
+    last = w3.eth.block_number - 2
+    observed = {e.event_id for e in by_type(events, "chain.observed")}
+    confirmed = [e.payload for e in by_type(events, "chain.confirmed")]
+    settled = [c for c in confirmed if isinstance(c, ChainEventConfirmed)]
+    assert observed == {c.observation_id for c in settled}
+    logs = {(c.record.block_hash, c.record.tx_hash, c.record.log_index) for c in settled}
+    assert {log for log in logs if log[2] is not None} == canonical_logs(
+        w3, deployment, [trader], first, last
+    )
+    natives = {(c.record.block_hash, c.record.tx_hash) for c in settled if c.record.native}
+    assert natives == native_keys(w3, {trader.lower()}, first, last) != set()

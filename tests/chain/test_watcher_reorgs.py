@@ -9,16 +9,13 @@ signed transaction into another block when it is given again), `evm_snapshot` /
 from __future__ import annotations
 
 from typing import Any
-from uuid import UUID
 
 import pytest
-from eth_typing import HexStr
 from web3 import Web3
 
 from chain.deployments import ChainDeployment
 from chain.errors import DeepReorgError
 from chain.observations import observation_id
-from events.catalog import ChainEventObserved, ChainEventRetracted
 from events.envelope import Event
 from events.store import EventStore
 from impressox.embedded.chain import LOCAL_CHAIN_ID
@@ -28,60 +25,19 @@ from tests.chain.watching import (
     Watching,
     by_type,
     canonical_logs,
+    check_pairs,
     duplicates,
     key_of,
+    native_keys,
     rpc,
+    signed_payment,
     watch_wallet,
     watching,
 )
 
 
-def signed_payment(w3: Web3, sender: str, recipient: str, value: int) -> str:
-    """A transfer signed by the node for its unlocked `sender`, sent, its raw bytes kept
-    so that a reorg can include the very same transaction in another block."""
-    transaction = {"from": sender, "to": recipient, "value": value, "gas": 21_000}
-    transaction["nonce"] = w3.eth.get_transaction_count(sender)  # type: ignore[arg-type]
-    transaction["gasPrice"] = w3.eth.gas_price
-    transaction["chainId"] = LOCAL_CHAIN_ID
-    as_json = {k: hex(v) if isinstance(v, int) else v for k, v in transaction.items()}
-    signed: str = rpc(w3, "eth_signTransaction", as_json)
-    w3.eth.wait_for_transaction_receipt(w3.eth.send_raw_transaction(HexStr(signed)))
-    return signed
-
-
-def native_keys(w3: Web3, wallets: set[str], first: int, last: int) -> set[tuple[str, str]]:
-    """(block hash, transaction hash) of every successful value transfer of the wallets."""
-    found = set()
-    for number in range(first, last + 1):
-        block = w3.eth.get_block(number, full_transactions=True)
-        for tx in block["transactions"]:
-            assert not isinstance(tx, bytes)
-            parties = {tx["from"].lower(), (tx["to"] or "").lower()}
-            if not (tx["value"] and parties & wallets):
-                continue
-            if w3.eth.get_transaction_receipt(tx["hash"])["status"] == 1:
-                found.add((block["hash"].to_0x_hex(), tx["hash"].to_0x_hex()))
-    return found
-
-
 def payload_of(event: Event) -> Any:
     return event.payload
-
-
-def check_pairs(events: list[Event]) -> list[Event]:
-    """Every retraction names an observation made before it, each retracted once; the
-    retractions are returned."""
-    observed: set[UUID] = set()
-    retracted: list[UUID] = []
-    for event in events:
-        payload = event.payload
-        if isinstance(payload, ChainEventObserved):
-            observed.add(event.event_id)
-        elif isinstance(payload, ChainEventRetracted):
-            assert payload.observation_id in observed, "a retraction without its observation"
-            retracted.append(payload.observation_id)
-    assert duplicates(retracted) == []
-    return by_type(events, "chain.retracted")
 
 
 async def activity(w3: Web3, deployment: ChainDeployment, trader: str, payer: str) -> str:
