@@ -165,8 +165,8 @@ class Settings(BaseSettings):
     )  # fmt: skip
     lease_ttl_ms: int = Field(
         10_000, ge=500, validation_alias=_env("lease_ttl_ms"),
-        description="How long a partition stays owned by a worker that stopped renewing it:"
-        " the takeover delay after a worker dies.",
+        description="How long a partition (or a chain) stays owned by a worker (or chain"
+        " watcher) that stopped renewing it: the takeover delay after one dies.",
     )  # fmt: skip
     shutdown_timeout_s: float = Field(
         15.0, gt=0, validation_alias=_env("shutdown_timeout_s"),
@@ -514,6 +514,53 @@ class Settings(BaseSettings):
         description="Tokens consecutive chunks share, so no passage is cut out of context;"
         " less than IMPRESSOX_CHUNK_TOKENS.",
     )  # fmt: skip
+    chain_rpc_url: str | None = Field(
+        None,
+        validation_alias=_env("chain_rpc_url", "CHAIN_RPC_URL"),
+        description="JSON-RPC URL of the chain to watch (http or https); several, comma-separated,"
+        " for failover. Unset: no chain is watched.",
+    )
+    chain_id: int | None = Field(
+        None, ge=1, le=2**63 - 1, validation_alias=_env("chain_id"),
+        description="The chain CHAIN_RPC_URL must serve, checked at start. Unset: the first"
+        " node's.",
+    )  # fmt: skip
+    chain_confirmations: dict[int, int] = Field(
+        default_factory=lambda: {1: 12, 31337: 2},
+        validation_alias=_env("chain_confirmations"),
+        description="Blocks deep a chain event must be to be confirmed, by chain id (JSON); a"
+        " chain not named here is refused until it is.",
+    )
+    chain_reorg_depth: int = Field(
+        64, ge=1, le=10_000, validation_alias=_env("chain_reorg_depth"),
+        description="The deepest reorg the watcher follows (the recent blocks it keeps; at least"
+        " every chain's confirmations). A deeper one stops it for an operator to look.",
+    )  # fmt: skip
+    chain_start_block: int | None = Field(
+        None, ge=0, validation_alias=_env("chain_start_block"),
+        description="The block a chain with no cursor yet starts at. Unset: its head at the"
+        " watcher's first start.",
+    )  # fmt: skip
+    chain_poll_interval_s: float = Field(
+        0.25, gt=0, le=60, validation_alias=_env("chain_poll_interval_s"),
+        description="How often the watcher asks for the next block once it is due (it learns"
+        " the chain's pace and sleeps until then).",
+    )  # fmt: skip
+    chain_range_blocks: int = Field(
+        2000, ge=1, le=1_000_000, validation_alias=_env("chain_range_blocks"),
+        description="Most blocks per eth_getLogs when catching up or backfilling; shrunk to what"
+        " the node serves, grown back after.",
+    )  # fmt: skip
+    chain_rpc_timeout_s: float = Field(
+        10.0, gt=0, le=300, validation_alias=_env("chain_rpc_timeout_s"),
+        description="Timeout of one JSON-RPC call (a timed-out eth_getLogs range is shrunk).",
+    )  # fmt: skip
+    chain_deployments: Path | None = Field(
+        None,
+        validation_alias=_env("chain_deployments"),
+        description="The deployments file naming our contracts per chain (always watched, decoded"
+        " with our ABIs). Unset: chain/deployments.json in the data directory, if it exists.",
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", validation_alias=_env("log_level"), description="Least severe level logged."
     )
@@ -529,6 +576,39 @@ class Settings(BaseSettings):
         if key is not None and len(_decoded(key.get_secret_value())) != SECRET_KEY_BYTES:
             raise ValueError(f"must be base64 of {SECRET_KEY_BYTES} random bytes")
         return key
+
+    @field_validator("chain_rpc_url")
+    @classmethod
+    def _rpc_urls(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        urls = [url.strip() for url in value.split(",")]
+        for url in urls:
+            if not re.match(r"^https?://[^\s/]+", url):
+                raise ValueError(
+                    f"{url!r} is not an http(s) URL (several are separated by commas;"
+                    " ws:// is not supported: give the node's HTTP URL)"
+                )
+        return ",".join(urls)
+
+    @field_validator("chain_confirmations")
+    @classmethod
+    def _positive_confirmations(cls, table: dict[int, int]) -> dict[int, int]:
+        for chain_id, blocks in table.items():
+            if chain_id < 1 or blocks < 1:
+                raise ValueError(f"chain {chain_id}: chain ids and confirmations are 1 or more")
+        return table
+
+    @model_validator(mode="after")
+    def _confirmations_within_reorg_depth(self) -> Settings:
+        for chain_id, blocks in self.chain_confirmations.items():
+            if blocks > self.chain_reorg_depth:
+                raise ConfigurationError(
+                    f"invalid setting IMPRESSOX_CHAIN_CONFIRMATIONS: chain {chain_id} waits"
+                    f" {blocks} blocks, more than IMPRESSOX_CHAIN_REORG_DEPTH"
+                    f" ({self.chain_reorg_depth}) keeps"
+                )
+        return self
 
     @field_validator("agent_model")
     @classmethod
@@ -583,6 +663,14 @@ class Settings(BaseSettings):
 
     def stream_names(self) -> StreamNames:
         return StreamNames(self.stream_prefix, self.partitions)
+
+    def chain_rpc_urls(self) -> list[str]:
+        """The nodes of CHAIN_RPC_URL, in order of preference (empty: no chain)."""
+        return self.chain_rpc_url.split(",") if self.chain_rpc_url else []
+
+    def deployments_file(self) -> Path:
+        """Where our contracts' deployments are recorded."""
+        return self.chain_deployments or self.data_dir / "chain" / "deployments.json"
 
     @property
     def run_dir(self) -> Path:
