@@ -64,6 +64,8 @@ class Follower:
     confirmations: int
     depth: int
     owner: str
+    last_timestamp: int | None = None
+    """The timestamp of the last block read (for pacing the polls)."""
 
     def __post_init__(self) -> None:
         if not 1 <= self.confirmations <= self.depth:
@@ -102,6 +104,7 @@ class Follower:
         await self.journal.commit(step, expected=cursor, owner=self.owner)
         self.state.cursor = moved
         self.state.window[number] = fresh
+        self.last_timestamp = block.timestamp
         for gone in dropped:
             del self.state.window[gone]
         return Outcome.ADVANCED

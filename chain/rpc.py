@@ -53,6 +53,9 @@ log = structlog.get_logger(__name__)
 ATTEMPTS = 6
 """Tries of one call (across nodes) before it fails: with the backoff below, ~10 s."""
 
+REVERTED = 3
+"""The JSON-RPC error code of a call that reverted (EIP-1474's "execution error")."""
+
 _TRANSIENT_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
 _RATE_WORDS = ("rate limit", "too many requests", "capacity", "throttl", "backoff")
 _RANGE_WORDS = (
@@ -205,7 +208,7 @@ class ChainRpc:
         try:
             reply = await self.request("eth_call", [{"to": to, "data": data}, "latest"])
         except RpcError as error:
-            if error.code is not None and error.code in (-32000, -32015, 3):  # reverted
+            if error.code == REVERTED or "revert" in str(error).lower():
                 return None
             raise
         return reply if isinstance(reply, str) and len(reply) > 2 else None

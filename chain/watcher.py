@@ -106,7 +106,7 @@ class ChainWatcher:
         self.pacer = PollPacer(self.config.poll_interval_s)
         self.head = -1
         self._renewed_at = 0.0
-        self._waited, self._advanced_in_a_row = False, 0
+        self._slept, self._advanced_in_a_row = False, 0
         self._log = log.bind(chain_id=self.chain_id, owner=self.owner)
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -194,7 +194,7 @@ class ChainWatcher:
             owner=self.owner,
         )
         queries: LogQueries | None = None
-        self._waited, self._advanced_in_a_row = False, 0
+        self._slept, self._advanced_in_a_row = False, 0
         while not stop.is_set():
             await self._renew_if_due()
             if await self.watch_set.refresh() or queries is None:
@@ -208,23 +208,25 @@ class ChainWatcher:
                 outcome = await follower.step(queries)
             except BlockUnavailableError:
                 outcome = Outcome.WAITING
-            await self._account(outcome, follower.cursor.number)
+            await self._account(outcome, follower)
             if self.on_step is not None:
                 await self.on_step(outcome)
             if outcome is Outcome.WAITING:
                 await _wait(stop, self.pacer.wait_s())
+            elif self._slept:  # at the head: the next block is not due yet
+                await _wait(stop, self.pacer.until_due_s())
 
-    async def _account(self, outcome: Outcome, cursor: int) -> None:
+    async def _account(self, outcome: Outcome, follower: Follower) -> None:
         """Pace the polls by the blocks found at the head; ask for the head again after
         `depth` blocks in a row (the watcher may have fallen far behind)."""
         self.sleep_backoff.reset()
         if outcome is Outcome.ADVANCED:
-            self.head = max(self.head, cursor)
-            if self._waited:
-                self.pacer.block_arrived()
+            self.head = max(self.head, follower.cursor.number)
+            if self._slept and follower.last_timestamp is not None:
+                self.pacer.block_arrived(follower.last_timestamp)
             else:
-                self.pacer.forget()
-            self._advanced_in_a_row += 1
+                self.pacer.forget()  # catching up: the blocks came without waiting
+            self._advanced_in_a_row = 0 if self._slept else self._advanced_in_a_row + 1
             if self._advanced_in_a_row >= self.config.reorg_depth:
                 self.head = await self.rpc.block_number()
                 self._advanced_in_a_row = 0
@@ -232,7 +234,7 @@ class ChainWatcher:
             self._advanced_in_a_row = 0
             if outcome is Outcome.REORGED:
                 self.pacer.forget()
-        self._waited = outcome is Outcome.WAITING
+        self._slept = outcome is Outcome.WAITING or (outcome is Outcome.ADVANCED and self._slept)
 
     async def _catch_up(self, follower: Follower, queries: LogQueries, stop: asyncio.Event) -> None:
         """Read ranges up to `depth` below the head, each range's steps moving the cursor;

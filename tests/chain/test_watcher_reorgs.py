@@ -20,7 +20,7 @@ from events.envelope import Event
 from events.store import EventStore
 from impressox.embedded.chain import LOCAL_CHAIN_ID
 from impressox.services import Services
-from tests.chain.conftest import account, swap_eth_for_usd
+from tests.chain.conftest import account, send, swap_eth_for_usd
 from tests.chain.watching import (
     Watching,
     by_type,
@@ -120,8 +120,8 @@ async def test_a_reorg_deeper_than_the_window_stops_the_watcher_with_nothing_wri
     store: EventStore, w3: Web3, chain_url: str, deployment: ChainDeployment
 ) -> None:
     async with watching(store, w3, chain_url, deployment, confirmations=1, depth=3) as run:
-        for _ in range(5):
-            rpc(w3, "evm_mine")
+        for _ in range(5):  # not empty: an empty block mined again in the same second
+            send(w3, {"from": account(w3, 9), "to": account(w3, 8), "value": 1})  # is the same
         await run.reaches(w3)
         before = await run.cursor()
         written = len(await run.events())
