@@ -61,13 +61,14 @@ contracts-test: $(NPM_STAMP)
 contracts-abi: $(NPM_STAMP)
 	cd contracts && npm run export-abi
 
-bench: $(STAMP)
+bench: $(STAMP) $(NPM_STAMP)
 	$(BIN)/python -m bench.store --json
 	$(BIN)/python -m bench.runtime --json
 	$(BIN)/python -m bench.aggregates --json
 	$(BIN)/python -m bench.readside --json
 	$(BIN)/python -m bench.rules --json
 	$(BIN)/python -m bench.agent --json
+	$(BIN)/python -m bench.chain --json
 
 # 1. A virtualenv; 2. uv, from its own locked line (pip checks the hashes); 3. the
 # environment made exactly what locks/dev.txt says (uv checks every hash); 4. this
