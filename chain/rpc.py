@@ -26,6 +26,7 @@ host only: providers put API keys in the path.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -118,6 +119,9 @@ class ChainRpc:
     def __post_init__(self) -> None:
         if not self.urls:
             raise ValueError("ChainRpc needs at least one node URL")
+        # web3 logs each request's URL (DEBUG) and each closed session's (INFO): a
+        # provider's URL holds its key. Its warnings and errors name no URL.
+        logging.getLogger("web3").setLevel(logging.WARNING)
         timeout = ClientTimeout(total=self.timeout_s)
         self._nodes = [
             _Node(

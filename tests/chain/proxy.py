@@ -118,8 +118,8 @@ class NodeProxy:
 async def node_proxy(upstream: str, **faults: Any) -> AsyncIterator[NodeProxy]:
     proxy = NodeProxy(upstream, **faults)
     app = web.Application()
-    app.router.add_post("/", proxy.handle)
-    runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=0.5)
+    app.router.add_post("/{path:.*}", proxy.handle)  # any path: providers put keys there
+    runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=0.5, access_log=None)
     await runner.setup()
     port = free_port()
     site = web.TCPSite(runner, "127.0.0.1", port)

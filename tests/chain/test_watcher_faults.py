@@ -8,6 +8,8 @@ counts show the faults did happen.
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 from web3 import Web3
 
@@ -113,3 +115,18 @@ async def test_a_node_of_another_chain_is_refused_at_start(chain_url: str) -> No
         finally:
             await both.aclose()
             await local.aclose()
+
+
+async def test_a_node_url_never_reaches_the_logs(
+    chain_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A provider's URL holds its key; web3 logs the URL of every request (DEBUG) and of
+    every closed session (INFO)."""
+    caplog.set_level(logging.DEBUG)
+    async with node_proxy(chain_url) as proxy:
+        rpc = ChainRpc([proxy.url + "v3/s3cr3t-key"])
+        await rpc.connect(LOCAL_CHAIN_ID)
+        assert await rpc.block_number() >= 0
+        await rpc.aclose()
+    assert rpc.nodes == [f"#1 {proxy.url.removesuffix('/')}/…"]
+    assert "s3cr3t" not in caplog.text
