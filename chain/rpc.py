@@ -31,7 +31,6 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
 import structlog
 from aiohttp import ClientError, ClientResponseError, ClientTimeout
@@ -47,6 +46,7 @@ from chain.errors import (
     RangeTooLargeError,
     RpcError,
 )
+from chain.urls import redact_rpc_url
 from sources.backoff import Backoff
 
 log = structlog.get_logger(__name__)
@@ -71,15 +71,6 @@ _RANGE_WORDS = (
     "limit",
 )
 _UNKNOWN_BLOCK_WORDS = ("unknown block", "block not found", "header not found", "not found")
-
-
-def redact_rpc_url(url: str) -> str:
-    """Scheme and host of a node's URL: the path and query may hold an API key."""
-    parts = urlsplit(url)
-    tail = "/…" if parts.path.strip("/") or parts.query else ""
-    host = parts.hostname or ""
-    port = f":{parts.port}" if parts.port else ""
-    return f"{parts.scheme}://{host}{port}{tail}"
 
 
 @dataclass

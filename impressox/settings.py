@@ -36,6 +36,7 @@ from pydantic_settings import (
     SettingsError,
 )
 
+from chain.urls import redact_rpc_url
 from events.errors import ConfigurationError
 from events.names import StreamNames
 from handlers.agent.specs import (
@@ -514,11 +515,11 @@ class Settings(BaseSettings):
         description="Tokens consecutive chunks share, so no passage is cut out of context;"
         " less than IMPRESSOX_CHUNK_TOKENS.",
     )  # fmt: skip
-    chain_rpc_url: str | None = Field(
+    chain_rpc_url: SecretStr | None = Field(
         None,
         validation_alias=_env("chain_rpc_url", "CHAIN_RPC_URL"),
         description="JSON-RPC URL of the chain to watch (http or https); several, comma-separated,"
-        " for failover. Unset: no chain is watched.",
+        " for failover. A secret: a provider's URL holds its key. Unset: no chain is watched.",
     )
     chain_id: int | None = Field(
         None, ge=1, le=2**63 - 1, validation_alias=_env("chain_id"),
@@ -579,17 +580,17 @@ class Settings(BaseSettings):
 
     @field_validator("chain_rpc_url")
     @classmethod
-    def _rpc_urls(cls, value: str | None) -> str | None:
+    def _rpc_urls(cls, value: SecretStr | None) -> SecretStr | None:
         if value is None:
             return None
-        urls = [url.strip() for url in value.split(",")]
+        urls = [url.strip() for url in value.get_secret_value().split(",")]
         for url in urls:
             if not re.match(r"^https?://[^\s/]+", url):
                 raise ValueError(
-                    f"{url!r} is not an http(s) URL (several are separated by commas;"
-                    " ws:// is not supported: give the node's HTTP URL)"
+                    f"{redact_rpc_url(url)} is not an http(s) URL (several are separated by"
+                    " commas; ws:// is not supported: give the node's HTTP URL)"
                 )
-        return ",".join(urls)
+        return SecretStr(",".join(urls))
 
     @field_validator("chain_confirmations")
     @classmethod
@@ -666,7 +667,7 @@ class Settings(BaseSettings):
 
     def chain_rpc_urls(self) -> list[str]:
         """The nodes of CHAIN_RPC_URL, in order of preference (empty: no chain)."""
-        return self.chain_rpc_url.split(",") if self.chain_rpc_url else []
+        return self.chain_rpc_url.get_secret_value().split(",") if self.chain_rpc_url else []
 
     def deployments_file(self) -> Path:
         """Where our contracts' deployments are recorded."""
