@@ -714,7 +714,7 @@ def secret_key(settings: Settings) -> bytes:
 
 def env_name(field: str) -> str:
     """The environment variable of a setting (the conventional one where there is one)."""
-    if field in ("redis_url", "mongo_url"):
+    if field in ("redis_url", "mongo_url", "chain_rpc_url"):
         return field.upper()
     return ENV_PREFIX + field.upper()
 
