@@ -25,7 +25,6 @@ import os
 import secrets
 import socket
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 import structlog
@@ -94,8 +93,6 @@ class ChainWatcher:
     config: WatcherConfig
     owner: str = ""
     sleep_backoff: Backoff = field(default_factory=lambda: Backoff(first_s=1.0, max_s=30.0))
-    on_step: Callable[[Outcome | str], Awaitable[None]] | None = None
-    """Called after each step (tests and the CLI's status line)."""
 
     def __post_init__(self) -> None:
         self.chain_id = self.journal.chain_id
@@ -209,8 +206,6 @@ class ChainWatcher:
             except BlockUnavailableError:
                 outcome = Outcome.WAITING
             await self._account(outcome, follower)
-            if self.on_step is not None:
-                await self.on_step(outcome)
             if outcome is Outcome.WAITING:
                 await _wait(stop, self.pacer.wait_s())
             elif self._slept:  # at the head: the next block is not due yet
@@ -263,8 +258,6 @@ class ChainWatcher:
                     await self.journal.commit(step, expected=follower.cursor, owner=self.owner)
                     state.cursor = step.cursor
                 state.window = {block.number: block for block in steps[-1].window_set}
-                if self.on_step is not None:
-                    await self.on_step("range")
                 if not more:
                     return
         finally:
