@@ -180,7 +180,8 @@ def status(
         _print_json(found)
         return
     for name, value in found.items():
-        typer.echo(f"{name}: {value}")
+        shown = ", ".join(value) if isinstance(value, list) else value
+        typer.echo(f"{name}: {shown}")
 
 
 async def _status(parts: ChainParts) -> dict[str, Any]:
