@@ -62,7 +62,7 @@ contracts-test: $(NPM_STAMP)
 contracts-abi: $(NPM_STAMP)
 	cd contracts && npm run export-abi
 
-bench: $(STAMP)
+bench: $(STAMP) $(NPM_STAMP)
 	$(BIN)/python -m bench.store --json
 	$(BIN)/python -m bench.runtime --json
 	$(BIN)/python -m bench.aggregates --json
@@ -70,6 +70,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.rules --json
 	$(BIN)/python -m bench.agent --json
 	$(BIN)/python -m bench.web --json
+	$(BIN)/python -m bench.chain --json
 
 # The web page (web/): npm installs from its committed lock; the bundle is rebuilt only
 # when a source, the lock or the build's configuration changed (its index.html is the stamp).

@@ -27,3 +27,53 @@ class DeploymentsFileError(ConfigurationError):
 
 class DeploymentFailedError(InfrastructureError):
     """A deployment transaction was refused or reverted; the message names the step."""
+
+
+class InvalidAbiError(ImpressoxError):
+    """An ABI given to register is not a list of well-formed entries; the message says which."""
+
+
+class InvalidBlockRangeError(ImpressoxError):
+    """A block range is empty, negative or reaches past what is confirmed; the message says
+    what would be accepted."""
+
+
+class ChainIdMismatchError(ConfigurationError):
+    """A node serves another chain than the setting (or the other nodes) say."""
+
+
+class RpcError(InfrastructureError):
+    """A node answered a JSON-RPC call with an error we cannot recover from by retrying."""
+
+    def __init__(self, message: str, *, code: int | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class RangeTooLargeError(RpcError):
+    """An `eth_getLogs` range (or its result) is beyond what the node will serve."""
+
+
+class BlockUnavailableError(RpcError):
+    """The node does not know that block (yet): a lagging or syncing node, not a reorg."""
+
+
+class MalformedReplyError(InfrastructureError):
+    """A node's reply lacks a field or holds a malformed one; the message names it."""
+
+
+class NodeUnavailableError(InfrastructureError):
+    """No node answered after retries and failover; the message says what went wrong last."""
+
+
+class DeepReorgError(InfrastructureError):
+    """A reorganisation reached below the blocks the watcher keeps: an operator must look."""
+
+
+class WatcherLeaseLostError(InfrastructureError):
+    """Another watcher process follows this chain now; this one stops appending."""
+
+
+class CursorMovedError(InfrastructureError):
+    """The chain's cursor is not where this watcher left it (another writer); nothing was
+    written, and the watcher reloads its state."""

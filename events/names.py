@@ -17,6 +17,8 @@ Layout, with the default prefix ``ix``::
     ix:live:conversation:<id>     the agent's reply text as it is written (Pub/Sub channel)
     ix:{app.users}:api-keys       API keys by key id (hash, owner, scopes), for the API (hash)
     ix:{rate.<owner>}:<bucket>    a rate limit's token bucket (a user's, a key's, an address's)
+    ix:{chain}:journal            what every chain watcher appended, before re-partitioning
+    ix:{chain}:cursor.31337       a chain's cursor: block number, hash, confirmed height
 """
 
 from __future__ import annotations
@@ -32,6 +34,11 @@ _ORIGINATOR = re.compile(r"^[A-Za-z0-9_.@-]{1,128}$")
 _STREAM = re.compile(r"^(?P<prefix>[^:{}]+):\{(?P<tag>[^{}]+)\}:(?P<category>[^:{}]+)$")
 
 DEAD_LETTER_PREFIX = "dead."
+
+CHAIN_TAG = "chain"
+"""The hash tag of every chain watcher's journal and state: one slot, so that a watcher's
+appends and its cursor are one atomic script on a cluster, and one handler (whose tags
+are declared, not configured) re-partitions the journals of all chains."""
 
 
 def check_category(category: str) -> str:
@@ -200,3 +207,30 @@ class StreamNames:
         """The token bucket `bucket` of `owner` (a user, or a client address): one owner's
         buckets share a slot, so one script takes from all of them at once."""
         return f"{self.prefix}:{{rate.{owner}}}:{bucket}"
+
+    # -- the chain watcher --------------------------------------------------------------
+
+    def chain_journal(self) -> str:
+        """Every chain event the watchers append, in order, before re-partitioning."""
+        return self.stream(CHAIN_TAG, "journal")
+
+    def chain_abis(self) -> str:
+        """The contract ABIs users registered, as events (a stream)."""
+        return self.stream(CHAIN_TAG, "abis")
+
+    def chain_state(self, part: str, chain_id: int) -> str:
+        """One part of a chain watcher's state, beside its journal in the ``{chain}`` slot.
+
+        Parts: ``cursor`` (block number, hash and confirmed height: a string), ``window``
+        (recent blocks and what was observed in them: a hash), ``reorged`` (block hash ->
+        times retracted), ``tokens`` (token -> decimals and symbol), ``lease`` (which
+        process follows the chain), ``status`` (what it saw last).
+        """
+        if part not in _CHAIN_STATE_PARTS:
+            raise ValueError(f"no chain state part {part!r}")
+        if chain_id < 1:
+            raise ValueError(f"a chain id is positive, not {chain_id}")
+        return f"{self.prefix}:{{{CHAIN_TAG}}}:{part}.{chain_id}"
+
+
+_CHAIN_STATE_PARTS = frozenset({"cursor", "window", "reorged", "tokens", "lease", "status"})

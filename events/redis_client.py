@@ -75,6 +75,11 @@ def stream_replies(reply: object) -> list[tuple[bytes, list[Entry]]]:
     return cast(list[tuple[bytes, list[Entry]]], reply or [])
 
 
+def hash_fields(reply: object) -> Fields:
+    """An HGETALL reply, typed as our clients return it (bytes, never decoded)."""
+    return cast(Fields, reply or {})
+
+
 def text(value: object) -> str:
     """A reply value as text."""
     return value.decode() if isinstance(value, bytes) else str(value)

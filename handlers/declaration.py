@@ -138,6 +138,7 @@ BUILTIN_MODULES: tuple[str, ...] = (
     "handlers.rag.indexer",
     "handlers.rag.memory_index",
     "handlers.agent.handler",
+    "handlers.chain_partitioner",
 )
 """Modules of ours that declare event types and handlers; imported by every process."""
 

@@ -38,6 +38,7 @@ from pydantic_settings import (
 
 from aggregates.destinations import DestinationPolicy
 from aggregates.user import MAX_ACTIVE_KEYS
+from chain.urls import redact_rpc_url
 from events.errors import ConfigurationError
 from events.names import StreamNames
 from handlers.agent.specs import (
@@ -174,8 +175,8 @@ class Settings(BaseSettings):
     )  # fmt: skip
     lease_ttl_ms: int = Field(
         10_000, ge=500, validation_alias=_env("lease_ttl_ms"),
-        description="How long a partition stays owned by a worker that stopped renewing it:"
-        " the takeover delay after a worker dies.",
+        description="How long a partition (or a chain) stays owned by a worker (or chain"
+        " watcher) that stopped renewing it: the takeover delay after one dies.",
     )  # fmt: skip
     shutdown_timeout_s: float = Field(
         15.0, gt=0, validation_alias=_env("shutdown_timeout_s"),
@@ -579,6 +580,53 @@ class Settings(BaseSettings):
         description="Tokens consecutive chunks share, so no passage is cut out of context;"
         " less than IMPRESSOX_CHUNK_TOKENS.",
     )  # fmt: skip
+    chain_rpc_url: SecretStr | None = Field(
+        None,
+        validation_alias=_env("chain_rpc_url", "CHAIN_RPC_URL"),
+        description="JSON-RPC URL of the chain to watch (http or https); several, comma-separated,"
+        " for failover. A secret: a provider's URL holds its key. Unset: no chain is watched.",
+    )
+    chain_id: int | None = Field(
+        None, ge=1, le=2**63 - 1, validation_alias=_env("chain_id"),
+        description="The chain CHAIN_RPC_URL must serve, checked at start. Unset: the first"
+        " node's.",
+    )  # fmt: skip
+    chain_confirmations: dict[int, int] = Field(
+        default_factory=lambda: {1: 12, 31337: 2},
+        validation_alias=_env("chain_confirmations"),
+        description="Blocks deep a chain event must be to be confirmed, by chain id (JSON); a"
+        " chain not named here is refused until it is.",
+    )
+    chain_reorg_depth: int = Field(
+        64, ge=1, le=10_000, validation_alias=_env("chain_reorg_depth"),
+        description="The deepest reorg the watcher follows (the recent blocks it keeps; at least"
+        " every chain's confirmations). A deeper one stops it for an operator to look.",
+    )  # fmt: skip
+    chain_start_block: int | None = Field(
+        None, ge=0, validation_alias=_env("chain_start_block"),
+        description="The block a chain with no cursor yet starts at. Unset: its head at the"
+        " watcher's first start.",
+    )  # fmt: skip
+    chain_poll_interval_s: float = Field(
+        0.25, gt=0, le=60, validation_alias=_env("chain_poll_interval_s"),
+        description="How often the watcher asks for the next block once it is due (it learns"
+        " the chain's pace and sleeps until then).",
+    )  # fmt: skip
+    chain_range_blocks: int = Field(
+        2000, ge=1, le=1_000_000, validation_alias=_env("chain_range_blocks"),
+        description="Most blocks per eth_getLogs when catching up or backfilling; shrunk to what"
+        " the node serves, grown back after.",
+    )  # fmt: skip
+    chain_rpc_timeout_s: float = Field(
+        10.0, gt=0, le=300, validation_alias=_env("chain_rpc_timeout_s"),
+        description="Timeout of one JSON-RPC call (a timed-out eth_getLogs range is shrunk).",
+    )  # fmt: skip
+    chain_deployments: Path | None = Field(
+        None,
+        validation_alias=_env("chain_deployments"),
+        description="The deployments file naming our contracts per chain (always watched, decoded"
+        " with our ABIs). Unset: chain/deployments.json in the data directory, if it exists.",
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", validation_alias=_env("log_level"), description="Least severe level logged."
     )
@@ -600,6 +648,39 @@ class Settings(BaseSettings):
     def _destinations(cls, entries: list[str]) -> list[str]:
         DestinationPolicy.allowing(entries)
         return entries
+
+    @field_validator("chain_rpc_url")
+    @classmethod
+    def _rpc_urls(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        urls = [url.strip() for url in value.get_secret_value().split(",")]
+        for url in urls:
+            if not re.match(r"^https?://[^\s/]+", url):
+                raise ValueError(
+                    f"{redact_rpc_url(url)} is not an http(s) URL (several are separated by"
+                    " commas; ws:// is not supported: give the node's HTTP URL)"
+                )
+        return SecretStr(",".join(urls))
+
+    @field_validator("chain_confirmations")
+    @classmethod
+    def _positive_confirmations(cls, table: dict[int, int]) -> dict[int, int]:
+        for chain_id, blocks in table.items():
+            if chain_id < 1 or blocks < 1:
+                raise ValueError(f"chain {chain_id}: chain ids and confirmations are 1 or more")
+        return table
+
+    @model_validator(mode="after")
+    def _confirmations_within_reorg_depth(self) -> Settings:
+        for chain_id, blocks in self.chain_confirmations.items():
+            if blocks > self.chain_reorg_depth:
+                raise ConfigurationError(
+                    f"invalid setting IMPRESSOX_CHAIN_CONFIRMATIONS: chain {chain_id} waits"
+                    f" {blocks} blocks, more than IMPRESSOX_CHAIN_REORG_DEPTH"
+                    f" ({self.chain_reorg_depth}) keeps"
+                )
+        return self
 
     @field_validator("agent_model")
     @classmethod
@@ -655,6 +736,14 @@ class Settings(BaseSettings):
     def stream_names(self) -> StreamNames:
         return StreamNames(self.stream_prefix, self.partitions)
 
+    def chain_rpc_urls(self) -> list[str]:
+        """The nodes of CHAIN_RPC_URL, in order of preference (empty: no chain)."""
+        return self.chain_rpc_url.get_secret_value().split(",") if self.chain_rpc_url else []
+
+    def deployments_file(self) -> Path:
+        """Where our contracts' deployments are recorded."""
+        return self.chain_deployments or self.data_dir / "chain" / "deployments.json"
+
     @property
     def chain_watched(self) -> bool:
         """Whether `impressox up` runs a chain watcher (a source of chain events): until
@@ -707,7 +796,7 @@ def secret_key(settings: Settings) -> bytes:
 
 def env_name(field: str) -> str:
     """The environment variable of a setting (the conventional one where there is one)."""
-    if field in ("redis_url", "mongo_url"):
+    if field in ("redis_url", "mongo_url", "chain_rpc_url"):
         return field.upper()
     return ENV_PREFIX + field.upper()
 

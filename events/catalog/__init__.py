@@ -10,7 +10,14 @@ routes an event to the same partition.
 from __future__ import annotations
 
 from events.catalog.alerts import AlertTriggered
-from events.catalog.chain import ChainLogObserved
+from events.catalog.chain import (
+    ChainEventConfirmed,
+    ChainEventObserved,
+    ChainEventRetracted,
+    ChainLogObserved,
+    ChainRecord,
+    ValueTransfer,
+)
 from events.catalog.common import CatalogPayload, Severity, Symbol
 from events.catalog.documents import DocumentAdded, DocumentRemoved
 from events.catalog.notifications import NotificationFailed, NotificationSent
@@ -27,6 +34,9 @@ CATALOG: tuple[type[CatalogPayload], ...] = (
     NotificationSent,
     NotificationFailed,
     ChainLogObserved,
+    ChainEventObserved,
+    ChainEventConfirmed,
+    ChainEventRetracted,
     DocumentAdded,
     DocumentRemoved,
 )
@@ -45,7 +55,11 @@ __all__ = [
     "INGESTABLE",
     "AlertTriggered",
     "CatalogPayload",
+    "ChainEventConfirmed",
+    "ChainEventObserved",
+    "ChainEventRetracted",
     "ChainLogObserved",
+    "ChainRecord",
     "DocumentAdded",
     "DocumentRemoved",
     "Engagement",
@@ -58,4 +72,5 @@ __all__ = [
     "SourceStarted",
     "SourceStopped",
     "Symbol",
+    "ValueTransfer",
 ]

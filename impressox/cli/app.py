@@ -15,6 +15,7 @@ from impressox.cli import (
     aggregates,
     alerts,
     bots,
+    chain,
     events,
     keys,
     knowledge,
@@ -50,6 +51,7 @@ app.add_typer(sources.app, name="sources")
 app.add_typer(knowledge.app, name="knowledge")
 app.add_typer(agent.app, name="agent")
 app.add_typer(bots.app, name="bots")
+app.add_typer(chain.app, name="chain")
 
 
 @app.callback()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from eth_typing import ChecksumAddress
@@ -15,6 +16,8 @@ from chain.artifacts import load_artifact
 from chain.deploy import ROUTER, deploy, route_id
 from chain.deployments import ChainDeployment
 from impressox.embedded.chain import ChainUnavailableError, EmbeddedChain
+from impressox.settings import Settings
+from tests.readside import isolated_settings
 
 
 @pytest.fixture(scope="session")
@@ -72,3 +75,45 @@ def swap_eth_for_usd(w3: Web3, deployment: ChainDeployment, trader: str, amount:
     receipt = w3.eth.wait_for_transaction_receipt(tx.transact({"from": trader}))
     assert receipt["status"] == 1
     return receipt
+
+
+@pytest.fixture
+def settings(prefix: str, redis_url: str, tmp_path: Path) -> Settings:
+    """This test's streams, for the aggregates' services (watches, alert rules)."""
+    return isolated_settings(prefix, tmp_path, redis_url=redis_url)
+
+
+def send(w3: Web3, transaction: dict[str, Any]) -> TxReceipt:
+    """Send from an unlocked account and wait for the receipt (anvil mines at once)."""
+    return w3.eth.wait_for_transaction_receipt(w3.eth.send_transaction(transaction))  # type: ignore[arg-type]
+
+
+def deploy_pool(
+    w3: Web3, deployment: ChainDeployment, liquidity: int
+) -> tuple[Contract, TxReceipt]:
+    """A fresh pool of tETH and tUSD, in no deployments file, with liquidity added (its
+    `LiquidityAdded` and `Sync` logs, for a watcher that has no ABI for it)."""
+    artifact = load_artifact("MinimalPool")
+    eth, usd = contract(w3, deployment, "tETH"), contract(w3, deployment, "tUSD")
+    factory = w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
+    created = w3.eth.wait_for_transaction_receipt(
+        factory.constructor(eth.address, usd.address).transact({"from": account(w3, 0)})
+    )
+    address = created["contractAddress"]
+    assert address is not None
+    pool = w3.eth.contract(address=address, abi=artifact.abi)
+    return pool, add_liquidity(w3, deployment, pool, liquidity)
+
+
+def add_liquidity(w3: Web3, deployment: ChainDeployment, pool: Contract, amount: int) -> TxReceipt:
+    """Mint `amount` of both tokens to the deployer, approve the pool, add them to it."""
+    owner = account(w3, 0)
+    for token in (contract(w3, deployment, "tETH"), contract(w3, deployment, "tUSD")):
+        for call in (
+            token.functions.mint(owner, amount),
+            token.functions.approve(pool.address, amount),
+        ):
+            w3.eth.wait_for_transaction_receipt(call.transact({"from": owner}))
+    return w3.eth.wait_for_transaction_receipt(
+        pool.functions.addLiquidity(amount, amount).transact({"from": owner})
+    )

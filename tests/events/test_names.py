@@ -57,3 +57,16 @@ def test_foreign_stream_names_are_refused() -> None:
 def test_partition_count_is_bounded(partitions: int) -> None:
     with pytest.raises(ValueError, match="between 1 and 1024"):
         StreamNames("ix", partitions)
+
+
+def test_a_chain_watchers_journal_and_state_share_one_slot() -> None:
+    names = StreamNames("ix")
+    keys = [names.chain_journal(), StreamNames.dedup_index(names.chain_journal())]
+    keys += [names.chain_state(part, 31337) for part in ("cursor", "window", "lease")]
+    assert keys[0] == "ix:{chain}:journal"
+    assert keys[2] == "ix:{chain}:cursor.31337"
+    assert len({key_slot(key.encode()) for key in keys}) == 1
+    with pytest.raises(ValueError, match="no chain state part"):
+        names.chain_state("journal", 1)
+    with pytest.raises(ValueError, match="a chain id is positive"):
+        names.chain_state("cursor", 0)
