@@ -291,4 +291,6 @@ async def test_a_stored_poison_alert_does_not_stop_a_restarted_rules_worker(
 
         await wait_until(both_alerted)
     assert await dead_letters(store, GROUP) == []
-    assert [a.message for a in await alerts_of(store, old)] == ["BTC/USDT is above 100 (now 101)"]
+    assert [a.message for a in await alerts_of(store, old)] == [
+        "BTC/USDT on binance is above 100 (now 101)"
+    ]

@@ -158,9 +158,9 @@ def test_a_read_model_is_rebuilt_with_progress_and_dry_run_diffed(
 ) -> None:
     sign_in(page, system.url, system.admin_key)
     page.get_by_role("link", name="Read models").click()
-    prices = page.get_by_test_id("model-prices")
+    prices = page.get_by_test_id("model-venue_prices")
     expect(prices).to_contain_text("generation 1")
-    page.get_by_role("button", name="Rebuild prices").click()
+    page.get_by_role("button", name="Rebuild venue_prices").click()
     expect(prices).to_contain_text("generation 2", timeout=60_000)
     page.get_by_role("button", name="Dry run of api_keys").click()
     page.get_by_role("button", name="Start the dry run").click()
