@@ -4,9 +4,13 @@
 
     ix:bots:telegram:<bot id>:offset          next update id to ask for (string)
     ix:bots:telegram:<bot id>:hinted:<chat>   a linking hint was sent lately (string, EX)
+    ix:bots:discord:<bot id>:hinted:<user>    the same, per Discord user
+    ix:bots:health:<platform>                 a running bot's health (hash, EX)
+    ix:bots:link:<sha256 of a code>           a linking code's user id (string, EX)
 
-Keyed by the bot's id (the number before the token's colon, as ``getMe`` says): update
-ids are per bot, so a new token starts from its own offset.
+Keyed by the bot's id (the number before the token's colon, as ``getMe`` says, or the
+Discord bot user's id): update ids are per bot, so a new token starts from its own
+offset.
 """
 
 from __future__ import annotations
@@ -24,3 +28,11 @@ class BotKeys:
 
     def hinted(self, chat_id: int) -> str:
         return f"{self._base}:hinted:{chat_id}"
+
+
+def health_key(names: StreamNames, platform: str) -> str:
+    return f"{names.prefix}:bots:health:{platform}"
+
+
+def link_code_key(names: StreamNames, digest: str) -> str:
+    return f"{names.prefix}:bots:link:{digest}"

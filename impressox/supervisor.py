@@ -140,11 +140,15 @@ class Supervisor:
             self.apps[f"worker:{name}"] = _App(
                 ChildProcess(f"worker {name}", argv, log_path=None, env=env)
             )
-        if settings.telegram_bot_token is not None:
-            argv = self._command("bots", "telegram")
-            self.apps["bot:telegram"] = _App(
-                ChildProcess("bot telegram", argv, log_path=None, env=env)
-            )
+        for platform, token in (
+            ("telegram", settings.telegram_bot_token),
+            ("discord", settings.discord_bot_token),
+        ):
+            if token is not None:
+                argv = self._command("bots", platform)
+                self.apps[f"bot:{platform}"] = _App(
+                    ChildProcess(f"bot {platform}", argv, log_path=None, env=env)
+                )
         for name in sources:
             argv = self._command("sources", "run", name, "--status-every", "0")
             self.apps[f"source:{name}"] = _App(

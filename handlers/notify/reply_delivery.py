@@ -6,7 +6,8 @@ For each ``conversation.replied`` of the conversations application's log:
    process: they never change). A web reply is left alone: the API's WebSocket pushes
    it from the messages read model.
 2. Cut the reply into messages (`handlers.notify.reply_parts`): Telegram chat id =
-   thread id, Discord channel id = thread id (a DM is a channel too).
+   thread id, Discord channel id = thread id (a DM is a channel too). On Discord the
+   first part is a reply to the message it answers (``dc:<channel>:<message>``).
 3. Send the parts in order, each exactly like an alert to a channel (the same
    `Outcomes` bookkeeping): already done per the ledger (field ``part-<n>``, keyed by
    the replied event's id) or committed? Skip it. Otherwise send with the notifier's
@@ -56,7 +57,12 @@ from handlers.notify.discord_bot import DiscordBotSender
 from handlers.notify.keys import NotifyKeys
 from handlers.notify.ledger import Ledger
 from handlers.notify.outcomes import Outcomes
-from handlers.notify.reply_parts import discord_bodies, escape_telegram, telegram_parts
+from handlers.notify.reply_parts import (
+    discord_bodies,
+    discord_message_of,
+    escape_telegram,
+    telegram_parts,
+)
 from handlers.notify.retry import Jitter, RetryPolicy
 from handlers.notify.senders import Receipt
 from handlers.notify.service import QUIETED_LOGGERS
@@ -186,7 +192,7 @@ class ReplyDelivery:
         tag = self._store.names.tag_of(recorded.stream)
         outcomes = Outcomes(self._ledger, recorded, tag, recorded.event.event_id)
         state = _Reply(outcomes, thread, Budget(self._policy.wait_max_s))
-        parts = self._parts(thread, reply.text)
+        parts = self._parts(thread, reply)
         if not parts:
             log.info("empty reply; nothing to send", reply_id=reply.reply_id)
         for part in parts:
@@ -201,7 +207,8 @@ class ReplyDelivery:
             ),
         )
 
-    def _parts(self, thread: Thread, text: str) -> list[Part]:
+    def _parts(self, thread: Thread, reply: AgentReply) -> list[Part]:
+        text = reply.text
         if thread.platform == "telegram":
             try:
                 chat_id = int(thread.thread_id)
@@ -219,7 +226,7 @@ class ReplyDelivery:
         except ValidationError:
             refusal = f"discord: thread {thread.thread_id!r} is not a channel id"
             return [Part(1, 1, text, None, refusal)]
-        bodies = discord_bodies(text)
+        bodies = discord_bodies(text, answering=discord_message_of(reply.in_reply_to))
         return [
             Part(number, len(bodies), body["content"], partial(self._discord.post, channel, body))
             for number, body in enumerate(bodies, 1)

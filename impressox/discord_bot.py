@@ -1,0 +1,139 @@
+"""Running the Discord bot: the collaborators it uses, built here, and its life.
+
+1. Log in over REST (``GET /users/@me``, the application): a rejected token is a
+   `ConfigurationError` (exit 2), an API that cannot be reached a
+   `DependencyUnavailableError` (exit 1), each one line without the token.
+2. Connect to the gateway; the first READY must come within `CONNECT_TIMEOUT_S`, or the
+   bot exits with one line saying so (``impressox up`` restarts it with backoff). Once
+   connected, discord.py resumes and reconnects by itself.
+3. Run until `stop`, publishing health (`bots.health`) all along.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+import aiohttp
+import discord
+from discord.errors import ConnectionClosed
+
+from bots.accounts import ChatAccounts
+from bots.directory import ChatDirectory
+from bots.discord_bot import Collaborators, DiscordBot, DiscordBotConfig, point_at
+from bots.health import BotHealth, HealthPublisher
+from bots.link_codes import LinkCodes
+from events.errors import ConfigurationError, DependencyUnavailableError
+from impressox.connections import connect_mongo, connect_redis
+from impressox.services import build_services
+from impressox.settings import Settings
+from projections.reader import ReadModels
+from projections.registry import PROJECTIONS
+
+CONNECT_TIMEOUT_S = 30.0
+QUIETED_LOGGERS = ("discord",)
+"""discord.py logs reconnects at length; ours say what matters."""
+TOKEN_REJECTED = 4004
+
+
+async def serve_discord(
+    settings: Settings,
+    redis_url: str,
+    mongo_url: str,
+    stop: asyncio.Event,
+    *,
+    connect_timeout_s: float = CONNECT_TIMEOUT_S,
+) -> None:
+    """Run the bot of ``IMPRESSOX_DISCORD_BOT_TOKEN`` until `stop` is set."""
+    token = settings.discord_bot_token
+    if token is None:
+        raise ConfigurationError("no Discord bot token: set IMPRESSOX_DISCORD_BOT_TOKEN")
+    for name in QUIETED_LOGGERS:
+        logger = logging.getLogger(name)
+        logger.setLevel(max(logging.WARNING, logger.level))
+    config = DiscordBotConfig(settings.discord_api_url, settings.discord_gateway_url)
+    point_at(config)
+    redis = await connect_redis(redis_url, wait=True)
+    mongo = connect_mongo(mongo_url)
+    services = build_services(settings, redis_url)
+    names = settings.stream_names()
+    health = BotHealth("discord")
+    parts = Collaborators(
+        redis=redis,
+        names=names,
+        directory=ChatDirectory(ReadModels(mongo[settings.mongo_database], PROJECTIONS.all())),
+        conversations=services.conversations,
+        accounts=ChatAccounts(services.users),
+        link_codes=LinkCodes(redis, names),
+        health=health,
+    )
+    bot = DiscordBot(parts, config)
+    publisher = HealthPublisher(redis, names, health)
+    publishing = asyncio.create_task(publisher.run(stop))
+    try:
+        await _login(bot, token.get_secret_value(), config)
+        await _run(bot, stop, config, connect_timeout_s)
+    finally:
+        stop.set()
+        await bot.close()
+        await publishing
+        services.close()
+        await mongo.close()
+        await redis.aclose()
+
+
+async def _login(bot: DiscordBot, token: str, config: DiscordBotConfig) -> None:
+    try:
+        await bot.login(token)
+    except discord.LoginFailure:
+        raise ConfigurationError(
+            "discord: the bot token was rejected (reset or revoked?)"
+        ) from None
+    except (aiohttp.ClientError, OSError, discord.HTTPException) as error:
+        raise DependencyUnavailableError(
+            f"discord: cannot log in at {config.api_url}: {type(error).__name__}",
+            dependency="Discord",
+        ) from None
+
+
+async def _run(
+    bot: DiscordBot, stop: asyncio.Event, config: DiscordBotConfig, connect_timeout_s: float
+) -> None:
+    connection = asyncio.create_task(bot.connect(reconnect=True))
+    connected = asyncio.create_task(bot.connected.wait())
+    stopping = asyncio.create_task(stop.wait())
+    try:
+        await asyncio.wait(
+            {connection, connected, stopping},
+            timeout=connect_timeout_s,
+            return_when=asyncio.FIRST_COMPLETED,
+        )
+        if not (connected.done() or stopping.done() or connection.done()):
+            raise DependencyUnavailableError(
+                f"discord: cannot connect to the gateway at {config.gateway_url}"
+                f" within {connect_timeout_s:g}s",
+                dependency="Discord",
+            )
+        await asyncio.wait({connection, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        if connection.done():
+            _raise_for(connection, config)
+    finally:
+        for task in (connected, stopping):
+            task.cancel()
+        if not connection.done():
+            await bot.close()
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await asyncio.wait_for(connection, 10)
+
+
+def _raise_for(connection: asyncio.Task[None], config: DiscordBotConfig) -> None:
+    """The gateway connection ended by itself: say why, in one line."""
+    error = connection.exception()
+    if isinstance(error, ConnectionClosed) and error.code == TOKEN_REJECTED:
+        raise ConfigurationError("discord: the gateway rejected the bot token")
+    reason = f"{type(error).__name__}: {error}" if error else "closed"
+    raise DependencyUnavailableError(
+        f"discord: the gateway connection at {config.gateway_url} ended ({reason})",
+        dependency="Discord",
+    )
