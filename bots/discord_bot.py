@@ -193,7 +193,10 @@ class DiscordBot(discord.Client):
         target = await self.parts.link_codes.redeem(code)
         if target is None:
             return commands.BAD_CODE
-        await asyncio.to_thread(accounts.link, target, chat, owners)
+        try:
+            await asyncio.to_thread(accounts.link, target, chat, owners)
+        except DomainError as refusal:  # the code's user is gone, say
+            return f"Cannot link: {refusal}"
         log.info("discord account linked", user_id=str(target), channel_id=dm_channel)
         return commands.LINKED
 

@@ -33,7 +33,7 @@ from api.commands import (
 from api.consistency import AfterWrites, read_after
 from api.context import ApiContext, Context
 from api.reading import problem_responses
-from api.routes import keys, memory, watches
+from api.routes import keys, link_codes, memory, watches
 from projections.model import Document
 from projections.readmodels.users import Users as UsersReadModel
 
@@ -258,3 +258,4 @@ async def remove_channel(
 router.include_router(watches.router)
 router.include_router(memory.router)
 router.include_router(keys.router)
+router.include_router(link_codes.router)
