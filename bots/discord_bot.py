@@ -29,8 +29,9 @@ discord.py reads both from class attributes (``Route.BASE``,
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC
 from typing import Any
@@ -112,6 +113,8 @@ class DiscordBot(discord.Client):
         self.config = config
         self.tree = app_commands.CommandTree(self)
         self.connected = asyncio.Event()
+        self._channel_locks: dict[int, tuple[asyncio.Lock, int]] = {}
+        """Per channel: its lock and how many messages hold it or wait for it."""
 
     async def setup_hook(self) -> None:
         from bots.discord_commands import register  # noqa: PLC0415 - they need the bot
@@ -134,7 +137,26 @@ class DiscordBot(discord.Client):
         if message.author.bot or not self._addressed(message):
             return
         self.parts.health.received()
-        await self.until_done(lambda: self.handle(message), message.id)
+        async with self._in_order(message.channel.id):
+            await self.until_done(lambda: self.handle(message), message.id)
+
+    @contextlib.asynccontextmanager
+    async def _in_order(self, channel_id: int) -> AsyncIterator[None]:
+        """One message of a channel at a time, in the order the gateway sent them:
+        discord.py runs each event in a task of its own, and a conversation's turns must
+        keep the order they were written in. (The lock is taken before any await, and
+        asyncio's locks are fair.)"""
+        lock, users = self._channel_locks.get(channel_id, (asyncio.Lock(), 0))
+        self._channel_locks[channel_id] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._channel_locks[channel_id]
+            if users == 1:
+                del self._channel_locks[channel_id]  # nobody waits: forget the channel
+            else:
+                self._channel_locks[channel_id] = (lock, users - 1)
 
     async def handle(self, message: discord.Message) -> None:
         """One message for us: record it, or answer why not."""

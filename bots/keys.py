@@ -4,6 +4,7 @@
 
     ix:bots:telegram:<bot id>:offset          next update id to ask for (string)
     ix:bots:telegram:<bot id>:hinted:<chat>   a linking hint was sent lately (string, EX)
+    ix:bots:telegram:<bot id>:thread:<chat>   how many times /new was sent (string)
     ix:bots:discord:<bot id>:hinted:<user>    the same, per Discord user
     ix:bots:health:<platform>                 a running bot's health (hash, EX)
     ix:bots:link:<sha256 of a code>           a linking code's user id (string, EX)
@@ -28,6 +29,9 @@ class BotKeys:
 
     def hinted(self, chat_id: int) -> str:
         return f"{self._base}:hinted:{chat_id}"
+
+    def thread(self, chat_id: int) -> str:
+        return f"{self._base}:thread:{chat_id}"
 
 
 def health_key(names: StreamNames, platform: str) -> str:

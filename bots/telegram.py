@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import re
 from collections.abc import Coroutine
 from dataclasses import dataclass
 from datetime import UTC
@@ -39,18 +40,23 @@ from telegram import Bot, Message, Update
 from telegram.error import InvalidToken, TelegramError
 from telegram.request import HTTPXRequest
 
-from aggregates.channels import Platform
+from aggregates.channels import Platform, TelegramChannel
 from aggregates.errors import DomainError
 from aggregates.services.conversations import Conversations
+from bots.accounts import ChatAccounts, ChatIdentity
+from bots.commands import LINK_USAGE, MAX_TEXT, too_long
 from bots.directory import ChatDirectory, Owner
+from bots.health import BotHealth, HealthPublisher
 from bots.keys import BotKeys
+from bots.link_codes import LinkCodes
+from bots.telegram_commands import ACCOUNT_COMMANDS, TelegramCommands, parse
 from events.errors import ConfigurationError, DependencyUnavailableError
 from events.names import StreamNames
 from events.outages import Outage, outage, redis_unavailable, through_redis_outage
 from events.redis_client import RedisClient
 from impressox.connections import connect_mongo, connect_redis
 from impressox.endpoints import read_endpoints
-from impressox.services import eventsourcing_env
+from impressox.services import build_services
 from impressox.settings import Settings
 from projections.reader import ReadModels
 from projections.registry import PROJECTIONS
@@ -65,7 +71,6 @@ POLL_TIMEOUT_S = 30
 HINT_EVERY_S = 3600
 """An unknown chat is told how to link itself at most this often."""
 RETRY_MAX_S = 30.0
-START = "/start"
 QUIETED_LOGGERS = ("httpx", "telegram")
 """They log request URLs, which hold the bot token: kept at WARNING whatever the level."""
 
@@ -104,6 +109,8 @@ class TelegramBot:
         directory: ChatDirectory,
         conversations: Conversations,
         *,
+        commands: TelegramCommands,
+        health: BotHealth,
         config: TelegramBotConfig | None = None,
     ) -> None:
         self._bot = bot
@@ -111,6 +118,8 @@ class TelegramBot:
         self._names = names
         self._directory = directory
         self._conversations = conversations
+        self._commands = commands
+        self._health = health
         self._config = config or TelegramBotConfig()
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -195,19 +204,74 @@ class TelegramBot:
         if text is None:
             bound.info("not a text message; ignored")
             return
+        if not self._addressed(message, text):
+            return  # a group message for someone else: silence, as documented
+        self._health.received()
+        text = self._without_mention(text).strip()
+        command = parse(text, self._bot.username)
         owners = await self._directory.owners(PLATFORM, chat_id)
-        command = text.split(maxsplit=1)[0].split("@", 1)[0] if text.strip() else ""
+        if command is not None and command[0] in ACCOUNT_COMMANDS:
+            chat = _chat_identity(message)
+            private = message.chat.type == "private"
+            await self._say(message, await self._commands.account(*command, chat, owners, private))
+            return
         if len(owners) != 1:
-            if command == START or await self._first_hint(chat_id):
+            if await self._first_hint(chat_id):
                 await self._say(message, self._link_hint(chat_id, owners))
             bound.info("message from a chat no single user linked", owners=len(owners))
             return
-        owner = owners[0]
-        if command == START:
-            await self._say(message, _greeting(owner))
+        await self._from_owner(message, text, command, owners[0])
+
+    async def _from_owner(
+        self, message: Message, text: str, command: tuple[str, str] | None, owner: Owner
+    ) -> None:
+        """A message in a linked chat: a command's answer, or a turn recorded."""
+        chat_id = message.chat.id
+        if command is not None and command[0] == "new":
+            await self._redis.incr(self._keys().thread(chat_id))
+            await self._say(message, "New conversation: I start from a clean slate.")
             return
-        await self._record(owner.user_id, message, text)
-        bound.info("message recorded", user_id=str(owner.user_id))
+        if command is not None:
+            said = await self._commands.linked(*command, owner, chat_id)
+            if said.answer is not None:
+                await self._say(message, said.answer)
+                return
+            text = said.text or ""
+        if len(text) > MAX_TEXT:
+            await self._say(message, too_long(len(text)))
+        elif text:
+            await self._record(owner.user_id, message, text)
+            log.info("message recorded", chat_id=chat_id, user_id=str(owner.user_id))
+
+    def _addressed(self, message: Message, text: str) -> bool:
+        """A private chat, or a group message that mentions us, replies to us, or is a
+        command (for us: ``/name@other_bot`` is not)."""
+        if message.chat.type == "private":
+            return True
+        username = self._bot.username
+        replied = message.reply_to_message
+        if (
+            replied is not None
+            and replied.from_user is not None
+            and replied.from_user.id == self._bot.id
+        ):
+            return True
+        if text.startswith("/"):
+            return parse(text, username) is not None
+        return bool(username) and f"@{username}".lower() in text.lower()
+
+    def _without_mention(self, text: str) -> str:
+        username = self._bot.username
+        return re.sub(rf"@{re.escape(username)}\b", "", text, flags=re.I) if username else text
+
+    async def _thread(self, chat_id: int) -> str:
+        """The chat's current conversation thread: the chat id, then ``<chat>/<n>`` after
+        the n-th ``/new``."""
+        number = await self._redis.get(self._keys().thread(chat_id))
+        return f"{chat_id}/{int(number)}" if number else str(chat_id)
+
+    def _keys(self) -> BotKeys:
+        return BotKeys(self._names, PLATFORM, self._bot.id)
 
     async def _record(self, user_id: UUID, message: Message, text: str) -> None:
         sent_at = message.date
@@ -217,25 +281,31 @@ class TelegramBot:
             "received_at": sent_at if sent_at.tzinfo else sent_at.replace(tzinfo=UTC),
         }
         conversations = self._conversations
+        thread = await self._thread(message.chat.id)
 
         def receive() -> tuple[UUID, bool]:
-            return conversations.receive(user_id, PLATFORM, str(message.chat.id), turn)
+            return conversations.receive(user_id, PLATFORM, thread, turn)
 
         try:
-            await asyncio.to_thread(conversations.retrying, receive)
+            _, new = await asyncio.to_thread(conversations.retrying, receive)
         except DomainError as refusal:
+            self._health.errors += 1
             log.warning("message not recorded", chat_id=message.chat.id, reason=str(refusal))
+            return
+        self._health.recorded += new
 
     async def _first_hint(self, chat_id: int) -> bool:
         """Whether this chat has not been told how to link lately (and now has been)."""
-        key = BotKeys(self._names, PLATFORM, self._bot.id).hinted(chat_id)
+        key = self._keys().hinted(chat_id)
         return bool(await self._redis.set(key, 1, nx=True, ex=self._config.hint_every_s))
 
     async def _say(self, message: Message, text: str) -> None:
         """Answer in the chat; a failure is logged, never retried (the user can write again)."""
         try:
             await self._bot.send_message(chat_id=message.chat.id, text=text)
+            self._health.messages_out += 1
         except TelegramError as error:
+            self._health.errors += 1
             log.warning("cannot answer in the chat", chat_id=message.chat.id, error=str(error))
 
     def _link_hint(self, chat_id: int, owners: list[Owner]) -> str:
@@ -253,14 +323,14 @@ class TelegramBot:
             " channel of yours with your API key, then write again:\n\n"
             f"curl -X POST {api}/v1/channels -H 'Authorization: Bearer <your key>'"
             f" -H 'Content-Type: application/json' -d '{body}'\n\n"
-            f"This chat's id is {chat_id}."
+            f"This chat's id is {chat_id}.\n\n{LINK_USAGE}"
         )
 
 
-def _greeting(owner: Owner) -> str:
-    return (
-        f"Hi {owner.display_name}! This chat is linked to your Impressox account. Ask me"
-        ' anything, for example "price of ETH" or "alert me when BTC goes above 100000".'
+def _chat_identity(message: Message) -> ChatIdentity:
+    assert message.from_user is not None
+    return ChatIdentity(
+        PLATFORM, str(message.from_user.id), TelegramChannel(chat_id=message.chat.id)
     )
 
 
@@ -305,22 +375,32 @@ async def serve_telegram(
     running = read_endpoints(settings.run_dir)
     redis = await connect_redis(redis_url, wait=True)
     mongo = connect_mongo(mongo_url)
-    conversations = Conversations(eventsourcing_env(settings, redis_url))
+    services = build_services(settings, redis_url)
+    names = settings.stream_names()
+    health = BotHealth(PLATFORM)
     client = telegram_client(
         token.get_secret_value(), settings.telegram_api_url, settings.notify_timeout_s
     )
     bot = TelegramBot(
         client,
         redis,
-        settings.stream_names(),
+        names,
         ChatDirectory(ReadModels(mongo[settings.mongo_database], PROJECTIONS.all())),
-        conversations,
+        services.conversations,
+        commands=TelegramCommands(
+            services.users, ChatAccounts(services.users), LinkCodes(redis, names)
+        ),
+        health=health,
         config=TelegramBotConfig(api_url=running.api_url if running is not None else None),
     )
+    publishing = asyncio.create_task(HealthPublisher(redis, names, health).run(stop))
     try:
+        health.connected = True
         await bot.run(stop)
     finally:
+        stop.set()
+        await publishing
         await bot.aclose()
-        conversations.close()
+        services.close()
         await mongo.close()
         await redis.aclose()

@@ -12,6 +12,7 @@ from pydantic import Field
 
 from aggregates.channels import (
     DISCORD_WEBHOOK_URL,
+    WEB_CHANNEL_ID,
     Channel,
     ChannelId,
     DiscordChannel,
@@ -166,6 +167,14 @@ class Users(Service[User]):
                     field=f"channels.{index}",
                 )
         return known
+
+    def set_alert_channel(self, user_id: UUID, channel_id: str, on: bool) -> None:
+        self.change(user_id, lambda user: user.set_alert_channel(channel_id, on))
+
+    def alert_channels(self, user_id: UUID) -> list[str]:
+        """Where alerts the agent creates go: the web, then the chats turned on."""
+        user: User = self.load(user_id)
+        return [WEB_CHANNEL_ID, *user.alert_channels]
 
     def set_quiet_hours(self, user_id: UUID, quiet: QuietHours | Mapping[str, Any] | None) -> None:
         hours = validated(QuietHours, quiet, field="quiet_hours") if quiet is not None else None

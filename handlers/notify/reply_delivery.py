@@ -211,7 +211,7 @@ class ReplyDelivery:
         text = reply.text
         if thread.platform == "telegram":
             try:
-                chat_id = int(thread.thread_id)
+                chat_id = int(thread.thread_id.split("/", 1)[0])  # "<chat>/<n>" after /new
             except ValueError:
                 refusal = f"telegram: thread {thread.thread_id!r} is not a chat id"
                 return [Part(1, 1, text, None, refusal)]

@@ -178,22 +178,26 @@ async def discord_user(services: Services, settings: Settings, author: str) -> U
     user_id = await asyncio.to_thread(services.users.register, "Vitalik")
     chat = ChatIdentity("discord", author, DiscordChannel(target="dm", id=author))
     await asyncio.to_thread(ChatAccounts(services.users).link, user_id, chat, [])
-    await _found(settings, "discord", author, user_id)
+    await wait_for_owner(settings, "discord", author, user_id)
     return user_id
 
 
-async def _found(settings: Settings, platform: str, chat: object, user_id: UUID) -> None:
+async def owners_of(settings: Settings, platform: str, chat: object) -> list[UUID]:
+    """Who the bots find for a chat now (the users read model)."""
     assert settings.mongo_url is not None
     mongo = connect_mongo(settings.mongo_url)
     directory = ChatDirectory(ReadModels(mongo[settings.mongo_database], PROJECTIONS.all()))
     try:
-
-        async def found() -> bool:
-            return [o.user_id for o in await directory.owners(platform, chat)] == [user_id]
-
-        await wait_until(found)
+        return [owner.user_id for owner in await directory.owners(platform, chat)]
     finally:
         await mongo.close()
+
+
+async def wait_for_owner(settings: Settings, platform: str, chat: object, user_id: UUID) -> None:
+    async def found() -> bool:
+        return await owners_of(settings, platform, chat) == [user_id]
+
+    await wait_until(found)
 
 
 async def linked_user(services: Services, settings: Settings, chat_id: int = CHAT) -> UUID:

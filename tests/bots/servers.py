@@ -36,19 +36,34 @@ class TelegramChats(TelegramBotApi):
         app.router.add_post("/bot{token}/{method}", self._call)
         return app
 
-    async def write(self, chat_id: int, text: str) -> dict[str, Any]:
-        """A user writes `text` in a private chat with the bot; returns the update."""
+    async def write(
+        self,
+        chat_id: int,
+        text: str,
+        *,
+        group: bool = False,
+        from_id: int | None = None,
+        reply_to: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """A user writes `text` in a private chat with the bot (or in a group, from
+        `from_id`, possibly replying to a message); returns the update."""
         self.chats.add(chat_id)
-        update = {
-            "update_id": next(self._update_ids),
-            "message": {
-                "message_id": next(self._message_ids),
-                "date": 1_700_000_000,
-                "chat": {"id": chat_id, "type": "private", "first_name": "Trader"},
-                "from": {"id": chat_id, "is_bot": False, "first_name": "Trader"},
-                "text": text,
-            },
+        sender = from_id if from_id is not None else chat_id
+        chat: dict[str, Any] = (
+            {"id": chat_id, "type": "supergroup", "title": "Traders"}
+            if group
+            else {"id": chat_id, "type": "private", "first_name": "Trader"}
+        )
+        message: dict[str, Any] = {
+            "message_id": next(self._message_ids),
+            "date": 1_700_000_000,
+            "chat": chat,
+            "from": {"id": sender, "is_bot": False, "first_name": "Trader"},
+            "text": text,
         }
+        if reply_to is not None:
+            message["reply_to_message"] = reply_to
+        update = {"update_id": next(self._update_ids), "message": message}
         async with self._written:
             self.updates.append(update)
             self._written.notify_all()

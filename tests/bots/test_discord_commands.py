@@ -9,7 +9,6 @@ from uuid import UUID
 
 from aggregates.user import User
 from bots import commands
-from bots.directory import ChatDirectory
 from bots.link_codes import LinkCodes
 from events.store import EventStore
 from impressox.connections import connect_mongo
@@ -17,7 +16,7 @@ from impressox.services import Services
 from impressox.settings import Settings
 from projections.reader import ReadModels
 from projections.registry import PROJECTIONS
-from tests.bots.conftest import Start, StartWorker, discord_user, linked_user
+from tests.bots.conftest import Start, StartWorker, discord_user, linked_user, owners_of
 from tests.bots.discord_server import DiscordServer
 from tests.handlers.support import wait_until
 from tests.readside import ProjectorThread
@@ -42,16 +41,6 @@ async def _answer(discord: DiscordServer, interaction: dict[str, Any]) -> dict[s
     body = _callback(discord, interaction)
     assert body is not None
     return body
-
-
-async def _owners(settings: Settings, platform: str, chat: object) -> list[UUID]:
-    assert settings.mongo_url is not None
-    mongo = connect_mongo(settings.mongo_url)
-    try:
-        directory = ChatDirectory(ReadModels(mongo[settings.mongo_database], PROJECTIONS.all()))
-        return [owner.user_id for owner in await directory.owners(platform, chat)]
-    finally:
-        await mongo.close()
 
 
 async def test_the_commands_are_registered_and_alert_creates_a_rule(
@@ -126,7 +115,7 @@ async def test_a_code_links_discord_to_the_telegram_users_account_once(
     assert {(i.platform, i.external_id) for i in user.identities} == {("discord", TRADER)}
 
     async def found() -> bool:
-        return await _owners(settings, "discord", TRADER) == [user_id]
+        return await owners_of(settings, "discord", TRADER) == [user_id]
 
     await wait_until(found)
 
@@ -145,16 +134,16 @@ async def test_an_account_of_its_own_then_linked_elsewhere_moves_the_chat(
         assert created["data"]["content"] == commands.CREATED
 
         async def own() -> bool:
-            return len(await _owners(settings, "discord", TRADER)) == 1
+            return len(await owners_of(settings, "discord", TRADER)) == 1
 
         await wait_until(own)
-        [first] = await _owners(settings, "discord", TRADER)
+        [first] = await owners_of(settings, "discord", TRADER)
         main = await asyncio.to_thread(services.users.register, "Main account")
         code = (await LinkCodes(store.redis, store.names).issue(main)).code
         await _answer(discord, await discord.command(TRADER, "link", {"code": code}))
 
     async def moved() -> bool:
-        return await _owners(settings, "discord", TRADER) == [main]
+        return await owners_of(settings, "discord", TRADER) == [main]
 
     await wait_until(moved)
     previous: User = await asyncio.to_thread(services.users.load, first)
