@@ -62,6 +62,10 @@ class ChatAccounts:
                 {"channel_id": chat.channel_id, "channel": chat.channel.model_dump()},
             )
 
+    def redeem(self, code: str) -> UUID | None:
+        """The user a linking code was issued to, once (`aggregates.link_code`)."""
+        return self._users.redeem_link_code(code)
+
     def create(self, display_name: str, chat: ChatIdentity) -> UUID:
         """A user of the chat's own, registered with its identity and channel."""
         user_id = self._users.register(display_name[:80] or "trader", chat.identity)

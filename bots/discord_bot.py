@@ -12,14 +12,14 @@ message:
    thread = channel id (a DM is a channel too), message id ``dc:<channel>:<message>``.
    A message the gateway delivers twice (a RESUME replays what the bot had not
    acknowledged) is recorded once. The agent answers from the log and notify sends the
-   reply to the same channel as a reply to the message (`handlers.notify.reply_delivery`).
+   reply to the same channel as a reply to the message (`notify.reply_delivery`).
 3. From anyone else: one answer saying how to link (at most once per `HINT_EVERY_S` per
    user), nothing recorded. A message over `bots.commands.MAX_TEXT`: an answer saying so,
    nothing recorded.
 
 Slash commands (`bots.discord_commands`) are registered at login. Gateway resumes,
 reconnects with backoff and the gateway's send limits are discord.py's; REST 429s are
-waited out by discord.py (`handlers.notify.discord_bot` says how).
+waited out by discord.py (`notify.discord_bot` says how).
 
 Where it connects: ``IMPRESSOX_DISCORD_API_URL`` and ``IMPRESSOX_DISCORD_GATEWAY_URL``.
 discord.py reads both from class attributes (``Route.BASE``,
@@ -52,7 +52,6 @@ from bots.accounts import ChatAccounts, ChatIdentity
 from bots.directory import ChatDirectory
 from bots.health import BotHealth
 from bots.keys import BotKeys
-from bots.link_codes import LinkCodes
 from events.errors import DependencyUnavailableError
 from events.names import StreamNames
 from events.outages import Outage, outage, redis_unavailable
@@ -81,7 +80,6 @@ class Collaborators:
     directory: ChatDirectory
     conversations: Conversations
     accounts: ChatAccounts
-    link_codes: LinkCodes
     health: BotHealth
 
 
@@ -212,7 +210,7 @@ class DiscordBot(discord.Client):
                 return "This Discord account is linked already. " + commands.LINK_USAGE
             await asyncio.to_thread(accounts.create, f"discord {user_id}", chat)
             return commands.CREATED
-        target = await self.parts.link_codes.redeem(code)
+        target = await asyncio.to_thread(accounts.redeem, code)
         if target is None:
             return commands.BAD_CODE
         try:

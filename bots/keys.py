@@ -7,7 +7,6 @@
     ix:bots:telegram:<bot id>:thread:<chat>   how many times /new was sent (string)
     ix:bots:discord:<bot id>:hinted:<user>    the same, per Discord user
     ix:bots:health:<platform>                 a running bot's health (hash, EX)
-    ix:bots:link:<sha256 of a code>           a linking code's user id (string, EX)
 
 Keyed by the bot's id (the number before the token's colon, as ``getMe`` says, or the
 Discord bot user's id): update ids are per bot, so a new token starts from its own
@@ -36,7 +35,3 @@ class BotKeys:
 
 def health_key(names: StreamNames, platform: str) -> str:
     return f"{names.prefix}:bots:health:{platform}"
-
-
-def link_code_key(names: StreamNames, digest: str) -> str:
-    return f"{names.prefix}:bots:link:{digest}"

@@ -6,7 +6,7 @@ and, for each update, in order:
 1. A chat linked to one user (a Telegram channel of theirs has this chat id, see
    `bots.directory`): the text is recorded through the Conversations application,
    platform ``telegram``, thread = chat id, message id ``tg:<chat id>:<message id>``.
-   The agent answers from the log; notify sends the reply (`handlers.notify.replies`).
+   The agent answers from the log; notify sends the reply (`notify.replies`).
 2. A chat nobody linked: one reply saying how to link it (the chat id to register as a
    Telegram channel through the API), at most once per `HINT_EVERY_S` per chat; nothing
    is recorded. ``/start`` is answered every time: a greeting in a linked chat, the
@@ -25,7 +25,6 @@ behind it.
 from __future__ import annotations
 
 import asyncio
-import logging
 import os
 import re
 from collections.abc import Coroutine
@@ -43,23 +42,16 @@ from telegram.request import HTTPXRequest
 from aggregates.channels import Platform, TelegramChannel
 from aggregates.errors import DomainError
 from aggregates.services.conversations import Conversations
-from bots.accounts import ChatAccounts, ChatIdentity
+from bots.accounts import ChatIdentity
 from bots.commands import LINK_USAGE, MAX_TEXT, too_long
 from bots.directory import ChatDirectory, Owner
-from bots.health import BotHealth, HealthPublisher
+from bots.health import BotHealth
 from bots.keys import BotKeys
-from bots.link_codes import LinkCodes
 from bots.telegram_commands import ACCOUNT_COMMANDS, TelegramCommands, parse
 from events.errors import ConfigurationError, DependencyUnavailableError
 from events.names import StreamNames
 from events.outages import Outage, outage, redis_unavailable, through_redis_outage
 from events.redis_client import RedisClient
-from impressox.connections import connect_mongo, connect_redis
-from impressox.endpoints import read_endpoints
-from impressox.services import build_services
-from impressox.settings import Settings
-from projections.reader import ReadModels
-from projections.registry import PROJECTIONS
 
 log = structlog.get_logger(__name__)
 
@@ -85,7 +77,7 @@ class TelegramBotConfig:
 
 def telegram_client(token: str, base_url: str, timeout_s: float) -> Bot:
     """A Bot API client; long polls add their own wait to `timeout_s`."""
-    os.environ.setdefault("PTB_TIMEDELTA", "true")  # as in handlers.notify.telegram_bot
+    os.environ.setdefault("PTB_TIMEDELTA", "true")  # as in notify.telegram_bot
     request = HTTPXRequest(
         connect_timeout=timeout_s,
         read_timeout=timeout_s,
@@ -360,47 +352,3 @@ async def _sleep_unless(stop: asyncio.Event, seconds: float) -> None:
         await asyncio.wait_for(stop.wait(), seconds)
     except TimeoutError:
         return
-
-
-async def serve_telegram(
-    settings: Settings, redis_url: str, mongo_url: str, stop: asyncio.Event
-) -> None:
-    """Run the bot of ``IMPRESSOX_TELEGRAM_BOT_TOKEN`` until `stop` is set."""
-    token = settings.telegram_bot_token
-    if token is None:
-        raise ConfigurationError("no Telegram bot token: set IMPRESSOX_TELEGRAM_BOT_TOKEN")
-    for name in QUIETED_LOGGERS:
-        logger = logging.getLogger(name)
-        logger.setLevel(max(logging.WARNING, logger.level))
-    running = read_endpoints(settings.run_dir)
-    redis = await connect_redis(redis_url, wait=True)
-    mongo = connect_mongo(mongo_url)
-    services = build_services(settings, redis_url)
-    names = settings.stream_names()
-    health = BotHealth(PLATFORM)
-    client = telegram_client(
-        token.get_secret_value(), settings.telegram_api_url, settings.notify_timeout_s
-    )
-    bot = TelegramBot(
-        client,
-        redis,
-        names,
-        ChatDirectory(ReadModels(mongo[settings.mongo_database], PROJECTIONS.all())),
-        services.conversations,
-        commands=TelegramCommands(
-            services.users, ChatAccounts(services.users), LinkCodes(redis, names)
-        ),
-        health=health,
-        config=TelegramBotConfig(api_url=running.api_url if running is not None else None),
-    )
-    publishing = asyncio.create_task(HealthPublisher(redis, names, health).run(stop))
-    try:
-        health.connected = True
-        await bot.run(stop)
-    finally:
-        stop.set()
-        await publishing
-        await bot.aclose()
-        services.close()
-        await mongo.close()
-        await redis.aclose()

@@ -30,7 +30,6 @@ from aggregates.services.users import Users
 from bots import commands
 from bots.accounts import ChatAccounts, ChatIdentity
 from bots.directory import Owner
-from bots.link_codes import LinkCodes
 
 PLATFORM: Platform = "telegram"
 
@@ -70,10 +69,9 @@ def parse(text: str, username: str | None) -> tuple[str, str] | None:
 
 
 class TelegramCommands:
-    def __init__(self, users: Users, accounts: ChatAccounts, link_codes: LinkCodes) -> None:
+    def __init__(self, users: Users, accounts: ChatAccounts) -> None:
         self._users = users
         self._accounts = accounts
-        self._link_codes = link_codes
 
     async def account(
         self, command: str, code: str, chat: ChatIdentity, owners: list[Owner], private: bool
@@ -91,7 +89,7 @@ class TelegramCommands:
         return commands.CREATED
 
     async def _link(self, code: str, chat: ChatIdentity, owners: list[Owner]) -> str:
-        user_id = await self._link_codes.redeem(code)
+        user_id = await asyncio.to_thread(self._accounts.redeem, code)
         if user_id is None:
             return commands.BAD_CODE
         previous = [owner.user_id for owner in owners]

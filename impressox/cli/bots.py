@@ -51,7 +51,7 @@ def discord(ctx: typer.Context) -> None:
 
 
 async def _serve_discord(settings: Settings, redis_url: str, mongo_url: str) -> None:
-    from impressox.discord_bot import serve_discord  # noqa: PLC0415 - discord.py loads here
+    from impressox.bots import serve_discord  # noqa: PLC0415 - discord.py loads here
 
     await serve_discord(settings, redis_url, mongo_url, _stop_on_signals())
 
@@ -65,6 +65,6 @@ def _stop_on_signals() -> asyncio.Event:
 
 
 async def _serve(settings: Settings, redis_url: str, mongo_url: str) -> None:
-    from bots.telegram import serve_telegram  # noqa: PLC0415 - python-telegram-bot loads here
+    from impressox.bots import serve_telegram  # noqa: PLC0415 - python-telegram-bot loads here
 
     await serve_telegram(settings, redis_url, mongo_url, _stop_on_signals())

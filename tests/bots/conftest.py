@@ -12,22 +12,21 @@ from uuid import UUID
 
 import pytest
 
-import handlers.agent.handler
-import handlers.notify.replies  # noqa: F401 - registers agent-replies
+import agent.handler  # noqa: F401 - registers agent
+import notify.replies  # noqa: F401 - registers agent-replies
 import projections.readmodels  # noqa: F401 - registers the read models
 from aggregates.channels import DiscordChannel
 from bots.accounts import ChatAccounts, ChatIdentity
 from bots.directory import ChatDirectory
-from bots.telegram import serve_telegram
 from events.names import StreamNames
 from events.store import EventStore
 from handlers.declaration import HANDLERS, HandlerContext
-from handlers.notify.replies import REPLIES_HANDLER, ReplyNotifier
 from handlers.worker import Worker
+from impressox.bots import serve_discord, serve_telegram
 from impressox.connections import connect_mongo
-from impressox.discord_bot import serve_discord
 from impressox.services import Services
 from impressox.settings import Settings
+from notify.replies import REPLIES_HANDLER, ReplyNotifier
 from projections.reader import ReadModels
 from projections.registry import PROJECTIONS
 from tests.bots.discord_server import DiscordServer

@@ -9,7 +9,6 @@ from uuid import UUID
 
 from aggregates.user import User
 from bots import commands
-from bots.link_codes import LinkCodes
 from events.store import EventStore
 from impressox.connections import connect_mongo
 from impressox.services import Services
@@ -105,7 +104,7 @@ async def test_a_code_links_discord_to_the_telegram_users_account_once(
     store: EventStore,
 ) -> None:
     user_id = await linked_user(services, settings)  # a Telegram chat of theirs
-    code = (await LinkCodes(store.redis, store.names).issue(user_id)).code
+    code = (await asyncio.to_thread(services.users.issue_link_code, user_id)).code
     async with discord_bot():
         linked = await _answer(discord, await discord.command(TRADER, "link", {"code": code}))
         again = await _answer(discord, await discord.command(TRADER, "link", {"code": code}))
@@ -139,7 +138,7 @@ async def test_an_account_of_its_own_then_linked_elsewhere_moves_the_chat(
         await wait_until(own)
         [first] = await owners_of(settings, "discord", TRADER)
         main = await asyncio.to_thread(services.users.register, "Main account")
-        code = (await LinkCodes(store.redis, store.names).issue(main)).code
+        code = (await asyncio.to_thread(services.users.issue_link_code, main)).code
         await _answer(discord, await discord.command(TRADER, "link", {"code": code}))
 
     async def moved() -> bool:

@@ -14,7 +14,6 @@ from aggregates.errors import NotFoundError
 from aggregates.user import User
 from bots import commands
 from bots.keys import BotKeys
-from bots.link_codes import LinkCodes
 from events.names import StreamNames
 from events.store import EventStore
 from impressox.services import Services
@@ -145,7 +144,7 @@ async def test_start_gives_an_unlinked_chat_its_own_user_and_link_moves_it(
     async with bot():
         await _handled(redis, names, await telegram.write(stranger, "/start"))
         await wait_until(lambda: _owned(settings, stranger))  # the read model has it
-        code = (await LinkCodes(store.redis, store.names).issue(main)).code
+        code = (await asyncio.to_thread(services.users.issue_link_code, main)).code
         await _handled(redis, names, await telegram.write(stranger, f"/link {code}"))
         await _handled(redis, names, await telegram.write(stranger, f"/link {code}"))
         await wait_for_owner(settings, "telegram", stranger, main)
