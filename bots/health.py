@@ -3,8 +3,9 @@
 Each bot counts in memory and publishes its figures every `PUBLISH_EVERY_S` to a Redis
 hash that expires after `STALE_AFTER_S` (``ix:bots:health:<platform>``), so a bot that
 died stops being reported as connected within that time instead of being silently
-absent. ``impressox events info`` prints the hashes and ``/readyz`` fails while a bot
-that reports is not connected.
+absent. ``impressox events info`` and ``impressox bots status`` print the hashes, and
+``/readyz`` fails while a bot that reports is not connected (the key is named in
+`events.names`, so the API reads it without importing the bots).
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from datetime import UTC, datetime
 
 import structlog
 
-from bots.keys import health_key
 from events.names import StreamNames
 from events.redis_client import RedisClient
 
@@ -64,7 +64,7 @@ class HealthPublisher:
 
     def __init__(self, redis: RedisClient, names: StreamNames, health: BotHealth) -> None:
         self._redis = redis
-        self._key = health_key(names, health.platform)
+        self._key = names.bot_health(health.platform)
         self.health = health
 
     async def publish(self) -> None:
@@ -89,17 +89,10 @@ async def read_health(redis: RedisClient, names: StreamNames) -> dict[str, dict[
     """Every bot that reported within `STALE_AFTER_S`, by platform."""
     found: dict[str, dict[str, str]] = {}
     for platform in PLATFORMS:
-        raw = await redis.hgetall(health_key(names, platform))
+        raw = await redis.hgetall(names.bot_health(platform))
         if raw:
             found[platform] = {_text(k): _text(v) for k, v in raw.items()}
     return found
-
-
-def unhealthy(health: dict[str, dict[str, str]]) -> list[str]:
-    """What is wrong with the bots that report, one phrase each."""
-    return [
-        f"{platform} bot not connected" for platform, h in health.items() if h["connected"] != "1"
-    ]
 
 
 def _text(value: object) -> str:

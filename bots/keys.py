@@ -6,7 +6,6 @@
     ix:bots:telegram:<bot id>:hinted:<chat>   a linking hint was sent lately (string, EX)
     ix:bots:telegram:<bot id>:thread:<chat>   how many times /new was sent (string)
     ix:bots:discord:<bot id>:hinted:<user>    the same, per Discord user
-    ix:bots:health:<platform>                 a running bot's health (hash, EX)
 
 Keyed by the bot's id (the number before the token's colon, as ``getMe`` says, or the
 Discord bot user's id): update ids are per bot, so a new token starts from its own
@@ -31,7 +30,3 @@ class BotKeys:
 
     def thread(self, chat_id: int) -> str:
         return f"{self._base}:thread:{chat_id}"
-
-
-def health_key(names: StreamNames, platform: str) -> str:
-    return f"{names.prefix}:bots:health:{platform}"

@@ -28,7 +28,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from tests.notify.servers import DiscordApi, json_response
+from tests.notify.servers import DiscordApi, Request, json_response
 
 BOT_ID = "1100000000000000001"
 APPLICATION_ID = "1100000000000000002"
@@ -53,6 +53,9 @@ class Session:
 class DiscordServer(DiscordApi):
     sessions: dict[str, Session] = field(default_factory=dict)
     identifies: int = 0
+    token_accepted_by_gateway: bool = True
+    """False: REST accepts the token, the gateway closes with 4004 (a token reset
+    between the two)."""
     resumes: int = 0
     heartbeats: int = 0
     commands: list[dict[str, Any]] = field(default_factory=list)
@@ -228,7 +231,7 @@ class DiscordServer(DiscordApi):
     async def _identify(
         self, socket: web.WebSocketResponse, data: dict[str, Any]
     ) -> Session | None:
-        if data.get("token") != self.token:
+        if data.get("token") != self.token or not self.token_accepted_by_gateway:
             await socket.close(code=4004, message=b"Authentication failed.")
             return None
         self.identifies += 1
@@ -325,6 +328,22 @@ class DiscordServer(DiscordApi):
                 "resource": {"type": body.get("type", 4)},
             }
         )
+
+    def _created(self, channel: str, recorded: Request) -> dict[str, Any]:
+        """A posted message as Discord returns it: complete enough for discord.py."""
+        return {
+            **super()._created(channel, recorded),
+            "author": _user(BOT_ID, bot=True),
+            "type": 0 if "message_reference" not in recorded.fields else 19,
+            "timestamp": "2026-12-06T12:00:00.000000+00:00",
+            "edited_timestamp": None,
+            "tts": False,
+            "mention_everyone": False,
+            "mentions": [],
+            "mention_roles": [],
+            "attachments": [],
+            "pinned": False,
+        }
 
     def _command_id(self, name: str) -> str:
         return str(1_400_000_000_000_000_000 + sum(map(ord, name)))
