@@ -121,6 +121,12 @@ async def _run(
                 f" within {connect_timeout_s:g}s",
                 dependency="Discord",
             )
+        if connection.done() and not connected.done():
+            raise DependencyUnavailableError(
+                f"discord: cannot connect to the gateway at {config.gateway_url}"
+                f" ({_reason(connection)})",
+                dependency="Discord",
+            )
         await asyncio.wait({connection, stopping}, return_when=asyncio.FIRST_COMPLETED)
         if connection.done():
             _raise_for(connection, config)
@@ -133,14 +139,23 @@ async def _run(
                 await asyncio.wait_for(connection, 10)
 
 
-def _raise_for(connection: asyncio.Task[None], config: DiscordBotConfig) -> None:
-    """The gateway connection ended by itself: say why, in one line."""
+def _reason(connection: asyncio.Task[None]) -> str:
+    """Why the connection ended: the network error under what discord.py raised (a
+    failed first connection surfaces as an AttributeError of its reconnect path)."""
     error = connection.exception()
     if isinstance(error, ConnectionClosed) and error.code == TOKEN_REJECTED:
         raise ConfigurationError("discord: the gateway rejected the bot token")
-    reason = f"{type(error).__name__}: {error}" if error else "closed"
+    cause: BaseException | None = error
+    while cause is not None and not isinstance(cause, OSError | aiohttp.ClientError):
+        cause = cause.__context__
+    shown = cause or error
+    return f"{type(shown).__name__}: {shown}" if shown else "closed"
+
+
+def _raise_for(connection: asyncio.Task[None], config: DiscordBotConfig) -> None:
+    """The gateway connection ended by itself: say why, in one line."""
     raise DependencyUnavailableError(
-        f"discord: the gateway connection at {config.gateway_url} ended ({reason})",
+        f"discord: the gateway connection at {config.gateway_url} ended ({_reason(connection)})",
         dependency="Discord",
     )
 

@@ -83,9 +83,9 @@ class DiscordServer(DiscordApi):
     def snowflake(self) -> str:
         return str(next(self._snowflakes))
 
-    async def connected(self) -> None:
+    async def connected(self, within: float = CONNECT_WAIT_S) -> None:
         """Wait until a bot is connected (READY or RESUMED sent)."""
-        await asyncio.wait_for(self._ready.wait(), CONNECT_WAIT_S)
+        await asyncio.wait_for(self._ready.wait(), within)
 
     # -- what users do ----------------------------------------------------------------------
 

@@ -26,6 +26,9 @@ from tests.impressox.cli_support import REPO, cli_env, run_cli
 from tests.readside import ProjectorThread
 
 TRADER = "210000000000000001"
+PROCESS_START_S = 60
+"""A new process imports discord.py, python-telegram-bot and the aggregates: seconds on
+a busy machine."""
 
 
 def test_without_a_token_it_exits_2_with_one_line(tmp_path: Path) -> None:
@@ -116,9 +119,13 @@ async def test_it_stops_cleanly_on_sigterm(
         sys.executable, "-m", "impressox", "bots", "discord", env=env, cwd=REPO,
         stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
-    try:
-        await discord.connected()
-    finally:
+    exited = asyncio.create_task(process.wait())
+    connected = asyncio.create_task(discord.connected(within=PROCESS_START_S))
+    await asyncio.wait({exited, connected}, return_when=asyncio.FIRST_COMPLETED)
+    if not exited.done():
         process.send_signal(signal.SIGTERM)
-        _, stderr = await asyncio.wait_for(process.communicate(), 30)
+    stderr = await asyncio.wait_for(process.stderr.read(), 30) if process.stderr else b""
+    await asyncio.wait_for(exited, 30)
+    assert connected.done()
+    assert not connected.exception(), (stderr.decode(), [r.path for r in discord.requests])
     assert process.returncode == 0, stderr.decode()
