@@ -325,6 +325,8 @@ async def _latencies(
         note("latency: Telegram")
         telegram_samples = await telegram_replies(telegram, str(TELEGRAM_CHAT), replies)
     result["replies"] = replies
+    note(f"Discord reply times, ms: {sorted(round(x / 1e6) for x in discord_samples)}")
+    note(f"Telegram reply times, ms: {sorted(round(x / 1e6) for x in telegram_samples)}")
     for name, samples in (("discord", discord_samples), ("telegram", telegram_samples)):
         result[f"{name}_reply_p50_ms"] = percentile_ms(samples, 50)
         result[f"{name}_reply_p95_ms"] = percentile_ms(samples, 95)

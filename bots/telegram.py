@@ -29,13 +29,13 @@ import os
 import re
 from collections.abc import Coroutine
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, datetime
 from functools import partial
 from typing import Any, TypeVar
 from uuid import UUID
 
 import structlog
-from telegram import Bot, Message, Update
+from telegram import Bot, CallbackQuery, Message, Update
 from telegram.error import InvalidToken, TelegramError
 from telegram.request import HTTPXRequest
 
@@ -60,6 +60,8 @@ T = TypeVar("T")
 PLATFORM: Platform = "telegram"
 POLL_TIMEOUT_S = 30
 """How long one ``getUpdates`` waits for a message (long polling)."""
+ANSWERS = {"yes": "Yes", "no": "No"}
+"""What the confirmation buttons send, and what the press is acknowledged with."""
 HINT_EVERY_S = 3600
 """An unknown chat is told how to link itself at most this often."""
 RETRY_MAX_S = 30.0
@@ -159,7 +161,9 @@ class TelegramBot:
 
     async def _poll(self, offset: int | None) -> tuple[Update, ...]:
         return await self._bot.get_updates(
-            offset=offset, timeout=self._config.poll_timeout_s, allowed_updates=["message"]
+            offset=offset,
+            timeout=self._config.poll_timeout_s,
+            allowed_updates=["message", "callback_query"],
         )
 
     async def _handle_until_done(self, update: Update, stop: asyncio.Event) -> bool:
@@ -187,6 +191,9 @@ class TelegramBot:
 
     async def handle(self, update: Update) -> None:
         """One update: record its message, or answer a command or an unknown chat."""
+        if update.callback_query is not None:
+            await self._pressed(update.callback_query)
+            return
         message = update.message
         if message is None or message.from_user is None or message.from_user.is_bot:
             return
@@ -265,15 +272,37 @@ class TelegramBot:
     def _keys(self) -> BotKeys:
         return BotKeys(self._names, PLATFORM, self._bot.id)
 
+    async def _pressed(self, query: CallbackQuery) -> None:
+        """A Yes or No button under a confirmation (`notify.telegram_bot`): recorded as
+        that answer, keyed by the press (a press handled twice is recorded once)."""
+        message = query.message
+        if query.data not in ANSWERS or message is None:
+            return
+        self._health.received()
+        owners = await self._directory.owners(PLATFORM, message.chat.id)
+        if len(owners) == 1:
+            turn_id = f"tg:{message.chat.id}:press-{query.id}"
+            await self._record_turn(owners[0].user_id, message.chat.id, turn_id, query.data)
+        try:
+            await self._bot.answer_callback_query(query.id, text=ANSWERS[query.data])
+        except TelegramError as error:
+            log.warning("cannot answer a button press", error=str(error))
+
     async def _record(self, user_id: UUID, message: Message, text: str) -> None:
-        sent_at = message.date
+        turn_id = message_id(message.chat.id, message.message_id)
+        await self._record_turn(user_id, message.chat.id, turn_id, text, message.date)
+
+    async def _record_turn(
+        self, user_id: UUID, chat_id: int, turn_id: str, text: str, at: datetime | None = None
+    ) -> None:
+        sent_at = at or datetime.now(UTC)
         turn = {
-            "message_id": message_id(message.chat.id, message.message_id),
+            "message_id": turn_id,
             "text": text,
             "received_at": sent_at if sent_at.tzinfo else sent_at.replace(tzinfo=UTC),
         }
         conversations = self._conversations
-        thread = await self._thread(message.chat.id)
+        thread = await self._thread(chat_id)
 
         def receive() -> tuple[UUID, bool]:
             return conversations.receive(user_id, PLATFORM, thread, turn)
@@ -282,7 +311,7 @@ class TelegramBot:
             _, new = await asyncio.to_thread(conversations.retrying, receive)
         except DomainError as refusal:
             self._health.errors += 1
-            log.warning("message not recorded", chat_id=message.chat.id, reason=str(refusal))
+            log.warning("message not recorded", chat_id=chat_id, reason=str(refusal))
             return
         self._health.recorded += new
 

@@ -44,7 +44,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from aggregates.channels import DiscordChannel, Platform
-from aggregates.conversation import AgentReply, Conversation
+from aggregates.conversation import AgentReply, Conversation, ToolCall, ToolResult
 from aggregates.services.conversations import Conversations
 from events.catalog import NotificationFailed, NotificationSent
 from events.envelope import RecordedEvent
@@ -192,7 +192,8 @@ class ReplyDelivery:
         tag = self._store.names.tag_of(recorded.stream)
         outcomes = Outcomes(self._ledger, recorded, tag, recorded.event.event_id)
         state = _Reply(outcomes, thread, Budget(self._policy.wait_max_s))
-        parts = self._parts(thread, reply)
+        confirming = thread.platform == "telegram" and await self._asks(recorded, reply)
+        parts = self._parts(thread, reply, confirming)
         if not parts:
             log.info("empty reply; nothing to send", reply_id=reply.reply_id)
         for part in parts:
@@ -207,7 +208,7 @@ class ReplyDelivery:
             ),
         )
 
-    def _parts(self, thread: Thread, reply: AgentReply) -> list[Part]:
+    def _parts(self, thread: Thread, reply: AgentReply, confirming: bool = False) -> list[Part]:
         text = reply.text
         if thread.platform == "telegram":
             try:
@@ -218,7 +219,17 @@ class ReplyDelivery:
             plain = telegram_parts(text)
             send = self._telegram.send_html
             return [
-                Part(number, len(plain), part, partial(send, chat_id, escape_telegram(part)))
+                Part(
+                    number,
+                    len(plain),
+                    part,
+                    partial(
+                        send,
+                        chat_id,
+                        escape_telegram(part),
+                        confirm=confirming and number == len(plain),
+                    ),
+                )
                 for number, part in enumerate(plain, 1)
             ]
         try:
@@ -316,6 +327,28 @@ class ReplyDelivery:
             error=error[:2000],
             dead_lettered=dead_lettered,
         )
+
+    async def _asks(self, recorded: RecordedEvent, reply: AgentReply) -> bool:
+        """Whether the reply asks the user to confirm an action: its turn holds a tool
+        call without a result (`agent.graph`: a call that needs a yes waits for it)."""
+        conversation_id = UUID(recorded.event.key)
+
+        def pending() -> bool:
+            conversation: Conversation = self._conversations.load(conversation_id)
+            answered = {t.call_id for t in conversation.turns if isinstance(t, ToolResult)}
+            return any(
+                isinstance(t, ToolCall)
+                and t.in_reply_to == reply.in_reply_to
+                and t.call_id not in answered
+                for t in conversation.turns
+            )
+
+        try:
+            return await asyncio.to_thread(pending)
+        except (OperationalError, RedisConnectionError, RedisTimeoutError) as error:
+            raise DependencyUnavailableError(
+                f"cannot load conversation {conversation_id}: {error}"
+            ) from None
 
     async def _thread(self, conversation_id: UUID) -> Thread:
         known = self._threads.get(conversation_id)

@@ -8,6 +8,7 @@ import dataclasses
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
+from typing import Any
 from uuid import UUID
 
 import pytest
@@ -188,6 +189,18 @@ async def owners_of(settings: Settings, platform: str, chat: object) -> list[UUI
     directory = ChatDirectory(ReadModels(mongo[settings.mongo_database], PROJECTIONS.all()))
     try:
         return [owner.user_id for owner in await directory.owners(platform, chat)]
+    finally:
+        await mongo.close()
+
+
+async def rules_of(settings: Settings, user_id: UUID) -> list[dict[str, Any]]:
+    """The user's alert rules, from the alert_rules read model."""
+    assert settings.mongo_url is not None
+    mongo = connect_mongo(settings.mongo_url)
+    try:
+        read_models = ReadModels(mongo[settings.mongo_database], PROJECTIONS.all())
+        collection = await read_models.collection("alert_rules")
+        return [dict(d) async for d in collection.find({"owner_id": str(user_id)})]
     finally:
         await mongo.close()
 

@@ -5,17 +5,20 @@ from __future__ import annotations
 
 import asyncio
 from typing import Any
-from uuid import UUID
 
 from aggregates.user import User
 from bots import commands
 from events.store import EventStore
-from impressox.connections import connect_mongo
 from impressox.services import Services
 from impressox.settings import Settings
-from projections.reader import ReadModels
-from projections.registry import PROJECTIONS
-from tests.bots.conftest import Start, StartWorker, discord_user, linked_user, owners_of
+from tests.bots.conftest import (
+    Start,
+    StartWorker,
+    discord_user,
+    linked_user,
+    owners_of,
+    rules_of,
+)
 from tests.bots.discord_server import DiscordServer
 from tests.handlers.support import wait_until
 from tests.readside import ProjectorThread
@@ -59,22 +62,11 @@ async def test_the_commands_are_registered_and_alert_creates_a_rule(
         assert answer["data"]["content"] == "Asked: alert me when BTC goes above 100000"
 
         async def created() -> bool:
-            return bool(await mongo_rules_for(settings, user_id))
+            return bool(await rules_of(settings, user_id))
 
         await wait_until(created)
-    [rule] = await mongo_rules_for(settings, user_id)
+    [rule] = await rules_of(settings, user_id)
     assert rule["status"] == "active"
-
-
-async def mongo_rules_for(settings: Settings, user_id: UUID) -> list[dict[str, Any]]:
-    assert settings.mongo_url is not None
-    mongo = connect_mongo(settings.mongo_url)
-    try:
-        read_models = ReadModels(mongo[settings.mongo_database], PROJECTIONS.all())
-        collection = await read_models.collection("alert_rules")
-        return [dict(d) async for d in collection.find({"owner_id": str(user_id)})]
-    finally:
-        await mongo.close()
 
 
 async def test_an_unlinked_user_is_told_how_to_link_and_nothing_is_recorded(

@@ -21,9 +21,11 @@ from impressox.settings import Settings
 from tests.bots.conftest import (
     CHAT,
     Start,
+    StartWorker,
     discord_user,
     linked_user,
     owners_of,
+    rules_of,
     wait_for_owner,
 )
 from tests.bots.servers import TelegramChats
@@ -165,3 +167,49 @@ async def test_start_gives_an_unlinked_chat_its_own_user_and_link_moves_it(
         "web",
         f"telegram-{stranger}",
     ]
+
+
+async def test_a_confirmation_comes_with_buttons_and_a_press_answers_it(
+    *,
+    services: Services,
+    settings: Settings,
+    projector: ProjectorThread,
+    telegram: TelegramChats,
+    bot: Start,
+    agent_worker: StartWorker,
+    replies_worker: StartWorker,
+) -> None:
+    user_id = await linked_user(services, settings)
+    async with bot(), agent_worker(), replies_worker():
+        await telegram.write(CHAT, "alert me when BTC goes above 100000")
+        await _replies(telegram, 1)
+
+        async def listed() -> bool:
+            return len(await rules_of(settings, user_id)) == 1
+
+        await wait_until(listed)
+        await telegram.write(CHAT, "delete alert 1")
+        await _replies(telegram, 2)
+        assert telegram.buttons(CHAT) == [None, CONFIRM]
+        await telegram.press(CHAT, "yes")
+        await _replies(telegram, 3)
+
+        async def deleted() -> bool:
+            return [rule["status"] for rule in await rules_of(settings, user_id)] == ["deleted"]
+
+        await wait_until(deleted)
+    assert telegram.buttons(CHAT)[2] is None  # the answer to the press asks nothing
+
+
+CONFIRM = {
+    "inline_keyboard": [
+        [{"text": "Yes", "callback_data": "yes"}, {"text": "No", "callback_data": "no"}]
+    ]
+}
+
+
+async def _replies(telegram: TelegramChats, count: int) -> None:
+    async def sent() -> bool:
+        return len(telegram.sent(CHAT)) >= count
+
+    await wait_until(sent)
