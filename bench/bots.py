@@ -29,11 +29,10 @@ from __future__ import annotations
 import asyncio
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import ExitStack, asynccontextmanager, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 from uuid import UUID
 
 from aggregates.channels import DiscordChannel, TelegramChannel
@@ -142,6 +141,15 @@ class Bench:
             await asyncio.to_thread(accounts.link, user_id, identity, [])
             chats.append(chat)
         return chats
+
+    def child(self, discord: DiscordServer, telegram: TelegramChats) -> Callable[..., ChildProcess]:
+        """Starts `impressox ARGV` processes on this system, pointed at the platforms."""
+        platform = _platform(discord, telegram)
+
+        def start(name: str, *argv: str) -> ChildProcess:
+            return impressox_process(name, list(argv), self.settings, **platform)
+
+        return start
 
     async def turns_logged(self) -> int:
         return int(await self.store.redis.xlen(self.log))
@@ -252,85 +260,97 @@ async def _replied(bench: Bench, after: bytes) -> None:
 
 
 async def measure(redis_url: str, mongo_url: str, data_dir: Path, *, quick: bool) -> Result:
+    """Throughput, then latency, each on a system of its own (a fresh prefix and
+    database): the agent must not be answering the throughput phase's messages while
+    reply times are measured."""
     messages, replies = (400, 20) if quick else (2000, 100)
     discord, telegram = DiscordServer(), TelegramChats()
+    result: Result = {"messages": messages}
     async with serving(discord.app(), discord), serving(telegram.app(), telegram):
-        settings = Settings(
-            redis_url=redis_url,
-            mongo_url=mongo_url,
-            stream_prefix=fresh_prefix("bots"),
-            mongo_database=f"bench_bots_{time.time_ns() % 10**9}",
-            data_dir=data_dir,
-        )
-        platform = _platform(discord, telegram)
-        services = build_services(settings, redis_url)
-        redis = await connect_redis(redis_url)
-        bench = Bench(settings, services, EventStore(redis, settings.stream_names()))
-        result: Result = {"messages": messages}
-        try:
-            await bench.seed()
-            discord_users = await bench.users("discord", USERS)
-            telegram_chats = await bench.users("telegram", USERS)
-
-            def child(name: str, *argv: str) -> ChildProcess:
-                return impressox_process(name, list(argv), settings, **platform)
-
-            with processes(child("projections", "projections", "run")):
-                await asyncio.sleep(3)  # the users read model catches up with the links
-                note("throughput: baseline")
-                result["record_only_msgs_per_s"] = await record_only(bench, messages, USERS)
-                with processes(child("bot-discord", "bots", "discord")):
-                    await discord.connected(within=120)
-                    note("throughput: Discord")
-                    result["discord_msgs_per_s"] = await discord_throughput(
-                        bench, discord, discord_users, messages
-                    )
-                with processes(child("bot-telegram", "bots", "telegram")):
-                    note("throughput: Telegram")
-                    result["telegram_msgs_per_s"] = await telegram_throughput(
-                        bench, telegram, telegram_chats, messages
-                    )
-                workers = (
-                    child("agent", "worker", "agent"),
-                    child("agent-replies", "worker", "agent-replies"),
-                )
-                with processes(*workers):
-                    await _latencies(bench, discord, telegram, result, replies)
-        finally:
-            services.close()
-            await redis.aclose()
+        async with system(redis_url, mongo_url, data_dir, "bots") as bench:
+            result |= await throughput(bench, discord, telegram, messages)
+        discord.forget_bot()
+        telegram.updates.clear()
+        async with system(redis_url, mongo_url, data_dir, "replies") as bench:
+            result |= await latency(bench, discord, telegram, replies)
     return result
 
 
-async def _latencies(
-    bench: Bench,
-    discord: DiscordServer,
-    telegram: TelegramChats,
-    result: dict[str, Any],
-    replies: int,
-) -> None:
-    note("latency: agent turns (baseline)")
-    agent = await agent_turns(bench, replies)
-    discord.forget_bot()
-    platform = _platform(discord, telegram)
-    with processes(
-        impressox_process("bot-discord-2", ["bots", "discord"], bench.settings, **platform)
-    ):
-        await discord.connected(within=120)
-        note("latency: Discord")
-        discord_samples = await discord_replies(discord, str(DISCORD_USER), replies)
-    with processes(
-        impressox_process("bot-telegram-2", ["bots", "telegram"], bench.settings, **platform)
-    ):
-        note("latency: Telegram")
-        telegram_samples = await telegram_replies(telegram, str(TELEGRAM_CHAT), replies)
-    result["replies"] = replies
-    note(f"Discord reply times, ms: {sorted(round(x / 1e6) for x in discord_samples)}")
-    note(f"Telegram reply times, ms: {sorted(round(x / 1e6) for x in telegram_samples)}")
+@asynccontextmanager
+async def system(
+    redis_url: str, mongo_url: str, data_dir: Path, phase: str
+) -> AsyncIterator[Bench]:
+    settings = Settings(
+        redis_url=redis_url,
+        mongo_url=mongo_url,
+        stream_prefix=fresh_prefix(phase),
+        mongo_database=f"bench_{phase}_{time.time_ns() % 10**9}",
+        data_dir=data_dir,
+    )
+    services = build_services(settings, redis_url)
+    redis = await connect_redis(redis_url)
+    try:
+        bench = Bench(settings, services, EventStore(redis, settings.stream_names()))
+        await bench.seed()
+        yield bench
+    finally:
+        services.close()
+        await redis.aclose()
+
+
+async def throughput(
+    bench: Bench, discord: DiscordServer, telegram: TelegramChats, messages: int
+) -> Result:
+    discord_users = await bench.users("discord", USERS)
+    telegram_chats = await bench.users("telegram", USERS)
+    child = bench.child(discord, telegram)
+    result: Result = {}
+    with processes(child("projections", "projections", "run")):
+        await asyncio.sleep(3)  # the users read model catches up with the links
+        note("throughput: baseline")
+        result["record_only_msgs_per_s"] = await record_only(bench, messages, USERS)
+        with processes(child("bot-discord", "bots", "discord")):
+            await discord.connected(within=120)
+            note("throughput: Discord")
+            result["discord_msgs_per_s"] = await discord_throughput(
+                bench, discord, discord_users, messages
+            )
+        with processes(child("bot-telegram", "bots", "telegram")):
+            note("throughput: Telegram")
+            result["telegram_msgs_per_s"] = await telegram_throughput(
+                bench, telegram, telegram_chats, messages
+            )
+    return result
+
+
+async def latency(
+    bench: Bench, discord: DiscordServer, telegram: TelegramChats, replies: int
+) -> Result:
+    [discord_user] = await bench.users("discord", 1)
+    [telegram_chat] = await bench.users("telegram", 1)
+    child = bench.child(discord, telegram)
+    workers = (
+        child("projections-2", "projections", "run"),
+        child("agent", "worker", "agent"),
+        child("agent-replies", "worker", "agent-replies"),
+    )
+    with processes(*workers):
+        await asyncio.sleep(3)
+        note("latency: agent turns (baseline)")
+        agent = await agent_turns(bench, replies)
+        with processes(child("bot-discord-2", "bots", "discord")):
+            await discord.connected(within=120)
+            note("latency: Discord")
+            discord_samples = await discord_replies(discord, discord_user, replies)
+        with processes(child("bot-telegram-2", "bots", "telegram")):
+            note("latency: Telegram")
+            telegram_samples = await telegram_replies(telegram, telegram_chat, replies)
+    result: Result = {"replies": replies}
     for name, samples in (("discord", discord_samples), ("telegram", telegram_samples)):
         result[f"{name}_reply_p50_ms"] = percentile_ms(samples, 50)
         result[f"{name}_reply_p95_ms"] = percentile_ms(samples, 95)
     result["agent_turn_p95_ms"] = percentile_ms(agent, 95)
+    return result
 
 
 def _platform(discord: DiscordServer, telegram: TelegramChats) -> dict[str, str]:
