@@ -3,15 +3,19 @@
 ``impressox bots telegram`` long-polls the Bot API's ``getUpdates`` (python-telegram-bot)
 and, for each update, in order:
 
-1. A chat linked to one user (a Telegram channel of theirs has this chat id, see
+1. Not for the bot (a group message that neither mentions it, replies to it, nor is a
+   command for it): ignored. A command is answered or turned into the chat message it
+   stands for (`bots.telegram_commands`); a Yes/No button press under a confirmation
+   is recorded as that answer.
+2. A chat linked to one user (a Telegram channel of theirs has this chat id, see
    `bots.directory`): the text is recorded through the Conversations application,
-   platform ``telegram``, thread = chat id, message id ``tg:<chat id>:<message id>``.
-   The agent answers from the log; notify sends the reply (`notify.replies`).
-2. A chat nobody linked: one reply saying how to link it (the chat id to register as a
-   Telegram channel through the API), at most once per `HINT_EVERY_S` per chat; nothing
-   is recorded. ``/start`` is answered every time: a greeting in a linked chat, the
-   linking hint otherwise.
-3. Then the next offset (update id + 1) is written to Redis (`bots.keys`).
+   platform ``telegram``, thread = chat id (``<chat>/<n>`` after the n-th ``/new``),
+   message id ``tg:<chat id>:<message id>``. The agent answers from the log; notify
+   sends the reply (`notify.replies`). A chat nobody linked: one answer saying how to
+   link it, at most once per `HINT_EVERY_S` per chat; nothing is recorded.
+3. Then, once every update of the poll is handled (each chat's in order, the chats
+   side by side), the next offset (last update id + 1) is written to Redis
+   (`bots.keys`).
 
 So a restart asks for the first update not yet handled: nothing is skipped. An update
 handled but not yet marked (a crash in between) is handled again, and recording it again
@@ -145,12 +149,37 @@ class TelegramBot:
                 await _sleep_unless(stop, _backoff(failures))
                 continue
             failures = 0
-            for update in updates or ():
+            if not updates:
+                continue
+            if not await self._handle_batch(updates, stop):
+                return
+            await through_redis_outage(
+                partial(self._redis.set, keys.offset, updates[-1].update_id + 1), stop
+            )
+
+    async def _handle_batch(self, updates: tuple[Update, ...], stop: asyncio.Event) -> bool:
+        """The updates of one poll: each chat's in order, the chats side by side (one
+        chat's turns keep their order; a busy chat does not hold up the others).
+        False if stopped before all were handled: the offset is then left where it was,
+        and the next run handles the batch again (recording nothing twice)."""
+        chats: dict[int, list[Update]] = {}
+        for update in updates:
+            chat = update.effective_chat
+            chats.setdefault(chat.id if chat is not None else 0, []).append(update)
+
+        async def in_order(chat_updates: list[Update]) -> bool:
+            for update in chat_updates:
                 if not await self._handle_until_done(update, stop):
-                    return
-                await through_redis_outage(
-                    partial(self._redis.set, keys.offset, update.update_id + 1), stop
-                )
+                    return False
+            return True
+
+        outcomes = await asyncio.gather(
+            *(in_order(chat_updates) for chat_updates in chats.values()), return_exceptions=True
+        )
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                raise outcome
+        return all(outcomes)
 
     async def aclose(self) -> None:
         await self._bot.shutdown()
