@@ -33,8 +33,7 @@ import contextlib
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC
-from typing import Any
+from datetime import UTC, datetime
 from uuid import UUID
 
 import discord
@@ -182,7 +181,7 @@ class DiscordBot(discord.Client):
         return owners[0].user_id if len(owners) == 1 else None
 
     async def record(
-        self, user_id: UUID, channel_id: int, turn_id: str, text: str, at: Any
+        self, user_id: UUID, channel_id: int, turn_id: str, text: str, at: datetime
     ) -> bool:
         """Record a message; whether it was new (a redelivery records nothing)."""
         turn = {"message_id": turn_id, "text": text, "received_at": at.astimezone(UTC)}
