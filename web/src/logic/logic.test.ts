@@ -3,7 +3,7 @@ import { ApiError, fieldErrors, messageOf, problemOf } from "../api/problem";
 import type { MessagePublic } from "../api/types";
 import { foldTick, fromReadModel, type Candle } from "./candles";
 import { ancestry, timeline } from "./chain";
-import { addPiece, awaitsConfirmation, streamedText, withoutAnswered } from "./chat";
+import { addPiece, awaitsConfirmation, awaitsReply, laterPosition, streamedText, withoutAnswered } from "./chat";
 import { EMPTY_FORM, formFieldOf, formOf, specOf } from "./ruleForm";
 
 describe("candles", () => {
@@ -113,5 +113,23 @@ describe("the chat", () => {
     expect(awaitsConfirmation([...asked, message("user", "m2")])).toBe(false);
     const done = [message("user", "m1"), message("tool_call", "call1"), message("tool_result", "call1"), message("agent", "r1")];
     expect(awaitsConfirmation(done)).toBe(false);
+  });
+
+  it("waits for the reply to the last message, not for the last entry to be a user's", () => {
+    const call = message("tool_call", "call1", { tool: "get_price", in_reply_to: "m1" });
+    const result = message("tool_result", "call1");
+    // a read between the turn's documents: the call and its result, not yet the reply
+    expect(awaitsReply([message("user", "m1"), call, result])).toBe(true);
+    expect(awaitsReply([message("user", "m1"), call, result, message("agent", "r1", { in_reply_to: "m1" })])).toBe(false);
+    expect(awaitsReply([message("user", "m1"), message("agent", "r1", { in_reply_to: "m1" }), message("user", "m2")])).toBe(true);
+    expect(awaitsReply([])).toBe(false);
+  });
+
+  it("never reads from an earlier position than one it has", () => {
+    const log = "ix:{app.conversations}:log";
+    expect(laterPosition(null, `${log}@5-2`)).toBe(`${log}@5-2`);
+    expect(laterPosition(`${log}@7-4`, `${log}@5-2`)).toBe(`${log}@7-4`);
+    expect(laterPosition(`${log}@5-2`, `${log}@5-3`)).toBe(`${log}@5-3`);
+    expect(laterPosition(`${log}@7-4`, "ix:{p0}:other@1-0")).toBe("ix:{p0}:other@1-0");
   });
 });
