@@ -10,7 +10,6 @@ from datetime import UTC, datetime, time
 from typing import Any
 from uuid import UUID
 
-import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -138,43 +137,37 @@ async def test_the_api_sends_a_test_and_its_outcome_is_read_by_its_id(
     receiver: WebhookReceiver,
 ) -> None:
     user_id, token = issue_key(services, "user")
-    headers = {"Authorization": f"Bearer {token}"}
-
-    def call(method: str, path: str, **kwargs: Any) -> httpx.Response:
-        return client.request(method, path, headers=headers, **kwargs)
-
+    client.headers["Authorization"] = f"Bearer {token}"
+    hook = {"kind": "webhook", "url": f"{receiver.url}/hook"}
     added = await asyncio.to_thread(
-        call,
-        "POST",
-        "/v1/channels",
-        json={"channel_id": "hook", "channel": {"kind": "webhook", "url": f"{receiver.url}/hook"}},
+        client.post, "/v1/channels", json={"channel_id": "hook", "channel": hook}
     )
     assert added.status_code == 201, added.text
     receiver.secret = added.json()["signing_secret"]
 
-    unknown = await asyncio.to_thread(call, "POST", "/v1/channels/nope/test")
+    unknown = await asyncio.to_thread(client.post, "/v1/channels/nope/test")
     assert unknown.status_code == 404
     assert unknown.headers["content-type"].startswith("application/problem+json")
     assert "no channel 'nope'" in unknown.json()["detail"]
-    malformed = await asyncio.to_thread(call, "POST", "/v1/channels/Not_An_Id/test")
+    malformed = await asyncio.to_thread(client.post, "/v1/channels/Not_An_Id/test")
     assert malformed.status_code == 422
     assert malformed.json()["errors"][0]["field"] == "path.channel_id"
 
     async with notify_worker():
-        sent = await asyncio.to_thread(call, "POST", "/v1/channels/hook/test")
+        sent = await asyncio.to_thread(client.post, "/v1/channels/hook/test")
         assert sent.status_code == 202, sent.text
         test_id = sent.json()["id"]
 
-        def outcome() -> list[dict[str, object]]:
-            page = call("GET", "/v1/notifications", params={"subject_event_id": test_id})
-            items: list[dict[str, object]] = page.json()["items"]
+        def outcome() -> list[dict[str, Any]]:
+            page = client.get("/v1/notifications", params={"subject_event_id": test_id})
+            items: list[dict[str, Any]] = page.json()["items"]
             return items
 
         found = await asyncio.to_thread(eventually, outcome, 20.0)
     assert [(n["channel_id"], n["status"], n["response"]) for n in found] == [
         ("hook", "sent", "HTTP 204")
     ]
+    assert found[0]["user_id"] == str(user_id)
     assert receiver.verified == 1
-    other = call("GET", "/v1/notifications", params={"subject_event_id": str(UUID(int=1))})
+    other = client.get("/v1/notifications", params={"subject_event_id": str(UUID(int=1))})
     assert other.json()["items"] == []
-    assert str(user_id) == found[0]["user_id"]
