@@ -26,6 +26,7 @@ from impressox.connections import connect_redis
 from tests.web.browser import sign_in
 from tests.web.conftest import PHONE, screenshot
 from tests.web.system import System
+from tests.web.webhook import webhook_receiver
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]  # a whole system and a browser
 
@@ -112,6 +113,31 @@ def test_a_rule_made_in_the_form_fires_and_its_alert_arrives_live(
     expect(alert.locator(".delivery-sent")).to_contain_text("web: sent", timeout=30_000)
     expect(rule).to_contain_text("fired 1 time,", timeout=30_000)
     screenshot(page, "alerts")
+
+
+def test_send_a_test_shows_each_channels_outcome(page: Page, system: System) -> None:
+    sign_in(page, system.url, system.trader_key)
+    page.get_by_role("link", name="Watches & channels").click()
+    adding = page.get_by_role("form", name="Add a channel")
+    with webhook_receiver() as receiver:
+        for name, path in (("hook", "/hook"), ("gone", "/gone")):
+            adding.get_by_label("Kind").select_option("webhook")
+            adding.get_by_label("Name").fill(name)
+            adding.get_by_label("URL").fill(receiver.url + path)
+            adding.get_by_role("button", name="Add channel").click()
+            expect(page.get_by_test_id("channel").filter(has_text=name)).to_be_visible()
+
+        hook = page.get_by_test_id("channel").filter(has_text="hook")
+        hook.get_by_role("button", name="Send a test to hook").click()
+        expect(hook.get_by_test_id("channel-test-outcome")).to_have_text("Delivered (HTTP 204).")
+        gone = page.get_by_test_id("channel").filter(has_text="gone")
+        gone.get_by_role("button", name="Send a test to gone").click()
+        expect(gone.get_by_test_id("channel-test-outcome")).to_have_text(
+            "Failed: webhook: HTTP 404 (refused)"
+        )
+        screenshot(page, "channel-tests")
+    assert [r.path for r in receiver.requests] == ["/hook", "/gone"]  # each to its own only
+    assert receiver.requests[0].headers["x-impressox-event"] == "channel.test_requested"
 
 
 def test_an_alert_leads_back_along_its_causal_chain_to_its_tick(page: Page, system: System) -> None:

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { ApiError, fieldErrors, messageOf, problemOf } from "../api/problem";
 import type { MessagePublic } from "../api/types";
 import { foldTick, fromReadModel, type Candle } from "./candles";
+import { describeOutcome, OUTCOME_WAIT_MS, outcomeOfEvent, outcomeOfNotifications } from "./channelTest";
 import { ancestry, timeline } from "./chain";
 import { addPiece, awaitsConfirmation, awaitsReply, laterPosition, streamedText, withoutAnswered } from "./chat";
 import { EMPTY_FORM, formFieldOf, formOf, specOf } from "./ruleForm";
@@ -131,5 +132,31 @@ describe("the chat", () => {
     expect(laterPosition(`${log}@7-4`, `${log}@5-2`)).toBe(`${log}@7-4`);
     expect(laterPosition(`${log}@5-2`, `${log}@5-3`)).toBe(`${log}@5-3`);
     expect(laterPosition(`${log}@7-4`, "ix:{p0}:other@1-0")).toBe("ix:{p0}:other@1-0");
+  });
+});
+
+describe("channel tests", () => {
+  const event = (type: string, payload: Record<string, unknown>) => ({ event_id: "n1", type, key: "u", occurred_at: "", payload });
+
+  it("take their outcome from the notification naming the test", () => {
+    expect(outcomeOfEvent(event("notification.sent", { subject_event_id: "t1", response: "HTTP 204" }), "t1")).toEqual({ status: "sent", detail: "HTTP 204" });
+    expect(outcomeOfEvent(event("notification.failed", { subject_event_id: "t1", error: "webhook: HTTP 404 (refused)" }), "t1")).toEqual({
+      status: "failed",
+      detail: "webhook: HTTP 404 (refused)",
+    });
+    expect(outcomeOfEvent(event("notification.sent", { subject_event_id: "an-alert" }), "t1")).toBeNull();
+  });
+
+  it("read the same outcome from the read model", () => {
+    const failed = { id: "n1", user_id: "u", channel_id: "hook", channel_kind: "webhook", status: "failed", title: "", text: "", response: null, error: "webhook: HTTP 503 (the receiver failed; retried) (after 3 attempts)", attempts: 3, at: "", subject_event_id: "t1" } as const;
+    expect(outcomeOfNotifications([failed])).toEqual({ status: "failed", detail: failed.error });
+    expect(outcomeOfNotifications([])).toBeNull();
+  });
+
+  it("say what happened in one sentence, and when nothing did", () => {
+    expect(describeOutcome({ status: "sent", detail: "HTTP 204" }, 0)).toBe("Delivered (HTTP 204).");
+    expect(describeOutcome({ status: "failed", detail: "channel removed" }, 0)).toBe("Failed: channel removed");
+    expect(describeOutcome(null, 1_000)).toBe("Sending…");
+    expect(describeOutcome(null, OUTCOME_WAIT_MS)).toMatch(/notify worker/);
   });
 });

@@ -193,7 +193,7 @@ function Deliveries({ alertId, live }: { alertId: string; live: LiveEvent[] }) {
   const recorded = useQuery({
     queryKey: ["notifications", alertId],
     enabled: shown,
-    queryFn: async () => (await api.get<Page<NotificationPublic>>("/v1/notifications", { limit: 100 })).items.filter((n) => n.subject_event_id === alertId),
+    queryFn: async () => (await api.get<Page<NotificationPublic>>("/v1/notifications", { subject_event_id: alertId, limit: 100 })).items,
   });
   const outcomes = [
     ...live.map((event) => ({
