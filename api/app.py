@@ -45,11 +45,11 @@ from api.routes import (
 from api.web_page import install_web_page, locate_bundle
 from events.store import EventStore
 from handlers.declaration import load_modules
-from handlers.rag.reader import KnowledgeReader
 from handlers.token_bucket import Rate
 from impressox.connections import connect_mongo, connect_redis
 from impressox.services import build_services
 from impressox.settings import Settings
+from knowledge.reader import KnowledgeReader
 from projections.reader import ReadModels
 from projections.registry import PROJECTIONS, READ_MODEL_MODULES
 from projections.rule_health import RuleHealthReader

@@ -17,9 +17,9 @@ from api.live.registry import LiveSessions
 from api.rate_limit import RateLimiter
 from events.redis_client import RedisClient
 from events.store import EventStore
-from handlers.rag.reader import KnowledgeReader
 from impressox.services import Services
 from impressox.settings import Settings
+from knowledge.reader import KnowledgeReader
 from projections.model import Document
 from projections.reader import ReadModels
 from projections.rule_health import RuleHealthReader
