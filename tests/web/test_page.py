@@ -34,10 +34,10 @@ TRADER_PAGES = ("chat", "markets", "alerts", "watches")
 ADMIN_PAGES = ("explorer", "aggregates", "handlers", "read-models")
 
 
-def tick(system: System, symbol: str, price: float) -> None:
+def tick(system: System, symbol: str, price: float, venue: str = "e2e") -> None:
     """One tick through the ingest API (the admin key may ingest)."""
     event = {"type": "price.tick", "payload": {
-        "symbol": symbol, "venue": "e2e", "price": price, "volume": 1.0,
+        "symbol": symbol, "venue": venue, "price": price, "volume": 1.0,
         "source_time": datetime.now(UTC).isoformat()}}  # fmt: skip
     response = system.api("POST", "/v1/events/ticks", json={"events": [event]})
     assert response.status_code == 200, response.text
@@ -85,6 +85,36 @@ def test_chat_streams_the_reply_then_shows_the_recorded_one(page: Page, system: 
     assert all(final.startswith(piece.rstrip("▍").strip()) for piece in streamed)
     expect(page.locator(".message.tool summary").first).to_be_visible()  # tool steps, folded
     screenshot(page, "chat")
+
+
+RECORD_CLOSES = """() => {
+    window.__closes = [];
+    const chart = document.querySelector('[data-testid=candle-chart]');
+    new MutationObserver(() => window.__closes.push(chart.getAttribute('data-last-close')))
+        .observe(chart, {attributes: true, attributeFilter: ['data-last-close']});
+}"""
+
+
+def test_the_chart_shows_one_venues_candles_and_follows_only_its_ticks(
+    page: Page, system: System
+) -> None:
+    tick(system, "ARB/USDT", 1.0, venue="e2e")
+    tick(system, "ARB/USDT", 50.0, venue="other")
+    sign_in(page, system.url, system.trader_key)
+    page.get_by_role("link", name="Markets").click()
+    page.get_by_role("button", name="Chart ARB/USDT on other").click()
+    chart = page.get_by_test_id("candle-chart")
+    expect(page.get_by_role("region", name="ARB/USDT on other, one-minute candles")).to_be_visible()
+    expect(chart).to_have_attribute("data-last-close", "50")
+    page.get_by_label("Venue").select_option("e2e")
+    expect(chart).to_have_attribute("aria-label", "ARB/USDT candles on e2e")
+    expect(chart).to_have_attribute("data-last-close", "1")
+    page.evaluate(RECORD_CLOSES)
+    tick(system, "ARB/USDT", 60.0, venue="other")  # another market: not this chart's
+    tick(system, "ARB/USDT", 1.5, venue="e2e")
+    expect(chart).to_have_attribute("data-last-close", "1.5")
+    assert "60" not in page.evaluate("window.__closes")
+    screenshot(page, "markets-venue")
 
 
 def test_a_rule_made_in_the_form_fires_and_its_alert_arrives_live(

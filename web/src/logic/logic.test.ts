@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ApiError, fieldErrors, messageOf, problemOf } from "../api/problem";
 import type { MessagePublic } from "../api/types";
-import { foldTick, fromReadModel, type Candle } from "./candles";
+import { chartVenue, foldTick, fromReadModel, venuesOf, type Candle } from "./candles";
 import { describeOutcome, OUTCOME_WAIT_MS, outcomeOfEvent, outcomeOfNotifications } from "./channelTest";
 import { ancestry, timeline } from "./chain";
 import { addPiece, awaitsConfirmation, awaitsReply, laterPosition, streamedText, withoutAnswered } from "./chat";
@@ -23,6 +23,24 @@ describe("candles", () => {
     const candles: Candle[] = [{ time: 1767261660, open: 1, high: 1, low: 1, close: 1, volume: 0 }];
     expect(foldTick(candles, { price: 5, source_time: "2026-01-01T09:00:00Z" })).toBeNull();
     expect(candles).toHaveLength(1);
+  });
+});
+
+describe("the chart's venue", () => {
+  const rows = [
+    { symbol: "BTC/USDT", venue: "simulator" },
+    { symbol: "BTC/USDT", venue: "manual" },
+    { symbol: "ETH/USDT", venue: "binance" },
+  ];
+
+  it("is one of the venues quoting the symbol", () => {
+    expect(venuesOf(rows, "BTC/USDT")).toEqual(["manual", "simulator"]);
+    expect(chartVenue(venuesOf(rows, "BTC/USDT"), "simulator")).toBe("simulator");
+  });
+
+  it("falls back to the first when the one asked for does not quote it", () => {
+    expect(chartVenue(venuesOf(rows, "ETH/USDT"), "simulator")).toBe("binance");
+    expect(chartVenue([], null)).toBeNull();
   });
 });
 
