@@ -132,6 +132,9 @@ def test_a_rule_made_in_the_form_fires_and_its_alert_arrives_live(
     form.get_by_role("button", name="Create rule").click()
     rule = page.get_by_test_id("rule").filter(has_text="ETH over 4k")
     expect(rule).to_contain_text("active")
+    health = rule.get_by_test_id("rule-health")  # in words: no price source runs here
+    expect(health.locator(".badge")).to_have_text("No price source")
+    expect(health.locator(".health-detail")).to_contain_text("ETH/USDT")
     feed = page.get_by_test_id("alert-feed")
     alert = feed.get_by_test_id("alert").filter(has_text="ETH/USDT")
     deadline = time.monotonic() + 60

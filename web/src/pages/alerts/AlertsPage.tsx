@@ -12,8 +12,9 @@ import { formOf } from "../../logic/ruleForm";
 import type { LiveEvent } from "../../live/protocol";
 import { useTopic } from "../../live/useTopic";
 import { RuleFormView } from "./RuleFormView";
+import { RuleHealthBadge } from "./RuleHealthBadge";
 
-const RULE_FIELDS = ["id", "owner_id", "spec", "status", "subjects", "trigger_count", "last_triggered_at", "created_at", "updated_at"] as const;
+const RULE_FIELDS = ["id", "owner_id", "spec", "status", "subjects", "trigger_count", "last_triggered_at", "created_at", "updated_at", "health", "health_detail"] as const;
 const FEED_SIZE = 50;
 
 export default function AlertsPage() {
@@ -102,6 +103,7 @@ function RuleRow({ rule, channels, onChanged }: { rule: RulePublic; channels: st
           )}
         </span>
       </div>
+      <RuleHealthBadge health={rule.health} detail={rule.health_detail} />
       <ExtraFields record={rule} known={RULE_FIELDS} />
       <div className="actions">
         {rule.status === "active" && (
