@@ -54,6 +54,10 @@ class Notice:
     event_type: str = AlertTriggered.event_type
 
     @property
+    def is_test(self) -> bool:
+        return self.event_type == ChannelTestRequested.event_type
+
+    @property
     def title(self) -> str:
         return f"{self.alert.subject}: {self.alert.condition}"[:256]
 
@@ -127,7 +131,7 @@ def discord_message(notice: Notice) -> dict[str, Any]:
         "color": SEVERITY_COLOUR[alert.severity],
         "fields": fields,
         "timestamp": alert.triggered_at.isoformat(),
-        "footer": {"text": f"rule {alert.rule_id}"},
+        "footer": {"text": "channel test" if notice.is_test else f"rule {alert.rule_id}"},
     }
     link = alert.values.get("url")
     if isinstance(link, str) and link.startswith(("https://", "http://")):

@@ -22,8 +22,8 @@ from handlers.dead_letter_ops import DeadLetters
 from impressox.services import Services
 from impressox.settings import Settings
 from tests.handlers.support import wait_until
-from tests.notify.conftest import StartWorker
-from tests.notify.servers import Fault, TelegramBotApi, WebhookReceiver
+from tests.notify.conftest import DISCORD_CHANNEL, StartWorker
+from tests.notify.servers import DiscordApi, Fault, TelegramBotApi, WebhookReceiver
 from tests.notify.support import FakeClock
 from tests.notify.test_notifier import TELEGRAM, outcome_events, register, sent_to
 from tests.readside import ProjectorThread, eventually, issue_key
@@ -80,6 +80,37 @@ async def test_a_test_goes_to_its_channel_only_through_quiet_hours_marked_as_a_t
     assert body["type"] == "channel.test_requested"
     assert body["alert"]["rule_id"] == str(UUID(int=0))
     assert "'hook'" in body["alert"]["message"]
+
+
+async def test_telegram_and_discord_tests_read_as_tests(
+    *,
+    store: EventStore,
+    users: Users,
+    notify_worker: StartWorker,
+    telegram: TelegramBotApi,
+    discord: DiscordApi,
+) -> None:
+    user_id, _ = await register(
+        users, TELEGRAM, ("dc", {"kind": "discord", "target": "channel", "id": DISCORD_CHANNEL})
+    )
+    async with notify_worker():
+        await store.append(ChannelTestRequested.category, channel_test_of(user_id, "tg"))
+        await store.append(ChannelTestRequested.category, channel_test_of(user_id, "dc"))
+
+        async def both() -> bool:
+            return len(await outcome_events(store)) == 2
+
+        await wait_until(both)
+    sent = [e.payload for e in await outcome_events(store)]
+    assert all(isinstance(o, NotificationSent) for o in sent), sent
+    (message,) = [r for r in telegram.requests if r.path.endswith("/sendMessage")]
+    assert "<b>Test message</b> · channel test" in message.fields["text"]
+    (post,) = [r for r in discord.requests if r.path.endswith("/messages")]
+    (embed,) = post.fields["embeds"]
+    assert (embed["title"], embed["footer"]["text"]) == (
+        "🔹 Test message: channel test",
+        "channel test",
+    )
 
 
 async def test_a_failing_channel_fails_its_test_with_the_fixed_message_and_no_dead_letter(
