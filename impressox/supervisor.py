@@ -3,7 +3,8 @@
 1. Lock the data directory (one system per directory).
 2. Start Redis and MongoDB unless REDIS_URL / MONGO_URL point elsewhere.
 3. On the first run, create an admin API key (printed once). Start the API, the
-   projections process and one worker per handler, each told where the servers are.
+   projections process, one worker per handler and each chat bot whose token is set
+   (Telegram, Discord), each told where the servers are.
 4. Write the endpoints file, print where to go, and watch: a child that dies is
    reaped and restarted with backoff. An embedded server comes back on its port with
    its data (`embedded.keeper`) while the others wait for it; one that cannot be
