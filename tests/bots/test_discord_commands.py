@@ -45,7 +45,7 @@ async def _answer(discord: DiscordServer, interaction: dict[str, Any]) -> dict[s
     return body
 
 
-async def test_the_commands_are_registered_and_alert_creates_a_rule(
+async def test_the_commands_are_registered_and_alert_pause_resume_work(
     *,
     services: Services,
     settings: Settings,
@@ -65,8 +65,18 @@ async def test_the_commands_are_registered_and_alert_creates_a_rule(
             return bool(await rules_of(settings, user_id))
 
         await wait_until(created)
-    [rule] = await rules_of(settings, user_id)
-    assert rule["status"] == "active"
+        await _answer(discord, await discord.command(TRADER, "pause", {"which": "1"}))
+
+        async def paused() -> bool:
+            return [rule["status"] for rule in await rules_of(settings, user_id)] == ["paused"]
+
+        await wait_until(paused)
+        await _answer(discord, await discord.command(TRADER, "resume"))  # all of them
+
+        async def resumed() -> bool:
+            return [rule["status"] for rule in await rules_of(settings, user_id)] == ["active"]
+
+        await wait_until(resumed)
 
 
 async def test_an_unlinked_user_is_told_how_to_link_and_nothing_is_recorded(
