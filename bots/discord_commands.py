@@ -5,7 +5,8 @@ command that asks the agent something is recorded as the chat message it stands 
 (`bots.commands`), in the conversation of the channel it was used in, keyed by the
 interaction's id (a redelivered interaction records nothing new). The interaction is
 answered at once ("Asked: price of ETH"); the agent's answer follows in the channel as
-any reply does. An unlinked user is told how to link, privately (ephemeral).
+any reply does. An unlinked user is told how to link, privately (ephemeral), and so is
+a user of a command the bot does not have.
 """
 
 from __future__ import annotations
@@ -25,6 +26,22 @@ log = structlog.get_logger(__name__)
 def register(bot: DiscordBot) -> None:
     _agent_commands(bot)
     _account_commands(bot)
+
+    async def on_error(
+        interaction: discord.Interaction, error: app_commands.AppCommandError
+    ) -> None:
+        """A command we do not have (registered by an older version, say) or one that
+        failed: the user is told, never left with "the application did not respond"."""
+        bot.parts.health.errors += 1
+        if isinstance(error, app_commands.CommandNotFound):
+            text = f"I do not know /{error.name}.\n\n{HELP}"
+        else:
+            log.error("a command failed", interaction_id=interaction.id, error=str(error))
+            text = "Sorry, that went wrong on my side; please try again."
+        if not interaction.response.is_done():
+            await _answer(bot, interaction, text, True)
+
+    bot.tree.on_error = on_error  # type: ignore[method-assign]
 
 
 def _agent_commands(bot: DiscordBot) -> None:

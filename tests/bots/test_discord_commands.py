@@ -96,6 +96,19 @@ async def test_an_unlinked_user_is_told_how_to_link_and_nothing_is_recorded(
     assert await store.redis.xlen(log) == 0
 
 
+async def test_an_unknown_command_is_answered(
+    *,
+    settings: Settings,
+    projector: ProjectorThread,
+    discord: DiscordServer,
+    discord_bot: Start,
+) -> None:
+    async with discord_bot():
+        answer = await _answer(discord, await discord.command(TRADER, "frobnicate"))
+    assert answer["data"]["content"].startswith("I do not know /frobnicate.")
+    assert answer["data"]["flags"] == 64
+
+
 async def test_a_code_links_discord_to_the_telegram_users_account_once(
     *,
     services: Services,
