@@ -21,6 +21,7 @@ from impressox.settings import Settings
 from tests.bots.conftest import Start, StartWorker, discord_user
 from tests.bots.discord_server import BOT_ID, DiscordServer, dm_channel
 from tests.handlers.support import wait_until
+from tests.notify.servers import Fault
 from tests.readside import ProjectorThread
 
 TRADER = "210000000000000001"
@@ -179,3 +180,29 @@ async def test_an_oversized_message_is_refused_with_an_answer(
         await _answered(discord, channel, 1)
     assert "4001 characters" in _answers(discord, channel)[0]["content"]
     assert await _messages(services, user_id, channel) == []
+
+
+async def test_a_rate_limited_reply_is_sent_once_after_the_wait(
+    *,
+    services: Services,
+    settings: Settings,
+    projector: ProjectorThread,
+    discord: DiscordServer,
+    discord_bot: Start,
+    agent_worker: StartWorker,
+    replies_worker: StartWorker,
+) -> None:
+    await discord_user(services, settings, TRADER)
+    channel = dm_channel(TRADER)
+    discord.fail(Fault("rate_limited", retry_after=0.05))  # the first post: 429
+    async with discord_bot(), agent_worker(), replies_worker():
+        await discord.dm(TRADER, "price of BTC")
+
+        async def delivered() -> bool:
+            return len(discord.sent_to(channel)) == 2  # refused once, then sent
+
+        await wait_until(delivered)
+        await asyncio.sleep(0.5)
+    assert len(discord.sent_to(channel)) == 2
+    first, second = discord.sent_to(channel)
+    assert first == second  # the same reply, tried again after the wait
