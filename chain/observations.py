@@ -34,6 +34,14 @@ from events.envelope import Event, Payload
 
 _NAMESPACE = uuid5(NAMESPACE_URL, "https://impressox.dev/chain/event")
 NATIVE_DECIMALS = 18
+NATIVE_SYMBOLS = {56: "BNB", 137: "POL", 43114: "AVAX", 250: "FTM", 100: "XDAI"}
+"""The native coin of chains whose coin is not ether (every other chain: ``ETH``)."""
+
+
+def native_symbol(chain_id: int) -> str:
+    return NATIVE_SYMBOLS.get(chain_id, "ETH")
+
+
 _ERC20_DATA_LENGTH = 66  # 0x and one 32-byte word
 _ERC20_TOPICS = 3
 
@@ -144,6 +152,7 @@ class RecordBuilder:
             address=None,
             transfer=ValueTransfer(
                 token=None,
+                symbol=native_symbol(self.chain_id),
                 sender=transaction.sender,
                 recipient=transaction.recipient,
                 raw_amount=str(transaction.value),
