@@ -43,6 +43,7 @@ from api.routes import (
     websocket,
 )
 from api.web_page import install_web_page, locate_bundle
+from chain.contract_events import ContractEvents
 from events.store import EventStore
 from handlers.declaration import load_modules
 from handlers.rag.reader import KnowledgeReader
@@ -86,12 +87,13 @@ def create_app(settings: Settings, *, redis_url: str, mongo_url: str) -> FastAPI
         key_log.on_revoked(keys.forget)
         key_log.on_revoked(sessions.revoked)
         await key_log.start()  # caught up: no key issued before startup is refused
+        store = EventStore(redis, settings.stream_names())
         app.state.context = ApiContext(
             settings=settings,
             redis=redis,
             mongo=mongo,
             database=database,
-            store=EventStore(redis, settings.stream_names()),
+            store=store,
             services=services,
             read_models=read_models,
             rule_health=RuleHealthReader(
@@ -113,6 +115,7 @@ def create_app(settings: Settings, *, redis_url: str, mongo_url: str) -> FastAPI
             knowledge=knowledge_reader,
             deltas=deltas,
             sessions=sessions,
+            contract_events=ContractEvents(store, settings.deployments_file()),
         )
         gc.freeze()  # what startup built lives as long as the process: never walk it again
         gc.set_threshold(*GC_THRESHOLDS)

@@ -15,6 +15,7 @@ from api.live.deltas import ReplyDeltas
 from api.live.hub import Hub
 from api.live.registry import LiveSessions
 from api.rate_limit import RateLimiter
+from chain.contract_events import ContractEvents
 from events.redis_client import RedisClient
 from events.store import EventStore
 from handlers.rag.reader import KnowledgeReader
@@ -47,6 +48,8 @@ class ApiContext:
     """The agent's reply text while it is written, for clients following a conversation."""
     sessions: LiveSessions
     """The open WebSocket sessions by API key, closed when their key is revoked."""
+    contract_events: ContractEvents
+    """The events each contract declares: a chain rule naming another one is refused."""
 
 
 async def api_context(connection: HTTPConnection) -> ApiContext:
