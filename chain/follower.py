@@ -120,7 +120,7 @@ class Follower:
         logs = unique_logs(batches)
         natives = await native_transfers(self.rpc, block, queries.targets.wallets)
         tokens = {log.address for log in logs if log.topics and log.topics[0] == TRANSFER_TOPIC}
-        await self.builder.tokens.learn(tokens)
+        await self.builder.learn(tokens, natives=bool(natives))
         records = [self.builder.of_log(entry, block.timestamp) for entry in logs]
         records += [self.builder.of_native(transaction, block) for transaction in natives]
         incarnation = self.state.reorged.get(block.hash, 0)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection, Mapping
 from typing import Any
 
 import pytest
@@ -21,6 +21,7 @@ import handlers.rules.recorder  # noqa: F401 - registers rule-firings
 from aggregates.alert_rule import AlertRule
 from chain.deploy import LOCAL_PLAN, ROUTER
 from chain.deployments import ChainDeployment
+from chain.usd_prices import UsdPriceBook
 from events.catalog import AlertTriggered
 from events.store import EventStore
 from handlers.declaration import HANDLERS, HandlerContext
@@ -181,3 +182,42 @@ async def test_an_observed_rule_fires_at_once_and_a_reorg_sends_one_follow_up(
     assert late not in {a.rule_id for a in found}  # never confirmed: never fired
     rule: AlertRule = await asyncio.to_thread(services.alert_rules.load, early)
     assert rule.trigger_count == 1  # the follow-up is a notice, not a firing
+
+
+class Quotes:
+    """Prices as a `PriceSource` gives them (the real one reads the prices read model)."""
+
+    def __init__(self, prices: Mapping[str, float]) -> None:
+        self.prices = prices
+
+    async def usd_prices(self, symbols: Collection[str]) -> Mapping[str, float]:
+        return {symbol: self.prices[symbol] for symbol in symbols if symbol in self.prices}
+
+
+@pytest.mark.usefixtures("rule_handlers")
+async def test_a_usd_threshold_uses_the_price_known_when_the_transfer_was_seen(
+    store: EventStore,
+    w3: Web3,
+    chain_url: str,
+    deployment: ChainDeployment,
+    services: Services,
+) -> None:
+    owner = services.users.register("trader")
+    sender, recipient = account(w3, 6), account(w3, 7)
+    rich = services.alert_rules.create(owner, chain_rule({"wallet": sender}, min_usd=10_000))
+    prices = UsdPriceBook(Quotes({"ETH": 3_500.0}))
+    async with watching(store, w3, chain_url, deployment, confirmations=2, prices=prices) as run:
+        send(w3, {"from": sender, "to": recipient, "value": 2 * ETH})  # $7,000: no
+        send(w3, {"from": sender, "to": recipient, "value": 3 * ETH})  # $10,500: yes
+        await run.settles(w3)
+
+        async def fired() -> bool:
+            return bool(await alerts(store))
+
+        await wait_until(fired, 30)
+        await asyncio.sleep(0.5)
+    (alert,) = await alerts(store)
+    assert alert.rule_id == rich
+    assert (alert.values["amount"], alert.values["usd_price"]) == (3.0, 3_500.0)
+    assert alert.values["usd_value"] == 10_500.0
+    assert "sent 3 ETH ($10,500)" in alert.message
