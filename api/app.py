@@ -44,6 +44,7 @@ from api.routes import (
 )
 from api.web_page import install_web_page, locate_bundle
 from chain.contract_events import ContractEvents
+from chain.presence import WatcherPresence
 from events.store import EventStore
 from handlers.declaration import load_modules
 from handlers.rag.reader import KnowledgeReader
@@ -100,6 +101,9 @@ def create_app(settings: Settings, *, redis_url: str, mongo_url: str) -> FastAPI
                 read_models,
                 chain_watched=settings.chain_watched,
                 stale_after_s=settings.source_stale_after_s,
+                presence=WatcherPresence(
+                    redis, settings.stream_names(), configured=settings.chain_watched
+                ),
             ),
             keys=keys,
             limiter=RateLimiter(

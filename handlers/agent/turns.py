@@ -52,6 +52,7 @@ from aggregates.conversation import (
 )
 from aggregates.errors import ConcurrentUpdateError, DomainError
 from aggregates.services.conversations import record_turn
+from chain.presence import WatcherPresence
 from events.envelope import RecordedEvent
 from events.errors import ConfigurationError, ImpressoxError
 from handlers.agent.answers import compose
@@ -104,6 +105,9 @@ class Turns:
             self.read_models,
             chain_watched=settings.chain_watched,
             stale_after_s=settings.source_stale_after_s,
+            presence=WatcherPresence(
+                context.store.redis, settings.stream_names(), configured=settings.chain_watched
+            ),
         )
         persona = load_persona(settings.agent_persona).prompt()
         self.models = AgentModels(settings)
