@@ -30,6 +30,7 @@ from api.rate_limit import RateLimiter
 from api.routes import (
     account,
     admin,
+    chain,
     conversations,
     event_types,
     feeds,
@@ -149,7 +150,7 @@ def create_app(settings: Settings, *, redis_url: str, mongo_url: str) -> FastAPI
     app.include_router(health.router)
     app.include_router(metrics.router)
     routed = (
-        account, rules, conversations, market, feeds, ingest, knowledge,
+        account, rules, conversations, market, feeds, chain, ingest, knowledge,
         admin, event_types, scratch, websocket,
     )  # fmt: skip
     for module in routed:
