@@ -9,6 +9,10 @@ RUN pip install --require-hashes --no-deps -r locks/runtime.txt
 COPY pyproject.toml README.md ./
 COPY events events
 COPY handlers handlers
+COPY rules rules
+COPY notify notify
+COPY agent agent
+COPY knowledge knowledge
 COPY aggregates aggregates
 COPY projections projections
 COPY api api

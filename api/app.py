@@ -44,15 +44,15 @@ from api.routes import (
     websocket,
 )
 from api.web_page import install_web_page, locate_bundle
-from chain.contract_events import ContractEvents
-from chain.presence import WatcherPresence
 from events.store import EventStore
 from handlers.declaration import load_modules
-from handlers.rag.reader import KnowledgeReader
 from handlers.token_bucket import Rate
+from impressox.chain_presence import WatcherPresence
+from impressox.chain_watcher import contract_events
 from impressox.connections import connect_mongo, connect_redis
 from impressox.services import build_services
 from impressox.settings import Settings
+from knowledge.reader import KnowledgeReader
 from projections.reader import ReadModels
 from projections.registry import PROJECTIONS, READ_MODEL_MODULES
 from projections.rule_health import RuleHealthReader
@@ -120,7 +120,7 @@ def create_app(settings: Settings, *, redis_url: str, mongo_url: str) -> FastAPI
             knowledge=knowledge_reader,
             deltas=deltas,
             sessions=sessions,
-            contract_events=ContractEvents(store, settings.deployments_file()),
+            contract_events=contract_events(settings, store),
         )
         gc.freeze()  # what startup built lives as long as the process: never walk it again
         gc.set_threshold(*GC_THRESHOLDS)

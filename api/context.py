@@ -3,27 +3,34 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Protocol
 
 from fastapi import Depends
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 from starlette.requests import HTTPConnection
 
+from aggregates.rule_spec import RuleSpec
 from api.keys import KeyAuthenticator
 from api.live.deltas import ReplyDeltas
 from api.live.hub import Hub
 from api.live.registry import LiveSessions
 from api.rate_limit import RateLimiter
-from chain.contract_events import ContractEvents
 from events.redis_client import RedisClient
 from events.store import EventStore
-from handlers.rag.reader import KnowledgeReader
 from impressox.services import Services
 from impressox.settings import Settings
+from knowledge.reader import KnowledgeReader
 from projections.model import Document
 from projections.reader import ReadModels
 from projections.rule_health import RuleHealthReader
+
+
+class ContractEvents(Protocol):
+    async def refuse_unknown(self, spec: RuleSpec) -> None:
+        """Refuse a chain rule naming an event (or an argument) its contract does not
+        declare (`chain.contract_events`, built by the composition root)."""
+        ...
 
 
 @dataclass

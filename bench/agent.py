@@ -15,7 +15,7 @@
   engagement filter over 100,000 chunks (10,000 with ``--quick``).
 - ``--only`` runs one part: ``search`` is the knowledge base part (indexing, then search).
 - ``eval_development`` / ``eval_heldout``: the share of each evaluation set
-  (`handlers/agent/evaluation/`) the offline model, through the real graph, gets right
+  (`agent/evaluation/`) the offline model, through the real graph, gets right
   (the expected calls and arguments, or the expected kind of reply).
 
 No baseline: the offline model is itself the floor a real provider's latency adds to.
@@ -33,7 +33,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import handlers.agent.toolset  # noqa: F401 - registers the tools
+import agent.toolset  # noqa: F401 - registers the tools
+from agent.evaluation import evaluate, load
+from agent.offline import OfflineChatModel
+from agent.offline.vocabulary import SymbolBook
 from bench.common import (
     Result,
     arguments,
@@ -52,17 +55,14 @@ from events.envelope import Event
 from events.names import StreamNames
 from events.redis_client import entries, stream_replies
 from events.store import EventStore
-from handlers.agent.evaluation import evaluate, load
-from handlers.agent.offline import OfflineChatModel
-from handlers.agent.offline.vocabulary import SymbolBook
-from handlers.rag.chunking import Chunker
-from handlers.rag.embeddings import create_embeddings
-from handlers.rag.indexer import KnowledgeItem, index_items
-from handlers.rag.search import SearchFilters, search
-from handlers.rag.store import KnowledgeStore
 from impressox.connections import connect_redis
 from impressox.services import Services, build_services
 from impressox.settings import Settings
+from knowledge.chunking import Chunker
+from knowledge.embeddings import create_embeddings
+from knowledge.indexer import KnowledgeItem, index_items
+from knowledge.search import SearchFilters, search
+from knowledge.store import KnowledgeStore
 
 LABELS = {
     "turns": "turns measured",

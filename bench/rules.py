@@ -49,9 +49,9 @@ from aggregates.rule_spec import RuleSpec
 from bench.common import Result, arguments, note, quiet_logs, redis_server, report
 from bench.monitor import measure_pipeline
 from bench.rule_mix import SYMBOLS, VENUES, condition, frequency, start_prices, symbol_name
-from handlers.rules.engine import RuleEngine
-from handlers.rules.firing import Firing, Observation, RuleState
-from handlers.rules.reference import ReferenceEngine
+from rules.engine import RuleEngine
+from rules.firing import Firing, Observation, RuleState
+from rules.reference import ReferenceEngine
 
 RULES = 100_000
 TICK_SPACING = timedelta(milliseconds=2)

@@ -37,6 +37,7 @@ from urllib.parse import urlencode
 import httpx
 from playwright.async_api import Browser, Page, async_playwright
 
+from agent.streaming import ReplyStream
 from bench.browser import QUIET_FLAGS, chromium_path
 from bench.common import (
     Result,
@@ -54,7 +55,6 @@ from events.catalog import PriceTick
 from events.envelope import Event
 from events.redis_client import entries
 from events.store import EventStore
-from handlers.agent.streaming import ReplyStream
 from impressox.connections import connect_redis
 from impressox.embedded.process import free_port, port_open
 from impressox.services import build_services

@@ -2,7 +2,7 @@
 
 A bot is a producer: it records each message a linked user writes through the
 Conversations application (as the API records a web message), and the agent answers
-from the log. Replies go back through notify (`handlers.notify.replies`), not through
+from the log. Replies go back through notify (`notify.replies`), not through
 the bot, so they are retried, recorded and sent once like every other message.
 
 - `telegram`: long-polls the Bot API (``impressox bots telegram``).

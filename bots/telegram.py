@@ -6,7 +6,7 @@ and, for each update, in order:
 1. A chat linked to one user (a Telegram channel of theirs has this chat id, see
    `bots.directory`): the text is recorded through the Conversations application,
    platform ``telegram``, thread = chat id, message id ``tg:<chat id>:<message id>``.
-   The agent answers from the log; notify sends the reply (`handlers.notify.replies`).
+   The agent answers from the log; notify sends the reply (`notify.replies`).
 2. A chat nobody linked: one reply saying how to link it (the chat id to register as a
    Telegram channel through the API), at most once per `HINT_EVERY_S` per chat; nothing
    is recorded. ``/start`` is answered every time: a greeting in a linked chat, the
@@ -80,7 +80,7 @@ class TelegramBotConfig:
 
 def telegram_client(token: str, base_url: str, timeout_s: float) -> Bot:
     """A Bot API client; long polls add their own wait to `timeout_s`."""
-    os.environ.setdefault("PTB_TIMEDELTA", "true")  # as in handlers.notify.telegram_bot
+    os.environ.setdefault("PTB_TIMEDELTA", "true")  # as in notify.telegram_bot
     request = HTTPXRequest(
         connect_timeout=timeout_s,
         read_timeout=timeout_s,

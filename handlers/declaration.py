@@ -131,14 +131,14 @@ HANDLERS = HandlerRegistry()
 BUILTIN_MODULES: tuple[str, ...] = (
     "handlers.dead_letters",
     "events.catalog",
-    "handlers.notify.handler",
-    "handlers.notify.replies",
-    "handlers.rules.handler",
-    "handlers.rules.recorder",
-    "handlers.rag.indexer",
-    "handlers.rag.memory_index",
-    "handlers.agent.handler",
-    "handlers.chain_partitioner",
+    "notify.handler",
+    "notify.replies",
+    "rules.handler",
+    "rules.recorder",
+    "knowledge.indexer",
+    "knowledge.memory_index",
+    "agent.handler",
+    "chain.partitioner",
 )
 """Modules of ours that declare event types and handlers; imported by every process."""
 

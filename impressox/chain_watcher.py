@@ -21,6 +21,7 @@ from eth_typing import ABI
 
 from chain.abis import Decoders
 from chain.artifacts import load_artifact
+from chain.contract_events import ContractEvents
 from chain.deploy import ROUTER_IMPLEMENTATION
 from chain.deployments import load_deployments
 from chain.journal import ChainJournal
@@ -38,6 +39,11 @@ from projections.registry import PROJECTIONS, READ_MODEL_MODULES
 from projections.usd_prices import ReadModelPrices
 
 log = structlog.get_logger(__name__)
+
+
+def contract_events(settings: Settings, store: EventStore) -> ContractEvents:
+    """What the API checks a contract rule's event against (see `chain.contract_events`)."""
+    return ContractEvents(store, settings.deployments_file())
 
 
 @dataclass

@@ -36,18 +36,18 @@ from pydantic_settings import (
     SettingsError,
 )
 
-from aggregates.destinations import DestinationPolicy
-from aggregates.user import MAX_ACTIVE_KEYS
-from chain.urls import redact_rpc_url
-from events.errors import ConfigurationError
-from events.names import StreamNames
-from handlers.agent.specs import (
+from agent.specs import (
     AGENT_NODES,
     InvalidModelSpecError,
     ModelSpec,
     parse_spec,
     require_credentials,
 )
+from aggregates.destinations import DestinationPolicy
+from aggregates.user import MAX_ACTIVE_KEYS
+from chain.urls import redact_rpc_url
+from events.errors import ConfigurationError
+from events.names import StreamNames
 from sources.registry import watches_chain
 
 ENV_PREFIX = "IMPRESSOX_"

@@ -10,7 +10,7 @@ refused (`aggregates.destinations`), and connects to the checked address, never 
 name. TLS still verifies the certificate against the URL's host name and sends it as
 SNI, and the Host header is the URL's: only the socket is pinned.
 
-Webhooks follow no redirect (`handlers.notify.http_delivery`); feeds do, and each hop is
+Webhooks follow no redirect (`notify.http_delivery`); feeds do, and each hop is
 checked the same way, since every connection is. Environment proxies are ignored: a
 proxy would make the connection on our behalf to wherever the URL says.
 """

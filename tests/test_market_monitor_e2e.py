@@ -16,8 +16,7 @@ from typing import Any
 import pytest
 from pymongo import AsyncMongoClient
 
-import handlers.notify.handler
-import handlers.rules.recorder  # noqa: F401 - registers rule-firings
+import rules.recorder  # noqa: F401 - registers rule-firings
 from aggregates.alert_rule import AlertRule
 from events.catalog import PriceTick
 from events.envelope import Event

@@ -1,6 +1,6 @@
 """Relays the agent's reply tokens to the live clients following a conversation.
 
-The agent publishes each piece of a reply while it writes it (`handlers.agent.streaming`)
+The agent publishes each piece of a reply while it writes it (`agent.streaming`)
 on the conversation's Pub/Sub channel. This process holds one Pub/Sub connection for
 all its clients: a channel is subscribed while at least one subscription follows that
 conversation, and a piece is handed to the subscriptions without waiting (a full

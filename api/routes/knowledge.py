@@ -3,7 +3,7 @@
 A document added with a user key is private to that user; one added with an admin key
 is shared with everyone (operators publish; traders keep notes). A search answers with
 what the caller may read: posts, shared documents and their own. Adding is idempotent
-by document id (see `handlers.rag.documents`); the knowledge handler indexes the
+by document id (see `knowledge.documents`); the knowledge handler indexes the
 document a moment after the 202, in chunks, never as a whole.
 """
 
@@ -32,14 +32,14 @@ from events.catalog.documents import (
     DocumentSymbol,
     DocumentText,
 )
-from handlers.rag.documents import DocumentLibrary, DocumentReceipt
-from handlers.rag.errors import (
+from knowledge.documents import DocumentLibrary, DocumentReceipt
+from knowledge.errors import (
     DocumentConflictError,
     DocumentNotFoundError,
     EmbeddingMismatchError,
     KnowledgeBaseUnavailableError,
 )
-from handlers.rag.search import SearchFilters
+from knowledge.search import SearchFilters
 
 router = APIRouter(prefix="/knowledge", tags=["knowledge"])
 

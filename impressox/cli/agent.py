@@ -1,6 +1,6 @@
 """`impressox agent eval`: how well a model understands traders' messages.
 
-It runs the evaluation sets (`handlers.agent.evaluation`: ``development``, what the
+It runs the evaluation sets (`agent.evaluation`: ``development``, what the
 offline model is built against, and ``heldout``, written before it and never tuned on)
 through the real graph on one model, the configured one (IMPRESSOX_AGENT_MODEL) or
 `--model`, alone: no fallback answers in its place. Per set it prints the accuracy,
@@ -20,15 +20,15 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from agent.specs import parse_spec
 from events.errors import ImpressoxError
-from handlers.agent.specs import parse_spec
 from impressox.cli.common import exit_code, fail, run, settings_from
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
 
-    from handlers.agent.evaluation import Evaluation
-    from handlers.agent.evaluation.dataset import Expectation, Made
+    from agent.evaluation import Evaluation
+    from agent.evaluation.dataset import Expectation, Made
 
 app = typer.Typer(help="The agent: evaluate its models.", no_args_is_help=True)
 
@@ -51,10 +51,10 @@ def eval_command(
     """Run the evaluation sets on a model; print its accuracy, per intent, the
     confusion between intents, and the misses."""
     # The agent's modules import langchain (~1.5 s): only this command pays for them.
-    import handlers.agent.toolset  # noqa: F401, PLC0415 - registers the tools the sets expect
-    from handlers.agent.evaluation import SETS, evaluate  # noqa: PLC0415
-    from handlers.agent.models import chat_model  # noqa: PLC0415
-    from handlers.agent.offline.vocabulary import SymbolBook  # noqa: PLC0415
+    import agent.toolset  # noqa: F401, PLC0415 - registers the tools the sets expect
+    from agent.evaluation import SETS, evaluate  # noqa: PLC0415
+    from agent.models import chat_model  # noqa: PLC0415
+    from agent.offline.vocabulary import SymbolBook  # noqa: PLC0415
 
     if only is not None and only not in SETS:
         fail(f"--set {only!r}: one of {', '.join(SETS)}")
@@ -75,7 +75,7 @@ def eval_command(
 
 
 def _print(console: Console, spec: str, evaluation: Evaluation, heldout_misses: bool) -> None:
-    from handlers.agent.evaluation import TARGETS  # noqa: PLC0415 - see eval_command
+    from agent.evaluation import TARGETS  # noqa: PLC0415 - see eval_command
 
     count = len(evaluation.judged)
     console.print(

@@ -19,14 +19,14 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from events.catalog.documents import MAX_TEXT_BYTES, DocumentAdded, DocumentFormat
 from events.store import EventStore
-from handlers.rag.chunking import Chunker
-from handlers.rag.documents import DocumentLibrary, DocumentReceipt
-from handlers.rag.embeddings import EMBEDDINGS_NAMES, create_embeddings
-from handlers.rag.reindex import ReindexResult, count_entries, reindex
-from handlers.rag.search import SearchFilters, SearchHit, search
-from handlers.rag.store import KnowledgeStore
 from impressox.cli.common import fail, redis_for, run, settings_from
 from impressox.settings import Settings
+from knowledge.chunking import Chunker
+from knowledge.documents import DocumentLibrary, DocumentReceipt
+from knowledge.embeddings import EMBEDDINGS_NAMES, create_embeddings
+from knowledge.reindex import ReindexResult, count_entries, reindex
+from knowledge.search import SearchFilters, SearchHit, search
+from knowledge.store import KnowledgeStore
 
 app = typer.Typer(
     help="The knowledge base: add documents, search it, inspect it, reindex it.",

@@ -15,12 +15,12 @@ from uuid import UUID, uuid5
 
 import pytest
 
-import handlers.agent.handler  # noqa: F401 - registers the agent
 import projections.readmodels  # noqa: F401 - registers the read models
+from agent import handler as _registers_the_agent  # noqa: F401
+from agent.journal import call_id_for
+from agent.toolset import RULE_NAMESPACE, CreateAlertArgs, spec_of
 from aggregates.conversation import AgentReply, Conversation, ToolCall, ToolResult
 from events.store import EventStore
-from handlers.agent.journal import call_id_for
-from handlers.agent.toolset import RULE_NAMESPACE, CreateAlertArgs, spec_of
 from handlers.declaration import HANDLERS, HandlerContext
 from handlers.worker import Worker
 from impressox.services import Services

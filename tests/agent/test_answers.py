@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from handlers.agent.answers import compose
+from agent.answers import compose
 
 
 def said(tool: str, result: dict[str, Any]) -> str:

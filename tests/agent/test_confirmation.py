@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from handlers.agent.confirmation import answer
+from agent.confirmation import answer
 
 
 @pytest.mark.parametrize(

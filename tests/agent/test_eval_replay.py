@@ -12,11 +12,11 @@ import pytest
 from langchain_core.language_models import BaseChatModel
 from pydantic import SecretStr
 
-import handlers.agent.toolset  # noqa: F401 - registers the tools
-from handlers.agent.evaluation import Evaluation, load
-from handlers.agent.evaluation.dataset import EvaluationSet
-from handlers.agent.evaluation.runner import run
-from handlers.agent.models import chat_model
+import agent.toolset  # noqa: F401 - registers the tools
+from agent.evaluation import Evaluation, load
+from agent.evaluation.dataset import EvaluationSet
+from agent.evaluation.runner import run
+from agent.models import chat_model
 from impressox.settings import Settings
 from tests.agent.llm_servers import API_KEY, ReplayingOpenAIServer, Reply, serving
 

@@ -8,11 +8,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-import handlers.agent.toolset  # noqa: F401 - registers the tools
-from handlers.agent.evaluation import SETS, TARGETS, evaluate, load
-from handlers.agent.evaluation.dataset import Expectation, Made, judged, matches
-from handlers.agent.offline import OfflineChatModel
-from handlers.agent.offline.vocabulary import SymbolBook
+import agent.toolset  # noqa: F401 - registers the tools
+from agent.evaluation import SETS, TARGETS, evaluate, load
+from agent.evaluation.dataset import Expectation, Made, judged, matches
+from agent.offline import OfflineChatModel
+from agent.offline.vocabulary import SymbolBook
 
 INTENTS = {
     "get_price", "create_alert", "create_post_alert", "list_alerts", "pause_alert",

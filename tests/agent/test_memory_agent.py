@@ -11,9 +11,9 @@ from uuid import UUID
 
 import pytest
 
-import handlers.agent.handler  # registers the agent
-import handlers.rag.memory_index  # noqa: F401 - registers the memory index
+import knowledge.memory_index  # noqa: F401 - registers the memory index
 import projections.readmodels  # noqa: F401 - registers the read models
+from agent import handler as _registers_the_agent  # noqa: F401
 from aggregates.conversation import Conversation
 from aggregates.memory import memory_id
 from events.catalog import PriceTick

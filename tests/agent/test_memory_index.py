@@ -10,17 +10,17 @@ from uuid import UUID, uuid4
 
 import pytest
 
-import handlers.agent.toolset  # noqa: F401 - registers the tools (and the memory index)
+import agent.toolset  # noqa: F401 - registers the tools (and the memory index)
+from agent.context import AgentContext
+from agent.memory import SMALL_MEMORY, memory_message, recall, remembered_in
 from events.store import EventStore
-from handlers.agent.context import AgentContext
-from handlers.agent.memory import SMALL_MEMORY, memory_message, recall, remembered_in
 from handlers.declaration import HANDLERS, HandlerContext
-from handlers.rag.memory_index import MemoryIndex
-from handlers.rag.reader import KnowledgeReader
 from handlers.worker import Worker
 from impressox.connections import connect_mongo
 from impressox.services import Services
 from impressox.settings import Settings
+from knowledge.memory_index import MemoryIndex
+from knowledge.reader import KnowledgeReader
 from projections.reader import ReadModels
 from projections.rule_health import RuleHealthReader
 from tests.handlers.support import FAST, running, wait_until

@@ -18,20 +18,20 @@ from langchain_core.messages import AIMessageChunk, BaseMessage, HumanMessage
 from langchain_core.runnables import Runnable
 from pydantic import SecretStr
 
-import handlers.agent.toolset  # noqa: F401 - registers the tools
-from events.errors import ConfigurationError, DependencyUnavailableError
-from handlers.agent.evaluation import recorders
-from handlers.agent.graph import CHAT, build_agent
-from handlers.agent.models import (
+import agent.toolset  # noqa: F401 - registers the tools
+from agent.evaluation import recorders
+from agent.graph import CHAT, build_agent
+from agent.models import (
     AgentModels,
     ModelsFailedError,
     ModelsUnavailableError,
     chat_model,
     token_usage,
 )
-from handlers.agent.offline import HELP, MODEL_NAME, OfflineChatModel
-from handlers.agent.specs import AGENT_NODES, InvalidModelSpecError, ModelSpec, parse_spec
-from handlers.agent.tools import AGENT_TOOLS
+from agent.offline import HELP, MODEL_NAME, OfflineChatModel
+from agent.specs import AGENT_NODES, InvalidModelSpecError, ModelSpec, parse_spec
+from agent.tools import AGENT_TOOLS
+from events.errors import ConfigurationError, DependencyUnavailableError
 from impressox.settings import Settings
 from tests.agent.llm_servers import (
     API_KEY,

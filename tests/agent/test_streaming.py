@@ -8,8 +8,8 @@ from typing import Any
 import orjson
 from redis.asyncio import Redis
 
+from agent.streaming import ReplyStream
 from events.names import StreamNames
-from handlers.agent.streaming import ReplyStream
 
 
 async def test_pieces_arrive_in_order_joined_per_message_and_all_before_close(

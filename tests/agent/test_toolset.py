@@ -17,24 +17,24 @@ from uuid import uuid4
 import pytest
 from langchain_core.messages import AnyMessage, HumanMessage
 
-import handlers.agent.toolset  # noqa: F401 - registers the tools
+import agent.toolset  # noqa: F401 - registers the tools
+from agent.context import AgentContext
+from agent.graph import acting_for, build_agent
+from agent.offline import OfflineChatModel
+from agent.tools import AGENT_TOOLS
+from agent.toolset import user_rules
 from aggregates.alert_rule import AlertRule
 from events.catalog import PostScraped, PriceTick, SourceStarted
 from events.envelope import Event
 from events.store import EventStore
-from handlers.agent.context import AgentContext
-from handlers.agent.graph import acting_for, build_agent
-from handlers.agent.offline import OfflineChatModel
-from handlers.agent.tools import AGENT_TOOLS
-from handlers.agent.toolset import user_rules
-from handlers.rag.chunking import Chunker
-from handlers.rag.embeddings import create_embeddings
-from handlers.rag.indexer import KnowledgeItem, index_items
-from handlers.rag.reader import KnowledgeReader
-from handlers.rag.store import KnowledgeStore
 from impressox.connections import connect_mongo
 from impressox.services import Services
 from impressox.settings import Settings
+from knowledge.chunking import Chunker
+from knowledge.embeddings import create_embeddings
+from knowledge.indexer import KnowledgeItem, index_items
+from knowledge.reader import KnowledgeReader
+from knowledge.store import KnowledgeStore
 from projections.reader import ReadModels
 from projections.readmodels.price_coverage import PriceCoverage
 from projections.readmodels.prices import Prices, market_key

@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 from langchain_core.messages import AIMessage, HumanMessage
 
-import handlers.agent.toolset  # noqa: F401 - registers the tools
-from handlers.agent.evaluation import recorders
-from handlers.agent.graph import acting_for, build_agent
-from handlers.agent.offline import OfflineChatModel
-from handlers.agent.offline.understanding import Understanding
-from handlers.agent.offline.vocabulary import SymbolBook
+import agent.toolset  # noqa: F401 - registers the tools
+from agent.evaluation import recorders
+from agent.graph import acting_for, build_agent
+from agent.offline import OfflineChatModel
+from agent.offline.understanding import Understanding
+from agent.offline.vocabulary import SymbolBook
 
 ALERT_AT_4K = "set an alert for eth at 4k"
 

@@ -13,8 +13,8 @@ REPO = Path(__file__).resolve().parents[2]
 
 PROBE = """
 import json
-import handlers.agent.turns  # what the agent handler's factory imports to build a worker
-from handlers.agent.tools import AGENT_TOOLS
+import agent.turns  # what the agent handler's factory imports to build a worker
+from agent.tools import AGENT_TOOLS
 nodes = AGENT_TOOLS.nodes()
 print(json.dumps([tool.name for node in nodes for tool in AGENT_TOOLS.for_node(node)]))
 """

@@ -14,9 +14,9 @@ from fastapi.testclient import TestClient
 from events.catalog.documents import MAX_TEXT_BYTES
 from events.store import EventStore
 from handlers.declaration import HandlerContext
-from handlers.rag.indexer import KnowledgeIndexer
 from impressox.connections import connect_redis
 from impressox.settings import Settings
+from knowledge.indexer import KnowledgeIndexer
 from tests.api.conftest import bearer
 
 Key = tuple[UUID, str]

@@ -14,7 +14,7 @@ from uuid import UUID
 
 import pytest
 
-import handlers.agent.handler  # noqa: F401 - registers the agent
+from agent import handler as _registers_the_agent  # noqa: F401
 from api.context import ApiContext
 from events.store import EventStore
 from handlers.declaration import HANDLERS, HandlerContext

@@ -12,19 +12,18 @@ from uuid import UUID
 
 import pytest
 
-import handlers.agent.handler
-import handlers.notify.replies  # noqa: F401 - registers agent-replies
+import notify.replies  # noqa: F401 - registers agent-replies
 import projections.readmodels  # noqa: F401 - registers the read models
 from bots.directory import ChatDirectory
 from bots.telegram import serve_telegram
 from events.names import StreamNames
 from events.store import EventStore
 from handlers.declaration import HANDLERS, HandlerContext
-from handlers.notify.replies import REPLIES_HANDLER, ReplyNotifier
 from handlers.worker import Worker
 from impressox.connections import connect_mongo
 from impressox.services import Services
 from impressox.settings import Settings
+from notify.replies import REPLIES_HANDLER, ReplyNotifier
 from projections.reader import ReadModels
 from projections.registry import PROJECTIONS
 from tests.bots.servers import TelegramChats

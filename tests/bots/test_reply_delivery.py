@@ -13,8 +13,8 @@ from events.envelope import Event
 from events.names import StreamNames
 from events.store import EventStore
 from handlers.dead_letter_ops import DeadLetters
-from handlers.notify.replies import REPLIES_HANDLER
 from impressox.services import Services
+from notify.replies import REPLIES_HANDLER
 from tests.bots.conftest import CHAT, CONVERSATIONS_TAG, DISCORD_CHANNEL, StartWorker
 from tests.bots.servers import TelegramChats
 from tests.handlers.support import wait_until

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from handlers.notify.reply_parts import (
+from notify.reply_parts import (
     TELEGRAM_LIMIT,
     discord_bodies,
     escape_telegram,

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 from web3 import Web3
 
-import handlers.chain_partitioner  # registers chain-partitioner
-import handlers.rules.recorder  # noqa: F401 - registers rule-firings
+import chain.partitioner  # noqa: F401 - registers chain-partitioner
+import rules.recorder  # noqa: F401 - registers rule-firings
 from aggregates.alert_rule import AlertRule
 from chain.deploy import LOCAL_PLAN, ROUTER
 from chain.deployments import ChainDeployment
@@ -25,11 +25,11 @@ from chain.usd_prices import UsdPriceBook
 from events.catalog import AlertTriggered
 from events.store import EventStore
 from handlers.declaration import HANDLERS, HandlerContext
-from handlers.rules.chain_alerts import REVERTED_CONDITION
-from handlers.rules.handler import GROUP
 from handlers.worker import Worker
 from impressox.services import Services
 from impressox.settings import Settings
+from rules.chain_alerts import REVERTED_CONDITION
+from rules.handler import GROUP
 from tests.chain.conftest import account, send, swap_eth_for_usd
 from tests.chain.watching import rpc, watching
 from tests.handlers.support import FAST, read_all, running, wait_until

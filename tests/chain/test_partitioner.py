@@ -8,10 +8,10 @@ from uuid import UUID
 
 from chain.journal import ChainJournal, Step
 from chain.observations import Observation, observation_id
+from chain.partitioner import ChainPartitioner
 from events.catalog import ChainRecord
 from events.envelope import Event
 from events.store import EventStore
-from handlers.chain_partitioner import ChainPartitioner
 from handlers.declaration import HANDLERS, HandlerContext
 from handlers.worker import Worker
 from tests.handlers.support import FAST, read_all, running, wait_until

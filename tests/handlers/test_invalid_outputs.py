@@ -36,12 +36,12 @@ from events.redis_client import entries
 from events.store import EventStore
 from handlers.dead_letters import EntryDeadLettered
 from handlers.declaration import HANDLERS, HandlerContext, HandlerResult, HandlerSpec, Output
-from handlers.rules.handler import GROUP, RuleEvaluation
 from handlers.worker import Worker
 from impressox.services import Services
 from impressox.settings import Settings
 from projections.model import Document, Projection
 from projections.projector import Projector
+from rules.handler import GROUP, RuleEvaluation
 from tests.factories import Pinged, Ponged, ping
 from tests.handlers.runtime_contract import declare
 from tests.handlers.support import FAST, read_all, running, wait_until

@@ -16,19 +16,19 @@ from uuid import UUID
 
 import pytest
 
-import handlers.rules.recorder  # noqa: F401 - registers rule-firings
+import rules.recorder  # noqa: F401 - registers rule-firings
 from aggregates.alert_rule import AlertRule
 from events.catalog import AlertTriggered, PriceTick, SourceStale
 from events.envelope import Event
 from events.names import StreamNames
 from events.store import EventStore
 from handlers.declaration import HANDLERS, HandlerContext
-from handlers.rules.handler import GROUP, STALE_CONDITION
-from handlers.rules.rule_book import SNAPSHOT_TAG, RuleBook
-from handlers.rules.snapshots import load_snapshot
 from handlers.worker import Worker
 from impressox.services import Services
 from impressox.settings import Settings
+from rules.handler import GROUP, STALE_CONDITION
+from rules.rule_book import SNAPSHOT_TAG, RuleBook
+from rules.snapshots import load_snapshot
 from tests.handlers.support import FAST, read_all, running, wait_until
 from tests.readside import isolated_settings
 

@@ -14,8 +14,8 @@ from uuid import uuid4
 
 import pytest
 
-from handlers.notify.errors import PermanentDeliveryError, TransientDeliveryError
-from handlers.notify.senders import Sender
+from notify.errors import PermanentDeliveryError, TransientDeliveryError
+from notify.senders import Sender
 from tests.notify.servers import FakeService, Fault, Request
 from tests.notify.support import notice
 

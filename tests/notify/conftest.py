@@ -12,10 +12,10 @@ import pytest
 from aggregates.services.users import Users
 from events.store import EventStore
 from handlers.declaration import HANDLERS, HandlerContext
-from handlers.notify.handler import Notifier
 from handlers.worker import Worker
 from impressox.services import build_services
 from impressox.settings import Settings
+from notify.handler import Notifier
 from tests.handlers.support import FAST, running
 from tests.notify.servers import DiscordApi, TelegramBotApi, WebhookReceiver, serving
 from tests.notify.support import FakeClock, Sleeps

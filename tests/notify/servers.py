@@ -22,7 +22,7 @@ from typing import Any, Literal
 
 from aiohttp import web
 
-from handlers.notify.signing import SIGNATURE_HEADER, InvalidSignatureError, verify
+from notify.signing import SIGNATURE_HEADER, InvalidSignatureError, verify
 
 FaultKind = Literal["rate_limited", "server_error", "hang", "gone"]
 

@@ -8,7 +8,7 @@ from uuid import UUID, uuid4
 
 from events.catalog import AlertTriggered, Severity
 from events.envelope import Event
-from handlers.notify.rendering import Notice
+from notify.rendering import Notice
 
 TRICKY_MESSAGE = "BTC <b>crossed</b> 100k & @everyone *now*"
 """Markup in every channel's syntax: it must arrive escaped, never formatted or pinging."""

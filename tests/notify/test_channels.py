@@ -17,12 +17,12 @@ from aggregates.channels import (
 )
 from aggregates.destinations import DestinationPolicy
 from aggregates.secrets import SecretBox
-from handlers.notify.discord_bot import DiscordBotSender
-from handlers.notify.discord_webhook import DiscordWebhookSender
-from handlers.notify.errors import ChannelUnavailableError, PermanentDeliveryError
-from handlers.notify.signing import SIGNATURE_HEADER, signature
-from handlers.notify.telegram_bot import TelegramSender
-from handlers.notify.webhook import WebhookSender
+from notify.discord_bot import DiscordBotSender
+from notify.discord_webhook import DiscordWebhookSender
+from notify.errors import ChannelUnavailableError, PermanentDeliveryError
+from notify.signing import SIGNATURE_HEADER, signature
+from notify.telegram_bot import TelegramSender
+from notify.webhook import WebhookSender
 from tests.notify.channel_contract import TIMEOUT_S, ChannelContract, Rig
 from tests.notify.servers import (
     DiscordApi,

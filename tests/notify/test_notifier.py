@@ -16,10 +16,10 @@ from events.envelope import Event, RecordedEvent
 from events.store import EventStore
 from handlers.dead_letter_ops import DeadLetters, retry_stream
 from handlers.declaration import HandlerContext
-from handlers.notify.handler import Notifier
-from handlers.notify.keys import NotifyKeys
-from handlers.notify.ledger import delivery_id
 from impressox.settings import Settings
+from notify.handler import Notifier
+from notify.keys import NotifyKeys
+from notify.ledger import delivery_id
 from tests.handlers.support import read_all, wait_until
 from tests.notify.conftest import (
     CHAT,

@@ -12,10 +12,10 @@ from structlog.testing import capture_logs
 
 from events.names import StreamNames
 from events.store import EventStore
-from handlers.notify.holds import Holds
-from handlers.notify.keys import NotifyKeys
 from impressox.connections import connect_redis
 from impressox.embedded.redis import EmbeddedRedis
+from notify.holds import Holds
+from notify.keys import NotifyKeys
 from tests.handlers.support import wait_until
 from tests.servers import kill
 

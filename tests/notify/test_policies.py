@@ -8,9 +8,9 @@ import httpx
 import pytest
 from redis.asyncio import Redis
 
-from handlers.notify.http_delivery import retry_after_s
-from handlers.notify.retry import RetryPolicy
 from handlers.token_bucket import TokenBucket
+from notify.http_delivery import retry_after_s
+from notify.retry import RetryPolicy
 
 NOW = datetime(2025, 1, 1, 12, 0, tzinfo=UTC)
 

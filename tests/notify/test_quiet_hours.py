@@ -7,7 +7,7 @@ from datetime import UTC, datetime, time
 import pytest
 
 from aggregates.user import QuietHours
-from handlers.notify.quiet_hours import quiet_until
+from notify.quiet_hours import quiet_until
 
 NIGHT = QuietHours(start=time(22), end=time(7), timezone="Europe/Paris")
 LUNCH = QuietHours(start=time(12), end=time(14), timezone="America/New_York")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from uuid import uuid4
 
-from handlers.notify.rendering import TELEGRAM_LIMIT, discord_message, telegram_html, webhook_body
+from notify.rendering import TELEGRAM_LIMIT, discord_message, telegram_html, webhook_body
 from tests.notify.support import notice
 
 

@@ -7,7 +7,7 @@ import hmac
 
 import pytest
 
-from handlers.notify.signing import InvalidSignatureError, sign, verify
+from notify.signing import InvalidSignatureError, sign, verify
 
 BODY = b'{"type":"alert.triggered"}'
 NOW = 1_732_182_312

@@ -27,8 +27,8 @@ from aggregates.secrets import SecretBox
 from aggregates.services.users import Users
 from events.catalog import NotificationFailed
 from events.store import EventStore
-from handlers.notify.errors import PermanentDeliveryError
-from handlers.notify.webhook import WebhookSender
+from notify.errors import PermanentDeliveryError
+from notify.webhook import WebhookSender
 from outbound.guarded_http import AsyncResolve
 from tests.notify.conftest import StartWorker
 from tests.notify.servers import SECRET_BODY, InternalService, WebhookReceiver, serving

@@ -17,7 +17,7 @@ from uuid import UUID
 
 from hypothesis import strategies as st
 
-from handlers.rules.firing import Observation, RuleState
+from rules.firing import Observation, RuleState
 from tests.rules.support import at, spec
 
 SYMBOLS = ("AAA/USD", "BBB/USD")

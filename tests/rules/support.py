@@ -8,9 +8,9 @@ from typing import Any, Protocol
 from uuid import UUID, uuid4
 
 from aggregates.rule_spec import RuleSpec
-from handlers.rules.engine import RuleEngine
-from handlers.rules.firing import Firing, Observation, RuleState
-from handlers.rules.reference import ReferenceEngine
+from rules.engine import RuleEngine
+from rules.firing import Firing, Observation, RuleState
+from rules.reference import ReferenceEngine
 
 T0 = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 SYMBOL = "BTC/USDT"

@@ -8,7 +8,7 @@ from uuid import uuid4
 import pytest
 
 from aggregates.rule_spec import RuleSpec
-from handlers.rules.firing import RuleState, merged
+from rules.firing import RuleState, merged
 from tests.rules.support import (
     Evaluator,
     above,

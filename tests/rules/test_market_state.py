@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from handlers.rules.engine import MarketStateError, RuleEngine
-from handlers.rules.firing import Observation, RuleState
+from rules.engine import MarketStateError, RuleEngine
+from rules.firing import Observation, RuleState
 from tests.rules.support import above, crosses_up, rule, tick
 
 CONDITIONS: list[dict[str, Any]] = [

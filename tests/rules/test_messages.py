@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from handlers.rules.firing import duration, number
+from rules.firing import duration, number
 from tests.rules.support import Evaluator, above, crosses_up, feed, rule, tick
 
 

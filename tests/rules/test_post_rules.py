@@ -18,22 +18,22 @@ from uuid import UUID, uuid4
 
 import pytest
 
-import handlers.rules.recorder  # noqa: F401 - registers rule-firings
+import rules.recorder  # noqa: F401 - registers rule-firings
 from aggregates.alert_rule import AlertRule
 from aggregates.rule_spec import RuleSpec
 from events.catalog import AlertTriggered, Engagement, PostScraped
 from events.store import EventStore
 from handlers.declaration import HANDLERS, HandlerContext
-from handlers.notify.rendering import Notice, discord_message
-from handlers.rules.firing import RuleState
-from handlers.rules.handler import GROUP
-from handlers.rules.post_alerts import post_alert, post_message
-from handlers.rules.posts import PostFiring, PostRuleIndex
-from handlers.rules.rule_book import SNAPSHOT_TAG, RuleBook
-from handlers.rules.snapshots import snapshot_key
 from handlers.worker import Worker
 from impressox.services import Services
 from impressox.settings import Settings
+from notify.rendering import Notice, discord_message
+from rules.firing import RuleState
+from rules.handler import GROUP
+from rules.post_alerts import post_alert, post_message
+from rules.posts import PostFiring, PostRuleIndex
+from rules.rule_book import SNAPSHOT_TAG, RuleBook
+from rules.snapshots import snapshot_key
 from sources.posts.post import cashtags_in, post_event, symbols_in
 from tests.handlers.support import FAST, read_all, running, wait_until
 from tests.readside import isolated_settings

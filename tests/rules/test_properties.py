@@ -17,9 +17,9 @@ import pytest
 from hypothesis import HealthCheck, Phase, find, given, settings
 
 from aggregates.alert_rule import AlertRule, Trigger
-from handlers.rules.engine import RuleEngine
-from handlers.rules.firing import Firing, RuleState
-from handlers.rules.reference import ReferenceEngine
+from rules.engine import RuleEngine
+from rules.firing import Firing, RuleState
+from rules.reference import ReferenceEngine
 from tests.rules.scripts import (
     Market,
     Record,

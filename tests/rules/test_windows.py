@@ -10,7 +10,7 @@ from fractions import Fraction
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from handlers.rules.windows import TickWindow, to_micros
+from rules.windows import TickWindow, to_micros
 
 Seen = tuple[int, int, float, float]
 """number, time, price, volume"""

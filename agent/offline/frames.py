@@ -1,0 +1,213 @@
+"""The slots of every request but alerts (`alert_frames`): what each tool call needs.
+
+Each intent has a pair of functions: ``<intent>_slots(reading)`` returns what a message
+says for it, ``<intent>_call(slots)`` the tool calls those slots make, or the names of
+the slots still missing (which `clarification` asks for). Slots said over several turns
+merge before the call is made.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agent.offline import lexicon
+from agent.offline.reading import Reading
+from agent.offline.vocabulary import SymbolBook
+
+Slots = dict[str, Any]
+Calls = list[tuple[str, dict[str, Any]]]
+MAX_ALERT_NUMBER = 1000
+PLURAL_ALERTS = frozenset({"alerts", "rules", "notifications", "ones", "them", "all", "both"})
+
+
+# -- prices ------------------------------------------------------------------------------
+
+
+def price_slots(reading: Reading, book: SymbolBook) -> Slots:
+    slots: Slots = {}
+    if reading.coins:
+        slots["symbols"] = [book.pair(c.ticker, c.quote) for c in reading.coins]
+    if reading.unknown:
+        slots["unknown"] = reading.unknown[0]
+    return slots
+
+
+def price_call(slots: Slots) -> tuple[Calls, list[str]]:
+    symbols = list(dict.fromkeys(slots.get("symbols", [])))
+    if not symbols:
+        return [], ["symbol"]
+    return [("get_price", {"symbol": symbol}) for symbol in symbols], []
+
+
+# -- listing and changing alerts ------------------------------------------------------------
+
+
+def list_slots(reading: Reading, book: SymbolBook) -> Slots:
+    slots: Slots = {}
+    if reading.coins:
+        coin = reading.coins[0]
+        slots["symbol"] = book.pair(coin.ticker, coin.quote)
+    for token in reading.tokens:
+        status = lexicon.STATUS.get(token.raw.lower())
+        if status is not None:
+            slots["status"] = status
+    return slots
+
+
+def selection_slots(reading: Reading, book: SymbolBook) -> Slots:
+    """Which alerts a pause, resume or delete is about: numbers, a coin, or all."""
+    slots: Slots = {}
+    numbers = [
+        int(q.value)
+        for q in reading.quantities
+        if q.kind == "ordinal" or (q.kind == "amount" and q.bare and q.value <= MAX_ALERT_NUMBER)
+    ]
+    if numbers:
+        slots["numbers"] = numbers
+    if reading.coins:
+        coin = reading.coins[0]
+        slots["symbol"] = book.pair(coin.ticker, coin.quote)
+    raw = {token.raw.lower() for token in reading.tokens if token.kind == "word"}
+    one_of = reading.says("one") and reading.says("of")
+    if not one_of and (reading.says(lexicon.EVERY) or raw & PLURAL_ALERTS):
+        slots["all"] = True
+    return slots
+
+
+def selection_call(tool: str, slots: Slots) -> tuple[Calls, list[str]]:
+    if slots.get("numbers"):
+        return [(tool, {"number": number}) for number in dict.fromkeys(slots["numbers"])], []
+    if slots.get("symbol"):
+        return [(tool, {"symbol": slots["symbol"]})], []
+    if slots.get("all"):
+        return [(tool, {"all": True})], []
+    return [], ["which"]
+
+
+# -- research ----------------------------------------------------------------------------------
+
+
+def window_slots(reading: Reading) -> Slots:
+    """A search's window: "this week", "today", "in the last 4 hours"."""
+    durations = reading.kinds("duration")
+    if durations:
+        return {"window_s": int(durations[0].value)}
+    if reading.period is not None:
+        return {"window_s": reading.period.window_s}
+    return {}
+
+
+def posts_slots(reading: Reading, book: SymbolBook) -> Slots:
+    slots = window_slots(reading)
+    if reading.coins:
+        coin = reading.coins[0]
+        slots |= {"query": coin.ticker, "symbol": book.pair(coin.ticker, coin.quote)}
+    return slots
+
+
+def posts_call(slots: Slots) -> tuple[Calls, list[str]]:
+    if "symbol" not in slots:
+        return [], ["symbol"]
+    return [("search_posts", slots)], []
+
+
+QUERY_NOISE = (
+    lexicon.NEWS
+    | lexicon.FUNCTION_WORDS
+    | frozenset(
+        {"news", "explain", "search", "what", "is", "know", "tell", "about", "anything", "new",
+         "any", "have", "find", "look", "up", "recent", "current", "info", "information"}
+    )
+)  # fmt: skip
+
+
+def knowledge_slots(reading: Reading) -> Slots:
+    """The topic, in the user's words, and the coin it is about (a bare ticker)."""
+    kept = [
+        token.raw
+        for token in reading.tokens
+        if token.kind in ("word", "cashtag", "pair", "number")
+        and not (token.kind == "word" and token.text in QUERY_NOISE and not token.upper)
+    ]
+    slots: Slots = {}
+    query = " ".join(dict.fromkeys(kept)).strip(" ?.!,")
+    if query:
+        slots["query"] = query
+    if reading.coins:
+        slots["symbol"] = reading.coins[0].ticker
+        slots.setdefault("query", reading.coins[0].ticker)
+    return slots
+
+
+LATEST = "latest news"
+"""What "news" alone asks for."""
+
+
+def knowledge_call(slots: Slots) -> tuple[Calls, list[str]]:
+    return [("search_knowledge", {"query": LATEST} | slots)], []
+
+
+# -- watches ------------------------------------------------------------------------------------
+
+
+def wallet_slots(reading: Reading) -> Slots:
+    if reading.addresses:
+        return {"address": reading.addresses[0]}
+    if reading.bad_addresses:
+        return {"bad_address": reading.bad_addresses[0]}
+    return {}
+
+
+def wallet_call(slots: Slots) -> tuple[Calls, list[str]]:
+    if "address" not in slots:
+        return [], ["address"]
+    return [("watch_wallet", {"address": slots["address"]})], []
+
+
+def account_slots(reading: Reading) -> Slots:
+    return {"handle": reading.handles[0]} if reading.handles else {}
+
+
+def account_call(slots: Slots) -> tuple[Calls, list[str]]:
+    if "handle" not in slots:
+        return [], ["handle"]
+    return [("follow_account", {"platform": "x", "handle": slots["handle"]})], []
+
+
+# -- memory ----------------------------------------------------------------------------------
+
+LEADING = frozenset(
+    {"remember", "fyi", "note", "memorize", "record", "that", "can", "could", "you", "would",
+     "please", "to", "and", "also", "forget", "unremember", "unlearn"}
+)  # fmt: skip
+
+
+def fact_slots(reading: Reading) -> Slots:
+    """The user's own words after the request's verb: "remember that I swing trade" ->
+    "I swing trade"; after "about" when they point at what they said ("forget what I
+    said about my risk appetite" -> "my risk appetite")."""
+    tokens = reading.tokens
+    start = 0
+    while start < len(tokens) and (tokens[start].kind == "mark" or tokens[start].is_word(LEADING)):
+        start += 1
+    about = next(
+        (i for i in range(start, min(start + 6, len(tokens))) if tokens[i].is_word("about")), None
+    )
+    if about is not None and reading.says(lexicon.FORGET):
+        start = about + 1
+    if start >= len(tokens):
+        return {}
+    fact = reading.text[tokens[start].at :].strip(" ?.!,")
+    return {"fact": fact} if fact else {}
+
+
+def remember_call(slots: Slots) -> tuple[Calls, list[str]]:
+    if "fact" not in slots:
+        return [], ["fact"]
+    return [("remember", {"fact": slots["fact"]})], []
+
+
+def forget_call(slots: Slots) -> tuple[Calls, list[str]]:
+    if "fact" not in slots:
+        return [], ["fact"]
+    return [("forget", {"fact": slots["fact"]})], []

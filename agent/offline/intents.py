@@ -1,0 +1,338 @@
+"""Which intent a message has, decided from the meanings of its words.
+
+`RULES` is the order of the questions asked of a message (`reading.Reading`), each
+with the draft request it makes: what it cannot do first (advice, trading), then
+memory, changes to alerts, watches, listing, new alerts, research, statements about
+oneself, prices, and last greetings and thanks (which yield to any request they come
+with: "gm! btc price?" is a price). No rule matches a phrasing: each asks whether the
+message holds words of a meaning, and which slots it mentions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from agent.offline import frames, lexicon
+from agent.offline.alert_frames import alert_slots, post_alert_slots
+from agent.offline.reading import Reading
+from agent.offline.vocabulary import SymbolBook
+from aggregates.memory import understand as understand_fact
+
+OFFTOPIC = {"why": "offtopic"}
+
+
+@dataclass
+class Draft:
+    intent: str
+    slots: dict[str, Any] = field(default_factory=dict)
+    explicit: bool = True
+    """Said with the intent's own words ("price", "alert", "show"); a bare coin or
+    address is a price or a watch only for want of anything else."""
+
+
+FUTURE = frozenset({"next", "year", "tomorrow", "month", "end", "future", "eoy", "soon"})
+
+
+def _advice(r: Reading) -> bool:
+    if r.says("should") and r.says("i", "we"):
+        return True
+    if _foretold(r):
+        return True
+    if r.says(lexicon.ADVICE):
+        return True
+    if r.says("will") and not _asks_for_alert(r):
+        return r.says("where") or (bool(r.coins) and r.says(FUTURE))
+    return False
+
+
+def _foretold(r: Reading) -> bool:
+    """ "is pepe going to moon?", "gonna dump?": a prediction asked for."""
+    words = [t.text for t in r.tokens if t.kind == "word"]
+    futures = [i for i, w in enumerate(words[:-2]) if w == "going" and words[i + 1] == "to"]
+    futures += [i - 1 for i, w in enumerate(words[:-1]) if w == "gonna"]
+    moves = lexicon.RISE | lexicon.FALL | lexicon.MOVE | {"be", "hit", "reach", "moon"}
+    return any(words[i + 2] in moves for i in futures if i + 2 < len(words))
+
+
+def _trading(r: Reading) -> bool:
+    if _asks_for_alert(r) or _states_a_fact(r) or _what_others_buy(r):
+        return False
+    if r.says(lexicon.TRADE):
+        return True
+    leveraged = any(q.kind == "multiple" for q in r.quantities)
+    first = next((t for t in r.tokens if t.kind == "word"), None)
+    imperative = first is not None and first.is_word("long", "short")
+    for_me = r.says("for") and r.says("me")
+    if r.says("long", "short") and (
+        leveraged or imperative or for_me or r.says("open", "go", "position")
+    ):
+        return True
+    return r.says("trade") and for_me
+
+
+def _recalls(r: Reading) -> bool:
+    """ "what do you remember about me", "what have I told you", "do you remember which
+    exchange I use": the user asks what the agent knows of them."""
+    if not r.says(lexicon.RECALL):
+        return False
+    about_me = r.says("about") and r.says("me", "my") and not r.coins
+    told_you = r.says("told") and r.says("you")
+    you_remember = r.says("you") and r.says("remember") and r.question
+    return about_me or told_you or you_remember
+
+
+def _manage(r: Reading) -> str | None:
+    """Pause, resume or delete, when the message is about alerts (not "drops 5%", not
+    "drops below 12")."""
+    if _side_or_move(r) or _conditional(r) or r.says("everytime", "onlyonce", "atmost"):
+        return None
+    verbs = [
+        t.text
+        for t in r.tokens
+        if t.kind == "word"
+        and t.text in lexicon.PAUSE | lexicon.RESUME | lexicon.DELETE
+        and t.raw.lower() not in lexicon.STATUS
+    ]
+    numbered = any(q.bare or q.kind == "ordinal" for q in r.quantities)
+    about_alerts = r.says(lexicon.ALERT_NOUNS, lexicon.EVERY) or numbered
+    alone = not (r.words - set(verbs) - {"me", "my", "please", "can", "you", "could"})
+    if not verbs or not (about_alerts or alone):
+        return None
+    verb = verbs[0]
+    if verb in lexicon.RESUME:
+        return "resume_alert"
+    return "pause_alert" if verb in lexicon.PAUSE else "delete_alert"
+
+
+def _conditional(r: Reading) -> bool:
+    """ "if", "when" with an alert's words: a request for an alert, not about alerts."""
+    return r.says(lexicon.WHEN - {"once"}) and r.says(lexicon.ALERT | lexicon.TELL | {"notify"})
+
+
+def _lists(r: Reading) -> bool:
+    """ "show my alerts", "what eth alerts do I have?", "paused alerts", "my rules"."""
+    if not r.says("alert", "rule") or _side_or_move(r) or _conditional(r):
+        return False
+    if r.says("set", "create", "add", "new", "make") and not r.says("have", "got"):
+        return False
+    if r.says(lexicon.LIST) or r.says("what", "which", "my", "have"):
+        return True
+    plural = {t.raw.lower() for t in r.tokens} & {"alerts", "rules"}
+    said = {t.text for t in r.tokens if t.kind == "word" and t.raw.lower() not in lexicon.STATUS}
+    return bool(plural) and said <= {"alert", "rule", "all", "the", "now"}
+
+
+def _side_or_move(r: Reading) -> bool:
+    return bool(
+        r.kinds("percent")
+        or r.says(lexicon.ABOVE, lexicon.BELOW, lexicon.CROSS, lexicon.BREAK, lexicon.VOLUME)
+    )
+
+
+def _asks_for_alert(r: Reading) -> bool:
+    if r.says(lexicon.ALERT, "notify", "everytime", "onlyonce", "atmost"):
+        return True
+    if r.says(lexicon.TELL) and r.says(lexicon.WHEN):
+        return True
+    terse = r.coins and (r.kinds("amount") or r.kinds("percent")) and _side_or_move(r)
+    return bool(terse) and not r.question
+
+
+def _about_posts(r: Reading) -> bool:
+    if r.handles or r.says(lexicon.SOCIAL) or r.says(lexicon.ENGAGEMENT - {"view"}):
+        return True
+    return r.says(lexicon.PEOPLE - {"whale", "account"}) and r.says("about", "mention")
+
+
+def _what_others_buy(r: Reading) -> bool:
+    """ "what's everyone aping into", "what are people buying": what is trending."""
+    return r.question and r.says(lexicon.PEOPLE) and r.says(lexicon.TRADE) and not r.coins
+
+
+def _trending(r: Reading) -> bool:
+    if r.says(lexicon.TRENDING) or _what_others_buy(r):
+        return True
+    plural = {t.raw.lower() for t in r.tokens} & {"coins", "tokens", "tickers", "mentions"}
+    if r.says("top", "most") and (plural or r.says("mention", "talk")):
+        return True
+    return bool(plural) and not r.coins and r.says(lexicon.POSTS | lexicon.RISE | {"mention"})
+
+
+WEAK_NEWS = frozenset({"find", "read", "learn", "info", "information", "story"})
+"""News words that ask for the news only with "about" ("find out about restaking")."""
+
+
+def _explains(r: Reading) -> bool:
+    if r.says(lexicon.NEWS - WEAK_NEWS):
+        return True
+    if r.says(WEAK_NEWS | {"know"}) and r.says("about") and not r.says("me", "my"):
+        return True
+    first_two = [t.text for t in r.tokens[:2]]
+    price_words = r.says(lexicon.PRICE) or r.says("at", "now", "today")
+    talk = r.says(lexicon.POSTS)
+    return first_two == ["what", "is"] and not price_words and not talk and len(r.tokens) > 2
+
+
+def _states_a_fact(r: Reading) -> bool:
+    """ "I hold 2 ETH", "i'm bagging 5000 pepe", "I mostly trade on bybit", "my risk
+    appetite is high": a statement about oneself, not a question."""
+    if r.question or r.says("alert", "rule"):
+        return False
+    first = next((t for t in r.tokens if t.kind == "word" and t.text != "fyi"), None)
+    if first is None or not first.is_word("i", "we", "my"):
+        return False
+    if understand_fact(r.text.strip())[0] != "note":
+        return True
+    if first.is_word("my"):
+        return r.says("is", "are")
+    return r.says(lexicon.HOLD | {"trade", "prefer", "only", "like", "am", "use"})
+
+
+def _asks_price(r: Reading) -> bool:
+    return r.says(lexicon.PRICE) or (r.says("what", "where") and r.says("at"))
+
+
+def cancels(r: Reading) -> bool:
+    """ "never mind", "nope": the user drops what was asked."""
+    if r.says("nevermind"):
+        return True
+    said = r.words - {"i", "it", "that", "this", "do", "want", "thanks", "wait", "actually"}
+    return bool(said) and said <= lexicon.CANCEL
+
+
+# -- the rules, in order ---------------------------------------------------------------------
+
+Applies = Callable[[Reading], bool]
+Drafts = Callable[[Reading, SymbolBook], Draft]
+
+
+def _empty(r: Reading) -> bool:
+    return not r.tokens
+
+
+HELP_ALONE = lexicon.HELP | {"me", "the", "show", "list", "a", "what", "are", "your", "all"}
+WHAT_KIND = frozenset({"kind", "kinds", "sort", "sorts", "type", "types"})
+
+
+def _asks_help(r: Reading) -> bool:
+    """ "help", "commands", "what can you do", "what kind of alerts can you set?"."""
+    if r.says("help") or (r.words and r.words <= HELP_ALONE):
+        return True
+    what_kind = r.says(WHAT_KIND) and r.says("can", "do") and r.says("you")
+    return what_kind and not r.coins and not r.quantities
+
+
+def _off_topic(r: Reading) -> bool:
+    return r.says(lexicon.OFF_TOPIC) and not r.coins
+
+
+def _forgets(r: Reading) -> bool:
+    return r.says(lexicon.FORGET)
+
+
+def _told_to_remember(r: Reading) -> bool:
+    return r.says(lexicon.REMEMBER)
+
+
+def _about_a_wallet(r: Reading) -> bool:
+    return bool(r.addresses or r.bad_addresses) or (
+        r.says(lexicon.WATCH) and r.says(lexicon.WALLET)
+    )
+
+
+SOMEONE = frozenset({"guy", "account", "someone", "somebody", "person", "trader", "this", "them"})
+
+
+def _follows(r: Reading) -> bool:
+    someone = r.handles or r.says(SOMEONE)
+    return bool(someone) and r.says(lexicon.FOLLOW | lexicon.WATCH) and not _asks_for_alert(r)
+
+
+def _about_talk(r: Reading) -> bool:
+    return r.says(lexicon.POSTS) and bool(r.coins or r.says(lexicon.PEOPLE)) and not _explains(r)
+
+
+def _in_other_quote(r: Reading) -> bool:
+    return r.other_quote is not None and bool(r.coins or r.says(lexicon.PRICE))
+
+
+def _about_prices(r: Reading) -> bool:
+    return bool(r.coins or r.says(lexicon.PRICE) or (r.unknown and r.question))
+
+
+def _a_handle(r: Reading) -> bool:
+    return bool(r.handles)
+
+
+def _asks_how(r: Reading) -> bool:
+    return r.says(lexicon.HELP) or (r.says("how") and r.says("work", "use"))
+
+
+def _greets(r: Reading) -> bool:
+    return r.says(lexicon.GREETING, "hello")
+
+
+def _thanks(r: Reading) -> bool:
+    return r.says(lexicon.THANKS) or bool(r.words and r.words <= lexicon.PRAISE)
+
+
+def _alert(r: Reading, book: SymbolBook) -> Draft:
+    if r.other_quote:
+        return Draft("unsupported", {"why": "quote", "quote": r.other_quote})
+    if _about_posts(r):
+        return Draft("create_post_alert", post_alert_slots(r))
+    return Draft("create_alert", alert_slots(r, book))
+
+
+def _changes(r: Reading, book: SymbolBook) -> Draft:
+    return Draft(str(_manage(r)), frames.selection_slots(r, book))
+
+
+def _saying(intent: str, slots: dict[str, Any] | None = None, *, explicit: bool = True) -> Drafts:
+    return lambda r, book: Draft(intent, dict(slots or {}), explicit=explicit)
+
+
+RULES: tuple[tuple[Applies, Drafts], ...] = (
+    (_empty, _saying("unsupported", OFFTOPIC, explicit=False)),
+    (_asks_help, _saying("help")),
+    (_off_topic, _saying("unsupported", OFFTOPIC)),
+    (_advice, _saying("unsupported", {"why": "advice"})),
+    (_trading, _saying("unsupported", {"why": "trading"})),
+    (_forgets, lambda r, book: Draft("forget", frames.fact_slots(r))),
+    (_recalls, _saying("recall_memory")),
+    (_told_to_remember, lambda r, book: Draft("remember", frames.fact_slots(r))),
+    (lambda r: _manage(r) is not None, _changes),
+    (
+        _about_a_wallet,
+        lambda r, book: Draft("watch_wallet", frames.wallet_slots(r), r.says(lexicon.WATCH)),
+    ),
+    (_follows, lambda r, book: Draft("follow_account", frames.account_slots(r))),
+    (_lists, lambda r, book: Draft("list_alerts", frames.list_slots(r, book))),
+    (_asks_for_alert, _alert),
+    (_trending, lambda r, book: Draft("trending_symbols", frames.window_slots(r))),
+    (_about_talk, lambda r, book: Draft("search_posts", frames.posts_slots(r, book))),
+    (_explains, lambda r, book: Draft("search_knowledge", frames.knowledge_slots(r))),
+    (_states_a_fact, lambda r, book: Draft("remember", frames.fact_slots(r))),
+    (
+        _in_other_quote,
+        lambda r, book: Draft("unsupported", {"why": "quote", "quote": r.other_quote}),
+    ),
+    (
+        _about_prices,
+        lambda r, book: Draft("get_price", frames.price_slots(r, book), _asks_price(r)),
+    ),
+    (_a_handle, lambda r, book: Draft("follow_account", frames.account_slots(r), False)),
+    (_asks_how, _saying("help")),
+    (_greets, _saying("greeting")),
+    (_thanks, _saying("thanks")),
+)
+
+
+def intent_of(r: Reading, book: SymbolBook) -> Draft:
+    """The first rule that applies makes the draft; none: what it cannot do."""
+    for applies, draft in RULES:
+        if applies(r):
+            return draft(r, book)
+    return Draft("unsupported", dict(OFFTOPIC), explicit=False)

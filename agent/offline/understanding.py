@@ -1,0 +1,177 @@
+"""What a message asks for: an intent, its slots, and the decision made of them.
+
+`Understanding.decide` reads a message (`reading`), picks its intent from the meanings
+of its words (`_intent`: never from a list of phrasings), reads the intent's slots
+(`frames`, `alert_frames`), and decides:
+
+- the tool calls the slots make, when nothing is missing;
+- a question for what is missing, with the request kept as `Pending`;
+- a reply without a tool: a greeting, thanks, help, or what it cannot do.
+
+A message that answers a pending question fills its slots; one that clearly asks for
+something else starts afresh; "never mind" drops it.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from agent.offline import frames, replies
+from agent.offline.alert_frames import (
+    alert_call,
+    alert_slots,
+    merged,
+    post_alert_call,
+    post_alert_slots,
+)
+from agent.offline.clarification import Pending, question
+from agent.offline.intents import Draft, cancels, intent_of
+from agent.offline.reading import Reading, read
+from agent.offline.vocabulary import SymbolBook, Vocabulary
+
+Calls = tuple[tuple[str, dict[str, Any]], ...]
+REPLIES = ("greeting", "thanks", "help", "unsupported")
+RECENT_DECISIONS = 32
+
+
+@dataclass(frozen=True)
+class Decision:
+    label: str
+    """The intent: a tool's name, or greeting, thanks, help, unsupported, clarify,
+    cancelled (what the evaluation compares)."""
+    calls: Calls = ()
+    text: str = ""
+    pending: Pending | None = None
+
+
+class Understanding:
+    """Decides with the vocabulary of `book` (rebuilt when the book grows)."""
+
+    def __init__(self, book: SymbolBook) -> None:
+        self.book = book
+        self._vocabulary = Vocabulary(book)
+        self._lock = threading.Lock()
+        self._recent: OrderedDict[tuple[Any, ...], Decision] = OrderedDict()
+        """The last decisions: the router and then the specialist ask about one message."""
+
+    def vocabulary(self) -> Vocabulary:
+        with self._lock:
+            if self._vocabulary.version != self.book.version:
+                self._vocabulary = Vocabulary(self.book)
+            return self._vocabulary
+
+    def decide(
+        self,
+        text: str,
+        pending: Pending | None = None,
+        now: datetime | None = None,
+        earlier: str | None = None,
+    ) -> Decision:
+        """What `text` asks for (answering `pending`, if given), as of `now`; "it" is
+        the coin of the user's `earlier` message ("price of sol" ... "alert me if it
+        dumps 10%")."""
+        now = now or datetime.now(UTC)
+        asked = json.dumps(pending.as_dict(), sort_keys=True) if pending else None
+        key = (text, asked, earlier, now.replace(second=0, microsecond=0), self.book.version)
+        with self._lock:
+            if key in self._recent:
+                return self._recent[key]
+        decision = self._decide(text, pending, now, earlier)
+        with self._lock:
+            self._recent[key] = decision
+            while len(self._recent) > RECENT_DECISIONS:
+                self._recent.popitem(last=False)
+        return decision
+
+    def _decide(
+        self, text: str, pending: Pending | None, now: datetime, earlier: str | None
+    ) -> Decision:
+        reading = read(text, self.vocabulary(), now)
+        if not reading.coins and reading.says("it", "its") and earlier:
+            reading.coins = read(earlier, self.vocabulary(), now).coins[:1]
+        if pending is None or pending.intent not in SLOTS:
+            return self._finish(intent_of(reading, self.book))
+        if cancels(reading):
+            return Decision("cancelled", text=replies.CANCELLED)
+        alone = intent_of(reading, self.book)
+        answer = SLOTS[pending.intent](reading, self.book)
+        if alone.explicit and alone.intent != pending.intent:
+            instead = self._finish(alone)
+            if instead.calls or not answer:  # a whole new request, or nothing for this one
+                return instead
+        if answer:
+            slots = merged(pending.slots, answer) if pending.intent == "create_alert" else None
+            return self._finish(Draft(pending.intent, slots or pending.slots | answer))
+        if alone.explicit:
+            return self._finish(alone)
+        return self._finish(Draft(pending.intent, pending.slots))
+
+    def _finish(self, draft: Draft) -> Decision:
+        if draft.intent in REPLIES:
+            return Decision(draft.intent, text=_reply(draft, self.book.examples()))
+        calls, missing = CALLS[draft.intent](draft.slots)
+        if missing:
+            pending = Pending(draft.intent, draft.slots, tuple(missing))
+            return Decision(
+                "clarify", text=question(pending, self.book.examples()), pending=pending
+            )
+        return Decision(calls[0][0], calls=tuple(calls))
+
+
+def _reply(draft: Draft, examples: list[str]) -> str:
+    if draft.intent == "greeting":
+        return replies.GREETING
+    if draft.intent == "thanks":
+        return replies.THANKS
+    if draft.intent == "help":
+        return replies.HELP
+    why = draft.slots.get("why", "offtopic")
+    if why == "quote":
+        return replies.other_quote(str(draft.slots["quote"]), examples)
+    return replies.UNSUPPORTED[why]
+
+
+Finisher = Callable[[dict[str, Any]], tuple[Any, list[str]]]
+
+
+def _calls(made: tuple[dict[str, Any] | None, list[str]], tool: str) -> tuple[list[Any], list[str]]:
+    arguments, missing = made
+    return ([(tool, arguments)] if arguments is not None else []), missing
+
+
+SLOTS: dict[str, Callable[[Reading, SymbolBook], dict[str, Any]]] = {
+    "get_price": frames.price_slots,
+    "create_alert": alert_slots,
+    "create_post_alert": lambda r, book: post_alert_slots(r),
+    "pause_alert": frames.selection_slots,
+    "resume_alert": frames.selection_slots,
+    "delete_alert": frames.selection_slots,
+    "search_posts": frames.posts_slots,
+    "watch_wallet": lambda r, book: frames.wallet_slots(r),
+    "follow_account": lambda r, book: frames.account_slots(r),
+}
+"""The slots an answer can fill, per intent that can be pending."""
+
+CALLS: dict[str, Finisher] = {
+    "get_price": frames.price_call,
+    "create_alert": lambda slots: _calls(alert_call(slots), "create_alert"),
+    "create_post_alert": lambda slots: _calls(post_alert_call(slots), "create_post_alert"),
+    "list_alerts": lambda slots: ([("list_alerts", slots)], []),
+    "pause_alert": lambda slots: frames.selection_call("pause_alert", slots),
+    "resume_alert": lambda slots: frames.selection_call("resume_alert", slots),
+    "delete_alert": lambda slots: frames.selection_call("delete_alert", slots),
+    "search_posts": frames.posts_call,
+    "search_knowledge": frames.knowledge_call,
+    "trending_symbols": lambda slots: ([("trending_symbols", slots)], []),
+    "watch_wallet": frames.wallet_call,
+    "follow_account": frames.account_call,
+    "remember": frames.remember_call,
+    "recall_memory": lambda slots: ([("recall_memory", {})], []),
+    "forget": frames.forget_call,
+}

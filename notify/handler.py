@@ -1,0 +1,54 @@
+"""The notify handler: delivers each ``alert.triggered`` to the channels of its rule.
+
+Every process imports this module (it is one of `handlers.declaration.BUILTIN_MODULES`)
+to know the handler exists; only a notify worker builds it. So the declaration imports
+nothing heavy, and building it imports the delivery machinery (the Telegram and Discord
+libraries, the aggregates application: about a second) on demand.
+
+Building it also starts the releaser of held deliveries (quiet hours, rate limits) as
+a background task of the worker's event loop: it must run from the start, whether
+alerts arrive or not, so held alerts go out after a restart. The task owns the
+notifier's clients and closes them when cancelled, which ``asyncio.run`` does at exit;
+`aclose` does it earlier.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from events.catalog import AlertTriggered
+from events.envelope import RecordedEvent
+from handlers.declaration import HandlerContext, Output, handler
+from notify.clock import Clock, Sleep, utc_now
+from notify.keys import HANDLER
+from notify.retry import Jitter, full_jitter
+
+
+@handler(HANDLER, categories=["alerts"], types=[AlertTriggered])
+class Notifier:
+    """Delivers alerts to web, Telegram, Discord and webhook channels (see the package)."""
+
+    def __init__(
+        self,
+        context: HandlerContext,
+        *,
+        clock: Clock = utc_now,
+        sleep: Sleep = asyncio.sleep,
+        jitter: Jitter = full_jitter,
+    ) -> None:
+        from notify.service import NotificationService  # noqa: PLC0415 - heavy: see above
+
+        self._service = NotificationService.from_context(
+            context, clock=clock, sleep=sleep, jitter=jitter
+        )
+        self._background = asyncio.get_running_loop().create_task(
+            self._service.run(), name="notify:release-held"
+        )
+
+    async def handle(self, recorded: RecordedEvent) -> list[Output]:
+        return await self._service.handle(recorded)
+
+    async def aclose(self) -> None:
+        """Stop releasing held deliveries and close the channels' clients."""
+        self._background.cancel()
+        await asyncio.gather(self._background, return_exceptions=True)

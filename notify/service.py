@@ -1,0 +1,326 @@
+"""The notifier's work for one alert: every target channel delivered, held or failed.
+
+For each target channel (the alert's `channels`, or all of the user's when empty), in
+order:
+
+1. Already done? The ledger, then the committed events, are asked (see
+   `notify.ledger`); a done channel is skipped (its recorded outcome emitted
+   again, so a crash before the commit loses nothing).
+2. A channel the user no longer has: ``notification.failed`` ("channel removed").
+3. In the user's quiet hours (not for web, not for critical alerts): held.
+4. Otherwise delivered (`notify.delivery`): rate limited, retried.
+
+Then: held channels hold the alert until the earliest of their release times
+(`notify.holds`); outcomes are returned as outputs, committed with the alert's
+acknowledgement. If any channel was given up on, the outcomes are appended at once and
+`DeliveryGaveUpError` is raised instead, so the runtime dead-letters the alert (after
+its own re-attempts, which skip what is done and do not start give-ups over). Retrying
+the dead letter tries the given-up channels again and nothing else.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import httpx
+import structlog
+from pydantic import SecretStr
+
+from aggregates.channels import Channel
+from aggregates.secrets import SecretBox
+from aggregates.services.users import Users
+from events.catalog import AlertTriggered, NotificationFailed, NotificationSent
+from events.envelope import RecordedEvent
+from events.errors import ConfigurationError
+from events.store import EventStore
+from handlers.declaration import HandlerContext, Output
+from handlers.token_bucket import TokenBucket
+from impressox.endpoints import read_endpoints
+from impressox.services import eventsourcing_env
+from impressox.settings import Settings, destination_policy, secret_key
+from notify.clock import Clock, Sleep
+from notify.delivery import Budget, Deferred, Deliverer, Failed, Result, Sent
+from notify.discord_bot import DiscordBotSender
+from notify.discord_webhook import DiscordWebhookSender
+from notify.holds import Holds
+from notify.keys import NotifyKeys
+from notify.ledger import Ledger, delivery_id
+from notify.outcomes import Outcomes
+from notify.quiet_hours import quiet_until
+from notify.recipients import Recipient, Recipients
+from notify.rendering import Notice
+from notify.retry import Jitter, RetryPolicy
+from notify.senders import Sender, WebSender
+from notify.telegram_bot import TelegramSender
+from notify.webhook import WebhookSender
+
+log = structlog.get_logger(__name__)
+
+QUIETED_LOGGERS = ("httpx", "telegram", "discord")
+"""Libraries that log request URLs (at INFO, or DEBUG): the Telegram Bot API's and a
+Discord webhook's hold tokens. Kept at WARNING in a notify worker whatever the level."""
+
+UNKNOWN_KIND = "unknown"
+NEVER_HELD_KINDS = frozenset({"web"})
+
+
+@dataclass
+class _Alert:
+    """One alert's progress through its channels."""
+
+    outcomes: Outcomes
+    notice: Notice
+    budget: Budget
+    hold_until: datetime | None = None
+
+    def hold(self, until: datetime) -> None:
+        self.hold_until = until if self.hold_until is None else min(self.hold_until, until)
+
+
+class NotificationService:
+    def __init__(
+        self,
+        store: EventStore,
+        recipients: Recipients,
+        senders: dict[str, Sender[Any]],
+        policy: RetryPolicy,
+        limiter: TokenBucket,
+        *,
+        clock: Clock,
+        sleep: Sleep,
+        release_interval_s: float,
+    ) -> None:
+        self._store = store
+        self._names = store.names
+        keys = NotifyKeys(store.names)
+        self._recipients = recipients
+        self._senders = senders
+        self._policy = policy
+        self._ledger = Ledger(store.redis, keys, store.names)
+        self._holds = Holds(store.redis, keys, store.names)
+        self._deliverer = Deliverer(senders, limiter, keys, policy, clock=clock, sleep=sleep)
+        self._clock = clock
+        self._release_interval_s = release_interval_s
+
+    @classmethod
+    def from_context(
+        cls, context: HandlerContext, *, clock: Clock, sleep: Sleep, jitter: Jitter
+    ) -> NotificationService:
+        settings = context.settings
+        if settings is None:
+            raise ConfigurationError(
+                "the notify handler needs settings: run `impressox worker notify`"
+            )
+        for name in QUIETED_LOGGERS:
+            logger = logging.getLogger(name)
+            logger.setLevel(max(logging.WARNING, logger.level))
+        recipients = Recipients(_users(settings), settings.notify_user_cache_s)
+        timeout = settings.notify_timeout_s
+        senders: dict[str, Sender[Any]] = {
+            "web": WebSender(),
+            "telegram": TelegramSender(
+                _secret(settings.telegram_bot_token), settings.telegram_api_url, timeout
+            ),
+            "discord": DiscordBotSender(
+                _secret(settings.discord_bot_token), settings.discord_api_url, timeout
+            ),
+            "discord_webhook": DiscordWebhookSender(
+                httpx.AsyncClient(timeout=timeout),
+                settings.discord_api_url,
+                recipients.open_secret,
+                clock,
+            ),
+            "webhook": WebhookSender(
+                destination_policy(settings), recipients.open_secret, clock, timeout_s=timeout
+            ),
+        }
+        policy = RetryPolicy(
+            max_attempts=settings.notify_max_attempts,
+            backoff_s=settings.notify_backoff_ms / 1000,
+            backoff_max_s=settings.notify_backoff_max_ms / 1000,
+            wait_max_s=settings.notify_wait_max_s,
+            jitter=jitter,
+        )
+        limiter = TokenBucket(
+            context.store.redis,
+            per_minute=settings.notify_rate_per_minute,
+            burst=settings.notify_burst,
+        )
+        return cls(
+            context.store,
+            recipients,
+            senders,
+            policy,
+            limiter,
+            clock=clock,
+            sleep=sleep,
+            release_interval_s=settings.notify_release_interval_s,
+        )
+
+    # -- the handler's work --------------------------------------------------------------
+
+    async def handle(self, recorded: RecordedEvent) -> list[Output]:
+        event = recorded.event
+        alert = event.payload
+        if not isinstance(alert, AlertTriggered):
+            raise TypeError(f"notify handles alert.triggered, not {event.type}")
+        tag = self._names.tag_of(recorded.stream)
+        state = _Alert(
+            Outcomes(self._ledger, recorded, tag, event.event_id),
+            Notice(event.event_id, alert),
+            Budget(self._policy.wait_max_s),
+        )
+        recipient = await self._recipients.get(alert.user_id)
+        if recipient is None:
+            log.warning("alert for an unknown user; nothing to deliver", user_id=str(alert.user_id))
+        targets = alert.channels or (tuple(recipient.channels) if recipient else ())
+        quiet_end = None
+        if recipient is not None and alert.severity != "critical":
+            quiet_end = quiet_until(recipient.quiet_hours, self._clock())
+        for channel_id in dict.fromkeys(targets):
+            await self._channel(state, recipient, channel_id, quiet_end)
+        if state.hold_until is not None:
+            await self._holds.hold(tag, event, state.hold_until)
+            log.info("alert held", until=state.hold_until.isoformat())
+        return await state.outcomes.finish(
+            self._store,
+            lambda channels: (
+                f"gave up on channel(s) {channels}: see their"
+                " notification.failed events; retry this dead letter to try them again"
+            ),
+        )
+
+    async def _channel(
+        self,
+        state: _Alert,
+        recipient: Recipient | None,
+        channel_id: str,
+        quiet_end: datetime | None,
+    ) -> None:
+        if await state.outcomes.settled(channel_id) is not None:
+            return
+        channel = recipient.channels.get(channel_id) if recipient is not None else None
+        if channel is None:
+            failure = self._failed(state, channel_id, UNKNOWN_KIND, "channel removed", attempts=1)
+            await state.outcomes.record(channel_id, failure)
+            return
+        if quiet_end is not None and channel.kind not in NEVER_HELD_KINDS:
+            state.hold(quiet_end)
+            return
+        assert recipient is not None
+        result = await self._deliverer.deliver(
+            recipient.user_id,
+            channel_id,
+            channel,
+            state.notice,
+            delivery_id=delivery_id(state.notice.alert_event_id, channel_id),
+            budget=state.budget,
+        )
+        await self._outcome(state, channel_id, channel, result)
+
+    async def _outcome(
+        self, state: _Alert, channel_id: str, channel: Channel, result: Result
+    ) -> None:
+        if isinstance(result, Deferred):
+            state.hold(result.until)
+            return
+        if isinstance(result, Sent):
+            receipt = result.receipt
+            payload: NotificationSent | NotificationFailed = NotificationSent(
+                **self._common(state, channel_id, channel.kind, result.attempts),
+                status_code=receipt.status_code,
+                response=receipt.response,
+                message_id=receipt.message_id,
+            )
+            log.info(
+                "notification sent",
+                channel_id=channel_id,
+                channel_kind=channel.kind,
+                attempts=result.attempts,
+                response=receipt.response,
+            )
+            await state.outcomes.record(channel_id, payload)
+            return
+        assert isinstance(result, Failed)
+        log.warning(
+            "notification failed",
+            channel_id=channel_id,
+            channel_kind=channel.kind,
+            attempts=result.attempts,
+            error=result.reason,
+            dead_lettered=result.gave_up,
+        )
+        payload = self._failed(
+            state,
+            channel_id,
+            channel.kind,
+            result.reason,
+            attempts=result.attempts,
+            status_code=result.error.status_code,
+            dead_lettered=result.gave_up,
+        )
+        if result.gave_up:
+            await state.outcomes.give_up(channel_id, payload)
+        else:
+            await state.outcomes.record(channel_id, payload)
+
+    def _common(
+        self, state: _Alert, channel_id: str, kind: str, attempts: int
+    ) -> dict[str, object]:
+        alert = state.notice.alert
+        return {
+            "user_id": alert.user_id,
+            "channel_id": channel_id,
+            "channel_kind": kind,
+            "subject_event_id": state.notice.alert_event_id,
+            "title": state.notice.title,
+            "text": alert.message,
+            "attempts": attempts,
+            "at": self._clock(),
+        }
+
+    def _failed(
+        self,
+        state: _Alert,
+        channel_id: str,
+        kind: str,
+        error: str,
+        *,
+        attempts: int,
+        status_code: int | None = None,
+        dead_lettered: bool = False,
+    ) -> NotificationFailed:
+        return NotificationFailed(
+            **self._common(state, channel_id, kind, attempts),
+            status_code=status_code,
+            error=error[:2000],
+            dead_lettered=dead_lettered,
+        )
+
+    # -- background ----------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Release held alerts until cancelled, then close every client."""
+        try:
+            await self._holds.release_forever(self._clock, self._release_interval_s)
+        finally:
+            for sender in self._senders.values():
+                await sender.aclose()
+            self._recipients.close()
+
+
+def _users(settings: Settings) -> Users:
+    url = settings.redis_url
+    if url is None:
+        running = read_endpoints(settings.run_dir)
+        url = running.redis_url if running is not None else None
+    if url is None:
+        raise ConfigurationError("no REDIS_URL for loading users: set it, or run `impressox up`")
+    return Users(eventsourcing_env(settings, url), secret_box=SecretBox(secret_key(settings)))
+
+
+def _secret(value: SecretStr | None) -> str | None:
+    return value.get_secret_value() if value is not None else None
