@@ -117,7 +117,7 @@ class Follower:
     async def _observe(self, block: Block, queries: LogQueries) -> list[Observation]:
         filters = queries.for_block(block.hash, block.logs_bloom)
         batches = await asyncio.gather(*(self._logs(query) for query in filters))
-        logs = unique_logs(batches)
+        logs = [entry for entry in unique_logs(batches) if queries.keeps(entry)]
         natives = await native_transfers(self.rpc, block, queries.targets.wallets)
         tokens = {log.address for log in logs if log.topics and log.topics[0] == TRANSFER_TOPIC}
         await self.builder.learn(tokens, natives=bool(natives))
