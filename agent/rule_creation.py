@@ -75,7 +75,7 @@ def _chain_described(target: dict[str, Any], condition: dict[str, Any]) -> str:
     short = f"{address[:6]}…{address[-4:]}"
     if not target.get("wallet"):
         return f"{short} emits {target.get('event') or 'an event'}"
-    verb = {"in": "receives", "out": "sends"}.get(target.get("direction", "either"), "moves")
+    verb = {"in": "receives", "out": "sends"}.get(target.get("direction") or "either", "moves")
     minimum = condition.get("min_amount") or 0
     amount = f" {minimum:,g}+" if minimum else ""
     token = f" {target['token']}" if target.get("token") else (" funds" if not amount else "")

@@ -93,18 +93,23 @@ class ChainTarget(Immutable):
     wallet: EvmAddress | None = None
     contract: EvmAddress | None = None
     event: str | None = Field(default=None, pattern=_IDENTIFIER)
-    direction: Literal["in", "out", "either"] = "either"
+    direction: Literal["in", "out", "either"] | None = None
+    """None: either way (as ``either``)."""
     token: str | None = Field(default=None, pattern=_TOKEN_SPELLING)
     counterparty: EvmAddress | None = None
     where: list[ArgFilter] = Field(default_factory=list, max_length=8)
-    fire_on: Literal["confirmed", "observed"] = "confirmed"
+    fire_on: Literal["confirmed", "observed"] | None = None
+    """None: ``confirmed``. (Defaults are None so that a client's types need not spell
+    them out.)"""
 
     @model_validator(mode="after")
     def _something_to_watch(self) -> ChainTarget:
         if self.wallet is None and self.contract is None:
             raise ValueError("a chain target needs a wallet or a contract")
         if self.wallet is None and (
-            self.direction != "either" or self.token is not None or self.counterparty is not None
+            self.direction not in (None, "either")
+            or self.token is not None
+            or self.counterparty is not None
         ):
             raise ValueError("direction, token and counterparty narrow a wallet's transfers")
         if self.where and (self.contract is None or self.event is None):

@@ -113,7 +113,7 @@ class ChainRuleIndex:
             state = self._rules[rule_id]
             target = state.spec.target
             assert isinstance(target, ChainTarget), "only chain rules are indexed here"
-            if target.fire_on != stage or state.status != "active":
+            if (target.fire_on or "confirmed") != stage or state.status != "active":
                 continue
             expires_at = state.spec.expires_at
             if expires_at is not None and expires_at <= now:
