@@ -132,7 +132,10 @@ resolve:
 	$(UV) pip compile pyproject.toml $(LOCK_FLAGS) -c locks/all.txt -o locks/runtime.txt
 	echo uv | $(UV) pip compile - $(LOCK_FLAGS) -c locks/dev.txt -o locks/uv.txt
 
-UNLOCKED := --deselect tests/test_lock.py::test_this_environment_is_exactly_the_lock
+# Without the lock: the environment is not the lock's, and FastAPI's OpenAPI output (the
+# committed document the web page's types come from) may differ by release.
+UNLOCKED := --deselect tests/test_lock.py::test_this_environment_is_exactly_the_lock \
+            --deselect tests/api/test_openapi_file.py
 
 # The whole gate on the newest releases, ignoring the lock (a venv of its own).
 test-latest:
