@@ -36,7 +36,8 @@ class AccountArgs(BaseModel):
 async def watch_wallet(context: AgentContext, arguments: WalletArgs) -> dict[str, Any]:
     watches = context.services.watches
     address = await asyncio.to_thread(watches.watch_wallet, context.user_id, arguments.address)
-    return {"watching": f"wallet {address}", "chain_watched": context.rule_health.chain_watched}
+    watched = await context.rule_health.chain_is_watched()
+    return {"watching": f"wallet {address}", "chain_watched": watched}
 
 
 @agent_tool("account", description="Follow a social account's posts.", effect="repeatable")

@@ -176,6 +176,48 @@ def _watching(result: dict[str, Any]) -> str:
     )
 
 
+def _wallet_activity(result: dict[str, Any]) -> str:
+    """ "In the last day 0x12…ab received 2 ETH from 0x98…76 (confirmed) ..."."""
+    address, transfers = result["address"], result["transfers"]
+    short = f"{address[:6]}…{address[-4:]}"
+    if not result.get("chain_watched", True):
+        return f"No chain watcher runs here, so I see nothing {short} did."
+    if not transfers:
+        return f"I saw no transfers of {short} in {_the_last(result['window_s'])}."
+    lines = [f"{short} in {_the_last(result['window_s'])}:"]
+    for transfer in transfers:
+        verb, way = ("sent", "to") if transfer["direction"] == "out" else ("received", "from")
+        amount = (
+            f"{_amount(transfer['amount'])} {transfer['symbol'] or 'tokens'}"
+            if transfer["amount"] is not None
+            else f"{transfer['raw_amount']} units"
+        )
+        usd = f" (${_amount(transfer['usd_value'])})" if transfer.get("usd_value") else ""
+        other = transfer["counterparty"]
+        lines.append(
+            f"- {verb} {amount}{usd} {way} {other[:6]}…{other[-4:]} ({transfer['status']})"
+        )
+    return "\n".join(lines)
+
+
+def _fees(result: dict[str, Any]) -> str:
+    if not result.get("chain_watched", True):
+        return "No chain watcher runs here, so I see no fees collected."
+    fees = result["fees"]
+    if not fees:
+        return f"The router collected no fees in {_the_last(result['window_s'])}."
+    parts = [
+        (
+            f"{_amount(fee['amount'])} {fee['symbol'] or fee['token']}"
+            if fee["amount"] is not None
+            else f"{fee['raw_amount']} units of {fee['token']}"
+        )
+        + f" ({fee['count']} swap{'' if fee['count'] == 1 else 's'})"
+        for fee in fees
+    ]
+    return f"The router collected {', '.join(parts)} in {_the_last(result['window_s'])}."
+
+
 def _remembered(result: dict[str, Any]) -> str:
     said = f"Noted, I will remember: {result['remembered']['text']}"
     replaced = result.get("replaced")
@@ -217,6 +259,9 @@ COMPOSERS: dict[str, Composer] = {
     "remember": _remembered,
     "recall_memory": _recalled,
     "forget": _forgotten,
+    "wallet_activity": _wallet_activity,
+    "create_wallet_alert": _created,
+    "fees_collected": _fees,
 }
 
 

@@ -18,23 +18,19 @@ from __future__ import annotations
 
 import asyncio
 from typing import Any, Literal
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, Field, model_validator
 
 import agent.account_tools
+import agent.chain_tools
 import agent.research_tools  # noqa: F401 - registers the research tools
 from agent.context import AgentContext
+from agent.rule_creation import create_rule, describe, health_summary, user_rules
 from agent.tools import agent_tool
 from events.catalog import Symbol
-from projections.readmodels.alert_rules import AlertRules
 from projections.readmodels.prices import Prices, latest
-from projections.rule_health import RuleHealth, RuleView
-
-RULE_NAMESPACE = uuid5(NAMESPACE_URL, "https://impressox.dev/agent-rule")
-MAX_RULE_CHANNELS = 8
-"""A rule names at most this many channels (`aggregates.rule_spec`)."""
-"""A rule the agent creates has the id uuid5(this, call id): a call run twice makes one."""
+from projections.rule_health import RuleView
 
 
 class SymbolArgs(BaseModel):
@@ -148,59 +144,6 @@ def spec_of(arguments: CreateAlertArgs) -> dict[str, Any]:
     return spec | {"name": describe(spec)[:80]}
 
 
-def describe(spec: dict[str, Any]) -> str:
-    """A rule in words: "BTC/USDT above 100,000", "ETH/USDT moves 5% within 1h"."""
-    target = spec["target"]
-    subject = target.get("symbol") or target.get("keyword") or target.get("account") or "?"
-    if target.get("venue"):
-        subject += f" on {target['venue']}"
-    condition = spec["condition"]
-    kind = condition["type"]
-    if kind == "mentioned":
-        return _posts_described(target, condition["min_engagement"])
-    if "threshold" in condition:
-        words = kind.replace("crosses_", "crosses ").replace("_", " ")
-        return f"{subject} {words} {condition['threshold']:,g}"
-    window = _duration(condition.get("window_s", 0))
-    if kind == "percent_change":
-        return (
-            f"{subject} moves {condition['percent']:g}% ({condition['direction']}) within {window}"
-        )
-    if kind == "absolute_move":
-        return (
-            f"{subject} moves {condition['amount']:,g} ({condition['direction']}) within {window}"
-        )
-    if kind == "volume_spike":
-        return f"{subject} volume {condition['multiple']:g}x its {window} mean"
-    return f"{subject}: {kind}"
-
-
-def _posts_described(target: dict[str, Any], min_engagement: int) -> str:
-    """ "posts by @whale mentioning SOL with 500+ engagement"."""
-    words = "posts"
-    if target.get("account"):
-        words += f" by @{target['account']}"
-    if target.get("keyword"):
-        words += f" mentioning {target['keyword']}"
-    return words + (f" with {min_engagement:,}+ engagement" if min_engagement else "")
-
-
-def _duration(seconds: int) -> str:
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds % size == 0 and seconds >= size:
-            return f"{seconds // size}{unit}"
-    return f"{seconds}s"
-
-
-async def user_rules(context: AgentContext) -> list[dict[str, Any]]:
-    """The user's rules that still exist, oldest first: what the numbers refer to."""
-    collection = await context.read_models.collection(AlertRules.name)
-    rules = await collection.find(
-        {"owner_id": str(context.user_id), "status": {"$ne": "deleted"}}
-    ).to_list()
-    return sorted(rules, key=lambda rule: (rule["created_at"], rule["_id"]))
-
-
 async def _selected(
     context: AgentContext, selection: AlertSelection
 ) -> list[tuple[int, dict[str, Any]]]:
@@ -233,36 +176,7 @@ async def _selected(
     effect="repeatable",
 )
 async def create_alert(context: AgentContext, arguments: CreateAlertArgs) -> dict[str, Any]:
-    return await _create(context, spec_of(arguments))
-
-
-async def _create(context: AgentContext, spec: dict[str, Any]) -> dict[str, Any]:
-    """Create the rule under the id derived from the call (see `tools.Effect`); say its
-    health, so that the answer never promises an alert that cannot come."""
-    existing = [rule["_id"] for rule in await user_rules(context)]
-    wanted = uuid5(RULE_NAMESPACE, context.call_id) if context.call_id else None
-    users, rules = context.services.users, context.services.alert_rules
-    wanted_channels = await asyncio.to_thread(users.alert_channels, context.user_id)
-    spec = spec | {"channels": wanted_channels[:MAX_RULE_CHANNELS]}
-    channels = await asyncio.to_thread(users.require_channels, context.user_id, spec["channels"])
-    rule_id = await asyncio.to_thread(rules.create, context.user_id, spec, wanted)
-    number = existing.index(str(rule_id)) + 1 if str(rule_id) in existing else len(existing) + 1
-    owner = str(context.user_id)
-    [health] = await context.rule_health.health(
-        [RuleView(owner, spec, "active")], channels={owner: channels}
-    )
-    created = {
-        "rule_id": str(rule_id),
-        "number": number,
-        "summary": describe(spec),
-        "frequency": spec["frequency"],
-        "health": _health(health),
-    }
-    return created | ({"expires_at": spec["expires_at"]} if spec.get("expires_at") else {})
-
-
-def _health(health: RuleHealth) -> dict[str, str]:
-    return {"state": health.health, "detail": health.detail}
+    return await create_rule(context, spec_of(arguments))
 
 
 class PostAlertArgs(BaseModel):
@@ -297,7 +211,7 @@ async def create_post_alert(context: AgentContext, arguments: PostAlertArgs) -> 
         "frequency": {"kind": "every_time", "cooldown_s": 600},
         "channels": ["web"],
     }
-    return await _create(context, spec | {"name": describe(spec)[:80]})
+    return await create_rule(context, spec | {"name": describe(spec)[:80]})
 
 
 @agent_tool(
@@ -315,7 +229,7 @@ async def list_alerts(context: AgentContext, arguments: ListArgs) -> dict[str, A
             "number": n,
             "summary": describe(rule["spec"]),
             "status": rule["status"],
-            "health": _health(health),
+            "health": health_summary(health),
         }
         for n, (rule, health) in enumerate(zip(rules, healths, strict=True), 1)
         if (arguments.status is None or rule["status"] == arguments.status)

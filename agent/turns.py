@@ -66,6 +66,7 @@ from aggregates.services.conversations import record_turn
 from events.envelope import RecordedEvent
 from events.errors import ConfigurationError, ImpressoxError
 from handlers.declaration import HandlerContext, HandlerResult
+from impressox.chain_presence import WatcherPresence
 from impressox.connections import connect_mongo
 from impressox.services import Services, build_services
 from knowledge.reader import KnowledgeReader
@@ -104,6 +105,9 @@ class Turns:
             self.read_models,
             chain_watched=settings.chain_watched,
             stale_after_s=settings.source_stale_after_s,
+            presence=WatcherPresence(
+                context.store.redis, settings.stream_names(), configured=settings.chain_watched
+            ),
         )
         persona = load_persona(settings.agent_persona).prompt()
         self.models = AgentModels(settings)

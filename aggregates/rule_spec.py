@@ -11,11 +11,11 @@ import string
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import Field, PositiveInt, ValidationInfo, field_validator, model_validator
+from pydantic import Field, PositiveInt, StrictInt, ValidationInfo, field_validator, model_validator
 
 from aggregates.channels import ChannelId
 from aggregates.errors import InvalidCommandError
-from aggregates.evm import EvmAddress
+from aggregates.evm import EvmAddress, checksum_address
 from aggregates.message_template import TEMPLATE_FIELDS
 from aggregates.model import Immutable
 from events.catalog.common import Severity, Symbol
@@ -48,19 +48,80 @@ class PostTarget(Immutable):
         return self
 
 
+ArgOperator = Literal["eq", "ne", "gt", "gte", "lt", "lte"]
+_IDENTIFIER = r"^[A-Za-z_][A-Za-z0-9_]{0,63}$"
+
+
+class ArgFilter(Immutable):
+    """One condition on a decoded event argument: ``amount gte 5000000``.
+
+    Numbers are compared with the argument as the chain has it (an integer in the
+    token's smallest unit: 5 tokens of 18 decimals are 5e18); text (addresses, hashes)
+    is compared in lowercase, with ``eq`` and ``ne`` only.
+    """
+
+    arg: str = Field(pattern=_IDENTIFIER)
+    op: ArgOperator = "eq"
+    value: StrictInt | Annotated[Finite, Field(strict=True)] | str = Field(
+        union_mode="left_to_right"
+    )
+
+    @model_validator(mode="after")
+    def _text_compares_for_equality(self) -> ArgFilter:
+        if isinstance(self.value, str) and self.op not in ("eq", "ne"):
+            raise ValueError(f"{self.op!r} compares numbers; a text value takes eq or ne")
+        return self
+
+
+_TOKEN_SPELLING = r"^(0x[0-9a-fA-F]{40}|[A-Za-z0-9.]{1,16})$"  # noqa: S105 (not a secret)
+
+
 class ChainTarget(Immutable):
-    """Activity of a wallet, or events of a contract."""
+    """Activity of a wallet, or events of a contract.
+
+    A wallet's transfers (ERC-20 and native) may be narrowed by `direction` (``in``:
+    received, ``out``: sent), `token` (a token's address, or a symbol such as ``ETH``
+    for the native coin or ``USDC``) and `counterparty` (the other side). A contract's
+    `event` (by its ABI name) may be narrowed by argument filters (`where`).
+
+    `fire_on`: ``confirmed`` (the default) fires once the event's block is deep enough;
+    ``observed`` fires as soon as the event is seen, and a reorg that removes it then
+    sends a follow-up alert that the transfer was reverted.
+    """
 
     kind: Literal["chain"] = "chain"
     wallet: EvmAddress | None = None
     contract: EvmAddress | None = None
-    event: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+    event: str | None = Field(default=None, pattern=_IDENTIFIER)
+    direction: Literal["in", "out", "either"] | None = None
+    """None: either way (as ``either``)."""
+    token: str | None = Field(default=None, pattern=_TOKEN_SPELLING)
+    counterparty: EvmAddress | None = None
+    where: list[ArgFilter] = Field(default_factory=list, max_length=8)
+    fire_on: Literal["confirmed", "observed"] | None = None
+    """None: ``confirmed``. (Defaults are None so that a client's types need not spell
+    them out.)"""
 
     @model_validator(mode="after")
     def _something_to_watch(self) -> ChainTarget:
         if self.wallet is None and self.contract is None:
             raise ValueError("a chain target needs a wallet or a contract")
+        if self.wallet is None and (
+            self.direction not in (None, "either")
+            or self.token is not None
+            or self.counterparty is not None
+        ):
+            raise ValueError("direction, token and counterparty narrow a wallet's transfers")
+        if self.where and (self.contract is None or self.event is None):
+            raise ValueError("argument filters (where) need a contract and its event")
         return self
+
+    @field_validator("token")
+    @classmethod
+    def _checksummed_token(cls, token: str | None) -> str | None:
+        if token is not None and token.startswith("0x"):
+            return checksum_address(token)
+        return token
 
 
 Target = Annotated[SymbolTarget | PostTarget | ChainTarget, Field(discriminator="kind")]
@@ -127,10 +188,14 @@ class Mentioned(Immutable):
 
 
 class Transferred(Immutable):
-    """A transfer or contract event on the target, optionally above an amount."""
+    """A transfer or contract event on the target, optionally at or above an amount
+    (in whole tokens, scaled by the token's decimals) or a value in USD (where a price of
+    the token's symbol was known when the transfer was seen: without one, a USD
+    threshold is not met)."""
 
     type: Literal["transferred"] = "transferred"
     min_amount: Annotated[Finite, Field(ge=0)] = 0
+    min_usd: Annotated[Finite, Field(ge=0)] | None = None
 
 
 PriceCondition = (

@@ -30,6 +30,7 @@ from api.rate_limit import RateLimiter
 from api.routes import (
     account,
     admin,
+    chain,
     conversations,
     event_types,
     feeds,
@@ -46,6 +47,8 @@ from api.web_page import install_web_page, locate_bundle
 from events.store import EventStore
 from handlers.declaration import load_modules
 from handlers.token_bucket import Rate
+from impressox.chain_presence import WatcherPresence
+from impressox.chain_watcher import contract_events
 from impressox.connections import connect_mongo, connect_redis
 from impressox.services import build_services
 from impressox.settings import Settings
@@ -86,18 +89,22 @@ def create_app(settings: Settings, *, redis_url: str, mongo_url: str) -> FastAPI
         key_log.on_revoked(keys.forget)
         key_log.on_revoked(sessions.revoked)
         await key_log.start()  # caught up: no key issued before startup is refused
+        store = EventStore(redis, settings.stream_names())
         app.state.context = ApiContext(
             settings=settings,
             redis=redis,
             mongo=mongo,
             database=database,
-            store=EventStore(redis, settings.stream_names()),
+            store=store,
             services=services,
             read_models=read_models,
             rule_health=RuleHealthReader(
                 read_models,
                 chain_watched=settings.chain_watched,
                 stale_after_s=settings.source_stale_after_s,
+                presence=WatcherPresence(
+                    redis, settings.stream_names(), configured=settings.chain_watched
+                ),
             ),
             keys=keys,
             limiter=RateLimiter(
@@ -113,6 +120,7 @@ def create_app(settings: Settings, *, redis_url: str, mongo_url: str) -> FastAPI
             knowledge=knowledge_reader,
             deltas=deltas,
             sessions=sessions,
+            contract_events=contract_events(settings, store),
         )
         gc.freeze()  # what startup built lives as long as the process: never walk it again
         gc.set_threshold(*GC_THRESHOLDS)
@@ -142,7 +150,7 @@ def create_app(settings: Settings, *, redis_url: str, mongo_url: str) -> FastAPI
     app.include_router(health.router)
     app.include_router(metrics.router)
     routed = (
-        account, rules, conversations, market, feeds, ingest, knowledge,
+        account, rules, conversations, market, feeds, chain, ingest, knowledge,
         admin, event_types, scratch, websocket,
     )  # fmt: skip
     for module in routed:

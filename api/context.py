@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Protocol
 
 from fastapi import Depends
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 from starlette.requests import HTTPConnection
 
+from aggregates.rule_spec import RuleSpec
 from api.keys import KeyAuthenticator
 from api.live.deltas import ReplyDeltas
 from api.live.hub import Hub
@@ -23,6 +24,13 @@ from knowledge.reader import KnowledgeReader
 from projections.model import Document
 from projections.reader import ReadModels
 from projections.rule_health import RuleHealthReader
+
+
+class ContractEvents(Protocol):
+    async def refuse_unknown(self, spec: RuleSpec) -> None:
+        """Refuse a chain rule naming an event (or an argument) its contract does not
+        declare (`chain.contract_events`, built by the composition root)."""
+        ...
 
 
 @dataclass
@@ -47,6 +55,8 @@ class ApiContext:
     """The agent's reply text while it is written, for clients following a conversation."""
     sessions: LiveSessions
     """The open WebSocket sessions by API key, closed when their key is revoked."""
+    contract_events: ContractEvents
+    """The events each contract declares: a chain rule naming another one is refused."""
 
 
 async def api_context(connection: HTTPConnection) -> ApiContext:

@@ -13,6 +13,13 @@
   apart; from the moment the block that makes a block 2 deep was mined (its transaction
   returned) to the moment its events' `chain.confirmed` were appended (their stream
   position's time).
+- ``alert_p50_ms`` / ``alert_p99_ms``: the same run, with a rule on the emitter and real
+  `impressox worker chain-partitioner` and `impressox worker rules` processes: from each
+  `chain.confirmed` appended by the watcher to its `alert.triggered`; the baseline,
+  ``partition_p99_ms``, is the hop before the rule engine (the journal to the `chain`
+  category), so the engine's own share is the difference. Redis stream times, ms
+  resolution. The first confirmation's alerts wait for the engine to start (it reads the
+  rules and their recent firings): ``alert_first_ms``, apart from the percentiles.
 - ``rpc_calls_per_block``: steady state with 100 watched contracts (alert rules) and
   1,000 watched wallets (users' watches), on a chain mining a block a second, each with
   transfers of watched wallets; every JSON-RPC call the watcher made (empty polls
@@ -36,7 +43,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 from aiohttp import ClientSession
 from redis.asyncio import Redis
@@ -66,7 +73,7 @@ from chain.rpc import ChainRpc
 from chain.tokens import TokenBook
 from chain.watcher import ChainWatcher, WatcherConfig
 from chain.watchset import WatchSet, fixed_targets
-from events.catalog import ChainEventConfirmed
+from events.catalog import AlertTriggered, ChainEventConfirmed
 from events.store import EventStore
 from impressox.embedded.chain import LOCAL_CHAIN_ID, EmbeddedChain
 from impressox.services import Services, build_services
@@ -84,6 +91,11 @@ LABELS = {
     "confirm_p50_ms": "mined -> confirmed appended p50, ms",
     "confirm_p99_ms": "mined -> confirmed appended p99, ms",
     "confirm_samples": "blocks timed",
+    "alert_first_ms": "the first confirmation's alert (the rule engine starts), ms",
+    "alert_p50_ms": "confirmed -> alert.triggered p50, ms",
+    "alert_p99_ms": "confirmed -> alert.triggered p99, ms",
+    "partition_p99_ms": "baseline: confirmed -> chain category p99, ms",
+    "alert_samples": "alerts measured",
     "rpc_calls_per_block": "JSON-RPC calls per block, steady state",
     "empty_polls_per_block": "of which polls for a block not there yet",
     "steady_blocks": "blocks counted",
@@ -213,6 +225,7 @@ async def measure_confirm_latency(
             {
                 "target": {"kind": "chain", "contract": emitter},
                 "condition": {"type": "transferred"},
+                "frequency": {"kind": "every_time", "cooldown_s": 0},
                 "channels": ["web"],
             },
         )
@@ -224,7 +237,12 @@ async def measure_confirm_latency(
             IMPRESSOX_CHAIN_POLL_INTERVAL_S="0.02",
             IMPRESSOX_CHAIN_CONFIRMATIONS=f'{{"{LOCAL_CHAIN_ID}": {CONFIRMATIONS}}}',
         )
-        watcher.start()
+        workers = [
+            impressox_process(f"worker {name}", ["worker", name], settings)
+            for name in ("chain-partitioner", "rules")
+        ]
+        for process in (watcher, *workers):
+            process.start()
         try:
             await wait_for(lambda: _has_cursor(journal), 60, "the watcher's first cursor")
             mined: dict[int, float] = {}
@@ -234,8 +252,11 @@ async def measure_confirm_latency(
                 await asyncio.sleep(rng.uniform(0.1, 0.4))
             last = max(mined) - CONFIRMATIONS + 1  # the last block made deep enough
             await wait_for(lambda: _confirmed_through(journal, last), 60, "confirmations")
+            await wait_for(lambda: _alerted(journal.store, samples), 60, "the alerts")
         finally:
-            watcher.stop()
+            for process in (watcher, *workers):
+                process.stop()
+    alerting = await _alert_latencies(journal)
     appended: dict[int, float] = {}
     async for recorded in journal.store.read_stream(journal.journal, types=["chain.confirmed"]):
         payload = recorded.event.payload
@@ -254,6 +275,52 @@ async def measure_confirm_latency(
         "confirm_p50_ms": percentile_ms(latencies, 50),
         "confirm_p99_ms": percentile_ms(latencies, 99),
         "confirm_samples": len(latencies),
+        **alerting,
+    }
+
+
+async def _alerted(store: EventStore, count: int) -> bool:
+    total = 0
+    for stream in store.names.category_streams("alerts"):
+        total += await store.redis.xlen(stream)
+    return total >= count
+
+
+async def _alert_latencies(journal: ChainJournal) -> Result:
+    """From each `chain.confirmed` appended by the watcher to its `alert.triggered`
+    (`alert_p99_ms`), and, as the baseline, to its copy in the `chain` category, which
+    the rules handler reads (`partition_p99_ms`): what the rule engine adds is the
+    difference. Stream positions' times, all from the one Redis's clock."""
+    store = journal.store
+    confirmed = {
+        recorded.event.event_id: recorded.position.ms
+        async for recorded in store.read_stream(journal.journal, types=["chain.confirmed"])
+    }
+    partitioned: dict[UUID, int] = {}
+    alerted: dict[UUID, int] = {}
+    for stream in store.names.category_streams("chain"):
+        async for recorded in store.read_stream(stream, types=["chain.confirmed"]):
+            partitioned[recorded.event.event_id] = recorded.position.ms
+    for stream in store.names.category_streams("alerts"):
+        async for recorded in store.read_stream(stream, types=[AlertTriggered.event_type]):
+            payload = recorded.event.payload
+            assert isinstance(payload, AlertTriggered)
+            alerted[payload.trigger_event_id] = recorded.position.ms
+    first_block = min(confirmed.values())
+    warmup = [i for i, ms in confirmed.items() if ms == first_block]  # the engine starts
+    alerts = [
+        (alerted[i] - ms) * 1_000_000
+        for i, ms in confirmed.items()
+        if i in alerted and i not in warmup
+    ]
+    copies = [(partitioned[i] - ms) * 1_000_000 for i, ms in confirmed.items() if i in partitioned]
+    first = max((alerted[i] - confirmed[i] for i in warmup if i in alerted), default=0)
+    return {
+        "alert_first_ms": float(first),
+        "alert_p50_ms": percentile_ms(alerts, 50),
+        "alert_p99_ms": percentile_ms(alerts, 99),
+        "partition_p99_ms": percentile_ms(copies, 99),
+        "alert_samples": len(alerts),
     }
 
 

@@ -117,10 +117,10 @@ class Follower:
     async def _observe(self, block: Block, queries: LogQueries) -> list[Observation]:
         filters = queries.for_block(block.hash, block.logs_bloom)
         batches = await asyncio.gather(*(self._logs(query) for query in filters))
-        logs = unique_logs(batches)
+        logs = [entry for entry in unique_logs(batches) if queries.keeps(entry)]
         natives = await native_transfers(self.rpc, block, queries.targets.wallets)
         tokens = {log.address for log in logs if log.topics and log.topics[0] == TRANSFER_TOPIC}
-        await self.builder.tokens.learn(tokens)
+        await self.builder.learn(tokens, natives=bool(natives))
         records = [self.builder.of_log(entry, block.timestamp) for entry in logs]
         records += [self.builder.of_native(transaction, block) for transaction in natives]
         incarnation = self.state.reorged.get(block.hash, 0)

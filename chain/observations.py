@@ -9,7 +9,9 @@ second time: its `incarnation` (how often its hash was retracted) is part of the
 
 **Records.** A log is decoded by `Decoders`; an ERC-20 `Transfer` (the bulk of what
 wallets do) is read straight from its topics and data, which is all its decoding would
-do, at a fraction of the cost. Amounts are scaled by the token's decimals (`TokenBook`).
+do, at a fraction of the cost. Amounts are scaled by the token's decimals (`TokenBook`);
+a transfer's USD value is its amount at the price its symbol had when it was seen
+(`UsdPriceBook`), where one was known.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from chain.abis import Decoders
 from chain.blocks import Block, Log, Transaction, address_of_topic
 from chain.queries import TRANSFER_TOPIC
 from chain.tokens import TokenBook
+from chain.usd_prices import UsdPriceBook
 from events.catalog.chain import (
     ChainEventConfirmed,
     ChainEventObserved,
@@ -34,6 +37,14 @@ from events.envelope import Event, Payload
 
 _NAMESPACE = uuid5(NAMESPACE_URL, "https://impressox.dev/chain/event")
 NATIVE_DECIMALS = 18
+NATIVE_SYMBOLS = {56: "BNB", 137: "POL", 43114: "AVAX", 250: "FTM", 100: "XDAI"}
+"""The native coin of chains whose coin is not ether (every other chain: ``ETH``)."""
+
+
+def native_symbol(chain_id: int) -> str:
+    return NATIVE_SYMBOLS.get(chain_id, "ETH")
+
+
 _ERC20_DATA_LENGTH = 66  # 0x and one 32-byte word
 _ERC20_TOPICS = 3
 
@@ -92,10 +103,30 @@ def _event(event_id: UUID, correlation: UUID, causation: UUID | None, payload: P
 class RecordBuilder:
     """Builds the records of one chain."""
 
-    def __init__(self, chain_id: int, decoders: Decoders, tokens: TokenBook) -> None:
+    def __init__(
+        self,
+        chain_id: int,
+        decoders: Decoders,
+        tokens: TokenBook,
+        prices: UsdPriceBook | None = None,
+    ) -> None:
         self.chain_id = chain_id
         self.decoders = decoders
         self.tokens = tokens
+        self.prices = prices
+        """USD prices of token symbols; None: transfers carry no USD value (a backfill
+        reads the past, whose prices the read models no longer hold)."""
+
+    async def learn(self, tokens: set[str], natives: bool) -> None:
+        """Learn what building the records of `tokens`' transfers (and of native
+        transfers, when `natives`) needs: the tokens' decimals and symbols, their prices."""
+        await self.tokens.learn(tokens)
+        if self.prices is None:
+            return
+        symbols = {self.tokens.get(token).symbol for token in tokens}
+        if natives:
+            symbols.add(native_symbol(self.chain_id))
+        await self.prices.refresh({symbol for symbol in symbols if symbol is not None})
 
     def of_log(self, log: Log, block_time: int | None = None) -> ChainRecord:
         """A log's record; call `tokens.learn` for the logs' addresses first."""
@@ -134,6 +165,8 @@ class RecordBuilder:
     def of_native(self, transaction: Transaction, block: Block) -> ChainRecord:
         """A transaction's own value, moved from its sender to its recipient."""
         assert transaction.recipient is not None, "a contract creation moves no value to anyone"
+        symbol = native_symbol(self.chain_id)
+        amount = transaction.value / 10**NATIVE_DECIMALS
         return ChainRecord(
             chain_id=self.chain_id,
             block_number=block.number,
@@ -144,16 +177,19 @@ class RecordBuilder:
             address=None,
             transfer=ValueTransfer(
                 token=None,
+                symbol=symbol,
                 sender=transaction.sender,
                 recipient=transaction.recipient,
                 raw_amount=str(transaction.value),
                 decimals=NATIVE_DECIMALS,
-                amount=transaction.value / 10**NATIVE_DECIMALS,
+                amount=amount,
+                **self._usd(symbol, amount),
             ),
         )
 
     def _token_transfer(self, token: str, sender: str, recipient: str, value: int) -> ValueTransfer:
         info = self.tokens.get(token)
+        amount = None if info.decimals is None else value / 10**info.decimals
         return ValueTransfer(
             token=token,
             symbol=info.symbol,
@@ -161,8 +197,16 @@ class RecordBuilder:
             recipient=recipient,
             raw_amount=str(value),
             decimals=info.decimals,
-            amount=None if info.decimals is None else value / 10**info.decimals,
+            amount=amount,
+            **self._usd(info.symbol, amount),
         )
+
+    def _usd(self, symbol: str | None, amount: float | None) -> dict[str, float]:
+        """`usd_price` and `usd_value`, where a price of `symbol` is known."""
+        price = None if self.prices is None else self.prices.get(symbol)
+        if price is None:
+            return {}
+        return {"usd_price": price, **({} if amount is None else {"usd_value": amount * price})}
 
 
 def json_safe(value: Any) -> Any:

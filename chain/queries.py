@@ -8,8 +8,11 @@ For watched contracts C and wallets W, at most three filters (per thousand of ea
 
 Topic filters, never a scan of every log: a node answers them from its indexes. A
 block's logs bloom rules out the filters that cannot match it, so following a quiet
-chain costs the block header alone. Native transfers are not logs: the follower finds
-them in the block's transactions.
+chain costs the block header alone. A block that two or more filters may match is read
+in one call instead, all its logs by its hash, and `keeps` picks what is watched: a
+node's calls are what a provider counts and limits, and a block's logs (hundreds on a
+busy chain) are one answer; a range (backfill) always uses the filters. Native
+transfers are not logs: the follower finds them in the block's transactions.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from chain.blocks import hex_quantity, topic_of_address
+from chain.blocks import Log, hex_quantity, topic_of_address
 from chain.bloom import BLOOM_BYTES, BitTriple, bits_of, might_contain, might_contain_any
 from chain.watchset import WatchTargets
 
@@ -55,17 +58,30 @@ class LogQueries:
             filters.append(_Filter({"topics": [TRANSFER_TOPIC, topics]}, items, True))
             filters.append(_Filter({"topics": [TRANSFER_TOPIC, None, topics]}, items, True))
         self._filters = filters
+        self._wallet_topics = frozenset(topic_of_address(wallet) for wallet in targets.wallets)
 
     def __len__(self) -> int:
         return len(self._filters)
 
     def for_block(self, block_hash: str, bloom: bytes) -> list[dict[str, Any]]:
-        """The filters, pinned to one block by its hash (EIP-234), that its bloom allows."""
-        return [
-            {**query.criteria, "blockHash": block_hash}
-            for query in self._filters
-            if _may_match(query, bloom)
-        ]
+        """The filters, pinned to one block by its hash (EIP-234), that its bloom allows;
+        when that is more than one, one query for all the block's logs (see `keeps`)."""
+        allowed = [query for query in self._filters if _may_match(query, bloom)]
+        if len(allowed) > 1:
+            return [{"blockHash": block_hash}]
+        return [{**query.criteria, "blockHash": block_hash} for query in allowed]
+
+    def keeps(self, log: Log) -> bool:
+        """Whether a log is one the filters find: of a watched contract, or a transfer
+        from or to a watched wallet."""
+        if log.address in self.targets.contracts:
+            return True
+        topics = log.topics
+        return (
+            len(topics) >= 3
+            and topics[0] == TRANSFER_TOPIC
+            and (topics[1] in self._wallet_topics or topics[2] in self._wallet_topics)
+        )
 
     def for_range(self, first: int, last: int) -> list[dict[str, Any]]:
         """Every filter over blocks `first` to `last`, inclusive."""

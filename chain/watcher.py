@@ -48,6 +48,7 @@ from chain.queries import LogQueries
 from chain.ranges import RangeReader, RangeSizer
 from chain.rpc import ChainRpc
 from chain.tokens import TokenBook
+from chain.usd_prices import UsdPriceBook
 from chain.watchset import WatchSet
 from events.envelope import Event
 from sources.backoff import Backoff
@@ -92,13 +93,15 @@ class ChainWatcher:
     decoders: Decoders
     config: WatcherConfig
     owner: str = ""
+    prices: UsdPriceBook | None = None
+    """USD prices of tokens' symbols (None: transfers carry no USD value)."""
     sleep_backoff: Backoff = field(default_factory=lambda: Backoff(first_s=1.0, max_s=30.0))
 
     def __post_init__(self) -> None:
         self.chain_id = self.journal.chain_id
         self.owner = self.owner or owner_name(self.chain_id)
         self.tokens = TokenBook(self.rpc, self.journal.store.redis, self.journal.tokens_key)
-        self.builder = RecordBuilder(self.chain_id, self.decoders, self.tokens)
+        self.builder = RecordBuilder(self.chain_id, self.decoders, self.tokens, self.prices)
         self.reader = RangeReader(self.rpc, RangeSizer(self.config.range_blocks))
         self.pacer = PollPacer(self.config.poll_interval_s)
         self.head = -1

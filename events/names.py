@@ -237,5 +237,9 @@ class StreamNames:
             raise ValueError(f"a chain id is positive, not {chain_id}")
         return f"{self.prefix}:{{{CHAIN_TAG}}}:{part}.{chain_id}"
 
+    def chain_leases(self) -> str:
+        """A pattern matching every chain watcher's lease key (`chain_state` ``lease``)."""
+        return f"{self.prefix}:{{{CHAIN_TAG}}}:lease.*"
+
 
 _CHAIN_STATE_PARTS = frozenset({"cursor", "window", "reorged", "tokens", "lease", "status"})

@@ -3,7 +3,8 @@
 `chain/` knows nothing of settings; this module reads them once: the nodes
 (CHAIN_RPC_URL, their chain id checked), the chain's confirmations, our contracts on
 that chain from the deployments file (always watched, decoded with our ABIs), and the
-Redis store. `serve_chain_watcher` runs the watcher until SIGTERM or Ctrl-C.
+Redis store; and, where MONGO_URL is set, the price read models for transfers' USD
+values. `serve_chain_watcher` runs the watcher until SIGTERM or Ctrl-C.
 """
 
 from __future__ import annotations
@@ -20,18 +21,29 @@ from eth_typing import ABI
 
 from chain.abis import Decoders
 from chain.artifacts import load_artifact
+from chain.contract_events import ContractEvents
 from chain.deploy import ROUTER_IMPLEMENTATION
 from chain.deployments import load_deployments
 from chain.journal import ChainJournal
 from chain.rpc import ChainRpc
+from chain.usd_prices import UsdPriceBook
 from chain.watcher import ChainWatcher, WatcherConfig
 from chain.watchset import WatchSet
 from events.errors import ConfigurationError
 from events.store import EventStore
-from impressox.connections import connect_redis
+from handlers.declaration import load_modules
+from impressox.connections import connect_mongo, connect_redis
 from impressox.settings import Settings
+from projections.reader import ReadModels
+from projections.registry import PROJECTIONS, READ_MODEL_MODULES
+from projections.usd_prices import ReadModelPrices
 
 log = structlog.get_logger(__name__)
+
+
+def contract_events(settings: Settings, store: EventStore) -> ContractEvents:
+    """What the API checks a contract rule's event against (see `chain.contract_events`)."""
+    return ContractEvents(store, settings.deployments_file())
 
 
 @dataclass
@@ -124,13 +136,28 @@ async def serve_chain_watcher(
 
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, on_signal, signum)
-    async with open_chain(settings, redis_url) as parts:
-        watcher = ChainWatcher(
-            parts.rpc,
-            parts.journal,
-            parts.watch_set(),
-            parts.decoders(),
-            parts.config(start_block=start_block),
-        )
-        log.info("watching", chain_id=parts.chain_id, nodes=parts.rpc.nodes, ours=len(parts.ours))
-        await watcher.run(stop)
+    mongo = connect_mongo(settings.mongo_url) if settings.mongo_url else None
+    prices = None
+    if mongo is not None:
+        load_modules(READ_MODEL_MODULES)
+        read_models = ReadModels(mongo[settings.mongo_database], PROJECTIONS.all())
+        prices = UsdPriceBook(ReadModelPrices(read_models))
+    else:
+        log.info("no MONGO_URL: chain transfers carry no USD value")
+    try:
+        async with open_chain(settings, redis_url) as parts:
+            watcher = ChainWatcher(
+                parts.rpc,
+                parts.journal,
+                parts.watch_set(),
+                parts.decoders(),
+                parts.config(start_block=start_block),
+                prices=prices,
+            )
+            log.info(
+                "watching", chain_id=parts.chain_id, nodes=parts.rpc.nodes, ours=len(parts.ours)
+            )
+            await watcher.run(stop)
+    finally:
+        if mongo is not None:
+            await mongo.close()

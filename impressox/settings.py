@@ -752,9 +752,9 @@ class Settings(BaseSettings):
 
     @property
     def chain_watched(self) -> bool:
-        """Whether `impressox up` runs a chain watcher (a source of chain events): until
-        one does, rules on wallets and contracts say they cannot fire."""
-        return watches_chain(self.sources)
+        """Whether a chain is configured here (CHAIN_RPC_URL, or a source of chain events):
+        rule health also counts a watcher seen running elsewhere (`chain.presence`)."""
+        return self.chain_rpc_url is not None or watches_chain(self.sources)
 
     @property
     def run_dir(self) -> Path:

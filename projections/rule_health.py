@@ -31,7 +31,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from aggregates.rule_spec import (
     Above,
@@ -146,7 +146,8 @@ def _firing(target: Mapping[str, Any], facts: Facts) -> RuleHealth | None:
     if target["kind"] == "chain" and not facts.chain_watched:
         return RuleHealth(
             "no_chain_watcher",
-            "Nothing watches a chain here yet: the rule will not fire until a chain watcher runs.",
+            "No chain watcher runs: the rule will not fire until one does (set CHAIN_RPC_URL,"
+            " or run `impressox chain watch`).",
         )
     if target["kind"] == "symbol":
         return _market_problem(target["symbol"], target.get("venue"), facts)
@@ -238,19 +239,39 @@ def _ago(elapsed: timedelta) -> str:
     return f"{seconds} s"
 
 
+class ChainPresence(Protocol):
+    async def watching(self) -> bool:
+        """Whether a chain watcher runs now, here or elsewhere (`chain.presence`)."""
+        ...
+
+
 class RuleHealthReader:
     """Reads the facts a page of rules' health depends on, and judges each rule.
 
     Built once per process (the API's lifespan, the agent's worker) with what the
-    settings say: whether a chain watcher runs, and when a silent source is stale.
+    settings say: whether a chain is configured here (`chain_watched`) and, through
+    `presence`, whether a chain watcher is seen running anywhere; and when a silent
+    source is stale.
     """
 
     def __init__(
-        self, read_models: ReadModels, *, chain_watched: bool, stale_after_s: float
+        self,
+        read_models: ReadModels,
+        *,
+        chain_watched: bool,
+        stale_after_s: float,
+        presence: ChainPresence | None = None,
     ) -> None:
         self.read_models = read_models
         self.chain_watched = chain_watched
+        self.presence = presence
         self.stale_after = timedelta(seconds=stale_after_s) if stale_after_s > 0 else None
+
+    async def chain_is_watched(self) -> bool:
+        """Whether chain rules and watched wallets can report anything now."""
+        if self.chain_watched:
+            return True
+        return self.presence is not None and await self.presence.watching()
 
     async def health(
         self, rules: Sequence[RuleView], *, channels: Mapping[str, Collection[str]] | None = None
@@ -278,7 +299,11 @@ class RuleHealthReader:
                 **(await self._channels(owners) if owners else {}),
                 **{owner: frozenset(known) for owner, known in channels.items()},
             },
-            chain_watched=self.chain_watched,
+            chain_watched=(
+                await self.chain_is_watched()
+                if any(rule.spec["target"]["kind"] == "chain" for rule in rules)
+                else self.chain_watched
+            ),
             stale_after=self.stale_after,
         )
 

@@ -37,7 +37,16 @@ import structlog
 from redis.exceptions import RedisError
 
 from aggregates.rule_spec import SymbolTarget
-from events.catalog import AlertTriggered, PostScraped, PriceTick, Severity, SourceStale
+from events.catalog import (
+    AlertTriggered,
+    ChainEventConfirmed,
+    ChainEventObserved,
+    ChainEventRetracted,
+    PostScraped,
+    PriceTick,
+    Severity,
+    SourceStale,
+)
 from events.codec import EVENT_ID, PAYLOAD, SCHEMA_VERSION, TYPE
 from events.envelope import RecordedEvent
 from events.errors import ConfigurationError, ImpressoxError
@@ -45,6 +54,8 @@ from events.position import Position
 from events.redis_client import entries
 from events.store import EventStore
 from handlers.declaration import HandlerContext, HandlerResult, Output, handler
+from rules.chain_alerts import REVERTED_CONDITION, chain_alert, reversal_alert
+from rules.chain_rules import ChainRuleIndex, Stage
 from rules.engine import RuleEngine
 from rules.firing import Firing, Observation, RuleState
 from rules.post_alerts import post_alert
@@ -64,6 +75,8 @@ TICK_TYPE = PriceTick.event_type.encode()
 TICK_VERSION = str(PriceTick.schema_version).encode()
 STALE_CONDITION = "source_stale"
 """The condition of the alert telling a rule's owner its prices stopped coming."""
+NOTICE_CONDITIONS = frozenset({STALE_CONDITION, REVERTED_CONDITION})
+"""Alerts that are notices to a rule's owner, not firings of the rule."""
 
 
 def observation(recorded: RecordedEvent, tick: PriceTick) -> Observation:
@@ -104,10 +117,21 @@ def alert_of(firing: Firing) -> AlertTriggered:
     )
 
 
-@handler(GROUP, categories=["ticks", "posts"], types=[PriceTick, SourceStale, PostScraped])
+@handler(
+    GROUP,
+    categories=["ticks", "posts", "chain"],
+    types=[
+        PriceTick,
+        SourceStale,
+        PostScraped,
+        ChainEventObserved,
+        ChainEventConfirmed,
+        ChainEventRetracted,
+    ],
+)
 class RuleEvaluation:
-    """One price engine per partition this process owns and one post index, all fed by
-    one `RuleBook`."""
+    """One price engine per partition this process owns, one post index and one chain
+    index, all fed by one `RuleBook`."""
 
     def __init__(self, context: HandlerContext) -> None:
         settings = context.settings
@@ -118,6 +142,7 @@ class RuleEvaluation:
         self.warmup = timedelta(seconds=settings.rules_warmup_s)
         self._starting: dict[str, asyncio.Lock] = {}
         self._starting_posts = asyncio.Lock()
+        self._starting_chain = asyncio.Lock()
 
     async def handle(self, recorded: RecordedEvent) -> HandlerResult:
         payload = recorded.event.payload
@@ -125,6 +150,8 @@ class RuleEvaluation:
             return await self._post(recorded, payload)
         if isinstance(payload, SourceStale):
             return await self._say_stale(recorded, payload)
+        if isinstance(payload, ChainEventObserved | ChainEventConfirmed | ChainEventRetracted):
+            return await self._chain(recorded, payload)
         if not isinstance(payload, PriceTick):
             raise TypeError(f"expected a price.tick, got {recorded.event.type}")
         tag = self.store.names.tag_of(recorded.stream)
@@ -148,6 +175,71 @@ class RuleEvaluation:
             alert = post_alert(firing, post, recorded.event.event_id, key)
             outputs.append(Output("alerts", recorded.event.caused(alert, key=key)))
         return outputs
+
+    async def _chain(
+        self,
+        recorded: RecordedEvent,
+        payload: ChainEventObserved | ChainEventConfirmed | ChainEventRetracted,
+    ) -> HandlerResult:
+        """A chain event against the chain rules: it happens when it arrived (its position).
+        An observation's id is its own event id; a confirmation or retraction names it."""
+        index = self.book.chain
+        if index is None:  # not `or`: an index without rules is falsy (len 0)
+            index = await self._start_chain()
+        event, record = recorded.event, payload.record
+        key, arrived_at = event.key, recorded.position.time
+        alerts: list[AlertTriggered]
+        if isinstance(payload, ChainEventRetracted):
+            reversals = index.retract(payload.observation_id, arrived_at)
+            alerts = [
+                reversal_alert(reversal, record, payload.observation_id, event.event_id, key)
+                for reversal in reversals
+            ]
+        else:
+            observation_id = (
+                event.event_id
+                if isinstance(payload, ChainEventObserved)
+                else payload.observation_id
+            )
+            stage: Stage = "observed" if isinstance(payload, ChainEventObserved) else "confirmed"
+            alerts = [
+                chain_alert(
+                    firing,
+                    record,
+                    stage=stage,
+                    observation_id=observation_id,
+                    event_id=event.event_id,
+                    key=key,
+                )
+                for firing in index.evaluate(record, stage, observation_id, arrived_at)
+            ]
+        return [Output("alerts", event.caused(alert, key=key)) for alert in alerts]
+
+    async def _start_chain(self) -> ChainRuleIndex:
+        """The chain index, from the chain rules and their firings in every partition (so
+        a once-rule stays completed, and a reorg after a restart is still told)."""
+        async with self._starting_chain:
+            if self.book.chain is not None:
+                return self.book.chain
+            await self.book.ready()
+            tags = self.store.names.partition_tags()
+            alerts = [alert for tag in tags for alert in await self._own_firings(tag)]
+            # No await from here on: see `_start_engine`.
+            index = ChainRuleIndex()
+            rules = self.book.chain_rules()
+            for alert in sorted(alerts, key=lambda alert: alert.triggered_at):
+                held = rules.get(alert.rule_id)
+                if held is None:
+                    continue
+                rules[alert.rule_id] = apply_alert(held, alert) or held
+                observation_id = alert.values.get("observation_id")
+                if isinstance(observation_id, str):
+                    index.remember(UUID(observation_id), alert.rule_id)
+            for state in rules.values():
+                index.upsert(state)
+            self.book.chain = index
+            log.info("chain rules started", rules=len(index), firings_recovered=len(alerts))
+            return index
 
     async def _start_posts(self) -> PostRuleIndex:
         async with self._starting_posts:
@@ -244,9 +336,9 @@ class RuleEvaluation:
 
     async def _own_firings(self, tag: str) -> list[AlertTriggered]:
         """The firings in partition `tag` since shortly before the snapshot (notices that
-        a source went silent are alerts, not firings). An alert that does not decode is
-        passed over: the alerts' own handlers dead-letter it, and failing on it here
-        would stop every tick of the partition."""
+        a source went silent or a reorg undid an event are alerts, not firings). An alert
+        that does not decode is passed over: the alerts' own handlers dead-letter it, and
+        failing on it here would stop every tick of the partition."""
         since = max(self.book.snapshot_time - FIRINGS_LOOKBACK, EPOCH)
         stream = self.store.names.stream(tag, "alerts")
         return [
@@ -255,7 +347,7 @@ class RuleEvaluation:
                 stream, start=since, types=[AlertTriggered.event_type], on_invalid=_skipped
             )
             if isinstance(recorded.event.payload, AlertTriggered)
-            and recorded.event.payload.condition != STALE_CONDITION
+            and recorded.event.payload.condition not in NOTICE_CONDITIONS
         ]
 
     async def _warmup_ticks(self, stream: str, tracked: Position | None) -> list[Observation]:

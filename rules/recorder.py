@@ -31,7 +31,7 @@ from events.envelope import RecordedEvent
 from events.errors import ConfigurationError
 from handlers.declaration import HandlerContext, handler
 from impressox.services import Services, build_services
-from rules.handler import STALE_CONDITION
+from rules.handler import NOTICE_CONDITIONS
 
 log = structlog.get_logger(__name__)
 
@@ -54,7 +54,7 @@ class FiringRecorder:
             alert = recorded.event.payload
             if not isinstance(alert, AlertTriggered):
                 raise TypeError(f"expected an alert.triggered, got {recorded.event.type}")
-            if alert.condition != STALE_CONDITION:  # a notice about prices, not a firing
+            if alert.condition not in NOTICE_CONDITIONS:  # a notice, not a firing
                 firings.setdefault(alert.rule_id, []).append((recorded, alert))
         if firings:
             await asyncio.to_thread(

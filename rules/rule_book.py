@@ -2,11 +2,12 @@
 
 One book per process: it loads the latest snapshot, reads the log after it, then follows
 the log (a blocking XREAD, no polling) and hands every change to the engine of the
-partition the rule's symbol routes to, or, for a post rule, to the process's one index
-of post rules (a post of any partition may fire it). A rule whose symbol changes moves
-between engines. Every `rules_snapshot_s` it saves a snapshot of what it has read, so
-the next start reads only the log's tail; and it expires rules whose time has come,
-through the aggregate, so their status says so everywhere.
+partition the rule's symbol routes to, or, for a post or chain rule, to the process's
+one index of post rules or of chain rules (an event of any partition may fire it). A
+rule whose symbol changes moves between engines. Every `rules_snapshot_s` it saves a
+snapshot of what it has read, so the next start reads only the log's tail; and it
+expires rules whose time has come, through the aggregate, so their status says so
+everywhere.
 """
 
 from __future__ import annotations
@@ -22,12 +23,13 @@ import structlog
 from redis.exceptions import RedisError
 
 from aggregates.errors import DomainError
-from aggregates.rule_spec import PostTarget
+from aggregates.rule_spec import ChainTarget, PostTarget
 from events.envelope import RecordedEvent
 from events.outages import outage, redis_unavailable
 from events.position import Position
 from events.store import EventStore
 from impressox.services import build_services
+from rules.chain_rules import ChainRuleIndex
 from rules.engine import RuleEngine
 from rules.firing import RuleState
 from rules.posts import PostRuleIndex
@@ -67,6 +69,8 @@ class RuleBook:
         self.engines: dict[str, RuleEngine] = {}
         self.posts: PostRuleIndex | None = None
         """The post rules' index, once this process has handled a post."""
+        self.chain: ChainRuleIndex | None = None
+        """The chain rules' index, once this process has handled a chain event."""
         self.snapshot_every_s = settings.rules_snapshot_s
         self._saved_position = self.position
         self._ready = asyncio.Lock()
@@ -109,12 +113,19 @@ class RuleBook:
 
     def post_rules(self) -> dict[UUID, RuleState]:
         """The rules that watch posts (a copy): snapshot rows of rules on no symbol."""
+        return self._unplaced_rules(PostTarget)
+
+    def chain_rules(self) -> dict[UUID, RuleState]:
+        """The rules that watch a chain (a copy): snapshot rows of rules on no symbol."""
+        return self._unplaced_rules(ChainTarget)
+
+    def _unplaced_rules(self, kind: type[PostTarget | ChainTarget]) -> dict[UUID, RuleState]:
         for rule_id in self._unread_by_tag.pop("", set()):
             self._held(rule_id)
         return {
             rule_id: state
             for rule_id, state in self.rules.items()
-            if isinstance(state.spec.target, PostTarget)
+            if isinstance(state.spec.target, kind)
         }
 
     def _held(self, rule_id: UUID) -> RuleState | None:
@@ -147,11 +158,14 @@ class RuleBook:
                 after.remove(rule_id)
             else:
                 after.upsert(state)
-        if self.posts is not None and (_watches_posts(held) or _watches_posts(state)):
+        for index, kind in ((self.posts, PostTarget), (self.chain, ChainTarget)):
+            watched = any(isinstance(s.spec.target, kind) for s in (held, state) if s)
+            if index is None or not watched:
+                continue
             if state.status == "deleted":
-                self.posts.remove(rule_id)
+                index.remove(rule_id)
             else:
-                self.posts.upsert(state)  # which removes a rule that stopped watching posts
+                index.upsert(state)  # which removes a rule that stopped watching `kind`
 
     def _engine_of(self, state: RuleState | None) -> RuleEngine | None:
         tag = self._tag_of(state)
@@ -228,10 +242,6 @@ class RuleBook:
         if self._follower is not None:
             self._follower.cancel()
             await asyncio.gather(self._follower, return_exceptions=True)
-
-
-def _watches_posts(state: RuleState | None) -> bool:
-    return state is not None and isinstance(state.spec.target, PostTarget)
 
 
 def _expire(settings: Settings, rule_ids: list[UUID], at: datetime) -> None:

@@ -60,7 +60,7 @@ def question(pending: Pending, examples: list[str]) -> str:
         )
     if pending.intent == "get_price":
         return _price_question(pending.slots, examples)
-    if pending.intent == "watch_wallet":
+    if pending.intent in ("watch_wallet", "wallet_activity", "create_wallet_alert"):
         return _wallet_question(pending.slots)
     return QUESTIONS.get(pending.intent, "What should I remember?")
 

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from agent.offline import frames, lexicon
+from agent.offline import chain_frames, frames, lexicon
 from agent.offline.alert_frames import alert_slots, post_alert_slots
 from agent.offline.reading import Reading
 from agent.offline.vocabulary import SymbolBook
@@ -305,9 +305,18 @@ RULES: tuple[tuple[Applies, Drafts], ...] = (
     (_told_to_remember, lambda r, book: Draft("remember", frames.fact_slots(r))),
     (lambda r: _manage(r) is not None, _changes),
     (
+        lambda r: bool(r.addresses) and _asks_for_alert(r),
+        lambda r, book: Draft("create_wallet_alert", chain_frames.wallet_alert_slots(r)),
+    ),
+    (
+        lambda r: chain_frames.asks_wallet_activity(r) and not r.says(lexicon.WATCH),
+        lambda r, book: Draft("wallet_activity", chain_frames.activity_slots(r)),
+    ),
+    (
         _about_a_wallet,
         lambda r, book: Draft("watch_wallet", frames.wallet_slots(r), r.says(lexicon.WATCH)),
     ),
+    (chain_frames.asks_fees, lambda r, book: Draft("fees_collected", frames.window_slots(r))),
     (_follows, lambda r, book: Draft("follow_account", frames.account_slots(r))),
     (_lists, lambda r, book: Draft("list_alerts", frames.list_slots(r, book))),
     (_asks_for_alert, _alert),

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from agent.offline import frames, replies
+from agent.offline import chain_frames, frames, replies
 from agent.offline.alert_frames import (
     alert_call,
     alert_slots,
@@ -155,6 +155,8 @@ SLOTS: dict[str, Callable[[Reading, SymbolBook], dict[str, Any]]] = {
     "search_posts": frames.posts_slots,
     "watch_wallet": lambda r, book: frames.wallet_slots(r),
     "follow_account": lambda r, book: frames.account_slots(r),
+    "wallet_activity": lambda r, book: chain_frames.activity_slots(r),
+    "create_wallet_alert": lambda r, book: chain_frames.wallet_alert_slots(r),
 }
 """The slots an answer can fill, per intent that can be pending."""
 
@@ -174,4 +176,7 @@ CALLS: dict[str, Finisher] = {
     "remember": frames.remember_call,
     "recall_memory": lambda slots: ([("recall_memory", {})], []),
     "forget": frames.forget_call,
+    "wallet_activity": chain_frames.activity_call,
+    "create_wallet_alert": chain_frames.wallet_alert_call,
+    "fees_collected": chain_frames.fees_call,
 }

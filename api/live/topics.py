@@ -8,6 +8,9 @@
 ``conversation:<id>``  turns and replies of one of the caller's conversations, from the
                        conversations application's log, and the reply's text while the
                        agent writes it (``delta`` messages)
+``chain:<address>``    chain.observed, chain.confirmed and chain.retracted of records
+                       that involve the address (the emitting contract, a transfer's
+                       sender or recipient), from every partition of ``chain``
 ``alerts:*``           everyone's alerts (admin keys only); ``notifications:*`` likewise
 =====================  =================================================================
 
@@ -27,12 +30,22 @@ from aggregates.errors import NotFoundError
 from aggregates.services.conversations import Conversations
 from api.keys import Principal
 from api.live.errors import TopicError
-from events.catalog import AlertTriggered, NotificationFailed, NotificationSent, PriceTick
+from events.catalog import (
+    AlertTriggered,
+    ChainEventConfirmed,
+    ChainEventObserved,
+    ChainEventRetracted,
+    ChainRecord,
+    NotificationFailed,
+    NotificationSent,
+    PriceTick,
+)
 from events.envelope import Event
 from events.names import StreamNames
 
 MAX_TOPIC_CHARS = 200
 
+_ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
 _SYMBOL = re.compile(r"^[A-Z0-9]{2,12}/[A-Z0-9]{2,12}$")
 _EVERYONE = "*"
 _CONVERSATION_TYPES = frozenset({"conversation.turn_recorded", "conversation.replied"})
@@ -52,6 +65,8 @@ class Topic:
     """Deliver only events whose payload has these attribute values (compared as text)."""
     reply_channel: str | None = None
     """The Pub/Sub channel of the agent's reply text as it is written (conversations)."""
+    involves: str | None = None
+    """Deliver only chain events whose record involves this address (lowercase)."""
 
     @property
     def stream_set(self) -> frozenset[str]:
@@ -63,7 +78,19 @@ class Topic:
         if self.key is not None and event.key != self.key:
             return False
         payload = event.payload
+        if self.involves is not None and not _involves(payload, self.involves):
+            return False
         return all(str(getattr(payload, name, None)) == value for name, value in self.payload)
+
+
+def _involves(payload: object, address: str) -> bool:
+    record = getattr(payload, "record", None)
+    if not isinstance(record, ChainRecord):
+        return False
+    transfer = record.transfer
+    return record.address == address or (
+        transfer is not None and address in (transfer.sender, transfer.recipient)
+    )
 
 
 async def resolve_topic(
@@ -79,9 +106,25 @@ async def resolve_topic(
         return _deliveries(name, kind, argument if separator else None, principal, names)
     if kind == "conversation" and separator:
         return await _conversation(name, argument, principal, names, conversations)
+    if kind == "chain" and separator:
+        return _chain(name, argument, names)
     raise TopicError(
-        f"unknown topic {name!r}: subscribe to prices:<BASE/QUOTE>, alerts, notifications"
-        " or conversation:<conversation id>"
+        f"unknown topic {name!r}: subscribe to prices:<BASE/QUOTE>, alerts, notifications,"
+        " conversation:<conversation id> or chain:<address>"
+    )
+
+
+def _chain(name: str, address: str, names: StreamNames) -> Topic:
+    if not _ADDRESS.match(address):
+        raise TopicError(f"invalid address {address!r}: use 0x and 40 hexadecimal digits")
+    return Topic(
+        name=name,
+        streams=tuple(names.category_streams(ChainEventObserved.category)),
+        types=frozenset(
+            kind.event_type
+            for kind in (ChainEventObserved, ChainEventConfirmed, ChainEventRetracted)
+        ),
+        involves=address.lower(),
     )
 
 

@@ -5,7 +5,8 @@ command loads (a rule created a moment ago is found even before its read model s
 it); reads come from the `alert_rules` read model. Another user's rule is a 404.
 
 A rule that could never fire is refused (422 naming the field): a price threshold of
-zero or less, a channel its owner does not have. One that may become able to fire is
+zero or less, a channel its owner does not have, a contract event its contract does not
+declare (or a filter on an argument the event lacks). One that may become able to fire is
 accepted with its `health` saying what it waits for (`projections.rule_health`), in the
 answer to its creation or change and in every read.
 """
@@ -156,6 +157,7 @@ async def create_rule(
     spec: RuleSpec, context: Context, owner_id: ActingFor, wait: WaitFor
 ) -> RuleAccepted:
     users, rules = context.services.users, context.services.alert_rules
+    await context.contract_events.refuse_unknown(spec)
     channels, rule_id = await run_command(_create, users, rules, owner_id, spec)
     receipt = await accepted(context, wait, application=rules.name, resource_id=rule_id)
     health = await _health_of_spec(context, owner_id, spec, channels, "active")
@@ -180,6 +182,7 @@ async def update_rule(
     rule_id: UUID, spec: RuleSpec, context: Context, principal: User, wait: WaitFor
 ) -> RuleAccepted:
     users = context.services.users
+    await context.contract_events.refuse_unknown(spec)
     changed: list[tuple[UUID, frozenset[str], str]] = []
 
     def update(rule: AlertRule) -> None:

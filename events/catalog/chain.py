@@ -76,6 +76,11 @@ class ValueTransfer(BaseModel):
     """The token's `decimals()`, read once per token (18 for the native coin)."""
     amount: float | None = None
     """`raw_amount` scaled by `decimals` (for thresholds); None when decimals are unknown."""
+    usd_price: float | None = Field(default=None, ge=0)
+    """The price in USD of one `symbol` when the transfer was seen (from the price read
+    models); None when none was known."""
+    usd_value: float | None = Field(default=None, ge=0)
+    """`amount` times `usd_price`; None when either is unknown."""
 
 
 class ChainRecord(BaseModel):

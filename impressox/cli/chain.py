@@ -17,6 +17,7 @@ reached exits 1.
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -24,22 +25,30 @@ import orjson
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from web3 import Web3
+from web3.exceptions import Web3Exception
 
 from aggregates.evm import checksum_address
 from chain.abis import register_abi
 from chain.backfill import backfill as run_backfill
+from chain.deploy import deploy
 from chain.errors import InvalidBlockRangeError
 from chain.observations import RecordBuilder
 from chain.queries import LogQueries
 from chain.ranges import RangeReader, RangeSizer
+from chain.simulator import ActivitySimulator
 from chain.tokens import TokenBook
 from chain.watchset import WatchTargets, fixed_targets
 from events.errors import ConfigurationError
 from impressox.chain_watcher import ChainParts, open_chain, require_chain, serve_chain_watcher
 from impressox.cli.common import fail, redis_url_for, run, running_urls, settings_from
+from impressox.embedded.chain import LOCAL_CHAIN_ID
 from impressox.settings import Settings
 
-app = typer.Typer(help="The chain watcher: watch, backfill, status, ABIs.", no_args_is_help=True)
+app = typer.Typer(
+    help="The chain watcher: watch, backfill, status, ABIs; simulated local activity.",
+    no_args_is_help=True,
+)
 
 Addresses = Annotated[
     list[str] | None,
@@ -245,6 +254,36 @@ def abi(
                 }
 
     _print_json(run(go()))
+
+
+@app.command()
+def simulate(
+    ctx: typer.Context,
+    every: Annotated[float, typer.Option(min=0.1, help="Seconds between steps.")] = 3.0,
+    steps: Annotated[int, typer.Option(min=0, help="Stop after this many (0: never).")] = 0,
+    seed: Annotated[int, typer.Option(help="The same seed makes the same activity.")] = 16,
+) -> None:
+    """Simulated activity on the local chain (CHAIN_RPC_URL, chain 31337 only): deploy our
+    contracts if they are not there, then payments between demo wallets and swaps through
+    the router, one a step, each printed and labelled simulated."""
+    settings = settings_from(ctx)
+    _require_chain(settings)
+    w3 = Web3(Web3.HTTPProvider(settings.chain_rpc_urls()[0]))
+    try:
+        chain_id = w3.eth.chain_id
+    except (Web3Exception, OSError) as error:
+        fail(f"cannot reach the chain: {type(error).__name__}", 1)
+    if chain_id != LOCAL_CHAIN_ID:
+        fail(f"chain {chain_id} is not the local chain ({LOCAL_CHAIN_ID}): nothing simulated")
+    deployment = deploy(w3, settings.deployments_file(), sender=w3.eth.accounts[0])
+    simulator = ActivitySimulator(w3, deployment, seed=seed)
+    done = 0
+    while steps == 0 or done < steps:
+        made = simulator.step()
+        typer.echo(f"simulated: {made.words} (tx {made.tx_hash})")
+        done += 1
+        if steps == 0 or done < steps:
+            time.sleep(every)
 
 
 def _require_chain(settings: Settings) -> None:

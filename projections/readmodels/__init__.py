@@ -14,6 +14,7 @@ from projections.readmodels import (
     prices,
     recent_alerts,
     users,
+    wallet_activity,
     watches,
 )
 
@@ -31,5 +32,6 @@ __all__ = [
     "prices",
     "recent_alerts",
     "users",
+    "wallet_activity",
     "watches",
 ]

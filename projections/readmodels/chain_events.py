@@ -7,7 +7,7 @@ Two producers feed it: the chain watcher (``chain.observed`` / ``confirmed`` /
 marked, not deleted, so a replay of the older announcement cannot bring it back (and a
 log re-included later, in another block, is shown again). A confirmation or retraction
 of another block than the one a document shows is old news and changes nothing.
-Native transfers are not logs: the wallet activity read model (to come) shows them.
+Native transfers are not logs: the `wallet_activity` read model shows them.
 Hashes and addresses are kept in lowercase, so queries need not guess the spelling.
 """
 
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from pymongo import IndexModel
+from pymongo import ASCENDING, IndexModel
 
 from events.catalog import (
     ChainEventConfirmed,
@@ -53,6 +53,7 @@ class ChainEvents(Projection):
         paging_index("observed_at", "address"),
         paging_index("observed_at", "chain_id"),
         paging_index("observed_at", "event"),
+        IndexModel([("tx_hash", ASCENDING), ("log_index", ASCENDING)]),
     )
 
     def keys(self, recorded: RecordedEvent) -> tuple[str, ...]:

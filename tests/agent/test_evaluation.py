@@ -20,6 +20,9 @@ INTENTS = {
     "watch_wallet", "follow_account", "remember", "recall_memory", "forget", "greeting",
     "thanks", "help", "unsupported", "clarify", "confirmed", "cancelled",
 }  # fmt: skip
+CHAIN_INTENTS = {"wallet_activity", "create_wallet_alert", "fees_collected"}
+"""Added with issue 16, to the development set only (the held-out set is never edited)."""
+COVERED = {"development": INTENTS | CHAIN_INTENTS, "heldout": INTENTS}
 
 
 def offline(symbols: list[str]) -> OfflineChatModel:
@@ -39,7 +42,7 @@ def test_each_set_covers_every_intent_in_several_styles_with_conversations(name:
     evaluation_set = load(name)
     assert evaluation_set.messages() >= 150
     turns = [turn for case in evaluation_set.cases for turn in case.turns]
-    assert {turn.expect.intent for turn in turns} == INTENTS
+    assert {turn.expect.intent for turn in turns} == COVERED[name]
     styles = Counter(case.style for case in evaluation_set.cases)
     assert set(styles) == {"terse", "chatty", "typo", "slang", "question"}
     conversations = [case for case in evaluation_set.cases if len(case.turns) > 1]

@@ -21,8 +21,8 @@ import agent.toolset  # noqa: F401 - registers the tools
 from agent.context import AgentContext
 from agent.graph import acting_for, build_agent
 from agent.offline import OfflineChatModel
+from agent.rule_creation import user_rules
 from agent.tools import AGENT_TOOLS
-from agent.toolset import user_rules
 from aggregates.alert_rule import AlertRule
 from events.catalog import PostScraped, PriceTick, SourceStarted
 from events.envelope import Event

@@ -1,7 +1,7 @@
 """Rules that cannot fire: refused when they never could, accepted with a health otherwise.
 
 Issue 12: "below -5", a rule on DOGE/USDT while no source reports it, a channel the user
-does not have, a wallet rule while nothing watches a chain: each got a plain 201.
+does not have, a wallet rule while no chain watcher runs: each got a plain 201.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from uuid import UUID, uuid4
 
 import pytest
 from fastapi.testclient import TestClient
+from redis import Redis as SyncRedis
 
 from aggregates.alert_rule import AlertRule
 from aggregates.rule_spec import RuleSpec
@@ -217,7 +218,9 @@ def test_a_removed_channel_shows_on_its_rules(
     )
 
 
-def test_a_wallet_rule_says_nothing_watches_a_chain(client: TestClient, user: Key) -> None:
+def test_a_wallet_rule_says_whether_a_chain_watcher_runs(
+    client: TestClient, user: Key, settings: Settings, redis_url: str
+) -> None:
     _, token = user
     receipt = created(
         client,
@@ -227,8 +230,14 @@ def test_a_wallet_rule_says_nothing_watches_a_chain(client: TestClient, user: Ke
     )
     assert receipt["health"] == "no_chain_watcher"
     assert receipt["health_detail"] == (
-        "Nothing watches a chain here yet: the rule will not fire until a chain watcher runs."
+        "No chain watcher runs: the rule will not fire until one does (set CHAIN_RPC_URL,"
+        " or run `impressox chain watch`)."
     )
+    # A watcher in another process holds its lease: the rule can fire.
+    lease = settings.stream_names().chain_state("lease", 31337)
+    with SyncRedis.from_url(redis_url) as redis:
+        redis.set(lease, "chain-31337@elsewhere", px=30_000)
+    becomes(client, token, receipt["id"], "armed")
 
 
 def test_paused_and_expired_rules_say_so(client: TestClient, user: Key) -> None:

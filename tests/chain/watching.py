@@ -29,6 +29,7 @@ from chain.deployments import ChainDeployment
 from chain.journal import ChainJournal, Cursor
 from chain.queries import TRANSFER_TOPIC
 from chain.rpc import ChainRpc
+from chain.usd_prices import UsdPriceBook
 from chain.watcher import ChainWatcher, WatcherConfig
 from chain.watchset import WatchSet
 from events.catalog import ChainEventConfirmed, ChainEventObserved, ChainEventRetracted
@@ -113,6 +114,7 @@ async def watching(
     urls: Sequence[str] | None = None,
     range_blocks: int = 2_000,
     timeout_s: float = 5.0,
+    prices: UsdPriceBook | None = None,
 ) -> AsyncIterator[Watching]:
     node = ChainRpc(list(urls or [chain_url]), timeout_s=timeout_s)
     await node.connect(LOCAL_CHAIN_ID)
@@ -131,6 +133,7 @@ async def watching(
             range_blocks=range_blocks,
             lease_ttl_ms=3_000,
         ),
+        prices=prices,
     )
     stop = asyncio.Event()
     run = Watching(store, journal, watcher, asyncio.create_task(watcher.run(stop)), stop)

@@ -341,6 +341,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/chain/transactions/{tx_hash}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A transaction's logs and transfers as the watcher saw them */
+        get: operations["transaction_v1_chain_transactions__tx_hash__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/chain/wallets/{address}/activity": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What a wallet sent and received, newest first, with confirmation state */
+        get: operations["wallet_activity_v1_chain_wallets__address__activity_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/channels": {
         parameters: {
             query?: never;
@@ -1063,6 +1097,26 @@ export interface components {
             };
         };
         /**
+         * ArgFilter
+         * @description One condition on a decoded event argument: ``amount gte 5000000``.
+         *
+         *     Numbers are compared with the argument as the chain has it (an integer in the
+         *     token's smallest unit: 5 tokens of 18 decimals are 5e18); text (addresses, hashes)
+         *     is compared in lowercase, with ``eq`` and ``ne`` only.
+         */
+        ArgFilter: {
+            /** Arg */
+            arg: string;
+            /**
+             * Op
+             * @default eq
+             * @enum {string}
+             */
+            op: "eq" | "ne" | "gt" | "gte" | "lt" | "lte";
+            /** Value */
+            value: number | string;
+        };
+        /**
          * AtMostOncePer
          * @description Fire at most once in each `interval_s` window.
          */
@@ -1170,19 +1224,38 @@ export interface components {
         /**
          * ChainTarget
          * @description Activity of a wallet, or events of a contract.
+         *
+         *     A wallet's transfers (ERC-20 and native) may be narrowed by `direction` (``in``:
+         *     received, ``out``: sent), `token` (a token's address, or a symbol such as ``ETH``
+         *     for the native coin or ``USDC``) and `counterparty` (the other side). A contract's
+         *     `event` (by its ABI name) may be narrowed by argument filters (`where`).
+         *
+         *     `fire_on`: ``confirmed`` (the default) fires once the event's block is deep enough;
+         *     ``observed`` fires as soon as the event is seen, and a reorg that removes it then
+         *     sends a follow-up alert that the transfer was reverted.
          */
         ChainTarget: {
             /** Contract */
             contract?: string | null;
+            /** Counterparty */
+            counterparty?: string | null;
+            /** Direction */
+            direction?: ("in" | "out" | "either") | null;
             /** Event */
             event?: string | null;
+            /** Fire On */
+            fire_on?: ("confirmed" | "observed") | null;
             /**
              * @description discriminator enum property added by openapi-typescript
              * @enum {string}
              */
             kind: "chain";
+            /** Token */
+            token?: string | null;
             /** Wallet */
             wallet?: string | null;
+            /** Where */
+            where?: components["schemas"]["ArgFilter"][];
         };
         /** ChannelAdded */
         ChannelAdded: {
@@ -1945,6 +2018,30 @@ export interface components {
             /** Query */
             query: string;
         };
+        /** LogPublic */
+        LogPublic: {
+            /** Address */
+            address: string;
+            /** Args */
+            args: {
+                [key: string]: components["schemas"]["JsonValue"];
+            };
+            /** Block Hash */
+            block_hash: string;
+            /** Block Number */
+            block_number: number;
+            /** Event */
+            event: string;
+            /** Id */
+            id: string;
+            /** Log Index */
+            log_index: number;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "observed" | "confirmed" | "retracted";
+        };
         /** Me */
         Me: {
             /** Channels */
@@ -2202,6 +2299,13 @@ export interface components {
         Page_RulePublic_: {
             /** Items */
             items: components["schemas"]["RulePublic"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
+        /** Page[TransferPublic] */
+        Page_TransferPublic_: {
+            /** Items */
+            items: components["schemas"]["TransferPublic"][];
             /** Next Cursor */
             next_cursor: string | null;
         };
@@ -2647,9 +2751,97 @@ export interface components {
              */
             kind: "telegram";
         };
+        /** TransactionPublic */
+        TransactionPublic: {
+            /**
+             * Logs
+             * @description Its logs the watcher saw, by log index.
+             */
+            logs: components["schemas"]["LogPublic"][];
+            /**
+             * Transfers
+             * @description Its transfers, by wallet.
+             */
+            transfers: components["schemas"]["TransferPublic"][];
+            /** Tx Hash */
+            tx_hash: string;
+        };
+        /** TransferPublic */
+        TransferPublic: {
+            /**
+             * Amount
+             * @description Scaled by the token's decimals, when known.
+             */
+            amount: number | null;
+            /** Block Hash */
+            block_hash: string;
+            /** Block Number */
+            block_number: number;
+            /** Block Time */
+            block_time: string | null;
+            /** Chain Id */
+            chain_id: number;
+            /** Counterparty */
+            counterparty: string;
+            /**
+             * Direction
+             * @enum {string}
+             */
+            direction: "in" | "out";
+            /**
+             * Id
+             * @description `<wallet>|<chain_id>:<tx_hash>:<log_index or native>`
+             */
+            id: string;
+            /**
+             * Log Index
+             * @description None for a transaction's native value.
+             */
+            log_index: number | null;
+            /**
+             * Observed At
+             * Format: date-time
+             */
+            observed_at: string;
+            /**
+             * Raw Amount
+             * @description In the token's smallest unit, exactly.
+             */
+            raw_amount: string;
+            /**
+             * Status
+             * @description observed, confirmed, or retracted by a reorg.
+             * @enum {string}
+             */
+            status: "observed" | "confirmed" | "retracted";
+            /** Symbol */
+            symbol: string | null;
+            /**
+             * Token
+             * @description The ERC-20 contract; None for the native coin.
+             */
+            token: string | null;
+            /** Tx Hash */
+            tx_hash: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /**
+             * Usd Value
+             * @description At the price known when it was seen.
+             */
+            usd_value: number | null;
+            /** Wallet */
+            wallet: string;
+        };
         /**
          * Transferred
-         * @description A transfer or contract event on the target, optionally above an amount.
+         * @description A transfer or contract event on the target, optionally at or above an amount
+         *     (in whole tokens, scaled by the token's decimals) or a value in USD (where a price of
+         *     the token's symbol was known when the transfer was seen: without one, a USD
+         *     threshold is not met).
          */
         Transferred: {
             /**
@@ -2657,6 +2849,8 @@ export interface components {
              * @default 0
              */
             min_amount: number;
+            /** Min Usd */
+            min_usd?: number | null;
             /**
              * @description discriminator enum property added by openapi-typescript
              * @enum {string}
@@ -5516,6 +5710,376 @@ export interface operations {
                 };
             };
             /** @description The key lacks the user scope, or names another user (user_id) without being admin. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Errors */
+                        errors?: {
+                            /** Field */
+                            field: string;
+                            /** Message */
+                            message: string;
+                        }[] | null;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description A parameter is invalid; `errors` names each offending field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Errors */
+                        errors?: {
+                            /** Field */
+                            field: string;
+                            /** Message */
+                            message: string;
+                        }[] | null;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description Over the API key's rate limit; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Errors */
+                        errors?: {
+                            /** Field */
+                            field: string;
+                            /** Message */
+                            message: string;
+                        }[] | null;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description Redis or MongoDB is away for now; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Errors */
+                        errors?: {
+                            /** Field */
+                            field: string;
+                            /** Message */
+                            message: string;
+                        }[] | null;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+        };
+    };
+    transaction_v1_chain_transactions__tx_hash__get: {
+        parameters: {
+            query?: {
+                /** @description `<stream>@<position>` of a write (as the ingest and command endpoints return): wait until this read model has applied it. Repeatable. */
+                after?: string[] | null;
+                /** @description Longest wait for `after`, in seconds (default and limit: the server's max_wait_s). On timeout the answer comes anyway, marked with `X-Read-Model-Behind: true`. */
+                wait_s?: number | null;
+            };
+            header?: never;
+            path: {
+                tx_hash: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description With `after`: `true` when the read model had not applied every given position within `wait_s` (the answer may miss those writes), else `false`. */
+                    "X-Read-Model-Behind"?: "true" | "false";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TransactionPublic"];
+                };
+            };
+            /** @description The cursor is not one this API gave out. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Errors */
+                        errors?: {
+                            /** Field */
+                            field: string;
+                            /** Message */
+                            message: string;
+                        }[] | null;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description No API key, or not a valid one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Errors */
+                        errors?: {
+                            /** Field */
+                            field: string;
+                            /** Message */
+                            message: string;
+                        }[] | null;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description The API key lacks the scope this endpoint needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Errors */
+                        errors?: {
+                            /** Field */
+                            field: string;
+                            /** Message */
+                            message: string;
+                        }[] | null;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description A parameter is invalid; `errors` names each offending field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Errors */
+                        errors?: {
+                            /** Field */
+                            field: string;
+                            /** Message */
+                            message: string;
+                        }[] | null;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description Over the API key's rate limit; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Errors */
+                        errors?: {
+                            /** Field */
+                            field: string;
+                            /** Message */
+                            message: string;
+                        }[] | null;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description Redis or MongoDB is away for now; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Errors */
+                        errors?: {
+                            /** Field */
+                            field: string;
+                            /** Message */
+                            message: string;
+                        }[] | null;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+        };
+    };
+    wallet_activity_v1_chain_wallets__address__activity_get: {
+        parameters: {
+            query?: {
+                /** @description Only in this state. */
+                status?: ("observed" | "confirmed" | "retracted") | null;
+                /** @description Also transfers a reorg removed. */
+                include_retracted?: boolean;
+                /** @description Items per page. */
+                limit?: number;
+                /** @description The `next_cursor` of the previous page, unchanged. */
+                cursor?: string | null;
+                /** @description `<stream>@<position>` of a write (as the ingest and command endpoints return): wait until this read model has applied it. Repeatable. */
+                after?: string[] | null;
+                /** @description Longest wait for `after`, in seconds (default and limit: the server's max_wait_s). On timeout the answer comes anyway, marked with `X-Read-Model-Behind: true`. */
+                wait_s?: number | null;
+                /** @description From this time on (inclusive); ISO 8601 with an offset. */
+                start?: string | null;
+                /** @description Up to this time (exclusive); ISO 8601 with an offset. */
+                end?: string | null;
+            };
+            header?: never;
+            path: {
+                address: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description With `after`: `true` when the read model had not applied every given position within `wait_s` (the answer may miss those writes), else `false`. */
+                    "X-Read-Model-Behind"?: "true" | "false";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_TransferPublic_"];
+                };
+            };
+            /** @description The cursor is not one this API gave out. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Errors */
+                        errors?: {
+                            /** Field */
+                            field: string;
+                            /** Message */
+                            message: string;
+                        }[] | null;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description No API key, or not a valid one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Errors */
+                        errors?: {
+                            /** Field */
+                            field: string;
+                            /** Message */
+                            message: string;
+                        }[] | null;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description The API key lacks the scope this endpoint needs. */
             403: {
                 headers: {
                     [name: string]: unknown;

@@ -1,0 +1,76 @@
+"""What the offline model hears about chains: a wallet's activity, a wallet alert, fees.
+
+- "what did 0x… do today" -> `wallet_activity` (the window from "today", "this week").
+- "alert me when 0x… sends more than 10 ETH" -> `create_wallet_alert`: ``out`` for
+  sending words, ``in`` for receiving ones, the first amount as the minimum, the first
+  coin (or dollar stablecoin) as the token.
+- "fees collected by the router this week" -> `fees_collected`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agent.offline.frames import window_slots
+from agent.offline.reading import Reading
+
+Slots = dict[str, Any]
+Calls = list[tuple[str, dict[str, Any]]]
+
+ACTIVITY = frozenset(
+    {"do", "did", "done", "doing", "activity", "happened", "moved", "moves", "transactions",
+     "txs", "history", "up"}
+)  # fmt: skip
+SEND = frozenset({"send", "sends", "sent", "sending", "transfer", "transfers", "moves", "out"})
+RECEIVE = frozenset({"receive", "receives", "received", "gets", "get", "in", "incoming"})
+STABLECOINS = frozenset({"usdc", "usdt", "dai"})
+"""Tokens a wallet moves that are no coin of the market (not priced against USDT)."""
+FEES = frozenset({"fee", "fees"})
+COLLECTED = frozenset({"collected", "collect", "router", "earned", "made", "took", "taken"})
+
+
+def asks_wallet_activity(r: Reading) -> bool:
+    return bool(r.addresses) and r.says(ACTIVITY)
+
+
+def asks_fees(r: Reading) -> bool:
+    return r.says(FEES) and r.says(COLLECTED)
+
+
+def activity_slots(r: Reading) -> Slots:
+    slots: Slots = {"address": r.addresses[0]} if r.addresses else {}
+    return slots | window_slots(r)
+
+
+def activity_call(slots: Slots) -> tuple[Calls, list[str]]:
+    if "address" not in slots:
+        return [], ["address"]
+    return [("wallet_activity", slots)], []
+
+
+def wallet_alert_slots(r: Reading) -> Slots:
+    slots: Slots = {"address": r.addresses[0]} if r.addresses else {}
+    if r.says(SEND):
+        slots["direction"] = "out"
+    elif r.says(RECEIVE):
+        slots["direction"] = "in"
+    amounts = r.kinds("amount")
+    if amounts:
+        slots["min_amount"] = amounts[0].value
+    if r.coins:
+        slots["token"] = r.coins[0].ticker
+    else:
+        stable = sorted(STABLECOINS & r.words)
+        if stable:
+            slots["token"] = stable[0].upper()
+    return slots
+
+
+def wallet_alert_call(slots: Slots) -> tuple[Calls, list[str]]:
+    if "address" not in slots:
+        return [], ["address"]
+    return [("create_wallet_alert", slots)], []
+
+
+def fees_call(slots: Slots) -> tuple[Calls, list[str]]:
+    return [("fees_collected", slots)], []
