@@ -79,7 +79,7 @@ async def wait_options(
     ] = None,
 ) -> Wait:
     """Checked before the command runs: a refused option must not follow a done command."""
-    limit = context.settings.max_wait_s
+    limit = context.config.max_wait_s
     if wait_s is not None and wait_s > limit:
         raise invalid("wait_s", f"at most {limit:g} seconds")
     if not wait:

@@ -132,7 +132,7 @@ def read_after(projection: str) -> Callable[..., Awaitable[AfterWrites]]:
             ),
         ] = None,
     ) -> AfterWrites:
-        limit = context.settings.max_wait_s
+        limit = context.config.max_wait_s
         if wait_s is not None and wait_s > limit:
             raise invalid("wait_s", f"at most {limit:g} seconds")
         marks = _marks(context, projection, after or [])

@@ -10,6 +10,8 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 from starlette.requests import HTTPConnection
 
+from aggregates.services.bundle import Services
+from api.config import ApiConfig
 from api.keys import KeyAuthenticator
 from api.live.deltas import ReplyDeltas
 from api.live.hub import Hub
@@ -17,8 +19,6 @@ from api.live.registry import LiveSessions
 from api.rate_limit import RateLimiter
 from events.redis_client import RedisClient
 from events.store import EventStore
-from impressox.services import Services
-from impressox.settings import Settings
 from knowledge.reader import KnowledgeReader
 from projections.model import Document
 from projections.reader import ReadModels
@@ -27,7 +27,7 @@ from projections.rule_health import RuleHealthReader
 
 @dataclass
 class ApiContext:
-    settings: Settings
+    config: ApiConfig
     redis: RedisClient
     mongo: AsyncMongoClient[Document]
     database: AsyncDatabase[Document]

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 import structlog
 from redis.exceptions import RedisError, ResponseError
 
-from events.errors import LeaseLostError
+from events.errors import LeaseLostError, RegistryError
 from events.outages import outage, redis_unavailable
 from events.store import EventStore
 from handlers.config import RuntimeConfig
@@ -74,7 +74,13 @@ class Worker:
         self.store = store
         self.config = config
         self.consumer = consumer_name(spec.name)
-        self.handler = spec.factory(context or HandlerContext(store))
+        context = context or HandlerContext(store)
+        if not isinstance(context, spec.context):
+            raise RegistryError(
+                f"handler {spec.name!r} takes a {spec.context.__name__},"
+                f" not a {type(context).__name__}: build it with the composition root"
+            )
+        self.handler = spec.factory(context)
         self.membership = Membership(
             store.redis, store.names, spec.name, self.consumer, config.lease_ttl_ms
         )

@@ -40,6 +40,7 @@ from agent.specs import (
     AGENT_NODES,
     InvalidModelSpecError,
     ModelSpec,
+    ProviderAccess,
     parse_spec,
     require_credentials,
 )
@@ -704,7 +705,7 @@ class Settings(BaseSettings):
     def _agent_models_have_credentials(self) -> Settings:
         """A model whose provider has no key fails here, at start, not on a user's turn."""
         specs = [self.agent_model, *self.agent_node_models.values(), *self.agent_fallbacks]
-        require_credentials([parse_spec(spec) for spec in specs], self)
+        require_credentials([parse_spec(spec) for spec in specs], provider_access(self))
         return self
 
     @classmethod
@@ -768,6 +769,19 @@ def _decoded(text: str) -> bytes:
         return base64.b64decode(text, validate=True)
     except ValueError:
         return b""
+
+
+def provider_access(settings: Settings) -> ProviderAccess:
+    """The keys and URLs the agent's model providers are reached with."""
+    return ProviderAccess(
+        openai_api_key=settings.openai_api_key,
+        openai_base_url=settings.openai_base_url,
+        anthropic_api_key=settings.anthropic_api_key,
+        anthropic_base_url=settings.anthropic_base_url,
+        ollama_url=settings.ollama_url,
+        openai_compatible_url=settings.openai_compatible_url,
+        openai_compatible_api_key=settings.openai_compatible_api_key,
+    )
 
 
 def destination_policy(settings: Settings) -> DestinationPolicy:

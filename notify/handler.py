@@ -1,6 +1,6 @@
 """The notify handler: delivers each ``alert.triggered`` to the channels of its rule.
 
-Every process imports this module (it is one of `handlers.declaration.BUILTIN_MODULES`)
+Every process imports this module (it is one of `impressox.modules.BUILTIN_MODULES`)
 to know the handler exists; only a notify worker builds it. So the declaration imports
 nothing heavy, and building it imports the delivery machinery (the Telegram and Discord
 libraries, the aggregates application: about a second) on demand.
@@ -18,19 +18,20 @@ import asyncio
 
 from events.catalog import AlertTriggered
 from events.envelope import RecordedEvent
-from handlers.declaration import HandlerContext, Output, handler
+from handlers.declaration import Output, handler
 from notify.clock import Clock, Sleep, utc_now
+from notify.config import NotifyContext
 from notify.keys import HANDLER
 from notify.retry import Jitter, full_jitter
 
 
-@handler(HANDLER, categories=["alerts"], types=[AlertTriggered])
+@handler(HANDLER, categories=["alerts"], types=[AlertTriggered], context=NotifyContext)
 class Notifier:
     """Delivers alerts to web, Telegram, Discord and webhook channels (see the package)."""
 
     def __init__(
         self,
-        context: HandlerContext,
+        context: NotifyContext,
         *,
         clock: Clock = utc_now,
         sleep: Sleep = asyncio.sleep,

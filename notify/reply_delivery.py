@@ -31,7 +31,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
 from uuid import UUID
@@ -47,13 +47,11 @@ from aggregates.conversation import AgentReply, Conversation
 from aggregates.services.conversations import Conversations
 from events.catalog import NotificationFailed, NotificationSent
 from events.envelope import RecordedEvent
-from events.errors import ConfigurationError, DependencyUnavailableError
+from events.errors import DependencyUnavailableError
 from events.store import EventStore
-from handlers.declaration import HandlerContext, Output
-from impressox.endpoints import read_endpoints
-from impressox.services import eventsourcing_env
-from impressox.settings import Settings
+from handlers.declaration import Output
 from notify.clock import Clock, Sleep
+from notify.config import RepliesContext
 from notify.delivery import Budget, Failed, Sent, send_with_retries
 from notify.discord_bot import DiscordBotSender
 from notify.keys import NotifyKeys
@@ -139,39 +137,27 @@ class ReplyDelivery:
 
     @classmethod
     def from_context(
-        cls, context: HandlerContext, *, clock: Clock, sleep: Sleep, jitter: Jitter
+        cls, context: RepliesContext, *, clock: Clock, sleep: Sleep, jitter: Jitter
     ) -> ReplyDelivery:
-        settings = context.settings
-        if settings is None:
-            raise ConfigurationError(
-                "the agent-replies handler needs settings: run `impressox worker agent-replies`"
-            )
         for name in QUIETED_LOGGERS:
             logger = logging.getLogger(name)
             logger.setLevel(max(logging.WARNING, logger.level))
-        timeout = settings.notify_timeout_s
-        telegram_token = settings.telegram_bot_token
-        discord_token = settings.discord_bot_token
+        config = context.notify
+        telegram_token, discord_token = config.telegram_token, config.discord_token
         return cls(
             context.store,
-            Conversations(eventsourcing_env(settings, _redis_url(settings))),
+            context.conversations,
             TelegramSender(
                 telegram_token.get_secret_value() if telegram_token else None,
-                settings.telegram_api_url,
-                timeout,
+                config.telegram_api_url,
+                config.timeout_s,
             ),
             DiscordBotSender(
                 discord_token.get_secret_value() if discord_token else None,
-                settings.discord_api_url,
-                timeout,
+                config.discord_api_url,
+                config.timeout_s,
             ),
-            RetryPolicy(
-                max_attempts=settings.notify_max_attempts,
-                backoff_s=settings.notify_backoff_ms / 1000,
-                backoff_max_s=settings.notify_backoff_max_ms / 1000,
-                wait_max_s=settings.notify_wait_max_s,
-                jitter=jitter,
-            ),
+            replace(config.retry, jitter=jitter),
             clock=clock,
             sleep=sleep,
         )
@@ -331,16 +317,3 @@ class ReplyDelivery:
     async def aclose(self) -> None:
         await self._telegram.aclose()
         await self._discord.aclose()
-        self._conversations.close()
-
-
-def _redis_url(settings: Settings) -> str:
-    url = settings.redis_url
-    if url is None:
-        running = read_endpoints(settings.run_dir)
-        url = running.redis_url if running is not None else None
-    if url is None:
-        raise ConfigurationError(
-            "no REDIS_URL for loading conversations: set it, or run `impressox up`"
-        )
-    return url

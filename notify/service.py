@@ -21,7 +21,7 @@ the dead letter tries the given-up channels again and nothing else.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -30,18 +30,13 @@ import structlog
 from pydantic import SecretStr
 
 from aggregates.channels import Channel
-from aggregates.secrets import SecretBox
-from aggregates.services.users import Users
 from events.catalog import AlertTriggered, NotificationFailed, NotificationSent
 from events.envelope import RecordedEvent
-from events.errors import ConfigurationError
 from events.store import EventStore
-from handlers.declaration import HandlerContext, Output
+from handlers.declaration import Output
 from handlers.token_bucket import TokenBucket
-from impressox.endpoints import read_endpoints
-from impressox.services import eventsourcing_env
-from impressox.settings import Settings, destination_policy, secret_key
 from notify.clock import Clock, Sleep
+from notify.config import NotifyContext
 from notify.delivery import Budget, Deferred, Deliverer, Failed, Result, Sent
 from notify.discord_bot import DiscordBotSender
 from notify.discord_webhook import DiscordWebhookSender
@@ -107,57 +102,44 @@ class NotificationService:
 
     @classmethod
     def from_context(
-        cls, context: HandlerContext, *, clock: Clock, sleep: Sleep, jitter: Jitter
+        cls, context: NotifyContext, *, clock: Clock, sleep: Sleep, jitter: Jitter
     ) -> NotificationService:
-        settings = context.settings
-        if settings is None:
-            raise ConfigurationError(
-                "the notify handler needs settings: run `impressox worker notify`"
-            )
         for name in QUIETED_LOGGERS:
             logger = logging.getLogger(name)
             logger.setLevel(max(logging.WARNING, logger.level))
-        recipients = Recipients(_users(settings), settings.notify_user_cache_s)
-        timeout = settings.notify_timeout_s
+        config = context.notify
+        recipients = Recipients(context.users, config.user_cache_s)
+        timeout = config.timeout_s
         senders: dict[str, Sender[Any]] = {
             "web": WebSender(),
             "telegram": TelegramSender(
-                _secret(settings.telegram_bot_token), settings.telegram_api_url, timeout
+                _secret(config.telegram_token), config.telegram_api_url, timeout
             ),
             "discord": DiscordBotSender(
-                _secret(settings.discord_bot_token), settings.discord_api_url, timeout
+                _secret(config.discord_token), config.discord_api_url, timeout
             ),
             "discord_webhook": DiscordWebhookSender(
                 httpx.AsyncClient(timeout=timeout),
-                settings.discord_api_url,
+                config.discord_api_url,
                 recipients.open_secret,
                 clock,
             ),
             "webhook": WebhookSender(
-                destination_policy(settings), recipients.open_secret, clock, timeout_s=timeout
+                config.destinations, recipients.open_secret, clock, timeout_s=timeout
             ),
         }
-        policy = RetryPolicy(
-            max_attempts=settings.notify_max_attempts,
-            backoff_s=settings.notify_backoff_ms / 1000,
-            backoff_max_s=settings.notify_backoff_max_ms / 1000,
-            wait_max_s=settings.notify_wait_max_s,
-            jitter=jitter,
-        )
         limiter = TokenBucket(
-            context.store.redis,
-            per_minute=settings.notify_rate_per_minute,
-            burst=settings.notify_burst,
+            context.store.redis, per_minute=config.rate_per_minute, burst=config.burst
         )
         return cls(
             context.store,
             recipients,
             senders,
-            policy,
+            replace(config.retry, jitter=jitter),
             limiter,
             clock=clock,
             sleep=sleep,
-            release_interval_s=settings.notify_release_interval_s,
+            release_interval_s=config.release_interval_s,
         )
 
     # -- the handler's work --------------------------------------------------------------
@@ -309,17 +291,6 @@ class NotificationService:
         finally:
             for sender in self._senders.values():
                 await sender.aclose()
-            self._recipients.close()
-
-
-def _users(settings: Settings) -> Users:
-    url = settings.redis_url
-    if url is None:
-        running = read_endpoints(settings.run_dir)
-        url = running.redis_url if running is not None else None
-    if url is None:
-        raise ConfigurationError("no REDIS_URL for loading users: set it, or run `impressox up`")
-    return Users(eventsourcing_env(settings, url), secret_box=SecretBox(secret_key(settings)))
 
 
 def _secret(value: SecretStr | None) -> str | None:

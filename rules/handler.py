@@ -40,11 +40,12 @@ from aggregates.rule_spec import SymbolTarget
 from events.catalog import AlertTriggered, PostScraped, PriceTick, Severity, SourceStale
 from events.codec import EVENT_ID, PAYLOAD, SCHEMA_VERSION, TYPE
 from events.envelope import RecordedEvent
-from events.errors import ConfigurationError, ImpressoxError
+from events.errors import ImpressoxError
 from events.position import Position
 from events.redis_client import entries
 from events.store import EventStore
-from handlers.declaration import HandlerContext, HandlerResult, Output, handler
+from handlers.declaration import HandlerResult, Output, handler
+from rules.context import RulesContext
 from rules.engine import RuleEngine
 from rules.firing import Firing, Observation, RuleState
 from rules.post_alerts import post_alert
@@ -104,18 +105,20 @@ def alert_of(firing: Firing) -> AlertTriggered:
     )
 
 
-@handler(GROUP, categories=["ticks", "posts"], types=[PriceTick, SourceStale, PostScraped])
+@handler(
+    GROUP,
+    categories=["ticks", "posts"],
+    types=[PriceTick, SourceStale, PostScraped],
+    context=RulesContext,
+)
 class RuleEvaluation:
     """One price engine per partition this process owns and one post index, all fed by
     one `RuleBook`."""
 
-    def __init__(self, context: HandlerContext) -> None:
-        settings = context.settings
-        if settings is None:
-            raise ConfigurationError("the rules handler needs the settings")
+    def __init__(self, context: RulesContext) -> None:
         self.store = context.store
-        self.book = RuleBook(context.store, settings)
-        self.warmup = timedelta(seconds=settings.rules_warmup_s)
+        self.book = RuleBook(context.store, context.alert_rules, context.snapshot_every_s)
+        self.warmup = timedelta(seconds=context.warmup_s)
         self._starting: dict[str, asyncio.Lock] = {}
         self._starting_posts = asyncio.Lock()
 

@@ -16,6 +16,7 @@ from redis.exceptions import ResponseError
 
 from aggregates.errors import NotFoundError
 from aggregates.services.base import AggregateView, Service
+from aggregates.services.bundle import Services
 from api.admin_models import (
     Correlation,
     DeadLetterIds,
@@ -53,7 +54,6 @@ from handlers.dead_letter_ops import (
     UnknownDeadLetterError,
 )
 from handlers.monitoring import StreamStatus, list_streams, stream_status
-from impressox.services import Services
 from projections.generations import Generations
 from projections.rebuild import projection_statuses
 

@@ -92,7 +92,7 @@ async def _lagging_projections(request: Request, context: ApiContext) -> str:
     cached: tuple[float, str] | None = getattr(request.app.state, "projections_check", None)
     if cached is not None and time.monotonic() - cached[0] < LAG_CACHE_S:
         return cached[1]
-    limit = context.settings.ready_max_lag
+    limit = context.config.ready_max_lag
     try:
         behind = await asyncio.wait_for(_behind(context, limit), CHECK_TIMEOUT_S)
     except TimeoutError:
@@ -111,7 +111,7 @@ async def _stalled_partitions(request: Request, context: ApiContext) -> str:
     cached: tuple[float, str] | None = getattr(request.app.state, "stalls_check", None)
     if cached is not None and time.monotonic() - cached[0] < STALL_CACHE_S:
         return cached[1]
-    after_s = context.settings.stall_after_s
+    after_s = context.config.stall_after_s
     try:
         statuses = await asyncio.wait_for(
             streams_status(context.redis, context.store.names), CHECK_TIMEOUT_S

@@ -110,9 +110,7 @@ def _metrics_of(request: Request, context: ApiContext) -> ApiMetrics:
     """The app's metrics, made on first scrape (per app: tests run several apps)."""
     metrics: ApiMetrics | None = getattr(request.app.state, "metrics", None)
     if metrics is None:
-        metrics = request.app.state.metrics = ApiMetrics(
-            stall_after_s=context.settings.stall_after_s
-        )
+        metrics = request.app.state.metrics = ApiMetrics(stall_after_s=context.config.stall_after_s)
     return metrics
 
 

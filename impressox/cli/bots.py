@@ -33,7 +33,7 @@ def telegram(ctx: typer.Context) -> None:
 
 
 async def _serve(settings: Settings, redis_url: str, mongo_url: str) -> None:
-    from bots.telegram import serve_telegram  # noqa: PLC0415 - python-telegram-bot loads here
+    from impressox.telegram_bot import serve_telegram  # noqa: PLC0415 - python-telegram-bot loads here
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -8,25 +8,28 @@ import dataclasses
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
+from typing import cast
 from uuid import UUID
 
 import pytest
 
 import notify.replies  # noqa: F401 - registers agent-replies
 import projections.readmodels  # noqa: F401 - registers the read models
+from aggregates.services.bundle import Services
 from bots.directory import ChatDirectory
-from bots.telegram import serve_telegram
 from events.names import StreamNames
 from events.store import EventStore
-from handlers.declaration import HANDLERS, HandlerContext
+from handlers.declaration import HANDLERS
 from handlers.worker import Worker
 from impressox.connections import connect_mongo
-from impressox.services import Services
 from impressox.settings import Settings
+from impressox.telegram_bot import serve_telegram
+from notify.config import RepliesContext
 from notify.replies import REPLIES_HANDLER, ReplyNotifier
 from projections.reader import ReadModels
 from projections.registry import PROJECTIONS
 from tests.bots.servers import TelegramChats
+from tests.contexts import Contexts
 from tests.handlers.support import FAST, running, wait_until
 from tests.notify.servers import DiscordApi, serving
 from tests.notify.support import Sleeps
@@ -97,15 +100,18 @@ def sleeps() -> Sleeps:
 
 
 @pytest.fixture
-def replies_worker(store: EventStore, settings: Settings, sleeps: Sleeps) -> StartWorker:
+def replies_worker(
+    store: EventStore, contexts: Contexts, settings: Settings, sleeps: Sleeps
+) -> StartWorker:
     """An agent-replies worker whose retries wait on `sleeps` (recorded, instant)."""
 
     @asynccontextmanager
     async def start() -> AsyncIterator[Worker]:
         spec = dataclasses.replace(
-            HANDLERS.get(REPLIES_HANDLER), factory=lambda ctx: ReplyNotifier(ctx, sleep=sleeps)
+            HANDLERS.get(REPLIES_HANDLER),
+            factory=lambda ctx: ReplyNotifier(cast("RepliesContext", ctx), sleep=sleeps),
         )
-        worker = Worker(spec, store, FAST, HandlerContext(store, settings))
+        worker = Worker(spec, store, FAST, contexts.of(spec.context, settings))
         async with running(worker):
             yield worker
 
@@ -113,10 +119,12 @@ def replies_worker(store: EventStore, settings: Settings, sleeps: Sleeps) -> Sta
 
 
 @pytest.fixture
-def agent_worker(store: EventStore, settings: Settings, projector: ProjectorThread) -> StartWorker:
+def agent_worker(
+    store: EventStore, contexts: Contexts, settings: Settings, projector: ProjectorThread
+) -> StartWorker:
     @asynccontextmanager
     async def start() -> AsyncIterator[Worker]:
-        worker = Worker(HANDLERS.get("agent"), store, FAST, HandlerContext(store, settings))
+        worker = Worker(HANDLERS.get("agent"), store, FAST, contexts.handler("agent", settings))
         async with running(worker):
             yield worker
 
