@@ -34,6 +34,7 @@ from redis.exceptions import RedisError, ResponseError
 
 from events.errors import LeaseLostError, RegistryError
 from events.outages import outage, redis_unavailable
+from events.stopping import sleep_unless_stopped
 from events.store import EventStore
 from handlers.config import RuntimeConfig
 from handlers.dead_letter_ops import retry_stream
@@ -131,7 +132,7 @@ class Worker:
         try:
             while not stop.is_set():
                 await self._rebalance()
-                await _wait(stop, self.config.renew_interval_s)
+                await sleep_unless_stopped(stop, self.config.renew_interval_s)
         finally:
             await asyncio.shield(self._shutdown())
 
@@ -242,13 +243,6 @@ class Worker:
         if close is not None:
             await close()
         self.log.info("worker stopped")
-
-
-async def _wait(stop: asyncio.Event, seconds: float) -> None:
-    try:
-        await asyncio.wait_for(stop.wait(), seconds)
-    except TimeoutError:
-        return
 
 
 async def _ignore_redis_errors(step: Awaitable[object]) -> None:
