@@ -101,8 +101,9 @@ def _scoped(scope: str):  # type: ignore[no-untyped-def]
 
 AnyKey = Annotated[Principal, Depends(authenticated)]
 """Any valid key, whatever its scopes."""
-User = Annotated[Principal, Depends(_scoped("user"))]
-"""A caller acting on their own data (admins may act on anyone's)."""
+Caller = Annotated[Principal, Depends(_scoped("user"))]
+"""A caller with the user scope, acting on their own data (admins may act on anyone's);
+named apart from the `User` aggregate."""
 Admin = Annotated[Principal, Depends(_scoped("admin"))]
 Ingest = Annotated[Principal, Depends(_scoped("ingest"))]
 

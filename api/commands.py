@@ -17,7 +17,7 @@ from uuid import UUID
 from fastapi import Depends, HTTPException, Query
 from pydantic import BaseModel, Field
 
-from api.auth import User
+from api.auth import Caller
 from api.consistency import READ_AFTER_HEADERS, format_position, written_position
 from api.context import ApiContext, Context
 from api.problems import PROBLEM_JSON
@@ -91,7 +91,7 @@ WaitFor = Annotated[Wait, Depends(wait_options)]
 
 
 async def acting_for(
-    principal: User,
+    principal: Caller,
     user_id: Annotated[
         UUID | None, Query(description="Act for this user instead (admin keys only).")
     ] = None,

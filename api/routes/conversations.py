@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field
 from aggregates.channels import Platform
 from aggregates.conversation import MessageId
 from aggregates.services.conversations import Conversations
-from api.auth import User, require_visible
+from api.auth import Caller, require_visible
 from api.commands import (
     COMMAND_REFUSALS,
     READ_RESPONSES,
@@ -179,7 +179,7 @@ async def list_conversations(
 async def list_messages(
     conversation_id: UUID,
     context: Context,
-    principal: User,
+    principal: Caller,
     after: MessagesAfter,
     *,
     cursor: Cursor = None,
@@ -203,7 +203,7 @@ async def list_messages(
 
 
 async def _visible_conversation(
-    context: Context, principal: User, conversation_id: UUID
+    context: Context, principal: Caller, conversation_id: UUID
 ) -> Document:
     collection = await context.read_models.collection(CONVERSATIONS)
     document = await collection.find_one({"_id": str(conversation_id)})

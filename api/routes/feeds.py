@@ -16,7 +16,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field, JsonValue
 
-from api.auth import User
+from api.auth import Caller
 from api.commands import ActingFor
 from api.consistency import READ_AFTER_HEADERS, AfterWrites, read_after
 from api.context import Context
@@ -253,7 +253,7 @@ async def list_notifications(
 )
 async def list_posts(
     *,
-    principal: User,
+    principal: Caller,
     context: Context,
     after: PostsAfter,
     window: Window,
@@ -301,7 +301,7 @@ async def list_posts(
 )
 async def list_chain_events(
     *,
-    principal: User,
+    principal: Caller,
     context: Context,
     after: ChainAfter,
     window: Window,

@@ -16,7 +16,7 @@ from uuid import UUID
 from fastapi import APIRouter, HTTPException, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.auth import User
+from api.auth import Caller
 from api.commands import COMMAND_REFUSALS, Accepted
 from api.consistency import format_position
 from api.context import Context
@@ -115,7 +115,7 @@ UNAVAILABLE: dict[int | str, dict[str, Any]] = {
     responses=COMMAND_REFUSALS,
 )
 async def add_document(
-    document: DocumentCreate, principal: User, context: Context
+    document: DocumentCreate, principal: Caller, context: Context
 ) -> DocumentAccepted:
     added = DocumentAdded(
         document_id=document.id,
@@ -146,7 +146,7 @@ async def add_document(
     },
 )
 async def remove_document(
-    document_id: Annotated[DocumentId, Path()], principal: User, context: Context
+    document_id: Annotated[DocumentId, Path()], principal: Caller, context: Context
 ) -> DocumentAccepted:
     try:
         receipt = await DocumentLibrary(context.store).remove(
@@ -164,7 +164,7 @@ async def remove_document(
     responses={**problem_responses(401, 403, 422, 429), **UNAVAILABLE},
 )
 async def search_knowledge(
-    principal: User,
+    principal: Caller,
     context: Context,
     q: Annotated[str, Query(min_length=1, max_length=500, description="What to look for.")],
     symbol: Annotated[

@@ -18,7 +18,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Path, Query
 from pydantic import BaseModel, Field
 
-from api.auth import User
+from api.auth import Caller
 from api.consistency import READ_AFTER_HEADERS, AfterWrites, read_after
 from api.context import Context
 from api.pagination import DEFAULT_LIMIT, Page, page
@@ -89,7 +89,7 @@ def _price(document: Document) -> PricePublic:
 )
 async def list_prices(
     *,
-    principal: User,
+    principal: Caller,
     context: Context,
     after: PricesAfter,
     symbols: Annotated[
@@ -124,7 +124,7 @@ async def list_prices(
 )
 async def get_price(
     *,
-    principal: User,
+    principal: Caller,
     context: Context,
     after: PricesAfter,
     symbol: Annotated[
@@ -160,7 +160,7 @@ async def get_price(
 )
 async def list_candles(
     *,
-    principal: User,
+    principal: Caller,
     context: Context,
     after: CandlesAfter,
     symbol: Annotated[Symbol, Query(description="BASE/QUOTE (or BASE-QUOTE), e.g. BTC/USDT.")],

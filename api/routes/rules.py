@@ -24,7 +24,7 @@ from aggregates.alert_rule import AlertRule, Status
 from aggregates.rule_spec import RuleSpec
 from aggregates.services.alert_rules import AlertRules
 from aggregates.services.users import Users
-from api.auth import User, require_visible
+from api.auth import Caller, require_visible
 from api.commands import (
     COMMAND_REFUSALS,
     READ_RESPONSES,
@@ -177,7 +177,7 @@ def _create(
     responses={**COMMAND_REFUSALS, **NO_RULE},
 )
 async def update_rule(
-    rule_id: UUID, spec: RuleSpec, context: Context, principal: User, wait: WaitFor
+    rule_id: UUID, spec: RuleSpec, context: Context, principal: Caller, wait: WaitFor
 ) -> RuleAccepted:
     users = context.services.users
     changed: list[tuple[UUID, frozenset[str], str]] = []
@@ -198,7 +198,7 @@ async def update_rule(
     summary="Pause an active rule",
     responses={**COMMAND_REFUSALS, **NO_RULE},
 )
-async def pause_rule(rule_id: UUID, context: Context, principal: User, wait: WaitFor) -> Accepted:
+async def pause_rule(rule_id: UUID, context: Context, principal: Caller, wait: WaitFor) -> Accepted:
     return await _command(context, principal, wait, rule_id, AlertRule.pause)
 
 
@@ -208,7 +208,9 @@ async def pause_rule(rule_id: UUID, context: Context, principal: User, wait: Wai
     summary="Resume a paused rule",
     responses={**COMMAND_REFUSALS, **NO_RULE},
 )
-async def resume_rule(rule_id: UUID, context: Context, principal: User, wait: WaitFor) -> Accepted:
+async def resume_rule(
+    rule_id: UUID, context: Context, principal: Caller, wait: WaitFor
+) -> Accepted:
     return await _command(context, principal, wait, rule_id, AlertRule.resume)
 
 
@@ -218,7 +220,9 @@ async def resume_rule(rule_id: UUID, context: Context, principal: User, wait: Wa
     summary="Delete a rule (it stays listed with status deleted)",
     responses={**COMMAND_REFUSALS, **NO_RULE},
 )
-async def delete_rule(rule_id: UUID, context: Context, principal: User, wait: WaitFor) -> Accepted:
+async def delete_rule(
+    rule_id: UUID, context: Context, principal: Caller, wait: WaitFor
+) -> Accepted:
     return await _command(context, principal, wait, rule_id, AlertRule.delete)
 
 
@@ -267,7 +271,7 @@ async def list_rules(
     responses={**READ_RESPONSES, **NO_RULE},
 )
 async def get_rule(
-    rule_id: UUID, context: Context, principal: User, after: RulesAfter
+    rule_id: UUID, context: Context, principal: Caller, after: RulesAfter
 ) -> RulePublic:
     await after.wait()
     collection = await context.read_models.collection(READ_MODEL)
