@@ -45,18 +45,17 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from aggregates.channels import DiscordChannel, Platform
 from aggregates.conversation import AgentReply, Conversation
 from aggregates.services.conversations import Conversations
-from events.catalog import NotificationFailed, NotificationSent
 from events.envelope import RecordedEvent
 from events.errors import DependencyUnavailableError
 from events.store import EventStore
 from handlers.declaration import Output
 from notify.clock import Clock, Sleep
 from notify.config import RepliesContext
-from notify.delivery import Budget, Failed, Sent, send_with_retries
+from notify.delivery import Budget, Sent, send_with_retries
 from notify.discord_bot import DiscordBotSender
 from notify.keys import NotifyKeys
 from notify.ledger import Ledger
-from notify.outcomes import Outcomes
+from notify.outcomes import Delivery, Outcomes
 from notify.reply_parts import discord_bodies, escape_telegram, telegram_parts
 from notify.retry import Jitter, RetryPolicy
 from notify.senders import Receipt
@@ -218,8 +217,8 @@ class ReplyDelivery:
         if settled is not None:
             return settled
         if part.send is None:
-            failure = self._failed(state, part, part.refusal, attempts=1)
-            await state.outcomes.record(part_field, failure)
+            refused = self._delivery(state, part).failed(part.refusal, attempts=1, at=self._clock())
+            await state.outcomes.record(part_field, refused)
             return False
         thread = state.thread
         result = await send_with_retries(
@@ -231,69 +230,29 @@ class ReplyDelivery:
             channel_kind=thread.platform,
         )
         if isinstance(result, Sent):
-            receipt = result.receipt
-            sent = NotificationSent(
-                **self._common(state, part, result.attempts),
-                status_code=receipt.status_code,
-                response=receipt.response,
-                message_id=receipt.message_id,
-            )
-            log.info("reply sent", channel_id=thread.channel_id, part=part_field)
-            await state.outcomes.record(part_field, sent)
-            return True
-        return await self._failure(state, part, result)
-
-    async def _failure(self, state: _Reply, part: Part, result: Failed) -> bool:
-        part_field = part.ledger_field
-        log.warning(
-            "reply not delivered",
-            channel_id=state.thread.channel_id,
-            part=part_field,
-            attempts=result.attempts,
-            error=result.reason,
-            dead_lettered=result.gave_up,
-        )
-        failure = self._failed(
-            state,
-            part,
-            result.reason,
-            attempts=result.attempts,
-            status_code=result.error.status_code,
-            dead_lettered=result.gave_up,
-        )
-        if result.gave_up:
-            await state.outcomes.give_up(part_field, failure)
+            log.info("reply sent", channel_id=thread.channel_id, part=part.ledger_field)
         else:
-            await state.outcomes.record(part_field, failure)
-        return False
+            log.warning(
+                "reply not delivered",
+                channel_id=thread.channel_id,
+                part=part.ledger_field,
+                attempts=result.attempts,
+                error=result.reason,
+                dead_lettered=result.gave_up,
+            )
+        await state.outcomes.settle(
+            part.ledger_field, self._delivery(state, part), result, self._clock()
+        )
+        return isinstance(result, Sent)
 
-    def _common(self, state: _Reply, part: Part, attempts: int) -> dict[str, object]:
-        return {
-            "user_id": state.thread.user_id,
-            "channel_id": state.thread.channel_id,
-            "channel_kind": state.thread.platform,
-            "subject_event_id": state.outcomes.subject_id,
-            "title": part.title,
-            "text": part.text[:TEXT_LIMIT],
-            "attempts": attempts,
-            "at": self._clock(),
-        }
-
-    def _failed(
-        self,
-        state: _Reply,
-        part: Part,
-        error: str,
-        *,
-        attempts: int,
-        status_code: int | None = None,
-        dead_lettered: bool = False,
-    ) -> NotificationFailed:
-        return NotificationFailed(
-            **self._common(state, part, attempts),
-            status_code=status_code,
-            error=error[:2000],
-            dead_lettered=dead_lettered,
+    def _delivery(self, state: _Reply, part: Part) -> Delivery:
+        return Delivery(
+            user_id=state.thread.user_id,
+            channel_id=state.thread.channel_id,
+            channel_kind=state.thread.platform,
+            subject_event_id=state.outcomes.subject_id,
+            title=part.title,
+            text=part.text[:TEXT_LIMIT],
         )
 
     async def _thread(self, conversation_id: UUID) -> Thread:

@@ -30,20 +30,20 @@ import structlog
 from pydantic import SecretStr
 
 from aggregates.channels import Channel
-from events.catalog import AlertTriggered, NotificationFailed, NotificationSent
+from events.catalog import AlertTriggered
 from events.envelope import RecordedEvent
 from events.store import EventStore
 from handlers.declaration import Output
 from handlers.token_bucket import TokenBucket
 from notify.clock import Clock, Sleep
 from notify.config import NotifyContext
-from notify.delivery import Budget, Deferred, Deliverer, Failed, Result, Sent
+from notify.delivery import Budget, Deferred, Deliverer, Result, Sent
 from notify.discord_bot import DiscordBotSender
 from notify.discord_webhook import DiscordWebhookSender
 from notify.holds import Holds
 from notify.keys import NotifyKeys
 from notify.ledger import Ledger, delivery_id
-from notify.outcomes import Outcomes
+from notify.outcomes import Delivery, Outcomes
 from notify.quiet_hours import quiet_until
 from notify.recipients import Recipient, Recipients
 from notify.rendering import Notice
@@ -186,7 +186,8 @@ class NotificationService:
             return
         channel = recipient.channels.get(channel_id) if recipient is not None else None
         if channel is None:
-            failure = self._failed(state, channel_id, UNKNOWN_KIND, "channel removed", attempts=1)
+            removed = self._delivery(state, channel_id, UNKNOWN_KIND)
+            failure = removed.failed("channel removed", attempts=1, at=self._clock())
             await state.outcomes.record(channel_id, failure)
             return
         if quiet_end is not None and channel.kind not in NEVER_HELD_KINDS:
@@ -210,76 +211,34 @@ class NotificationService:
             state.hold(result.until)
             return
         if isinstance(result, Sent):
-            receipt = result.receipt
-            payload: NotificationSent | NotificationFailed = NotificationSent(
-                **self._common(state, channel_id, channel.kind, result.attempts),
-                status_code=receipt.status_code,
-                response=receipt.response,
-                message_id=receipt.message_id,
-            )
             log.info(
                 "notification sent",
                 channel_id=channel_id,
                 channel_kind=channel.kind,
                 attempts=result.attempts,
-                response=receipt.response,
+                response=result.receipt.response,
             )
-            await state.outcomes.record(channel_id, payload)
-            return
-        assert isinstance(result, Failed)
-        log.warning(
-            "notification failed",
-            channel_id=channel_id,
-            channel_kind=channel.kind,
-            attempts=result.attempts,
-            error=result.reason,
-            dead_lettered=result.gave_up,
-        )
-        payload = self._failed(
-            state,
-            channel_id,
-            channel.kind,
-            result.reason,
-            attempts=result.attempts,
-            status_code=result.error.status_code,
-            dead_lettered=result.gave_up,
-        )
-        if result.gave_up:
-            await state.outcomes.give_up(channel_id, payload)
         else:
-            await state.outcomes.record(channel_id, payload)
+            log.warning(
+                "notification failed",
+                channel_id=channel_id,
+                channel_kind=channel.kind,
+                attempts=result.attempts,
+                error=result.reason,
+                dead_lettered=result.gave_up,
+            )
+        delivery = self._delivery(state, channel_id, channel.kind)
+        await state.outcomes.settle(channel_id, delivery, result, self._clock())
 
-    def _common(
-        self, state: _Alert, channel_id: str, kind: str, attempts: int
-    ) -> dict[str, object]:
+    def _delivery(self, state: _Alert, channel_id: str, kind: str) -> Delivery:
         alert = state.notice.alert
-        return {
-            "user_id": alert.user_id,
-            "channel_id": channel_id,
-            "channel_kind": kind,
-            "subject_event_id": state.notice.alert_event_id,
-            "title": state.notice.title,
-            "text": alert.message,
-            "attempts": attempts,
-            "at": self._clock(),
-        }
-
-    def _failed(
-        self,
-        state: _Alert,
-        channel_id: str,
-        kind: str,
-        error: str,
-        *,
-        attempts: int,
-        status_code: int | None = None,
-        dead_lettered: bool = False,
-    ) -> NotificationFailed:
-        return NotificationFailed(
-            **self._common(state, channel_id, kind, attempts),
-            status_code=status_code,
-            error=error[:2000],
-            dead_lettered=dead_lettered,
+        return Delivery(
+            user_id=alert.user_id,
+            channel_id=channel_id,
+            channel_kind=kind,
+            subject_event_id=state.notice.alert_event_id,
+            title=state.notice.title,
+            text=alert.message,
         )
 
     # -- background ----------------------------------------------------------------------
