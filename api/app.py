@@ -21,7 +21,6 @@ from api.outages import install_outage_handlers
 from api.problems import install_problem_handlers
 from api.routes import (
     account,
-    admin,
     conversations,
     event_types,
     feeds,
@@ -34,6 +33,10 @@ from api.routes import (
     scratch,
     websocket,
 )
+from api.routes.admin import aggregates as admin_aggregates
+from api.routes.admin import dead_letters as admin_dead_letters
+from api.routes.admin import projections as admin_projections
+from api.routes.admin import streams as admin_streams
 from api.web_page import install_web_page, locate_bundle
 
 V1 = "/v1"
@@ -68,7 +71,8 @@ def build_app(
     app.include_router(metrics.router)
     routed = (
         account, rules, conversations, market, feeds, ingest, knowledge,
-        admin, event_types, scratch, websocket,
+        admin_streams, admin_aggregates, admin_projections, admin_dead_letters,
+        event_types, scratch, websocket,
     )  # fmt: skip
     for module in routed:
         app.include_router(module.router, prefix=V1)

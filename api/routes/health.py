@@ -24,7 +24,7 @@ from redis.exceptions import RedisError
 
 from api.context import ApiContext, Context
 from api.problems import problem
-from api.routes.admin import streams_status
+from api.stream_statuses import streams_status
 from projections.generations import Generations
 from projections.runner import backlog
 

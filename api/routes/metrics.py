@@ -28,7 +28,7 @@ from redis.exceptions import RedisError
 from api.auth import Admin
 from api.context import ApiContext, Context
 from api.reading import problem_responses
-from api.routes.admin import streams_status
+from api.stream_statuses import streams_status
 from handlers.exporter import StreamsCollector
 from projections.generations import Generations
 from projections.rebuild import ProjectionStatus, projection_statuses
