@@ -16,7 +16,8 @@ from fastapi import Depends, HTTPException
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.requests import HTTPConnection
 
-from api.context import ApiContext, Context
+from api.context import ApiContext
+from api.deps import Context
 from api.keys import Principal
 from api.rate_limit import Verdict
 
@@ -90,22 +91,13 @@ async def authenticated(
     return await principal_of(context, token, client_address(connection))
 
 
-def _scoped(scope: str):  # type: ignore[no-untyped-def]
+def scoped(scope: str):  # type: ignore[no-untyped-def]
     async def check(principal: Annotated[Principal, Depends(authenticated)]) -> Principal:
         if scope not in principal.scopes and not principal.is_admin:
             raise HTTPException(403, f"this endpoint needs an API key with the {scope!r} scope")
         return principal
 
     return check
-
-
-AnyKey = Annotated[Principal, Depends(authenticated)]
-"""Any valid key, whatever its scopes."""
-Caller = Annotated[Principal, Depends(_scoped("user"))]
-"""A caller with the user scope, acting on their own data (admins may act on anyone's);
-named apart from the `User` aggregate."""
-Admin = Annotated[Principal, Depends(_scoped("admin"))]
-Ingest = Annotated[Principal, Depends(_scoped("ingest"))]
 
 
 def require_visible(principal: Principal, owner_id: object, what: str) -> None:

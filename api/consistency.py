@@ -21,7 +21,8 @@ from typing import Annotated, Any
 from fastapi import Query, Response
 from pydantic import StringConstraints
 
-from api.context import ApiContext, Context
+from api.context import ApiContext
+from api.deps import Context
 from api.reading import invalid
 from events.names import StreamNames
 from events.position import Position

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
 
-from fastapi import Depends
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
-from starlette.requests import HTTPConnection
 
 from aggregates.services.bundle import Services
 from api.config import ApiConfig
@@ -47,11 +44,3 @@ class ApiContext:
     """The agent's reply text while it is written, for clients following a conversation."""
     sessions: LiveSessions
     """The open WebSocket sessions by API key, closed when their key is revoked."""
-
-
-async def api_context(connection: HTTPConnection) -> ApiContext:
-    context: ApiContext = connection.app.state.context
-    return context
-
-
-Context = Annotated[ApiContext, Depends(api_context)]

@@ -22,7 +22,8 @@ from pydantic import BaseModel
 from pymongo.errors import PyMongoError
 from redis.exceptions import RedisError
 
-from api.context import ApiContext, Context
+from api.context import ApiContext
+from api.deps import Context
 from api.problems import problem
 from api.stream_statuses import streams_status
 from projections.generations import Generations

@@ -16,9 +16,8 @@ from fastapi import APIRouter, HTTPException, Path
 from aggregates.errors import NotFoundError
 from aggregates.services.users import KeyInfo, KeyRequest, Users
 from aggregates.user import Scope, User
-from api.auth import Caller
-from api.commands import COMMAND_REFUSALS, Accepted, ActingFor, WaitFor, accepted, run_command
-from api.context import Context
+from api.commands import COMMAND_REFUSALS, Accepted, accepted, run_command
+from api.deps import ActingFor, Context, UserKey, WaitFor
 from api.reading import problem_responses
 
 router = APIRouter(tags=["keys"])
@@ -57,7 +56,7 @@ async def list_keys(context: Context, user_id: ActingFor) -> list[KeyInfo]:
     responses=COMMAND_RESPONSES,
 )
 async def issue_key(
-    body: KeyRequest, context: Context, principal: Caller, user_id: ActingFor, wait: WaitFor
+    body: KeyRequest, context: Context, principal: UserKey, user_id: ActingFor, wait: WaitFor
 ) -> KeyIssued:
     if not principal.is_admin and set(body.scopes) != {"user"}:
         granted = ", ".join(sorted(set(body.scopes) - {"user"}))

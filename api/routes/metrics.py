@@ -25,8 +25,8 @@ from prometheus_client.registry import Collector
 from pymongo.errors import PyMongoError
 from redis.exceptions import RedisError
 
-from api.auth import Admin
-from api.context import ApiContext, Context
+from api.context import ApiContext
+from api.deps import Admin, Context
 from api.reading import problem_responses
 from api.stream_statuses import streams_status
 from handlers.exporter import StreamsCollector

@@ -24,18 +24,11 @@ from aggregates.alert_rule import AlertRule, Status
 from aggregates.rule_spec import RuleSpec
 from aggregates.services.alert_rules import AlertRules
 from aggregates.services.users import Users
-from api.auth import Caller, require_visible
-from api.commands import (
-    COMMAND_REFUSALS,
-    READ_RESPONSES,
-    Accepted,
-    ActingFor,
-    WaitFor,
-    accepted,
-    run_command,
-)
+from api.auth import require_visible
+from api.commands import COMMAND_REFUSALS, READ_RESPONSES, Accepted, accepted, run_command
 from api.consistency import AfterWrites, read_after
-from api.context import ApiContext, Context
+from api.context import ApiContext
+from api.deps import ActingFor, Context, UserKey, WaitFor
 from api.keys import Principal
 from api.pagination import DEFAULT_LIMIT, Page, page
 from api.reading import Cursor, Limit, problem_responses
@@ -177,7 +170,7 @@ def _create(
     responses={**COMMAND_REFUSALS, **NO_RULE},
 )
 async def update_rule(
-    rule_id: UUID, spec: RuleSpec, context: Context, principal: Caller, wait: WaitFor
+    rule_id: UUID, spec: RuleSpec, context: Context, principal: UserKey, wait: WaitFor
 ) -> RuleAccepted:
     users = context.services.users
     changed: list[tuple[UUID, frozenset[str], str]] = []
@@ -198,7 +191,9 @@ async def update_rule(
     summary="Pause an active rule",
     responses={**COMMAND_REFUSALS, **NO_RULE},
 )
-async def pause_rule(rule_id: UUID, context: Context, principal: Caller, wait: WaitFor) -> Accepted:
+async def pause_rule(
+    rule_id: UUID, context: Context, principal: UserKey, wait: WaitFor
+) -> Accepted:
     return await _command(context, principal, wait, rule_id, AlertRule.pause)
 
 
@@ -209,7 +204,7 @@ async def pause_rule(rule_id: UUID, context: Context, principal: Caller, wait: W
     responses={**COMMAND_REFUSALS, **NO_RULE},
 )
 async def resume_rule(
-    rule_id: UUID, context: Context, principal: Caller, wait: WaitFor
+    rule_id: UUID, context: Context, principal: UserKey, wait: WaitFor
 ) -> Accepted:
     return await _command(context, principal, wait, rule_id, AlertRule.resume)
 
@@ -221,7 +216,7 @@ async def resume_rule(
     responses={**COMMAND_REFUSALS, **NO_RULE},
 )
 async def delete_rule(
-    rule_id: UUID, context: Context, principal: Caller, wait: WaitFor
+    rule_id: UUID, context: Context, principal: UserKey, wait: WaitFor
 ) -> Accepted:
     return await _command(context, principal, wait, rule_id, AlertRule.delete)
 
@@ -271,7 +266,7 @@ async def list_rules(
     responses={**READ_RESPONSES, **NO_RULE},
 )
 async def get_rule(
-    rule_id: UUID, context: Context, principal: Caller, after: RulesAfter
+    rule_id: UUID, context: Context, principal: UserKey, after: RulesAfter
 ) -> RulePublic:
     await after.wait()
     collection = await context.read_models.collection(READ_MODEL)

@@ -14,8 +14,7 @@ from aggregates.services.bundle import Services
 from api.admin_models import (
     HistoryEvent,
 )
-from api.auth import Admin
-from api.context import Context
+from api.deps import Admin, Context
 from api.reading import ADMIN_REFUSALS as REFUSALS
 from api.reading import invalid, problem_responses
 

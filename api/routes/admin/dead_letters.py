@@ -14,8 +14,7 @@ from api.admin_models import (
     Retried,
     RetryRequest,
 )
-from api.auth import Admin
-from api.context import Context
+from api.deps import Admin, Context
 from api.pagination import Page
 from api.problems import BadParameterError
 from api.reading import ADMIN_REFUSALS as REFUSALS

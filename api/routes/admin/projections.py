@@ -10,8 +10,7 @@ from api.admin_models import (
     ProjectionOut,
     RebuildStarted,
 )
-from api.auth import Admin
-from api.context import Context
+from api.deps import Admin, Context
 from api.reading import ADMIN_REFUSALS as REFUSALS
 from api.reading import problem_responses
 from projections.generations import Generations

@@ -14,8 +14,8 @@ from api.admin_models import (
     Correlation,
     StreamOut,
 )
-from api.auth import Admin
-from api.context import ApiContext, Context
+from api.context import ApiContext
+from api.deps import Admin, Context
 from api.pagination import Page
 from api.problems import BadParameterError
 from api.reading import ADMIN_REFUSALS as REFUSALS
