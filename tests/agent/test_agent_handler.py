@@ -17,8 +17,8 @@ import pytest
 
 import projections.readmodels  # noqa: F401 - registers the read models
 from agent import handler as _registers_the_agent  # noqa: F401
+from agent.alert_tools import RULE_NAMESPACE, CreateAlertArgs, spec_of
 from agent.journal import call_id_for
-from agent.toolset import RULE_NAMESPACE, CreateAlertArgs, spec_of
 from aggregates.conversation import AgentReply, Conversation, ToolCall, ToolResult
 from aggregates.services.bundle import Services
 from events.store import EventStore

@@ -18,11 +18,11 @@ import pytest
 from langchain_core.messages import AnyMessage, HumanMessage
 
 import agent.toolset  # noqa: F401 - registers the tools
+from agent.alert_tools import user_rules
 from agent.context import AgentContext
 from agent.graph import acting_for, build_agent
 from agent.offline import OfflineChatModel
 from agent.tools import AGENT_TOOLS
-from agent.toolset import user_rules
 from aggregates.alert_rule import AlertRule
 from aggregates.services.bundle import Services
 from events.catalog import PostScraped, PriceTick, SourceStarted
