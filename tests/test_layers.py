@@ -42,7 +42,8 @@ def allowed() -> dict[str, set[str]]:
             may[package] = set(below)
     for forbidden in contract("forbidden"):
         for source in forbidden["source_modules"]:
-            may[source] -= set(forbidden["forbidden_modules"])
+            if source in may:  # a contract between packages (others are within one)
+                may[source] -= set(forbidden["forbidden_modules"])
     return may
 
 
