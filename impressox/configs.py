@@ -7,7 +7,8 @@ the settings: this is the one place that knows which setting feeds which of them
 from __future__ import annotations
 
 from agent.specs import ModelsConfig
-from impressox.settings import Settings, destination_policy, provider_access
+from impressox.settings import Settings, destination_policy
+from impressox.settings.agent import provider_access
 from knowledge.config import KnowledgeConfig, OpenAIEmbeddingsConfig
 from notify.config import NotifyConfig
 from notify.retry import RetryPolicy

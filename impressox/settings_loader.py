@@ -21,12 +21,12 @@ from pydantic_settings import SettingsError
 from events.errors import ConfigurationError
 from impressox.settings import (
     CONFIG_ENV,
-    ENV_PREFIX,
     FILE_VALUES,
     Settings,
     env_name,
     variables_of,
 )
+from impressox.settings.env import ENV_PREFIX
 
 
 def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:

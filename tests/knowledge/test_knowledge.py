@@ -27,7 +27,7 @@ from knowledge.indexer import GROUP, KnowledgeIndexer
 from knowledge.reindex import reindex
 from knowledge.search import SearchFilters, search
 from knowledge.store import KnowledgeStore
-from tests.handlers.support import FAST, running, wait_until
+from tests.handlers.support import FAST, drain, running, wait_until
 from tests.knowledge.support import API_KEY, START, EmbeddingsServer, embeddings_server, post
 from tests.readside import isolated_settings
 
@@ -78,12 +78,10 @@ async def indexed(store: EventStore, settings: Settings, knowledge: KnowledgeSto
         HANDLERS.get(GROUP), store, FAST, KnowledgeContext(store, knowledge_config(settings))
     )
 
-    async def all_indexed() -> bool:
-        active = await knowledge.active()
-        return active is not None and await (await knowledge.open(active.name)).count() == 5
-
-    async with running(worker):
-        await wait_until(all_indexed)
+    await drain(worker)
+    active = await knowledge.active()
+    assert active is not None
+    assert await (await knowledge.open(active.name)).count() == 5
 
 
 async def texts(knowledge: KnowledgeStore, query: str, filters: SearchFilters) -> set[str]:
