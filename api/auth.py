@@ -16,8 +16,7 @@ from fastapi import Depends, HTTPException
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.requests import HTTPConnection
 
-from api.context import ApiContext
-from api.deps import Context
+from api.context import ApiContext, api_context
 from api.keys import Principal
 from api.rate_limit import Verdict
 
@@ -80,7 +79,7 @@ def client_address(connection: HTTPConnection) -> str:
 
 async def authenticated(
     connection: HTTPConnection,
-    context: Context,
+    context: Annotated[ApiContext, Depends(api_context)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
     """The caller: as the request guard found it (every /v1 request), else checked here."""

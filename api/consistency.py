@@ -18,11 +18,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import Query, Response
+from fastapi import Depends, Query, Response
 from pydantic import StringConstraints
 
-from api.context import ApiContext
-from api.deps import Context
+from api.context import ApiContext, api_context
 from api.reading import invalid
 from events.names import StreamNames
 from events.position import Position
@@ -113,7 +112,7 @@ def read_after(projection: str) -> Callable[..., Awaitable[AfterWrites]]:
     """The dependency reading ``after`` and ``wait_s`` for a read of `projection`."""
 
     async def after_writes(
-        context: Context,
+        context: Annotated[ApiContext, Depends(api_context)],
         response: Response,
         after: Annotated[
             list[Annotated[str, StringConstraints(pattern=AFTER_PATTERN)]] | None,

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
+from starlette.requests import HTTPConnection
 
 from aggregates.services.bundle import Services
 from api.config import ApiConfig
@@ -44,3 +45,9 @@ class ApiContext:
     """The agent's reply text while it is written, for clients following a conversation."""
     sessions: LiveSessions
     """The open WebSocket sessions by API key, closed when their key is revoked."""
+
+
+async def api_context(connection: HTTPConnection) -> ApiContext:
+    """The request's `ApiContext` (the `Context` dependency of `api.deps`)."""
+    context: ApiContext = connection.app.state.context
+    return context

@@ -1,6 +1,8 @@
 """The API's dependencies and their `Annotated` aliases, in one module, so a route's
 signature says what it needs in a word (``context: Context, principal: UserKey``) and no
-route module imports another's helpers."""
+route module imports another's helpers. Only routes import this module: what it builds on
+(`api.auth`, `api.commands`, `api.context`, `api.consistency`) names its dependencies in
+full, so nothing here depends on itself."""
 
 from __future__ import annotations
 
@@ -8,19 +10,12 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import Depends, HTTPException, Query
-from starlette.requests import HTTPConnection
 
 from api.auth import authenticated, scoped
 from api.commands import Wait
-from api.context import ApiContext
+from api.context import ApiContext, api_context
 from api.keys import Principal
 from api.reading import invalid
-
-
-async def api_context(connection: HTTPConnection) -> ApiContext:
-    context: ApiContext = connection.app.state.context
-    return context
-
 
 Context = Annotated[ApiContext, Depends(api_context)]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, WebSocket
 
-from api.deps import api_context
+from api.context import api_context
 from api.live.session import serve
 
 router = APIRouter()
