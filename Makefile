@@ -132,7 +132,10 @@ resolve:
 	$(UV) pip compile pyproject.toml $(LOCK_FLAGS) -c locks/all.txt -o locks/runtime.txt
 	echo uv | $(UV) pip compile - $(LOCK_FLAGS) -c locks/dev.txt -o locks/uv.txt
 
-UNLOCKED := --deselect tests/test_lock.py::test_this_environment_is_exactly_the_lock
+# Without the lock: the environment is not the lock's, and FastAPI's OpenAPI output (the
+# committed document the web page's types come from) may differ by release.
+UNLOCKED := --deselect tests/test_lock.py::test_this_environment_is_exactly_the_lock \
+            --deselect tests/api/test_openapi_file.py
 
 # The whole gate on the newest releases, ignoring the lock (a venv of its own).
 test-latest:
@@ -142,13 +145,15 @@ test-latest:
 	touch .venv-latest/.installed
 	$(MAKE) test VENV=.venv-latest PYTEST_ARGS="$(UNLOCKED)"
 
-# The whole gate on the lowest releases pyproject.toml allows for our direct dependencies.
+# The suite on the lowest releases pyproject.toml allows for our direct dependencies: do
+# the floors hold? Not mypy: older releases carry older type hints (redis-py typed its
+# asyncio API only in 8.2), and the types are the lock's business.
 test-lowest: $(STAMP)
 	rm -rf .venv-lowest && $(PYTHON) -m venv .venv-lowest
 	$(UV) pip install --quiet --python .venv-lowest/bin/python --resolution lowest-direct \
 	    -e '.[embedded,dev]'
 	touch .venv-lowest/.installed
-	$(MAKE) test VENV=.venv-lowest PYTEST_ARGS="$(UNLOCKED)"
+	$(MAKE) lint contracts-test web-check pytest VENV=.venv-lowest PYTEST_ARGS="$(UNLOCKED)"
 
 clean:
 	rm -rf $(VENV) .venv-latest .venv-lowest .mypy_cache .ruff_cache .pytest_cache
