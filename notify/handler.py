@@ -1,4 +1,5 @@
-"""The notify handler: delivers each ``alert.triggered`` to the channels of its rule.
+"""The notify handler: delivers each ``alert.triggered`` to the channels of its rule, and
+each ``channel.test_requested`` to the one channel a user asked to test.
 
 Every process imports this module (it is one of `impressox.modules.BUILTIN_MODULES`)
 to know the handler exists; only a notify worker builds it. So the declaration imports
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 
-from events.catalog import AlertTriggered
+from events.catalog import AlertTriggered, ChannelTestRequested
 from events.envelope import RecordedEvent
 from handlers.declaration import Output, handler
 from notify.clock import Clock, Sleep, utc_now
@@ -25,9 +26,15 @@ from notify.keys import HANDLER
 from notify.retry import Jitter, full_jitter
 
 
-@handler(HANDLER, categories=["alerts"], types=[AlertTriggered], context=NotifyContext)
+@handler(
+    HANDLER,
+    categories=[AlertTriggered.category, ChannelTestRequested.category],
+    types=[AlertTriggered, ChannelTestRequested],
+    context=NotifyContext,
+)
 class Notifier:
-    """Delivers alerts to web, Telegram, Discord and webhook channels (see the package)."""
+    """Delivers alerts (and channel tests) to web, Telegram, Discord and webhook channels
+    (see the package)."""
 
     def __init__(
         self,

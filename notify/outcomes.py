@@ -120,20 +120,29 @@ class Outcomes:
         self.given_up.append(field)
 
     async def settle(
-        self, field: str, delivery: Delivery, result: Sent | Failed, at: datetime
+        self,
+        field: str,
+        delivery: Delivery,
+        result: Sent | Failed,
+        at: datetime,
+        *,
+        dead_letters: bool = True,
     ) -> None:
-        """Keep what a send came to: sent, refused for good, or given up in this try."""
+        """Keep what a send came to: sent, refused for good, or given up in this try
+        (which dead-letters the subject only if it `dead_letters`: a channel test does
+        not)."""
         if isinstance(result, Sent):
             await self.record(field, delivery.sent(result, at))
             return
+        given_up = result.gave_up and dead_letters
         failure = delivery.failed(
             result.reason,
             attempts=result.attempts,
             at=at,
             status_code=result.error.status_code,
-            dead_lettered=result.gave_up,
+            dead_lettered=given_up,
         )
-        if result.gave_up:
+        if given_up:
             await self.give_up(field, failure)
         else:
             await self.record(field, failure)

@@ -9,6 +9,10 @@ compared values) is escaped for the channel's markup, so an alert saying ``<b>``
 - Discord: markdown characters are escaped and ``allowed_mentions`` is empty, so no
   mention in the text notifies anyone.
 - Webhooks: JSON, see `webhook_body` for the schema.
+
+A channel test (`events.catalog.ChannelTestRequested`) is rendered as an alert would be
+(`test_notice`), so its owner sees what their alerts will look like there; a webhook
+tells it from an alert by its ``type``.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from uuid import UUID
 import orjson
 from discord.utils import escape_markdown
 
-from events.catalog import AlertTriggered
+from events.catalog import AlertTriggered, ChannelTestRequested
 
 TELEGRAM_LIMIT = 4096
 """Characters of one Telegram message (after entities are parsed; we count before)."""
@@ -36,12 +40,22 @@ SEVERITY_MARK = {"info": "🔹", "warning": "⚠️", "critical": "🚨"}
 SEVERITY_COLOUR = {"info": 0x3498DB, "warning": 0xF1C40F, "critical": 0xE74C3C}
 
 
+TEST_RULE_ID = UUID(int=0)
+"""The rule id of a channel test's notice: no rule fired."""
+
+
 @dataclass(frozen=True)
 class Notice:
-    """An alert to deliver, with the id of the event that carried it."""
+    """An alert to deliver, with the id of the event that carried it (and its type:
+    ``alert.triggered``, or ``channel.test_requested`` for a test)."""
 
     alert_event_id: UUID
     alert: AlertTriggered
+    event_type: str = AlertTriggered.event_type
+
+    @property
+    def is_test(self) -> bool:
+        return self.event_type == ChannelTestRequested.event_type
 
     @property
     def title(self) -> str:
@@ -53,6 +67,23 @@ class Notice:
             (str(name)[:VALUE_CHARS], _short(value))
             for name, value in list(self.alert.values.items())[:VALUES_SHOWN]
         ]
+
+
+def test_notice(event_id: UUID, request: ChannelTestRequested) -> Notice:
+    """The notice of a channel test: an alert-shaped message that says it is a test."""
+    alert = AlertTriggered(
+        rule_id=TEST_RULE_ID,
+        user_id=request.user_id,
+        subject="Test message",
+        condition="channel test",
+        severity="info",
+        message=f"This is a test from Impressox: alerts sent to your channel"
+        f" '{request.channel_id}' arrive like this one.",
+        trigger_event_id=event_id,
+        triggered_at=request.requested_at,
+        channels=(request.channel_id,),
+    )
+    return Notice(event_id, alert, ChannelTestRequested.event_type)
 
 
 def telegram_html(notice: Notice) -> str:
@@ -100,7 +131,7 @@ def discord_message(notice: Notice) -> dict[str, Any]:
         "color": SEVERITY_COLOUR[alert.severity],
         "fields": fields,
         "timestamp": alert.triggered_at.isoformat(),
-        "footer": {"text": f"rule {alert.rule_id}"},
+        "footer": {"text": "channel test" if notice.is_test else f"rule {alert.rule_id}"},
     }
     link = alert.values.get("url")
     if isinstance(link, str) and link.startswith(("https://", "http://")):
@@ -115,7 +146,8 @@ def webhook_body(notice: Notice, delivery_id: UUID) -> bytes:
 
         {
           "delivery_id": "…",        same on every retry of this delivery: deduplicate on it
-          "type": "alert.triggered",
+          "type": "alert.triggered", or "channel.test_requested" for a test its owner asked
+                                     for (rule_id all zeros, subject "Test message")
           "alert": {
             "event_id": "…", "rule_id": "…", "user_id": "…",
             "subject": "BTC/USDT", "condition": "crosses_up", "severity": "warning",
@@ -129,7 +161,7 @@ def webhook_body(notice: Notice, delivery_id: UUID) -> bytes:
     alert = notice.alert
     body = {
         "delivery_id": str(delivery_id),
-        "type": AlertTriggered.event_type,
+        "type": notice.event_type,
         "alert": {
             "event_id": str(notice.alert_event_id),
             "rule_id": str(alert.rule_id),

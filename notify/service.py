@@ -16,6 +16,12 @@ acknowledgement. If any channel was given up on, the outcomes are appended at on
 `DeliveryGaveUpError` is raised instead, so the runtime dead-letters the alert (after
 its own re-attempts, which skip what is done and do not start give-ups over). Retrying
 the dead letter tries the given-up channels again and nothing else.
+
+A channel test (``channel.test_requested``) takes the same way to its one channel, with
+three differences its owner is told of: quiet hours do not hold it (it is asked for now,
+by someone awake); a rate limit that would hold it fails it instead, saying when to try
+again; and a channel given up on fails it without a dead letter (a test is asked for
+again, not retried by an operator).
 """
 
 from __future__ import annotations
@@ -30,7 +36,7 @@ import structlog
 from pydantic import SecretStr
 
 from aggregates.channels import Channel
-from events.catalog import AlertTriggered
+from events.catalog import AlertTriggered, ChannelTestRequested
 from events.envelope import RecordedEvent
 from events.store import EventStore
 from handlers.declaration import Output
@@ -46,7 +52,7 @@ from notify.ledger import Ledger, delivery_id
 from notify.outcomes import Delivery, Outcomes
 from notify.quiet_hours import quiet_until
 from notify.recipients import Recipient, Recipients
-from notify.rendering import Notice
+from notify.rendering import Notice, test_notice
 from notify.retry import Jitter, RetryPolicy
 from notify.senders import Sender, WebSender
 from notify.telegram_bot import TelegramSender
@@ -64,12 +70,14 @@ NEVER_HELD_KINDS = frozenset({"web"})
 
 @dataclass
 class _Alert:
-    """One alert's progress through its channels."""
+    """One alert's (or channel test's) progress through its channels."""
 
     outcomes: Outcomes
     notice: Notice
     budget: Budget
     hold_until: datetime | None = None
+    dead_letters: bool = True
+    """Whether a channel given up on dead-letters the subject (not for a test)."""
 
     def hold(self, until: datetime) -> None:
         self.hold_until = until if self.hold_until is None else min(self.hold_until, until)
@@ -147,6 +155,8 @@ class NotificationService:
     async def handle(self, recorded: RecordedEvent) -> list[Output]:
         event = recorded.event
         alert = event.payload
+        if isinstance(alert, ChannelTestRequested):
+            return await self._test(recorded, alert)
         if not isinstance(alert, AlertTriggered):
             raise TypeError(f"notify handles alert.triggered, not {event.type}")
         tag = self._names.tag_of(recorded.stream)
@@ -167,13 +177,27 @@ class NotificationService:
         if state.hold_until is not None:
             await self._holds.hold(tag, event, state.hold_until)
             log.info("alert held", until=state.hold_until.isoformat())
-        return await state.outcomes.finish(
-            self._store,
-            lambda channels: (
-                f"gave up on channel(s) {channels}: see their"
-                " notification.failed events; retry this dead letter to try them again"
-            ),
+        return await state.outcomes.finish(self._store, _gave_up)
+
+    async def _test(self, recorded: RecordedEvent, request: ChannelTestRequested) -> list[Output]:
+        """A channel test: its one channel, never held (see the module's docstring)."""
+        event = recorded.event
+        state = _Alert(
+            Outcomes(self._ledger, recorded, self._names.tag_of(recorded.stream), event.event_id),
+            test_notice(event.event_id, request),
+            Budget(self._policy.wait_max_s),
+            dead_letters=False,
         )
+        recipient = await self._recipients.get(request.user_id)
+        await self._channel(state, recipient, request.channel_id, quiet_end=None)
+        if state.hold_until is not None:
+            wait_s = max(1, round((state.hold_until - self._clock()).total_seconds()))
+            reason = f"rate limited: try again in {wait_s}s (messages a minute to this channel)"
+            kind = recipient.channels[request.channel_id].kind if recipient else UNKNOWN_KIND
+            refused = self._delivery(state, request.channel_id, kind)
+            failure = refused.failed(reason, attempts=1, at=self._clock())
+            await state.outcomes.record(request.channel_id, failure)
+        return await state.outcomes.finish(self._store, _gave_up)
 
     async def _channel(
         self,
@@ -225,10 +249,12 @@ class NotificationService:
                 channel_kind=channel.kind,
                 attempts=result.attempts,
                 error=result.reason,
-                dead_lettered=result.gave_up,
+                dead_lettered=result.gave_up and state.dead_letters,
             )
         delivery = self._delivery(state, channel_id, channel.kind)
-        await state.outcomes.settle(channel_id, delivery, result, self._clock())
+        await state.outcomes.settle(
+            channel_id, delivery, result, self._clock(), dead_letters=state.dead_letters
+        )
 
     def _delivery(self, state: _Alert, channel_id: str, kind: str) -> Delivery:
         alert = state.notice.alert
@@ -250,6 +276,13 @@ class NotificationService:
         finally:
             for sender in self._senders.values():
                 await sender.aclose()
+
+
+def _gave_up(channels: str) -> str:
+    return (
+        f"gave up on channel(s) {channels}: see their"
+        " notification.failed events; retry this dead letter to try them again"
+    )
 
 
 def _secret(value: SecretStr | None) -> str | None:

@@ -6,7 +6,7 @@ Headers of every request:
   ``<t>.<body>`` with the channel's signing secret (see `notify.signing`).
 - ``X-Impressox-Delivery``: the delivery id, the same on every retry of one alert to one
   channel: a receiver that deduplicates on it never acts twice.
-- ``X-Impressox-Event``: ``alert.triggered``.
+- ``X-Impressox-Event``: ``alert.triggered`` (``channel.test_requested`` for a test).
 
 The body is `notify.rendering.webhook_body`. Any 2xx is success; see
 `notify.http_delivery` for how other answers are treated.
@@ -31,7 +31,6 @@ from aggregates.destinations import (
     normalised_host,
 )
 from aggregates.secrets import SealedSecret
-from events.catalog import AlertTriggered
 from notify.clock import Clock
 from notify.errors import PermanentDeliveryError
 from notify.http_delivery import post
@@ -69,7 +68,7 @@ class WebhookSender:
             "User-Agent": USER_AGENT,
             SIGNATURE_HEADER: sign(self._open_secret(channel.secret), body, int(now.timestamp())),
             "X-Impressox-Delivery": str(delivery_id),
-            "X-Impressox-Event": AlertTriggered.event_type,
+            "X-Impressox-Event": notice.event_type,
         }
         response = await post(
             self._client, channel.url, "webhook", now=now, content=body, headers=headers

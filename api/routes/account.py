@@ -3,8 +3,9 @@
 Commands go to the User aggregate and answer with a receipt (`Accepted`); reads come
 from the `users` read model. A webhook channel's signing secret is shown once, in the
 response that adds the channel. An admin key may act for another user with
-``?user_id=``. This router also carries the account's watches, API keys and what the
-agent remembers (`api.routes.watches`, `api.routes.keys`, `api.routes.memory`).
+``?user_id=``. This router also carries channel tests, the account's watches, API keys
+and what the agent remembers (`api.routes.channel_tests`, `api.routes.watches`,
+`api.routes.keys`, `api.routes.memory`).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from api.consistency import AfterWrites, read_after
 from api.context import ApiContext
 from api.deps import ActingFor, AnyKey, Context, WaitFor
 from api.reading import problem_responses
-from api.routes import keys, memory, watches
+from api.routes import channel_tests, keys, memory, watches
 from projections.model import Document
 from projections.readmodels.users import Users as UsersReadModel
 
@@ -247,6 +248,7 @@ async def remove_channel(
     return await accepted(context, wait, application=users.name, resource_id=channel_id)
 
 
+router.include_router(channel_tests.router)
 router.include_router(watches.router)
 router.include_router(memory.router)
 router.include_router(keys.router)

@@ -84,7 +84,9 @@ class NotificationPublic(BaseModel):
     error: str | None = Field(description="Why delivery was given up (failed only).")
     attempts: int
     at: datetime
-    subject_event_id: UUID = Field(description="The alert or reply that was delivered.")
+    subject_event_id: UUID = Field(
+        description="The alert, reply or channel test that was delivered."
+    )
 
 
 class PostPublic(BaseModel):
@@ -228,12 +230,20 @@ async def list_notifications(
     channel_id: Annotated[
         str | None, Query(min_length=1, max_length=64, description="Only this channel's.")
     ] = None,
+    subject_event_id: Annotated[
+        UUID | None,
+        Query(description="Only the deliveries of this alert, reply or channel test."),
+    ] = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> Page[NotificationPublic]:
     await after.wait()
     query = _only(
-        user_id=str(owner_id), status=status, channel_id=channel_id, at=window.condition()
+        user_id=str(owner_id),
+        status=status,
+        channel_id=channel_id,
+        subject_event_id=str(subject_event_id) if subject_event_id else None,
+        at=window.condition(),
     )
     documents, next_cursor = await _page(
         context, Notifications.name, query, sort_field="at", limit=limit, cursor=cursor

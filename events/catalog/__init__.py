@@ -2,9 +2,9 @@
 
 Aggregate events (users, rules, conversations, watches) are declared by their
 aggregates; these are the facts from outside and from handlers: prices, alerts,
-posts, notifications, chain events and documents. Each type names its category and how
-its partition key is derived, so every producer (a source, a handler, the ingest API)
-routes an event to the same partition.
+posts, notifications and channel tests, chain events and documents. Each type names its
+category and how its partition key is derived, so every producer (a source, a handler,
+the ingest API) routes an event to the same partition.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from events.catalog.chain import (
     ChainRecord,
     ValueTransfer,
 )
+from events.catalog.channel_tests import ChannelTestRequested
 from events.catalog.common import CatalogPayload, Severity, Symbol
 from events.catalog.documents import DocumentAdded, DocumentRemoved
 from events.catalog.notifications import NotificationFailed, NotificationSent
@@ -33,6 +34,7 @@ CATALOG: tuple[type[CatalogPayload], ...] = (
     PostScraped,
     NotificationSent,
     NotificationFailed,
+    ChannelTestRequested,
     ChainLogObserved,
     ChainEventObserved,
     ChainEventConfirmed,
@@ -60,6 +62,7 @@ __all__ = [
     "ChainEventRetracted",
     "ChainLogObserved",
     "ChainRecord",
+    "ChannelTestRequested",
     "DocumentAdded",
     "DocumentRemoved",
     "Engagement",

@@ -25,6 +25,7 @@ class Notifications(Projection):
         paging_index("at", "user_id"),
         paging_index("at", "user_id", "channel_id"),
         paging_index("at", "user_id", "status"),
+        paging_index("at", "user_id", "subject_event_id"),
     )
 
     def keys(self, recorded: RecordedEvent) -> tuple[str, ...]:

@@ -77,6 +77,7 @@ def start_system(data_dir: Path, redis_url: str, mongo_url: str, prefix: str) ->
         IMPRESSOX_SOURCES="[]",
         IMPRESSOX_WORKERS=json.dumps(WORKERS),
         IMPRESSOX_WEB_DIR=str(BUNDLE),
+        IMPRESSOX_ALLOWED_DESTINATIONS='["127.0.0.1"]',  # the tests' webhook receivers
     )
     log = data_dir / "up.log"
     with log.open("w") as errors:  # the child keeps its own descriptor

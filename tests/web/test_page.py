@@ -26,6 +26,7 @@ from impressox.connections import connect_redis
 from tests.web.browser import sign_in
 from tests.web.conftest import PHONE, screenshot
 from tests.web.system import System
+from tests.web.webhook import webhook_receiver
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]  # a whole system and a browser
 
@@ -33,10 +34,10 @@ TRADER_PAGES = ("chat", "markets", "alerts", "watches")
 ADMIN_PAGES = ("explorer", "aggregates", "handlers", "read-models")
 
 
-def tick(system: System, symbol: str, price: float) -> None:
+def tick(system: System, symbol: str, price: float, venue: str = "e2e") -> None:
     """One tick through the ingest API (the admin key may ingest)."""
     event = {"type": "price.tick", "payload": {
-        "symbol": symbol, "venue": "e2e", "price": price, "volume": 1.0,
+        "symbol": symbol, "venue": venue, "price": price, "volume": 1.0,
         "source_time": datetime.now(UTC).isoformat()}}  # fmt: skip
     response = system.api("POST", "/v1/events/ticks", json={"events": [event]})
     assert response.status_code == 200, response.text
@@ -86,6 +87,36 @@ def test_chat_streams_the_reply_then_shows_the_recorded_one(page: Page, system: 
     screenshot(page, "chat")
 
 
+RECORD_CLOSES = """() => {
+    window.__closes = [];
+    const chart = document.querySelector('[data-testid=candle-chart]');
+    new MutationObserver(() => window.__closes.push(chart.getAttribute('data-last-close')))
+        .observe(chart, {attributes: true, attributeFilter: ['data-last-close']});
+}"""
+
+
+def test_the_chart_shows_one_venues_candles_and_follows_only_its_ticks(
+    page: Page, system: System
+) -> None:
+    tick(system, "ARB/USDT", 1.0, venue="e2e")
+    tick(system, "ARB/USDT", 50.0, venue="other")
+    sign_in(page, system.url, system.trader_key)
+    page.get_by_role("link", name="Markets").click()
+    page.get_by_role("button", name="Chart ARB/USDT on other").click()
+    chart = page.get_by_test_id("candle-chart")
+    expect(page.get_by_role("region", name="ARB/USDT on other, one-minute candles")).to_be_visible()
+    expect(chart).to_have_attribute("data-last-close", "50")
+    page.get_by_label("Venue").select_option("e2e")
+    expect(chart).to_have_attribute("aria-label", "ARB/USDT candles on e2e")
+    expect(chart).to_have_attribute("data-last-close", "1")
+    page.evaluate(RECORD_CLOSES)
+    tick(system, "ARB/USDT", 60.0, venue="other")  # another market: not this chart's
+    tick(system, "ARB/USDT", 1.5, venue="e2e")
+    expect(chart).to_have_attribute("data-last-close", "1.5")
+    assert "60" not in page.evaluate("window.__closes")
+    screenshot(page, "markets-venue")
+
+
 def test_a_rule_made_in_the_form_fires_and_its_alert_arrives_live(
     page: Page, system: System
 ) -> None:
@@ -101,6 +132,9 @@ def test_a_rule_made_in_the_form_fires_and_its_alert_arrives_live(
     form.get_by_role("button", name="Create rule").click()
     rule = page.get_by_test_id("rule").filter(has_text="ETH over 4k")
     expect(rule).to_contain_text("active")
+    health = rule.get_by_test_id("rule-health")  # in words: no price source runs here
+    expect(health.locator(".badge")).to_have_text("No price source")
+    expect(health.locator(".health-detail")).to_contain_text("ETH/USDT")
     feed = page.get_by_test_id("alert-feed")
     alert = feed.get_by_test_id("alert").filter(has_text="ETH/USDT")
     deadline = time.monotonic() + 60
@@ -112,6 +146,31 @@ def test_a_rule_made_in_the_form_fires_and_its_alert_arrives_live(
     expect(alert.locator(".delivery-sent")).to_contain_text("web: sent", timeout=30_000)
     expect(rule).to_contain_text("fired 1 time,", timeout=30_000)
     screenshot(page, "alerts")
+
+
+def test_send_a_test_shows_each_channels_outcome(page: Page, system: System) -> None:
+    sign_in(page, system.url, system.trader_key)
+    page.get_by_role("link", name="Watches & channels").click()
+    adding = page.get_by_role("form", name="Add a channel")
+    with webhook_receiver() as receiver:
+        for name, path in (("hook", "/hook"), ("gone", "/gone")):
+            adding.get_by_label("Kind").select_option("webhook")
+            adding.get_by_label("Name").fill(name)
+            adding.get_by_label("URL").fill(receiver.url + path)
+            adding.get_by_role("button", name="Add channel").click()
+            expect(page.get_by_test_id("channel").filter(has_text=name)).to_be_visible()
+
+        hook = page.get_by_test_id("channel").filter(has_text="hook")
+        hook.get_by_role("button", name="Send a test to hook").click()
+        expect(hook.get_by_test_id("channel-test-outcome")).to_have_text("Delivered (HTTP 204).")
+        gone = page.get_by_test_id("channel").filter(has_text="gone")
+        gone.get_by_role("button", name="Send a test to gone").click()
+        expect(gone.get_by_test_id("channel-test-outcome")).to_have_text(
+            "Failed: webhook: HTTP 404 (refused)"
+        )
+        screenshot(page, "channel-tests")
+    assert [r.path for r in receiver.requests] == ["/hook", "/gone"]  # each to its own only
+    assert receiver.requests[0].headers["x-impressox-event"] == "channel.test_requested"
 
 
 def test_an_alert_leads_back_along_its_causal_chain_to_its_tick(page: Page, system: System) -> None:

@@ -376,6 +376,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/channels/{channel_id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send a test message to a channel (its outcome arrives as a notification) */
+        post: operations["test_channel_v1_channels__channel_id__test_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/conversations": {
         parameters: {
             query?: never;
@@ -1182,6 +1199,23 @@ export interface components {
             channel: components["schemas"]["TelegramChannel"] | components["schemas"]["DiscordChannel"] | components["schemas"]["DiscordWebhookSpec"] | components["schemas"]["WebhookSpec"];
             /** Channel Id */
             channel_id: string;
+        };
+        /**
+         * ChannelTestAccepted
+         * @description A channel test on its way: its outcome names it as `subject_event_id`.
+         */
+        ChannelTestAccepted: {
+            /**
+             * Id
+             * Format: uuid
+             * @description The test's event id: its notification's `subject_event_id`.
+             */
+            id: string;
+            /**
+             * Position
+             * @description `<stream>@<position>` of the test's event.
+             */
+            position: string;
         };
         /** ConversationPublic */
         ConversationPublic: {
@@ -2043,7 +2077,7 @@ export interface components {
             /**
              * Subject Event Id
              * Format: uuid
-             * @description The alert or reply that was delivered.
+             * @description The alert, reply or channel test that was delivered.
              */
             subject_event_id: string;
             /** Text */
@@ -6245,6 +6279,256 @@ export interface operations {
             };
         };
     };
+    test_channel_v1_channels__channel_id__test_post: {
+        parameters: {
+            query?: {
+                /** @description Act for this user instead (admin keys only). */
+                user_id?: string | null;
+            };
+            header?: never;
+            path: {
+                channel_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChannelTestAccepted"];
+                };
+            };
+            /** @description The body is not valid JSON. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Errors */
+                        errors?: {
+                            /** Field */
+                            field: string;
+                            /** Message */
+                            message: string;
+                        }[] | null;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description No API key, or not a valid one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Errors */
+                        errors?: {
+                            /** Field */
+                            field: string;
+                            /** Message */
+                            message: string;
+                        }[] | null;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description The API key lacks the scope this endpoint needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Errors */
+                        errors?: {
+                            /** Field */
+                            field: string;
+                            /** Message */
+                            message: string;
+                        }[] | null;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description No such channel, or no such user (an admin's user_id). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Errors */
+                        errors?: {
+                            /** Field */
+                            field: string;
+                            /** Message */
+                            message: string;
+                        }[] | null;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description The command does not apply in the resource's state (the detail says why), or another command changed it first. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Errors */
+                        errors?: {
+                            /** Field */
+                            field: string;
+                            /** Message */
+                            message: string;
+                        }[] | null;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description The body is larger than this endpoint accepts (the detail says how much). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Errors */
+                        errors?: {
+                            /** Field */
+                            field: string;
+                            /** Message */
+                            message: string;
+                        }[] | null;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description A parameter is invalid; `errors` names each offending field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Errors */
+                        errors?: {
+                            /** Field */
+                            field: string;
+                            /** Message */
+                            message: string;
+                        }[] | null;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description Over the API key's rate limit; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Errors */
+                        errors?: {
+                            /** Field */
+                            field: string;
+                            /** Message */
+                            message: string;
+                        }[] | null;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description Redis or MongoDB is away for now; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Errors */
+                        errors?: {
+                            /** Field */
+                            field: string;
+                            /** Message */
+                            message: string;
+                        }[] | null;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+        };
+    };
     list_conversations_v1_conversations_get: {
         parameters: {
             query?: {
@@ -9769,6 +10053,8 @@ export interface operations {
                 status?: ("sent" | "failed") | null;
                 /** @description Only this channel's. */
                 channel_id?: string | null;
+                /** @description Only the deliveries of this alert, reply or channel test. */
+                subject_event_id?: string | null;
                 /** @description Items per page. */
                 limit?: number;
                 /** @description The `next_cursor` of the previous page, unchanged. */

@@ -31,6 +31,7 @@ export type ScratchOut = S["ScratchOut"];
 export type ScratchStarted = S["ScratchStarted"];
 export type RebuildStarted = S["RebuildStarted"];
 export type ChannelAdded = S["ChannelAdded"];
+export type ChannelTestAccepted = S["ChannelTestAccepted"];
 
 export interface Page<T> {
   items: T[];

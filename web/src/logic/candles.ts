@@ -1,7 +1,10 @@
 /**
- * One-minute candles kept up to date tick by tick, the way the `candles` read model
- * folds them: by the venue's time of each tick (`source_time`), first tick opens, last
- * closes. The page starts from the read model's candles and folds live ticks into them.
+ * One-minute candles of one market (a symbol on one venue) kept up to date tick by tick,
+ * the way the `venue_candles` read model folds them: by the venue's time of each tick
+ * (`source_time`), first tick opens, last closes. The page starts from the read model's
+ * candles of the chosen venue and folds that venue's live ticks into them: every venue
+ * is a market of its own, and mixing them would draw one venue's price as another's
+ * spike.
  */
 
 export interface Candle {
@@ -63,4 +66,14 @@ export function fromReadModel(
       volume: item.volume,
     }))
     .sort((a, b) => a.time - b.time);
+}
+
+/** The venues quoting `symbol`, sorted, from the rows of the price table. */
+export function venuesOf(rows: { symbol: string; venue: string }[], symbol: string): string[] {
+  return [...new Set(rows.filter((row) => row.symbol === symbol).map((row) => row.venue))].sort();
+}
+
+/** The venue to chart: the one asked for while it quotes the symbol, else the first. */
+export function chartVenue(venues: string[], wanted: string | null): string | null {
+  return wanted !== null && venues.includes(wanted) ? wanted : (venues[0] ?? null);
 }

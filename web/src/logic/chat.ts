@@ -3,6 +3,7 @@
  * written (streamed pieces, in order by `seq`), and whether the agent waits for a yes.
  */
 import type { MessagePublic } from "../api/types";
+import { isAfter } from "../live/protocol";
 
 export interface Streaming {
   /** The user's message id the reply answers. */
@@ -35,6 +36,22 @@ export function withoutAnswered(streaming: Map<string, Streaming>, messages: Mes
 }
 
 /**
+ * True while the thread's last user message has no recorded reply: the page keeps
+ * reading the thread until it has one.
+ *
+ * Not "the last entry is the user's": a turn's tool calls, their results and its reply
+ * are one event, but the read model writes them as separate documents, so a read may
+ * land between them and end on a tool result. Taking that for a finished turn stopped
+ * the reads for good whenever the conversation's live events had come before the page
+ * followed it (a first message answered while the page was still opening the thread).
+ */
+export function awaitsReply(messages: MessagePublic[]): boolean {
+  const lastUser = [...messages].reverse().find((m) => m.role === "user");
+  if (!lastUser) return false;
+  return !messages.some((m) => m.role === "agent" && m.in_reply_to === lastUser.message_id);
+}
+
+/**
  * True when the agent's last turn holds a call that needs the user's yes: a tool call
  * with no result after the last user message (the agent records it and asks).
  */
@@ -48,6 +65,23 @@ export function awaitsConfirmation(messages: MessagePublic[]): boolean {
   const pending = turn.some((m) => m.role === "tool_call" && !results.has(m.message_id));
   const last = turn[turn.length - 1];
   return pending && last?.role === "agent";
+}
+
+/**
+ * The later of two read positions (`<stream>@<position>`) of one stream: a command's
+ * receipt may come back after a live event of what it caused, and reading after the
+ * receipt then would go back in time.
+ */
+export function laterPosition(current: string | null, next: string): string {
+  if (current === null) return next;
+  const [stream, position] = splitPosition(current);
+  const [nextStream, nextPosition] = splitPosition(next);
+  return stream === nextStream && !isAfter(nextPosition, position) ? current : next;
+}
+
+function splitPosition(token: string): [string, string] {
+  const at = token.lastIndexOf("@");
+  return [token.slice(0, at), token.slice(at + 1)];
 }
 
 export function newMessageId(): string {

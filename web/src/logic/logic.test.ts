@@ -1,9 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { ApiError, fieldErrors, messageOf, problemOf } from "../api/problem";
 import type { MessagePublic } from "../api/types";
-import { foldTick, fromReadModel, type Candle } from "./candles";
+import { chartVenue, foldTick, fromReadModel, venuesOf, type Candle } from "./candles";
+import { describeOutcome, OUTCOME_WAIT_MS, outcomeOfEvent, outcomeOfNotifications } from "./channelTest";
 import { ancestry, timeline } from "./chain";
-import { addPiece, awaitsConfirmation, streamedText, withoutAnswered } from "./chat";
+import { addPiece, awaitsConfirmation, awaitsReply, laterPosition, streamedText, withoutAnswered } from "./chat";
 import { EMPTY_FORM, formFieldOf, formOf, specOf } from "./ruleForm";
 
 describe("candles", () => {
@@ -22,6 +23,24 @@ describe("candles", () => {
     const candles: Candle[] = [{ time: 1767261660, open: 1, high: 1, low: 1, close: 1, volume: 0 }];
     expect(foldTick(candles, { price: 5, source_time: "2026-01-01T09:00:00Z" })).toBeNull();
     expect(candles).toHaveLength(1);
+  });
+});
+
+describe("the chart's venue", () => {
+  const rows = [
+    { symbol: "BTC/USDT", venue: "simulator" },
+    { symbol: "BTC/USDT", venue: "manual" },
+    { symbol: "ETH/USDT", venue: "binance" },
+  ];
+
+  it("is one of the venues quoting the symbol", () => {
+    expect(venuesOf(rows, "BTC/USDT")).toEqual(["manual", "simulator"]);
+    expect(chartVenue(venuesOf(rows, "BTC/USDT"), "simulator")).toBe("simulator");
+  });
+
+  it("falls back to the first when the one asked for does not quote it", () => {
+    expect(chartVenue(venuesOf(rows, "ETH/USDT"), "simulator")).toBe("binance");
+    expect(chartVenue([], null)).toBeNull();
   });
 });
 
@@ -113,5 +132,49 @@ describe("the chat", () => {
     expect(awaitsConfirmation([...asked, message("user", "m2")])).toBe(false);
     const done = [message("user", "m1"), message("tool_call", "call1"), message("tool_result", "call1"), message("agent", "r1")];
     expect(awaitsConfirmation(done)).toBe(false);
+  });
+
+  it("waits for the reply to the last message, not for the last entry to be a user's", () => {
+    const call = message("tool_call", "call1", { tool: "get_price", in_reply_to: "m1" });
+    const result = message("tool_result", "call1");
+    // a read between the turn's documents: the call and its result, not yet the reply
+    expect(awaitsReply([message("user", "m1"), call, result])).toBe(true);
+    expect(awaitsReply([message("user", "m1"), call, result, message("agent", "r1", { in_reply_to: "m1" })])).toBe(false);
+    expect(awaitsReply([message("user", "m1"), message("agent", "r1", { in_reply_to: "m1" }), message("user", "m2")])).toBe(true);
+    expect(awaitsReply([])).toBe(false);
+  });
+
+  it("never reads from an earlier position than one it has", () => {
+    const log = "ix:{app.conversations}:log";
+    expect(laterPosition(null, `${log}@5-2`)).toBe(`${log}@5-2`);
+    expect(laterPosition(`${log}@7-4`, `${log}@5-2`)).toBe(`${log}@7-4`);
+    expect(laterPosition(`${log}@5-2`, `${log}@5-3`)).toBe(`${log}@5-3`);
+    expect(laterPosition(`${log}@7-4`, "ix:{p0}:other@1-0")).toBe("ix:{p0}:other@1-0");
+  });
+});
+
+describe("channel tests", () => {
+  const event = (type: string, payload: Record<string, unknown>) => ({ event_id: "n1", type, key: "u", occurred_at: "", payload });
+
+  it("take their outcome from the notification naming the test", () => {
+    expect(outcomeOfEvent(event("notification.sent", { subject_event_id: "t1", response: "HTTP 204" }), "t1")).toEqual({ status: "sent", detail: "HTTP 204" });
+    expect(outcomeOfEvent(event("notification.failed", { subject_event_id: "t1", error: "webhook: HTTP 404 (refused)" }), "t1")).toEqual({
+      status: "failed",
+      detail: "webhook: HTTP 404 (refused)",
+    });
+    expect(outcomeOfEvent(event("notification.sent", { subject_event_id: "an-alert" }), "t1")).toBeNull();
+  });
+
+  it("read the same outcome from the read model", () => {
+    const failed = { id: "n1", user_id: "u", channel_id: "hook", channel_kind: "webhook", status: "failed", title: "", text: "", response: null, error: "webhook: HTTP 503 (the receiver failed; retried) (after 3 attempts)", attempts: 3, at: "", subject_event_id: "t1" } as const;
+    expect(outcomeOfNotifications([failed])).toEqual({ status: "failed", detail: failed.error });
+    expect(outcomeOfNotifications([])).toBeNull();
+  });
+
+  it("say what happened in one sentence, and when nothing did", () => {
+    expect(describeOutcome({ status: "sent", detail: "HTTP 204" }, 0)).toBe("Delivered (HTTP 204).");
+    expect(describeOutcome({ status: "failed", detail: "channel removed" }, 0)).toBe("Failed: channel removed");
+    expect(describeOutcome(null, 1_000)).toBe("Sending…");
+    expect(describeOutcome(null, OUTCOME_WAIT_MS)).toMatch(/notify worker/);
   });
 });

@@ -12,8 +12,9 @@ import { formOf } from "../../logic/ruleForm";
 import type { LiveEvent } from "../../live/protocol";
 import { useTopic } from "../../live/useTopic";
 import { RuleFormView } from "./RuleFormView";
+import { RuleHealthBadge } from "./RuleHealthBadge";
 
-const RULE_FIELDS = ["id", "owner_id", "spec", "status", "subjects", "trigger_count", "last_triggered_at", "created_at", "updated_at"] as const;
+const RULE_FIELDS = ["id", "owner_id", "spec", "status", "subjects", "trigger_count", "last_triggered_at", "created_at", "updated_at", "health", "health_detail"] as const;
 const FEED_SIZE = 50;
 
 export default function AlertsPage() {
@@ -102,6 +103,7 @@ function RuleRow({ rule, channels, onChanged }: { rule: RulePublic; channels: st
           )}
         </span>
       </div>
+      <RuleHealthBadge health={rule.health} detail={rule.health_detail} />
       <ExtraFields record={rule} known={RULE_FIELDS} />
       <div className="actions">
         {rule.status === "active" && (
@@ -193,7 +195,7 @@ function Deliveries({ alertId, live }: { alertId: string; live: LiveEvent[] }) {
   const recorded = useQuery({
     queryKey: ["notifications", alertId],
     enabled: shown,
-    queryFn: async () => (await api.get<Page<NotificationPublic>>("/v1/notifications", { limit: 100 })).items.filter((n) => n.subject_event_id === alertId),
+    queryFn: async () => (await api.get<Page<NotificationPublic>>("/v1/notifications", { subject_event_id: alertId, limit: 100 })).items,
   });
   const outcomes = [
     ...live.map((event) => ({

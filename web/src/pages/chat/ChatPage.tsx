@@ -9,7 +9,7 @@ import { useSearchParams } from "react-router";
 import type { ConversationPublic, MessageAccepted, MessagePublic, Page } from "../../api/types";
 import { useSession } from "../../auth/session";
 import { ErrorNote, Loading, Time } from "../../components/common";
-import { addPiece, awaitsConfirmation, newMessageId, newThreadId, streamedText, withoutAnswered, type Streaming } from "../../logic/chat";
+import { addPiece, awaitsConfirmation, awaitsReply, laterPosition, newMessageId, newThreadId, streamedText, withoutAnswered, type Streaming } from "../../logic/chat";
 import { useTopic } from "../../live/useTopic";
 
 export default function ChatPage() {
@@ -87,7 +87,7 @@ function Thread({ threadId, conversationId, writable, onOpened }: { threadId: st
   useTopic(conversationId ? `conversation:${conversationId}` : null, (message) => {
     if (message.type === "delta") setStreaming((current) => addPiece(current, message.in_reply_to, message.seq, message.text));
     else if (message.type === "event") {
-      setAfter(`${message.stream}@${message.position}`); // read the read model after it
+      setAfter((current) => laterPosition(current, `${message.stream}@${message.position}`)); // read the read model after it
       void queries.invalidateQueries({ queryKey: ["conversations"] });
     }
   });
@@ -96,11 +96,10 @@ function Thread({ threadId, conversationId, writable, onOpened }: { threadId: st
     if (history.hasNextPage && !history.isFetchingNextPage) void history.fetchNextPage();
   }, [history]);
   useEffect(() => {
-    const last = messages[messages.length - 1];
-    setAwaiting(last?.role === "user" || last?.role === "tool_call");
     setStreaming((current) => withoutAnswered(current, messages));
     setPendingUser((current) => current.filter((p) => !messages.some((m) => m.message_id === p.id)));
   }, [messages]);
+  useEffect(() => setAwaiting(pendingUser.length > 0 || awaitsReply(messages)), [messages, pendingUser]);
   useEffect(() => {
     // a block body: Chromium's scrollIntoView returns a promise, which an effect must not
     end.current?.scrollIntoView?.({ block: "end" });
@@ -119,8 +118,7 @@ function Thread({ threadId, conversationId, writable, onOpened }: { threadId: st
         await queries.invalidateQueries({ queryKey: ["conversations"] });
         onOpened(receipt.id);
       }
-      setAfter(receipt.position);
-      setAwaiting(true);
+      setAfter((current) => laterPosition(current, receipt.position)); // a live event may have come first
     } catch (error) {
       setPendingUser((current) => current.filter((p) => p.id !== messageId));
       setSendError(error);

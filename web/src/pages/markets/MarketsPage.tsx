@@ -1,13 +1,14 @@
 /**
  * Markets: the latest price per symbol and venue, live, and a candle chart of one symbol
- * that updates on every tick. Simulated prices are labelled as such.
+ * on one venue (a selector lists the venues quoting it) that updates on every tick of
+ * that venue. Simulated prices are labelled as such.
  */
 import { useQuery } from "@tanstack/react-query";
 import { useCallback, useMemo, useRef, useState } from "react";
 import type { CandlePublic, Page, PricePublic } from "../../api/types";
 import { useSession } from "../../auth/session";
 import { ErrorNote, ExtraFields, Loading, Section, Time } from "../../components/common";
-import { foldTick, fromReadModel, type Candle } from "../../logic/candles";
+import { chartVenue, foldTick, fromReadModel, venuesOf, type Candle } from "../../logic/candles";
 import type { TopicMessage } from "../../live/protocol";
 import { useTopic } from "../../live/useTopic";
 import { CandleChart, type ChartHandle } from "./CandleChart";
@@ -28,7 +29,8 @@ export default function MarketsPage() {
   const prices = useQuery({ queryKey: ["prices"], queryFn: () => api.get<Page<PricePublic>>("/v1/prices", { limit: 100 }) });
   const [quotes, setQuotes] = useState<Map<string, Quote>>(new Map());
   const [chosen, setChosen] = useState<string | null>(null);
-  const symbols = useMemo(() => (prices.data?.items ?? []).map((p) => p.symbol), [prices.data]);
+  const [wantedVenue, setWantedVenue] = useState<string | null>(null);
+  const symbols = useMemo(() => [...new Set((prices.data?.items ?? []).map((p) => p.symbol))], [prices.data]);
   const symbol = chosen ?? symbols[0] ?? null;
 
   const rows = useMemo(() => {
@@ -41,6 +43,12 @@ export default function MarketsPage() {
   const onTick = useCallback((tick: Quote) => {
     setQuotes((current) => new Map(current).set(`${tick.symbol} ${tick.venue}`, tick));
   }, []);
+  const venues = useMemo(() => (symbol ? venuesOf(rows, symbol) : []), [rows, symbol]);
+  const venue = chartVenue(venues, wantedVenue);
+  const choose = (row: Quote) => {
+    setChosen(row.symbol);
+    setWantedVenue(row.venue);
+  };
 
   return (
     <div className="markets">
@@ -64,7 +72,13 @@ export default function MarketsPage() {
             {rows.map((row) => (
               <tr key={`${row.symbol} ${row.venue}`} data-testid={`price-${row.symbol}-${row.venue}`}>
                 <th scope="row">
-                  <button type="button" className="link" onClick={() => setChosen(row.symbol)} aria-pressed={row.symbol === symbol}>
+                  <button
+                    type="button"
+                    className="link"
+                    onClick={() => choose(row)}
+                    aria-pressed={row.symbol === symbol && row.venue === venue}
+                    aria-label={`Chart ${row.symbol} on ${row.venue}`}
+                  >
                     {row.symbol}
                   </button>
                 </th>
@@ -84,7 +98,16 @@ export default function MarketsPage() {
         ))}
         {prices.data && symbols.length === 0 && <p className="muted">No prices yet: start a price source (IMPRESSOX_SOURCES).</p>}
       </Section>
-      {symbol && <Chart symbol={symbol} simulated={rows.some((r) => r.symbol === symbol && r.simulated)} />}
+      {symbol && venue && (
+        <Chart
+          key={`${symbol} ${venue}`}
+          symbol={symbol}
+          venue={venue}
+          venues={venues}
+          onVenue={setWantedVenue}
+          simulated={rows.some((r) => r.symbol === symbol && r.venue === venue && r.simulated)}
+        />
+      )}
     </div>
   );
 }
@@ -103,12 +126,20 @@ function SymbolFeed({ symbol, onTick }: { symbol: string; onTick: (quote: Quote)
   return null;
 }
 
-function Chart({ symbol, simulated }: { symbol: string; simulated: boolean }) {
+interface ChartProps {
+  symbol: string;
+  venue: string;
+  venues: string[];
+  onVenue: (venue: string) => void;
+  simulated: boolean;
+}
+
+function Chart({ symbol, venue, venues, onVenue, simulated }: ChartProps) {
   const { api } = useSession();
   const [start] = useState(() => new Date(Date.now() - HISTORY_MINUTES * 60_000).toISOString());
   const history = useQuery({
-    queryKey: ["candles", symbol, start],
-    queryFn: () => api.get<Page<CandlePublic>>("/v1/candles", { symbol, start, limit: 500 }),
+    queryKey: ["candles", symbol, venue, start],
+    queryFn: () => api.get<Page<CandlePublic>>("/v1/candles", { symbol, venue, start, limit: 500 }),
     staleTime: Infinity,
   });
   const candles = useRef<Candle[]>([]);
@@ -123,16 +154,31 @@ function Chart({ symbol, simulated }: { symbol: string; simulated: boolean }) {
 
   useTopic(`prices:${symbol}`, (message) => {
     if (!history.data || message.type !== "event" || message.event.type !== "price.tick") return;
-    const payload = message.event.payload as { price: number; volume?: number; source_time: string };
+    const payload = message.event.payload as { venue: string; price: number; volume?: number; source_time: string };
+    if (payload.venue !== venue) return; // another venue's market
     const changed = foldTick(candles.current, payload);
     if (changed) chart.current?.update(changed);
   });
 
   return (
-    <Section title={`${symbol}, one-minute candles${simulated ? " (simulated prices)" : ""}`}>
+    <Section
+      title={`${symbol} on ${venue}, one-minute candles${simulated ? " (simulated prices)" : ""}`}
+      actions={
+        <span>
+          <label htmlFor="chart-venue">Venue </label>
+          <select id="chart-venue" value={venue} onChange={(event) => onVenue(event.target.value)}>
+            {venues.map((v) => (
+              <option key={v} value={v}>
+                {v}
+              </option>
+            ))}
+          </select>
+        </span>
+      }
+    >
       <ErrorNote error={history.error} />
-      <CandleChart candles={initial} label={`${symbol} candles`} onReady={onReady} />
-      <p className="muted">Candles of every venue, by each venue's time; the last candle moves with each tick.</p>
+      <CandleChart candles={initial} label={`${symbol} candles on ${venue}`} onReady={onReady} />
+      <p className="muted">This venue's candles, by its time; the last candle moves with each of its ticks.</p>
     </Section>
   );
 }

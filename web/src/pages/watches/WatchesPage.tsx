@@ -7,6 +7,7 @@ import { useState, type FormEvent, type ReactNode } from "react";
 import type { Accepted, ChannelAdded, Me, WatchList } from "../../api/types";
 import { useSession } from "../../auth/session";
 import { ErrorNote, ExtraFields, Loading, Section } from "../../components/common";
+import { ChannelTest } from "./ChannelTest";
 
 export default function WatchesPage() {
   return (
@@ -164,16 +165,14 @@ function Channels() {
           <li key={channel.channel_id} data-testid="channel">
             <strong>{channel.channel_id}</strong> <span className="badge">{channel.kind}</span>
             <ExtraFields record={channel} known={["channel_id", "kind"]} />
+            <ChannelTest channelId={channel.channel_id} />
             <button type="button" onClick={() => void command.run(() => api.delete(`/v1/channels/${encodeURIComponent(channel.channel_id)}`))}>
               Remove
             </button>
           </li>
         ))}
       </ul>
-      <p className="muted">
-        Sending a test message to a channel needs a test-delivery endpoint the API does not have yet; until then, a rule with the channel shows its
-        delivery outcome on the Alerts page.
-      </p>
+      <p className="muted">A test goes out at once, even in quiet hours, and counts toward the channel's rate limit.</p>
       {secret && (
         <p className="notice" role="status">
           The webhook's signing secret, shown this once: <code>{secret}</code>
