@@ -23,6 +23,8 @@ from projections.readmodels.alert_rules import AlertRules
 from projections.rule_health import RuleHealth, RuleView
 
 RULE_NAMESPACE = uuid5(NAMESPACE_URL, "https://impressox.dev/agent-rule")
+MAX_RULE_CHANNELS = 8
+"""A rule names at most this many channels (`aggregates.rule_spec`)."""
 """A rule the agent creates has the id uuid5(this, call id): a call run twice makes one."""
 
 
@@ -192,7 +194,8 @@ async def _selected(
 
 @agent_tool(
     "alerts",
-    description="Create a price alert for the user (delivered on the web).",
+    description="Create a price alert for the user (delivered on the web and in the chats"
+    " the user turned alerts on in).",
     effect="repeatable",
 )
 async def create_alert(context: AgentContext, arguments: CreateAlertArgs) -> dict[str, Any]:
@@ -205,6 +208,8 @@ async def _create(context: AgentContext, spec: dict[str, Any]) -> dict[str, Any]
     existing = [rule["_id"] for rule in await user_rules(context)]
     wanted = uuid5(RULE_NAMESPACE, context.call_id) if context.call_id else None
     users, rules = context.services.users, context.services.alert_rules
+    wanted_channels = await asyncio.to_thread(users.alert_channels, context.user_id)
+    spec = spec | {"channels": wanted_channels[:MAX_RULE_CHANNELS]}
     channels = await asyncio.to_thread(users.require_channels, context.user_id, spec["channels"])
     rule_id = await asyncio.to_thread(rules.create, context.user_id, spec, wanted)
     number = existing.index(str(rule_id)) + 1 if str(rule_id) in existing else len(existing) + 1

@@ -3,7 +3,8 @@
 1. Lock the data directory (one system per directory).
 2. Start Redis and MongoDB unless REDIS_URL / MONGO_URL point elsewhere.
 3. On the first run, create an admin API key (printed once). Start the API, the
-   projections process and one worker per handler, each told where the servers are.
+   projections process, one worker per handler and each chat bot whose token is set
+   (Telegram, Discord), each told where the servers are.
 4. Write the endpoints file, print where to go, and watch: a child that dies is
    reaped and restarted with backoff. An embedded server comes back on its port with
    its data (`embedded.keeper`) while the others wait for it; one that cannot be
@@ -141,11 +142,15 @@ class Supervisor:
             self.apps[f"worker:{name}"] = _App(
                 ChildProcess(f"worker {name}", argv, log_path=None, env=env)
             )
-        if settings.telegram_bot_token is not None:
-            argv = self._command("bots", "telegram")
-            self.apps["bot:telegram"] = _App(
-                ChildProcess("bot telegram", argv, log_path=None, env=env)
-            )
+        for platform, token in (
+            ("telegram", settings.telegram_bot_token),
+            ("discord", settings.discord_bot_token),
+        ):
+            if token is not None:
+                argv = self._command("bots", platform)
+                self.apps[f"bot:{platform}"] = _App(
+                    ChildProcess(f"bot {platform}", argv, log_path=None, env=env)
+                )
         for name in sources:
             argv = self._command("sources", "run", name, "--status-every", "0")
             self.apps[f"source:{name}"] = _App(

@@ -26,7 +26,7 @@ from api.consistency import AfterWrites, read_after
 from api.context import ApiContext
 from api.deps import ActingFor, AnyKey, Context, WaitFor
 from api.reading import problem_responses
-from api.routes import channel_tests, keys, memory, watches
+from api.routes import channel_tests, keys, link_codes, memory, watches
 from projections.model import Document
 from projections.readmodels.users import Users as UsersReadModel
 
@@ -252,3 +252,4 @@ router.include_router(channel_tests.router)
 router.include_router(watches.router)
 router.include_router(memory.router)
 router.include_router(keys.router)
+router.include_router(link_codes.router)

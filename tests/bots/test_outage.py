@@ -15,9 +15,9 @@ from redis.asyncio import Redis
 from structlog.testing import capture_logs
 
 from bots.keys import BotKeys
+from impressox.bots import serve_telegram
 from impressox.embedded.redis import EmbeddedRedis
 from impressox.settings import Settings
-from impressox.telegram_bot import serve_telegram
 from tests.bots.servers import TelegramChats
 from tests.handlers.support import wait_until
 from tests.servers import kill
