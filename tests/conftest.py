@@ -24,6 +24,8 @@ from tests.servers import mongo_server, private_server, redis_server
 if TYPE_CHECKING:
     from impressox.settings import Settings
 
+pytest_plugins = ["tests.fixtures"]
+
 
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:

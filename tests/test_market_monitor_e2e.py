@@ -8,9 +8,8 @@ receiver that verifies the signature the way the README tells users to.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -31,7 +30,13 @@ from projections.readmodels.notifications import Notifications
 from tests.contexts import Contexts
 from tests.handlers.support import FAST, running, wait_until
 from tests.notify.servers import WebhookReceiver, serving
-from tests.readside import ProjectorThread, isolated_settings
+from tests.readside import ProjectorThread
+
+SETTINGS = {
+    "notify_user_cache_s": 0.0,
+    "allowed_destinations": ["127.0.0.1"],  # the receiver stands for a public one
+}
+READ_MODELS = [Notifications.name]
 
 
 @pytest.fixture
@@ -39,24 +44,6 @@ async def receiver() -> AsyncIterator[WebhookReceiver]:
     hook = WebhookReceiver()
     async with serving(hook.app(), hook):
         yield hook
-
-
-@pytest.fixture
-def settings(prefix: str, tmp_path: Path, redis_url: str) -> Settings:
-    return isolated_settings(
-        prefix,
-        tmp_path,
-        redis_url=redis_url,
-        notify_user_cache_s=0.0,
-        allowed_destinations=["127.0.0.1"],  # the receiver stands for a public one
-    )
-
-
-@pytest.fixture
-def projector(settings: Settings, redis_url: str, mongo_url: str) -> Iterator[ProjectorThread]:
-    thread = ProjectorThread(settings, redis_url, mongo_url, names=[Notifications.name]).start()
-    yield thread
-    thread.stop()
 
 
 def tick(price: float) -> Event:

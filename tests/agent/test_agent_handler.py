@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator
 from uuid import UUID, uuid5
 
 import pytest
@@ -28,25 +27,15 @@ from handlers.worker import Worker
 from impressox.settings import Settings
 from tests.contexts import Contexts
 from tests.handlers.support import FAST, running, wait_until
-from tests.readside import ProjectorThread, isolated_settings
+from tests.readside import ProjectorThread
+
+READ_MODELS = ["alert_rules"]
 
 CREATED = (
     "Done, but no running price source reports BTC/USDT yet: it will not fire until one does."
     " It is alert 1, \u201cBTC/USDT above 100,000\u201d. It fires at most once an hour, on the web."
 )
 """The answer to "alert me when BTC goes above 100k" here, where no price source runs."""
-
-
-@pytest.fixture
-def settings(prefix: str, tmp_path: Path, redis_url: str, mongo_url: str) -> Settings:
-    return isolated_settings(prefix, tmp_path, redis_url=redis_url, mongo_url=mongo_url)
-
-
-@pytest.fixture
-def projector(settings: Settings, redis_url: str, mongo_url: str) -> Iterator[ProjectorThread]:
-    thread = ProjectorThread(settings, redis_url, mongo_url, names=["alert_rules"]).start()
-    yield thread
-    thread.stop()
 
 
 @pytest.fixture

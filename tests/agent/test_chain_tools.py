@@ -3,8 +3,7 @@ a wallet alert that is a real chain rule, the router's fees, from the chain read
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -23,23 +22,11 @@ from projections.registry import PROJECTIONS
 from projections.rule_health import RuleHealthReader
 from tests.agent.test_toolset import Session
 from tests.handlers.support import wait_until
-from tests.readside import ProjectorThread, isolated_settings
+from tests.readside import ProjectorThread
 
 READ_MODELS = ["alert_rules", "users", WalletActivity.name, ChainEvents.name]
 WHALE, FRIEND = "0x" + "a" * 40, "0x" + "b" * 40
 TOKEN, ROUTER = "0x" + "c" * 40, "0x" + "d" * 40
-
-
-@pytest.fixture
-def settings(prefix: str, tmp_path: Path, redis_url: str) -> Settings:
-    return isolated_settings(prefix, tmp_path, redis_url=redis_url)
-
-
-@pytest.fixture
-def projector(settings: Settings, redis_url: str, mongo_url: str) -> Iterator[ProjectorThread]:
-    thread = ProjectorThread(settings, redis_url, mongo_url, names=READ_MODELS).start()
-    yield thread
-    thread.stop()
 
 
 @pytest.fixture

@@ -4,9 +4,8 @@ an event with its source, is recalled in another, and is recorded once under red
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 from uuid import UUID
 
 import pytest
@@ -26,19 +25,9 @@ from impressox.settings import Settings
 from projections.readmodels.prices import Prices
 from tests.contexts import Contexts
 from tests.handlers.support import FAST, running, wait_until
-from tests.readside import ProjectorThread, isolated_settings
+from tests.readside import ProjectorThread
 
-
-@pytest.fixture
-def settings(prefix: str, tmp_path: Path, redis_url: str, mongo_url: str) -> Settings:
-    return isolated_settings(prefix, tmp_path, redis_url=redis_url, mongo_url=mongo_url)
-
-
-@pytest.fixture
-def projector(settings: Settings, redis_url: str, mongo_url: str) -> Iterator[ProjectorThread]:
-    thread = ProjectorThread(settings, redis_url, mongo_url, names=[Prices.name]).start()
-    yield thread
-    thread.stop()
+READ_MODELS = [Prices.name]
 
 
 def worker(name: str, contexts: Contexts, settings: Settings) -> Worker:

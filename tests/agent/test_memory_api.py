@@ -4,7 +4,6 @@ their own."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from uuid import UUID, uuid4
 
 import pytest
@@ -13,12 +12,7 @@ from fastapi.testclient import TestClient
 from aggregates.services.bundle import Services
 from impressox.api_app import create_app
 from impressox.settings import Settings
-from tests.readside import ProjectorThread, eventually, isolated_settings, issue_key
-
-
-@pytest.fixture
-def settings(prefix: str, tmp_path: Path) -> Settings:
-    return isolated_settings(prefix, tmp_path)
+from tests.readside import ProjectorThread, eventually, issue_key
 
 
 @pytest.fixture

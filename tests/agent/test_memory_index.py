@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from pathlib import Path
 from uuid import UUID, uuid4
 
 import pytest
@@ -26,7 +25,6 @@ from knowledge.reader import KnowledgeReader
 from projections.reader import ReadModels
 from projections.rule_health import RuleHealthReader
 from tests.handlers.support import FAST, running, wait_until
-from tests.readside import isolated_settings
 
 MANY = [
     "I hold 2 ETH",
@@ -47,11 +45,6 @@ MANY = [
 def health(read_models: ReadModels) -> RuleHealthReader:
     """What an agent context needs for rules (these tests make none)."""
     return RuleHealthReader(read_models, chain_watched=False, stale_after_s=0)
-
-
-@pytest.fixture
-def settings(prefix: str, tmp_path: Path, redis_url: str) -> Settings:
-    return isolated_settings(prefix, tmp_path, redis_url=redis_url)
 
 
 @pytest.fixture

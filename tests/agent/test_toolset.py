@@ -7,10 +7,9 @@ model choosing the calls: a trader's session from a price to a confirmed deletio
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
@@ -42,21 +41,9 @@ from projections.readmodels.prices import Prices, market_key
 from projections.registry import PROJECTIONS
 from projections.rule_health import RuleHealthReader
 from tests.handlers.support import wait_until
-from tests.readside import ProjectorThread, isolated_settings
+from tests.readside import ProjectorThread
 
 READ_MODELS = ["alert_rules", Prices.name, PriceCoverage.name, "users", "posts"]
-
-
-@pytest.fixture
-def settings(prefix: str, tmp_path: Path, redis_url: str) -> Settings:
-    return isolated_settings(prefix, tmp_path, redis_url=redis_url)
-
-
-@pytest.fixture
-def projector(settings: Settings, redis_url: str, mongo_url: str) -> Iterator[ProjectorThread]:
-    thread = ProjectorThread(settings, redis_url, mongo_url, names=READ_MODELS).start()
-    yield thread
-    thread.stop()
 
 
 @pytest.fixture

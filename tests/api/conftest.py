@@ -3,32 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from uuid import UUID
 
 import pytest
 from fastapi.testclient import TestClient
-from redis.asyncio import Redis
 
 from aggregates.services.bundle import Services
 from impressox.api_app import create_app
 from impressox.settings import Settings
-from tests.readside import ProjectorThread, eventually, isolated_settings, issue_key
-
-
-@pytest.fixture
-def settings(prefix: str, tmp_path: Path) -> Settings:
-    return isolated_settings(prefix, tmp_path)
-
-
-@pytest.fixture
-def projector(
-    settings: Settings, redis_url: str, mongo_url: str, redis: Redis
-) -> Iterator[ProjectorThread]:
-    """Runs until the test ends; set up after (so stopped before) the key cleanup."""
-    thread = ProjectorThread(settings, redis_url, mongo_url).start()
-    yield thread
-    thread.stop()
+from tests.readside import ProjectorThread, eventually, issue_key
 
 
 @pytest.fixture

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 from uuid import uuid4
 
-import pytest
 from redis.asyncio import Redis
 
 from aggregates.services.bundle import Services
@@ -15,14 +13,7 @@ from api.key_table import KeyChange, KeyRecord, KeyTable
 from events.names import StreamNames
 from events.position import Position
 from impressox.connections import connect_redis
-from impressox.settings import Settings
 from tests.handlers.support import wait_until
-from tests.readside import isolated_settings
-
-
-@pytest.fixture
-def settings(prefix: str, tmp_path: Path) -> Settings:
-    return isolated_settings(prefix, tmp_path)
 
 
 async def key_log(redis_url: str, table: KeyTable, revoked: list[str]) -> KeyLog:

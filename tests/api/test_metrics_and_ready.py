@@ -30,11 +30,7 @@ from tests.readside import ProjectorThread, eventually, issue_key
 from tests.readside import isolated_settings as settings_for
 
 MAX_LAG = 2
-
-
-@pytest.fixture
-def settings(prefix: str, tmp_path: Path) -> Settings:
-    return settings_for(prefix, tmp_path, ready_max_lag=MAX_LAG)
+SETTINGS = {"ready_max_lag": MAX_LAG}
 
 
 @pytest.fixture

@@ -32,9 +32,10 @@ from impressox.services import build_services
 from impressox.settings import Settings
 from tests.api.conftest import bearer
 from tests.api.test_websocket import closed_code, expect, serving
-from tests.readside import eventually, isolated_settings, issue_key
+from tests.readside import eventually, issue_key
 
 AUTH_CACHE_S = 1.0
+SETTINGS = {"auth_cache_s": AUTH_CACHE_S}
 TICKS = {
     "events": [
         {
@@ -84,11 +85,6 @@ def private_mongo(tmp_path: Path) -> Iterator[EmbeddedMongo]:
     server.start()
     yield server
     server.stop()
-
-
-@pytest.fixture
-def settings(prefix: str, tmp_path: Path) -> Settings:
-    return isolated_settings(prefix, tmp_path, auth_cache_s=AUTH_CACHE_S)
 
 
 def test_redis_away_is_503_everywhere_and_the_api_comes_back_by_itself(

@@ -25,22 +25,15 @@ KEY_BURST = 5
 USER_BURST = 8
 ANONYMOUS_BURST = 5
 MAX_KEYS = 3
-
-
-@pytest.fixture
-def settings(prefix: str, tmp_path: Path) -> Settings:
-    """Bursts small enough to exhaust, refilled too slowly to matter within a test."""
-    return isolated_settings(
-        prefix,
-        tmp_path,
-        rate_limit_per_minute=1,
-        rate_limit_burst=KEY_BURST,
-        user_rate_limit_per_minute=1,
-        user_rate_limit_burst=USER_BURST,
-        anonymous_rate_limit_per_minute=1,
-        anonymous_rate_limit_burst=ANONYMOUS_BURST,
-        max_api_keys_per_user=MAX_KEYS,
-    )
+SETTINGS = {  # bursts small enough to exhaust, refilled too slowly to matter within a test
+    "rate_limit_per_minute": 1,
+    "rate_limit_burst": KEY_BURST,
+    "user_rate_limit_per_minute": 1,
+    "user_rate_limit_burst": USER_BURST,
+    "anonymous_rate_limit_per_minute": 1,
+    "anonymous_rate_limit_burst": ANONYMOUS_BURST,
+    "max_api_keys_per_user": MAX_KEYS,
+}
 
 
 @pytest.fixture

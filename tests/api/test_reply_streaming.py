@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import cast
 from uuid import UUID
 
@@ -24,15 +23,9 @@ from impressox.settings import Settings
 from tests.api.test_websocket import LiveServer, Message, client, live, receive, subscribe
 from tests.contexts import Contexts
 from tests.handlers.support import FAST, running, wait_until
-from tests.readside import ProjectorThread, isolated_settings
+from tests.readside import ProjectorThread
 
 __all__ = ["live"]  # the fixture, shared with the WebSocket tests
-
-
-@pytest.fixture
-def settings(prefix: str, tmp_path: Path, redis_url: str, mongo_url: str) -> Settings:
-    """The agent reads the servers' URLs from its settings."""
-    return isolated_settings(prefix, tmp_path, redis_url=redis_url, mongo_url=mongo_url)
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ does not have, a wallet rule while no chain watcher runs: each got a plain 201.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -24,17 +23,12 @@ from events.store import EventStore
 from impressox.settings import Settings
 from tests.aggregates.conftest import rule_spec
 from tests.api.conftest import bearer
-from tests.readside import eventually, isolated_settings
+from tests.readside import eventually
 
 Key = tuple[UUID, str]
 WALLET = "0x52908400098527886E0F7030069857D2E4169EE7"
 STALE_AFTER_S = 120.0
-
-
-@pytest.fixture
-def settings(prefix: str, tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
-    stale_after_s = getattr(request, "param", STALE_AFTER_S)
-    return isolated_settings(prefix, tmp_path, source_stale_after_s=stale_after_s)
+SETTINGS = {"source_stale_after_s": STALE_AFTER_S}
 
 
 def post_rule(client: TestClient, token: str, **changes: Any) -> Any:
@@ -184,7 +178,7 @@ async def test_a_stopped_source_leaves_its_rules_uncovered(
     )
 
 
-@pytest.mark.parametrize("settings", [1.0], indirect=True)
+@pytest.mark.parametrize("settings", [{"source_stale_after_s": 1.0}], indirect=True)
 async def test_a_source_gone_quiet_makes_its_rules_stale(
     client: TestClient, user: Key, store: EventStore
 ) -> None:

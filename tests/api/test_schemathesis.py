@@ -4,7 +4,6 @@ input, and every response as the document says (schemathesis, a bounded run)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -31,19 +30,14 @@ from tests.factories import ping
 from tests.handlers.runtime_contract import declare
 from tests.handlers.support import FAST, running, wait_until
 from tests.handlers.test_dead_letter_ops import Fussy, has_dead_letters
-from tests.readside import isolated_settings as settings_for
 
 EXAMPLES = {GenerationMode.POSITIVE: 20, GenerationMode.NEGATIVE: 10}
 CHECKS = [not_a_server_error, response_schema_conformance]
-
-
-@pytest.fixture
-def settings(prefix: str, tmp_path: Path) -> Settings:
-    """No rate limits: the run sends hundreds of requests with one key."""
-    return settings_for(
-        prefix, tmp_path, rate_limit_per_minute=0, user_rate_limit_per_minute=0,
-        anonymous_rate_limit_per_minute=0,
-    )  # fmt: skip
+SETTINGS = {  # no rate limits: the run sends hundreds of requests with one key
+    "rate_limit_per_minute": 0,
+    "user_rate_limit_per_minute": 0,
+    "anonymous_rate_limit_per_minute": 0,
+}
 
 
 @pytest.fixture

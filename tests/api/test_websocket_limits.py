@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import orjson
@@ -29,25 +28,18 @@ from tests.api.test_websocket import (
     serving,
     subscribe,
 )
-from tests.readside import ProjectorThread, isolated_settings
+from tests.readside import ProjectorThread
 
 MESSAGE_BURST = 20
 KEY_BURST = 6
+SETTINGS = {  # small budgets, refilled too slowly to matter within a test
+    "ws_messages_per_minute": 1,
+    "ws_message_burst": MESSAGE_BURST,
+    "rate_limit_per_minute": 1,
+    "rate_limit_burst": KEY_BURST,
+}
 FLOOD = 5000
 UNSUBSCRIBE = '{"type": "unsubscribe", "topic": "alerts"}'
-
-
-@pytest.fixture
-def settings(prefix: str, tmp_path: Path) -> Settings:
-    """Small budgets, refilled too slowly to matter within a test."""
-    return isolated_settings(
-        prefix,
-        tmp_path,
-        ws_messages_per_minute=1,
-        ws_message_burst=MESSAGE_BURST,
-        rate_limit_per_minute=1,
-        rate_limit_burst=KEY_BURST,
-    )
 
 
 @pytest.fixture

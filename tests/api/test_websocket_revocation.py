@@ -26,12 +26,8 @@ from tests.handlers.support import wait_until
 from tests.readside import ProjectorThread, isolated_settings
 
 AUTH_CACHE_S = 30.0
+SETTINGS = {"auth_cache_s": AUTH_CACHE_S}
 """Far longer than the test waits: what closes the socket is the revocation's event."""
-
-
-@pytest.fixture
-def settings(prefix: str, tmp_path: Path) -> Settings:
-    return isolated_settings(prefix, tmp_path, auth_cache_s=AUTH_CACHE_S)
 
 
 @pytest.fixture

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from pathlib import Path
 from typing import Any, cast
 from uuid import UUID
 
@@ -37,7 +36,7 @@ from tests.contexts import Contexts
 from tests.handlers.support import FAST, running, wait_until
 from tests.notify.servers import serving
 from tests.notify.support import Sleeps
-from tests.readside import ProjectorThread, isolated_settings
+from tests.readside import ProjectorThread
 
 CHAT = 4242
 DISCORD_CHANNEL = "123456789012345678"
@@ -63,41 +62,28 @@ async def discord() -> AsyncIterator[DiscordServer]:
 
 
 @pytest.fixture
-def settings(
-    *,
-    prefix: str,
-    tmp_path: Path,
-    redis_url: str,
-    mongo_url: str,
-    telegram: TelegramChats,
-    discord: DiscordServer,
-) -> Settings:
-    return isolated_settings(
-        prefix,
-        tmp_path,
-        redis_url=redis_url,
-        mongo_url=mongo_url,
-        telegram_bot_token=telegram.token,
-        telegram_api_url=f"{telegram.url}/bot",
-        discord_bot_token=discord.token,
-        discord_api_url=f"{discord.url}/api/v10",
-        discord_gateway_url=discord.gateway_url,
-        notify_timeout_s=0.5,
-        notify_max_attempts=3,
-        notify_backoff_ms=10,
-        notify_backoff_max_ms=40,
-    )
+def settings_overrides(
+    mongo_url: str, telegram: TelegramChats, discord: DiscordServer
+) -> dict[str, object]:
+    """The local chat platforms, and timings short enough for retries within a test."""
+    return {
+        "mongo_url": mongo_url,
+        "telegram_bot_token": telegram.token,
+        "telegram_api_url": f"{telegram.url}/bot",
+        "discord_bot_token": discord.token,
+        "discord_api_url": f"{discord.url}/api/v10",
+        "discord_gateway_url": discord.gateway_url,
+        "notify_timeout_s": 0.5,
+        "notify_max_attempts": 3,
+        "notify_backoff_ms": 10,
+        "notify_backoff_max_ms": 40,
+    }
 
 
 @pytest.fixture
-def projector(
-    settings: Settings, redis_url: str, mongo_url: str, store: EventStore
-) -> Iterator[ProjectorThread]:
-    """The users and alert rules read models (after `store`: stopped before the test's
-    keys are removed, which would fail its partitions)."""
-    thread = ProjectorThread(settings, redis_url, mongo_url, names=["users", "alert_rules"]).start()
-    yield thread
-    thread.stop()
+def read_models() -> list[str]:
+    """What the bots read: the users and alert rules read models."""
+    return ["users", "alert_rules"]
 
 
 @pytest.fixture

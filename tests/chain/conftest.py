@@ -16,8 +16,6 @@ from chain.artifacts import load_artifact
 from chain.deploy import ROUTER, deploy, route_id
 from chain.deployments import ChainDeployment
 from impressox.embedded.chain import ChainUnavailableError, EmbeddedChain
-from impressox.settings import Settings
-from tests.readside import isolated_settings
 
 
 @pytest.fixture(scope="session")
@@ -75,12 +73,6 @@ def swap_eth_for_usd(w3: Web3, deployment: ChainDeployment, trader: str, amount:
     receipt = w3.eth.wait_for_transaction_receipt(tx.transact({"from": trader}))
     assert receipt["status"] == 1
     return receipt
-
-
-@pytest.fixture
-def settings(prefix: str, redis_url: str, tmp_path: Path) -> Settings:
-    """This test's streams, for the aggregates' services (watches, alert rules)."""
-    return isolated_settings(prefix, tmp_path, redis_url=redis_url)
 
 
 def send(w3: Web3, transaction: dict[str, Any]) -> TxReceipt:

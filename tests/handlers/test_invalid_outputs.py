@@ -18,7 +18,6 @@ import dataclasses
 from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import ClassVar, cast
 from uuid import UUID, uuid4
 
@@ -46,7 +45,6 @@ from tests.contexts import Contexts
 from tests.factories import Pinged, Ponged, ping
 from tests.handlers.runtime_contract import declare
 from tests.handlers.support import FAST, read_all, running, wait_until
-from tests.readside import isolated_settings
 
 SLOW_RETRIES = dataclasses.replace(FAST, retry_backoff_ms=60_000, retry_backoff_max_ms=60_000)
 
@@ -158,11 +156,6 @@ async def test_a_projectors_refused_document_dead_letters_its_event_at_once(
 # -- the rules handler ----------------------------------------------------------------------
 
 START = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def settings(prefix: str, redis_url: str, tmp_path: Path) -> Settings:
-    return isolated_settings(prefix, tmp_path, redis_url=redis_url)
 
 
 def tick(price: float, second: int) -> Event:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -31,14 +30,8 @@ from rules.rule_book import SNAPSHOT_TAG, RuleBook
 from rules.snapshots import load_snapshot
 from tests.contexts import Contexts
 from tests.handlers.support import FAST, read_all, running, wait_until
-from tests.readside import isolated_settings
 
 START = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def settings(prefix: str, redis_url: str, tmp_path: Path) -> Settings:
-    return isolated_settings(prefix, tmp_path, redis_url=redis_url)
 
 
 @pytest.fixture

@@ -21,14 +21,9 @@ from impressox.settings import Settings
 from tests.aggregates.conftest import rule_spec
 from tests.api.test_websocket import LiveServer, serving
 from tests.impressox.cli_support import REPO, LineReader, cli_env, run_cli
-from tests.readside import ProjectorThread, eventually, isolated_settings, issue_key
+from tests.readside import ProjectorThread, eventually, issue_key
 
 DOGE = {"kind": "symbol", "symbol": "DOGE/USDT"}
-
-
-@pytest.fixture
-def settings(prefix: str, tmp_path: Path) -> Settings:
-    return isolated_settings(prefix, tmp_path)
 
 
 @pytest.fixture

@@ -16,13 +16,7 @@ from aggregates.services.users import Users
 from impressox.bootstrap import bootstrap_record, ensure_admin_key
 from impressox.services import build_services
 from impressox.settings import Settings, secret_key
-from tests import readside
 from tests.impressox.cli_support import Cli, cli_env, json_lines, run_cli
-
-
-@pytest.fixture
-def settings(prefix: str, tmp_path: Path) -> Settings:
-    return readside.isolated_settings(prefix, tmp_path)
 
 
 @pytest.fixture

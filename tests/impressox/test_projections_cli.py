@@ -13,12 +13,6 @@ from aggregates.services.bundle import Services
 from impressox.services import build_services
 from impressox.settings import Settings
 from tests.impressox.cli_support import Cli, cli_env, json_lines, run_cli
-from tests.readside import isolated_settings as settings_for
-
-
-@pytest.fixture
-def settings(prefix: str, tmp_path: Path) -> Settings:
-    return settings_for(prefix, tmp_path)
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 from uuid import UUID, uuid4
 
 import pytest
@@ -27,7 +26,6 @@ from knowledge.search import SearchFilters, SearchHit, search
 from knowledge.store import KnowledgeStore
 from tests.handlers.support import FAST, running, wait_until
 from tests.knowledge.support import post
-from tests.readside import isolated_settings
 
 ALICE = UUID("00000000-0000-4000-8000-00000000a11c")
 BOB = UUID("00000000-0000-4000-8000-000000000b0b")
@@ -71,11 +69,6 @@ def document(
             "added_at": datetime(2026, 3, 2, tzinfo=UTC),
         }
     )
-
-
-@pytest.fixture
-def settings(prefix: str, redis_url: str, tmp_path: Path) -> Settings:
-    return isolated_settings(prefix, tmp_path, redis_url=redis_url)
 
 
 @pytest.fixture

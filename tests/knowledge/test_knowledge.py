@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
@@ -29,7 +28,6 @@ from knowledge.search import SearchFilters, search
 from knowledge.store import KnowledgeStore
 from tests.handlers.support import FAST, drain, running, wait_until
 from tests.knowledge.support import API_KEY, START, EmbeddingsServer, embeddings_server, post
-from tests.readside import isolated_settings
 
 POSTS = [
     post("Bitcoin ETF inflows hit a record", hours=0, likes=500, symbols=("BTC/USDT",)),
@@ -40,11 +38,6 @@ POSTS = [
          symbols=("SOL",)),
     post("A quiet day on every market", author="alice", hours=4),
 ]  # fmt: skip
-
-
-@pytest.fixture
-def settings(prefix: str, redis_url: str, tmp_path: Path) -> Settings:
-    return isolated_settings(prefix, tmp_path, redis_url=redis_url)
 
 
 @pytest.fixture

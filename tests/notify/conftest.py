@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from pathlib import Path
 from typing import cast
 
 import pytest
@@ -22,7 +21,6 @@ from tests.contexts import Contexts
 from tests.handlers.support import FAST, running
 from tests.notify.servers import DiscordApi, TelegramBotApi, WebhookReceiver, serving
 from tests.notify.support import FakeClock, Sleeps
-from tests.readside import isolated_settings
 
 CHAT = 4242
 DISCORD_CHANNEL = "123456789012345678"
@@ -72,17 +70,11 @@ def overrides() -> dict[str, object]:
 
 
 @pytest.fixture
-def settings(
-    *,
-    prefix: str,
-    tmp_path: Path,
-    redis_url: str,
-    telegram: TelegramBotApi,
-    discord: DiscordApi,
-    overrides: dict[str, object],
-) -> Settings:
-    values: dict[str, object] = {
-        "redis_url": redis_url,
+def settings_overrides(
+    telegram: TelegramBotApi, discord: DiscordApi, overrides: dict[str, object]
+) -> dict[str, object]:
+    """The local bot APIs, and timings short enough for retries within a test."""
+    return {
         "telegram_bot_token": telegram.token,
         "telegram_api_url": f"{telegram.url}/bot",
         "discord_bot_token": discord.token,
@@ -100,7 +92,6 @@ def settings(
         "allowed_destinations": ["127.0.0.1"],
         **overrides,
     }
-    return isolated_settings(prefix, tmp_path, **values)
 
 
 @pytest.fixture

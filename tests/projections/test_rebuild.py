@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 from typing import ClassVar
 
 import pytest
@@ -23,7 +22,6 @@ from projections.runner import backlog
 from tests.factories import Pinged, ping
 from tests.handlers.support import wait_until
 from tests.readside import FAST, ProjectorThread
-from tests.readside import isolated_settings as settings_for
 
 EVENTS = 3000
 KEYS = 150
@@ -46,11 +44,6 @@ class PingTotals(Projection):
 
 
 TOTALS = PingTotals()
-
-
-@pytest.fixture
-def settings(prefix: str, tmp_path: Path) -> Settings:
-    return settings_for(prefix, tmp_path)
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from itertools import count
-from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -37,7 +36,6 @@ from rules.snapshots import snapshot_key
 from sources.posts.post import cashtags_in, post_event, symbols_in
 from tests.contexts import Contexts
 from tests.handlers.support import FAST, read_all, running, wait_until
-from tests.readside import isolated_settings
 
 T0 = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 _post_ids = count(1)
@@ -309,11 +307,6 @@ def test_a_discord_embed_links_to_the_post() -> None:
 
 
 # -- in the runtime ------------------------------------------------------------------------
-
-
-@pytest.fixture
-def settings(prefix: str, redis_url: str, tmp_path: Path) -> Settings:
-    return isolated_settings(prefix, tmp_path, redis_url=redis_url)
 
 
 @pytest.fixture
