@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
-from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -23,8 +21,7 @@ from impressox.connections import connect_mongo, connect_redis
 from impressox.settings import Settings
 from projections.registry import PROJECTIONS
 from projections.runner import ProjectionRunner
-
-FAST = RuntimeConfig(batch_size=500, block_ms=50, lease_ttl_ms=1500, retry_backoff_ms=20)
+from tests.handlers.support import FAST
 
 
 def isolated_settings(prefix: str, data_dir: Path, **overrides: Any) -> Settings:
@@ -104,18 +101,6 @@ class ProjectorThread:
         finally:
             await redis.aclose()
             await mongo.close()
-
-
-def eventually(check: Callable[[], Any], timeout_s: float = 10.0, interval_s: float = 0.02) -> Any:
-    """Poll `check` until it returns something truthy (read models are eventually there)."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not true within {timeout_s}s: {check}")
-        time.sleep(interval_s)
 
 
 def issue_key(services: Services, *scopes: str, name: str = "test") -> tuple[UUID, str]:

@@ -28,8 +28,9 @@ from impressox.settings import Settings
 from projections.reader import ReadModels
 from projections.readmodels.notifications import Notifications
 from tests.contexts import Contexts
-from tests.handlers.support import FAST, running, wait_until
+from tests.handlers.support import FAST, running
 from tests.notify.servers import WebhookReceiver, serving
+from tests.polling import wait_until
 from tests.readside import ProjectorThread
 
 SETTINGS = {

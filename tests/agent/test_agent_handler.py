@@ -26,7 +26,8 @@ from handlers.declaration import HANDLERS
 from handlers.worker import Worker
 from impressox.settings import Settings
 from tests.contexts import Contexts
-from tests.handlers.support import FAST, running, wait_until
+from tests.handlers.support import FAST, running
+from tests.polling import wait_until
 from tests.readside import ProjectorThread
 
 READ_MODELS = ["alert_rules"]

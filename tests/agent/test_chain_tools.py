@@ -21,7 +21,7 @@ from projections.readmodels.wallet_activity import WalletActivity
 from projections.registry import PROJECTIONS
 from projections.rule_health import RuleHealthReader
 from tests.agent.test_toolset import Session
-from tests.handlers.support import wait_until
+from tests.polling import wait_until
 from tests.readside import ProjectorThread
 
 READ_MODELS = ["alert_rules", "users", WalletActivity.name, ChainEvents.name]

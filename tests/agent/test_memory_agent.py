@@ -24,7 +24,8 @@ from handlers.worker import Worker
 from impressox.settings import Settings
 from projections.readmodels.prices import Prices
 from tests.contexts import Contexts
-from tests.handlers.support import FAST, running, wait_until
+from tests.handlers.support import FAST, running
+from tests.polling import wait_until
 from tests.readside import ProjectorThread
 
 READ_MODELS = [Prices.name]

@@ -24,7 +24,8 @@ from knowledge.memory_index import MemoryIndex
 from knowledge.reader import KnowledgeReader
 from projections.reader import ReadModels
 from projections.rule_health import RuleHealthReader
-from tests.handlers.support import FAST, running, wait_until
+from tests.handlers.support import FAST, running
+from tests.polling import wait_until
 
 MANY = [
     "I hold 2 ETH",

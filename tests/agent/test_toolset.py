@@ -40,7 +40,7 @@ from projections.readmodels.price_coverage import PriceCoverage
 from projections.readmodels.prices import Prices, market_key
 from projections.registry import PROJECTIONS
 from projections.rule_health import RuleHealthReader
-from tests.handlers.support import wait_until
+from tests.polling import wait_until
 from tests.readside import ProjectorThread
 
 READ_MODELS = ["alert_rules", Prices.name, PriceCoverage.name, "users", "posts"]

@@ -12,7 +12,8 @@ from events.store import EventStore
 from handlers.declaration import HandlerRegistry, HandlerResult, handler
 from handlers.worker import Worker
 from tests.aggregates.conftest import rule_spec
-from tests.handlers.support import FAST, running, wait_until
+from tests.handlers.support import FAST, running
+from tests.polling import wait_until
 
 
 async def test_the_log_holds_typed_events_at_their_notification_ids(

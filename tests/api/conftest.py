@@ -11,7 +11,8 @@ from fastapi.testclient import TestClient
 from aggregates.services.bundle import Services
 from impressox.api_app import create_app
 from impressox.settings import Settings
-from tests.readside import ProjectorThread, eventually, issue_key
+from tests.polling import eventually
+from tests.readside import ProjectorThread, issue_key
 
 
 @pytest.fixture

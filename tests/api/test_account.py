@@ -16,7 +16,7 @@ from impressox.settings import Settings
 from projections.generations import Generation
 from projections.model import Document
 from tests.api.conftest import bearer
-from tests.readside import eventually
+from tests.polling import eventually
 
 Key = tuple[UUID, str]
 WAIT = {"wait": "true"}

@@ -18,9 +18,9 @@ from handlers.worker import Worker
 from tests.api.conftest import bearer
 from tests.factories import Ponged, ping
 from tests.handlers.runtime_contract import declare
-from tests.handlers.support import FAST, running, wait_until
+from tests.handlers.support import FAST, running
 from tests.handlers.test_dead_letter_ops import Fussy
-from tests.readside import eventually
+from tests.polling import eventually, wait_until
 
 Key = tuple[UUID, str]
 

@@ -13,7 +13,7 @@ from api.key_table import KeyChange, KeyRecord, KeyTable
 from events.names import StreamNames
 from events.position import Position
 from impressox.connections import connect_redis
-from tests.handlers.support import wait_until
+from tests.polling import wait_until
 
 
 async def key_log(redis_url: str, table: KeyTable, revoked: list[str]) -> KeyLog:

@@ -25,8 +25,9 @@ from projections.readmodels.api_keys import ApiKeys
 from tests.api.conftest import bearer
 from tests.factories import ping
 from tests.handlers.crash_handlers import copy_ping  # noqa: F401 - registers "copier"
-from tests.handlers.support import FAST, running, wait_until
-from tests.readside import ProjectorThread, eventually, issue_key
+from tests.handlers.support import FAST, running
+from tests.polling import eventually, wait_until
+from tests.readside import ProjectorThread, issue_key
 from tests.readside import isolated_settings as settings_for
 
 MAX_LAG = 2

@@ -19,7 +19,8 @@ from api.key_table import USERS_TAG
 from impressox.api_app import create_app
 from impressox.settings import Settings
 from tests.api.conftest import bearer
-from tests.readside import eventually, isolated_settings
+from tests.polling import eventually
+from tests.readside import isolated_settings
 
 KEY_BURST = 5
 USER_BURST = 8

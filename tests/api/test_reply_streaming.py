@@ -22,7 +22,8 @@ from handlers.worker import Worker
 from impressox.settings import Settings
 from tests.api.test_websocket import LiveServer, Message, client, live, receive, subscribe
 from tests.contexts import Contexts
-from tests.handlers.support import FAST, running, wait_until
+from tests.handlers.support import FAST, running
+from tests.polling import wait_until
 from tests.readside import ProjectorThread
 
 __all__ = ["live"]  # the fixture, shared with the WebSocket tests

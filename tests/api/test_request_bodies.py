@@ -24,7 +24,8 @@ from aggregates.services.bundle import Services
 from impressox.embedded.process import ChildProcess, free_port, port_open
 from impressox.settings import Settings
 from tests.api.conftest import bearer
-from tests.readside import eventually, issue_key
+from tests.polling import eventually
+from tests.readside import issue_key
 
 BODY_BYTES = 300 * 2**20
 """What issue 13 sent."""

@@ -23,7 +23,7 @@ from events.store import EventStore
 from impressox.settings import Settings
 from tests.aggregates.conftest import rule_spec
 from tests.api.conftest import bearer
-from tests.readside import eventually
+from tests.polling import eventually
 
 Key = tuple[UUID, str]
 WALLET = "0x52908400098527886E0F7030069857D2E4169EE7"
@@ -54,7 +54,7 @@ def becomes(client: TestClient, token: str, rule_id: str, wanted: str) -> str:
     return str(
         eventually(
             lambda: (found := health(client, token, rule_id))[0] == wanted and found[1],
-            timeout_s=20,
+            within=20,
         )
     )
 

@@ -28,8 +28,9 @@ from impressox.settings import Settings
 from tests.api.conftest import bearer
 from tests.factories import ping
 from tests.handlers.runtime_contract import declare
-from tests.handlers.support import FAST, running, wait_until
+from tests.handlers.support import FAST, running
 from tests.handlers.test_dead_letter_ops import Fussy, has_dead_letters
+from tests.polling import wait_until
 
 EXAMPLES = {GenerationMode.POSITIVE: 20, GenerationMode.NEGATIVE: 10}
 CHECKS = [not_a_server_error, response_schema_conformance]

@@ -15,7 +15,8 @@ from impressox.settings import Settings
 from tests.api.conftest import bearer
 from tests.api.test_admin import Key, get, refused
 from tests.factories import ping
-from tests.readside import eventually, issue_key
+from tests.polling import eventually
+from tests.readside import issue_key
 
 
 def users_model(client: TestClient, admin: Key) -> dict[str, Any]:
@@ -70,7 +71,7 @@ def test_a_dry_run_shows_what_a_rebuild_would_change_then_goes(
     assert refused(client, admin, "/projections/users/scratch", 404).startswith("users has no")
     with MongoClient[dict[str, Any]](mongo_url) as dropping:  # retired, then dropped later
         names = dropping[settings.mongo_database].list_collection_names
-        eventually(lambda: f"users_g{number}" not in names(), timeout_s=20)
+        eventually(lambda: f"users_g{number}" not in names(), within=20)
 
 
 def test_dry_runs_are_refused_clearly(client: TestClient, admin: Key, user: Key) -> None:

@@ -22,7 +22,7 @@ from api.key_table import USERS_TAG
 from impressox.settings import Settings
 from tests.api.conftest import bearer
 from tests.api.test_websocket import LiveServer, client, closed_code, serving, subscribe
-from tests.handlers.support import wait_until
+from tests.polling import wait_until
 from tests.readside import ProjectorThread, isolated_settings
 
 AUTH_CACHE_S = 30.0

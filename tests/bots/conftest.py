@@ -33,9 +33,10 @@ from projections.registry import PROJECTIONS
 from tests.bots.discord_server import DiscordServer
 from tests.bots.servers import TelegramChats
 from tests.contexts import Contexts
-from tests.handlers.support import FAST, running, wait_until
+from tests.handlers.support import FAST, running
 from tests.notify.servers import serving
 from tests.notify.support import Sleeps
+from tests.polling import wait_until
 from tests.readside import ProjectorThread
 
 CHAT = 4242

@@ -14,8 +14,8 @@ from aggregates.services.bundle import Services
 from impressox.settings import Settings
 from tests.bots.conftest import CHAT, linked_user
 from tests.bots.servers import TelegramChats
-from tests.handlers.support import wait_until
 from tests.impressox.cli_support import REPO, cli_env, run_cli
+from tests.polling import wait_until
 from tests.readside import ProjectorThread
 
 

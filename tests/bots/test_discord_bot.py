@@ -20,8 +20,8 @@ from events.store import EventStore
 from impressox.settings import Settings
 from tests.bots.conftest import Start, StartWorker, discord_user
 from tests.bots.discord_server import BOT_ID, DiscordServer, dm_channel
-from tests.handlers.support import wait_until
 from tests.notify.servers import Fault
+from tests.polling import wait_until
 from tests.readside import ProjectorThread
 
 TRADER = "210000000000000001"

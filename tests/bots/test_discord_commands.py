@@ -20,7 +20,7 @@ from tests.bots.conftest import (
     rules_of,
 )
 from tests.bots.discord_server import DiscordServer
-from tests.handlers.support import wait_until
+from tests.polling import wait_until
 from tests.readside import ProjectorThread
 
 TRADER = "210000000000000001"

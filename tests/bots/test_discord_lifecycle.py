@@ -21,8 +21,8 @@ from impressox.embedded.process import free_port
 from impressox.settings import Settings
 from tests.bots.conftest import Start, discord_user
 from tests.bots.discord_server import DiscordServer, dm_channel
-from tests.handlers.support import wait_until
 from tests.impressox.cli_support import REPO, cli_env, run_cli
+from tests.polling import wait_until
 from tests.readside import ProjectorThread
 
 TRADER = "210000000000000001"

@@ -19,7 +19,7 @@ from impressox.bots import serve_telegram
 from impressox.embedded.redis import EmbeddedRedis
 from impressox.settings import Settings
 from tests.bots.servers import TelegramChats
-from tests.handlers.support import wait_until
+from tests.polling import wait_until
 from tests.servers import kill
 
 BOT_ID = 123456

@@ -17,8 +17,8 @@ from handlers.dead_letter_ops import DeadLetters
 from notify.replies import REPLIES_HANDLER
 from tests.bots.conftest import CHAT, CONVERSATIONS_TAG, DISCORD_CHANNEL, StartWorker
 from tests.bots.servers import TelegramChats
-from tests.handlers.support import wait_until
 from tests.notify.servers import DiscordApi, Fault
+from tests.polling import wait_until
 
 
 async def _say_and_reply(

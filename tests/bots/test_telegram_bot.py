@@ -24,7 +24,7 @@ from events.store import EventStore
 from impressox.settings import Settings
 from tests.bots.conftest import CHAT, CONVERSATIONS_TAG, Start, StartWorker, linked_user
 from tests.bots.servers import TelegramChats
-from tests.handlers.support import wait_until
+from tests.polling import wait_until
 from tests.readside import ProjectorThread
 
 BOT_ID = 123456

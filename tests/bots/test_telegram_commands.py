@@ -29,7 +29,7 @@ from tests.bots.conftest import (
     wait_for_owner,
 )
 from tests.bots.servers import TelegramChats
-from tests.handlers.support import wait_until
+from tests.polling import wait_until
 from tests.readside import ProjectorThread
 
 BOT_ID = 123456

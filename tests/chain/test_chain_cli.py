@@ -34,8 +34,8 @@ from tests.chain.watching import (
     signed_payment,
     watch_wallet,
 )
-from tests.handlers.support import wait_until
 from tests.impressox.cli_support import REPO, cli_env, json_lines, run_cli
+from tests.polling import wait_until
 
 
 @pytest.fixture

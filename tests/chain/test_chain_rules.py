@@ -33,7 +33,8 @@ from rules.handler import GROUP
 from tests.chain.conftest import account, send, swap_eth_for_usd
 from tests.chain.watching import rpc, watching
 from tests.contexts import Contexts
-from tests.handlers.support import FAST, read_all, running, wait_until
+from tests.handlers.support import FAST, read_all, running
+from tests.polling import wait_until
 
 ETH = 10**18
 

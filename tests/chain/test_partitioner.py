@@ -14,7 +14,8 @@ from events.envelope import Event
 from events.store import EventStore
 from handlers.declaration import HANDLERS, HandlerContext
 from handlers.worker import Worker
-from tests.handlers.support import FAST, read_all, running, wait_until
+from tests.handlers.support import FAST, read_all, running
+from tests.polling import wait_until
 
 BLOCK = "0x" + "0b" * 32
 

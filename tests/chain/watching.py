@@ -37,7 +37,7 @@ from events.catalog import ChainEventConfirmed, ChainEventObserved, ChainEventRe
 from events.envelope import Event
 from events.store import EventStore
 from impressox.embedded.chain import LOCAL_CHAIN_ID
-from tests.handlers.support import wait_until
+from tests.polling import wait_until
 
 LogKey = tuple[str, str, int]
 """(block hash, transaction hash, log index) of one log, all lowercase."""

@@ -9,7 +9,8 @@ from events.store import EventStore
 from handlers.declaration import HANDLERS
 from handlers.worker import Worker
 from tests.chain.test_partitioner import journal_of
-from tests.handlers.support import FAST, read_all, running, wait_until
+from tests.handlers.support import FAST, read_all, running
+from tests.polling import wait_until
 
 
 async def test_a_step_and_the_lease_run_in_the_chain_slot(store: EventStore) -> None:

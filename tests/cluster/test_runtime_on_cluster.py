@@ -11,7 +11,8 @@ from handlers.worker import Worker
 from tests.cluster.support import nodes_of
 from tests.factories import ping
 from tests.handlers.runtime_contract import RuntimeContract, declare, pong
-from tests.handlers.support import FAST, read_all, running, wait_until
+from tests.handlers.support import FAST, read_all, running
+from tests.polling import wait_until
 
 
 class TestRuntimeOnCluster(RuntimeContract):

@@ -25,7 +25,8 @@ from handlers.declaration import (
 )
 from handlers.worker import Worker
 from tests.factories import Pinged, Ponged, number, ping
-from tests.handlers.support import FAST, drain, pending_count, read_all, running, wait_until
+from tests.handlers.support import FAST, drain, pending_count, read_all, running
+from tests.polling import wait_until
 
 
 def declare(name: str, function: HandlerFunction) -> HandlerSpec:

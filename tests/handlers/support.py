@@ -1,10 +1,9 @@
-"""Helpers for runtime tests: fast settings, running workers in-process, waiting."""
+"""Helpers for runtime tests: fast timings, running workers in-process, reading results."""
 
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from events.envelope import Event
@@ -23,7 +22,8 @@ FAST = RuntimeConfig(
     lease_ttl_ms=1000,
     shutdown_timeout_s=5,
 )
-"""Short timings so takeovers and retries happen within a test."""
+"""Short timings so takeovers and retries happen within a test: the one runtime config of
+the tests, for handler workers and projection runners (`tests.readside.ProjectorThread`)."""
 
 
 @asynccontextmanager
@@ -41,16 +41,6 @@ async def running(worker: Worker) -> AsyncIterator[Worker]:
 async def drain(worker: Worker, within: float = 30.0) -> None:
     """Run `worker` in drain mode: until it has handled everything in its streams."""
     await asyncio.wait_for(worker.run(asyncio.Event(), drain=True), within)
-
-
-async def wait_until(check: Callable[[], Awaitable[bool]], within: float = 20.0) -> None:
-    """Poll `check` until it holds; fail the test with a clear message otherwise."""
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        if await check():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"condition not met within {within}s: {check.__qualname__}")
 
 
 async def read_all(store: EventStore, category: str) -> list[Event]:

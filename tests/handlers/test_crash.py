@@ -16,7 +16,8 @@ from events.names import StreamNames
 from events.store import EventStore
 from impressox.embedded.process import ChildProcess
 from tests.factories import ping
-from tests.handlers.support import pending_count, wait_until
+from tests.handlers.support import pending_count
+from tests.polling import wait_until
 
 REPO = Path(__file__).resolve().parents[2]
 EVENTS = 100_000

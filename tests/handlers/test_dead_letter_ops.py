@@ -22,8 +22,9 @@ from handlers.declaration import HandlerResult
 from handlers.worker import Worker
 from tests.factories import Pinged, number, ping
 from tests.handlers.runtime_contract import declare, pong, stats
-from tests.handlers.support import FAST, read_all, running, wait_until
+from tests.handlers.support import FAST, read_all, running
 from tests.impressox.cli_support import Cli, cli_env, json_lines, run_cli
+from tests.polling import wait_until
 
 
 class Fussy:

@@ -44,7 +44,8 @@ from rules.handler import GROUP, RuleEvaluation
 from tests.contexts import Contexts
 from tests.factories import Pinged, Ponged, ping
 from tests.handlers.runtime_contract import declare
-from tests.handlers.support import FAST, read_all, running, wait_until
+from tests.handlers.support import FAST, drain, read_all, running
+from tests.polling import wait_until
 
 SLOW_RETRIES = dataclasses.replace(FAST, retry_backoff_ms=60_000, retry_backoff_max_ms=60_000)
 
@@ -80,14 +81,8 @@ async def test_a_plain_handlers_invalid_output_dead_letters_its_input_at_once(
         return [Output("pongs", recorded.event.caused(Ponged(n=payload.n)))]
 
     await store.append_batch("pings", [ping(n, key="one-partition") for n in range(6)])
-    async with running(Worker(declare("answer", answer), store, SLOW_RETRIES)):
-
-        async def four_answered() -> bool:
-            answered = len(await read_all(store, "pongs"))
-            return answered == 4 and len(await dead_letters(store, "answer")) == 2
-
-        await wait_until(four_answered)
-        letters = await dead_letters(store, "answer")
+    await drain(Worker(declare("answer", answer), store, SLOW_RETRIES))
+    letters = await dead_letters(store, "answer")
     answered = [event.payload for event in await read_all(store, "pongs")]
     assert [p.n for p in answered if isinstance(p, Ponged)] == [0, 1, 4, 5]
     assert calls == Counter({0: 1, 1: 1, 2: 1, 3: 1, 4: 1, 5: 1})  # none retried
@@ -137,14 +132,8 @@ async def test_a_projectors_refused_document_dead_letters_its_event_at_once(
     await store.append_batch(
         "pings", [ping(n, key=f"k{n}", text=text) for n, text in enumerate(texts)]
     )
-    async with running(Worker(spec, store, SLOW_RETRIES)):
-
-        async def four_written() -> bool:
-            written = await collection.count_documents({})
-            return written == 4 and len(await dead_letters(store, "labels")) == 1
-
-        await wait_until(four_written)
-        letters = await dead_letters(store, "labels")
+    await drain(Worker(spec, store, SLOW_RETRIES))
+    letters = await dead_letters(store, "labels")
     written = {document["_id"] async for document in collection.find()}
     assert written == {"k0", "k1", "k3", "k4"}
     (letter,) = letters

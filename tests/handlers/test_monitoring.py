@@ -19,7 +19,8 @@ from handlers.worker import Worker
 from tests.factories import Pinged, ping
 from tests.handlers.crash_handlers import copy_ping  # noqa: F401 - registers "copier"
 from tests.handlers.runtime_contract import declare, stats
-from tests.handlers.support import FAST, running, wait_until
+from tests.handlers.support import FAST, running
+from tests.polling import wait_until
 
 
 async def test_lag_and_pending_before_anyone_reads(

@@ -28,7 +28,8 @@ from impressox.embedded.redis import EmbeddedRedis
 from impressox.workers import build_worker
 from tests.factories import Pinged, Ponged, ping
 from tests.handlers.runtime_contract import declare, stats
-from tests.handlers.support import FAST, read_all, running, wait_until
+from tests.handlers.support import FAST, read_all, running
+from tests.polling import wait_until
 from tests.servers import kill
 
 

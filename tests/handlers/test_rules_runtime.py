@@ -29,7 +29,8 @@ from rules.handler import GROUP, STALE_CONDITION
 from rules.rule_book import SNAPSHOT_TAG, RuleBook
 from rules.snapshots import load_snapshot
 from tests.contexts import Contexts
-from tests.handlers.support import FAST, read_all, running, wait_until
+from tests.handlers.support import FAST, drain, read_all, running
+from tests.polling import wait_until
 
 START = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 
@@ -142,22 +143,12 @@ async def test_a_restart_neither_repeats_a_firing_nor_forgets_the_previous_price
     crossing = services.alert_rules.create(
         owner, rule("BTC/USDT", {"type": "crosses_up", "threshold": 110}, "every_time")
     )
-    async with running(worker(GROUP, contexts, settings)):  # no recorder: nothing on the record
-        await store.append_batch("ticks", [tick(105, 0)])
-
-        async def fired_once() -> bool:
-            return len(await alerts(store)) == 1
-
-        await wait_until(fired_once)
+    await store.append_batch("ticks", [tick(105, 0)])
+    await drain(worker(GROUP, contexts, settings))  # no recorder: nothing on the record
+    assert len(await alerts(store)) == 1
     # A fresh process: it must learn the firing from the alert, and 105 from the ticks.
-    async with running(worker(GROUP, contexts, settings)):
-        await store.append_batch("ticks", [tick(106, 1), tick(111, 2)])
-
-        async def crossed() -> bool:
-            return len(await alerts(store)) == 2
-
-        await wait_until(crossed)
-        await asyncio.sleep(0.3)
+    await store.append_batch("ticks", [tick(106, 1), tick(111, 2)])
+    await drain(worker(GROUP, contexts, settings))
     found = await alerts(store)
     assert [(a.rule_id, a.triggered_at) for a in found] == [
         (once, START),

@@ -21,7 +21,8 @@ from impressox.settings import Settings
 from tests.aggregates.conftest import rule_spec
 from tests.api.test_websocket import LiveServer, serving
 from tests.impressox.cli_support import REPO, LineReader, cli_env, run_cli
-from tests.readside import ProjectorThread, eventually, issue_key
+from tests.polling import eventually
+from tests.readside import ProjectorThread, issue_key
 
 DOGE = {"kind": "symbol", "symbol": "DOGE/USDT"}
 
@@ -58,7 +59,7 @@ def created(tmp_path: Path, api: str, key: str, **changes: object) -> dict[str, 
         done = alerts(tmp_path, api, key, "create", json.dumps(rule_spec(**changes)))
         return done if done.returncode == 0 else None
 
-    done: subprocess.CompletedProcess[str] = eventually(attempt, timeout_s=30)
+    done: subprocess.CompletedProcess[str] = eventually(attempt, within=30)
     receipt: dict[str, object] = json.loads(done.stdout)
     return receipt
 
@@ -99,7 +100,7 @@ def test_a_rule_that_cannot_fire_yet_is_created_and_says_so(
         done = alerts(tmp_path, api, key, "create", f"@{spec_file}")
         return done if done.returncode == 0 else None
 
-    done: subprocess.CompletedProcess[str] = eventually(attempt, timeout_s=30)
+    done: subprocess.CompletedProcess[str] = eventually(attempt, within=30)
     receipt = json.loads(done.stdout)
     assert receipt["health"] == "no_source_for_symbol"
     assert done.stderr.splitlines() == [

@@ -19,8 +19,9 @@ from handlers.worker import Worker
 from impressox.embedded.process import ChildProcess, free_port
 from tests.factories import ping
 from tests.handlers.crash_handlers import copy_ping  # noqa: F401 - registers "copier"
-from tests.handlers.support import FAST, running, wait_until
+from tests.handlers.support import FAST, running
 from tests.impressox.cli_support import REPO, Cli, LineReader, cli_env, json_lines, run_cli
+from tests.polling import wait_until
 
 
 @pytest.fixture

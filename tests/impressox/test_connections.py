@@ -10,7 +10,7 @@ from structlog.testing import capture_logs
 from events.errors import InfrastructureError
 from impressox.connections import connect_redis
 from impressox.embedded.redis import EmbeddedRedis
-from tests.handlers.support import wait_until
+from tests.polling import wait_until
 from tests.servers import kill
 
 

@@ -18,7 +18,7 @@ from impressox.embedded.chain import (
     find_anvil,
     npm_anvil,
 )
-from tests.readside import eventually
+from tests.polling import eventually
 
 CHAIN_OFF = "chain part off: "
 

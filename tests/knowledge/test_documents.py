@@ -24,8 +24,9 @@ from knowledge.indexer import GROUP, KnowledgeIndexer
 from knowledge.reindex import reindex
 from knowledge.search import SearchFilters, SearchHit, search
 from knowledge.store import KnowledgeStore
-from tests.handlers.support import FAST, running, wait_until
+from tests.handlers.support import FAST, running
 from tests.knowledge.support import post
+from tests.polling import wait_until
 
 ALICE = UUID("00000000-0000-4000-8000-00000000a11c")
 BOB = UUID("00000000-0000-4000-8000-000000000b0b")

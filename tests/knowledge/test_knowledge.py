@@ -26,8 +26,9 @@ from knowledge.indexer import GROUP, KnowledgeIndexer
 from knowledge.reindex import reindex
 from knowledge.search import SearchFilters, search
 from knowledge.store import KnowledgeStore
-from tests.handlers.support import FAST, drain, running, wait_until
+from tests.handlers.support import FAST, drain, running
 from tests.knowledge.support import API_KEY, START, EmbeddingsServer, embeddings_server, post
+from tests.polling import wait_until
 
 POSTS = [
     post("Bitcoin ETF inflows hit a record", hours=0, likes=500, symbols=("BTC/USDT",)),

@@ -21,12 +21,12 @@ from events.store import EventStore
 from handlers.dead_letter_ops import DeadLetters
 from impressox.api_app import create_app
 from impressox.settings import Settings
-from tests.handlers.support import wait_until
 from tests.notify.conftest import DISCORD_CHANNEL, StartWorker
 from tests.notify.servers import DiscordApi, Fault, TelegramBotApi, WebhookReceiver
 from tests.notify.support import FakeClock
 from tests.notify.test_notifier import TELEGRAM, outcome_events, register, sent_to
-from tests.readside import ProjectorThread, eventually, issue_key
+from tests.polling import eventually, wait_until
+from tests.readside import ProjectorThread, issue_key
 
 QUIET_ALL_DAY = {"start": time(0), "end": time(23, 59), "timezone": "UTC"}
 

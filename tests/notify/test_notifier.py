@@ -21,7 +21,7 @@ from notify.handler import Notifier
 from notify.keys import NotifyKeys
 from notify.ledger import delivery_id
 from tests.contexts import Contexts
-from tests.handlers.support import read_all, wait_until
+from tests.handlers.support import read_all
 from tests.notify.conftest import (
     CHAT,
     DISCORD_CHANNEL,
@@ -32,6 +32,7 @@ from tests.notify.conftest import (
 )
 from tests.notify.servers import DiscordApi, Fault, TelegramBotApi, WebhookReceiver
 from tests.notify.support import FakeClock, Sleeps, alert
+from tests.polling import wait_until
 
 Outcome = NotificationSent | NotificationFailed
 

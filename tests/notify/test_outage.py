@@ -16,7 +16,7 @@ from impressox.connections import connect_redis
 from impressox.embedded.redis import EmbeddedRedis
 from notify.holds import Holds
 from notify.keys import NotifyKeys
-from tests.handlers.support import wait_until
+from tests.polling import wait_until
 from tests.servers import kill
 
 

@@ -27,8 +27,8 @@ from projections.projector import Projector
 from projections.runner import ProjectionRunner
 from tests.factories import Pinged, ping
 from tests.handlers.runtime_contract import stats
-from tests.handlers.support import wait_until
-from tests.readside import FAST
+from tests.handlers.support import FAST
+from tests.polling import wait_until
 from tests.servers import kill, private_server
 
 KEYS = 5

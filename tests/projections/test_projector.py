@@ -19,7 +19,8 @@ from projections.model import POSITION, Document, Projection
 from projections.projector import ConflictingWriteError, Projector
 from projections.runner import backlog, generation_spec
 from tests.factories import Pinged, ping
-from tests.handlers.support import FAST, read_all, running, wait_until
+from tests.handlers.support import FAST, read_all, running
+from tests.polling import wait_until
 
 
 class Totals(Projection):

@@ -20,8 +20,9 @@ from projections.reader import ReadModels
 from projections.rebuild import partition_statuses, projection_statuses, rebuild
 from projections.runner import backlog
 from tests.factories import Pinged, ping
-from tests.handlers.support import wait_until
-from tests.readside import FAST, ProjectorThread
+from tests.handlers.support import FAST
+from tests.polling import wait_until
+from tests.readside import ProjectorThread
 
 EVENTS = 3000
 KEYS = 150

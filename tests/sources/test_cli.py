@@ -14,8 +14,8 @@ import pytest
 
 from events.catalog import PriceTick
 from events.store import EventStore
-from tests.handlers.support import wait_until
 from tests.impressox.cli_support import REPO, Cli, json_lines, run_cli
+from tests.polling import wait_until
 from tests.sources.servers import FakeBinance, FakeCoinGecko, serving
 from tests.sources.support import stored_ticks
 

@@ -18,7 +18,7 @@ from impressox.connections import connect_redis
 from impressox.embedded.redis import EmbeddedRedis
 from sources.posts.runner import append_posts
 from sources.runner import run_source
-from tests.handlers.support import wait_until
+from tests.polling import wait_until
 from tests.servers import kill
 from tests.sources.support import stored_ticks
 

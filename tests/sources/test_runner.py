@@ -15,7 +15,7 @@ from sources.publisher import SourceStatus
 from sources.runner import run_source
 from sources.simulator import MarketSimulator, SimulatorConfig
 from sources.source import PriceSource
-from tests.handlers.support import wait_until
+from tests.polling import wait_until
 from tests.sources.support import FakeClock, stored, stored_stale, stored_ticks
 
 

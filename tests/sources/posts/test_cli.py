@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from events.store import EventStore
-from tests.handlers.support import wait_until
 from tests.impressox.cli_support import Cli, json_lines, run_cli
+from tests.polling import wait_until
 from tests.sources.posts.servers import BASE_ID, FakeFeeds, FakeX
 from tests.sources.posts.support import stored_posts
 from tests.sources.servers import serving
