@@ -64,10 +64,12 @@ async def discord() -> AsyncIterator[DiscordServer]:
 
 @pytest.fixture
 def settings_overrides(
-    mongo_url: str, telegram: TelegramChats, discord: DiscordServer
+    redis_url: str, mongo_url: str, telegram: TelegramChats, discord: DiscordServer
 ) -> dict[str, object]:
-    """The local chat platforms, and timings short enough for retries within a test."""
+    """The session's servers and the local chat platforms (the bot processes read them
+    from their settings), and timings short enough for retries within a test."""
     return {
+        "redis_url": redis_url,
         "mongo_url": mongo_url,
         "telegram_bot_token": telegram.token,
         "telegram_api_url": f"{telegram.url}/bot",
