@@ -132,17 +132,11 @@ class Supervisor:
             mongo_url = self.mongo.start()
             self._join(self.mongo.child)
             self.keepers.append(ServerKeeper("MongoDB", self.mongo))
-        self.chain = start_chain(settings, process_group=self.process_group)
-        if self.chain.node is not None:
-            self._join(self.chain.node.child)
-            self.keepers.append(ServerKeeper("the local chain", self.chain.node))
+        self._start_chain()
         self.admin_token = ensure_admin_key(settings, redis_url)
         if settings.demo:
             self.demo_token = ensure_demo(settings, redis_url)
-            if self.chain.demo_wallet is not None:
-                self.demo_wallet_watched = ensure_demo_chain(
-                    settings, redis_url, self.chain.demo_wallet
-                )
+            self._watch_demo_wallet(redis_url)
         api_port = settings.api_port or free_port(settings.api_host)
         env = self._child_env(redis_url, mongo_url, api_port)
         api_url = f"http://{settings.api_host}:{api_port}"
@@ -160,17 +154,7 @@ class Supervisor:
             self.apps["bot:telegram"] = _App(
                 ChildProcess("bot telegram", argv, log_path=None, env=env)
             )
-        if self.chain.watched:
-            argv = self._command("chain", "watch")
-            self.apps["chain:watcher"] = _App(
-                ChildProcess("chain watcher", argv, log_path=None, env=env)
-            )
-        if self.chain.simulated:
-            every = str(settings.chain_simulate_every_s)
-            argv = self._command("chain", "simulate", "--every", every)
-            self.apps["chain:simulator"] = _App(
-                ChildProcess("chain simulator", argv, log_path=None, env=env)
-            )
+        self._add_chain_apps(env)
         for name in sources:
             argv = self._command("sources", "run", name, "--status-every", "0")
             self.apps[f"source:{name}"] = _App(
@@ -183,6 +167,32 @@ class Supervisor:
             self._join(app.child)
         self._wait_for_api(api_url)
         return Endpoints(redis_url=redis_url, mongo_url=mongo_url, api_url=api_url, pid=os.getpid())
+
+    def _start_chain(self) -> None:
+        self.chain = start_chain(self.settings, process_group=self.process_group)
+        if self.chain.node is not None:
+            self._join(self.chain.node.child)
+            self.keepers.append(ServerKeeper("the local chain", self.chain.node))
+
+    def _watch_demo_wallet(self, redis_url: str) -> None:
+        if self.chain.demo_wallet is not None:
+            self.demo_wallet_watched = ensure_demo_chain(
+                self.settings, redis_url, self.chain.demo_wallet
+            )
+
+    def _add_chain_apps(self, env: dict[str, str]) -> None:
+        """The watcher on any chain followed; the simulator on the local one only."""
+        if self.chain.watched:
+            argv = self._command("chain", "watch")
+            self.apps["chain:watcher"] = _App(
+                ChildProcess("chain watcher", argv, log_path=None, env=env)
+            )
+        if self.chain.simulated:
+            every = str(self.settings.chain_simulate_every_s)
+            argv = self._command("chain", "simulate", "--every", every)
+            self.apps["chain:simulator"] = _App(
+                ChildProcess("chain simulator", argv, log_path=None, env=env)
+            )
 
     def _join(self, child: ChildProcess | None) -> None:
         if not self.process_group and child is not None and child.pid is not None:
