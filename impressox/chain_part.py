@@ -17,6 +17,7 @@ Three cases, decided once at start:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 from web3 import Web3
@@ -26,7 +27,7 @@ from chain.deploy import deploy
 from chain.errors import DeploymentFailedError
 from chain.simulator import DEMO_WALLETS
 from chain.urls import redact_rpc_url
-from impressox.embedded.chain import ChainUnavailableError, EmbeddedChain
+from impressox.embedded.chain import CONTRACTS_DIR, ChainUnavailableError, EmbeddedChain
 from impressox.settings import Settings
 
 DEPLOY_TIMEOUT_S = 120.0
@@ -64,8 +65,13 @@ class ChainPart:
         return f"off: {self.why_off}"
 
 
-def start_chain(settings: Settings, *, process_group: int) -> ChainPart:
-    """Decide the chain, starting and deploying the local one if that is the choice."""
+def start_chain(
+    settings: Settings, *, process_group: int = 0, contracts_dir: Path = CONTRACTS_DIR
+) -> ChainPart:
+    """Decide the chain, starting and deploying the local one if that is the choice.
+
+    `contracts_dir` is where anvil is looked for (its node_modules) before PATH.
+    """
     if settings.chain_rpc_url is not None:
         return ChainPart("external")
     if settings.chain == "off":
@@ -74,6 +80,7 @@ def start_chain(settings: Settings, *, process_group: int) -> ChainPart:
         settings.data_dir / "chain",
         port=settings.embedded_chain_port,
         process_group=process_group,
+        contracts_dir=contracts_dir,
     )
     try:
         url = node.start()

@@ -189,7 +189,7 @@ class Supervisor:
             )
         if self.chain.simulated:
             every = str(self.settings.chain_simulate_every_s)
-            argv = self._command("chain", "simulate", "--every", every)
+            argv = self._command("chain", "simulate", "--every", every, "--quiet")
             self.apps["chain:simulator"] = _App(
                 ChildProcess("chain simulator", argv, log_path=None, env=env)
             )
