@@ -18,6 +18,8 @@ from projections.rule_health import RuleHealth, RuleView
 
 RULE_NAMESPACE = uuid5(NAMESPACE_URL, "https://impressox.dev/agent-rule")
 """A rule the agent creates has the id uuid5(this, call id): a call run twice makes one."""
+MAX_RULE_CHANNELS = 8
+"""A rule names at most this many channels (`aggregates.rule_spec`)."""
 
 
 def describe(spec: dict[str, Any]) -> str:
@@ -97,6 +99,8 @@ async def create_rule(context: AgentContext, spec: dict[str, Any]) -> dict[str, 
     existing = [rule["_id"] for rule in await user_rules(context)]
     wanted = uuid5(RULE_NAMESPACE, context.call_id) if context.call_id else None
     users, rules = context.services.users, context.services.alert_rules
+    wanted_channels = await asyncio.to_thread(users.alert_channels, context.user_id)
+    spec = spec | {"channels": wanted_channels[:MAX_RULE_CHANNELS]}
     channels = await asyncio.to_thread(users.require_channels, context.user_id, spec["channels"])
     rule_id = await asyncio.to_thread(rules.create, context.user_id, spec, wanted)
     number = existing.index(str(rule_id)) + 1 if str(rule_id) in existing else len(existing) + 1

@@ -171,7 +171,8 @@ async def _selected(
 
 @agent_tool(
     "alerts",
-    description="Create a price alert for the user (delivered on the web).",
+    description="Create a price alert for the user (delivered on the web and in the chats"
+    " the user turned alerts on in).",
     effect="repeatable",
 )
 async def create_alert(context: AgentContext, arguments: CreateAlertArgs) -> dict[str, Any]:

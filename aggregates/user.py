@@ -7,7 +7,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from eventsourcing.domain import event
-from pydantic import field_validator
+from pydantic import Field, field_validator
 
 from aggregates.channels import (
     WEB_CHANNEL_ID,
@@ -76,6 +76,7 @@ class UserState(SnapshotState):
     channels: dict[str, Channel]
     quiet_hours: QuietHours | None
     api_keys: dict[str, ApiKeyRecord]
+    alert_channels: list[str] = Field(default_factory=list)
 
 
 class User(Aggregate):
@@ -91,6 +92,8 @@ class User(Aggregate):
         self.channels: dict[str, Channel] = {WEB_CHANNEL_ID: WebChannel()}
         self.quiet_hours: QuietHours | None = None
         self.api_keys: dict[str, ApiKeyRecord] = {}
+        self.alert_channels: list[str] = []
+        """Chats that alerts the agent creates go to, besides the web (``/notify_on``)."""
 
     # -- commands -----------------------------------------------------------------------
 
@@ -121,6 +124,14 @@ class User(Aggregate):
         if channel_id not in self.channels:
             raise NotFoundError(f"no channel {channel_id!r}")
         self._channel_removed(channel_id)
+
+    def set_alert_channel(self, channel_id: str, on: bool) -> None:
+        """Send alerts created from now on to this channel too (or no longer)."""
+        if on and channel_id not in self.channels:
+            raise NotFoundError(f"no channel {channel_id!r}")
+        wanted = [c for c in self.alert_channels if c != channel_id] + ([channel_id] if on else [])
+        if wanted != self.alert_channels:
+            self._alert_channels_set(wanted)
 
     def set_quiet_hours(self, quiet_hours: QuietHours | None) -> None:
         if quiet_hours != self.quiet_hours:
@@ -181,6 +192,11 @@ class User(Aggregate):
     @event("ChannelRemoved")
     def _channel_removed(self, channel_id: str) -> None:
         del self.channels[channel_id]
+        self.alert_channels = [c for c in self.alert_channels if c != channel_id]
+
+    @event("AlertChannelsSet")
+    def _alert_channels_set(self, alert_channels: list[str]) -> None:
+        self.alert_channels = alert_channels
 
     @event("QuietHoursSet")
     def _quiet_hours_set(self, quiet_hours: QuietHours | None) -> None:

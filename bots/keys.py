@@ -4,9 +4,12 @@
 
     ix:bots:telegram:<bot id>:offset          next update id to ask for (string)
     ix:bots:telegram:<bot id>:hinted:<chat>   a linking hint was sent lately (string, EX)
+    ix:bots:telegram:<bot id>:thread:<chat>   how many times /new was sent (string)
+    ix:bots:discord:<bot id>:hinted:<user>    the same, per Discord user
 
-Keyed by the bot's id (the number before the token's colon, as ``getMe`` says): update
-ids are per bot, so a new token starts from its own offset.
+Keyed by the bot's id (the number before the token's colon, as ``getMe`` says, or the
+Discord bot user's id): update ids are per bot, so a new token starts from its own
+offset.
 """
 
 from __future__ import annotations
@@ -24,3 +27,6 @@ class BotKeys:
 
     def hinted(self, chat_id: int) -> str:
         return f"{self._base}:hinted:{chat_id}"
+
+    def thread(self, chat_id: int) -> str:
+        return f"{self._base}:thread:{chat_id}"

@@ -3,15 +3,19 @@
 ``impressox bots telegram`` long-polls the Bot API's ``getUpdates`` (python-telegram-bot)
 and, for each update, in order:
 
-1. A chat linked to one user (a Telegram channel of theirs has this chat id, see
+1. Not for the bot (a group message that neither mentions it, replies to it, nor is a
+   command for it): ignored. A command is answered or turned into the chat message it
+   stands for (`bots.telegram_commands`); a Yes/No button press under a confirmation
+   is recorded as that answer.
+2. A chat linked to one user (a Telegram channel of theirs has this chat id, see
    `bots.directory`): the text is recorded through the Conversations application,
-   platform ``telegram``, thread = chat id, message id ``tg:<chat id>:<message id>``.
-   The agent answers from the log; notify sends the reply (`notify.replies`).
-2. A chat nobody linked: one reply saying how to link it (the chat id to register as a
-   Telegram channel through the API), at most once per `HINT_EVERY_S` per chat; nothing
-   is recorded. ``/start`` is answered every time: a greeting in a linked chat, the
-   linking hint otherwise.
-3. Then the next offset (update id + 1) is written to Redis (`bots.keys`).
+   platform ``telegram``, thread = chat id (``<chat>/<n>`` after the n-th ``/new``),
+   message id ``tg:<chat id>:<message id>``. The agent answers from the log; notify
+   sends the reply (`notify.replies`). A chat nobody linked: one answer saying how to
+   link it, at most once per `HINT_EVERY_S` per chat; nothing is recorded.
+3. Then, once every update of the poll is handled (each chat's in order, the chats
+   side by side), the next offset (last update id + 1) is written to Redis
+   (`bots.keys`).
 
 So a restart asks for the first update not yet handled: nothing is skipped. An update
 handled but not yet marked (a crash in between) is handled again, and recording it again
@@ -25,35 +29,33 @@ behind it.
 from __future__ import annotations
 
 import asyncio
-import logging
 import os
+import re
 from collections.abc import Coroutine
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, datetime
 from functools import partial
 from typing import Any, TypeVar
 from uuid import UUID
 
 import structlog
-from telegram import Bot, Message, Update
+from telegram import Bot, CallbackQuery, Message, Update
 from telegram.error import InvalidToken, TelegramError
 from telegram.request import HTTPXRequest
 
-from aggregates.channels import Platform
+from aggregates.channels import Platform, TelegramChannel
 from aggregates.errors import DomainError
 from aggregates.services.conversations import Conversations
+from bots.accounts import ChatIdentity
+from bots.commands import LINK_USAGE, MAX_TEXT, too_long
 from bots.directory import ChatDirectory, Owner
+from bots.health import BotHealth
 from bots.keys import BotKeys
+from bots.telegram_commands import ACCOUNT_COMMANDS, TelegramCommands, parse
 from events.errors import ConfigurationError, DependencyUnavailableError
 from events.names import StreamNames
 from events.outages import Outage, outage, redis_unavailable, through_redis_outage
 from events.redis_client import RedisClient
-from impressox.connections import connect_mongo, connect_redis
-from impressox.endpoints import read_endpoints
-from impressox.services import eventsourcing_env
-from impressox.settings import Settings
-from projections.reader import ReadModels
-from projections.registry import PROJECTIONS
 
 log = structlog.get_logger(__name__)
 
@@ -62,10 +64,11 @@ T = TypeVar("T")
 PLATFORM: Platform = "telegram"
 POLL_TIMEOUT_S = 30
 """How long one ``getUpdates`` waits for a message (long polling)."""
+ANSWERS = {"yes": "Yes", "no": "No"}
+"""What the confirmation buttons send, and what the press is acknowledged with."""
 HINT_EVERY_S = 3600
 """An unknown chat is told how to link itself at most this often."""
 RETRY_MAX_S = 30.0
-START = "/start"
 QUIETED_LOGGERS = ("httpx", "telegram")
 """They log request URLs, which hold the bot token: kept at WARNING whatever the level."""
 
@@ -104,6 +107,8 @@ class TelegramBot:
         directory: ChatDirectory,
         conversations: Conversations,
         *,
+        commands: TelegramCommands,
+        health: BotHealth,
         config: TelegramBotConfig | None = None,
     ) -> None:
         self._bot = bot
@@ -111,6 +116,8 @@ class TelegramBot:
         self._names = names
         self._directory = directory
         self._conversations = conversations
+        self._commands = commands
+        self._health = health
         self._config = config or TelegramBotConfig()
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -142,12 +149,37 @@ class TelegramBot:
                 await _sleep_unless(stop, _backoff(failures))
                 continue
             failures = 0
-            for update in updates or ():
+            if not updates:
+                continue
+            if not await self._handle_batch(updates, stop):
+                return
+            await through_redis_outage(
+                partial(self._redis.set, keys.offset, updates[-1].update_id + 1), stop
+            )
+
+    async def _handle_batch(self, updates: tuple[Update, ...], stop: asyncio.Event) -> bool:
+        """The updates of one poll: each chat's in order, the chats side by side (one
+        chat's turns keep their order; a busy chat does not hold up the others).
+        False if stopped before all were handled: the offset is then left where it was,
+        and the next run handles the batch again (recording nothing twice)."""
+        chats: dict[int, list[Update]] = {}
+        for update in updates:
+            chat = update.effective_chat
+            chats.setdefault(chat.id if chat is not None else 0, []).append(update)
+
+        async def in_order(chat_updates: list[Update]) -> bool:
+            for update in chat_updates:
                 if not await self._handle_until_done(update, stop):
-                    return
-                await through_redis_outage(
-                    partial(self._redis.set, keys.offset, update.update_id + 1), stop
-                )
+                    return False
+            return True
+
+        outcomes = await asyncio.gather(
+            *(in_order(chat_updates) for chat_updates in chats.values()), return_exceptions=True
+        )
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                raise outcome
+        return all(outcomes)
 
     async def aclose(self) -> None:
         await self._bot.shutdown()
@@ -158,7 +190,9 @@ class TelegramBot:
 
     async def _poll(self, offset: int | None) -> tuple[Update, ...]:
         return await self._bot.get_updates(
-            offset=offset, timeout=self._config.poll_timeout_s, allowed_updates=["message"]
+            offset=offset,
+            timeout=self._config.poll_timeout_s,
+            allowed_updates=["message", "callback_query"],
         )
 
     async def _handle_until_done(self, update: Update, stop: asyncio.Event) -> bool:
@@ -186,6 +220,9 @@ class TelegramBot:
 
     async def handle(self, update: Update) -> None:
         """One update: record its message, or answer a command or an unknown chat."""
+        if update.callback_query is not None:
+            await self._pressed(update.callback_query)
+            return
         message = update.message
         if message is None or message.from_user is None or message.from_user.is_bot:
             return
@@ -195,47 +232,130 @@ class TelegramBot:
         if text is None:
             bound.info("not a text message; ignored")
             return
+        if not self._addressed(message, text):
+            return  # a group message for someone else: silence, as documented
+        self._health.received()
+        text = self._without_mention(text).strip()
+        command = parse(text, self._bot.username)
         owners = await self._directory.owners(PLATFORM, chat_id)
-        command = text.split(maxsplit=1)[0].split("@", 1)[0] if text.strip() else ""
+        if command is not None and command[0] in ACCOUNT_COMMANDS:
+            chat = _chat_identity(message)
+            private = message.chat.type == "private"
+            await self._say(message, await self._commands.account(*command, chat, owners, private))
+            return
         if len(owners) != 1:
-            if command == START or await self._first_hint(chat_id):
+            if await self._first_hint(chat_id):
                 await self._say(message, self._link_hint(chat_id, owners))
             bound.info("message from a chat no single user linked", owners=len(owners))
             return
-        owner = owners[0]
-        if command == START:
-            await self._say(message, _greeting(owner))
+        await self._from_owner(message, text, command, owners[0])
+
+    async def _from_owner(
+        self, message: Message, text: str, command: tuple[str, str] | None, owner: Owner
+    ) -> None:
+        """A message in a linked chat: a command's answer, or a turn recorded."""
+        chat_id = message.chat.id
+        if command is not None and command[0] == "new":
+            await self._redis.incr(self._keys().thread(chat_id))
+            await self._say(message, "New conversation: I start from a clean slate.")
             return
-        await self._record(owner.user_id, message, text)
-        bound.info("message recorded", user_id=str(owner.user_id))
+        if command is not None:
+            said = await self._commands.linked(*command, owner, chat_id)
+            if said.answer is not None:
+                await self._say(message, said.answer)
+                return
+            text = said.text or ""
+        if len(text) > MAX_TEXT:
+            await self._say(message, too_long(len(text)))
+        elif text:
+            await self._record(owner.user_id, message, text)
+            log.info("message recorded", chat_id=chat_id, user_id=str(owner.user_id))
+
+    def _addressed(self, message: Message, text: str) -> bool:
+        """A private chat, or a group message that mentions us, replies to us, or is a
+        command (for us: ``/name@other_bot`` is not)."""
+        if message.chat.type == "private":
+            return True
+        username = self._bot.username
+        replied = message.reply_to_message
+        if (
+            replied is not None
+            and replied.from_user is not None
+            and replied.from_user.id == self._bot.id
+        ):
+            return True
+        if text.startswith("/"):
+            return parse(text, username) is not None
+        return bool(username) and f"@{username}".lower() in text.lower()
+
+    def _without_mention(self, text: str) -> str:
+        username = self._bot.username
+        return re.sub(rf"@{re.escape(username)}\b", "", text, flags=re.I) if username else text
+
+    async def _thread(self, chat_id: int) -> str:
+        """The chat's current conversation thread: the chat id, then ``<chat>/<n>`` after
+        the n-th ``/new``."""
+        number = await self._redis.get(self._keys().thread(chat_id))
+        return f"{chat_id}/{int(number)}" if number else str(chat_id)
+
+    def _keys(self) -> BotKeys:
+        return BotKeys(self._names, PLATFORM, self._bot.id)
+
+    async def _pressed(self, query: CallbackQuery) -> None:
+        """A Yes or No button under a confirmation (`notify.telegram_bot`): recorded as
+        that answer, keyed by the press (a press handled twice is recorded once)."""
+        message = query.message
+        if query.data not in ANSWERS or message is None:
+            return
+        self._health.received()
+        owners = await self._directory.owners(PLATFORM, message.chat.id)
+        if len(owners) == 1:
+            turn_id = f"tg:{message.chat.id}:press-{query.id}"
+            await self._record_turn(owners[0].user_id, message.chat.id, turn_id, query.data)
+        try:
+            await self._bot.answer_callback_query(query.id, text=ANSWERS[query.data])
+        except TelegramError as error:
+            log.warning("cannot answer a button press", error=str(error))
 
     async def _record(self, user_id: UUID, message: Message, text: str) -> None:
-        sent_at = message.date
+        turn_id = message_id(message.chat.id, message.message_id)
+        await self._record_turn(user_id, message.chat.id, turn_id, text, message.date)
+
+    async def _record_turn(
+        self, user_id: UUID, chat_id: int, turn_id: str, text: str, at: datetime | None = None
+    ) -> None:
+        sent_at = at or datetime.now(UTC)
         turn = {
-            "message_id": message_id(message.chat.id, message.message_id),
+            "message_id": turn_id,
             "text": text,
             "received_at": sent_at if sent_at.tzinfo else sent_at.replace(tzinfo=UTC),
         }
         conversations = self._conversations
+        thread = await self._thread(chat_id)
 
         def receive() -> tuple[UUID, bool]:
-            return conversations.receive(user_id, PLATFORM, str(message.chat.id), turn)
+            return conversations.receive(user_id, PLATFORM, thread, turn)
 
         try:
-            await asyncio.to_thread(conversations.retrying, receive)
+            _, new = await asyncio.to_thread(conversations.retrying, receive)
         except DomainError as refusal:
-            log.warning("message not recorded", chat_id=message.chat.id, reason=str(refusal))
+            self._health.errors += 1
+            log.warning("message not recorded", chat_id=chat_id, reason=str(refusal))
+            return
+        self._health.recorded += new
 
     async def _first_hint(self, chat_id: int) -> bool:
         """Whether this chat has not been told how to link lately (and now has been)."""
-        key = BotKeys(self._names, PLATFORM, self._bot.id).hinted(chat_id)
+        key = self._keys().hinted(chat_id)
         return bool(await self._redis.set(key, 1, nx=True, ex=self._config.hint_every_s))
 
     async def _say(self, message: Message, text: str) -> None:
         """Answer in the chat; a failure is logged, never retried (the user can write again)."""
         try:
             await self._bot.send_message(chat_id=message.chat.id, text=text)
+            self._health.messages_out += 1
         except TelegramError as error:
+            self._health.errors += 1
             log.warning("cannot answer in the chat", chat_id=message.chat.id, error=str(error))
 
     def _link_hint(self, chat_id: int, owners: list[Owner]) -> str:
@@ -253,14 +373,14 @@ class TelegramBot:
             " channel of yours with your API key, then write again:\n\n"
             f"curl -X POST {api}/v1/channels -H 'Authorization: Bearer <your key>'"
             f" -H 'Content-Type: application/json' -d '{body}'\n\n"
-            f"This chat's id is {chat_id}."
+            f"This chat's id is {chat_id}.\n\n{LINK_USAGE}"
         )
 
 
-def _greeting(owner: Owner) -> str:
-    return (
-        f"Hi {owner.display_name}! This chat is linked to your Impressox account. Ask me"
-        ' anything, for example "price of ETH" or "alert me when BTC goes above 100000".'
+def _chat_identity(message: Message) -> ChatIdentity:
+    assert message.from_user is not None
+    return ChatIdentity(
+        PLATFORM, str(message.from_user.id), TelegramChannel(chat_id=message.chat.id)
     )
 
 
@@ -290,37 +410,3 @@ async def _sleep_unless(stop: asyncio.Event, seconds: float) -> None:
         await asyncio.wait_for(stop.wait(), seconds)
     except TimeoutError:
         return
-
-
-async def serve_telegram(
-    settings: Settings, redis_url: str, mongo_url: str, stop: asyncio.Event
-) -> None:
-    """Run the bot of ``IMPRESSOX_TELEGRAM_BOT_TOKEN`` until `stop` is set."""
-    token = settings.telegram_bot_token
-    if token is None:
-        raise ConfigurationError("no Telegram bot token: set IMPRESSOX_TELEGRAM_BOT_TOKEN")
-    for name in QUIETED_LOGGERS:
-        logger = logging.getLogger(name)
-        logger.setLevel(max(logging.WARNING, logger.level))
-    running = read_endpoints(settings.run_dir)
-    redis = await connect_redis(redis_url, wait=True)
-    mongo = connect_mongo(mongo_url)
-    conversations = Conversations(eventsourcing_env(settings, redis_url))
-    client = telegram_client(
-        token.get_secret_value(), settings.telegram_api_url, settings.notify_timeout_s
-    )
-    bot = TelegramBot(
-        client,
-        redis,
-        settings.stream_names(),
-        ChatDirectory(ReadModels(mongo[settings.mongo_database], PROJECTIONS.all())),
-        conversations,
-        config=TelegramBotConfig(api_url=running.api_url if running is not None else None),
-    )
-    try:
-        await bot.run(stop)
-    finally:
-        await bot.aclose()
-        conversations.close()
-        await mongo.close()
-        await redis.aclose()

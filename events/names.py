@@ -189,6 +189,11 @@ class StreamNames:
         """Which consumer of `group` owns partition `tag` right now."""
         return f"{self.prefix}:{{{tag}}}:lease:{check_group(group)}"
 
+    def bot_health(self, platform: str) -> str:
+        """A running chat bot's health (hash: connected, counters; it expires when the
+        bot stops publishing, see `bots.health`)."""
+        return f"{self.prefix}:bots:health:{platform}"
+
     def members(self, group: str) -> str:
         """The live consumers of `group`, scored by when their heartbeat expires."""
         return f"{self.prefix}:members:{check_group(group)}"

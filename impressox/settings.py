@@ -491,6 +491,12 @@ class Settings(BaseSettings):
         validation_alias=_env("discord_api_url"),
         description="Discord REST API base URL, for the bot and for executing webhooks.",
     )  # fmt: skip
+    discord_gateway_url: str = Field(
+        "wss://gateway.discord.gg/", pattern=r"^wss?://",
+        validation_alias=_env("discord_gateway_url"),
+        description="Discord gateway WebSocket URL the bot first connects to (Discord's"
+        " READY names where to resume).",
+    )  # fmt: skip
     notify_timeout_s: float = Field(
         10.0, gt=0, validation_alias=_env("notify_timeout_s"),
         description="Longest one request to a channel (Telegram, Discord, a webhook) may take.",

@@ -5,9 +5,9 @@
    chain part (`chain_part`): the local chain with our contracts unless CHAIN_RPC_URL
    names one or IMPRESSOX_CHAIN=off, or nothing, saying why.
 3. On the first run, create an admin API key (printed once). Start the API, the
-   projections process and one worker per handler, each told where the servers are;
-   the chain watcher when a chain is followed, and the activity simulator on the local
-   chain.
+   projections process, one worker per handler and each chat bot whose token is set
+   (Telegram, Discord), each told where the servers are; the chain watcher when a
+   chain is followed, and the activity simulator on the local chain.
 4. Write the endpoints file, print where to go, and watch: a child that dies is
    reaped and restarted with backoff. An embedded server comes back on its port with
    its data (`embedded.keeper`) while the others wait for it; one that cannot be
@@ -149,11 +149,15 @@ class Supervisor:
             self.apps[f"worker:{name}"] = _App(
                 ChildProcess(f"worker {name}", argv, log_path=None, env=env)
             )
-        if settings.telegram_bot_token is not None:
-            argv = self._command("bots", "telegram")
-            self.apps["bot:telegram"] = _App(
-                ChildProcess("bot telegram", argv, log_path=None, env=env)
-            )
+        for platform, token in (
+            ("telegram", settings.telegram_bot_token),
+            ("discord", settings.discord_bot_token),
+        ):
+            if token is not None:
+                argv = self._command("bots", platform)
+                self.apps[f"bot:{platform}"] = _App(
+                    ChildProcess(f"bot {platform}", argv, log_path=None, env=env)
+                )
         self._add_chain_apps(env)
         for name in sources:
             argv = self._command("sources", "run", name, "--status-every", "0")

@@ -6,7 +6,8 @@ For each ``conversation.replied`` of the conversations application's log:
    process: they never change). A web reply is left alone: the API's WebSocket pushes
    it from the messages read model.
 2. Cut the reply into messages (`notify.reply_parts`): Telegram chat id =
-   thread id, Discord channel id = thread id (a DM is a channel too).
+   thread id, Discord channel id = thread id (a DM is a channel too). On Discord the
+   first part is a reply to the message it answers (``dc:<channel>:<message>``).
 3. Send the parts in order, each exactly like an alert to a channel (the same
    `Outcomes` bookkeeping): already done per the ledger (field ``part-<n>``, keyed by
    the replied event's id) or committed? Skip it. Otherwise send with the notifier's
@@ -43,7 +44,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from aggregates.channels import DiscordChannel, Platform
-from aggregates.conversation import AgentReply, Conversation
+from aggregates.conversation import AgentReply, Conversation, ToolCall, ToolResult
 from aggregates.services.conversations import Conversations
 from events.catalog import NotificationFailed, NotificationSent
 from events.envelope import RecordedEvent
@@ -59,7 +60,12 @@ from notify.discord_bot import DiscordBotSender
 from notify.keys import NotifyKeys
 from notify.ledger import Ledger
 from notify.outcomes import Outcomes
-from notify.reply_parts import discord_bodies, escape_telegram, telegram_parts
+from notify.reply_parts import (
+    discord_bodies,
+    discord_message_of,
+    escape_telegram,
+    telegram_parts,
+)
 from notify.retry import Jitter, RetryPolicy
 from notify.senders import Receipt
 from notify.service import QUIETED_LOGGERS
@@ -186,7 +192,8 @@ class ReplyDelivery:
         tag = self._store.names.tag_of(recorded.stream)
         outcomes = Outcomes(self._ledger, recorded, tag, recorded.event.event_id)
         state = _Reply(outcomes, thread, Budget(self._policy.wait_max_s))
-        parts = self._parts(thread, reply.text)
+        confirming = thread.platform == "telegram" and await self._asks(recorded, reply)
+        parts = self._parts(thread, reply, confirming)
         if not parts:
             log.info("empty reply; nothing to send", reply_id=reply.reply_id)
         for part in parts:
@@ -201,17 +208,28 @@ class ReplyDelivery:
             ),
         )
 
-    def _parts(self, thread: Thread, text: str) -> list[Part]:
+    def _parts(self, thread: Thread, reply: AgentReply, confirming: bool = False) -> list[Part]:
+        text = reply.text
         if thread.platform == "telegram":
             try:
-                chat_id = int(thread.thread_id)
+                chat_id = int(thread.thread_id.split("/", 1)[0])  # "<chat>/<n>" after /new
             except ValueError:
                 refusal = f"telegram: thread {thread.thread_id!r} is not a chat id"
                 return [Part(1, 1, text, None, refusal)]
             plain = telegram_parts(text)
             send = self._telegram.send_html
             return [
-                Part(number, len(plain), part, partial(send, chat_id, escape_telegram(part)))
+                Part(
+                    number,
+                    len(plain),
+                    part,
+                    partial(
+                        send,
+                        chat_id,
+                        escape_telegram(part),
+                        confirm=confirming and number == len(plain),
+                    ),
+                )
                 for number, part in enumerate(plain, 1)
             ]
         try:
@@ -219,7 +237,7 @@ class ReplyDelivery:
         except ValidationError:
             refusal = f"discord: thread {thread.thread_id!r} is not a channel id"
             return [Part(1, 1, text, None, refusal)]
-        bodies = discord_bodies(text)
+        bodies = discord_bodies(text, answering=discord_message_of(reply.in_reply_to))
         return [
             Part(number, len(bodies), body["content"], partial(self._discord.post, channel, body))
             for number, body in enumerate(bodies, 1)
@@ -309,6 +327,28 @@ class ReplyDelivery:
             error=error[:2000],
             dead_lettered=dead_lettered,
         )
+
+    async def _asks(self, recorded: RecordedEvent, reply: AgentReply) -> bool:
+        """Whether the reply asks the user to confirm an action: its turn holds a tool
+        call without a result (`agent.graph`: a call that needs a yes waits for it)."""
+        conversation_id = UUID(recorded.event.key)
+
+        def pending() -> bool:
+            conversation: Conversation = self._conversations.load(conversation_id)
+            answered = {t.call_id for t in conversation.turns if isinstance(t, ToolResult)}
+            return any(
+                isinstance(t, ToolCall)
+                and t.in_reply_to == reply.in_reply_to
+                and t.call_id not in answered
+                for t in conversation.turns
+            )
+
+        try:
+            return await asyncio.to_thread(pending)
+        except (OperationalError, RedisConnectionError, RedisTimeoutError) as error:
+            raise DependencyUnavailableError(
+                f"cannot load conversation {conversation_id}: {error}"
+            ) from None
 
     async def _thread(self, conversation_id: UUID) -> Thread:
         known = self._threads.get(conversation_id)

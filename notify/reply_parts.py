@@ -37,12 +37,24 @@ def escape_telegram(text: str) -> str:
     return html.escape(text, quote=False)
 
 
-def discord_bodies(text: str) -> list[dict[str, Any]]:
-    """The reply as Discord message bodies."""
-    return [
+def discord_bodies(text: str, *, answering: str | None = None) -> list[dict[str, Any]]:
+    """The reply as Discord message bodies; the first one a reply to the message
+    `answering` names, if any (shown as a reply; sent anyway if that message is gone)."""
+    bodies: list[dict[str, Any]] = [
         {"content": part, "allowed_mentions": {"parse": []}}
         for part in split_text(text, DISCORD_LIMIT)
     ]
+    if bodies and answering is not None:
+        bodies[0]["message_reference"] = {"message_id": answering, "fail_if_not_exists": False}
+    return bodies
+
+
+def discord_message_of(turn_id: str) -> str | None:
+    """The Discord message a conversation turn id names (``dc:<channel>:<message>``, as
+    `bots.discord_bot` records them), or None (a slash command, another platform)."""
+    platform, _, rest = turn_id.partition(":")
+    _, _, message = rest.partition(":")
+    return message if platform == "dc" and message.isdigit() else None
 
 
 def split_text(text: str, limit: int, measure: Measure = len) -> list[str]:

@@ -28,7 +28,7 @@ import os
 from datetime import timedelta
 from uuid import UUID
 
-from telegram import Bot, LinkPreviewOptions
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
@@ -51,6 +51,17 @@ from notify.errors import (
 )
 from notify.rendering import Notice, telegram_html
 from notify.senders import Receipt
+
+CONFIRM_BUTTONS = InlineKeyboardMarkup(
+    [
+        [
+            InlineKeyboardButton("Yes", callback_data="yes"),
+            InlineKeyboardButton("No", callback_data="no"),
+        ]
+    ]
+)
+"""Under a reply that asks for a confirmation: a press is recorded as "yes" or "no"
+(`bots.telegram`), which the agent reads like a typed answer."""
 
 
 class TelegramSender:
@@ -75,8 +86,9 @@ class TelegramSender:
     async def send(self, channel: TelegramChannel, notice: Notice, delivery_id: UUID) -> Receipt:
         return await self.send_html(channel.chat_id, telegram_html(notice))
 
-    async def send_html(self, chat_id: int, text: str) -> Receipt:
-        """Send one message in HTML parse mode (escaped by the caller) to a chat."""
+    async def send_html(self, chat_id: int, text: str, *, confirm: bool = False) -> Receipt:
+        """Send one message in HTML parse mode (escaped by the caller) to a chat; with
+        `confirm`, under Yes and No buttons (the bot records a press as that answer)."""
         bot = await self._initialised()
         try:
             message = await bot.send_message(
@@ -84,6 +96,7 @@ class TelegramSender:
                 text=text,
                 parse_mode=ParseMode.HTML,
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
+                reply_markup=CONFIRM_BUTTONS if confirm else None,
             )
         except TelegramError as error:
             raise _delivery_error(error) from None

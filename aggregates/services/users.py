@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, ClassVar, Literal
 from uuid import UUID
 
+from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.utils import EnvType
 from pydantic import Field
 
 from aggregates.channels import (
     DISCORD_WEBHOOK_URL,
+    WEB_CHANNEL_ID,
     Channel,
     ChannelId,
     DiscordChannel,
@@ -24,6 +26,7 @@ from aggregates.channels import (
 )
 from aggregates.destinations import DestinationPolicy, RefusedDestinationError
 from aggregates.errors import DomainError, InvalidCommandError
+from aggregates.link_code import LinkCode, code_hash, link_code_id, new_code
 from aggregates.model import Immutable
 from aggregates.secrets import (
     SealedSecret,
@@ -90,6 +93,15 @@ class KeyInfo(Immutable):
 class KeyRequest(Immutable):
     name: KeyName
     scopes: tuple[Scope, ...] = Field(default=("user",), min_length=1)
+
+
+class IssuedLinkCode(Immutable):
+    code: str
+    """Send ``/link <code>`` to the Telegram or Discord bot; it works once."""
+    expires_at: datetime
+
+
+LINK_CODE_TTL = timedelta(minutes=10)
 
 
 class Users(Service[User]):
@@ -166,6 +178,38 @@ class Users(Service[User]):
                     field=f"channels.{index}",
                 )
         return known
+
+    def set_alert_channel(self, user_id: UUID, channel_id: str, on: bool) -> None:
+        self.change(user_id, lambda user: user.set_alert_channel(channel_id, on))
+
+    def alert_channels(self, user_id: UUID) -> list[str]:
+        """Where alerts the agent creates go: the web, then the chats turned on."""
+        user: User = self.load(user_id)
+        return [WEB_CHANNEL_ID, *user.alert_channels]
+
+    def issue_link_code(self, user_id: UUID, ttl: timedelta = LINK_CODE_TTL) -> IssuedLinkCode:
+        """A one-time code linking a chat identity to the user (only its hash is kept)."""
+        self.load(user_id)  # the user exists
+        code = new_code()
+        hashed = code_hash(code)
+        assert hashed is not None
+        expires_at = datetime.now(UTC) + ttl
+        self.commit(LinkCode(code_hash=hashed, user_id=user_id, expires_at=expires_at))
+        return IssuedLinkCode(code=code, expires_at=expires_at)
+
+    def redeem_link_code(self, code: str) -> UUID | None:
+        """The user a code was issued to, the first time it is redeemed before it
+        expires; None for an unknown, used or expired code (which one is not said)."""
+        hashed = code_hash(code)
+        if hashed is None:
+            return None
+        try:
+            link: LinkCode = self.repository.get(link_code_id(hashed))
+            user_id = link.redeem(datetime.now(UTC))
+            self.commit(link)
+        except (AggregateNotFoundError, DomainError):  # a lost race is a used code
+            return None
+        return user_id
 
     def set_quiet_hours(self, user_id: UUID, quiet: QuietHours | Mapping[str, Any] | None) -> None:
         hours = validated(QuietHours, quiet, field="quiet_hours") if quiet is not None else None

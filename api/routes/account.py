@@ -34,7 +34,7 @@ from api.commands import (
 from api.consistency import AfterWrites, read_after
 from api.context import ApiContext, Context
 from api.reading import problem_responses
-from api.routes import channel_tests, keys, memory, watches
+from api.routes import channel_tests, keys, link_codes, memory, watches
 from projections.model import Document
 from projections.readmodels.users import Users as UsersReadModel
 
@@ -260,3 +260,4 @@ router.include_router(channel_tests.router)
 router.include_router(watches.router)
 router.include_router(memory.router)
 router.include_router(keys.router)
+router.include_router(link_codes.router)

@@ -2,8 +2,9 @@
 
 `/healthz` says the process is up (restart it if not); `/readyz` says it can serve
 (Redis and MongoDB answer, no read model is more than IMPRESSOX_READY_MAX_LAG events
-behind, and no handler's partition is stalled: work waiting IMPRESSOX_STALL_AFTER_S
-without it advancing, see `handlers.monitoring`), so a load balancer sends traffic only
+behind, no handler's partition is stalled: work waiting IMPRESSOX_STALL_AFTER_S
+without it advancing, see `handlers.monitoring`, and every chat bot that reports is
+connected to its platform, see `bots.health`), so a load balancer sends traffic only
 where it can succeed. The read models' backlog is worked out at most every
 `LAG_CACHE_S` seconds and the handlers' partitions every `STALL_CACHE_S`, so probes
 stay cheap.
@@ -34,6 +35,7 @@ CHECK_TIMEOUT_S = 2.0
 LAG_CACHE_S = 1.0
 STALL_CACHE_S = 5.0
 STALLS_SHOWN = 5
+BOT_PLATFORMS = ("telegram", "discord")
 
 
 class Health(BaseModel):
@@ -66,6 +68,7 @@ async def readyz(request: Request, context: Context) -> Readiness | JSONResponse
     if all(result == "ok" for result in checks.values()):
         checks["projections"] = await _lagging_projections(request, context)
         checks["handlers"] = await _stalled_partitions(request, context)
+        checks["bots"] = await _bots(context)
     failing = {name: result for name, result in checks.items() if result != "ok"}
     if failing:
         detail = "; ".join(f"{name}: {result}" for name, result in failing.items())
@@ -132,6 +135,22 @@ async def _stalled_partitions(request: Request, context: ApiContext) -> str:
         result = f"stalled: {shown} (IMPRESSOX_STALL_AFTER_S={after_s:g})" if stalled else "ok"
     request.app.state.stalls_check = (time.monotonic(), result)
     return result
+
+
+async def _bots(context: ApiContext) -> str:
+    """The chat bots' check: each bot that reports (its health hash has not expired)
+    must be connected to its platform. A bot that stopped reporting is not checked: its
+    process is gone, and `impressox up` is restarting it."""
+    names = context.store.names
+    disconnected = []
+    try:
+        for platform in BOT_PLATFORMS:
+            connected = await context.redis.hget(names.bot_health(platform), "connected")
+            if connected is not None and connected not in (b"1", "1"):
+                disconnected.append(platform)
+    except RedisError as error:
+        return f"{type(error).__name__}: {error}"
+    return f"not connected: {', '.join(disconnected)}" if disconnected else "ok"
 
 
 async def _behind(context: ApiContext, limit: int) -> list[str]:

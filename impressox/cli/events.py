@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from bots.health import read_health
 from events.catalog import CatalogPayload
 from events.codec import from_json_object, to_json_object
 from events.envelope import Event, RecordedEvent
@@ -26,7 +27,7 @@ from handlers.dead_letter_ops import DeadLetterId, DeadLetters, check_handler
 from handlers.declaration import load_modules
 from handlers.monitoring import StreamStatus, system_status
 from impressox.cli.common import fail, redis_for, run, settings_from
-from impressox.cli.status_view import print_streams, print_summary
+from impressox.cli.status_view import print_bots, print_streams, print_summary
 from impressox.settings import Settings
 
 app = typer.Typer(help="Append, read, tail and inspect event streams.", no_args_is_help=True)
@@ -233,11 +234,12 @@ def info(
     """Streams by category, and each handler's lag, pending and counters."""
     settings = settings_from(ctx)
 
-    async def go() -> list[StreamStatus]:
+    async def go() -> tuple[list[StreamStatus], dict[str, dict[str, str]]]:
         async with redis_for(settings) as redis:
-            return await system_status(redis, settings.stream_names())
+            names = settings.stream_names()
+            return await system_status(redis, names), await read_health(redis, names)
 
-    statuses = run(go())
+    statuses, bots = run(go())
     if as_json:
         _print_json([_status_json(status, settings.stall_after_s) for status in statuses])
         return
@@ -248,6 +250,7 @@ def info(
         print_streams(console, statuses, settings.stall_after_s)
     else:
         print_summary(console, statuses, settings.stall_after_s)
+    print_bots(console, bots)
 
 
 def _status_json(status: StreamStatus, stall_after_s: float) -> dict[str, Any]:

@@ -171,3 +171,21 @@ def print_streams(console: Console, statuses: list[StreamStatus], stall_after_s:
 
 def _when(position: Position | None) -> str:
     return position.time.strftime("%Y-%m-%d %H:%M:%S") if position else "-"
+
+
+BOT_COLUMNS = ("connected", "messages_in", "recorded", "messages_out", "errors", "last_event_at")
+
+
+def print_bots(console: Console, bots: dict[str, dict[str, str]]) -> None:
+    """The chat bots that report their health (`bots.health`); none: one line saying so."""
+    if not bots:
+        console.print("Bots: none running.")
+        return
+    table = Table(title="Bots", box=box.SIMPLE_HEAD, title_justify="left")
+    table.add_column("bot", no_wrap=True)
+    for column in BOT_COLUMNS:
+        table.add_column(column.replace("_", " "), justify="right")
+    for platform, health in sorted(bots.items()):
+        shown = dict(health, connected="yes" if health.get("connected") == "1" else "NO")
+        table.add_row(platform, *(shown.get(column, "") or "-" for column in BOT_COLUMNS))
+    console.print(table)

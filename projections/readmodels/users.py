@@ -74,6 +74,12 @@ def _channel_added(document: Document, data: dict[str, Any]) -> None:
 def _channel_removed(document: Document, data: dict[str, Any]) -> None:
     document["channels"].pop(data["channel_id"], None)
     document[CHATS] = _chats(document["channels"])
+    alert_channels = document.get("alert_channels", [])
+    document["alert_channels"] = [c for c in alert_channels if c != data["channel_id"]]
+
+
+def _alert_channels_set(document: Document, data: dict[str, Any]) -> None:
+    document["alert_channels"] = data["alert_channels"]
 
 
 def _quiet_hours_set(document: Document, data: dict[str, Any]) -> None:
@@ -87,6 +93,7 @@ CHANGES: dict[str, Change] = {
     "user.channel_added": _channel_added,
     "user.channel_removed": _channel_removed,
     "user.quiet_hours_set": _quiet_hours_set,
+    "user.alert_channels_set": _alert_channels_set,
 }
 
 
@@ -107,5 +114,6 @@ class Users(AggregateLogProjection):
             "channels": {WEB_CHANNEL_ID: {"kind": "web"}},  # every user has it from the start
             CHATS: [],
             "quiet_hours": None,
+            "alert_channels": [],
             "registered_at": occurred_at,
         }

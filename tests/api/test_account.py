@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 from uuid import UUID, uuid4
@@ -10,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from pymongo import MongoClient
 
+from impressox.services import Services
 from impressox.settings import Settings
 from projections.generations import Generation
 from projections.model import Document
@@ -350,3 +352,18 @@ def test_me_needs_a_key_of_any_scope(client: TestClient, ingester: Key) -> None:
     assert client.get("/v1/me").status_code == 401
     assert client.get("/v1/me", headers=bearer("ixk_0123456789abcdef_nope")).status_code == 401
     assert get(client, ingester[1], "/v1/me")["scopes"] == ["ingest"]
+
+
+def test_a_link_code_is_shown_once_and_redeemed_once(
+    client: TestClient, user: Key, services: Services
+) -> None:
+    user_id, token = user
+    response = client.post("/v1/link-codes", headers=bearer(token))
+    assert response.status_code == 201, response.text
+    code = response.json()["code"]
+    assert len(code) == 8
+    assert datetime.fromisoformat(response.json()["expires_at"]) > datetime.now(UTC)
+    assert services.users.redeem_link_code(code.lower()) == user_id  # typed loosely
+    assert services.users.redeem_link_code(code) is None  # single use
+    assert services.users.redeem_link_code("NOTACODE") is None
+    assert client.post("/v1/link-codes").status_code == 401

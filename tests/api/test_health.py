@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from fastapi.testclient import TestClient
+from redis import Redis
 
 from api.app import create_app
 from impressox.embedded.process import free_port
@@ -26,8 +27,30 @@ def test_ready_when_redis_and_mongo_answer(
     assert response.status_code == 200
     assert response.json() == {
         "status": "ready",
-        "checks": {"redis": "ok", "mongodb": "ok", "projections": "ok", "handlers": "ok"},
+        "checks": {
+            "redis": "ok",
+            "mongodb": "ok",
+            "projections": "ok",
+            "handlers": "ok",
+            "bots": "ok",
+        },
     }
+
+
+def test_not_ready_while_a_reporting_bot_is_disconnected(
+    settings: Settings, redis_url: str, mongo_url: str
+) -> None:
+    names = settings.stream_names()
+    app = create_app(settings, redis_url=redis_url, mongo_url=mongo_url)
+    with TestClient(app) as client, Redis.from_url(redis_url) as redis:
+        redis.hset(names.bot_health("discord"), mapping={"connected": "0"})
+        redis.expire(names.bot_health("discord"), 30)
+        try:
+            response = client.get("/readyz")
+        finally:
+            redis.delete(names.bot_health("discord"))
+    assert response.status_code == 503
+    assert response.json()["checks"]["bots"] == "not connected: discord"
 
 
 def test_not_ready_says_which_dependency_failed(settings: Settings, redis_url: str) -> None:

@@ -97,7 +97,13 @@ async def test_not_ready_while_a_read_model_is_too_far_behind(
             projector.stop()
     assert ready == {
         "status": "ready",
-        "checks": {"redis": "ok", "mongodb": "ok", "projections": "ok", "handlers": "ok"},
+        "checks": {
+            "redis": "ok",
+            "mongodb": "ok",
+            "projections": "ok",
+            "handlers": "ok",
+            "bots": "ok",
+        },
     }
 
 

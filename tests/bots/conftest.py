@@ -8,27 +8,32 @@ import dataclasses
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
+from typing import Any
 from uuid import UUID
 
 import pytest
 
+import agent.handler  # noqa: F401 - registers agent
 import notify.replies  # noqa: F401 - registers agent-replies
 import projections.readmodels  # noqa: F401 - registers the read models
+from aggregates.channels import DiscordChannel
+from bots.accounts import ChatAccounts, ChatIdentity
 from bots.directory import ChatDirectory
-from bots.telegram import serve_telegram
 from events.names import StreamNames
 from events.store import EventStore
 from handlers.declaration import HANDLERS, HandlerContext
 from handlers.worker import Worker
+from impressox.bots import serve_discord, serve_telegram
 from impressox.connections import connect_mongo
 from impressox.services import Services
 from impressox.settings import Settings
 from notify.replies import REPLIES_HANDLER, ReplyNotifier
 from projections.reader import ReadModels
 from projections.registry import PROJECTIONS
+from tests.bots.discord_server import DiscordServer
 from tests.bots.servers import TelegramChats
 from tests.handlers.support import FAST, running, wait_until
-from tests.notify.servers import DiscordApi, serving
+from tests.notify.servers import serving
 from tests.notify.support import Sleeps
 from tests.readside import ProjectorThread, isolated_settings
 
@@ -48,8 +53,9 @@ async def telegram() -> AsyncIterator[TelegramChats]:
 
 
 @pytest.fixture
-async def discord() -> AsyncIterator[DiscordApi]:
-    api = DiscordApi(channels={DISCORD_CHANNEL})
+async def discord() -> AsyncIterator[DiscordServer]:
+    """Discord's REST API and gateway (the notify tests' `DiscordApi` and more)."""
+    api = DiscordServer(channels={DISCORD_CHANNEL})
     async with serving(api.app(), api):
         yield api
 
@@ -62,7 +68,7 @@ def settings(
     redis_url: str,
     mongo_url: str,
     telegram: TelegramChats,
-    discord: DiscordApi,
+    discord: DiscordServer,
 ) -> Settings:
     return isolated_settings(
         prefix,
@@ -73,6 +79,7 @@ def settings(
         telegram_api_url=f"{telegram.url}/bot",
         discord_bot_token=discord.token,
         discord_api_url=f"{discord.url}/api/v10",
+        discord_gateway_url=discord.gateway_url,
         notify_timeout_s=0.5,
         notify_max_attempts=3,
         notify_backoff_ms=10,
@@ -138,6 +145,71 @@ def bot(settings: Settings, redis_url: str, mongo_url: str) -> Start:
             await asyncio.wait_for(task, 30)
 
     return start
+
+
+@pytest.fixture
+def discord_bot(
+    settings: Settings, redis_url: str, mongo_url: str, discord: DiscordServer
+) -> Start:
+    """The Discord bot as `impressox bots discord` runs it, connected, until the block ends."""
+
+    @asynccontextmanager
+    async def start() -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        task = asyncio.create_task(serve_discord(settings, redis_url, mongo_url, stop))
+        try:
+            await discord.connected()
+            await wait_until(lambda: _ready(discord))
+            yield
+        finally:
+            stop.set()
+            await asyncio.wait_for(task, 30)
+            discord.forget_bot()
+
+    return start
+
+
+async def _ready(discord: DiscordServer) -> bool:
+    return bool(discord.commands)
+
+
+async def discord_user(services: Services, settings: Settings, author: str) -> UUID:
+    """A trader whose Discord account is `author`, once the bots can find it."""
+    user_id = await asyncio.to_thread(services.users.register, "Vitalik")
+    chat = ChatIdentity("discord", author, DiscordChannel(target="dm", id=author))
+    await asyncio.to_thread(ChatAccounts(services.users).link, user_id, chat, [])
+    await wait_for_owner(settings, "discord", author, user_id)
+    return user_id
+
+
+async def owners_of(settings: Settings, platform: str, chat: object) -> list[UUID]:
+    """Who the bots find for a chat now (the users read model)."""
+    assert settings.mongo_url is not None
+    mongo = connect_mongo(settings.mongo_url)
+    directory = ChatDirectory(ReadModels(mongo[settings.mongo_database], PROJECTIONS.all()))
+    try:
+        return [owner.user_id for owner in await directory.owners(platform, chat)]
+    finally:
+        await mongo.close()
+
+
+async def rules_of(settings: Settings, user_id: UUID) -> list[dict[str, Any]]:
+    """The user's alert rules, from the alert_rules read model."""
+    assert settings.mongo_url is not None
+    mongo = connect_mongo(settings.mongo_url)
+    try:
+        read_models = ReadModels(mongo[settings.mongo_database], PROJECTIONS.all())
+        collection = await read_models.collection("alert_rules")
+        return [dict(d) async for d in collection.find({"owner_id": str(user_id)})]
+    finally:
+        await mongo.close()
+
+
+async def wait_for_owner(settings: Settings, platform: str, chat: object, user_id: UUID) -> None:
+    async def found() -> bool:
+        return await owners_of(settings, platform, chat) == [user_id]
+
+    await wait_until(found)
 
 
 async def linked_user(services: Services, settings: Settings, chat_id: int = CHAT) -> UUID:

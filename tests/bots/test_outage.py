@@ -15,7 +15,7 @@ from redis.asyncio import Redis
 from structlog.testing import capture_logs
 
 from bots.keys import BotKeys
-from bots.telegram import serve_telegram
+from impressox.bots import serve_telegram
 from impressox.embedded.redis import EmbeddedRedis
 from impressox.settings import Settings
 from tests.bots.servers import TelegramChats

@@ -9,8 +9,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from notify.reply_parts import (
+    DISCORD_LIMIT,
     TELEGRAM_LIMIT,
     discord_bodies,
+    discord_message_of,
     escape_telegram,
     split_text,
     telegram_parts,
@@ -53,3 +55,22 @@ def test_parts_fit_and_keep_every_word(text: str, limit: int) -> None:
     parts = split_text(text, limit, lambda part: len(escape(part, quote=False)))
     assert all(len(escape(part, quote=False)) <= limit for part in parts)
     assert "".join("".join(parts).split()) == "".join(text.split())
+
+
+def test_a_long_discord_reply_answers_the_message_with_its_first_part_only() -> None:
+    text = "\n\n".join(["word " * 300] * 3)  # 4,500 characters: three messages
+    bodies = discord_bodies(text, answering=discord_message_of("dc:42:1300000000000000001"))
+    assert len(bodies) == 3
+    assert all(len(body["content"]) <= DISCORD_LIMIT for body in bodies)
+    assert bodies[0]["message_reference"] == {
+        "message_id": "1300000000000000001",
+        "fail_if_not_exists": False,
+    }
+    assert all("message_reference" not in body for body in bodies[1:])
+
+
+def test_only_a_discord_message_id_names_a_message_to_answer() -> None:
+    assert discord_message_of("dc:42:7") == "7"
+    assert discord_message_of("dci:42:7") is None  # a slash command: nothing to reply to
+    assert discord_message_of("tg:42:7") is None
+    assert discord_message_of("dc:42:") is None

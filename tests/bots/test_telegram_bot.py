@@ -17,6 +17,7 @@ from redis.asyncio import Redis
 from aggregates.conversation import AgentReply, Conversation, UserMessage, conversation_id
 from aggregates.errors import NotFoundError
 from bots.keys import BotKeys
+from bots.telegram_commands import HELP
 from events.names import StreamNames
 from events.store import EventStore
 from impressox.services import Services
@@ -95,13 +96,15 @@ async def test_an_unknown_chat_is_told_how_to_link_once_and_nothing_is_recorded(
     async with bot():
         await telegram.write(stranger, "hi")
         await telegram.write(stranger, "hello?")
-        last = await telegram.write(stranger, "/start")
+        last = await telegram.write(stranger, "/help")
 
         await _handled(redis, names, last)
-    hints = telegram.sent(stranger)
-    assert len(hints) == 2  # the first message, and /start; not the second message
-    assert all("not linked" in hint and f"chat's id is {stranger}" in hint for hint in hints)
-    assert f'"chat_id": {stranger}' in hints[0]
+    hint, help_ = telegram.sent(stranger)  # the first message, and /help; not the second
+    assert "not linked" in hint
+    assert f"chat's id is {stranger}" in hint
+    assert f'"chat_id": {stranger}' in hint
+    assert "/link CODE" in hint
+    assert help_ == HELP
     log = names.notification_log(CONVERSATIONS_TAG)
     assert await store.redis.xlen(log) == 0
 

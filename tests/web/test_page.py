@@ -173,6 +173,17 @@ def test_send_a_test_shows_each_channels_outcome(page: Page, system: System) -> 
     assert receiver.requests[0].headers["x-impressox-event"] == "channel.test_requested"
 
 
+def test_a_link_code_for_a_chat_is_shown_with_how_to_use_it(page: Page, system: System) -> None:
+    sign_in(page, system.url, system.trader_key)
+    page.get_by_role("link", name="Watches & channels").click()
+    page.get_by_role("button", name="Get a link code").click()
+    shown = page.get_by_test_id("link-code")
+    expect(shown).to_contain_text(re.compile(r"Send /link [A-HJ-NP-Z2-9]{8} to the bot"))
+    first = shown.inner_text()
+    page.get_by_role("button", name="Get a link code").click()
+    expect(shown).not_to_have_text(first)  # a new code each time: each works once
+
+
 def test_an_alert_leads_back_along_its_causal_chain_to_its_tick(page: Page, system: System) -> None:
     sign_in(page, system.url, system.admin_key)
     page.goto(system.url + "/explorer?category=alerts&type=alert.triggered&direction=desc")

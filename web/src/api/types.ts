@@ -32,6 +32,7 @@ export type ScratchStarted = S["ScratchStarted"];
 export type RebuildStarted = S["RebuildStarted"];
 export type ChannelAdded = S["ChannelAdded"];
 export type ChannelTestAccepted = S["ChannelTestAccepted"];
+export type IssuedLinkCode = S["IssuedLinkCode"];
 
 export interface Page<T> {
   items: T[];

@@ -8,12 +8,14 @@ import type { Accepted, ChannelAdded, Me, WatchList } from "../../api/types";
 import { useSession } from "../../auth/session";
 import { ErrorNote, ExtraFields, Loading, Section } from "../../components/common";
 import { ChannelTest } from "./ChannelTest";
+import { LinkChat } from "./LinkChat";
 
 export default function WatchesPage() {
   return (
     <div className="watches">
       <Watches />
       <Channels />
+      <LinkChat />
     </div>
   );
 }
