@@ -107,7 +107,7 @@ web-check: web/node_modules/.installed
 
 # The page's API types, from the API's OpenAPI document (commit both files).
 web-types: $(STAMP) web/node_modules/.installed
-	$(BIN)/python -m api.openapi_file web/src/api/openapi.json
+	$(BIN)/python -m impressox.openapi_file web/src/api/openapi.json
 	cd web && $(NPM) run types
 
 # 1. A virtualenv; 2. uv, from its own locked line (pip checks the hashes); 3. the

@@ -11,7 +11,7 @@ from projections.reader import ReadModels
 from projections.rule_health import RuleHealthReader
 
 if TYPE_CHECKING:
-    from impressox.services import Services
+    from aggregates.services.bundle import Services
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from agent.context import AgentContext
 from agent.tools import ToolRegistry
 from aggregates.conversation import Conversation, ToolCall, ToolResult
 from aggregates.errors import ConcurrentUpdateError
-from impressox.services import Services
+from aggregates.services.bundle import Services
 
 TURN_NAMESPACE = uuid5(NAMESPACE_URL, "https://impressox.dev/agent-reply")
 

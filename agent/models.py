@@ -1,4 +1,4 @@
-"""The agent's models: one langchain chat model per graph node, built from the settings.
+"""The agent's models: one langchain chat model per graph node, built from `ModelsConfig`.
 
 A node's model is a chain of specs (`agent.specs`): the node's own
 (``IMPRESSOX_AGENT_NODE_MODELS``) or the agent's (``IMPRESSOX_AGENT_MODEL``), then the
@@ -24,7 +24,7 @@ import random
 import time
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import httpx
 import structlog
@@ -44,15 +44,13 @@ from agent.offline import OfflineChatModel
 from agent.offline.vocabulary import SymbolBook
 from agent.specs import (
     OFFLINE,
-    REQUIRED_SETTINGS,
+    PROVIDER_VARIABLES,
+    ModelsConfig,
     ModelSpec,
     parse_spec,
     require_credentials,
 )
 from events.errors import ConfigurationError, DependencyUnavailableError, InfrastructureError
-
-if TYPE_CHECKING:
-    from impressox.settings import Settings
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
@@ -96,32 +94,21 @@ class Candidate:
     attempts: int = 1
 
 
-def configured_symbols(settings: Settings) -> SymbolBook:
-    """The pairs the configured price sources follow: what the offline model knows at
-    start (the agent worker adds those it sees priced since)."""
-    return SymbolBook(
-        [
-            *settings.simulator_symbols,
-            *settings.exchange_symbols,
-            *settings.coingecko_coins.values(),
-        ]
-    )
-
-
 def build_model(
-    spec: ModelSpec, settings: Settings, symbols: SymbolBook | None = None
+    spec: ModelSpec, config: ModelsConfig, symbols: SymbolBook | None = None
 ) -> Candidate:
-    """The langchain model of `spec`, with the settings' timeout and retries. Provider
+    """The langchain model of `spec`, with the configured timeout and retries. Provider
     packages are imported only when a spec names them. The offline model knows
-    `symbols` (else the configured ones)."""
-    timeout, retries = settings.agent_timeout_s, settings.agent_max_retries
+    `symbols` (else the configured ones: what the agent worker adds those it sees
+    priced since to)."""
+    timeout, retries, access = config.timeout_s, config.max_retries, config.access
     if spec.provider == OFFLINE:
-        return Candidate(spec, OfflineChatModel(symbols=symbols or configured_symbols(settings)))
+        return Candidate(spec, OfflineChatModel(symbols=symbols or SymbolBook(config.symbols)))
     if spec.provider == "ollama":
         from langchain_ollama import ChatOllama  # noqa: PLC0415
 
         ollama = ChatOllama(
-            model=spec.model, base_url=settings.ollama_url, client_kwargs={"timeout": timeout}
+            model=spec.model, base_url=access.ollama_url, client_kwargs={"timeout": timeout}
         )
         return Candidate(spec, ollama, attempts=1 + retries)
     if spec.provider == "anthropic":
@@ -129,8 +116,8 @@ def build_model(
 
         anthropic = ChatAnthropic(
             model=spec.model,
-            api_key=_required(settings.anthropic_api_key, spec),
-            base_url=settings.anthropic_base_url,
+            api_key=_required(access.anthropic_api_key, spec),
+            base_url=access.anthropic_base_url,
             timeout=timeout,
             max_retries=retries,
         )
@@ -138,10 +125,10 @@ def build_model(
     from langchain_openai import ChatOpenAI  # noqa: PLC0415
 
     if spec.provider == "openai-compatible":
-        key = settings.openai_compatible_api_key or SecretStr(UNKEYED)
-        url = _required(settings.openai_compatible_url, spec)
+        key = access.openai_compatible_api_key or SecretStr(UNKEYED)
+        url = _required(access.openai_compatible_url, spec)
     else:
-        key, url = _required(settings.openai_api_key, spec), settings.openai_base_url
+        key, url = _required(access.openai_api_key, spec), access.openai_base_url
     openai = ChatOpenAI(
         model=spec.model,
         api_key=key,
@@ -157,9 +144,7 @@ def _required(value: T | None, spec: ModelSpec) -> T:
     """The provider's key or URL (`require_credentials` refuses a spec without it at
     start; this is for a model built without that check)."""
     if value is None:
-        raise ConfigurationError(
-            f"model {spec} needs {REQUIRED_SETTINGS[spec.provider][1]}: set it"
-        )
+        raise ConfigurationError(f"model {spec} needs {PROVIDER_VARIABLES[spec.provider]}: set it")
     return value
 
 
@@ -374,25 +359,25 @@ def token_usage(message: BaseMessage) -> dict[str, Any]:
 
 
 class AgentModels:
-    """Each graph node's model, from the settings; call it with a node's name.
+    """Each graph node's model, from the configuration; call it with a node's name.
 
     Built once per worker: every spec and its credentials are checked here (a bad
     setting stops the worker at start), models are built on first use and shared by the
     nodes with the same chain.
     """
 
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self.symbols = configured_symbols(settings)
+    def __init__(self, config: ModelsConfig) -> None:
+        self.config = config
+        self.symbols = SymbolBook(config.symbols)
         """What the offline model knows of the market; the worker teaches it more."""
-        self.default = self._chain(settings.agent_model)
-        self.chains = {node: self._chain(spec) for node, spec in settings.agent_node_models.items()}
+        self.default = self._chain(config.model)
+        self.chains = {node: self._chain(spec) for node, spec in config.node_models.items()}
         specs = dict.fromkeys(spec for chain in self.all_chains() for spec in chain)
-        require_credentials(specs, settings)
+        require_credentials(specs, config.access)
         self._built: dict[tuple[ModelSpec, ...], BaseChatModel] = {}
 
     def _chain(self, spec: str) -> tuple[ModelSpec, ...]:
-        specs = [parse_spec(spec), *(parse_spec(s) for s in self.settings.agent_fallbacks)]
+        specs = [parse_spec(spec), *(parse_spec(s) for s in self.config.fallbacks)]
         return tuple(dict.fromkeys(specs))  # a fallback equal to the model is tried once
 
     def all_chains(self) -> list[tuple[ModelSpec, ...]]:
@@ -405,7 +390,7 @@ class AgentModels:
     def __call__(self, node: str) -> BaseChatModel:
         chain = self.chain(node)
         if chain not in self._built:
-            candidates = [build_model(spec, self.settings, self.symbols) for spec in chain]
+            candidates = [build_model(spec, self.config, self.symbols) for spec in chain]
             alone = len(candidates) == 1 and chain[0].provider == OFFLINE
             # The offline model alone has nothing to fall back to and never fails in a
             # way a retry cures: unwrapped, a turn saves the wrapper's ~3 ms.
@@ -415,9 +400,9 @@ class AgentModels:
         return self._built[chain]
 
 
-def chat_model(spec: str, settings: Settings, symbols: SymbolBook | None = None) -> BaseChatModel:
+def chat_model(spec: str, config: ModelsConfig, symbols: SymbolBook | None = None) -> BaseChatModel:
     """One spec's model alone (no fallbacks), e.g. to evaluate it; the offline model
     knows `symbols` (else the configured ones)."""
     parsed = parse_spec(spec)
-    require_credentials([parsed], settings)
-    return FallbackChatModel(candidates=[build_model(parsed, settings, symbols)])
+    require_credentials([parsed], config.access)
+    return FallbackChatModel(candidates=[build_model(parsed, config, symbols)])

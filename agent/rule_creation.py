@@ -95,7 +95,9 @@ async def user_rules(context: AgentContext) -> list[dict[str, Any]]:
 
 async def create_rule(context: AgentContext, spec: dict[str, Any]) -> dict[str, Any]:
     """Create the rule under the id derived from the call (see `tools.Effect`); say its
-    health, so that the answer never promises an alert that cannot come."""
+    health, so that the answer never promises an alert that cannot come. Its alerts go
+    where the user wants the agent's alerts: the web, and the chats turned on with
+    `/notify_on`."""
     existing = [rule["_id"] for rule in await user_rules(context)]
     wanted = uuid5(RULE_NAMESPACE, context.call_id) if context.call_id else None
     users, rules = context.services.users, context.services.alert_rules

@@ -4,13 +4,17 @@ A spec is ``provider:model`` (``openai:gpt-4o-mini``, ``ollama:llama3.1:8b``: th
 is everything after the first colon); ``offline`` alone is the embedded offline model.
 This module knows the grammar and what each provider needs configured, and nothing of
 langchain, so the settings can refuse a bad spec or a missing key when they load,
-before any model is built (`agent.models` builds them).
+before any model is built (`agent.models` builds them). The keys and URLs come in as
+`ProviderAccess` and the whole configuration as `ModelsConfig`, both filled in by the
+composition root: nothing here reads the settings.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+
+from pydantic import SecretStr
 
 from events.errors import ConfigurationError
 
@@ -20,13 +24,52 @@ PROVIDERS = (OFFLINE, "openai", "anthropic", "ollama", "openai-compatible")
 AGENT_NODES = ("router", "market", "alerts", "research", "account", "chat")
 """The graph's nodes that call a model (`agent.graph`); each may have its own."""
 
-REQUIRED_SETTINGS = {
-    "openai": ("openai_api_key", "IMPRESSOX_OPENAI_API_KEY (or OPENAI_API_KEY)"),
-    "anthropic": ("anthropic_api_key", "IMPRESSOX_ANTHROPIC_API_KEY (or ANTHROPIC_API_KEY)"),
-    "openai-compatible": ("openai_compatible_url", "IMPRESSOX_OPENAI_COMPATIBLE_URL"),
+
+PROVIDER_VARIABLES = {
+    "openai": "IMPRESSOX_OPENAI_API_KEY (or OPENAI_API_KEY)",
+    "anthropic": "IMPRESSOX_ANTHROPIC_API_KEY (or ANTHROPIC_API_KEY)",
+    "openai-compatible": "IMPRESSOX_OPENAI_COMPATIBLE_URL",
 }
-"""Provider -> (the setting it cannot work without, its variables). Ollama needs none:
-its URL has a default."""
+"""Provider -> the variables of what it cannot work without. Ollama needs none: its URL
+has a default."""
+
+
+@dataclass(frozen=True)
+class ProviderAccess:
+    """The keys and URLs the providers are reached with."""
+
+    openai_api_key: SecretStr | None
+    openai_base_url: str
+    anthropic_api_key: SecretStr | None
+    anthropic_base_url: str
+    ollama_url: str
+    openai_compatible_url: str | None
+    openai_compatible_api_key: SecretStr | None
+
+    def missing(self, provider: str) -> str | None:
+        """The variables to set for `provider` when what it cannot work without is unset."""
+        required = {
+            "openai": self.openai_api_key,
+            "anthropic": self.anthropic_api_key,
+            "openai-compatible": self.openai_compatible_url,
+        }
+        if provider in required and required[provider] is None:
+            return PROVIDER_VARIABLES[provider]
+        return None
+
+
+@dataclass(frozen=True)
+class ModelsConfig:
+    """Which model answers for each node, what it falls back to, and how it is reached."""
+
+    model: str
+    node_models: Mapping[str, str]
+    fallbacks: Sequence[str]
+    timeout_s: float
+    max_retries: int
+    access: ProviderAccess
+    symbols: Sequence[str]
+    """The pairs the configured price sources follow (what the offline model knows)."""
 
 
 class InvalidModelSpecError(ConfigurationError):
@@ -63,10 +106,10 @@ def parse_spec(text: str) -> ModelSpec:
     return ModelSpec(provider, model.strip())
 
 
-def require_credentials(specs: Iterable[ModelSpec], settings: object) -> None:
-    """Refuse a spec whose provider lacks its key or URL in `settings`, naming the
+def require_credentials(specs: Iterable[ModelSpec], access: ProviderAccess) -> None:
+    """Refuse a spec whose provider lacks its key or URL in `access`, naming the
     setting to set (never its value)."""
     for spec in specs:
-        required = REQUIRED_SETTINGS.get(spec.provider)
-        if required is not None and getattr(settings, required[0], None) is None:
-            raise ConfigurationError(f"model {spec} needs {required[1]}: set it")
+        missing = access.missing(spec.provider)
+        if missing is not None:
+            raise ConfigurationError(f"model {spec} needs {missing}: set it")

@@ -45,10 +45,10 @@ import projections.readmodels  # noqa: F401 - registers the read models the tool
 from agent.answers import compose
 from agent.context import AgentContext
 from agent.graph import acting_for, build_agent
+from agent.handler_context import AgentHandlerContext
 from agent.journal import TURN_NAMESPACE, TurnJournal, settle
 from agent.memory import recall
-from agent.models import AgentModels, token_usage
-from agent.persona import load_persona
+from agent.models import token_usage
 from agent.specs import AGENT_NODES
 from agent.streaming import ReplyStream
 from agent.thread import calls_of, clarification_of, graph_input, steps
@@ -62,21 +62,15 @@ from aggregates.conversation import (
     UserMessage,
 )
 from aggregates.errors import ConcurrentUpdateError, DomainError
+from aggregates.services.bundle import Services
 from aggregates.services.conversations import record_turn
 from events.envelope import RecordedEvent
-from events.errors import ConfigurationError, ImpressoxError
-from handlers.declaration import HandlerContext, HandlerResult
-from impressox.chain_presence import WatcherPresence
-from impressox.connections import connect_mongo
-from impressox.services import Services, build_services
-from knowledge.reader import KnowledgeReader
-from projections.reader import ReadModels
+from events.errors import ImpressoxError
+from handlers.declaration import HandlerResult
 from projections.readmodels.prices import Prices
-from projections.registry import PROJECTIONS
-from projections.rule_health import RuleHealthReader
 
 if TYPE_CHECKING:
-    from impressox.settings import Settings
+    pass
 
 log = structlog.get_logger(__name__)
 
@@ -92,28 +86,15 @@ def reply_id(message_id: str) -> str:
 
 
 class Turns:
-    def __init__(self, context: HandlerContext) -> None:
-        settings = context.settings
-        if settings is None or settings.redis_url is None or settings.mongo_url is None:
-            raise ConfigurationError("the agent needs the settings, REDIS_URL and MONGO_URL")
-        self.settings: Settings = settings
+    def __init__(self, context: AgentHandlerContext) -> None:
         self.store = context.store
-        self.services = build_services(settings, settings.redis_url)
-        self.mongo = connect_mongo(settings.mongo_url)
-        self.read_models = ReadModels(self.mongo[settings.mongo_database], PROJECTIONS.all())
-        self.rule_health = RuleHealthReader(
-            self.read_models,
-            chain_watched=settings.chain_watched,
-            stale_after_s=settings.source_stale_after_s,
-            presence=WatcherPresence(
-                context.store.redis, settings.stream_names(), configured=settings.chain_watched
-            ),
-        )
-        persona = load_persona(settings.agent_persona).prompt()
-        self.models = AgentModels(settings)
-        self.graph = build_agent(self.models, AGENT_TOOLS, persona)
+        self.services = context.services
+        self.read_models = context.read_models
+        self.rule_health = context.rule_health
+        self.models = context.models
+        self.graph = build_agent(self.models, AGENT_TOOLS, context.persona)
         self._symbols_read_at = float("-inf")
-        self.knowledge = KnowledgeReader(settings)
+        self.knowledge = context.knowledge
         """Opened on the first search (it reads what the `knowledge` worker wrote)."""
         self.recent: dict[UUID, Conversation] = {}
         """Conversations this worker committed last, oldest first (see `_load`)."""
@@ -262,11 +243,6 @@ class Turns:
             )
         except DomainError as refusal:
             log.info("reply not recorded", reason=str(refusal))
-
-    async def aclose(self) -> None:
-        self.services.close()
-        await self.mongo.close()
-        await self.knowledge.aclose()
 
 
 def _record_on(

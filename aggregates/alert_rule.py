@@ -7,7 +7,7 @@ enforces the frequency itself, so no engine bug can make a once-rule fire twice.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Literal
 from uuid import UUID
 
@@ -22,7 +22,12 @@ from aggregates.model import (
     SnapshotState,
     register_aggregate,
 )
-from aggregates.rule_spec import AtMostOncePer, EveryTime, Once, RuleSpec, refuse_never_firing
+from aggregates.rule_spec import (
+    Once,
+    RuleSpec,
+    fires_again_at,
+    refuse_never_firing,
+)
 
 Status = Literal["active", "paused", "completed", "expired", "deleted"]
 
@@ -97,14 +102,7 @@ class AlertRule(Aggregate):
 
     def quiet_until(self) -> datetime | None:
         """When the frequency lets the rule fire again (None: whenever it holds)."""
-        last = self.last_triggered_at
-        frequency = self.spec.frequency
-        if last is None or isinstance(frequency, Once):
-            return None
-        if isinstance(frequency, EveryTime):
-            return last + timedelta(seconds=frequency.cooldown_s)
-        assert isinstance(frequency, AtMostOncePer)
-        return last + timedelta(seconds=frequency.interval_s)
+        return fires_again_at(self.spec.frequency, self.last_triggered_at)
 
     def expire(self, at: datetime) -> None:
         self._refuse_if("deleted", "expired", action="expire")

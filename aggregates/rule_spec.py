@@ -8,7 +8,7 @@ and no invalid rule is ever recorded.
 from __future__ import annotations
 
 import string
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
 from pydantic import Field, PositiveInt, StrictInt, ValidationInfo, field_validator, model_validator
@@ -242,6 +242,19 @@ class AtMostOncePer(Immutable):
 
 
 Frequency = Annotated[Once | EveryTime | AtMostOncePer, Field(discriminator="kind")]
+
+
+def fires_again_at(frequency: Frequency, last_fired: datetime | None) -> datetime | None:
+    """When `frequency` lets a rule that last fired at `last_fired` fire again (None:
+    whenever its condition holds; a once-rule that fired is completed, not quiet).
+
+    The one rule for both the aggregate, which refuses a firing too soon, and the
+    engine, which does not evaluate a rule before then."""
+    if last_fired is None or isinstance(frequency, Once):
+        return None
+    if isinstance(frequency, EveryTime):
+        return last_fired + timedelta(seconds=frequency.cooldown_s)
+    return last_fired + timedelta(seconds=frequency.interval_s)
 
 
 class RuleSpec(Immutable):

@@ -16,7 +16,7 @@ from fastapi import Depends, HTTPException
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.requests import HTTPConnection
 
-from api.context import ApiContext, Context
+from api.context import ApiContext, api_context
 from api.keys import Principal
 from api.rate_limit import Verdict
 
@@ -79,7 +79,7 @@ def client_address(connection: HTTPConnection) -> str:
 
 async def authenticated(
     connection: HTTPConnection,
-    context: Context,
+    context: Annotated[ApiContext, Depends(api_context)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
     """The caller: as the request guard found it (every /v1 request), else checked here."""
@@ -90,21 +90,13 @@ async def authenticated(
     return await principal_of(context, token, client_address(connection))
 
 
-def _scoped(scope: str):  # type: ignore[no-untyped-def]
+def scoped(scope: str):  # type: ignore[no-untyped-def]
     async def check(principal: Annotated[Principal, Depends(authenticated)]) -> Principal:
         if scope not in principal.scopes and not principal.is_admin:
             raise HTTPException(403, f"this endpoint needs an API key with the {scope!r} scope")
         return principal
 
     return check
-
-
-AnyKey = Annotated[Principal, Depends(authenticated)]
-"""Any valid key, whatever its scopes."""
-User = Annotated[Principal, Depends(_scoped("user"))]
-"""A caller acting on their own data (admins may act on anyone's)."""
-Admin = Annotated[Principal, Depends(_scoped("admin"))]
-Ingest = Annotated[Principal, Depends(_scoped("ingest"))]
 
 
 def require_visible(principal: Principal, owner_id: object, what: str) -> None:

@@ -11,17 +11,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any, ParamSpec, TypeVar
-from uuid import UUID
+from typing import Any, ParamSpec, TypeVar
 
-from fastapi import Depends, HTTPException, Query
 from pydantic import BaseModel, Field
 
-from api.auth import User
 from api.consistency import READ_AFTER_HEADERS, format_position, written_position
-from api.context import ApiContext, Context
+from api.context import ApiContext
 from api.problems import PROBLEM_JSON
-from api.reading import READ_REFUSALS, Problem, inline_schema, invalid, problem_responses
+from api.reading import READ_REFUSALS, Problem, inline_schema, problem_responses
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -65,46 +62,6 @@ class Wait:
     """How long to hold the response until the read models show the command (None: not)."""
 
     seconds: float | None
-
-
-async def wait_options(
-    context: Context,
-    wait: Annotated[
-        bool,
-        Query(description="Answer only once the read models reading the command's log show it."),
-    ] = False,
-    wait_s: Annotated[
-        float | None,
-        Query(ge=0, description="Longest wait, in seconds (default and limit: max_wait_s)."),
-    ] = None,
-) -> Wait:
-    """Checked before the command runs: a refused option must not follow a done command."""
-    limit = context.settings.max_wait_s
-    if wait_s is not None and wait_s > limit:
-        raise invalid("wait_s", f"at most {limit:g} seconds")
-    if not wait:
-        return Wait(None)
-    return Wait(limit if wait_s is None else wait_s)
-
-
-WaitFor = Annotated[Wait, Depends(wait_options)]
-
-
-async def acting_for(
-    principal: User,
-    user_id: Annotated[
-        UUID | None, Query(description="Act for this user instead (admin keys only).")
-    ] = None,
-) -> UUID:
-    """The user a request acts for: the key's owner, or anyone for an admin."""
-    if user_id is None or user_id == principal.user_id:
-        return principal.user_id
-    if not principal.is_admin:
-        raise HTTPException(403, "only an admin key may act for another user (user_id)")
-    return user_id
-
-
-ActingFor = Annotated[UUID, Depends(acting_for)]
 
 
 async def run_command(command: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:

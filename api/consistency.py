@@ -18,10 +18,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import Query, Response
+from fastapi import Depends, Query, Response
 from pydantic import StringConstraints
 
-from api.context import ApiContext, Context
+from api.context import ApiContext, api_context
 from api.reading import invalid
 from events.names import StreamNames
 from events.position import Position
@@ -112,7 +112,7 @@ def read_after(projection: str) -> Callable[..., Awaitable[AfterWrites]]:
     """The dependency reading ``after`` and ``wait_s`` for a read of `projection`."""
 
     async def after_writes(
-        context: Context,
+        context: Annotated[ApiContext, Depends(api_context)],
         response: Response,
         after: Annotated[
             list[Annotated[str, StringConstraints(pattern=AFTER_PATTERN)]] | None,
@@ -132,7 +132,7 @@ def read_after(projection: str) -> Callable[..., Awaitable[AfterWrites]]:
             ),
         ] = None,
     ) -> AfterWrites:
-        limit = context.settings.max_wait_s
+        limit = context.config.max_wait_s
         if wait_s is not None and wait_s > limit:
             raise invalid("wait_s", f"at most {limit:g} seconds")
         marks = _marks(context, projection, after or [])

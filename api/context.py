@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Protocol
+from typing import Protocol
 
-from fastapi import Depends
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 from starlette.requests import HTTPConnection
 
 from aggregates.rule_spec import RuleSpec
+from aggregates.services.bundle import Services
+from api.config import ApiConfig
 from api.keys import KeyAuthenticator
 from api.live.deltas import ReplyDeltas
 from api.live.hub import Hub
@@ -18,8 +19,6 @@ from api.live.registry import LiveSessions
 from api.rate_limit import RateLimiter
 from events.redis_client import RedisClient
 from events.store import EventStore
-from impressox.services import Services
-from impressox.settings import Settings
 from knowledge.reader import KnowledgeReader
 from projections.model import Document
 from projections.reader import ReadModels
@@ -35,7 +34,7 @@ class ContractEvents(Protocol):
 
 @dataclass
 class ApiContext:
-    settings: Settings
+    config: ApiConfig
     redis: RedisClient
     mongo: AsyncMongoClient[Document]
     database: AsyncDatabase[Document]
@@ -60,8 +59,6 @@ class ApiContext:
 
 
 async def api_context(connection: HTTPConnection) -> ApiContext:
+    """The request's `ApiContext` (the `Context` dependency of `api.deps`)."""
     context: ApiContext = connection.app.state.context
     return context
-
-
-Context = Annotated[ApiContext, Depends(api_context)]

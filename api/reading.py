@@ -161,3 +161,9 @@ def inline_schema(model: type[BaseModel]) -> dict[str, Any]:
 
     resolved: dict[str, Any] = resolve(schema)
     return resolved
+
+
+ADMIN_REFUSALS = problem_responses(401, 403, 422, 429)
+"""What every admin endpoint may answer besides its own."""
+MAX_EVENTS = 1000
+"""Most entries (events, dead letters) one admin page holds."""

@@ -37,6 +37,7 @@ import agent.toolset  # noqa: F401 - registers the tools
 from agent.evaluation import evaluate, load
 from agent.offline import OfflineChatModel
 from agent.offline.vocabulary import SymbolBook
+from aggregates.services.bundle import Services
 from bench.common import (
     Result,
     arguments,
@@ -55,8 +56,9 @@ from events.envelope import Event
 from events.names import StreamNames
 from events.redis_client import entries, stream_replies
 from events.store import EventStore
+from impressox.configs import knowledge_config
 from impressox.connections import connect_redis
-from impressox.services import Services, build_services
+from impressox.services import build_services
 from impressox.settings import Settings
 from knowledge.chunking import Chunker
 from knowledge.embeddings import create_embeddings
@@ -234,8 +236,8 @@ def _posts(count: int) -> list[KnowledgeItem]:
 async def knowledge_figures(data_dir: Path, *, posts: int, chunks: int) -> Result:
     """Indexing throughput (chunk, embed, upsert) and filtered search over `chunks`."""
     settings = Settings(data_dir=data_dir, stream_prefix=fresh_prefix("kb"))
-    store = await KnowledgeStore.connect(settings)
-    embeddings = create_embeddings("hashing", settings)
+    store = await KnowledgeStore.connect(knowledge_config(settings))
+    embeddings = create_embeddings("hashing", knowledge_config(settings))
     chunker = Chunker(settings.chunk_tokens, settings.chunk_overlap_tokens)
     try:
         collection = await store.open_active(embeddings)

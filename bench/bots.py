@@ -36,6 +36,7 @@ from pathlib import Path
 from uuid import UUID
 
 from aggregates.channels import DiscordChannel, TelegramChannel
+from aggregates.services.bundle import Services
 from bench.common import (
     Result,
     arguments,
@@ -57,7 +58,7 @@ from events.redis_client import entries
 from events.store import EventStore
 from impressox.connections import connect_redis
 from impressox.embedded.process import ChildProcess
-from impressox.services import Services, build_services
+from impressox.services import build_services
 from impressox.settings import Settings
 from tests.bots.discord_server import DiscordServer, dm_channel
 from tests.bots.servers import TelegramChats

@@ -50,6 +50,7 @@ from redis.asyncio import Redis
 from web3 import AsyncWeb3, Web3
 from web3.providers.rpc import AsyncHTTPProvider
 
+from aggregates.services.bundle import Services
 from bench.chain_support import Node, wait_for
 from bench.common import (
     Result,
@@ -76,7 +77,7 @@ from chain.watchset import WatchSet, fixed_targets
 from events.catalog import AlertTriggered, ChainEventConfirmed
 from events.store import EventStore
 from impressox.embedded.chain import LOCAL_CHAIN_ID, EmbeddedChain
-from impressox.services import Services, build_services
+from impressox.services import build_services
 from impressox.settings import Settings
 
 RANGE = 2_000

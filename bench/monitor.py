@@ -38,6 +38,7 @@ from pydantic import SecretStr
 
 from aggregates.alert_rule import AlertRule
 from aggregates.rule_spec import RuleSpec
+from aggregates.services.bundle import Services
 from bench.common import Result, fresh_prefix, impressox_process, note, percentile_ms
 from bench.rule_mix import condition, frequency, start_prices, symbol_name
 from events.catalog import AlertTriggered, PriceTick
@@ -49,7 +50,7 @@ from events.store import EventStore
 from handlers.monitoring import group_backlog
 from impressox.connections import connect_redis
 from impressox.embedded.process import ChildProcess
-from impressox.services import Services, build_services
+from impressox.services import build_services
 from impressox.settings import Settings
 
 LATENCY_SYMBOL = "LAT/USDT"

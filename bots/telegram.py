@@ -56,6 +56,7 @@ from events.errors import ConfigurationError, DependencyUnavailableError
 from events.names import StreamNames
 from events.outages import Outage, outage, redis_unavailable, through_redis_outage
 from events.redis_client import RedisClient
+from events.stopping import sleep_unless_stopped
 
 log = structlog.get_logger(__name__)
 
@@ -146,7 +147,7 @@ class TelegramBot:
             except TelegramError as error:
                 failures += 1
                 log.warning("getUpdates failed; retrying", error=str(error), failures=failures)
-                await _sleep_unless(stop, _backoff(failures))
+                await sleep_unless_stopped(stop, _backoff(failures))
                 continue
             failures = 0
             if not updates:
@@ -211,7 +212,7 @@ class TelegramBot:
                     raise
                 failures += 1
                 waiting.failed(error, update_id=update.update_id)
-                await _sleep_unless(stop, _backoff(failures))
+                await sleep_unless_stopped(stop, _backoff(failures))
                 continue
             if waiting is not None:
                 waiting.succeeded()
@@ -402,11 +403,3 @@ async def _unless_stopped(work: Coroutine[Any, Any, T], stop: asyncio.Event) -> 
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
     return None
-
-
-async def _sleep_unless(stop: asyncio.Event, seconds: float) -> None:
-    """Sleep, waking early when stopped."""
-    try:
-        await asyncio.wait_for(stop.wait(), seconds)
-    except TimeoutError:
-        return

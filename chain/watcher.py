@@ -20,7 +20,6 @@ state, never a half-written step. A reorg deeper than the window stops the watch
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import secrets
 import socket
@@ -51,6 +50,7 @@ from chain.tokens import TokenBook
 from chain.usd_prices import UsdPriceBook
 from chain.watchset import WatchSet
 from events.envelope import Event
+from events.stopping import sleep_unless_stopped
 from sources.backoff import Backoff
 
 log = structlog.get_logger(__name__)
@@ -115,7 +115,7 @@ class ChainWatcher:
         try:
             while not stop.is_set():
                 if not await self._hold_lease():
-                    await _wait(stop, self.config.lease_ttl_ms / 3000)
+                    await sleep_unless_stopped(stop, self.config.lease_ttl_ms / 3000)
                     continue
                 try:
                     state = await self._started(await self.journal.load(), stop)
@@ -127,7 +127,7 @@ class ChainWatcher:
                 except (NodeUnavailableError, RpcError, MalformedReplyError) as error:
                     delay = self.sleep_backoff.next_delay()
                     self._log.error("chain node trouble: pausing", error=str(error), pause_s=delay)
-                    await _wait(stop, delay)
+                    await sleep_unless_stopped(stop, delay)
         finally:
             await asyncio.shield(self.journal.release_lease(self.owner))
 
@@ -158,7 +158,7 @@ class ChainWatcher:
         start = self.head if self.config.start_block is None else self.config.start_block
         if start > self.head + 1:
             self._log.info("waiting for the start block", start=start, head=self.head)
-            await _wait(stop, self.config.poll_interval_s * 8)
+            await sleep_unless_stopped(stop, self.config.poll_interval_s * 8)
             return None
         window = await self._headers(max(0, start - self.config.reorg_depth), start - 1)
         below = window[-1] if window else WindowBlock(-1, ZERO_HASH, ZERO_HASH)
@@ -210,9 +210,9 @@ class ChainWatcher:
                 outcome = Outcome.WAITING
             await self._account(outcome, follower)
             if outcome is Outcome.WAITING:
-                await _wait(stop, self.pacer.wait_s())
+                await sleep_unless_stopped(stop, self.pacer.wait_s())
             elif self._slept:  # at the head: the next block is not due yet
-                await _wait(stop, self.pacer.until_due_s())
+                await sleep_unless_stopped(stop, self.pacer.until_due_s())
 
     async def _account(self, outcome: Outcome, follower: Follower) -> None:
         """Pace the polls by the blocks found at the head; ask for the head again after
@@ -276,8 +276,3 @@ class ChainWatcher:
             key=lambda block: block.number,
         )
         return [o.confirmed(self.config.confirmations) for b in above for o in b.observations]
-
-
-async def _wait(stop: asyncio.Event, seconds: float) -> None:
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(stop.wait(), timeout=seconds)

@@ -33,6 +33,8 @@ from redis.exceptions import (
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from events.stopping import sleep_unless_stopped
+
 log = structlog.get_logger(__name__)
 
 T = TypeVar("T")
@@ -103,11 +105,7 @@ class Outage:
         if stop is None:
             await asyncio.sleep(delay)
             return False
-        try:
-            await asyncio.wait_for(stop.wait(), delay)
-        except TimeoutError:
-            return False
-        return True
+        return await sleep_unless_stopped(stop, delay)
 
 
 _OUTAGES: dict[str, Outage] = {}

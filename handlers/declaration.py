@@ -19,15 +19,12 @@ import importlib
 import inspect
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal, Protocol, TypeVar, cast, runtime_checkable
+from typing import Literal, Protocol, TypeVar, cast, runtime_checkable
 
 from events.envelope import Event, Payload, RecordedEvent
 from events.errors import RegistryError
 from events.names import check_category, check_group
 from events.store import EventStore
-
-if TYPE_CHECKING:
-    from impressox.settings import Settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,15 +63,15 @@ class BatchHandler(Protocol):
 
 @dataclass(frozen=True)
 class HandlerContext:
-    """What a handler may use besides its input.
+    """What every handler may use besides its input: the store, for reads.
 
-    The store serves reads; `settings` carries what a handler that talks to the outside
-    needs (server URLs, the key that unseals channel secrets, rate limits). It is None
-    only for handlers run bare in tests, which then must not need it.
+    A handler that needs more (application services, clients, its area's configuration)
+    declares a subclass holding exactly that (``@handler(..., context=RulesContext)``),
+    and the composition root builds it once per process and hands it in: no handler
+    builds its own clients or reads the settings.
     """
 
     store: EventStore
-    settings: Settings | None = None
 
 
 HandlerFunction = Callable[[RecordedEvent], Awaitable[HandlerResult]]
@@ -92,6 +89,8 @@ class HandlerSpec:
     start_from: Literal["beginning", "end"] = "beginning"
     tags: tuple[str, ...] | None = None
     """Hash tags to read instead of the partitions, e.g. an application's ``app.users``."""
+    context: type[HandlerContext] = HandlerContext
+    """The context its factory takes: what the composition root builds for it."""
 
 
 class _FunctionHandler:
@@ -128,19 +127,6 @@ class HandlerRegistry:
 HANDLERS = HandlerRegistry()
 """The process-wide registry the decorator writes to."""
 
-BUILTIN_MODULES: tuple[str, ...] = (
-    "handlers.dead_letters",
-    "events.catalog",
-    "notify.handler",
-    "notify.replies",
-    "rules.handler",
-    "rules.recorder",
-    "knowledge.indexer",
-    "knowledge.memory_index",
-    "agent.handler",
-    "chain.partitioner",
-)
-"""Modules of ours that declare event types and handlers; imported by every process."""
 
 T = TypeVar("T", HandlerFunction, type)
 
@@ -152,6 +138,7 @@ def handler(
     types: Iterable[type[Payload] | str] | None = None,
     start_from: Literal["beginning", "end"] = "beginning",
     tags: Sequence[str] | None = None,
+    context: type[HandlerContext] = HandlerContext,
     registry: HandlerRegistry = HANDLERS,
 ) -> Callable[[T], T]:
     """Declare a handler consuming `types` (all types when None) from `categories`.
@@ -159,8 +146,9 @@ def handler(
     Categories are read in every partition, or in the hash `tags` given: an application's
     notification log is category ``log`` in its tag (`StreamNames.application_tag`).
     Decorate an async function taking a `RecordedEvent`, or a class whose constructor
-    takes a `HandlerContext` and which has an async `handle` method (or, if it causes no
-    events, `handle_batch`: see `BatchHandler`).
+    takes its `context` (a `HandlerContext`, or the subclass naming what it uses) and
+    which has an async `handle` method (or, if it causes no events, `handle_batch`: see
+    `BatchHandler`).
     """
     check_group(name)
     if not categories:
@@ -178,6 +166,7 @@ def handler(
                 factory=_factory(name, target),
                 start_from=start_from,
                 tags=tuple(tags) if tags is not None else None,
+                context=context,
             )
         )
         return target
@@ -210,8 +199,9 @@ def _factory(name: str, target: HandlerFunction | type) -> HandlerFactory:
 
 
 def load_modules(modules: Iterable[str]) -> None:
-    """Import ours and the configured modules, so their declarations register."""
-    for module in (*BUILTIN_MODULES, *modules):
+    """Import `modules`, so their declarations register (the composition root names
+    ours and the configured ones: `impressox.modules`)."""
+    for module in modules:
         try:
             importlib.import_module(module)
         except ImportError as error:

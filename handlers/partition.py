@@ -36,6 +36,7 @@ from events.envelope import RecordedEvent
 from events.errors import DependencyUnavailableError, InvalidEventError, UpcastError
 from events.outages import Outage, outage, redis_unavailable
 from events.position import Position
+from events.stopping import sleep_unless_stopped
 from events.store import EventStore
 from handlers.commit import Committer, Outcome
 from handlers.config import RuntimeConfig
@@ -226,7 +227,7 @@ class PartitionWorker:
                 if (away := self._outage_of(error)) is not None:
                     waiting = away
                     waits += 1
-                    if await _sleep_unless(stop, self._wait_s(away, error, waits)):
+                    if await sleep_unless_stopped(stop, self._wait_s(away, error, waits)):
                         return None
                     continue
                 self.log.warning(
@@ -285,7 +286,7 @@ class PartitionWorker:
                 if (away := self._outage_of(error)) is not None:
                     # Not the entry's fault: wait for the dependency without using up attempts.
                     waiting = away
-                    if await _sleep_unless(stop, self._wait_s(away, error, limit)):
+                    if await sleep_unless_stopped(stop, self._wait_s(away, error, limit)):
                         return None, failures
                     continue
                 failures += 1
@@ -311,7 +312,7 @@ class PartitionWorker:
                         error=text,
                         deliveries=attempt,
                     ), failures
-            if await _sleep_unless(stop, self.config.retry_delay_s(attempt)):
+            if await sleep_unless_stopped(stop, self.config.retry_delay_s(attempt)):
                 return None, failures
             attempt += 1
 
@@ -460,12 +461,3 @@ class PartitionWorker:
         ENTRIES.labels(name, "processed").inc(result.processed)
         ENTRIES.labels(name, "duplicate").inc(result.duplicates)
         ENTRIES.labels(name, "dead_lettered").inc(result.dead_lettered)
-
-
-async def _sleep_unless(stop: asyncio.Event, seconds: float) -> bool:
-    """Sleep `seconds`; True if `stop` was set first."""
-    try:
-        await asyncio.wait_for(stop.wait(), seconds)
-        return True
-    except TimeoutError:
-        return False

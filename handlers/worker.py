@@ -32,13 +32,15 @@ from dataclasses import dataclass, field
 import structlog
 from redis.exceptions import RedisError, ResponseError
 
-from events.errors import LeaseLostError
+from events.errors import LeaseLostError, RegistryError
 from events.outages import outage, redis_unavailable
+from events.stopping import sleep_unless_stopped
 from events.store import EventStore
 from handlers.config import RuntimeConfig
 from handlers.dead_letter_ops import retry_stream
 from handlers.declaration import HandlerContext, HandlerSpec
 from handlers.leases import Membership
+from handlers.monitoring import group_backlog
 from handlers.partition import PartitionWorker
 
 log = structlog.get_logger(__name__)
@@ -74,7 +76,13 @@ class Worker:
         self.store = store
         self.config = config
         self.consumer = consumer_name(spec.name)
-        self.handler = spec.factory(context or HandlerContext(store))
+        context = context or HandlerContext(store)
+        if not isinstance(context, spec.context):
+            raise RegistryError(
+                f"handler {spec.name!r} takes a {spec.context.__name__},"
+                f" not a {type(context).__name__}: build it with the composition root"
+            )
+        self.handler = spec.factory(context)
         self.membership = Membership(
             store.redis, store.names, spec.name, self.consumer, config.lease_ttl_ms
         )
@@ -96,21 +104,38 @@ class Worker:
         there was retried on purpose, maybe before any worker of the handler ran.
         """
         start = "0" if self.spec.start_from == "beginning" else "$"
-        names = self.store.names
-        for tag in self.tags:
-            streams = [(names.stream(tag, category), start) for category in self.spec.categories]
-            streams.append((retry_stream(names, tag, self.spec.name), "0"))
-            for stream, first in streams:
-                try:
-                    await self.store.redis.xgroup_create(
-                        stream, self.spec.name, first, mkstream=True
-                    )
-                except ResponseError as error:
-                    if "BUSYGROUP" not in str(error):
-                        raise
+        retries = set(self._retry_streams())
+        for stream in self.streams():
+            first = "0" if stream in retries else start
+            try:
+                await self.store.redis.xgroup_create(stream, self.spec.name, first, mkstream=True)
+            except ResponseError as error:
+                if "BUSYGROUP" not in str(error):
+                    raise
 
-    async def run(self, stop: asyncio.Event) -> None:
-        """Work until `stop` is set, then shut down gracefully."""
+    def streams(self) -> list[str]:
+        """Every stream this handler reads: its categories and its retry stream, in each
+        partition."""
+        names = self.store.names
+        categories = [names.stream(tag, c) for tag in self.tags for c in self.spec.categories]
+        return [*categories, *self._retry_streams()]
+
+    def _retry_streams(self) -> list[str]:
+        return [retry_stream(self.store.names, tag, self.spec.name) for tag in self.tags]
+
+    async def drained(self) -> bool:
+        """Whether the group has handled everything appended to its streams so far."""
+        try:
+            return await group_backlog(self.store.redis, self.streams(), self.spec.name) == 0
+        except RedisError as error:
+            if not redis_unavailable(error):
+                raise
+            return False
+
+    async def run(self, stop: asyncio.Event, *, drain: bool = False) -> None:
+        """Work until `stop` is set, then shut down gracefully. With `drain` (arq's burst
+        mode), also stop as soon as its streams hold nothing it has not handled: a test,
+        or a one-off catch-up, waits for that instead of polling for its effects."""
         while True:
             try:
                 await self.ensure_groups()
@@ -125,7 +150,10 @@ class Worker:
         try:
             while not stop.is_set():
                 await self._rebalance()
-                await _wait(stop, self.config.renew_interval_s)
+                if drain and await self.drained():
+                    self.log.info("drained")
+                    break
+                await sleep_unless_stopped(stop, self.config.renew_interval_s)
         finally:
             await asyncio.shield(self._shutdown())
 
@@ -236,13 +264,6 @@ class Worker:
         if close is not None:
             await close()
         self.log.info("worker stopped")
-
-
-async def _wait(stop: asyncio.Event, seconds: float) -> None:
-    try:
-        await asyncio.wait_for(stop.wait(), seconds)
-    except TimeoutError:
-        return
 
 
 async def _ignore_redis_errors(step: Awaitable[object]) -> None:

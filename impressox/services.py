@@ -6,11 +6,9 @@ where ours is filled in: our persistence module, the Redis URL and the key prefi
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
-
 from aggregates.secrets import SecretBox
 from aggregates.services.alert_rules import AlertRules
-from aggregates.services.base import Service
+from aggregates.services.bundle import Services
 from aggregates.services.conversations import Conversations
 from aggregates.services.memory import Memories
 from aggregates.services.users import Users
@@ -18,22 +16,6 @@ from aggregates.services.watches import Watches
 from impressox.settings import Settings, destination_policy, secret_key
 
 PERSISTENCE_MODULE = "events.eventsourcing_redis"
-
-
-@dataclass(frozen=True)
-class Services:
-    users: Users
-    alert_rules: AlertRules
-    conversations: Conversations
-    watches: Watches
-    memory: Memories
-
-    def all(self) -> list[Service]:  # type: ignore[type-arg]
-        return [getattr(self, field.name) for field in fields(self)]
-
-    def close(self) -> None:
-        for service in self.all():
-            service.close()
 
 
 def eventsourcing_env(settings: Settings, redis_url: str) -> dict[str, str]:

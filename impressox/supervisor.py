@@ -35,7 +35,7 @@ import structlog
 
 from api.web_page import locate_bundle
 from events.errors import ConfigurationError
-from handlers.declaration import HANDLERS, load_modules
+from handlers.declaration import HANDLERS
 from impressox.bootstrap import DEMO_RULE, ensure_admin_key, ensure_demo, ensure_demo_chain
 from impressox.chain_part import ChainPart, start_chain
 from impressox.connections import redact
@@ -44,6 +44,7 @@ from impressox.embedded.mongo import EmbeddedMongo
 from impressox.embedded.process import ChildProcess, free_port
 from impressox.embedded.redis import EmbeddedRedis
 from impressox.endpoints import DataDirLock, Endpoints, remove_endpoints, write_endpoints
+from impressox.modules import load_handlers
 from impressox.settings import CONFIG_ENV, Settings
 from sources.registry import SOURCES
 
@@ -203,7 +204,7 @@ class Supervisor:
             self.process_group = os.getpgid(child.pid)
 
     def _worker_names(self) -> list[str]:
-        load_modules(self.settings.modules)
+        load_handlers(self.settings.modules)
         registered = HANDLERS.names()
         wanted = self.settings.workers if self.settings.workers is not None else registered
         unknown = sorted(set(wanted) - set(registered))

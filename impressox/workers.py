@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import signal
+from collections.abc import Callable
 
 import structlog
 from prometheus_client import REGISTRY, start_http_server
@@ -23,7 +24,9 @@ from handlers.declaration import HandlerContext, HandlerSpec
 from handlers.exporter import StreamsCollector, refresh_forever
 from handlers.leases import live_members
 from handlers.worker import Worker
+from impressox.collaborators import Collaborators
 from impressox.connections import connect_redis
+from impressox.contexts import handler_context
 from impressox.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -44,11 +47,17 @@ def runtime_config(settings: Settings) -> RuntimeConfig:
 
 
 async def serve_worker(
-    settings: Settings, spec: HandlerSpec, redis_url: str, *, metrics_port: int | None
+    settings: Settings,
+    spec: HandlerSpec,
+    redis_url: str,
+    mongo_url: str | None,
+    *,
+    metrics_port: int | None,
 ) -> None:
     """Run `spec` until SIGTERM/SIGINT, then shut down gracefully."""
     redis = await connect_redis(redis_url, wait=True)
     store = EventStore(redis, settings.stream_names())
+    collaborators = Collaborators(settings, store, redis_url, mongo_url)
     stop = asyncio.Event()
     main = asyncio.current_task()
     loop = asyncio.get_running_loop()
@@ -73,8 +82,12 @@ async def serve_worker(
         )
         log.info("serving metrics", url=f"http://127.0.0.1:{metrics_port}/metrics")
     try:
-        context = HandlerContext(store, settings)
-        worker = await build_worker(spec, store, context, runtime_config(settings))
+        worker = await build_worker(
+            spec,
+            store,
+            lambda: handler_context(spec, collaborators),
+            runtime_config(settings),
+        )
         # What start-up built (the handler, its clients, the agent's models and vocabulary:
         # ~150k objects with langchain) is never garbage: frozen, a full collection no
         # longer walks it (~0.2 s, in whichever event it fell).
@@ -83,19 +96,23 @@ async def serve_worker(
     finally:
         if refresher is not None:
             refresher.cancel()
+        await collaborators.aclose()
         await redis.aclose()
 
 
 async def build_worker(
-    spec: HandlerSpec, store: EventStore, context: HandlerContext, config: RuntimeConfig
+    spec: HandlerSpec,
+    store: EventStore,
+    context: Callable[[], HandlerContext],
+    config: RuntimeConfig,
 ) -> Worker:
-    """The worker, its handler built: a handler that reads Redis as it is built (the
-    agent's applications) waits for a Redis that went away meanwhile, like the rest of
-    the worker, instead of ending the process."""
+    """The worker, its context and handler built: building either may read Redis (the
+    applications of the services), and waits for a Redis that went away meanwhile, like
+    the rest of the worker, instead of ending the process."""
     redis = outage("Redis")
     while True:
         try:
-            worker = Worker(spec, store, config, context)
+            worker = Worker(spec, store, config, context())
         except Exception as error:
             if not redis_unavailable(error):
                 raise

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Protocol
 from knowledge.errors import UnknownEmbeddingsError
 
 if TYPE_CHECKING:
-    from impressox.settings import Settings
+    from knowledge.config import KnowledgeConfig
 
 EMBEDDINGS_NAMES = ("hashing", "minilm", "openai")
 
@@ -42,8 +42,8 @@ class Embeddings(Protocol):
         ...
 
 
-def create_embeddings(name: str, settings: Settings) -> Embeddings:
-    """The embeddings registered as `name`, configured from `settings`."""
+def create_embeddings(name: str, config: KnowledgeConfig) -> Embeddings:
+    """The embeddings registered as `name`, configured from `config`."""
     if name == "hashing":
         from knowledge.hashing import HashingEmbeddings  # noqa: PLC0415
 
@@ -56,10 +56,10 @@ def create_embeddings(name: str, settings: Settings) -> Embeddings:
         from knowledge.openai_embeddings import OpenAIEmbeddings  # noqa: PLC0415
 
         return OpenAIEmbeddings(
-            base_url=settings.openai_base_url,
-            api_key=settings.openai_api_key,
-            model=settings.openai_embedding_model,
-            dimension=settings.openai_embedding_dimensions,
+            base_url=config.openai.base_url,
+            api_key=config.openai.api_key,
+            model=config.openai.model,
+            dimension=config.openai.dimension,
         )
     raise UnknownEmbeddingsError(
         f"unknown embeddings {name!r} (known: {', '.join(EMBEDDINGS_NAMES)})"

@@ -30,9 +30,9 @@ import structlog
 from events.catalog.documents import DocumentAdded, DocumentFormat, DocumentRemoved
 from events.catalog.posts import PostScraped
 from events.envelope import RecordedEvent
-from events.errors import ConfigurationError
-from handlers.declaration import HandlerContext, handler
+from handlers.declaration import handler
 from knowledge.chunking import Chunk, Chunker
+from knowledge.config import KnowledgeContext
 from knowledge.embeddings import Embeddings, create_embeddings
 from knowledge.errors import EmbeddingMismatchError, KnowledgeBaseUnavailableError
 from knowledge.store import ChunkMetadata, KnowledgeCollection, KnowledgeStore, MetadataValue
@@ -187,6 +187,7 @@ def _item(recorded: RecordedEvent) -> KnowledgeItem:
     GROUP,
     categories=["posts", "documents"],
     types=[PostScraped, DocumentAdded, DocumentRemoved],
+    context=KnowledgeContext,
 )
 class KnowledgeIndexer:
     """Indexes every post and document into the active knowledge collection.
@@ -197,19 +198,17 @@ class KnowledgeIndexer:
     than be written into the wrong space or dead-lettered.
     """
 
-    def __init__(self, context: HandlerContext) -> None:
-        if context.settings is None:
-            raise ConfigurationError("the knowledge handler needs settings")
-        self._settings = context.settings
-        self._embeddings = create_embeddings(self._settings.embeddings, self._settings)
-        self._chunker = Chunker(self._settings.chunk_tokens, self._settings.chunk_overlap_tokens)
+    def __init__(self, context: KnowledgeContext) -> None:
+        self._config = context.knowledge
+        self._embeddings = create_embeddings(self._config.embeddings, self._config)
+        self._chunker = Chunker(self._config.chunk_tokens, self._config.chunk_overlap_tokens)
         self._store: KnowledgeStore | None = None
         self._opening = asyncio.Lock()
 
     async def handle_batch(self, batch: Sequence[RecordedEvent]) -> None:
         async with self._opening:  # partitions run concurrently: connect once
             if self._store is None:
-                self._store = await KnowledgeStore.connect(self._settings)
+                self._store = await KnowledgeStore.connect(self._config)
             try:
                 collection = await self._store.open_active(self._embeddings)
             except EmbeddingMismatchError as error:

@@ -23,9 +23,9 @@ import structlog
 
 from aggregates.memory import Fact
 from events.envelope import RecordedEvent
-from events.errors import ConfigurationError
 from events.names import StreamNames
-from handlers.declaration import HandlerContext, handler
+from handlers.declaration import handler
+from knowledge.config import KnowledgeContext
 from knowledge.embeddings import Embeddings, create_embeddings
 from knowledge.errors import EmbeddingMismatchError, KnowledgeBaseUnavailableError
 from knowledge.store import ChunkMetadata, KnowledgeCollection, KnowledgeStore
@@ -122,15 +122,14 @@ def changes(batch: Sequence[RecordedEvent]) -> tuple[list[IndexedFact], list[str
     categories=["log"],
     tags=[StreamNames.application_tag(APPLICATION)],
     types=[RECORDED, FORGOTTEN],
+    context=KnowledgeContext,
 )
 class MemoryIndexer:
     """Keeps the memory collection equal to the facts users have now."""
 
-    def __init__(self, context: HandlerContext) -> None:
-        if context.settings is None:
-            raise ConfigurationError("the memory index needs settings")
-        self._settings = context.settings
-        self._embeddings = create_embeddings(self._settings.embeddings, self._settings)
+    def __init__(self, context: KnowledgeContext) -> None:
+        self._config = context.knowledge
+        self._embeddings = create_embeddings(self._config.embeddings, self._config)
         self._store: KnowledgeStore | None = None
         self._index: MemoryIndex | None = None
         self._opening = asyncio.Lock()
@@ -139,7 +138,7 @@ class MemoryIndexer:
         async with self._opening:
             if self._index is None:
                 if self._store is None:
-                    self._store = await KnowledgeStore.connect(self._settings)
+                    self._store = await KnowledgeStore.connect(self._config)
                 self._index = await MemoryIndex.open(self._store, self._embeddings)
         written, deleted = changes(batch)
         await self._index.write(written, deleted)

@@ -17,14 +17,14 @@ from knowledge.search import SearchFilters, SearchHit, search
 from knowledge.store import KnowledgeStore
 
 if TYPE_CHECKING:
-    from impressox.settings import Settings
+    from knowledge.config import KnowledgeConfig
 
 
 class KnowledgeReader:
     """Searches with the configured embeddings, connecting once, on first use."""
 
-    def __init__(self, settings: Settings) -> None:
-        self._settings = settings
+    def __init__(self, config: KnowledgeConfig) -> None:
+        self._config = config
         self._opened: tuple[KnowledgeStore, Embeddings] | None = None
         self._memory: MemoryIndex | None = None
         self._opening = asyncio.Lock()
@@ -46,9 +46,9 @@ class KnowledgeReader:
     async def _open(self) -> tuple[KnowledgeStore, Embeddings]:
         async with self._opening:
             if self._opened is None:
-                store = await KnowledgeStore.connect(self._settings)
+                store = await KnowledgeStore.connect(self._config)
                 try:
-                    embeddings = create_embeddings(self._settings.embeddings, self._settings)
+                    embeddings = create_embeddings(self._config.embeddings, self._config)
                 except BaseException:
                     await store.aclose()
                     raise

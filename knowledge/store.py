@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from chromadb.api.client import Client
     from chromadb.api.models.Collection import Collection
 
-    from impressox.settings import Settings
+    from knowledge.config import KnowledgeConfig
 
 log = structlog.get_logger(__name__)
 
@@ -184,9 +184,9 @@ class KnowledgeStore:
         self._generation = re.compile(rf"^{re.escape(prefix)}_kb_([a-z0-9]+)_g([0-9]+)$")
 
     @classmethod
-    async def connect(cls, settings: Settings) -> KnowledgeStore:
+    async def connect(cls, config: KnowledgeConfig) -> KnowledgeStore:
         """Chroma at CHROMA_URL, else embedded in the data directory."""
-        return cls(await asyncio.to_thread(_client, settings), settings.stream_prefix)
+        return cls(await asyncio.to_thread(_client, config), config.prefix)
 
     async def aclose(self) -> None:
         """Release the client (its HTTP connections, or its share of the embedded Chroma)."""
@@ -316,15 +316,15 @@ def _info(collection: Collection) -> CollectionInfo:
     )
 
 
-def _client(settings: Settings) -> Client:
+def _client(config: KnowledgeConfig) -> Client:
     import chromadb  # noqa: PLC0415 - Chroma loads only in processes that use it
 
     options = chromadb.config.Settings(anonymized_telemetry=False)
-    if settings.chroma_url is None:
-        path = settings.data_dir / "chroma"
+    if config.chroma_url is None:
+        path = config.chroma_path
         path.mkdir(parents=True, exist_ok=True)
         return cast("Client", chromadb.PersistentClient(path=path, settings=options))
-    url = urlsplit(settings.chroma_url)
+    url = urlsplit(config.chroma_url)
     secure = url.scheme == "https"
     try:
         client = chromadb.HttpClient(

@@ -1,7 +1,7 @@
 """The notify handler: delivers each ``alert.triggered`` to the channels of its rule, and
 each ``channel.test_requested`` to the one channel a user asked to test.
 
-Every process imports this module (it is one of `handlers.declaration.BUILTIN_MODULES`)
+Every process imports this module (it is one of `impressox.modules.BUILTIN_MODULES`)
 to know the handler exists; only a notify worker builds it. So the declaration imports
 nothing heavy, and building it imports the delivery machinery (the Telegram and Discord
 libraries, the aggregates application: about a second) on demand.
@@ -19,8 +19,9 @@ import asyncio
 
 from events.catalog import AlertTriggered, ChannelTestRequested
 from events.envelope import RecordedEvent
-from handlers.declaration import HandlerContext, Output, handler
+from handlers.declaration import Output, handler
 from notify.clock import Clock, Sleep, utc_now
+from notify.config import NotifyContext
 from notify.keys import HANDLER
 from notify.retry import Jitter, full_jitter
 
@@ -29,6 +30,7 @@ from notify.retry import Jitter, full_jitter
     HANDLER,
     categories=[AlertTriggered.category, ChannelTestRequested.category],
     types=[AlertTriggered, ChannelTestRequested],
+    context=NotifyContext,
 )
 class Notifier:
     """Delivers alerts (and channel tests) to web, Telegram, Discord and webhook channels
@@ -36,7 +38,7 @@ class Notifier:
 
     def __init__(
         self,
-        context: HandlerContext,
+        context: NotifyContext,
         *,
         clock: Clock = utc_now,
         sleep: Sleep = asyncio.sleep,

@@ -4,7 +4,8 @@ reply in its parts), kept through the ledger so that a delivery goes out once.
 Each delivery has a field (a channel id, a reply part). Before sending, `settled` says
 whether an earlier try settled it; after, `record` (sent, or refused for good) or
 `give_up` (retries ran out in this try) writes the outcome to the ledger and keeps its
-event; `finish` turns the try's events into the handler's outputs, or, when something
+event; `settle` maps a send's result to those (the one mapping both delivery services
+use); `finish` turns the try's events into the handler's outputs, or, when something
 was given up, appends them at once and dead-letters the subject.
 """
 
@@ -12,16 +13,70 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from uuid import UUID
 
 from events.catalog import NotificationFailed, NotificationSent
 from events.envelope import Event, RecordedEvent
 from events.store import EventStore
 from handlers.declaration import Output
+from notify.delivery import Failed, Sent
 from notify.errors import DeliveryGaveUpError
 from notify.ledger import Ledger, delivery_id, give_up_field, give_up_id
 
 CATEGORY = NotificationSent.category
+ERROR_LIMIT = 2000
+"""Characters of a failure's reason kept in its event."""
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What one delivery is, as its `notification.sent` or `.failed` event says: to whom,
+    on which channel, about which subject, with which title and text."""
+
+    user_id: UUID
+    channel_id: str
+    channel_kind: str
+    subject_event_id: UUID
+    title: str
+    text: str
+
+    def sent(self, result: Sent, at: datetime) -> NotificationSent:
+        receipt = result.receipt
+        return NotificationSent(
+            **self._common(result.attempts, at),
+            status_code=receipt.status_code,
+            response=receipt.response,
+            message_id=receipt.message_id,
+        )
+
+    def failed(
+        self,
+        error: str,
+        *,
+        attempts: int,
+        at: datetime,
+        status_code: int | None = None,
+        dead_lettered: bool = False,
+    ) -> NotificationFailed:
+        return NotificationFailed(
+            **self._common(attempts, at),
+            status_code=status_code,
+            error=error[:ERROR_LIMIT],
+            dead_lettered=dead_lettered,
+        )
+
+    def _common(self, attempts: int, at: datetime) -> dict[str, object]:
+        return {
+            "user_id": self.user_id,
+            "channel_id": self.channel_id,
+            "channel_kind": self.channel_kind,
+            "subject_event_id": self.subject_event_id,
+            "title": self.title,
+            "text": self.text,
+            "attempts": attempts,
+            "at": at,
+        }
 
 
 @dataclass
@@ -63,6 +118,34 @@ class Outcomes:
         event_id = give_up_id(self.subject_id, field, self.recorded)
         await self._keep(give_up_field(field, self.recorded), event_id, payload)
         self.given_up.append(field)
+
+    async def settle(
+        self,
+        field: str,
+        delivery: Delivery,
+        result: Sent | Failed,
+        at: datetime,
+        *,
+        dead_letters: bool = True,
+    ) -> None:
+        """Keep what a send came to: sent, refused for good, or given up in this try
+        (which dead-letters the subject only if it `dead_letters`: a channel test does
+        not)."""
+        if isinstance(result, Sent):
+            await self.record(field, delivery.sent(result, at))
+            return
+        given_up = result.gave_up and dead_letters
+        failure = delivery.failed(
+            result.reason,
+            attempts=result.attempts,
+            at=at,
+            status_code=result.error.status_code,
+            dead_lettered=given_up,
+        )
+        if given_up:
+            await self.give_up(field, failure)
+        else:
+            await self.record(field, failure)
 
     async def finish(self, store: EventStore, gave_up: Callable[[str], str]) -> list[Output]:
         """The try's outcomes as outputs; with a delivery given up, they are appended now

@@ -77,6 +77,3 @@ class Recipients:
             return self._users.open_secret(sealed)
         except DomainError as error:
             raise ChannelUnavailableError(str(error)) from None
-
-    def close(self) -> None:
-        self._users.close()

@@ -17,8 +17,9 @@ import asyncio
 
 from events.envelope import RecordedEvent
 from events.names import StreamNames
-from handlers.declaration import HandlerContext, Output, handler
+from handlers.declaration import Output, handler
 from notify.clock import Clock, Sleep, utc_now
+from notify.config import RepliesContext
 from notify.retry import Jitter, full_jitter
 
 REPLIES_HANDLER = "agent-replies"
@@ -29,13 +30,14 @@ REPLIES_HANDLER = "agent-replies"
     categories=["log"],
     tags=[StreamNames.application_tag("conversations")],
     types=["conversation.replied"],
+    context=RepliesContext,
 )
 class ReplyNotifier:
     """Sends each reply of a Telegram or Discord conversation to its thread, once."""
 
     def __init__(
         self,
-        context: HandlerContext,
+        context: RepliesContext,
         *,
         clock: Clock = utc_now,
         sleep: Sleep = asyncio.sleep,

@@ -32,7 +32,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
 from uuid import UUID
@@ -46,20 +46,17 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from aggregates.channels import DiscordChannel, Platform
 from aggregates.conversation import AgentReply, Conversation, ToolCall, ToolResult
 from aggregates.services.conversations import Conversations
-from events.catalog import NotificationFailed, NotificationSent
 from events.envelope import RecordedEvent
-from events.errors import ConfigurationError, DependencyUnavailableError
+from events.errors import DependencyUnavailableError
 from events.store import EventStore
-from handlers.declaration import HandlerContext, Output
-from impressox.endpoints import read_endpoints
-from impressox.services import eventsourcing_env
-from impressox.settings import Settings
+from handlers.declaration import Output
 from notify.clock import Clock, Sleep
-from notify.delivery import Budget, Failed, Sent, send_with_retries
+from notify.config import RepliesContext
+from notify.delivery import Budget, Sent, send_with_retries
 from notify.discord_bot import DiscordBotSender
 from notify.keys import NotifyKeys
 from notify.ledger import Ledger
-from notify.outcomes import Outcomes
+from notify.outcomes import Delivery, Outcomes
 from notify.reply_parts import (
     discord_bodies,
     discord_message_of,
@@ -145,39 +142,27 @@ class ReplyDelivery:
 
     @classmethod
     def from_context(
-        cls, context: HandlerContext, *, clock: Clock, sleep: Sleep, jitter: Jitter
+        cls, context: RepliesContext, *, clock: Clock, sleep: Sleep, jitter: Jitter
     ) -> ReplyDelivery:
-        settings = context.settings
-        if settings is None:
-            raise ConfigurationError(
-                "the agent-replies handler needs settings: run `impressox worker agent-replies`"
-            )
         for name in QUIETED_LOGGERS:
             logger = logging.getLogger(name)
             logger.setLevel(max(logging.WARNING, logger.level))
-        timeout = settings.notify_timeout_s
-        telegram_token = settings.telegram_bot_token
-        discord_token = settings.discord_bot_token
+        config = context.notify
+        telegram_token, discord_token = config.telegram_token, config.discord_token
         return cls(
             context.store,
-            Conversations(eventsourcing_env(settings, _redis_url(settings))),
+            context.conversations,
             TelegramSender(
                 telegram_token.get_secret_value() if telegram_token else None,
-                settings.telegram_api_url,
-                timeout,
+                config.telegram_api_url,
+                config.timeout_s,
             ),
             DiscordBotSender(
                 discord_token.get_secret_value() if discord_token else None,
-                settings.discord_api_url,
-                timeout,
+                config.discord_api_url,
+                config.timeout_s,
             ),
-            RetryPolicy(
-                max_attempts=settings.notify_max_attempts,
-                backoff_s=settings.notify_backoff_ms / 1000,
-                backoff_max_s=settings.notify_backoff_max_ms / 1000,
-                wait_max_s=settings.notify_wait_max_s,
-                jitter=jitter,
-            ),
+            replace(config.retry, jitter=jitter),
             clock=clock,
             sleep=sleep,
         )
@@ -250,8 +235,8 @@ class ReplyDelivery:
         if settled is not None:
             return settled
         if part.send is None:
-            failure = self._failed(state, part, part.refusal, attempts=1)
-            await state.outcomes.record(part_field, failure)
+            refused = self._delivery(state, part).failed(part.refusal, attempts=1, at=self._clock())
+            await state.outcomes.record(part_field, refused)
             return False
         thread = state.thread
         result = await send_with_retries(
@@ -263,69 +248,29 @@ class ReplyDelivery:
             channel_kind=thread.platform,
         )
         if isinstance(result, Sent):
-            receipt = result.receipt
-            sent = NotificationSent(
-                **self._common(state, part, result.attempts),
-                status_code=receipt.status_code,
-                response=receipt.response,
-                message_id=receipt.message_id,
-            )
-            log.info("reply sent", channel_id=thread.channel_id, part=part_field)
-            await state.outcomes.record(part_field, sent)
-            return True
-        return await self._failure(state, part, result)
-
-    async def _failure(self, state: _Reply, part: Part, result: Failed) -> bool:
-        part_field = part.ledger_field
-        log.warning(
-            "reply not delivered",
-            channel_id=state.thread.channel_id,
-            part=part_field,
-            attempts=result.attempts,
-            error=result.reason,
-            dead_lettered=result.gave_up,
-        )
-        failure = self._failed(
-            state,
-            part,
-            result.reason,
-            attempts=result.attempts,
-            status_code=result.error.status_code,
-            dead_lettered=result.gave_up,
-        )
-        if result.gave_up:
-            await state.outcomes.give_up(part_field, failure)
+            log.info("reply sent", channel_id=thread.channel_id, part=part.ledger_field)
         else:
-            await state.outcomes.record(part_field, failure)
-        return False
+            log.warning(
+                "reply not delivered",
+                channel_id=thread.channel_id,
+                part=part.ledger_field,
+                attempts=result.attempts,
+                error=result.reason,
+                dead_lettered=result.gave_up,
+            )
+        await state.outcomes.settle(
+            part.ledger_field, self._delivery(state, part), result, self._clock()
+        )
+        return isinstance(result, Sent)
 
-    def _common(self, state: _Reply, part: Part, attempts: int) -> dict[str, object]:
-        return {
-            "user_id": state.thread.user_id,
-            "channel_id": state.thread.channel_id,
-            "channel_kind": state.thread.platform,
-            "subject_event_id": state.outcomes.subject_id,
-            "title": part.title,
-            "text": part.text[:TEXT_LIMIT],
-            "attempts": attempts,
-            "at": self._clock(),
-        }
-
-    def _failed(
-        self,
-        state: _Reply,
-        part: Part,
-        error: str,
-        *,
-        attempts: int,
-        status_code: int | None = None,
-        dead_lettered: bool = False,
-    ) -> NotificationFailed:
-        return NotificationFailed(
-            **self._common(state, part, attempts),
-            status_code=status_code,
-            error=error[:2000],
-            dead_lettered=dead_lettered,
+    def _delivery(self, state: _Reply, part: Part) -> Delivery:
+        return Delivery(
+            user_id=state.thread.user_id,
+            channel_id=state.thread.channel_id,
+            channel_kind=state.thread.platform,
+            subject_event_id=state.outcomes.subject_id,
+            title=part.title,
+            text=part.text[:TEXT_LIMIT],
         )
 
     async def _asks(self, recorded: RecordedEvent, reply: AgentReply) -> bool:
@@ -371,16 +316,3 @@ class ReplyDelivery:
     async def aclose(self) -> None:
         await self._telegram.aclose()
         await self._discord.aclose()
-        self._conversations.close()
-
-
-def _redis_url(settings: Settings) -> str:
-    url = settings.redis_url
-    if url is None:
-        running = read_endpoints(settings.run_dir)
-        url = running.redis_url if running is not None else None
-    if url is None:
-        raise ConfigurationError(
-            "no REDIS_URL for loading conversations: set it, or run `impressox up`"
-        )
-    return url

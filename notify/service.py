@@ -27,7 +27,7 @@ again, not retried by an operator).
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -36,30 +36,20 @@ import structlog
 from pydantic import SecretStr
 
 from aggregates.channels import Channel
-from aggregates.secrets import SecretBox
-from aggregates.services.users import Users
-from events.catalog import (
-    AlertTriggered,
-    ChannelTestRequested,
-    NotificationFailed,
-    NotificationSent,
-)
+from events.catalog import AlertTriggered, ChannelTestRequested
 from events.envelope import RecordedEvent
-from events.errors import ConfigurationError
 from events.store import EventStore
-from handlers.declaration import HandlerContext, Output
+from handlers.declaration import Output
 from handlers.token_bucket import TokenBucket
-from impressox.endpoints import read_endpoints
-from impressox.services import eventsourcing_env
-from impressox.settings import Settings, destination_policy, secret_key
 from notify.clock import Clock, Sleep
-from notify.delivery import Budget, Deferred, Deliverer, Failed, Result, Sent
+from notify.config import NotifyContext
+from notify.delivery import Budget, Deferred, Deliverer, Result, Sent
 from notify.discord_bot import DiscordBotSender
 from notify.discord_webhook import DiscordWebhookSender
 from notify.holds import Holds
 from notify.keys import NotifyKeys
 from notify.ledger import Ledger, delivery_id
-from notify.outcomes import Outcomes
+from notify.outcomes import Delivery, Outcomes
 from notify.quiet_hours import quiet_until
 from notify.recipients import Recipient, Recipients
 from notify.rendering import Notice, test_notice
@@ -120,57 +110,44 @@ class NotificationService:
 
     @classmethod
     def from_context(
-        cls, context: HandlerContext, *, clock: Clock, sleep: Sleep, jitter: Jitter
+        cls, context: NotifyContext, *, clock: Clock, sleep: Sleep, jitter: Jitter
     ) -> NotificationService:
-        settings = context.settings
-        if settings is None:
-            raise ConfigurationError(
-                "the notify handler needs settings: run `impressox worker notify`"
-            )
         for name in QUIETED_LOGGERS:
             logger = logging.getLogger(name)
             logger.setLevel(max(logging.WARNING, logger.level))
-        recipients = Recipients(_users(settings), settings.notify_user_cache_s)
-        timeout = settings.notify_timeout_s
+        config = context.notify
+        recipients = Recipients(context.users, config.user_cache_s)
+        timeout = config.timeout_s
         senders: dict[str, Sender[Any]] = {
             "web": WebSender(),
             "telegram": TelegramSender(
-                _secret(settings.telegram_bot_token), settings.telegram_api_url, timeout
+                _secret(config.telegram_token), config.telegram_api_url, timeout
             ),
             "discord": DiscordBotSender(
-                _secret(settings.discord_bot_token), settings.discord_api_url, timeout
+                _secret(config.discord_token), config.discord_api_url, timeout
             ),
             "discord_webhook": DiscordWebhookSender(
                 httpx.AsyncClient(timeout=timeout),
-                settings.discord_api_url,
+                config.discord_api_url,
                 recipients.open_secret,
                 clock,
             ),
             "webhook": WebhookSender(
-                destination_policy(settings), recipients.open_secret, clock, timeout_s=timeout
+                config.destinations, recipients.open_secret, clock, timeout_s=timeout
             ),
         }
-        policy = RetryPolicy(
-            max_attempts=settings.notify_max_attempts,
-            backoff_s=settings.notify_backoff_ms / 1000,
-            backoff_max_s=settings.notify_backoff_max_ms / 1000,
-            wait_max_s=settings.notify_wait_max_s,
-            jitter=jitter,
-        )
         limiter = TokenBucket(
-            context.store.redis,
-            per_minute=settings.notify_rate_per_minute,
-            burst=settings.notify_burst,
+            context.store.redis, per_minute=config.rate_per_minute, burst=config.burst
         )
         return cls(
             context.store,
             recipients,
             senders,
-            policy,
+            replace(config.retry, jitter=jitter),
             limiter,
             clock=clock,
             sleep=sleep,
-            release_interval_s=settings.notify_release_interval_s,
+            release_interval_s=config.release_interval_s,
         )
 
     # -- the handler's work --------------------------------------------------------------
@@ -217,7 +194,8 @@ class NotificationService:
             wait_s = max(1, round((state.hold_until - self._clock()).total_seconds()))
             reason = f"rate limited: try again in {wait_s}s (messages a minute to this channel)"
             kind = recipient.channels[request.channel_id].kind if recipient else UNKNOWN_KIND
-            failure = self._failed(state, request.channel_id, kind, reason, attempts=1)
+            refused = self._delivery(state, request.channel_id, kind)
+            failure = refused.failed(reason, attempts=1, at=self._clock())
             await state.outcomes.record(request.channel_id, failure)
         return await state.outcomes.finish(self._store, _gave_up)
 
@@ -232,7 +210,8 @@ class NotificationService:
             return
         channel = recipient.channels.get(channel_id) if recipient is not None else None
         if channel is None:
-            failure = self._failed(state, channel_id, UNKNOWN_KIND, "channel removed", attempts=1)
+            removed = self._delivery(state, channel_id, UNKNOWN_KIND)
+            failure = removed.failed("channel removed", attempts=1, at=self._clock())
             await state.outcomes.record(channel_id, failure)
             return
         if quiet_end is not None and channel.kind not in NEVER_HELD_KINDS:
@@ -256,77 +235,36 @@ class NotificationService:
             state.hold(result.until)
             return
         if isinstance(result, Sent):
-            receipt = result.receipt
-            payload: NotificationSent | NotificationFailed = NotificationSent(
-                **self._common(state, channel_id, channel.kind, result.attempts),
-                status_code=receipt.status_code,
-                response=receipt.response,
-                message_id=receipt.message_id,
-            )
             log.info(
                 "notification sent",
                 channel_id=channel_id,
                 channel_kind=channel.kind,
                 attempts=result.attempts,
-                response=receipt.response,
+                response=result.receipt.response,
             )
-            await state.outcomes.record(channel_id, payload)
-            return
-        assert isinstance(result, Failed)
-        dead_lettered = result.gave_up and state.dead_letters
-        log.warning(
-            "notification failed",
-            channel_id=channel_id,
-            channel_kind=channel.kind,
-            attempts=result.attempts,
-            error=result.reason,
-            dead_lettered=dead_lettered,
-        )
-        payload = self._failed(
-            state,
-            channel_id,
-            channel.kind,
-            result.reason,
-            attempts=result.attempts,
-            status_code=result.error.status_code,
-            dead_lettered=dead_lettered,
-        )
-        if dead_lettered:
-            await state.outcomes.give_up(channel_id, payload)
         else:
-            await state.outcomes.record(channel_id, payload)
+            log.warning(
+                "notification failed",
+                channel_id=channel_id,
+                channel_kind=channel.kind,
+                attempts=result.attempts,
+                error=result.reason,
+                dead_lettered=result.gave_up and state.dead_letters,
+            )
+        delivery = self._delivery(state, channel_id, channel.kind)
+        await state.outcomes.settle(
+            channel_id, delivery, result, self._clock(), dead_letters=state.dead_letters
+        )
 
-    def _common(
-        self, state: _Alert, channel_id: str, kind: str, attempts: int
-    ) -> dict[str, object]:
+    def _delivery(self, state: _Alert, channel_id: str, kind: str) -> Delivery:
         alert = state.notice.alert
-        return {
-            "user_id": alert.user_id,
-            "channel_id": channel_id,
-            "channel_kind": kind,
-            "subject_event_id": state.notice.alert_event_id,
-            "title": state.notice.title,
-            "text": alert.message,
-            "attempts": attempts,
-            "at": self._clock(),
-        }
-
-    def _failed(
-        self,
-        state: _Alert,
-        channel_id: str,
-        kind: str,
-        error: str,
-        *,
-        attempts: int,
-        status_code: int | None = None,
-        dead_lettered: bool = False,
-    ) -> NotificationFailed:
-        return NotificationFailed(
-            **self._common(state, channel_id, kind, attempts),
-            status_code=status_code,
-            error=error[:2000],
-            dead_lettered=dead_lettered,
+        return Delivery(
+            user_id=alert.user_id,
+            channel_id=channel_id,
+            channel_kind=kind,
+            subject_event_id=state.notice.alert_event_id,
+            title=state.notice.title,
+            text=alert.message,
         )
 
     # -- background ----------------------------------------------------------------------
@@ -338,7 +276,6 @@ class NotificationService:
         finally:
             for sender in self._senders.values():
                 await sender.aclose()
-            self._recipients.close()
 
 
 def _gave_up(channels: str) -> str:
@@ -346,16 +283,6 @@ def _gave_up(channels: str) -> str:
         f"gave up on channel(s) {channels}: see their"
         " notification.failed events; retry this dead letter to try them again"
     )
-
-
-def _users(settings: Settings) -> Users:
-    url = settings.redis_url
-    if url is None:
-        running = read_endpoints(settings.run_dir)
-        url = running.redis_url if running is not None else None
-    if url is None:
-        raise ConfigurationError("no REDIS_URL for loading users: set it, or run `impressox up`")
-    return Users(eventsourcing_env(settings, url), secret_box=SecretBox(secret_key(settings)))
 
 
 def _secret(value: SecretStr | None) -> str | None:

@@ -26,6 +26,7 @@ from pymongo.errors import ConnectionFailure, PyMongoError
 from redis.exceptions import RedisError, ResponseError
 
 from events.outages import Outage, outage, redis_unavailable
+from events.stopping import sleep_unless_stopped
 from events.store import EventStore
 from handlers.config import RuntimeConfig
 from handlers.declaration import HandlerSpec
@@ -135,8 +136,7 @@ class ProjectionRunner:
                     # MongoDB only: a round reads Redis only while a rebuild runs, so
                     # its success says nothing about Redis (the workers tell that).
                     outage("MongoDB").succeeded()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), self.poll_s)
+                await sleep_unless_stopped(stop, self.poll_s)
         finally:
             await asyncio.shield(self._stop_all())
 

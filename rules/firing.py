@@ -9,21 +9,20 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from aggregates.message_template import render
 from aggregates.rule_spec import (
     AbsoluteMove,
-    AtMostOncePer,
     Condition,
-    EveryTime,
     Once,
     PercentChange,
     RuleSpec,
     SymbolTarget,
     VolumeSpike,
+    fires_again_at,
 )
 
 
@@ -131,14 +130,7 @@ def merged(held: RuleState | None, incoming: RuleState) -> RuleState:
 def quiet_until(state: RuleState) -> datetime | None:
     """When the rule may fire again, as `AlertRule.quiet_until` says (None: whenever its
     condition holds; a once-rule that fired is completed, not quiet)."""
-    last = state.last_triggered_at
-    frequency = state.spec.frequency
-    if last is None or isinstance(frequency, Once):
-        return None
-    if isinstance(frequency, EveryTime):
-        return last + timedelta(seconds=frequency.cooldown_s)
-    assert isinstance(frequency, AtMostOncePer)
-    return last + timedelta(seconds=frequency.interval_s)
+    return fires_again_at(state.spec.frequency, state.last_triggered_at)
 
 
 # -- the firing and its message ------------------------------------------------------------

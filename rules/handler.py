@@ -49,13 +49,14 @@ from events.catalog import (
 )
 from events.codec import EVENT_ID, PAYLOAD, SCHEMA_VERSION, TYPE
 from events.envelope import RecordedEvent
-from events.errors import ConfigurationError, ImpressoxError
+from events.errors import ImpressoxError
 from events.position import Position
 from events.redis_client import entries
 from events.store import EventStore
-from handlers.declaration import HandlerContext, HandlerResult, Output, handler
+from handlers.declaration import HandlerResult, Output, handler
 from rules.chain_alerts import REVERTED_CONDITION, chain_alert, reversal_alert
 from rules.chain_rules import ChainRuleIndex, Stage
+from rules.context import RulesContext
 from rules.engine import RuleEngine
 from rules.firing import Firing, Observation, RuleState
 from rules.post_alerts import post_alert
@@ -128,18 +129,16 @@ def alert_of(firing: Firing) -> AlertTriggered:
         ChainEventConfirmed,
         ChainEventRetracted,
     ],
+    context=RulesContext,
 )
 class RuleEvaluation:
     """One price engine per partition this process owns, one post index and one chain
     index, all fed by one `RuleBook`."""
 
-    def __init__(self, context: HandlerContext) -> None:
-        settings = context.settings
-        if settings is None:
-            raise ConfigurationError("the rules handler needs the settings")
+    def __init__(self, context: RulesContext) -> None:
         self.store = context.store
-        self.book = RuleBook(context.store, settings)
-        self.warmup = timedelta(seconds=settings.rules_warmup_s)
+        self.book = RuleBook(context.store, context.alert_rules, context.snapshot_every_s)
+        self.warmup = timedelta(seconds=context.warmup_s)
         self._starting: dict[str, asyncio.Lock] = {}
         self._starting_posts = asyncio.Lock()
         self._starting_chain = asyncio.Lock()

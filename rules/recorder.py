@@ -28,25 +28,21 @@ from aggregates.alert_rule import AlertRule, Trigger
 from aggregates.errors import DomainError, NotFoundError
 from events.catalog import AlertTriggered
 from events.envelope import RecordedEvent
-from events.errors import ConfigurationError
-from handlers.declaration import HandlerContext, handler
-from impressox.services import Services, build_services
+from handlers.declaration import handler
+from rules.context import FiringsContext
 from rules.handler import NOTICE_CONDITIONS
 
 log = structlog.get_logger(__name__)
 
 
-@handler("rule-firings", categories=["alerts"], types=[AlertTriggered])
+@handler("rule-firings", categories=["alerts"], types=[AlertTriggered], context=FiringsContext)
 class FiringRecorder:
     """A batch at a time: each rule it names is loaded once, given all its firings of the
     batch, and every changed rule is saved in one commit (one atomic insert), which is
     what lets it keep up with an engine firing hundreds of alerts a second."""
 
-    def __init__(self, context: HandlerContext) -> None:
-        settings = context.settings
-        if settings is None or settings.redis_url is None:
-            raise ConfigurationError("the rule-firings handler needs the settings and REDIS_URL")
-        self.services: Services = build_services(settings, settings.redis_url)
+    def __init__(self, context: FiringsContext) -> None:
+        self.alert_rules = context.alert_rules
 
     async def handle_batch(self, batch: Sequence[RecordedEvent]) -> None:
         firings: dict[UUID, list[tuple[RecordedEvent, AlertTriggered]]] = {}
@@ -57,15 +53,13 @@ class FiringRecorder:
             if alert.condition not in NOTICE_CONDITIONS:  # a notice, not a firing
                 firings.setdefault(alert.rule_id, []).append((recorded, alert))
         if firings:
-            await asyncio.to_thread(
-                self.services.alert_rules.retrying, lambda: self._record(firings)
-            )
+            await asyncio.to_thread(self.alert_rules.retrying, lambda: self._record(firings))
 
     def _record(self, firings: dict[UUID, list[tuple[RecordedEvent, AlertTriggered]]]) -> None:
         changed: list[AlertRule] = []
         for rule_id, alerts in firings.items():
             try:
-                rule = self.services.alert_rules.load(rule_id)
+                rule = self.alert_rules.load(rule_id)
             except NotFoundError:
                 log.warning("alerts of an unknown rule; not recorded", rule_id=str(rule_id))
                 continue
@@ -75,7 +69,7 @@ class FiringRecorder:
             if rule.version != before:
                 changed.append(rule)
         if changed:
-            self.services.alert_rules.commit(*changed)
+            self.alert_rules.commit(*changed)
 
 
 def _record_one(rule: AlertRule, recorded: RecordedEvent, alert: AlertTriggered) -> None:

@@ -16,7 +16,6 @@ import asyncio
 import contextvars
 import time
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 from uuid import UUID
 
 import structlog
@@ -24,11 +23,11 @@ from redis.exceptions import RedisError
 
 from aggregates.errors import DomainError
 from aggregates.rule_spec import ChainTarget, PostTarget
+from aggregates.services.alert_rules import AlertRules
 from events.envelope import RecordedEvent
 from events.outages import outage, redis_unavailable
 from events.position import Position
 from events.store import EventStore
-from impressox.services import build_services
 from rules.chain_rules import ChainRuleIndex
 from rules.engine import RuleEngine
 from rules.firing import RuleState
@@ -43,9 +42,6 @@ from rules.rule_log import (
 )
 from rules.snapshots import Row, load_snapshot, row_of, save_snapshot, state_of
 
-if TYPE_CHECKING:
-    from impressox.settings import Settings
-
 log = structlog.get_logger(__name__)
 
 FOLLOW_BLOCK_MS = 1000
@@ -56,9 +52,9 @@ SNAPSHOT_TAG = "rules"
 
 
 class RuleBook:
-    def __init__(self, store: EventStore, settings: Settings) -> None:
+    def __init__(self, store: EventStore, alert_rules: AlertRules, snapshot_every_s: float) -> None:
         self.store = store
-        self.settings = settings
+        self.alert_rules = alert_rules
         self.stream = rules_log(store.names)
         self.rules: RuleStates = {}
         """Rules read: from the log, or validated from the snapshot when first needed."""
@@ -71,7 +67,7 @@ class RuleBook:
         """The post rules' index, once this process has handled a post."""
         self.chain: ChainRuleIndex | None = None
         """The chain rules' index, once this process has handled a chain event."""
-        self.snapshot_every_s = settings.rules_snapshot_s
+        self.snapshot_every_s = snapshot_every_s
         self._saved_position = self.position
         self._ready = asyncio.Lock()
         self._follower: asyncio.Task[None] | None = None
@@ -236,7 +232,7 @@ class RuleBook:
             if row[3] in ("active", "paused") and row[7] and datetime.fromisoformat(row[7]) <= now
         ]
         if due:
-            await asyncio.to_thread(_expire, self.settings, due, now)
+            await asyncio.to_thread(_expire, self.alert_rules, due, now)
 
     async def close(self) -> None:
         if self._follower is not None:
@@ -244,15 +240,9 @@ class RuleBook:
             await asyncio.gather(self._follower, return_exceptions=True)
 
 
-def _expire(settings: Settings, rule_ids: list[UUID], at: datetime) -> None:
-    if settings.redis_url is None:
-        return
-    services = build_services(settings, settings.redis_url)
-    try:
-        for rule_id in rule_ids:
-            try:
-                services.alert_rules.expire(rule_id, at)
-            except DomainError as refusal:
-                log.info("rule not expired", rule_id=str(rule_id), reason=str(refusal))
-    finally:
-        services.close()
+def _expire(alert_rules: AlertRules, rule_ids: list[UUID], at: datetime) -> None:
+    for rule_id in rule_ids:
+        try:
+            alert_rules.expire(rule_id, at)
+        except DomainError as refusal:
+            log.info("rule not expired", rule_id=str(rule_id), reason=str(refusal))

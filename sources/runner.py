@@ -19,7 +19,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Callable
 
 import structlog
@@ -28,6 +27,7 @@ from events.errors import InfrastructureError
 from events.store import EventStore
 from sources.clock import Clock, Sleep, real_sleep, utc_now
 from sources.publisher import SourceStatus, TickPublisher
+from sources.pumping import pump, until_stopped
 from sources.source import PriceSource
 
 log = structlog.get_logger(__name__)
@@ -64,20 +64,12 @@ async def run_source(
             symbols=list(source.symbols),
             simulated=source.simulated,
         )
-        tasks = [asyncio.create_task(_pump(source, publisher, observer))]
+        progress = None if observer is None else lambda: observer(source, publisher.status)
+        tasks = [asyncio.create_task(pump(source.batches(), publisher.publish, progress))]
         if stale_after_s:
             interval = min(stale_after_s / 4, MAX_CHECK_INTERVAL_S)
             tasks.append(asyncio.create_task(_watch(publisher, interval, sleep)))
-        stopping = asyncio.create_task(stop.wait())
-        try:
-            done, _ = await asyncio.wait([*tasks, stopping], return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for task in (*tasks, stopping):
-                task.cancel()
-            await asyncio.wait([*tasks, stopping])
-        for task in tasks:
-            if task in done:
-                task.result()  # the error that ended it, if any
+        await until_stopped(tasks, stop)
     finally:
         await _withdraw(publisher)
         await source.aclose()
@@ -90,24 +82,6 @@ async def run_source(
         duplicates=status.duplicates,
     )
     return status
-
-
-async def _pump(source: PriceSource, publisher: TickPublisher, observer: Observer | None) -> None:
-    async with contextlib.aclosing(source.batches()) as batches:
-        async for batch in batches:
-            if not batch:
-                continue
-            append = asyncio.ensure_future(publisher.publish(batch))
-            try:
-                await asyncio.shield(append)
-            except asyncio.CancelledError:
-                try:
-                    await append  # a batch in flight lands and is counted before the source stops
-                except InfrastructureError as error:  # stopped while Redis is away
-                    log.warning("stopped with a batch Redis did not take", error=str(error))
-                raise
-            if observer is not None:
-                observer(source, publisher.status)
 
 
 async def _watch(publisher: TickPublisher, interval: float, sleep: Sleep) -> None:

@@ -11,12 +11,14 @@ import pytest
 from redis.asyncio import Redis
 
 import tests.factories  # noqa: F401 - registers the test payload types
+from aggregates.services.bundle import Services
 from events import outages
 from events.names import StreamNames
 from events.store import EventStore
 from impressox.connections import connect_redis
 from impressox.embedded.redis import EmbeddedRedis
-from impressox.services import Services, build_services
+from impressox.services import build_services
+from tests.contexts import Contexts
 from tests.servers import mongo_server, private_server, redis_server
 
 if TYPE_CHECKING:
@@ -77,6 +79,13 @@ def names(prefix: str) -> StreamNames:
 @pytest.fixture
 def store(redis: Redis, names: StreamNames) -> EventStore:
     return EventStore(redis, names)
+
+
+@pytest.fixture
+async def contexts(store: EventStore, redis_url: str) -> AsyncIterator[Contexts]:
+    made = Contexts(store, redis_url)
+    yield made
+    await made.aclose()
 
 
 @pytest.fixture

@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+from aggregates.services.bundle import Services
 from events.store import EventStore
 from handlers.config import RuntimeConfig
 from impressox.connections import connect_mongo, connect_redis
-from impressox.services import Services
 from impressox.settings import Settings
 from projections.registry import PROJECTIONS
 from projections.runner import ProjectionRunner

@@ -12,7 +12,7 @@ import yaml
 from typer.main import get_command
 
 from impressox.cli.app import app
-from impressox.settings import load_settings
+from impressox.settings_loader import load_settings
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -18,16 +18,17 @@ from pymongo import AsyncMongoClient
 
 import rules.recorder  # noqa: F401 - registers rule-firings
 from aggregates.alert_rule import AlertRule
+from aggregates.services.bundle import Services
 from events.catalog import PriceTick
 from events.envelope import Event
 from events.store import EventStore
-from handlers.declaration import HANDLERS, HandlerContext
+from handlers.declaration import HANDLERS
 from handlers.worker import Worker
 from impressox.connections import connect_mongo
-from impressox.services import Services
 from impressox.settings import Settings
 from projections.reader import ReadModels
 from projections.readmodels.notifications import Notifications
+from tests.contexts import Contexts
 from tests.handlers.support import FAST, running, wait_until
 from tests.notify.servers import WebhookReceiver, serving
 from tests.readside import ProjectorThread, isolated_settings
@@ -68,6 +69,7 @@ def tick(price: float) -> Event:
 async def test_a_tick_crossing_a_rule_arrives_signed_at_the_webhook_and_in_the_read_model(
     *,
     store: EventStore,
+    contexts: Contexts,
     settings: Settings,
     services: Services,
     receiver: WebhookReceiver,
@@ -91,7 +93,7 @@ async def test_a_tick_crossing_a_rule_arrives_signed_at_the_webhook_and_in_the_r
         },
     )
     workers = [
-        Worker(HANDLERS.get(name), store, FAST, HandlerContext(store, settings))
+        Worker(HANDLERS.get(name), store, FAST, contexts.handler(name, settings))
         for name in ("rules", "rule-firings", "notify")
     ]
     async with running(workers[0]), running(workers[1]), running(workers[2]):

@@ -68,7 +68,7 @@ class Session:
         self._overflowed = asyncio.Event()
         self._ended = asyncio.Event()
         self._ending: tuple[int, str] = (UNAUTHORIZED, "")
-        settings = context.settings
+        settings = context.config
         self._budget = MessageBudget(settings.ws_messages_per_minute, settings.ws_message_burst)
 
     @property
@@ -181,7 +181,7 @@ class Session:
         )
         resume = decode_cursor(request.cursor, topic.stream_set) if request.cursor else {}
         subscription = Subscription(
-            topic, context.settings.ws_queue_size, on_overflow=self._overflowed.set
+            topic, context.config.ws_queue_size, on_overflow=self._overflowed.set
         )
         attached_at = await context.hub.attach(subscription)
         if topic.reply_channel is not None:

@@ -21,18 +21,10 @@ from aggregates.channels import CHANNEL_ID, Identity, TelegramChannel
 from aggregates.errors import InvalidCommandError, NotFoundError
 from aggregates.services.users import ChannelRequest, DisplayName, Users
 from aggregates.user import QuietHours, User
-from api.auth import AnyKey
-from api.commands import (
-    COMMAND_REFUSALS,
-    READ_RESPONSES,
-    Accepted,
-    ActingFor,
-    WaitFor,
-    accepted,
-    run_command,
-)
+from api.commands import COMMAND_REFUSALS, READ_RESPONSES, Accepted, accepted, run_command
 from api.consistency import AfterWrites, read_after
-from api.context import ApiContext, Context
+from api.context import ApiContext
+from api.deps import ActingFor, AnyKey, Context, WaitFor
 from api.reading import problem_responses
 from api.routes import channel_tests, keys, link_codes, memory, watches
 from projections.model import Document

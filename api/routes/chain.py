@@ -15,9 +15,8 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, Field, JsonValue
 
-from api.auth import User
 from api.consistency import READ_AFTER_HEADERS, AfterWrites, read_after
-from api.context import Context
+from api.deps import Context, UserKey
 from api.pagination import DEFAULT_LIMIT, Page, page
 from api.reading import READ_REFUSALS, Cursor, Limit, TimeWindow, problem_responses, time_window
 from projections.readmodels.chain_events import ChainEvents
@@ -86,7 +85,7 @@ class TransactionPublic(BaseModel):
 async def wallet_activity(
     *,
     address: Annotated[str, Path(pattern=ADDRESS)],
-    principal: User,
+    principal: UserKey,
     context: Context,
     after: ActivityAfter,
     window: Window,
@@ -123,7 +122,7 @@ async def wallet_activity(
 async def transaction(
     *,
     tx_hash: Annotated[str, Path(pattern=TX_HASH)],
-    principal: User,
+    principal: UserKey,
     context: Context,
     after: EventsAfter,
     activity_after: ActivityAfter,

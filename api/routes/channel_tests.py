@@ -20,9 +20,9 @@ from pydantic import BaseModel, Field
 from aggregates.channels import CHANNEL_ID
 from aggregates.errors import NotFoundError
 from aggregates.user import User
-from api.commands import COMMAND_REFUSALS, ActingFor, run_command
+from api.commands import COMMAND_REFUSALS, run_command
 from api.consistency import format_position
-from api.context import Context
+from api.deps import ActingFor, Context
 from api.reading import problem_responses
 from events.catalog import ChannelTestRequested
 from events.envelope import Event

@@ -19,18 +19,10 @@ from pydantic import BaseModel, Field
 from aggregates.channels import Platform
 from aggregates.conversation import MessageId
 from aggregates.services.conversations import Conversations
-from api.auth import User, require_visible
-from api.commands import (
-    COMMAND_REFUSALS,
-    READ_RESPONSES,
-    Accepted,
-    ActingFor,
-    WaitFor,
-    accepted,
-    run_command,
-)
+from api.auth import require_visible
+from api.commands import COMMAND_REFUSALS, READ_RESPONSES, Accepted, accepted, run_command
 from api.consistency import AfterWrites, read_after
-from api.context import Context
+from api.deps import ActingFor, Context, UserKey, WaitFor
 from api.pagination import DEFAULT_LIMIT, Page, page
 from api.reading import Cursor, Limit, problem_responses
 from projections.model import Document
@@ -179,7 +171,7 @@ async def list_conversations(
 async def list_messages(
     conversation_id: UUID,
     context: Context,
-    principal: User,
+    principal: UserKey,
     after: MessagesAfter,
     *,
     cursor: Cursor = None,
@@ -203,7 +195,7 @@ async def list_messages(
 
 
 async def _visible_conversation(
-    context: Context, principal: User, conversation_id: UUID
+    context: Context, principal: UserKey, conversation_id: UUID
 ) -> Document:
     collection = await context.read_models.collection(CONVERSATIONS)
     document = await collection.find_one({"_id": str(conversation_id)})

@@ -13,8 +13,7 @@ import inspect
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from api.auth import Admin
-from api.context import Context
+from api.deps import Admin, Context
 from api.reading import problem_responses
 from events.envelope import Payload
 

@@ -16,10 +16,8 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field, JsonValue
 
-from api.auth import User
-from api.commands import ActingFor
 from api.consistency import READ_AFTER_HEADERS, AfterWrites, read_after
-from api.context import Context
+from api.deps import ActingFor, Context, UserKey
 from api.pagination import DEFAULT_LIMIT, Page, cursor_after, page
 from api.reading import (
     READ_REFUSALS,
@@ -263,7 +261,7 @@ async def list_notifications(
 )
 async def list_posts(
     *,
-    principal: User,
+    principal: UserKey,
     context: Context,
     after: PostsAfter,
     window: Window,
@@ -311,7 +309,7 @@ async def list_posts(
 )
 async def list_chain_events(
     *,
-    principal: User,
+    principal: UserKey,
     context: Context,
     after: ChainAfter,
     window: Window,

@@ -23,9 +23,10 @@ from pydantic import BaseModel
 from pymongo.errors import PyMongoError
 from redis.exceptions import RedisError
 
-from api.context import ApiContext, Context
+from api.context import ApiContext
+from api.deps import Context
 from api.problems import problem
-from api.routes.admin import streams_status
+from api.stream_statuses import streams_status
 from projections.generations import Generations
 from projections.runner import backlog
 
@@ -95,7 +96,7 @@ async def _lagging_projections(request: Request, context: ApiContext) -> str:
     cached: tuple[float, str] | None = getattr(request.app.state, "projections_check", None)
     if cached is not None and time.monotonic() - cached[0] < LAG_CACHE_S:
         return cached[1]
-    limit = context.settings.ready_max_lag
+    limit = context.config.ready_max_lag
     try:
         behind = await asyncio.wait_for(_behind(context, limit), CHECK_TIMEOUT_S)
     except TimeoutError:
@@ -114,7 +115,7 @@ async def _stalled_partitions(request: Request, context: ApiContext) -> str:
     cached: tuple[float, str] | None = getattr(request.app.state, "stalls_check", None)
     if cached is not None and time.monotonic() - cached[0] < STALL_CACHE_S:
         return cached[1]
-    after_s = context.settings.stall_after_s
+    after_s = context.config.stall_after_s
     try:
         statuses = await asyncio.wait_for(
             streams_status(context.redis, context.store.names), CHECK_TIMEOUT_S

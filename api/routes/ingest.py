@@ -21,9 +21,8 @@ from fastapi import APIRouter, HTTPException, Path, Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 from pydantic_core import PydanticSerializationError
 
-from api.auth import Ingest
 from api.consistency import format_position
-from api.context import Context
+from api.deps import Context, Ingest
 from api.guard import body_limit
 from api.problems import problem
 from api.reading import FieldProblem, Problem, problem_responses

@@ -15,11 +15,9 @@ from fastapi import APIRouter, HTTPException, Path
 
 from aggregates.errors import NotFoundError
 from aggregates.services.users import KeyInfo, KeyRequest, Users
-from aggregates.user import Scope
-from aggregates.user import User as UserAggregate
-from api.auth import User
-from api.commands import COMMAND_REFUSALS, Accepted, ActingFor, WaitFor, accepted, run_command
-from api.context import Context
+from aggregates.user import Scope, User
+from api.commands import COMMAND_REFUSALS, Accepted, accepted, run_command
+from api.deps import ActingFor, Context, UserKey, WaitFor
 from api.reading import problem_responses
 
 router = APIRouter(tags=["keys"])
@@ -58,7 +56,7 @@ async def list_keys(context: Context, user_id: ActingFor) -> list[KeyInfo]:
     responses=COMMAND_RESPONSES,
 )
 async def issue_key(
-    body: KeyRequest, context: Context, principal: User, user_id: ActingFor, wait: WaitFor
+    body: KeyRequest, context: Context, principal: UserKey, user_id: ActingFor, wait: WaitFor
 ) -> KeyIssued:
     if not principal.is_admin and set(body.scopes) != {"user"}:
         granted = ", ".join(sorted(set(body.scopes) - {"user"}))
@@ -72,7 +70,7 @@ async def issue_key(
 def _revoke_key(users: Users, user_id: UUID, key_id: str) -> None:
     """Revoke a key; one the user does not have is a 404 (the aggregate says 409)."""
 
-    def revoke(user: UserAggregate) -> None:
+    def revoke(user: User) -> None:
         if key_id not in user.api_keys:
             raise NotFoundError(f"no API key {key_id}")
         user.revoke_api_key(key_id, datetime.now(UTC))

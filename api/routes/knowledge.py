@@ -16,10 +16,9 @@ from uuid import UUID
 from fastapi import APIRouter, HTTPException, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.auth import User
 from api.commands import COMMAND_REFUSALS, Accepted
 from api.consistency import format_position
-from api.context import Context
+from api.deps import Context, UserKey
 from api.guard import body_limit
 from api.keys import Principal
 from api.reading import problem_responses
@@ -115,7 +114,7 @@ UNAVAILABLE: dict[int | str, dict[str, Any]] = {
     responses=COMMAND_REFUSALS,
 )
 async def add_document(
-    document: DocumentCreate, principal: User, context: Context
+    document: DocumentCreate, principal: UserKey, context: Context
 ) -> DocumentAccepted:
     added = DocumentAdded(
         document_id=document.id,
@@ -146,7 +145,7 @@ async def add_document(
     },
 )
 async def remove_document(
-    document_id: Annotated[DocumentId, Path()], principal: User, context: Context
+    document_id: Annotated[DocumentId, Path()], principal: UserKey, context: Context
 ) -> DocumentAccepted:
     try:
         receipt = await DocumentLibrary(context.store).remove(
@@ -164,7 +163,7 @@ async def remove_document(
     responses={**problem_responses(401, 403, 422, 429), **UNAVAILABLE},
 )
 async def search_knowledge(
-    principal: User,
+    principal: UserKey,
     context: Context,
     q: Annotated[str, Query(min_length=1, max_length=500, description="What to look for.")],
     symbol: Annotated[

@@ -10,8 +10,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from aggregates.services.users import IssuedLinkCode
-from api.commands import COMMAND_REFUSALS, ActingFor, run_command
-from api.context import Context
+from api.commands import COMMAND_REFUSALS, run_command
+from api.deps import ActingFor, Context
 from api.reading import problem_responses
 
 router = APIRouter(tags=["account"])

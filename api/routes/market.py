@@ -18,9 +18,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Path, Query
 from pydantic import BaseModel, Field
 
-from api.auth import User
 from api.consistency import READ_AFTER_HEADERS, AfterWrites, read_after
-from api.context import Context
+from api.deps import Context, UserKey
 from api.pagination import DEFAULT_LIMIT, Page, page
 from api.reading import (
     READ_REFUSALS,
@@ -89,7 +88,7 @@ def _price(document: Document) -> PricePublic:
 )
 async def list_prices(
     *,
-    principal: User,
+    principal: UserKey,
     context: Context,
     after: PricesAfter,
     symbols: Annotated[
@@ -124,7 +123,7 @@ async def list_prices(
 )
 async def get_price(
     *,
-    principal: User,
+    principal: UserKey,
     context: Context,
     after: PricesAfter,
     symbol: Annotated[
@@ -160,7 +159,7 @@ async def get_price(
 )
 async def list_candles(
     *,
-    principal: User,
+    principal: UserKey,
     context: Context,
     after: CandlesAfter,
     symbol: Annotated[Symbol, Query(description="BASE/QUOTE (or BASE-QUOTE), e.g. BTC/USDT.")],

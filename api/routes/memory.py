@@ -17,8 +17,8 @@ from fastapi import APIRouter, Path
 from pydantic import BaseModel, Field
 
 from aggregates.memory import MAX_FACTS, Fact, FieldValue, Subject
-from api.commands import COMMAND_REFUSALS, Accepted, ActingFor, Wait, accepted, run_command
-from api.context import Context
+from api.commands import COMMAND_REFUSALS, Accepted, Wait, accepted, run_command
+from api.deps import ActingFor, Context
 from api.reading import READ_REFUSALS, problem_responses
 
 router = APIRouter(tags=["memory"])

@@ -25,10 +25,10 @@ from prometheus_client.registry import Collector
 from pymongo.errors import PyMongoError
 from redis.exceptions import RedisError
 
-from api.auth import Admin
-from api.context import ApiContext, Context
+from api.context import ApiContext
+from api.deps import Admin, Context
 from api.reading import problem_responses
-from api.routes.admin import streams_status
+from api.stream_statuses import streams_status
 from handlers.exporter import StreamsCollector
 from projections.generations import Generations
 from projections.rebuild import ProjectionStatus, projection_statuses
@@ -110,9 +110,7 @@ def _metrics_of(request: Request, context: ApiContext) -> ApiMetrics:
     """The app's metrics, made on first scrape (per app: tests run several apps)."""
     metrics: ApiMetrics | None = getattr(request.app.state, "metrics", None)
     if metrics is None:
-        metrics = request.app.state.metrics = ApiMetrics(
-            stall_after_s=context.settings.stall_after_s
-        )
+        metrics = request.app.state.metrics = ApiMetrics(stall_after_s=context.config.stall_after_s)
     return metrics
 
 

@@ -25,18 +25,11 @@ from aggregates.alert_rule import AlertRule, Status
 from aggregates.rule_spec import RuleSpec
 from aggregates.services.alert_rules import AlertRules
 from aggregates.services.users import Users
-from api.auth import User, require_visible
-from api.commands import (
-    COMMAND_REFUSALS,
-    READ_RESPONSES,
-    Accepted,
-    ActingFor,
-    WaitFor,
-    accepted,
-    run_command,
-)
+from api.auth import require_visible
+from api.commands import COMMAND_REFUSALS, READ_RESPONSES, Accepted, accepted, run_command
 from api.consistency import AfterWrites, read_after
-from api.context import ApiContext, Context
+from api.context import ApiContext
+from api.deps import ActingFor, Context, UserKey, WaitFor
 from api.keys import Principal
 from api.pagination import DEFAULT_LIMIT, Page, page
 from api.reading import Cursor, Limit, problem_responses
@@ -179,7 +172,7 @@ def _create(
     responses={**COMMAND_REFUSALS, **NO_RULE},
 )
 async def update_rule(
-    rule_id: UUID, spec: RuleSpec, context: Context, principal: User, wait: WaitFor
+    rule_id: UUID, spec: RuleSpec, context: Context, principal: UserKey, wait: WaitFor
 ) -> RuleAccepted:
     users = context.services.users
     await context.contract_events.refuse_unknown(spec)
@@ -201,7 +194,9 @@ async def update_rule(
     summary="Pause an active rule",
     responses={**COMMAND_REFUSALS, **NO_RULE},
 )
-async def pause_rule(rule_id: UUID, context: Context, principal: User, wait: WaitFor) -> Accepted:
+async def pause_rule(
+    rule_id: UUID, context: Context, principal: UserKey, wait: WaitFor
+) -> Accepted:
     return await _command(context, principal, wait, rule_id, AlertRule.pause)
 
 
@@ -211,7 +206,9 @@ async def pause_rule(rule_id: UUID, context: Context, principal: User, wait: Wai
     summary="Resume a paused rule",
     responses={**COMMAND_REFUSALS, **NO_RULE},
 )
-async def resume_rule(rule_id: UUID, context: Context, principal: User, wait: WaitFor) -> Accepted:
+async def resume_rule(
+    rule_id: UUID, context: Context, principal: UserKey, wait: WaitFor
+) -> Accepted:
     return await _command(context, principal, wait, rule_id, AlertRule.resume)
 
 
@@ -221,7 +218,9 @@ async def resume_rule(rule_id: UUID, context: Context, principal: User, wait: Wa
     summary="Delete a rule (it stays listed with status deleted)",
     responses={**COMMAND_REFUSALS, **NO_RULE},
 )
-async def delete_rule(rule_id: UUID, context: Context, principal: User, wait: WaitFor) -> Accepted:
+async def delete_rule(
+    rule_id: UUID, context: Context, principal: UserKey, wait: WaitFor
+) -> Accepted:
     return await _command(context, principal, wait, rule_id, AlertRule.delete)
 
 
@@ -270,7 +269,7 @@ async def list_rules(
     responses={**READ_RESPONSES, **NO_RULE},
 )
 async def get_rule(
-    rule_id: UUID, context: Context, principal: User, after: RulesAfter
+    rule_id: UUID, context: Context, principal: UserKey, after: RulesAfter
 ) -> RulePublic:
     await after.wait()
     collection = await context.read_models.collection(READ_MODEL)

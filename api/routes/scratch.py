@@ -13,8 +13,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Path, Query
 from pydantic import BaseModel, Field
 
-from api.auth import Admin
-from api.context import ApiContext, Context
+from api.context import ApiContext
+from api.deps import Admin, Context
 from api.reading import problem_responses
 from projections.diff import Change, diff_collections
 from projections.generations import Generation, Generations

@@ -12,17 +12,9 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 
 from aggregates.watch import FollowedAccount, Keyword, SocialPlatform, WatchedWallet, watch_id
-from api.commands import (
-    COMMAND_REFUSALS,
-    READ_RESPONSES,
-    Accepted,
-    ActingFor,
-    WaitFor,
-    accepted,
-    run_command,
-)
+from api.commands import COMMAND_REFUSALS, READ_RESPONSES, Accepted, accepted, run_command
 from api.consistency import AfterWrites, read_after
-from api.context import Context
+from api.deps import ActingFor, Context, WaitFor
 from api.reading import problem_responses
 from projections.readmodels.watches import Watches
 

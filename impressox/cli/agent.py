@@ -23,6 +23,7 @@ from rich.table import Table
 from agent.specs import parse_spec
 from events.errors import ImpressoxError
 from impressox.cli.common import exit_code, fail, run, settings_from
+from impressox.configs import models_config
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -60,13 +61,14 @@ def eval_command(
         fail(f"--set {only!r}: one of {', '.join(SETS)}")
     settings = settings_from(ctx)
     spec = model or settings.agent_model
+    config = models_config(settings)
     try:
-        chat_model(spec, settings)  # a bad spec or a missing key: refused before any run
+        chat_model(spec, config)  # a bad spec or a missing key: refused before any run
     except ImpressoxError as error:
         fail(str(error), exit_code(error))
 
     def model_for(symbols: list[str]) -> BaseChatModel:
-        return chat_model(spec, settings, SymbolBook(symbols))
+        return chat_model(spec, config, SymbolBook(symbols))
 
     results = run(evaluate(model_for, (only,) if only else SETS))
     console = Console()

@@ -14,8 +14,9 @@ import typer
 
 from aggregates.errors import InvalidCommandError, NotFoundError
 from aggregates.services.base import Service
+from aggregates.services.bundle import Services
 from impressox.cli.common import EXIT_INPUT, fail, redis_url_for, settings_from
-from impressox.services import Services, build_services
+from impressox.services import build_services
 
 app = typer.Typer(
     help="Inspect aggregates: state at any version or time, and history.", no_args_is_help=True

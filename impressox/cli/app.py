@@ -9,7 +9,7 @@ import typer
 import uvicorn
 
 from events.errors import ImpressoxError, RegistryError
-from handlers.declaration import HANDLERS, load_modules
+from handlers.declaration import HANDLERS
 from impressox.cli import (
     agent,
     aggregates,
@@ -32,6 +32,7 @@ from impressox.cli.common import (
     settings_from,
 )
 from impressox.connections import redact
+from impressox.modules import load_handlers
 from impressox.settings import Settings
 from impressox.settings_table import markdown_table
 from impressox.supervisor import Supervisor
@@ -80,7 +81,7 @@ def up(ctx: typer.Context) -> None:
 @app.command()
 def api(ctx: typer.Context) -> None:
     """Serve the HTTP API (needs REDIS_URL and MONGO_URL, or a running system)."""
-    from api.app import create_app  # noqa: PLC0415 - FastAPI loads only where it serves
+    from impressox.api_app import create_app  # noqa: PLC0415 - FastAPI loads only where it serves
 
     settings = settings_from(ctx)
     try:
@@ -112,11 +113,11 @@ def worker(
     """Run one handler. Start several for more throughput: they share partitions."""
     settings = settings_from(ctx)
     try:
-        load_modules(settings.modules)
+        load_handlers(settings.modules)
         spec = HANDLERS.get(name)
     except RegistryError as error:
         fail(str(error))
-    redis_url, _ = running_urls(settings)
+    redis_url, mongo_url = running_urls(settings)
     if redis_url is None:
         fail("no REDIS_URL: set it, or start the whole system with `impressox up`", 1)
     if check:
@@ -125,7 +126,7 @@ def worker(
             f"{name}: {len(live)} live consumer(s)" + (f": {', '.join(live)}" if live else "")
         )
         raise typer.Exit(0 if live else 1)
-    run(serve_worker(settings, spec, redis_url, metrics_port=metrics_port))
+    run(serve_worker(settings, spec, redis_url, mongo_url, metrics_port=metrics_port))
 
 
 @app.command("settings")

@@ -20,7 +20,8 @@ from impressox.connections import connect_redis
 from impressox.embedded.redis import EmbeddedRedis
 from impressox.endpoints import DataDirLock, read_endpoints
 from impressox.logging import configure_logging
-from impressox.settings import Settings, load_settings
+from impressox.settings import Settings
+from impressox.settings_loader import load_settings
 
 T = TypeVar("T")
 

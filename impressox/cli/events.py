@@ -24,10 +24,10 @@ from events.names import StreamNames, check_category
 from events.position import Position
 from events.store import MAX_BATCH, Bound, EventStore
 from handlers.dead_letter_ops import DeadLetterId, DeadLetters, check_handler
-from handlers.declaration import load_modules
 from handlers.monitoring import StreamStatus, system_status
 from impressox.cli.common import fail, redis_for, run, settings_from
 from impressox.cli.status_view import print_bots, print_streams, print_summary
+from impressox.modules import load_handlers
 from impressox.settings import Settings
 
 app = typer.Typer(help="Append, read, tail and inspect event streams.", no_args_is_help=True)
@@ -77,7 +77,7 @@ def append(
 
 def _load_modules(settings: Settings) -> None:
     try:
-        load_modules(settings.modules)
+        load_handlers(settings.modules)
     except RegistryError as error:
         fail(str(error))
 

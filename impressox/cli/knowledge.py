@@ -20,6 +20,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from events.catalog.documents import MAX_TEXT_BYTES, DocumentAdded, DocumentFormat
 from events.store import EventStore
 from impressox.cli.common import fail, redis_for, run, settings_from
+from impressox.configs import knowledge_config
 from impressox.settings import Settings
 from knowledge.chunking import Chunker
 from knowledge.documents import DocumentLibrary, DocumentReceipt
@@ -165,8 +166,8 @@ def search_command(
     )
 
     async def go() -> list[SearchHit]:
-        embeddings = create_embeddings(settings.embeddings, settings)
-        store = await KnowledgeStore.connect(settings)
+        embeddings = create_embeddings(settings.embeddings, knowledge_config(settings))
+        store = await KnowledgeStore.connect(knowledge_config(settings))
         try:
             return await search(store, embeddings, query, k=k, filters=filters)
         finally:
@@ -184,7 +185,7 @@ def status_command(ctx: typer.Context) -> None:
     settings = settings_from(ctx)
 
     async def go() -> dict[str, object]:
-        store = await KnowledgeStore.connect(settings)
+        store = await KnowledgeStore.connect(knowledge_config(settings))
         try:
             info = await store.active()
             if info is None:
@@ -235,9 +236,9 @@ def reindex_command(
 
 
 async def _reindex(settings: Settings, name: str) -> ReindexResult:
-    embeddings = create_embeddings(name, settings)
+    embeddings = create_embeddings(name, knowledge_config(settings))
     chunker = Chunker(settings.chunk_tokens, settings.chunk_overlap_tokens)
-    knowledge = await KnowledgeStore.connect(settings)
+    knowledge = await KnowledgeStore.connect(knowledge_config(settings))
     try:
         async with redis_for(settings) as redis:
             store = EventStore(redis, settings.stream_names())

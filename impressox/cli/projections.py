@@ -17,9 +17,9 @@ from rich.table import Table
 
 from events.errors import ImpressoxError, RegistryError
 from events.store import EventStore
-from handlers.declaration import load_modules
 from impressox.cli.common import exit_code, fail, require_urls, run, settings_from
 from impressox.connections import connect_mongo, connect_redis
+from impressox.modules import load_handlers
 from impressox.projector import configured_projections, projector_config, serve_projections
 from impressox.settings import Settings
 from projections.generations import Generations
@@ -190,7 +190,7 @@ class _Session:
 
 def _projections(settings: Settings) -> list[Projection]:
     try:
-        load_modules([*READ_MODEL_MODULES, *settings.modules])
+        load_handlers([*READ_MODEL_MODULES, *settings.modules])
         return configured_projections(settings)
     except RegistryError as error:
         fail(str(error))

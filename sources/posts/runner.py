@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -27,6 +26,7 @@ from events.outages import through_redis_outage
 from events.store import MAX_BATCH, EventStore
 from sources.posts.post import post_event
 from sources.posts.source import PostSource
+from sources.pumping import pump, until_stopped
 
 log = structlog.get_logger(__name__)
 
@@ -79,16 +79,12 @@ async def run_post_source(
     try:
         await source.open()
         log.info("post source running", source=source.name)
-        pump = asyncio.create_task(_pump(source, store, status, observer, stop))
-        stopping = asyncio.create_task(stop.wait())
-        try:
-            await asyncio.wait([pump, stopping], return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for task in (pump, stopping):
-                task.cancel()
-            await asyncio.wait([pump, stopping])
-        if not pump.cancelled():
-            pump.result()  # the error that ended it, if any
+
+        async def deliver(batch: Sequence[PostScraped]) -> None:
+            _count(status, len(batch), await append_posts(store, batch, stop))
+
+        progress = None if observer is None else lambda: observer(source, status)
+        await until_stopped([asyncio.create_task(pump(source.batches(), deliver, progress))], stop)
     finally:
         await source.aclose()
     log.info(
@@ -99,33 +95,6 @@ async def run_post_source(
         duplicates=status.duplicates,
     )
     return status
-
-
-async def _pump(
-    source: PostSource,
-    store: EventStore,
-    status: PostStatus,
-    observer: PostObserver | None,
-    stop: asyncio.Event,
-) -> None:
-    async with contextlib.aclosing(source.batches()) as batches:
-        async for batch in batches:
-            if not batch:
-                continue
-            append = asyncio.ensure_future(append_posts(store, batch, stop))
-            try:
-                new = await asyncio.shield(append)
-            except asyncio.CancelledError:
-                try:
-                    new = await append  # a batch in flight lands and is counted before stopping
-                except InfrastructureError as error:  # stopped while Redis is away
-                    log.warning("stopped with a batch Redis did not take", error=str(error))
-                else:
-                    _count(status, len(batch), new)
-                raise
-            _count(status, len(batch), new)
-            if observer is not None:
-                observer(source, status)
 
 
 def _count(status: PostStatus, posts: int, new: int) -> None:

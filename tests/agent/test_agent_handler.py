@@ -17,15 +17,16 @@ import pytest
 
 import projections.readmodels  # noqa: F401 - registers the read models
 from agent import handler as _registers_the_agent  # noqa: F401
+from agent.alert_tools import CreateAlertArgs, spec_of
 from agent.journal import call_id_for
 from agent.rule_creation import RULE_NAMESPACE
-from agent.toolset import CreateAlertArgs, spec_of
 from aggregates.conversation import AgentReply, Conversation, ToolCall, ToolResult
+from aggregates.services.bundle import Services
 from events.store import EventStore
-from handlers.declaration import HANDLERS, HandlerContext
+from handlers.declaration import HANDLERS
 from handlers.worker import Worker
-from impressox.services import Services
 from impressox.settings import Settings
+from tests.contexts import Contexts
 from tests.handlers.support import FAST, running, wait_until
 from tests.readside import ProjectorThread, isolated_settings
 
@@ -50,9 +51,9 @@ def projector(settings: Settings, redis_url: str, mongo_url: str) -> Iterator[Pr
 
 @pytest.fixture
 async def agent(
-    store: EventStore, settings: Settings, projector: ProjectorThread
+    store: EventStore, contexts: Contexts, settings: Settings, projector: ProjectorThread
 ) -> AsyncIterator[Worker]:
-    worker = Worker(HANDLERS.get("agent"), store, FAST, HandlerContext(store, settings))
+    worker = Worker(HANDLERS.get("agent"), store, FAST, contexts.handler("agent", settings))
     async with running(worker):
         yield worker
 
@@ -134,7 +135,11 @@ async def test_a_deletion_waits_for_the_users_yes(services: Services, agent: Wor
 
 
 async def test_a_turn_interrupted_after_its_tools_is_answered_without_running_them_again(
-    services: Services, store: EventStore, settings: Settings, projector: ProjectorThread
+    services: Services,
+    store: EventStore,
+    contexts: Contexts,
+    settings: Settings,
+    projector: ProjectorThread,
 ) -> None:
     chat = Chat(services)
     conversation_id = await chat.receive("m1", "alert me when BTC goes above 100k")
@@ -151,7 +156,7 @@ async def test_a_turn_interrupted_after_its_tools_is_answered_without_running_th
     )
     result = {"call_id": "c1", "output": output}
     await asyncio.to_thread(services.conversations.record_tool_result, conversation_id, result)
-    worker = Worker(HANDLERS.get("agent"), store, FAST, HandlerContext(store, settings))
+    worker = Worker(HANDLERS.get("agent"), store, FAST, contexts.handler("agent", settings))
     async with running(worker):
 
         async def answered() -> bool:
@@ -171,9 +176,9 @@ async def test_a_turn_interrupted_after_its_tools_is_answered_without_running_th
 
 
 async def _answer_with_a_fresh_worker(
-    chat: Chat, store: EventStore, settings: Settings, message_id: str
+    chat: Chat, store: EventStore, contexts: Contexts, settings: Settings, message_id: str
 ) -> str:
-    worker = Worker(HANDLERS.get("agent"), store, FAST, HandlerContext(store, settings))
+    worker = Worker(HANDLERS.get("agent"), store, FAST, contexts.handler("agent", settings))
     async with running(worker):
 
         async def answered() -> bool:
@@ -186,7 +191,11 @@ async def _answer_with_a_fresh_worker(
 
 
 async def test_a_call_that_ran_before_a_crash_finds_its_work_when_run_again(
-    services: Services, store: EventStore, settings: Settings, projector: ProjectorThread
+    services: Services,
+    store: EventStore,
+    contexts: Contexts,
+    settings: Settings,
+    projector: ProjectorThread,
 ) -> None:
     chat = Chat(services)
     conversation_id = await chat.receive("m1", "alert me when BTC goes above 100k")
@@ -199,7 +208,7 @@ async def test_a_call_that_ran_before_a_crash_finds_its_work_when_run_again(
     rule_id = uuid5(RULE_NAMESPACE, call_id)
     await asyncio.to_thread(services.alert_rules.create, chat.user_id, spec, rule_id)
 
-    text = await _answer_with_a_fresh_worker(chat, store, settings, "m1")
+    text = await _answer_with_a_fresh_worker(chat, store, contexts, settings, "m1")
 
     assert text == CREATED
     conversation = await chat.load()
@@ -210,7 +219,11 @@ async def test_a_call_that_ran_before_a_crash_finds_its_work_when_run_again(
 
 
 async def test_an_interrupted_deletion_is_not_run_again(
-    services: Services, store: EventStore, settings: Settings, projector: ProjectorThread
+    services: Services,
+    store: EventStore,
+    contexts: Contexts,
+    settings: Settings,
+    projector: ProjectorThread,
 ) -> None:
     chat = Chat(services)
     conversation_id = await chat.receive("m1", "yes")
@@ -222,18 +235,22 @@ async def test_an_interrupted_deletion_is_not_run_again(
     }
     await asyncio.to_thread(services.conversations.call_tool, conversation_id, call)
 
-    text = await _answer_with_a_fresh_worker(chat, store, settings, "m1")
+    text = await _answer_with_a_fresh_worker(chat, store, contexts, settings, "m1")
 
     assert "interrupted" in text
     assert "check" in text
 
 
 async def test_a_question_asked_is_answered_next_turn_even_by_another_worker(
-    services: Services, store: EventStore, settings: Settings, projector: ProjectorThread
+    services: Services,
+    store: EventStore,
+    contexts: Contexts,
+    settings: Settings,
+    projector: ProjectorThread,
 ) -> None:
     chat = Chat(services)
     await chat.receive("m1", "alert me at 300")
-    asked = await _answer_with_a_fresh_worker(chat, store, settings, "m1")
+    asked = await _answer_with_a_fresh_worker(chat, store, contexts, settings, "m1")
     assert asked == 'Above or below 300, and for which coin? (e.g. "SOL above")'
     conversation = await chat.load()
     clarification = conversation.clarification_for("m1")
@@ -242,7 +259,7 @@ async def test_a_question_asked_is_answered_next_turn_even_by_another_worker(
     assert not [t for t in conversation.turns if isinstance(t, ToolCall)]  # no guess
 
     await chat.receive("m2", "sol, above")  # answered after a restart: another worker
-    done = await _answer_with_a_fresh_worker(chat, store, settings, "m2")
+    done = await _answer_with_a_fresh_worker(chat, store, contexts, settings, "m2")
 
     assert "alert 1, \u201cSOL/USDT above 300\u201d." in done
     (call,) = [t for t in (await chat.load()).turns if isinstance(t, ToolCall)]

@@ -10,11 +10,11 @@ import pytest
 
 from agent.context import AgentContext
 from agent.rule_creation import user_rules
+from aggregates.services.bundle import Services
 from chain.observations import Observation, observation_id
 from events.catalog import ChainRecord, ValueTransfer
 from events.store import EventStore
 from impressox.connections import connect_mongo
-from impressox.services import Services
 from impressox.settings import Settings
 from projections.reader import ReadModels
 from projections.readmodels.chain_events import ChainEvents

@@ -17,6 +17,7 @@ from agent.evaluation import Evaluation, load
 from agent.evaluation.dataset import EvaluationSet
 from agent.evaluation.runner import run
 from agent.models import chat_model
+from impressox.configs import models_config
 from impressox.settings import Settings
 from tests.agent.llm_servers import API_KEY, ReplayingOpenAIServer, Reply, serving
 
@@ -68,7 +69,7 @@ async def test_a_recorded_model_is_judged_like_the_offline_one(
     )
 
     def model_for(symbols: list[str]) -> BaseChatModel:
-        return chat_model("openai-compatible:recorded", settings)
+        return chat_model("openai-compatible:recorded", models_config(settings))
 
     subset = recorded_cases(server)
     result = Evaluation.of("development", await run(model_for, subset))

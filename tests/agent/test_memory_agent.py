@@ -16,14 +16,15 @@ import projections.readmodels  # noqa: F401 - registers the read models
 from agent import handler as _registers_the_agent  # noqa: F401
 from aggregates.conversation import Conversation
 from aggregates.memory import memory_id
+from aggregates.services.bundle import Services
 from events.catalog import PriceTick
 from events.envelope import Event
 from events.store import EventStore
-from handlers.declaration import HANDLERS, HandlerContext
+from handlers.declaration import HANDLERS
 from handlers.worker import Worker
-from impressox.services import Services
 from impressox.settings import Settings
 from projections.readmodels.prices import Prices
+from tests.contexts import Contexts
 from tests.handlers.support import FAST, running, wait_until
 from tests.readside import ProjectorThread, isolated_settings
 
@@ -40,17 +41,17 @@ def projector(settings: Settings, redis_url: str, mongo_url: str) -> Iterator[Pr
     thread.stop()
 
 
-def worker(name: str, store: EventStore, settings: Settings) -> Worker:
-    return Worker(HANDLERS.get(name), store, FAST, HandlerContext(store, settings))
+def worker(name: str, contexts: Contexts, settings: Settings) -> Worker:
+    return Worker(HANDLERS.get(name), contexts.store, FAST, contexts.handler(name, settings))
 
 
 @pytest.fixture
 async def agent(
-    store: EventStore, settings: Settings, projector: ProjectorThread
+    store: EventStore, contexts: Contexts, settings: Settings, projector: ProjectorThread
 ) -> AsyncIterator[Worker]:
     async with (
-        running(worker("memory_index", store, settings)),
-        running(worker("agent", store, settings)) as answering,
+        running(worker("memory_index", contexts, settings)),
+        running(worker("agent", contexts, settings)) as answering,
     ):
         yield answering
 
@@ -149,7 +150,11 @@ async def test_a_fact_told_in_one_conversation_is_remembered_in_another(
 
 
 async def test_a_redelivered_statement_records_its_fact_once(
-    services: Services, store: EventStore, settings: Settings, projector: ProjectorThread
+    services: Services,
+    store: EventStore,
+    contexts: Contexts,
+    settings: Settings,
+    projector: ProjectorThread,
 ) -> None:
     user_id = services.users.register("trader")
     chat = Thread(services, user_id, "t")
@@ -162,7 +167,7 @@ async def test_a_redelivered_statement_records_its_fact_once(
         conversation_id=chat.conversation_id,
         message_id=message_id,
     )
-    async with running(worker("agent", store, settings)):
+    async with running(worker("agent", contexts, settings)):
         assert await chat.reply(message_id) == "Noted, I will remember: I hold 2 ETH."
     assert len(recorded_facts(services, user_id)) == 1
     assert [f.text for f in services.memory.facts(user_id)] == ["I hold 2 ETH"]

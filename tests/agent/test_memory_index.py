@@ -13,12 +13,14 @@ import pytest
 import agent.toolset  # noqa: F401 - registers the tools (and the memory index)
 from agent.context import AgentContext
 from agent.memory import SMALL_MEMORY, memory_message, recall, remembered_in
+from aggregates.services.bundle import Services
 from events.store import EventStore
-from handlers.declaration import HANDLERS, HandlerContext
+from handlers.declaration import HANDLERS
 from handlers.worker import Worker
+from impressox.configs import knowledge_config
 from impressox.connections import connect_mongo
-from impressox.services import Services
 from impressox.settings import Settings
+from knowledge.config import KnowledgeContext
 from knowledge.memory_index import MemoryIndex
 from knowledge.reader import KnowledgeReader
 from projections.reader import ReadModels
@@ -54,14 +56,19 @@ def settings(prefix: str, tmp_path: Path, redis_url: str) -> Settings:
 
 @pytest.fixture
 async def indexer(store: EventStore, settings: Settings) -> AsyncIterator[Worker]:
-    worker = Worker(HANDLERS.get("memory_index"), store, FAST, HandlerContext(store, settings))
+    worker = Worker(
+        HANDLERS.get("memory_index"),
+        store,
+        FAST,
+        KnowledgeContext(store, knowledge_config(settings)),
+    )
     async with running(worker):
         yield worker
 
 
 @pytest.fixture
 async def knowledge(settings: Settings) -> AsyncIterator[KnowledgeReader]:
-    reader = KnowledgeReader(settings)
+    reader = KnowledgeReader(knowledge_config(settings))
     yield reader
     await reader.aclose()
 

@@ -32,6 +32,7 @@ from agent.offline import HELP, MODEL_NAME, OfflineChatModel
 from agent.specs import AGENT_NODES, InvalidModelSpecError, ModelSpec, parse_spec
 from agent.tools import AGENT_TOOLS
 from events.errors import ConfigurationError, DependencyUnavailableError
+from impressox.configs import models_config
 from impressox.settings import Settings
 from tests.agent.llm_servers import (
     API_KEY,
@@ -127,7 +128,9 @@ class ProviderContract(ABC):
 
     @pytest.fixture
     def model(self, server: LLMServer) -> BaseChatModel:
-        return AgentModels(settings(agent_model=self.spec, **pointing_at(server)))(CHAT)
+        return AgentModels(models_config(settings(agent_model=self.spec, **pointing_at(server))))(
+            CHAT
+        )
 
     def model_name(self) -> str:
         return parse_spec(self.spec).model
@@ -192,7 +195,9 @@ class ProviderContract(ABC):
 
     async def test_a_failed_request_is_retried(self, server: LLMServer) -> None:
         model = AgentModels(
-            settings(agent_model=self.spec, agent_max_retries=1, **pointing_at(server))
+            models_config(
+                settings(agent_model=self.spec, agent_max_retries=1, **pointing_at(server))
+            )
         )(CHAT)
         server.fail(Fault(status=503))
         server.reply(Reply("back again"))
@@ -240,10 +245,14 @@ class TestOpenAICompatible(ProviderContract):
 
     @pytest.fixture
     def model(self, server: LLMServer) -> BaseChatModel:
-        return AgentModels(settings(agent_model=self.spec, **compatible(server)))(CHAT)
+        return AgentModels(models_config(settings(agent_model=self.spec, **compatible(server))))(
+            CHAT
+        )
 
     async def test_a_failed_request_is_retried(self, server: LLMServer) -> None:
-        model = chat_model(self.spec, settings(agent_max_retries=1, **compatible(server)))
+        model = chat_model(
+            self.spec, models_config(settings(agent_max_retries=1, **compatible(server)))
+        )
         server.fail(Fault(status=502))
         assert (await model.ainvoke([HumanMessage("hi")])).text == "You said: hi"
         assert len(server.requests) == 2
@@ -269,12 +278,14 @@ async def primary_and_fallback() -> AsyncIterator[tuple[OpenAIServer, OllamaServ
 
 def chained(primary: LLMServer, fallback: LLMServer, **overrides: Any) -> AgentModels:
     return AgentModels(
-        settings(
-            agent_model="openai:gpt-primary",
-            agent_fallbacks=["ollama:llama-fallback", "offline"],
-            **pointing_at(primary),
-            **pointing_at(fallback),
-            **overrides,
+        models_config(
+            settings(
+                agent_model="openai:gpt-primary",
+                agent_fallbacks=["ollama:llama-fallback", "offline"],
+                **pointing_at(primary),
+                **pointing_at(fallback),
+                **overrides,
+            )
         )
     )
 
@@ -337,11 +348,13 @@ async def test_the_last_fallback_offline_answers_when_every_provider_fails() -> 
 async def test_when_every_model_fails_the_error_names_each() -> None:
     async with primary_and_fallback() as (primary, fallback):
         models = AgentModels(
-            settings(
-                agent_model="openai:gpt-primary",
-                agent_fallbacks=["ollama:llama-fallback"],
-                **pointing_at(primary),
-                **pointing_at(fallback),
+            models_config(
+                settings(
+                    agent_model="openai:gpt-primary",
+                    agent_fallbacks=["ollama:llama-fallback"],
+                    **pointing_at(primary),
+                    **pointing_at(fallback),
+                )
             )
         )
         primary.fail(Fault(status=500))
@@ -358,7 +371,9 @@ async def test_when_every_model_fails_the_error_names_each() -> None:
 async def test_a_model_refusing_the_request_fails_the_turn_for_good() -> None:
     async with serving(OpenAIServer()) as server:
         wrong_key = {**pointing_at(server), "openai_api_key": SecretStr("sk-wrong")}
-        model = AgentModels(settings(agent_model="openai:gpt-test", **wrong_key))(CHAT)
+        model = AgentModels(models_config(settings(agent_model="openai:gpt-test", **wrong_key)))(
+            CHAT
+        )
         with pytest.raises(
             ModelsFailedError, match=r"openai:gpt-test: \w*AuthenticationError 401"
         ) as e:
@@ -373,7 +388,9 @@ async def test_a_model_refusing_the_request_fails_the_turn_for_good() -> None:
 async def test_a_node_may_have_its_own_model_and_nodes_share_built_models() -> None:
     async with serving(OllamaServer()) as server:
         models = AgentModels(
-            settings(agent_node_models={"router": "ollama:small-router"}, **pointing_at(server))
+            models_config(
+                settings(agent_node_models={"router": "ollama:small-router"}, **pointing_at(server))
+            )
         )
         assert models.chain("router") == (ModelSpec("ollama", "small-router"),)
         assert models.chain("research") == (ModelSpec("offline", MODEL_NAME),)
@@ -388,7 +405,7 @@ def test_the_configurable_nodes_are_the_graphs() -> None:
 
 
 async def test_the_graph_streams_each_token_once_through_the_models() -> None:
-    graph = build_agent(AgentModels(settings()), recorders(), "test")
+    graph = build_agent(AgentModels(models_config(settings())), recorders(), "test")
     tokens: list[str] = []
     async for message, metadata in graph.astream(
         {"messages": [HumanMessage("write me a poem about the moon")]}, stream_mode="messages"
@@ -420,7 +437,7 @@ def test_a_provider_without_its_key_stops_the_settings(
 
 def test_a_provider_without_its_key_stops_the_models_too() -> None:
     with pytest.raises(ConfigurationError, match="IMPRESSOX_ANTHROPIC_API_KEY"):
-        chat_model("anthropic:claude-x", settings())
+        chat_model("anthropic:claude-x", models_config(settings()))
 
 
 @pytest.mark.parametrize(

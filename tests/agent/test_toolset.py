@@ -24,11 +24,12 @@ from agent.offline import OfflineChatModel
 from agent.rule_creation import user_rules
 from agent.tools import AGENT_TOOLS
 from aggregates.alert_rule import AlertRule
+from aggregates.services.bundle import Services
 from events.catalog import PostScraped, PriceTick, SourceStarted
 from events.envelope import Event
 from events.store import EventStore
+from impressox.configs import knowledge_config
 from impressox.connections import connect_mongo
-from impressox.services import Services
 from impressox.settings import Settings
 from knowledge.chunking import Chunker
 from knowledge.embeddings import create_embeddings
@@ -173,8 +174,8 @@ async def test_the_agent_says_when_a_rule_cannot_fire_yet(context: AgentContext)
 async def test_research_reads_the_knowledge_base_passages_not_documents(
     settings: Settings, services: Services, context: AgentContext
 ) -> None:
-    store = await KnowledgeStore.connect(settings)
-    embeddings = create_embeddings("hashing", settings)
+    store = await KnowledgeStore.connect(knowledge_config(settings))
+    embeddings = create_embeddings("hashing", knowledge_config(settings))
     collection = await store.open_active(embeddings)
     items = [
         KnowledgeItem(
@@ -185,7 +186,7 @@ async def test_research_reads_the_knowledge_base_passages_not_documents(
         ),
     ]
     await index_items(collection, embeddings, Chunker(64, 8), items)
-    reader = KnowledgeReader(settings)
+    reader = KnowledgeReader(knowledge_config(settings))
     session = Session(replace(context, knowledge=reader))
     try:
         answer = await session.say("what do you know about $SOL")

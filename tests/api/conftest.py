@@ -10,8 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 from redis.asyncio import Redis
 
-from api.app import create_app
-from impressox.services import Services
+from aggregates.services.bundle import Services
+from impressox.api_app import create_app
 from impressox.settings import Settings
 from tests.readside import ProjectorThread, eventually, isolated_settings, issue_key
 

@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from pymongo import MongoClient
 
-from impressox.services import Services
+from aggregates.services.bundle import Services
 from impressox.settings import Settings
 from projections.generations import Generation
 from projections.model import Document

@@ -10,11 +10,11 @@ from uuid import UUID, uuid4
 import pytest
 from fastapi.testclient import TestClient
 
+from aggregates.services.bundle import Services
 from events.envelope import Event, UnknownPayload
 from events.store import EventStore
 from handlers.dead_letter_ops import DeadLetters, retry_stream
 from handlers.worker import Worker
-from impressox.services import Services
 from tests.api.conftest import bearer
 from tests.factories import Ponged, ping
 from tests.handlers.runtime_contract import declare

@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from aggregates.conversation import conversation_id
-from impressox.services import Services
+from aggregates.services.bundle import Services
 from tests.api.conftest import bearer
 
 Key = tuple[UUID, str]

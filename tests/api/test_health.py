@@ -7,7 +7,7 @@ import re
 from fastapi.testclient import TestClient
 from redis import Redis
 
-from api.app import create_app
+from impressox.api_app import create_app
 from impressox.embedded.process import free_port
 from impressox.settings import Settings
 

@@ -9,12 +9,12 @@ from uuid import uuid4
 import pytest
 from redis.asyncio import Redis
 
+from aggregates.services.bundle import Services
 from api.key_log import KeyLog
 from api.key_table import KeyChange, KeyRecord, KeyTable
 from events.names import StreamNames
 from events.position import Position
 from impressox.connections import connect_redis
-from impressox.services import Services
 from impressox.settings import Settings
 from tests.handlers.support import wait_until
 from tests.readside import isolated_settings

@@ -13,9 +13,10 @@ from fastapi.testclient import TestClient
 
 from events.catalog.documents import MAX_TEXT_BYTES
 from events.store import EventStore
-from handlers.declaration import HandlerContext
+from impressox.configs import knowledge_config
 from impressox.connections import connect_redis
 from impressox.settings import Settings
+from knowledge.config import KnowledgeContext
 from knowledge.indexer import KnowledgeIndexer
 from tests.api.conftest import bearer
 
@@ -36,7 +37,7 @@ def index_documents(settings: Settings, redis_url: str) -> Callable[[], None]:
     async def go() -> None:
         redis = await connect_redis(redis_url)
         store = EventStore(redis, settings.stream_names())
-        indexer = KnowledgeIndexer(HandlerContext(store, settings))
+        indexer = KnowledgeIndexer(KnowledgeContext(store, knowledge_config(settings)))
         try:
             await indexer.handle_batch([r async for r in store.read_category("documents")])
         finally:

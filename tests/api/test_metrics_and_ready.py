@@ -13,11 +13,11 @@ from fastapi.testclient import TestClient
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
-from api.app import create_app
+from aggregates.services.bundle import Services
 from events.store import EventStore
 from handlers.declaration import HANDLERS
 from handlers.worker import Worker
-from impressox.services import Services
+from impressox.api_app import create_app
 from impressox.settings import Settings
 from projections.generations import Generations
 from projections.model import Document

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from api.openapi_file import main, openapi_document, render
+from impressox.openapi_file import main, openapi_document, render
 
 COMMITTED = Path(__file__).resolve().parents[2] / "web" / "src" / "api" / "openapi.json"
 

@@ -22,12 +22,13 @@ from pymongo.errors import ServerSelectionTimeoutError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from websockets.asyncio.client import connect
 
-from api.app import create_app
+from aggregates.services.bundle import Services
 from api.outages import unavailable_dependency
+from impressox.api_app import create_app
 from impressox.embedded.mongo import EmbeddedMongo
 from impressox.embedded.redis import EmbeddedRedis
 from impressox.embedded.server import EmbeddedServer
-from impressox.services import Services, build_services
+from impressox.services import build_services
 from impressox.settings import Settings
 from tests.api.conftest import bearer
 from tests.api.test_websocket import closed_code, expect, serving

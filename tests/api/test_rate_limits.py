@@ -14,9 +14,9 @@ import pytest
 import redis as sync_redis
 from fastapi.testclient import TestClient
 
-from api.app import create_app
+from aggregates.services.bundle import Services
 from api.key_table import USERS_TAG
-from impressox.services import Services
+from impressox.api_app import create_app
 from impressox.settings import Settings
 from tests.api.conftest import bearer
 from tests.readside import eventually, isolated_settings

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
+from impressox.api_app import create_app
 from impressox.embedded.mongo import EmbeddedMongo
 from impressox.embedded.redis import EmbeddedRedis
 from impressox.settings import Settings

@@ -15,13 +15,14 @@ from uuid import UUID
 import pytest
 
 from agent import handler as _registers_the_agent  # noqa: F401
+from aggregates.services.bundle import Services
 from api.context import ApiContext
 from events.store import EventStore
-from handlers.declaration import HANDLERS, HandlerContext
+from handlers.declaration import HANDLERS
 from handlers.worker import Worker
-from impressox.services import Services
 from impressox.settings import Settings
 from tests.api.test_websocket import LiveServer, Message, client, live, receive, subscribe
+from tests.contexts import Contexts
 from tests.handlers.support import FAST, running, wait_until
 from tests.readside import ProjectorThread, isolated_settings
 
@@ -36,9 +37,9 @@ def settings(prefix: str, tmp_path: Path, redis_url: str, mongo_url: str) -> Set
 
 @pytest.fixture
 async def agent(
-    store: EventStore, settings: Settings, projector: ProjectorThread
+    store: EventStore, contexts: Contexts, settings: Settings, projector: ProjectorThread
 ) -> AsyncIterator[Worker]:
-    worker = Worker(HANDLERS.get("agent"), store, FAST, HandlerContext(store, settings))
+    worker = Worker(HANDLERS.get("agent"), store, FAST, contexts.handler("agent", settings))
     async with running(worker):
         yield worker
 

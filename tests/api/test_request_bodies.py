@@ -20,8 +20,8 @@ import psutil
 import pytest
 from fastapi.testclient import TestClient
 
+from aggregates.services.bundle import Services
 from impressox.embedded.process import ChildProcess, free_port, port_open
-from impressox.services import Services
 from impressox.settings import Settings
 from tests.api.conftest import bearer
 from tests.readside import eventually, issue_key

@@ -17,10 +17,10 @@ from redis import Redis as SyncRedis
 
 from aggregates.alert_rule import AlertRule
 from aggregates.rule_spec import RuleSpec
+from aggregates.services.bundle import Services
 from events.catalog import PriceTick, SourceStarted, SourceStopped
 from events.envelope import Event
 from events.store import EventStore
-from impressox.services import Services
 from impressox.settings import Settings
 from tests.aggregates.conftest import rule_spec
 from tests.api.conftest import bearer

@@ -20,11 +20,11 @@ from schemathesis.core.result import Err
 from schemathesis.python.asgi import shutdown_lifespans
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
-from api.app import create_app
 from events.envelope import Event, UnknownPayload
 from events.store import EventStore
 from handlers.dead_letter_ops import DeadLetters
 from handlers.worker import Worker
+from impressox.api_app import create_app
 from impressox.settings import Settings
 from tests.api.conftest import bearer
 from tests.factories import ping

@@ -9,8 +9,8 @@ from fastapi.testclient import TestClient
 from pymongo import MongoClient
 from pymongo.synchronous.database import Database
 
+from aggregates.services.bundle import Services
 from events.store import EventStore
-from impressox.services import Services
 from impressox.settings import Settings
 from tests.api.conftest import bearer
 from tests.api.test_admin import Key, get, refused

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
 from api.web_page import IMMUTABLE, REVALIDATE, locate_bundle
+from impressox.api_app import create_app
 from impressox.settings import Settings
 from tests.readside import isolated_settings
 

@@ -25,14 +25,14 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 import api.live.handshake
-from api.app import create_app
+from aggregates.services.bundle import Services
 from api.context import ApiContext
 from api.live.hub import Hub
 from events.catalog import AlertTriggered, NotificationFailed, NotificationSent, PriceTick
 from events.envelope import Event
 from events.store import EventStore
+from impressox.api_app import create_app
 from impressox.embedded.process import free_port
-from impressox.services import Services
 from impressox.settings import Settings
 from tests import readside
 from tests.readside import ProjectorThread

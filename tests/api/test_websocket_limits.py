@@ -17,7 +17,7 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from impressox.services import Services
+from aggregates.services.bundle import Services
 from impressox.settings import Settings
 from tests.api.conftest import bearer
 from tests.api.test_rate_limits import usable

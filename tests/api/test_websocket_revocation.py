@@ -16,9 +16,9 @@ import httpx
 import pytest
 from redis.asyncio import Redis
 
+from aggregates.services.bundle import Services
 from api.context import ApiContext
 from api.key_table import USERS_TAG
-from impressox.services import Services
 from impressox.settings import Settings
 from tests.api.conftest import bearer
 from tests.api.test_websocket import LiveServer, client, closed_code, serving, subscribe

@@ -8,7 +8,7 @@ import dataclasses
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 import pytest
@@ -17,21 +17,23 @@ import agent.handler  # noqa: F401 - registers agent
 import notify.replies  # noqa: F401 - registers agent-replies
 import projections.readmodels  # noqa: F401 - registers the read models
 from aggregates.channels import DiscordChannel
+from aggregates.services.bundle import Services
 from bots.accounts import ChatAccounts, ChatIdentity
 from bots.directory import ChatDirectory
 from events.names import StreamNames
 from events.store import EventStore
-from handlers.declaration import HANDLERS, HandlerContext
+from handlers.declaration import HANDLERS
 from handlers.worker import Worker
 from impressox.bots import serve_discord, serve_telegram
 from impressox.connections import connect_mongo
-from impressox.services import Services
 from impressox.settings import Settings
+from notify.config import RepliesContext
 from notify.replies import REPLIES_HANDLER, ReplyNotifier
 from projections.reader import ReadModels
 from projections.registry import PROJECTIONS
 from tests.bots.discord_server import DiscordServer
 from tests.bots.servers import TelegramChats
+from tests.contexts import Contexts
 from tests.handlers.support import FAST, running, wait_until
 from tests.notify.servers import serving
 from tests.notify.support import Sleeps
@@ -104,15 +106,18 @@ def sleeps() -> Sleeps:
 
 
 @pytest.fixture
-def replies_worker(store: EventStore, settings: Settings, sleeps: Sleeps) -> StartWorker:
+def replies_worker(
+    store: EventStore, contexts: Contexts, settings: Settings, sleeps: Sleeps
+) -> StartWorker:
     """An agent-replies worker whose retries wait on `sleeps` (recorded, instant)."""
 
     @asynccontextmanager
     async def start() -> AsyncIterator[Worker]:
         spec = dataclasses.replace(
-            HANDLERS.get(REPLIES_HANDLER), factory=lambda ctx: ReplyNotifier(ctx, sleep=sleeps)
+            HANDLERS.get(REPLIES_HANDLER),
+            factory=lambda ctx: ReplyNotifier(cast("RepliesContext", ctx), sleep=sleeps),
         )
-        worker = Worker(spec, store, FAST, HandlerContext(store, settings))
+        worker = Worker(spec, store, FAST, contexts.of(spec.context, settings))
         async with running(worker):
             yield worker
 
@@ -120,10 +125,12 @@ def replies_worker(store: EventStore, settings: Settings, sleeps: Sleeps) -> Sta
 
 
 @pytest.fixture
-def agent_worker(store: EventStore, settings: Settings, projector: ProjectorThread) -> StartWorker:
+def agent_worker(
+    store: EventStore, contexts: Contexts, settings: Settings, projector: ProjectorThread
+) -> StartWorker:
     @asynccontextmanager
     async def start() -> AsyncIterator[Worker]:
-        worker = Worker(HANDLERS.get("agent"), store, FAST, HandlerContext(store, settings))
+        worker = Worker(HANDLERS.get("agent"), store, FAST, contexts.handler("agent", settings))
         async with running(worker):
             yield worker
 

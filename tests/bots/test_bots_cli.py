@@ -10,7 +10,7 @@ from pathlib import Path
 
 from aggregates.conversation import UserMessage, conversation_id
 from aggregates.errors import NotFoundError
-from impressox.services import Services
+from aggregates.services.bundle import Services
 from impressox.settings import Settings
 from tests.bots.conftest import CHAT, linked_user
 from tests.bots.servers import TelegramChats

@@ -15,8 +15,8 @@ from uuid import UUID
 
 from aggregates.conversation import AgentReply, Conversation, UserMessage, conversation_id
 from aggregates.errors import NotFoundError
+from aggregates.services.bundle import Services
 from events.store import EventStore
-from impressox.services import Services
 from impressox.settings import Settings
 from tests.bots.conftest import Start, StartWorker, discord_user
 from tests.bots.discord_server import BOT_ID, DiscordServer, dm_channel

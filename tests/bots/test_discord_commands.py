@@ -6,10 +6,10 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from aggregates.services.bundle import Services
 from aggregates.user import User
 from bots import commands
 from events.store import EventStore
-from impressox.services import Services
 from impressox.settings import Settings
 from tests.bots.conftest import (
     Start,

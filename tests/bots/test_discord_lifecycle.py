@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
+from aggregates.services.bundle import Services
 from bots.health import read_health
 from events.errors import ConfigurationError, DependencyUnavailableError
 from events.store import EventStore
 from impressox.bots import serve_discord
 from impressox.embedded.process import free_port
-from impressox.services import Services
 from impressox.settings import Settings
 from tests.bots.conftest import Start, discord_user
 from tests.bots.discord_server import DiscordServer, dm_channel

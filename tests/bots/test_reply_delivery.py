@@ -9,11 +9,11 @@ import asyncio
 from uuid import UUID
 
 from aggregates.channels import Platform
+from aggregates.services.bundle import Services
 from events.envelope import Event
 from events.names import StreamNames
 from events.store import EventStore
 from handlers.dead_letter_ops import DeadLetters
-from impressox.services import Services
 from notify.replies import REPLIES_HANDLER
 from tests.bots.conftest import CHAT, CONVERSATIONS_TAG, DISCORD_CHANNEL, StartWorker
 from tests.bots.servers import TelegramChats

@@ -16,11 +16,11 @@ from redis.asyncio import Redis
 
 from aggregates.conversation import AgentReply, Conversation, UserMessage, conversation_id
 from aggregates.errors import NotFoundError
+from aggregates.services.bundle import Services
 from bots.keys import BotKeys
 from bots.telegram_commands import HELP
 from events.names import StreamNames
 from events.store import EventStore
-from impressox.services import Services
 from impressox.settings import Settings
 from tests.bots.conftest import CHAT, CONVERSATIONS_TAG, Start, StartWorker, linked_user
 from tests.bots.servers import TelegramChats

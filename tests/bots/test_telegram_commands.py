@@ -11,12 +11,12 @@ from redis.asyncio import Redis
 
 from aggregates.conversation import UserMessage, conversation_id
 from aggregates.errors import NotFoundError
+from aggregates.services.bundle import Services
 from aggregates.user import User
 from bots import commands
 from bots.keys import BotKeys
 from events.names import StreamNames
 from events.store import EventStore
-from impressox.services import Services
 from impressox.settings import Settings
 from tests.bots.conftest import (
     CHAT,

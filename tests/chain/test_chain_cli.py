@@ -16,12 +16,12 @@ from typing import Any
 import pytest
 from web3 import Web3
 
+from aggregates.services.bundle import Services
 from chain.deployments import ChainDeployment
 from chain.journal import ChainJournal
 from events.store import EventStore
 from impressox.embedded.chain import LOCAL_CHAIN_ID
 from impressox.embedded.process import free_port
-from impressox.services import Services
 from tests.chain.conftest import account, swap_eth_for_usd
 from tests.chain.watching import (
     by_type,

@@ -19,34 +19,35 @@ from web3 import Web3
 import chain.partitioner  # noqa: F401 - registers chain-partitioner
 import rules.recorder  # noqa: F401 - registers rule-firings
 from aggregates.alert_rule import AlertRule
+from aggregates.services.bundle import Services
 from chain.deploy import LOCAL_PLAN, ROUTER
 from chain.deployments import ChainDeployment
 from chain.usd_prices import UsdPriceBook
 from events.catalog import AlertTriggered
 from events.store import EventStore
-from handlers.declaration import HANDLERS, HandlerContext
+from handlers.declaration import HANDLERS
 from handlers.worker import Worker
-from impressox.services import Services
 from impressox.settings import Settings
 from rules.chain_alerts import REVERTED_CONDITION
 from rules.handler import GROUP
 from tests.chain.conftest import account, send, swap_eth_for_usd
 from tests.chain.watching import rpc, watching
+from tests.contexts import Contexts
 from tests.handlers.support import FAST, read_all, running, wait_until
 
 ETH = 10**18
 
 
-def worker(name: str, store: EventStore, settings: Settings) -> Worker:
-    return Worker(HANDLERS.get(name), store, FAST, HandlerContext(store, settings))
+def worker(name: str, contexts: Contexts, settings: Settings) -> Worker:
+    return Worker(HANDLERS.get(name), contexts.store, FAST, contexts.handler(name, settings))
 
 
 @pytest.fixture
-async def rule_handlers(store: EventStore, settings: Settings) -> AsyncIterator[None]:
+async def rule_handlers(contexts: Contexts, settings: Settings) -> AsyncIterator[None]:
     async with (
-        running(worker("chain-partitioner", store, settings)),
-        running(worker(GROUP, store, settings)),
-        running(worker("rule-firings", store, settings)),
+        running(worker("chain-partitioner", contexts, settings)),
+        running(worker(GROUP, contexts, settings)),
+        running(worker("rule-firings", contexts, settings)),
     ):
         yield
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from events.errors import ConfigurationError
-from impressox.settings import load_settings
+from impressox.settings_loader import load_settings
 
 
 @pytest.fixture(autouse=True)

@@ -13,6 +13,7 @@ from uuid import uuid4
 
 from web3 import Web3
 
+from aggregates.services.bundle import Services
 from chain.abis import register_abi
 from chain.artifacts import load_artifact
 from chain.deploy import LOCAL_PLAN, ROUTER, route_id
@@ -20,7 +21,6 @@ from chain.deployments import ChainDeployment
 from events.catalog import ChainEventConfirmed, ChainEventObserved, ChainRecord
 from events.store import EventStore
 from impressox.embedded.chain import LOCAL_CHAIN_ID
-from impressox.services import Services
 from tests.chain.conftest import account, add_liquidity, deploy_pool, send, swap_eth_for_usd
 from tests.chain.watching import (
     by_type,

@@ -13,13 +13,13 @@ import logging
 import pytest
 from web3 import Web3
 
+from aggregates.services.bundle import Services
 from chain.deployments import ChainDeployment
 from chain.errors import ChainIdMismatchError
 from chain.rpc import ChainRpc
 from events.store import EventStore
 from impressox.embedded.chain import LOCAL_CHAIN_ID
 from impressox.embedded.process import free_port
-from impressox.services import Services
 from tests.chain.conftest import account, swap_eth_for_usd
 from tests.chain.proxy import node_proxy
 from tests.chain.watching import (

@@ -13,13 +13,13 @@ from typing import Any
 import pytest
 from web3 import Web3
 
+from aggregates.services.bundle import Services
 from chain.deployments import ChainDeployment
 from chain.errors import DeepReorgError
 from chain.observations import observation_id
 from events.envelope import Event
 from events.store import EventStore
 from impressox.embedded.chain import LOCAL_CHAIN_ID
-from impressox.services import Services
 from tests.chain.conftest import account, send, swap_eth_for_usd
 from tests.chain.watching import (
     Watching,

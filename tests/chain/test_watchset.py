@@ -6,9 +6,9 @@ import asyncio
 from typing import Any
 from uuid import uuid4
 
+from aggregates.services.bundle import Services
 from chain.watchset import WatchSet, WatchTargets
 from events.store import EventStore
-from impressox.services import Services
 
 ALICE_WALLET = "0x" + "a1" * 20
 BOB_WALLET = "0x" + "b2" * 20

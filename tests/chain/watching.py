@@ -21,6 +21,7 @@ from eth_typing import HexStr
 from web3 import Web3
 from web3.types import RPCEndpoint
 
+from aggregates.services.bundle import Services
 from chain.abis import Decoders
 from chain.artifacts import load_artifact
 from chain.blocks import topic_of_address
@@ -36,7 +37,6 @@ from events.catalog import ChainEventConfirmed, ChainEventObserved, ChainEventRe
 from events.envelope import Event
 from events.store import EventStore
 from impressox.embedded.chain import LOCAL_CHAIN_ID
-from impressox.services import Services
 from tests.handlers.support import wait_until
 
 LogKey = tuple[str, str, int]

@@ -25,7 +25,7 @@ from handlers.declaration import (
 )
 from handlers.worker import Worker
 from tests.factories import Pinged, Ponged, number, ping
-from tests.handlers.support import FAST, pending_count, read_all, running, wait_until
+from tests.handlers.support import FAST, drain, pending_count, read_all, running, wait_until
 
 
 def declare(name: str, function: HandlerFunction) -> HandlerSpec:
@@ -89,8 +89,7 @@ class RuntimeContract:
     ) -> None:
         inputs = [ping(n, key=f"key-{n % 7}") for n in range(200)]
         await store.append_batch("pings", inputs)
-        async with running(Worker(declare("ponger", pong), store, FAST)):
-            await wait_until(lambda: _count(store, "pongs", 200))
+        await drain(Worker(declare("ponger", pong), store, FAST))
         outputs = [r async for r in store.read_category("pongs")]
         by_cause = {r.event.causation_id: r for r in outputs}
         assert set(by_cause) == {event.event_id for event in inputs}
@@ -102,6 +101,18 @@ class RuntimeContract:
             assert produced.event.correlation_id == event.correlation_id
         assert await pending_count(store, names, "pings", "ponger") == 0
         assert (await stats(store, "ponger"))["processed"] == 200
+
+    async def test_a_drained_worker_stops_when_everything_is_handled(
+        self, store: EventStore, names: StreamNames
+    ) -> None:
+        """Drain mode (arq's burst): the worker returns by itself, with nothing left."""
+        await store.append_batch("pings", [ping(n, key=f"key-{n}") for n in range(50)])
+        worker = Worker(declare("drainer", pong), store, FAST)
+        await drain(worker)
+        assert await worker.drained()
+        assert len(await read_all(store, "pongs")) == 50
+        assert await pending_count(store, names, "pings", "drainer") == 0
+        assert worker.owned == []  # its partitions were handed back on the way out
 
     async def test_order_per_key_is_kept_with_two_workers(
         self, store: EventStore, names: StreamNames

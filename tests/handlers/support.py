@@ -38,6 +38,11 @@ async def running(worker: Worker) -> AsyncIterator[Worker]:
         await asyncio.wait_for(task, 30)
 
 
+async def drain(worker: Worker, within: float = 30.0) -> None:
+    """Run `worker` in drain mode: until it has handled everything in its streams."""
+    await asyncio.wait_for(worker.run(asyncio.Event(), drain=True), within)
+
+
 async def wait_until(check: Callable[[], Awaitable[bool]], within: float = 20.0) -> None:
     """Poll `check` until it holds; fail the test with a clear message otherwise."""
     deadline = time.monotonic() + within

@@ -19,7 +19,7 @@ from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, cast
 from uuid import UUID, uuid4
 
 import pytest
@@ -28,6 +28,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from aggregates.alert_rule import AlertRule
 from aggregates.rule_spec import RuleSpec
+from aggregates.services.bundle import Services
 from events.catalog import AlertTriggered, PriceTick
 from events.codec import decode
 from events.envelope import Event, RecordedEvent
@@ -35,13 +36,13 @@ from events.errors import InvalidEventError
 from events.redis_client import entries
 from events.store import EventStore
 from handlers.dead_letters import EntryDeadLettered
-from handlers.declaration import HANDLERS, HandlerContext, HandlerResult, HandlerSpec, Output
+from handlers.declaration import HANDLERS, HandlerFactory, HandlerResult, HandlerSpec, Output
 from handlers.worker import Worker
-from impressox.services import Services
 from impressox.settings import Settings
 from projections.model import Document, Projection
 from projections.projector import Projector
 from rules.handler import GROUP, RuleEvaluation
+from tests.contexts import Contexts
 from tests.factories import Pinged, Ponged, ping
 from tests.handlers.runtime_contract import declare
 from tests.handlers.support import FAST, read_all, running, wait_until
@@ -192,8 +193,9 @@ def recorded_as_before(services: Services, owner: UUID, spec: dict[str, object])
     return rule.id
 
 
-def rules_worker(store: EventStore, settings: Settings, spec: HandlerSpec | None = None) -> Worker:
-    return Worker(spec or HANDLERS.get(GROUP), store, SLOW_RETRIES, HandlerContext(store, settings))
+def rules_worker(contexts: Contexts, settings: Settings, spec: HandlerSpec | None = None) -> Worker:
+    spec = spec or HANDLERS.get(GROUP)
+    return Worker(spec, contexts.store, SLOW_RETRIES, contexts.of(spec.context, settings))
 
 
 async def alerts_of(store: EventStore, rule_id: UUID) -> list[AlertTriggered]:
@@ -211,7 +213,7 @@ async def alerts_of(store: EventStore, rule_id: UUID) -> list[AlertTriggered]:
 
 
 async def test_the_rules_handlers_invalid_alert_never_holds_the_partition(
-    store: EventStore, settings: Settings, services: Services
+    store: EventStore, contexts: Contexts, settings: Settings, services: Services
 ) -> None:
     """One rule's alert made invalid (as the unbounded template made one) on the first
     tick: that tick is a dead letter at once, and the next tick fires both rules."""
@@ -224,8 +226,8 @@ async def test_the_rules_handlers_invalid_alert_never_holds_the_partition(
             outputs = list(await super().handle(recorded) or [])
             return [_corrupted(output) if _first_of(output, bad) else output for output in outputs]
 
-    spec = dataclasses.replace(HANDLERS.get(GROUP), factory=Corrupting)
-    async with running(rules_worker(store, settings, spec)):
+    spec = dataclasses.replace(HANDLERS.get(GROUP), factory=cast("HandlerFactory", Corrupting))
+    async with running(rules_worker(contexts, settings, spec)):
         await store.append("ticks", tick(101, 0))
         await store.append("ticks", tick(102, 1))
 
@@ -261,7 +263,7 @@ def _corrupted(output: Output) -> Output:
 
 
 async def test_a_stored_poison_alert_does_not_stop_a_restarted_rules_worker(
-    store: EventStore, settings: Settings, services: Services
+    store: EventStore, contexts: Contexts, settings: Settings, services: Services
 ) -> None:
     """Issue 13's wedge: a 20 MB alert (here 200 kB: any message over 4000 characters
     will not decode) appended by the old runtime, then a rules worker starting afresh;
@@ -283,7 +285,7 @@ async def test_a_stored_poison_alert_does_not_stop_a_restarted_rules_worker(
         channels=("web",),
     )
     await store.append("alerts", Event(key="BTC/USDT", payload=poison))
-    async with running(rules_worker(store, settings)):
+    async with running(rules_worker(contexts, settings)):
         await store.append("ticks", tick(101, 0))
 
         async def both_alerted() -> bool:

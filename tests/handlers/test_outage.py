@@ -146,7 +146,7 @@ async def test_a_handler_built_while_redis_is_away_waits_for_it(
     kill(private_redis)
     with capture_logs() as logs:
         building = asyncio.create_task(
-            build_worker(registry.get("builder"), store, HandlerContext(store), FAST)
+            build_worker(registry.get("builder"), store, lambda: HandlerContext(store), FAST)
         )
 
         async def waiting() -> bool:

@@ -18,17 +18,18 @@ import pytest
 
 import rules.recorder  # noqa: F401 - registers rule-firings
 from aggregates.alert_rule import AlertRule
+from aggregates.services.bundle import Services
 from events.catalog import AlertTriggered, PriceTick, SourceStale
 from events.envelope import Event
 from events.names import StreamNames
 from events.store import EventStore
-from handlers.declaration import HANDLERS, HandlerContext
+from handlers.declaration import HANDLERS
 from handlers.worker import Worker
-from impressox.services import Services
 from impressox.settings import Settings
 from rules.handler import GROUP, STALE_CONDITION
 from rules.rule_book import SNAPSHOT_TAG, RuleBook
 from rules.snapshots import load_snapshot
+from tests.contexts import Contexts
 from tests.handlers.support import FAST, read_all, running, wait_until
 from tests.readside import isolated_settings
 
@@ -65,8 +66,8 @@ def rule(symbol: str, condition: dict[str, Any], frequency: str = "once") -> dic
     }
 
 
-def worker(name: str, store: EventStore, settings: Settings) -> Worker:
-    return Worker(HANDLERS.get(name), store, FAST, HandlerContext(store, settings))
+def worker(name: str, contexts: Contexts, settings: Settings) -> Worker:
+    return Worker(HANDLERS.get(name), contexts.store, FAST, contexts.handler(name, settings))
 
 
 async def alerts(store: EventStore) -> list[AlertTriggered]:
@@ -78,16 +79,16 @@ async def alerts(store: EventStore) -> list[AlertTriggered]:
 
 
 @pytest.fixture
-async def engines(store: EventStore, settings: Settings) -> AsyncIterator[None]:
+async def engines(store: EventStore, contexts: Contexts, settings: Settings) -> AsyncIterator[None]:
     async with (
-        running(worker(GROUP, store, settings)),
-        running(worker("rule-firings", store, settings)),
+        running(worker(GROUP, contexts, settings)),
+        running(worker("rule-firings", contexts, settings)),
     ):
         yield
 
 
 async def test_a_once_rule_fires_once_and_its_firing_is_on_the_record(
-    store: EventStore, settings: Settings, services: Services, owner: UUID
+    store: EventStore, contexts: Contexts, settings: Settings, services: Services, owner: UUID
 ) -> None:
     above = services.alert_rules.create(
         owner, rule("BTC/USDT", {"type": "above", "threshold": 100})
@@ -97,8 +98,8 @@ async def test_a_once_rule_fires_once_and_its_firing_is_on_the_record(
     )
     other = services.alert_rules.create(owner, rule("ETH/USDT", {"type": "below", "threshold": 1}))
     async with (
-        running(worker(GROUP, store, settings)),
-        running(worker("rule-firings", store, settings)),
+        running(worker(GROUP, contexts, settings)),
+        running(worker("rule-firings", contexts, settings)),
     ):
         await store.append_batch(
             "ticks", [tick(95, 0), tick(101, 1), tick(102, 2), tick(89, 3), tick(91, 4)]
@@ -142,13 +143,13 @@ async def test_rules_created_while_running_are_evaluated_from_the_next_tick(
 
 
 async def test_a_restart_neither_repeats_a_firing_nor_forgets_the_previous_price(
-    store: EventStore, settings: Settings, services: Services, owner: UUID
+    store: EventStore, contexts: Contexts, settings: Settings, services: Services, owner: UUID
 ) -> None:
     once = services.alert_rules.create(owner, rule("BTC/USDT", {"type": "above", "threshold": 100}))
     crossing = services.alert_rules.create(
         owner, rule("BTC/USDT", {"type": "crosses_up", "threshold": 110}, "every_time")
     )
-    async with running(worker(GROUP, store, settings)):  # no recorder: nothing on the record
+    async with running(worker(GROUP, contexts, settings)):  # no recorder: nothing on the record
         await store.append_batch("ticks", [tick(105, 0)])
 
         async def fired_once() -> bool:
@@ -156,7 +157,7 @@ async def test_a_restart_neither_repeats_a_firing_nor_forgets_the_previous_price
 
         await wait_until(fired_once)
     # A fresh process: it must learn the firing from the alert, and 105 from the ticks.
-    async with running(worker(GROUP, store, settings)):
+    async with running(worker(GROUP, contexts, settings)):
         await store.append_batch("ticks", [tick(106, 1), tick(111, 2)])
 
         async def crossed() -> bool:
@@ -178,7 +179,7 @@ async def test_a_snapshot_plus_the_log_after_it_gives_the_same_rules(
         services.alert_rules.create(owner, rule("SOL/USDT", {"type": "above", "threshold": 10 + n}))
         for n in range(5)
     ]
-    first = RuleBook(store, settings)
+    first = RuleBook(store, services.alert_rules, settings.rules_snapshot_s)
     await first.ready()
     await first.save()
     services.alert_rules.pause(ids[0])
@@ -188,7 +189,10 @@ async def test_a_snapshot_plus_the_log_after_it_gives_the_same_rules(
     assert snapshot is not None
     assert {UUID(row[0]) for row in snapshot.rows} == set(ids)
 
-    from_snapshot, from_scratch = RuleBook(store, settings), RuleBook(store, settings)
+    from_snapshot, from_scratch = (
+        RuleBook(store, services.alert_rules, settings.rules_snapshot_s),
+        RuleBook(store, services.alert_rules, settings.rules_snapshot_s),
+    )
     await from_snapshot.ready()
     await store.redis.delete(f"{store.names.prefix}:{{{SNAPSHOT_TAG}}}:rules:snapshot")
     await from_scratch.ready()

@@ -16,7 +16,7 @@ from uuid import UUID
 
 import pytest
 
-from impressox.services import Services
+from aggregates.services.bundle import Services
 from impressox.settings import Settings
 from tests.aggregates.conftest import rule_spec
 from tests.api.test_websocket import LiveServer, serving

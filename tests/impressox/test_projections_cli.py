@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from pymongo import MongoClient
 
-from impressox.services import Services, build_services
+from aggregates.services.bundle import Services
+from impressox.services import build_services
 from impressox.settings import Settings
 from tests.impressox.cli_support import Cli, cli_env, json_lines, run_cli
 from tests.readside import isolated_settings as settings_for

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from events.errors import ConfigurationError
-from impressox.settings import load_settings, secret_key
+from impressox.settings import secret_key
+from impressox.settings_loader import load_settings
 from impressox.settings_table import markdown_table
 
 REPO = Path(__file__).resolve().parents[2]

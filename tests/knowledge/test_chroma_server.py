@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from events.store import EventStore
-from handlers.declaration import HandlerContext
+from impressox.configs import knowledge_config
 from impressox.embedded.process import free_port
+from knowledge.config import KnowledgeContext
 from knowledge.errors import KnowledgeBaseUnavailableError
 from knowledge.hashing import HashingEmbeddings
 from knowledge.indexer import KnowledgeIndexer
@@ -29,11 +30,11 @@ async def test_posts_are_indexed_and_found_on_a_chroma_server(
             post("Solana validators restart", author="carol", symbols=("SOL",)),
         ],
     )
-    indexer = KnowledgeIndexer(HandlerContext(store, settings))
+    indexer = KnowledgeIndexer(KnowledgeContext(store, knowledge_config(settings)))
     await indexer.handle_batch([r async for r in store.read_category("posts")])
     await indexer.aclose()
 
-    knowledge = await KnowledgeStore.connect(settings)
+    knowledge = await KnowledgeStore.connect(knowledge_config(settings))
     try:
         hits = await search(
             knowledge, HashingEmbeddings(), "miners", filters=SearchFilters(symbol="BTC")
@@ -51,7 +52,7 @@ async def test_an_unreachable_chroma_server_makes_entries_wait(
         prefix, tmp_path, redis_url=redis_url, chroma_url=f"http://127.0.0.1:{free_port()}"
     )
     await store.append("posts", post("Bitcoin miners sell as fees drop"))
-    indexer = KnowledgeIndexer(HandlerContext(store, settings))
+    indexer = KnowledgeIndexer(KnowledgeContext(store, knowledge_config(settings)))
     try:
         with pytest.raises(KnowledgeBaseUnavailableError, match="Chroma unreachable"):
             await indexer.handle_batch([r async for r in store.read_category("posts")])

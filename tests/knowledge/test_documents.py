@@ -12,10 +12,12 @@ import pytest
 
 from events.catalog.documents import DocumentAdded
 from events.store import EventStore
-from handlers.declaration import HANDLERS, HandlerContext
+from handlers.declaration import HANDLERS
 from handlers.worker import Worker
+from impressox.configs import knowledge_config
 from impressox.settings import Settings
 from knowledge.chunking import Chunker
+from knowledge.config import KnowledgeContext
 from knowledge.documents import DocumentLibrary
 from knowledge.errors import DocumentConflictError, DocumentNotFoundError
 from knowledge.hashing import HashingEmbeddings
@@ -78,7 +80,7 @@ def settings(prefix: str, redis_url: str, tmp_path: Path) -> Settings:
 
 @pytest.fixture
 async def knowledge(settings: Settings) -> AsyncIterator[KnowledgeStore]:
-    store = await KnowledgeStore.connect(settings)
+    store = await KnowledgeStore.connect(knowledge_config(settings))
     yield store
     await store.aclose()
 
@@ -87,7 +89,7 @@ async def index_log(store: EventStore, settings: Settings) -> None:
     """Run the knowledge handler over every post and document event, in log order."""
     batch = [r async for r in store.read_category("posts")]
     batch += [r async for r in store.read_category("documents")]
-    indexer = KnowledgeIndexer(HandlerContext(store, settings))
+    indexer = KnowledgeIndexer(KnowledgeContext(store, knowledge_config(settings)))
     try:
         await indexer.handle_batch(batch)
     finally:
@@ -226,7 +228,9 @@ async def test_a_removed_document_leaves_the_index(
     await library.add(document("guide", GUIDE))
     await library.add(document("other", "Bitcoin fees explained.", format_="text"))
     await library.remove(None, "guide", removed_by=None)
-    worker = Worker(HANDLERS.get(GROUP), store, FAST, HandlerContext(store, settings))
+    worker = Worker(
+        HANDLERS.get(GROUP), store, FAST, KnowledgeContext(store, knowledge_config(settings))
+    )
 
     async def only_other() -> bool:
         active = await knowledge.active()

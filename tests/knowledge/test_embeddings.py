@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 import pytest
 from pydantic import SecretStr
 
+from impressox.configs import knowledge_config
 from impressox.settings import Settings
 from knowledge.embeddings import Embeddings, create_embeddings
 from knowledge.errors import KnowledgeBaseUnavailableError, UnknownEmbeddingsError
@@ -143,9 +144,9 @@ async def test_openai_unreachable_means_wait(unused_tcp_port: int) -> None:
 
 def test_openai_without_a_key_is_a_configuration_error() -> None:
     with pytest.raises(UnknownEmbeddingsError, match="IMPRESSOX_OPENAI_API_KEY"):
-        create_embeddings("openai", Settings(openai_api_key=None))
+        create_embeddings("openai", knowledge_config(Settings(openai_api_key=None)))
 
 
 def test_an_unknown_name_lists_the_known_ones() -> None:
     with pytest.raises(UnknownEmbeddingsError, match="hashing, minilm, openai"):
-        create_embeddings("word2vec", Settings())
+        create_embeddings("word2vec", knowledge_config(Settings()))

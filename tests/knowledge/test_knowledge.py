@@ -14,10 +14,12 @@ from pydantic import SecretStr
 from events.envelope import RecordedEvent
 from events.errors import DependencyUnavailableError
 from events.store import EventStore
-from handlers.declaration import HANDLERS, HandlerContext
+from handlers.declaration import HANDLERS
 from handlers.worker import Worker
+from impressox.configs import knowledge_config
 from impressox.settings import Settings
 from knowledge.chunking import Chunker
+from knowledge.config import KnowledgeContext
 from knowledge.embeddings import create_embeddings
 from knowledge.errors import EmbeddingMismatchError
 from knowledge.hashing import HashingEmbeddings
@@ -25,7 +27,7 @@ from knowledge.indexer import GROUP, KnowledgeIndexer
 from knowledge.reindex import reindex
 from knowledge.search import SearchFilters, search
 from knowledge.store import KnowledgeStore
-from tests.handlers.support import FAST, running, wait_until
+from tests.handlers.support import FAST, drain, running, wait_until
 from tests.knowledge.support import API_KEY, START, EmbeddingsServer, embeddings_server, post
 from tests.readside import isolated_settings
 
@@ -64,7 +66,7 @@ def with_openai(settings: Settings, server: EmbeddingsServer) -> Settings:
 
 @pytest.fixture
 async def knowledge(settings: Settings) -> AsyncIterator[KnowledgeStore]:
-    store = await KnowledgeStore.connect(settings)
+    store = await KnowledgeStore.connect(knowledge_config(settings))
     yield store
     await store.aclose()
 
@@ -72,14 +74,14 @@ async def knowledge(settings: Settings) -> AsyncIterator[KnowledgeStore]:
 async def indexed(store: EventStore, settings: Settings, knowledge: KnowledgeStore) -> None:
     """Append POSTS and run the knowledge worker until every post is in Chroma."""
     await store.append_batch("posts", POSTS)
-    worker = Worker(HANDLERS.get(GROUP), store, FAST, HandlerContext(store, settings))
+    worker = Worker(
+        HANDLERS.get(GROUP), store, FAST, KnowledgeContext(store, knowledge_config(settings))
+    )
 
-    async def all_indexed() -> bool:
-        active = await knowledge.active()
-        return active is not None and await (await knowledge.open(active.name)).count() == 5
-
-    async with running(worker):
-        await wait_until(all_indexed)
+    await drain(worker)
+    active = await knowledge.active()
+    assert active is not None
+    assert await (await knowledge.open(active.name)).count() == 5
 
 
 async def texts(knowledge: KnowledgeStore, query: str, filters: SearchFilters) -> set[str]:
@@ -156,7 +158,7 @@ async def test_replaying_posts_rewrites_the_same_chunks(
 ) -> None:
     await indexed(store, settings, knowledge)
     recorded = [r async for r in store.read_category("posts")]
-    indexer = KnowledgeIndexer(HandlerContext(store, settings))
+    indexer = KnowledgeIndexer(KnowledgeContext(store, knowledge_config(settings)))
     await indexer.handle_batch(recorded)
     await indexer.handle_batch(recorded[:2])
     await indexer.aclose()
@@ -172,8 +174,11 @@ async def test_a_long_post_is_indexed_as_overlapping_chunks(
     await store.append("posts", long_post)
     (recorded,) = [r async for r in store.read_category("posts")]
     indexer = KnowledgeIndexer(
-        HandlerContext(
-            store, settings.model_copy(update={"chunk_tokens": 256, "chunk_overlap_tokens": 32})
+        KnowledgeContext(
+            store,
+            knowledge_config(
+                settings.model_copy(update={"chunk_tokens": 256, "chunk_overlap_tokens": 32})
+            ),
         )
     )
     await indexer.handle_batch([recorded])
@@ -191,7 +196,7 @@ async def test_other_embeddings_than_the_collection_holds_are_refused(
     prefix: str,
 ) -> None:
     await indexed(store, settings, knowledge)
-    openai = create_embeddings("openai", with_openai(settings, openai_server))
+    openai = create_embeddings("openai", knowledge_config(with_openai(settings, openai_server)))
     try:
         with pytest.raises(EmbeddingMismatchError) as refused:
             await search(knowledge, openai, "bitcoin")
@@ -204,7 +209,9 @@ async def test_other_embeddings_than_the_collection_holds_are_refused(
     assert "impressox knowledge reindex" in message
 
     # The handler makes its entries wait instead of writing wrong vectors or dead-lettering.
-    indexer = KnowledgeIndexer(HandlerContext(store, with_openai(settings, openai_server)))
+    indexer = KnowledgeIndexer(
+        KnowledgeContext(store, knowledge_config(with_openai(settings, openai_server)))
+    )
     batch: list[RecordedEvent] = [r async for r in store.read_category("posts")]
     try:
         with pytest.raises(DependencyUnavailableError, match="holds vectors of hashing/v1-384"):
@@ -223,7 +230,7 @@ async def test_reindex_builds_a_new_collection_and_swaps_it_in(
 ) -> None:
     await indexed(store, settings, knowledge)
     openai_settings = with_openai(settings, openai_server)
-    openai = create_embeddings("openai", openai_settings)
+    openai = create_embeddings("openai", knowledge_config(openai_settings))
     done: list[int] = []
     try:
         result = await reindex(store, knowledge, openai, Chunker(256, 32), progress=done.append)
@@ -250,7 +257,12 @@ async def test_reindex_builds_a_new_collection_and_swaps_it_in(
 
         # A worker restarted with the new embeddings indexes new posts into the new collection.
         await store.append("posts", post("Solana validators back online", author="carol", hours=5))
-        worker = Worker(HANDLERS.get(GROUP), store, FAST, HandlerContext(store, openai_settings))
+        worker = Worker(
+            HANDLERS.get(GROUP),
+            store,
+            FAST,
+            KnowledgeContext(store, knowledge_config(openai_settings)),
+        )
 
         async def six() -> bool:
             return await (await knowledge.open(f"{prefix}_kb_openai_g2")).count() == 6

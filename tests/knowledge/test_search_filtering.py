@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from impressox.configs import knowledge_config
 from knowledge.hashing import HashingEmbeddings
 from knowledge.search import SearchFilters, candidates_for, nearest_matching, search
 from knowledge.store import KnowledgeCollection, KnowledgeStore, MetadataValue
@@ -78,7 +79,9 @@ async def collection(
     overrides: dict[str, Any] = {}
     if request.param == "server":
         overrides["chroma_url"] = request.getfixturevalue("chroma_url")
-    store = await KnowledgeStore.connect(isolated_settings(prefix, tmp_path, **overrides))
+    store = await KnowledgeStore.connect(
+        knowledge_config(isolated_settings(prefix, tmp_path, **overrides))
+    )
     rng = random.Random(7)
     texts = [" ".join(rng.choice(WORDS) for _ in range(rng.randint(6, 20))) for _ in range(CHUNKS)]
     metadatas = [_metadata(number, rng) for number in range(CHUNKS)]

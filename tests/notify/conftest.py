@@ -6,16 +6,19 @@ import dataclasses
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
+from typing import cast
 
 import pytest
 
 from aggregates.services.users import Users
 from events.store import EventStore
-from handlers.declaration import HANDLERS, HandlerContext
+from handlers.declaration import HANDLERS
 from handlers.worker import Worker
 from impressox.services import build_services
 from impressox.settings import Settings
+from notify.config import NotifyContext
 from notify.handler import Notifier
+from tests.contexts import Contexts
 from tests.handlers.support import FAST, running
 from tests.notify.servers import DiscordApi, TelegramBotApi, WebhookReceiver, serving
 from tests.notify.support import FakeClock, Sleeps
@@ -109,16 +112,17 @@ def users(settings: Settings, redis_url: str) -> Iterator[Users]:
 
 @pytest.fixture
 def notify_worker(
-    store: EventStore, settings: Settings, clock: FakeClock, sleeps: Sleeps
+    store: EventStore, contexts: Contexts, settings: Settings, clock: FakeClock, sleeps: Sleeps
 ) -> StartWorker:
     """Runs a notify worker (real runtime, FAST timings) with the test's clock and sleep."""
 
     @asynccontextmanager
     async def start() -> AsyncIterator[Worker]:
         spec = dataclasses.replace(
-            HANDLERS.get("notify"), factory=lambda ctx: Notifier(ctx, clock=clock, sleep=sleeps)
+            HANDLERS.get("notify"),
+            factory=lambda ctx: Notifier(cast("NotifyContext", ctx), clock=clock, sleep=sleeps),
         )
-        worker = Worker(spec, store, FAST, HandlerContext(store, settings))
+        worker = Worker(spec, store, FAST, contexts.of(spec.context, settings))
         assert isinstance(worker.handler, Notifier)
         try:
             async with running(worker):

@@ -13,13 +13,13 @@ from uuid import UUID
 import pytest
 from fastapi.testclient import TestClient
 
+from aggregates.services.bundle import Services
 from aggregates.services.users import Users
-from api.app import create_app
 from events.catalog import ChannelTestRequested, NotificationFailed, NotificationSent
 from events.envelope import Event
 from events.store import EventStore
 from handlers.dead_letter_ops import DeadLetters
-from impressox.services import Services
+from impressox.api_app import create_app
 from impressox.settings import Settings
 from tests.handlers.support import wait_until
 from tests.notify.conftest import DISCORD_CHANNEL, StartWorker

@@ -15,11 +15,12 @@ from events.catalog import NotificationFailed, NotificationSent
 from events.envelope import Event, RecordedEvent
 from events.store import EventStore
 from handlers.dead_letter_ops import DeadLetters, retry_stream
-from handlers.declaration import HandlerContext
 from impressox.settings import Settings
+from notify.config import NotifyContext
 from notify.handler import Notifier
 from notify.keys import NotifyKeys
 from notify.ledger import delivery_id
+from tests.contexts import Contexts
 from tests.handlers.support import read_all, wait_until
 from tests.notify.conftest import (
     CHAT,
@@ -155,14 +156,18 @@ async def test_a_redelivered_alert_is_not_sent_twice(
 
 
 async def test_an_uncommitted_delivery_is_recorded_not_resent(
-    store: EventStore, users: Users, settings: Settings, telegram: TelegramBotApi
+    store: EventStore,
+    users: Users,
+    contexts: Contexts,
+    settings: Settings,
+    telegram: TelegramBotApi,
 ) -> None:
     """A crash after sending but before the commit: the redelivery emits the same event."""
     user_id, _ = await register(users, TELEGRAM)
     event = alert(user_id, channels=("tg",))
     result = await store.append("alerts", event)
     recorded = RecordedEvent(result.stream, result.position, event)
-    notifier = Notifier(HandlerContext(store, settings))
+    notifier = Notifier(contexts.of(NotifyContext, settings))
     try:
         first = await notifier.handle(recorded)  # never committed: as if the worker died
         again = await notifier.handle(recorded)

@@ -13,11 +13,12 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
 from aggregates.conversation import conversation_id
+from aggregates.services.bundle import Services
 from aggregates.watch import watch_id
 from events.envelope import RecordedEvent
 from events.names import StreamNames
 from events.store import EventStore
-from impressox.services import Services, build_services
+from impressox.services import build_services
 from projections.model import POSITION, Document, Projection
 from projections.projector import Projector
 from projections.readmodels.alert_rules import AlertRules

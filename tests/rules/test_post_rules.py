@@ -21,11 +21,11 @@ import pytest
 import rules.recorder  # noqa: F401 - registers rule-firings
 from aggregates.alert_rule import AlertRule
 from aggregates.rule_spec import RuleSpec
+from aggregates.services.bundle import Services
 from events.catalog import AlertTriggered, Engagement, PostScraped
 from events.store import EventStore
-from handlers.declaration import HANDLERS, HandlerContext
+from handlers.declaration import HANDLERS
 from handlers.worker import Worker
-from impressox.services import Services
 from impressox.settings import Settings
 from notify.rendering import Notice, discord_message
 from rules.firing import RuleState
@@ -35,6 +35,7 @@ from rules.posts import PostFiring, PostRuleIndex
 from rules.rule_book import SNAPSHOT_TAG, RuleBook
 from rules.snapshots import snapshot_key
 from sources.posts.post import cashtags_in, post_event, symbols_in
+from tests.contexts import Contexts
 from tests.handlers.support import FAST, read_all, running, wait_until
 from tests.readside import isolated_settings
 
@@ -320,8 +321,8 @@ def owner(services: Services) -> UUID:
     return services.users.register("trader")
 
 
-def worker(name: str, store: EventStore, settings: Settings) -> Worker:
-    return Worker(HANDLERS.get(name), store, FAST, HandlerContext(store, settings))
+def worker(name: str, contexts: Contexts, settings: Settings) -> Worker:
+    return Worker(HANDLERS.get(name), contexts.store, FAST, contexts.handler(name, settings))
 
 
 async def alerts(store: EventStore) -> list[AlertTriggered]:
@@ -351,7 +352,7 @@ async def duplicates(store: EventStore, streams: set[str]) -> int:
 
 
 async def test_a_mention_fires_once_through_the_runtime_and_is_on_the_record(
-    store: EventStore, settings: Settings, services: Services, owner: UUID
+    store: EventStore, contexts: Contexts, settings: Settings, services: Services, owner: UUID
 ) -> None:
     before = post("$SOL before the rule", likes=500)
     early = await store.append("posts", post_event(before))
@@ -364,8 +365,8 @@ async def test_a_mention_fires_once_through_the_runtime_and_is_on_the_record(
     results = [await store.append("posts", post_event(p)) for p in (quiet, loud, other)]
     streams = {result.stream for result in (early, *results)}
     async with (
-        running(worker(GROUP, store, settings)),
-        running(worker("rule-firings", store, settings)),
+        running(worker(GROUP, contexts, settings)),
+        running(worker("rule-firings", contexts, settings)),
     ):
 
         async def recorded() -> bool:
@@ -398,7 +399,7 @@ async def test_a_mention_fires_once_through_the_runtime_and_is_on_the_record(
 
 
 async def test_a_restarted_process_neither_repeats_a_once_rule_nor_forgets_its_rules(
-    store: EventStore, settings: Settings, services: Services, owner: UUID
+    store: EventStore, contexts: Contexts, settings: Settings, services: Services, owner: UUID
 ) -> None:
     once = services.alert_rules.create(owner, spec("BTC", frequency={"kind": "once"}))
     every = services.alert_rules.create(owner, spec(account="whale"))
@@ -411,10 +412,10 @@ async def test_a_restarted_process_neither_repeats_a_once_rule_nor_forgets_its_r
 
     # No recorder: the firing is on no record but the alert. The worker's shutdown saves
     # a snapshot, which the next one starts from.
-    async with running(worker(GROUP, store, settings)):
+    async with running(worker(GROUP, contexts, settings)):
         await store.append("posts", post_event(post("BTC", author="whale")))
         await wait_until(at_least(2))
-    async with running(worker(GROUP, store, settings)):
+    async with running(worker(GROUP, contexts, settings)):
         await store.append("posts", post_event(post("BTC again", author="whale")))
         await wait_until(at_least(3))
     fired_rules = [alert.rule_id for alert in await alerts(store)]
@@ -425,7 +426,7 @@ async def test_post_rules_from_a_snapshot_are_those_rebuilt_from_the_log(
     store: EventStore, settings: Settings, services: Services, owner: UUID
 ) -> None:
     ids = [services.alert_rules.create(owner, spec(f"kw{n}")) for n in range(3)]
-    first = RuleBook(store, settings)
+    first = RuleBook(store, services.alert_rules, settings.rules_snapshot_s)
     await first.ready()
     await first.save()
     created_at = first.post_rules()[ids[0]].armed_at
@@ -433,7 +434,10 @@ async def test_post_rules_from_a_snapshot_are_those_rebuilt_from_the_log(
     services.alert_rules.pause(ids[0])
     services.alert_rules.resume(ids[0])  # armed again, later
     services.alert_rules.delete(ids[1])
-    from_snapshot, from_scratch = RuleBook(store, settings), RuleBook(store, settings)
+    from_snapshot, from_scratch = (
+        RuleBook(store, services.alert_rules, settings.rules_snapshot_s),
+        RuleBook(store, services.alert_rules, settings.rules_snapshot_s),
+    )
     await from_snapshot.ready()
     await store.redis.delete(snapshot_key(store.names, SNAPSHOT_TAG))
     await from_scratch.ready()

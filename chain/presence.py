@@ -5,7 +5,7 @@ watches a chain. A process knows a chain is configured for it (CHAIN_RPC_URL, ha
 by the composition root); a watcher run by another process (a compose service, another
 host) shows itself by its lease key (``ix:{chain}:lease.<chain id>``), which expires a
 few seconds after the watcher stops renewing it. The answer is kept for `cache_s`, so
-a page of rules costs one Redis scan at most. Built here, in the composition root, and
+a page of rules costs one Redis scan at most. Built by the composition root and
 handed to the rule health readers of the API and the agent.
 """
 

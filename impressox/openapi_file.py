@@ -1,6 +1,6 @@
 """Write the API's OpenAPI document to a file: the web page's types are generated from it.
 
-``python -m api.openapi_file web/src/api/openapi.json`` (run by `make web-types`). The
+``python -m impressox.openapi_file web/src/api/openapi.json`` (run by `make web-types`). The
 document depends on no server: the app is built but never started. A test compares the
 committed file with the app's document, so the page's types cannot drift from the API.
 """
@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 
-from api.app import create_app
+from impressox.api_app import create_app
 from impressox.settings import Settings
 
 
@@ -36,7 +36,7 @@ def render(document: dict[str, Any]) -> bytes:
 
 def main(argv: list[str]) -> int:
     if len(argv) != 1:
-        print("usage: python -m api.openapi_file OUTPUT.json", file=sys.stderr)
+        print("usage: python -m impressox.openapi_file OUTPUT.json", file=sys.stderr)
         return 2
     Path(argv[0]).write_bytes(render(openapi_document()))
     return 0

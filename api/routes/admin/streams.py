@@ -1,12 +1,8 @@
-"""Operating and debugging by replay: streams, events, causal chains, aggregates at any
-version, read model rebuilds and dead letters. Every endpoint needs an ``admin`` key.
-
-Events are read leniently and within bounds (see `api.replay`).
-"""
+"""Reading streams by replay: each stream and its handlers' lag, events by position or
+time (leniently and within bounds, see `api.replay`), and causal chains. Admin keys only."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
 from typing import Annotated, Literal
 from uuid import UUID
 
@@ -14,25 +10,16 @@ from fastapi import APIRouter, HTTPException, Path, Query
 from pydantic import AwareDatetime
 from redis.exceptions import ResponseError
 
-from aggregates.errors import NotFoundError
-from aggregates.services.base import AggregateView, Service
 from api.admin_models import (
     Correlation,
-    DeadLetterIds,
-    DeadLetterOut,
-    Discarded,
-    HistoryEvent,
-    ProjectionOut,
-    RebuildStarted,
-    Retried,
-    RetryRequest,
     StreamOut,
 )
-from api.auth import Admin
-from api.context import ApiContext, Context
+from api.context import ApiContext
+from api.deps import Admin, Context
 from api.pagination import Page
 from api.problems import BadParameterError
-from api.reading import invalid, problem_responses
+from api.reading import ADMIN_REFUSALS as REFUSALS
+from api.reading import MAX_EVENTS, invalid, problem_responses
 from api.replay import (
     MAX_HALF,
     EventOut,
@@ -43,45 +30,17 @@ from api.replay import (
     merged_page,
     time_bound,
 )
-from events.names import StreamNames, check_category
+from api.stream_statuses import AGGREGATE_KINDS, streams_status
+from events.names import check_category
 from events.position import Position
 from events.redis_client import RedisClient
-from handlers.dead_letter_ops import (
-    HANDLER_PATTERN,
-    DeadLetterId,
-    DeadLetters,
-    UnknownDeadLetterError,
-)
-from handlers.monitoring import StreamStatus, list_streams, stream_status
-from impressox.services import Services
-from projections.generations import Generations
-from projections.rebuild import projection_statuses
+from handlers.monitoring import list_streams, stream_status
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 
-REFUSALS = problem_responses(401, 403, 422, 429)
-AGGREGATE_KINDS = ("agg.", "snap.")
-"""Categories of one aggregate's own stream: its events are in its application's log too."""
-MAX_EVENTS = 1000
 POSITION_PATTERN = r"^\d{1,20}(-\d{1,20})?$"
 
 # -- streams ----------------------------------------------------------------------------
-
-
-async def streams_status(
-    redis: RedisClient, names: StreamNames, category: str | None = None
-) -> list[StreamStatus]:
-    """Every stream but single aggregates' (their events are in the logs), with groups."""
-    statuses = []
-    for stream in await list_streams(redis, names):
-        found = names.parse(stream)[1]
-        if found.startswith(AGGREGATE_KINDS) or (category is not None and found != category):
-            continue
-        try:
-            statuses.append(await stream_status(redis, names, stream))
-        except ResponseError:  # deleted between SCAN and XINFO
-            continue
-    return statuses
 
 
 @router.get(
@@ -274,169 +233,3 @@ async def get_correlation(
         streams_scanned=len(streams),
         truncated=truncated,
     )
-
-
-# -- aggregates -------------------------------------------------------------------------
-
-
-NO_AGGREGATE = problem_responses(404, s404="No aggregate with this id (at that time).")
-
-
-def _owner(services: Services, aggregate_id: UUID) -> Service:  # type: ignore[type-arg]
-    for service in services.all():
-        if service.recorder.select_events(aggregate_id, limit=1):
-            return service
-    raise HTTPException(404, f"no aggregate {aggregate_id}")
-
-
-@router.get(
-    "/aggregates/{aggregate_id}",
-    response_model=AggregateView,
-    summary="An aggregate's state now, at a version, or at a time",
-    responses={**REFUSALS, **NO_AGGREGATE},
-)
-def get_aggregate(
-    aggregate_id: UUID,
-    context: Context,
-    admin: Admin,
-    version: Annotated[int | None, Query(ge=1, le=2**62, description="At this version.")] = None,
-    at: Annotated[AwareDatetime | None, Query(description="As it was at this time.")] = None,
-) -> AggregateView:
-    if version is not None and at is not None:
-        raise invalid("at", "give `version` or `at`, not both")
-    service = _owner(context.services, aggregate_id)
-    try:
-        return service.view(aggregate_id, version=version, at=at)
-    except NotFoundError as error:
-        raise HTTPException(404, str(error)) from None
-
-
-@router.get(
-    "/aggregates/{aggregate_id}/history",
-    response_model=list[HistoryEvent],
-    summary="Every event of an aggregate, oldest first",
-    responses={**REFUSALS, **NO_AGGREGATE},
-)
-def get_aggregate_history(aggregate_id: UUID, context: Context, admin: Admin) -> list[HistoryEvent]:
-    service = _owner(context.services, aggregate_id)
-    try:
-        history = service.history(aggregate_id)
-    except NotFoundError as error:
-        raise HTTPException(404, str(error)) from None
-    common = {"originator_id", "originator_version", "timestamp"}
-    return [
-        HistoryEvent(
-            type=type(event).event_type,
-            originator_id=event.originator_id,
-            originator_version=event.originator_version,
-            timestamp=event.timestamp,
-            data=event.model_dump(mode="json", exclude=common),
-        )
-        for event in history
-    ]
-
-
-# -- projections ------------------------------------------------------------------------
-
-
-@router.get(
-    "/projections",
-    response_model=list[ProjectionOut],
-    summary="Read models: generations, rebuilds, backlog",
-    responses=REFUSALS,
-)
-async def get_projections(context: Context, admin: Admin) -> list[ProjectionOut]:
-    statuses = await projection_statuses(
-        list(context.read_models.projections.values()),
-        context.store,
-        Generations(context.database),
-    )
-    return [ProjectionOut.of(status) for status in statuses]
-
-
-@router.post(
-    "/projections/{name}/rebuild",
-    response_model=RebuildStarted,
-    status_code=202,
-    summary="Rebuild a read model from the log; the projector swaps it in when caught up",
-    description="Starts the next generation (or returns the one already building). Reads"
-    " go on from the active generation until the swap.",
-    responses={**REFUSALS, **problem_responses(404, s404="No such read model.")},
-)
-async def rebuild_projection(
-    name: Annotated[str, Path(max_length=64)], context: Context, admin: Admin
-) -> RebuildStarted:
-    projection = context.read_models.projections.get(name)
-    if projection is None:
-        raise HTTPException(404, f"no read model named {name!r}")
-    generation = await Generations(context.database).start_rebuild(projection)
-    return RebuildStarted(
-        projection=name,
-        building=generation.number,
-        collection=generation.collection,
-        group=generation.group,
-    )
-
-
-# -- dead letters -----------------------------------------------------------------------
-
-
-HandlerPath = Annotated[str, Path(pattern=HANDLER_PATTERN, description="The handler's name.")]
-UNKNOWN_LETTER = problem_responses(404, s404="A dead letter is not there (retried, discarded).")
-
-
-@router.get(
-    "/dead-letters",
-    response_model=Page[DeadLetterOut],
-    summary="Dead letters of every handler (or one), by handler, partition and age",
-    responses={**REFUSALS, **problem_responses(400)},
-)
-async def get_dead_letters(
-    context: Context,
-    admin: Admin,
-    handler: Annotated[str | None, Query(pattern=HANDLER_PATTERN)] = None,
-    cursor: Annotated[str | None, Query(max_length=512)] = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_EVENTS)] = 50,
-) -> Page[DeadLetterOut]:
-    try:
-        page = await DeadLetters(context.store).page(handler, cursor=cursor, limit=limit)
-    except ValueError as error:  # the only one: a cursor this API did not give out
-        raise BadParameterError("cursor", str(error)) from None
-    items = [DeadLetterOut.model_validate(letter.describe()) for letter in page.items]
-    return Page[DeadLetterOut](items=items, next_cursor=page.next_cursor)
-
-
-@router.post(
-    "/dead-letters/{handler}/retry",
-    response_model=Retried,
-    summary="Redeliver dead letters to their handler alone (after fixing the cause)",
-    responses={**REFUSALS, **UNKNOWN_LETTER},
-)
-async def retry_dead_letters(
-    handler: HandlerPath, request: RetryRequest, context: Context, admin: Admin
-) -> Retried:
-    ids = None if request.all else [DeadLetterId.parse(raw) for raw in request.ids or []]
-    retried = await _refusing_unknown(DeadLetters(context.store).retry(handler, ids))
-    return Retried(handler=handler, retried=retried)
-
-
-@router.post(
-    "/dead-letters/{handler}/discard",
-    response_model=Discarded,
-    summary="Delete dead letters for good (counted and logged)",
-    responses={**REFUSALS, **UNKNOWN_LETTER},
-)
-async def discard_dead_letters(
-    handler: HandlerPath, request: DeadLetterIds, context: Context, admin: Admin
-) -> Discarded:
-    discarded = await _refusing_unknown(
-        DeadLetters(context.store).discard(handler, request.parsed())
-    )
-    return Discarded(handler=handler, discarded=discarded)
-
-
-async def _refusing_unknown(step: Awaitable[int]) -> int:
-    try:
-        return await step
-    except UnknownDeadLetterError as error:
-        raise HTTPException(404, str(error)) from None
