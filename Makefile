@@ -20,9 +20,9 @@ LOCK_FLAGS := --universal --python-version 3.11 --generate-hashes --quiet \
               --custom-compile-command "make lock"
 
 .PHONY: run test lint typecheck pytest quick bench clean lock lock-keep resolve test-latest test-lowest \
-        contracts-deps contracts-test contracts-abi web web-maybe web-check web-types
+        contracts-deps contracts-deps-maybe contracts-test contracts-abi web web-maybe web-check web-types
 
-run: $(STAMP) web-maybe
+run: $(STAMP) web-maybe contracts-deps-maybe
 	$(BIN)/impressox up
 
 test: lint typecheck contracts-test web-check pytest
@@ -90,6 +90,12 @@ web: web/dist/index.html
 
 # `make run` builds the page when it can; without Node and npm the API runs all the same,
 # and `impressox up` says the page is not built and why.
+# The local chain's anvil for `make run`, when npm is there; without it up says the chain is off.
+contracts-deps-maybe:
+	@if command -v $(NPM) >/dev/null 2>&1; then \
+	    $(MAKE) --no-print-directory contracts-deps || echo "contracts/ did not install (above): make run runs without the local chain."; \
+	else echo "npm not found: no local chain (install Node.js 20+ and npm)."; fi
+
 web-maybe:
 	@if command -v $(NPM) >/dev/null 2>&1; then \
 	    $(MAKE) --no-print-directory web || echo "The web page did not build (above); the API runs without it."; \

@@ -8,7 +8,9 @@ SET NX, so two processes starting at once create one admin between them.
 
 `ensure_demo` does the same for a demo trader with one rule on the simulated market,
 so someone trying the system sees a price move and an alert arrive within a minute,
-and has a user key to watch it with.
+and has a user key to watch it with. `ensure_demo_chain` gives that trader a watched
+wallet on the local chain and a rule on its transfers, once the local chain runs (also on
+a later start, for a demo made while it did not).
 """
 
 from __future__ import annotations
@@ -95,3 +97,48 @@ def ensure_demo(settings: Settings, redis_url: str) -> str | None:
     finally:
         services.close()
         client.close()
+
+
+DEMO_CHAIN_RULE_NAME = "Demo: any transfer of the simulated demo wallet"
+
+
+def demo_chain_record(settings: Settings) -> str:
+    """The Redis key recording that the demo trader watches the local chain's demo wallet."""
+    return f"{settings.stream_prefix}:bootstrap:demo-chain"
+
+
+def demo_chain_rule(wallet: str) -> dict[str, object]:
+    """A rule that fires on every transfer of `wallet`, as soon as it is seen: the
+    simulator moves it every few seconds, so the first alert comes within a minute."""
+    return {
+        "name": DEMO_CHAIN_RULE_NAME,
+        "target": {"kind": "chain", "wallet": wallet, "fire_on": "observed"},
+        "condition": {"type": "transferred"},
+        "frequency": {"kind": "every_time", "cooldown_s": 0},
+        "severity": "info",
+        "channels": ["web"],
+    }
+
+
+def ensure_demo_chain(settings: Settings, redis_url: str, wallet: str) -> bool:
+    """Watch `wallet` for the demo trader with a rule on it, once; whether it was done now.
+
+    Nothing is done without a demo trader (IMPRESSOX_DEMO off, or the record missing).
+    """
+    client = sync_client(redis_url)
+    try:
+        demo = client.get(demo_record(settings))
+        if demo is None or client.exists(demo_chain_record(settings)):
+            return False
+        user_id = UUID(demo.decode() if isinstance(demo, bytes) else demo)
+        if not client.set(demo_chain_record(settings), wallet, nx=True):
+            return False
+    finally:
+        client.close()
+    services = build_services(settings, redis_url)
+    try:
+        services.watches.watch_wallet(user_id, wallet, label="demo wallet (simulated)")
+        services.alert_rules.create(user_id, demo_chain_rule(wallet))
+        return True
+    finally:
+        services.close()

@@ -1,16 +1,19 @@
 """`impressox up`: the whole system as one process tree on one machine.
 
 1. Lock the data directory (one system per directory).
-2. Start Redis and MongoDB unless REDIS_URL / MONGO_URL point elsewhere.
+2. Start Redis and MongoDB unless REDIS_URL / MONGO_URL point elsewhere; then the
+   chain part (`chain_part`): the local chain with our contracts unless CHAIN_RPC_URL
+   names one or IMPRESSOX_CHAIN=off, or nothing, saying why.
 3. On the first run, create an admin API key (printed once). Start the API, the
    projections process, one worker per handler and each chat bot whose token is set
-   (Telegram, Discord), each told where the servers are.
+   (Telegram, Discord), each told where the servers are; the chain watcher when a
+   chain is followed, and the activity simulator on the local chain.
 4. Write the endpoints file, print where to go, and watch: a child that dies is
    reaped and restarted with backoff. An embedded server comes back on its port with
    its data (`embedded.keeper`) while the others wait for it; one that cannot be
    restarted stops everything, and `up` exits non-zero saying why.
 5. On Ctrl-C or SIGTERM, stop in dependency order: workers and API first (they finish
-   in-flight work), then MongoDB, then Redis; remove the endpoints file, unlock.
+   in-flight work), then the chain, MongoDB, Redis; remove the endpoints file, unlock.
 
 Every child dies with the supervisor even if it is SIGKILLed (see `embedded.process`).
 """
@@ -33,7 +36,8 @@ import structlog
 from api.web_page import locate_bundle
 from events.errors import ConfigurationError
 from handlers.declaration import HANDLERS
-from impressox.bootstrap import DEMO_RULE, ensure_admin_key, ensure_demo
+from impressox.bootstrap import DEMO_RULE, ensure_admin_key, ensure_demo, ensure_demo_chain
+from impressox.chain_part import ChainPart, start_chain
 from impressox.connections import redact
 from impressox.embedded.keeper import ServerKeeper
 from impressox.embedded.mongo import EmbeddedMongo
@@ -77,6 +81,8 @@ class Supervisor:
         self.apps: dict[str, _App] = {}
         self.admin_token: str | None = None
         self.demo_token: str | None = None
+        self.chain = ChainPart("off", why_off="not started")
+        self.demo_wallet_watched = False
         self.process_group = 0
         """The system's process group: the first child starts it, the others join it."""
         self._signals = 0
@@ -127,9 +133,11 @@ class Supervisor:
             mongo_url = self.mongo.start()
             self._join(self.mongo.child)
             self.keepers.append(ServerKeeper("MongoDB", self.mongo))
+        self._start_chain()
         self.admin_token = ensure_admin_key(settings, redis_url)
         if settings.demo:
             self.demo_token = ensure_demo(settings, redis_url)
+            self._watch_demo_wallet(redis_url)
         api_port = settings.api_port or free_port(settings.api_host)
         env = self._child_env(redis_url, mongo_url, api_port)
         api_url = f"http://{settings.api_host}:{api_port}"
@@ -151,6 +159,7 @@ class Supervisor:
                 self.apps[f"bot:{platform}"] = _App(
                     ChildProcess(f"bot {platform}", argv, log_path=None, env=env)
                 )
+        self._add_chain_apps(env)
         for name in sources:
             argv = self._command("sources", "run", name, "--status-every", "0")
             self.apps[f"source:{name}"] = _App(
@@ -163,6 +172,32 @@ class Supervisor:
             self._join(app.child)
         self._wait_for_api(api_url)
         return Endpoints(redis_url=redis_url, mongo_url=mongo_url, api_url=api_url, pid=os.getpid())
+
+    def _start_chain(self) -> None:
+        self.chain = start_chain(self.settings, process_group=self.process_group)
+        if self.chain.node is not None:
+            self._join(self.chain.node.child)
+            self.keepers.append(ServerKeeper("the local chain", self.chain.node))
+
+    def _watch_demo_wallet(self, redis_url: str) -> None:
+        if self.chain.demo_wallet is not None:
+            self.demo_wallet_watched = ensure_demo_chain(
+                self.settings, redis_url, self.chain.demo_wallet
+            )
+
+    def _add_chain_apps(self, env: dict[str, str]) -> None:
+        """The watcher on any chain followed; the simulator on the local one only."""
+        if self.chain.watched:
+            argv = self._command("chain", "watch")
+            self.apps["chain:watcher"] = _App(
+                ChildProcess("chain watcher", argv, log_path=None, env=env)
+            )
+        if self.chain.simulated:
+            every = str(self.settings.chain_simulate_every_s)
+            argv = self._command("chain", "simulate", "--every", every, "--quiet")
+            self.apps["chain:simulator"] = _App(
+                ChildProcess("chain simulator", argv, log_path=None, env=env)
+            )
 
     def _join(self, child: ChildProcess | None) -> None:
         if not self.process_group and child is not None and child.pid is not None:
@@ -204,6 +239,8 @@ class Supervisor:
             IMPRESSOX_API_PORT=str(api_port),
             IMPRESSOX_DATA_DIR=str(self.settings.data_dir.resolve()),
         )
+        if self.chain.rpc_url is not None:
+            env["CHAIN_RPC_URL"] = self.chain.rpc_url
         if self.config_file:
             env[CONFIG_ENV] = str(self.config_file)
         return env
@@ -235,6 +272,7 @@ class Supervisor:
             f"  Workers  {', '.join(workers) or 'none registered yet'}\n"
             f"  Prices   {', '.join(prices) or 'no price source (see IMPRESSOX_SOURCES)'}\n"
             f"  Posts    {', '.join(posts) or 'no post source (see IMPRESSOX_SOURCES)'}\n"
+            f"  Chain    {self.chain.banner(self.settings)}\n"
             f"{self._admin_note()}"
             "Press Ctrl-C to stop.\n",
             flush=True,
@@ -262,6 +300,11 @@ class Supervisor:
                 f"\n  A demo trader was created with the rule {DEMO_RULE['name']!r};"
                 " its alerts arrive\n  within a minute. Watch them with its key (shown once):\n"
                 f"    {_program()} alerts watch --key {self.demo_token}\n"
+            )
+        if self.demo_wallet_watched:
+            note += (
+                f"\n  The demo trader watches the simulated wallet {self.chain.demo_wallet};"
+                " an alert on\n  its transfers arrives within a minute too.\n"
             )
         return note + "\n" if note else ""
 
@@ -307,6 +350,8 @@ class Supervisor:
             while app.child.running() and time.monotonic() < deadline and self._signals < 2:
                 time.sleep(0.05)
             app.child.stop(timeout=0)
+        if self.chain.node:
+            self.chain.node.stop()
         if self.mongo:
             self.mongo.stop()
         if self.redis:

@@ -262,6 +262,9 @@ def simulate(
     every: Annotated[float, typer.Option(min=0.1, help="Seconds between steps.")] = 3.0,
     steps: Annotated[int, typer.Option(min=0, help="Stop after this many (0: never).")] = 0,
     seed: Annotated[int, typer.Option(help="The same seed makes the same activity.")] = 16,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", help="Print nothing per step (`impressox up` runs it so).")
+    ] = False,
 ) -> None:
     """Simulated activity on the local chain (CHAIN_RPC_URL, chain 31337 only): deploy our
     contracts if they are not there, then payments between demo wallets and swaps through
@@ -280,7 +283,8 @@ def simulate(
     done = 0
     while steps == 0 or done < steps:
         made = simulator.step()
-        typer.echo(f"simulated: {made.words} (tx {made.tx_hash})")
+        if not quiet:
+            typer.echo(f"simulated: {made.words} (tx {made.tx_hash})")
         done += 1
         if steps == 0 or done < steps:
             time.sleep(every)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 
@@ -21,6 +22,20 @@ class ChainSettings(BaseModel):
         description="JSON-RPC URL of the chain to watch (http or https); several, comma-separated,"
         " for failover. A secret: a provider's URL holds its key. Unset: no chain is watched.",
     )
+    chain: Literal["embedded", "off"] = Field(
+        "embedded", validation_alias=_env("chain"),
+        description="`impressox up` without CHAIN_RPC_URL: `embedded` runs a local chain (anvil"
+        " from contracts/node_modules, our contracts deployed, simulated activity, the chain"
+        " watcher); `off` runs no chain.",
+    )  # fmt: skip
+    embedded_chain_port: int = Field(
+        0, ge=0, le=65535, validation_alias=_env("embedded_chain_port"),
+        description="Port of the embedded chain's JSON-RPC; 0 picks a free one.",
+    )  # fmt: skip
+    chain_simulate_every_s: float = Field(
+        3.0, ge=0.1, le=3600, validation_alias=_env("chain_simulate_every_s"),
+        description="Seconds between the embedded chain's simulated transactions.",
+    )  # fmt: skip
     chain_id: int | None = Field(
         None, ge=1, le=2**63 - 1, validation_alias=_env("chain_id"),
         description="The chain CHAIN_RPC_URL must serve, checked at start. Unset: the first"
