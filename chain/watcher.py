@@ -50,6 +50,7 @@ from chain.tokens import TokenBook
 from chain.usd_prices import UsdPriceBook
 from chain.watchset import WatchSet
 from events.envelope import Event
+from events.outages import Outage, outage, redis_unavailable, through_redis_outage
 from events.stopping import sleep_unless_stopped
 from sources.backoff import Backoff
 
@@ -110,26 +111,52 @@ class ChainWatcher:
         self._log = log.bind(chain_id=self.chain_id, owner=self.owner)
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Follow the chain until `stop` is set (or a reorg deeper than the window)."""
-        await self.tokens.load()
+        """Follow the chain until `stop` is set (or a reorg deeper than the window).
+
+        A Redis outage stops nothing: the watcher waits for Redis and starts again from
+        the journal, whose cursor moved only with what it appended (a step whose reply
+        was lost is found by the cursor check and reloaded, never appended twice)."""
+        redis = outage("Redis")
+        await through_redis_outage(self.tokens.load, stop)
         try:
             while not stop.is_set():
-                if not await self._hold_lease():
-                    await sleep_unless_stopped(stop, self.config.lease_ttl_ms / 3000)
-                    continue
                 try:
-                    state = await self._started(await self.journal.load(), stop)
-                    if state is None:
-                        continue
-                    await self._follow(state, stop)
-                except (CursorMovedError, WatcherLeaseLostError) as error:
-                    self._log.warning("state moved under the watcher: reloading", error=str(error))
-                except (NodeUnavailableError, RpcError, MalformedReplyError) as error:
-                    delay = self.sleep_backoff.next_delay()
-                    self._log.error("chain node trouble: pausing", error=str(error), pause_s=delay)
-                    await sleep_unless_stopped(stop, delay)
+                    await self._round(stop, redis)
+                except Exception as error:
+                    if not redis_unavailable(error):
+                        raise
+                    await redis.wait(error, stop)
         finally:
-            await asyncio.shield(self.journal.release_lease(self.owner))
+            await asyncio.shield(self._release_lease())
+
+    async def _round(self, stop: asyncio.Event, redis: Outage) -> None:
+        """Hold the lease, then follow the chain from the journal's state until something
+        makes the watcher reload it (or stops it)."""
+        held = await self._hold_lease()
+        redis.succeeded()  # it answered: an outage, if there was one, is over
+        if not held:
+            await sleep_unless_stopped(stop, self.config.lease_ttl_ms / 3000)
+            return
+        try:
+            state = await self._started(await self.journal.load(), stop)
+            if state is None:
+                return
+            await self._follow(state, stop)
+        except (CursorMovedError, WatcherLeaseLostError) as error:
+            self._log.warning("state moved under the watcher: reloading", error=str(error))
+        except (NodeUnavailableError, RpcError, MalformedReplyError) as error:
+            delay = self.sleep_backoff.next_delay()
+            self._log.error("chain node trouble: pausing", error=str(error), pause_s=delay)
+            await sleep_unless_stopped(stop, delay)
+
+    async def _release_lease(self) -> None:
+        """Give the lease up for the next watcher; with Redis away it expires by itself."""
+        try:
+            await self.journal.release_lease(self.owner)
+        except Exception as error:
+            if not redis_unavailable(error):
+                raise
+            self._log.warning("lease not released (Redis away): it expires", error=str(error))
 
     # -- the lease ------------------------------------------------------------------------
 

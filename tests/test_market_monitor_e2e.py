@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 from pymongo import AsyncMongoClient
 
-import rules.recorder  # noqa: F401 - registers rule-firings
+import notify.handler  # noqa: F401 - registers notify
+import rules.recorder  # noqa: F401 - registers rules and rule-firings
 from aggregates.alert_rule import AlertRule
 from aggregates.services.bundle import Services
 from events.catalog import PriceTick

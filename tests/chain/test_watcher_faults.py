@@ -8,18 +8,23 @@ counts show the faults did happen.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import pytest
+from structlog.testing import capture_logs
 from web3 import Web3
 
 from aggregates.services.bundle import Services
 from chain.deployments import ChainDeployment
 from chain.errors import ChainIdMismatchError
 from chain.rpc import ChainRpc
+from events.names import StreamNames
 from events.store import EventStore
+from impressox.connections import connect_redis
 from impressox.embedded.chain import LOCAL_CHAIN_ID
 from impressox.embedded.process import free_port
+from impressox.embedded.redis import EmbeddedRedis
 from tests.chain.conftest import account, swap_eth_for_usd
 from tests.chain.proxy import node_proxy
 from tests.chain.watching import (
@@ -30,6 +35,7 @@ from tests.chain.watching import (
     watch_wallet,
     watching,
 )
+from tests.servers import kill
 
 
 async def test_catching_up_through_range_limits_rate_limits_and_timeouts_misses_nothing(
@@ -130,3 +136,42 @@ async def test_a_node_url_never_reaches_the_logs(
         await rpc.aclose()
     assert rpc.nodes == [f"#1 {proxy.url.removesuffix('/')}/…"]
     assert "s3cr3t" not in caplog.text
+
+
+async def test_the_watcher_waits_out_a_redis_outage_and_misses_nothing(
+    private_redis: EmbeddedRedis,
+    fresh_outages: None,
+    w3: Web3,
+    chain_url: str,
+    deployment: ChainDeployment,
+) -> None:
+    """Redis SIGKILLed and started again on its port (as `impressox up` does): the watcher
+    waits, says so once each way, and confirms every log once (it died of this before)."""
+    client = await connect_redis(private_redis.url)
+    store = EventStore(client, StreamNames("outage", partitions=2))
+    trader = account(w3, 6)
+    first = w3.eth.block_number + 1
+    try:
+        with capture_logs() as logs:
+            async with watching(store, w3, chain_url, deployment, start_block=first) as run:
+                swap_eth_for_usd(w3, deployment, trader, 10**17)
+                await run.reaches(w3)
+                kill(private_redis)
+                swap_eth_for_usd(w3, deployment, trader, 10**17)  # while Redis is away
+                await asyncio.sleep(1.0)
+                assert not run.task.done()
+                private_redis.start()
+                swap_eth_for_usd(w3, deployment, trader, 10**17)
+                await run.reaches(w3, within=60)
+                await run.settles(w3, within=60)
+                last = (await run.cursor()).confirmed  # type: ignore[union-attr]
+                events = await run.events()
+    finally:
+        await client.aclose()
+
+    confirmed = [key_of(e) for e in by_type(events, "chain.confirmed")]
+    assert duplicates(confirmed) == []
+    assert set(confirmed) == canonical_logs(w3, deployment, [], first, last)
+    said = [entry["event"] for entry in logs if entry.get("dependency") == "Redis"]
+    assert said.count("Redis unavailable; waiting for it") == 1
+    assert said.count("Redis is back") == 1
