@@ -50,13 +50,17 @@ def health(client: TestClient, token: str, rule_id: str) -> tuple[str, str]:
 
 
 def becomes(client: TestClient, token: str, rule_id: str, wanted: str) -> str:
-    """Wait until the rule's health is `wanted`; its detail."""
-    return str(
-        eventually(
-            lambda: (found := health(client, token, rule_id))[0] == wanted and found[1],
-            within=20,
-        )
-    )
+    """Wait until the rule's health is `wanted` (a rule committed straight to the store is
+    404 until its read model has it); its detail."""
+
+    def detail() -> str | None:
+        response = client.get(f"/v1/rules/{rule_id}", headers=bearer(token))
+        if response.status_code == 404:
+            return None
+        rule = response.json()
+        return str(rule["health_detail"]) if rule["health"] == wanted else None
+
+    return str(eventually(detail, within=20))
 
 
 async def start_source(store: EventStore, symbol: str, venue: str = "simulator") -> UUID:
