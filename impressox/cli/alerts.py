@@ -262,7 +262,17 @@ async def _watch(url: str, token: str, topics: list[str]) -> None:
             if isinstance(error, InvalidURI):
                 fail(f"invalid URL {url!r}")
             console.print(f"[dim]cannot reach the API ({error}); retrying[/dim]")
+        _unless_cancelled()
         await asyncio.sleep(RECONNECT_DELAY_S)
+
+
+def _unless_cancelled() -> None:
+    """Stop if Ctrl-C cancelled us: closing the socket while cancelled can raise
+    `ConnectionClosed` in place of the cancellation, which the loop would take for a
+    dropped connection and resume, never to stop."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
 
 
 def _show(message: dict[str, Any], cursors: dict[str, str | None]) -> None:

@@ -137,8 +137,14 @@ def test_watch_shows_the_rules_that_cannot_fire(
             lines.append(line)
     finally:
         process.send_signal(signal.SIGINT)
-        process.wait(timeout=30)
+        try:
+            stopped: int | None = process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+            stopped = None
         reader.close()
+    assert stopped is not None, "alerts watch did not stop on Ctrl-C"
     [shown] = [line for line in lines if "no_source_for_symbol" in line]
     assert shown.startswith(f"doge (DOGE/USDT, crosses_up) {str(receipt['id'])[:8]}: ")
     assert "No running price source reports DOGE/USDT yet" in shown
