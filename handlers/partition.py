@@ -154,7 +154,7 @@ class PartitionWorker:
             deliveries = await self.reader.deliveries(batch) if recovering else {}
             outcomes, failed = await self._one_by_one(batch, deliveries, stop)
         if outcomes or failed:
-            await self._commit(outcomes or [], failed)
+            await self._commit(outcomes or [], failed, stop)
         BATCH_SECONDS.labels(self.spec.name).observe(time.perf_counter() - started)
 
     async def _one_by_one(
@@ -169,7 +169,7 @@ class PartitionWorker:
         since = time.monotonic()
         for stream, entry_id, fields in batch:
             if outcomes and time.monotonic() - since >= COMMIT_EVERY_S:
-                await self._commit(outcomes, failed)
+                await self._commit(outcomes, failed, stop)
                 outcomes, failed, since = [], 0, time.monotonic()
             if fields is None or not self._wanted(fields):
                 outcomes.append(self._skipped(stream, entry_id, fields))
@@ -446,16 +446,21 @@ class PartitionWorker:
 
     # -- committing ---------------------------------------------------------------------
 
-    async def _commit(self, outcomes: list[Outcome], failed: int) -> None:
-        """Commit, retrying through connection trouble (a repeated commit is harmless)."""
+    async def _commit(self, outcomes: list[Outcome], failed: int, stop: asyncio.Event) -> None:
+        """Commit, retrying through connection trouble (a repeated commit is harmless).
+
+        Told to stop while Redis is away, it gives up with the outage's error: the
+        entries stay pending in our name and are handled again by whoever takes the
+        partition next, exactly as if the shutdown timeout had cancelled us, only sooner
+        (a process whose Redis is gone for good would otherwise wait out that timeout).
+        """
         while True:
             try:
                 result = await self.committer.commit(self.consumer, outcomes, failed)
                 break
             except Exception as error:
-                if not redis_unavailable(error):
+                if not redis_unavailable(error) or await self._redis.wait(error, stop):
                     raise
-                await self._redis.wait(error)
         self._redis.succeeded()
         name = self.spec.name
         ENTRIES.labels(name, "processed").inc(result.processed)

@@ -17,7 +17,7 @@ from prometheus_client import REGISTRY, start_http_server
 from redis.exceptions import RedisError
 
 from events.errors import InfrastructureError
-from events.outages import outage, redis_unavailable
+from events.outages import redis_unavailable, through_redis_outage
 from events.store import EventStore
 from handlers.config import RuntimeConfig
 from handlers.declaration import HandlerContext, HandlerSpec
@@ -87,7 +87,10 @@ async def serve_worker(
             store,
             lambda: handler_context(spec, collaborators),
             runtime_config(settings),
+            stop,
         )
+        if worker is None:
+            return
         # What start-up built (the handler, its clients, the agent's models and vocabulary:
         # ~150k objects with langchain) is never garbage: frozen, a full collection no
         # longer walks it (~0.2 s, in whichever event it fell).
@@ -105,21 +108,23 @@ async def build_worker(
     store: EventStore,
     context: Callable[[], HandlerContext],
     config: RuntimeConfig,
-) -> Worker:
+    stop: asyncio.Event | None = None,
+) -> Worker | None:
     """The worker, its context and handler built: building either may read Redis (the
     applications of the services), and waits for a Redis that went away meanwhile, like
-    the rest of the worker, instead of ending the process."""
-    redis = outage("Redis")
-    while True:
-        try:
-            worker = Worker(spec, store, config, context())
-        except Exception as error:
-            if not redis_unavailable(error):
-                raise
-            await redis.wait(error)
-        else:
-            redis.succeeded()
-            return worker
+    the rest of the worker, instead of ending the process. None if told to stop while
+    waiting: a process whose Redis went for good (its supervisor was killed) must end."""
+
+    async def build() -> Worker:
+        return Worker(spec, store, config, context())
+
+    try:
+        return await through_redis_outage(build, stop)
+    except Exception as error:
+        if stop is not None and stop.is_set() and redis_unavailable(error):
+            log.info("stopped while waiting for Redis", handler=spec.name)
+            return None
+        raise
 
 
 async def live_consumers(settings: Settings, redis_url: str, group: str) -> list[str]:

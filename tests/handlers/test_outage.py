@@ -8,6 +8,7 @@ SIGKILL and starts it again on the same port with its AOF, as `impressox up` doe
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
@@ -157,5 +158,75 @@ async def test_a_handler_built_while_redis_is_away_waits_for_it(
         assert not building.done()
         private_redis.start()
         worker = await asyncio.wait_for(building, 30)
+    assert worker is not None
     assert isinstance(worker.handler, NeedsRedisToBuild)
     worker.handler.client.close()
+
+
+PATIENT = dataclasses.replace(FAST, shutdown_timeout_s=60)
+"""A shutdown timeout no test waits for: stopping within seconds is the worker's doing."""
+
+
+async def test_a_worker_told_to_stop_while_building_without_redis_ends(
+    private_redis: EmbeddedRedis, store: EventStore
+) -> None:
+    """`impressox up` killed: Redis goes with it and the workers get SIGTERM; one still
+    building its handler used to wait for Redis forever."""
+    registry = HandlerRegistry()
+
+    @handler("builder", categories=["pings"], registry=registry)
+    class NeedsRedisToBuild:
+        def __init__(self, context: HandlerContext) -> None:
+            sync_client(private_redis.url).ping()
+
+        async def handle(self, recorded: RecordedEvent) -> HandlerResult:
+            return None
+
+    kill(private_redis)
+    stop = asyncio.Event()
+    with capture_logs() as logs:
+        building = asyncio.create_task(
+            build_worker(registry.get("builder"), store, lambda: HandlerContext(store), FAST, stop)
+        )
+
+        async def waiting() -> bool:
+            return _said(logs, "Redis unavailable; waiting for it") == 1
+
+        await wait_until(waiting)
+        stop.set()
+        assert await asyncio.wait_for(building, 10) is None
+    assert _said(logs, "stopped while waiting for Redis") == 1
+
+
+async def test_a_worker_told_to_stop_while_committing_without_redis_stops_at_once(
+    private_redis: EmbeddedRedis, store: EventStore
+) -> None:
+    """A handled batch whose commit waits out an outage gives up when told to stop: its
+    entries stay pending for the next owner, as after a shutdown timeout, only sooner."""
+    gate = asyncio.Event()
+    holding = asyncio.Event()
+
+    async def gated_pong(recorded: RecordedEvent) -> HandlerResult:
+        payload = recorded.event.payload
+        assert isinstance(payload, Pinged)
+        holding.set()
+        await gate.wait()
+        return [Output("pongs", recorded.event.caused(Ponged(n=payload.n)))]
+
+    await store.append_batch("pings", [ping(0)])
+    stop = asyncio.Event()
+    with capture_logs() as logs:
+        task = asyncio.create_task(Worker(declare("ponger", gated_pong), store, PATIENT).run(stop))
+        await asyncio.wait_for(holding.wait(), 20)
+        kill(private_redis)
+        gate.set()
+
+        async def waiting() -> bool:
+            return _said(logs, "Redis unavailable; waiting for it") == 1
+
+        await wait_until(waiting, within=15)
+        stop.set()
+        await asyncio.wait_for(task, 15)
+    assert _said(logs, "cancelling partition after shutdown timeout") == 0
+    private_redis.start()
+    assert await read_all(store, "pongs") == []
