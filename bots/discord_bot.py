@@ -9,7 +9,9 @@ message:
 2. From a Discord user linked to exactly one Impressox user (`bots.directory`, by the
    ``discord:<user id>`` chat key that ``/link`` records): the text, our mention
    removed, is recorded through the Conversations application, platform ``discord``,
-   thread = channel id (a DM is a channel too), message id ``dc:<channel>:<message>``.
+   thread = channel id (a DM is a channel too), message id ``dc:<channel>:<message>``;
+   a channel's messages are handled in order, and those that arrived while the previous
+   ones were being recorded are recorded together in one commit (`bots.turns`).
    A message the gateway delivers twice (a RESUME replays what the bot had not
    acknowledged) is recorded once. The agent answers from the log and notify sends the
    reply to the same channel as a reply to the message (`notify.reply_delivery`).
@@ -29,11 +31,12 @@ discord.py reads both from class attributes (``Route.BASE``,
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
+from functools import partial
+from typing import TypeVar
 from uuid import UUID
 
 import discord
@@ -51,12 +54,15 @@ from bots.accounts import ChatAccounts, ChatIdentity
 from bots.directory import ChatDirectory
 from bots.health import BotHealth
 from bots.keys import BotKeys
+from bots.turns import Turn, TurnWriter
 from events.errors import DependencyUnavailableError
 from events.names import StreamNames
 from events.outages import Outage, outage, redis_unavailable
 from events.redis_client import RedisClient
 
 log = structlog.get_logger(__name__)
+
+T = TypeVar("T")
 
 PLATFORM: Platform = "discord"
 HINT_EVERY_S = 3600
@@ -110,8 +116,9 @@ class DiscordBot(discord.Client):
         self.config = config
         self.tree = app_commands.CommandTree(self)
         self.connected = asyncio.Event()
-        self._channel_locks: dict[int, tuple[asyncio.Lock, int]] = {}
-        """Per channel: its lock and how many messages hold it or wait for it."""
+        self.turns = TurnWriter(parts.conversations, PLATFORM, parts.health)
+        self._backlogs: dict[int, list[discord.Message]] = {}
+        """Per channel being handled: the messages it received meanwhile (`on_message`)."""
 
     async def setup_hook(self) -> None:
         from bots.discord_commands import register  # noqa: PLC0415 - they need the bot
@@ -131,50 +138,75 @@ class DiscordBot(discord.Client):
         self.parts.health.connected = False
 
     async def on_message(self, message: discord.Message) -> None:
+        """Handle the message, and what its channel receives meanwhile, in order.
+
+        discord.py runs each event in a task of its own; a conversation's turns must keep
+        the order they were written in, and recording one costs a commit. So the first
+        message of a quiet channel handles its channel's backlog: itself, then whatever
+        arrived while it was being handled, in batches (`handle_batch`), until none is
+        left; a message arriving meanwhile joins the backlog and its task ends.
+        """
         if message.author.bot or not self._addressed(message):
             return
         self.parts.health.received()
-        async with self._in_order(message.channel.id):
-            await self.until_done(lambda: self.handle(message), message.id)
-
-    @contextlib.asynccontextmanager
-    async def _in_order(self, channel_id: int) -> AsyncIterator[None]:
-        """One message of a channel at a time, in the order the gateway sent them:
-        discord.py runs each event in a task of its own, and a conversation's turns must
-        keep the order they were written in. (The lock is taken before any await, and
-        asyncio's locks are fair.)"""
-        lock, users = self._channel_locks.get(channel_id, (asyncio.Lock(), 0))
-        self._channel_locks[channel_id] = (lock, users + 1)
+        channel_id = message.channel.id
+        backlog = self._backlogs.get(channel_id)
+        if backlog is not None:
+            backlog.append(message)
+            return
+        self._backlogs[channel_id] = backlog = [message]
         try:
-            async with lock:
-                yield
+            while backlog:
+                batch = backlog[:]
+                backlog.clear()
+                await self.handle_batch(batch)
         finally:
-            lock, users = self._channel_locks[channel_id]
-            if users == 1:
-                del self._channel_locks[channel_id]  # nobody waits: forget the channel
-            else:
-                self._channel_locks[channel_id] = (lock, users - 1)
+            del self._backlogs[channel_id]
 
-    async def handle(self, message: discord.Message) -> None:
-        """One message for us: record it, or answer why not."""
+    async def handle_batch(self, batch: list[discord.Message]) -> None:
+        """Messages of one channel, in order: each one's answer or turn decided (with its
+        own retries: an answer is never sent twice), then the turns recorded together."""
+        owners: dict[int, UUID | None] = {}  # the batch's authors looked up once each
+        decided: list[tuple[discord.Message, Turn]] = []
+        for message in batch:
+            turn = await self.until_done(partial(self.decide, message, owners), message.id)
+            if turn is not None:
+                decided.append((message, turn))
+        if not decided:
+            return
+        turns = [turn for _, turn in decided]
+        news = await self.until_done(partial(self.turns.record, turns), decided[0][0].id)
+        for (message, turn), new in zip(decided, news or [], strict=False):
+            if new:
+                log.info(
+                    "message recorded",
+                    channel_id=message.channel.id,
+                    message_id=message.id,
+                    user_id=str(turn.user_id),
+                )
+
+    async def decide(self, message: discord.Message, owners: dict[int, UUID | None]) -> Turn | None:
+        """One message for us: the turn to record, or None once answered why not."""
         text = self._without_mention(message.content).strip()
         bound = log.bind(channel_id=message.channel.id, message_id=message.id)
         if len(text) > commands.MAX_TEXT:
             await self.say(message, commands.too_long(len(text)))
-            return
-        owner = await self.owner(message.author.id)
+            return None
+        author = message.author.id
+        if author not in owners:
+            owners[author] = await self.owner(author)
+        owner = owners[author]
         if owner is None:
-            if await self._first_hint(message.author.id):
+            if await self._first_hint(author):
                 where = "This account" if self._is_dm(message) else "Your Discord account"
                 await self.say(message, commands.unlinked(where))
             bound.info("message from a Discord user nobody linked")
-            return
+            return None
         if not text:
             await self.say(message, HELP)
-            return
+            return None
         turn_id = message_id(message.channel.id, message.id)
-        if await self.record(owner, message.channel.id, turn_id, text, message.created_at):
-            bound.info("message recorded", user_id=str(owner))
+        return Turn(owner, str(message.channel.id), turn_id, text, message.created_at)
 
     async def owner(self, author_id: int) -> UUID | None:
         owners = await self.parts.directory.owners(PLATFORM, author_id)
@@ -183,20 +215,8 @@ class DiscordBot(discord.Client):
     async def record(
         self, user_id: UUID, channel_id: int, turn_id: str, text: str, at: datetime
     ) -> bool:
-        """Record a message; whether it was new (a redelivery records nothing)."""
-        turn = {"message_id": turn_id, "text": text, "received_at": at.astimezone(UTC)}
-        conversations = self.parts.conversations
-
-        def receive() -> tuple[UUID, bool]:
-            return conversations.receive(user_id, PLATFORM, str(channel_id), turn)
-
-        try:
-            _, new = await asyncio.to_thread(conversations.retrying, receive)
-        except DomainError as refusal:
-            log.warning("message not recorded", channel_id=channel_id, reason=str(refusal))
-            self.parts.health.errors += 1
-            return False
-        self.parts.health.recorded += new
+        """Record one message (a slash command's); whether it was new."""
+        [new] = await self.turns.record([Turn(user_id, str(channel_id), turn_id, text, at)])
         return new
 
     async def link(self, user_id: int, dm_channel: int, code: str) -> str:
@@ -230,14 +250,15 @@ class DiscordBot(discord.Client):
                 "cannot answer in the channel", channel_id=message.channel.id, error=str(error)
             )
 
-    async def until_done(self, work: Callable[[], Awaitable[None]], event_id: int) -> None:
-        """Run `work`, retrying while Redis or MongoDB is away (the gateway will not
-        deliver the message again on its own)."""
+    async def until_done(self, work: Callable[[], Awaitable[T]], event_id: int) -> T | None:
+        """`work()`, retried while Redis or MongoDB is away (the gateway will not deliver
+        the message again on its own); None if it failed otherwise (logged) or the bot
+        closed meanwhile."""
         failures = 0
         waiting: Outage | None = None
         while not self.is_closed():
             try:
-                await work()
+                done = await work()
             except Exception as error:
                 if redis_unavailable(error):
                     waiting = outage("Redis")
@@ -246,14 +267,15 @@ class DiscordBot(discord.Client):
                 else:
                     self.parts.health.errors += 1
                     log.exception("cannot handle a Discord event", event_id=event_id)
-                    return
+                    return None
                 failures += 1
                 waiting.failed(error, event_id=event_id)
                 await asyncio.sleep(min(RETRY_MAX_S, 2.0 ** (failures - 1)))
                 continue
             if waiting is not None:
                 waiting.succeeded()
-            return
+            return done
+        return None
 
     def _addressed(self, message: discord.Message) -> bool:
         """A DM, or a guild message that mentions us or replies to us."""

@@ -10,8 +10,9 @@ and, for each update, in order:
 2. A chat linked to one user (a Telegram channel of theirs has this chat id, see
    `bots.directory`): the text is recorded through the Conversations application,
    platform ``telegram``, thread = chat id (``<chat>/<n>`` after the n-th ``/new``),
-   message id ``tg:<chat id>:<message id>``. The agent answers from the log; notify
-   sends the reply (`notify.replies`). A chat nobody linked: one answer saying how to
+   message id ``tg:<chat id>:<message id>``; a chat's turns of one poll are recorded
+   together, in order, in one commit (`bots.turns`). The agent answers from the log;
+   notify sends the reply (`notify.replies`). A chat nobody linked: one answer saying how to
    link it, at most once per `HINT_EVERY_S` per chat; nothing is recorded.
 3. Then, once every update of the poll is handled (each chat's in order, the chats
    side by side), the next offset (last update id + 1) is written to Redis
@@ -31,12 +32,11 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any, TypeVar
-from uuid import UUID
 
 import structlog
 from telegram import Bot, CallbackQuery, Message, Update
@@ -44,7 +44,6 @@ from telegram.error import InvalidToken, TelegramError
 from telegram.request import HTTPXRequest
 
 from aggregates.channels import Platform, TelegramChannel
-from aggregates.errors import DomainError
 from aggregates.services.conversations import Conversations
 from bots.accounts import ChatIdentity
 from bots.commands import LINK_USAGE, MAX_TEXT, too_long
@@ -52,6 +51,7 @@ from bots.directory import ChatDirectory, Owner
 from bots.health import BotHealth
 from bots.keys import BotKeys
 from bots.telegram_commands import ACCOUNT_COMMANDS, TelegramCommands, parse
+from bots.turns import Turn, TurnWriter
 from events.errors import ConfigurationError, DependencyUnavailableError
 from events.names import StreamNames
 from events.outages import Outage, outage, redis_unavailable, through_redis_outage
@@ -99,6 +99,19 @@ def message_id(chat_id: int, telegram_message_id: int) -> str:
     return f"tg:{chat_id}:{telegram_message_id}"
 
 
+@dataclass
+class _ChatLookups:
+    """What one chat's updates of a poll looked up, kept for the next ones: its owners
+    (until an account command changes them) and its thread (until ``/new``)."""
+
+    owners: list[Owner] | None = None
+    thread: str | None = None
+
+
+class _StoppedError(Exception):
+    """Told to stop before an update was handled."""
+
+
 class TelegramBot:
     def __init__(
         self,
@@ -116,7 +129,7 @@ class TelegramBot:
         self._redis = redis
         self._names = names
         self._directory = directory
-        self._conversations = conversations
+        self._turns = TurnWriter(conversations, PLATFORM, health)
         self._commands = commands
         self._health = health
         self._config = config or TelegramBotConfig()
@@ -167,20 +180,36 @@ class TelegramBot:
         for update in updates:
             chat = update.effective_chat
             chats.setdefault(chat.id if chat is not None else 0, []).append(update)
-
-        async def in_order(chat_updates: list[Update]) -> bool:
-            for update in chat_updates:
-                if not await self._handle_until_done(update, stop):
-                    return False
-            return True
-
         outcomes = await asyncio.gather(
-            *(in_order(chat_updates) for chat_updates in chats.values()), return_exceptions=True
+            *(self._handle_chat(chat_updates, stop) for chat_updates in chats.values()),
+            return_exceptions=True,
         )
         for outcome in outcomes:
             if isinstance(outcome, BaseException):
                 raise outcome
         return all(outcomes)
+
+    async def _handle_chat(self, updates: list[Update], stop: asyncio.Event) -> bool:
+        """One chat's updates of a poll, in order: each one's answer or turn decided (with
+        its own retries: an answer is never sent twice), then the turns recorded
+        together (`bots.turns`: one commit for a chat's burst). False if stopped first."""
+        chat = _ChatLookups()
+        decided: list[Turn] = []
+        news: list[bool] = []
+        try:
+            for update in updates:
+                turn = await self._until_done(partial(self.decide, update, chat), update, stop)
+                if turn is not None:
+                    decided.append(turn)
+            if decided:
+                record = partial(self._turns.record, decided)
+                news = await self._until_done(record, updates[0], stop)
+        except _StoppedError:
+            return False
+        for turn, new in zip(decided, news, strict=True):
+            if new:
+                log.info("message recorded", message_id=turn.message_id, user_id=str(turn.user_id))
+        return True
 
     async def aclose(self) -> None:
         await self._bot.shutdown()
@@ -196,13 +225,15 @@ class TelegramBot:
             allowed_updates=["message", "callback_query"],
         )
 
-    async def _handle_until_done(self, update: Update, stop: asyncio.Event) -> bool:
-        """Handle one update, retrying while Redis or MongoDB is away; False if stopped."""
+    async def _until_done(
+        self, work: Callable[[], Awaitable[T]], update: Update, stop: asyncio.Event
+    ) -> T:
+        """`work()`, retried while Redis or MongoDB is away; `_StoppedError` if stopped first."""
         failures = 0
         waiting: Outage | None = None
         while not stop.is_set():
             try:
-                await self.handle(update)
+                done = await work()
             except Exception as error:
                 if redis_unavailable(error):
                     waiting = outage("Redis")
@@ -216,61 +247,83 @@ class TelegramBot:
                 continue
             if waiting is not None:
                 waiting.succeeded()
-            return True
-        return False
+            return done
+        raise _StoppedError
 
-    async def handle(self, update: Update) -> None:
-        """One update: record its message, or answer a command or an unknown chat."""
+    async def decide(self, update: Update, chat: _ChatLookups) -> Turn | None:
+        """One update: the turn to record, or None once a command or an unknown chat
+        was answered (or the update was not for us). `chat` keeps what this chat's
+        earlier updates of the poll looked up."""
         if update.callback_query is not None:
-            await self._pressed(update.callback_query)
-            return
-        message = update.message
-        if message is None or message.from_user is None or message.from_user.is_bot:
-            return
-        text = message.text
+            return await self._pressed(update.callback_query, chat)
+        message = self._for_us(update)
+        if message is None or message.text is None:
+            return None
         chat_id = message.chat.id
         bound = log.bind(chat_id=chat_id, update_id=update.update_id)
-        if text is None:
-            bound.info("not a text message; ignored")
-            return
-        if not self._addressed(message, text):
-            return  # a group message for someone else: silence, as documented
         self._health.received()
-        text = self._without_mention(text).strip()
+        text = self._without_mention(message.text).strip()
         command = parse(text, self._bot.username)
-        owners = await self._directory.owners(PLATFORM, chat_id)
+        owners = await self._owners(chat_id, chat)
         if command is not None and command[0] in ACCOUNT_COMMANDS:
-            chat = _chat_identity(message)
+            identity = _chat_identity(message)
             private = message.chat.type == "private"
-            await self._say(message, await self._commands.account(*command, chat, owners, private))
-            return
+            said = await self._commands.account(*command, identity, owners, private)
+            chat.owners = None  # linked or created: look the owner up again
+            await self._say(message, said)
+            return None
         if len(owners) != 1:
             if await self._first_hint(chat_id):
                 await self._say(message, self._link_hint(chat_id, owners))
             bound.info("message from a chat no single user linked", owners=len(owners))
-            return
-        await self._from_owner(message, text, command, owners[0])
+            return None
+        return await self._from_owner(message, text, command, owners[0], chat)
+
+    def _for_us(self, update: Update) -> Message | None:
+        """The update's message if it is a text for us (silence otherwise, as documented:
+        a bot's message, a group message for someone else)."""
+        message = update.message
+        if message is None or message.from_user is None or message.from_user.is_bot:
+            return None
+        if message.text is None:
+            log.info("not a text message; ignored", update_id=update.update_id)
+            return None
+        return message if self._addressed(message, message.text) else None
 
     async def _from_owner(
-        self, message: Message, text: str, command: tuple[str, str] | None, owner: Owner
-    ) -> None:
-        """A message in a linked chat: a command's answer, or a turn recorded."""
+        self,
+        message: Message,
+        text: str,
+        command: tuple[str, str] | None,
+        owner: Owner,
+        chat: _ChatLookups,
+    ) -> Turn | None:
+        """A message in a linked chat: a command's answer, or the turn to record."""
         chat_id = message.chat.id
         if command is not None and command[0] == "new":
             await self._redis.incr(self._keys().thread(chat_id))
+            chat.thread = None
             await self._say(message, "New conversation: I start from a clean slate.")
-            return
+            return None
         if command is not None:
             said = await self._commands.linked(*command, owner, chat_id)
             if said.answer is not None:
                 await self._say(message, said.answer)
-                return
+                return None
             text = said.text or ""
         if len(text) > MAX_TEXT:
             await self._say(message, too_long(len(text)))
-        elif text:
-            await self._record(owner.user_id, message, text)
-            log.info("message recorded", chat_id=chat_id, user_id=str(owner.user_id))
+            return None
+        if not text:
+            return None
+        turn_id = message_id(chat_id, message.message_id)
+        thread = await self._thread(chat_id, chat)
+        return Turn(owner.user_id, thread, turn_id, text, message.date or datetime.now(UTC))
+
+    async def _owners(self, chat_id: int, chat: _ChatLookups) -> list[Owner]:
+        if chat.owners is None:
+            chat.owners = await self._directory.owners(PLATFORM, chat_id)
+        return chat.owners
 
     def _addressed(self, message: Message, text: str) -> bool:
         """A private chat, or a group message that mentions us, replies to us, or is a
@@ -293,57 +346,36 @@ class TelegramBot:
         username = self._bot.username
         return re.sub(rf"@{re.escape(username)}\b", "", text, flags=re.I) if username else text
 
-    async def _thread(self, chat_id: int) -> str:
+    async def _thread(self, chat_id: int, chat: _ChatLookups) -> str:
         """The chat's current conversation thread: the chat id, then ``<chat>/<n>`` after
         the n-th ``/new``."""
-        number = await self._redis.get(self._keys().thread(chat_id))
-        return f"{chat_id}/{int(number)}" if number else str(chat_id)
+        if chat.thread is None:
+            number = await self._redis.get(self._keys().thread(chat_id))
+            chat.thread = f"{chat_id}/{int(number)}" if number else str(chat_id)
+        return chat.thread
 
     def _keys(self) -> BotKeys:
         return BotKeys(self._names, PLATFORM, self._bot.id)
 
-    async def _pressed(self, query: CallbackQuery) -> None:
-        """A Yes or No button under a confirmation (`notify.telegram_bot`): recorded as
+    async def _pressed(self, query: CallbackQuery, chat: _ChatLookups) -> Turn | None:
+        """A Yes or No button under a confirmation (`notify.telegram_bot`): the turn of
         that answer, keyed by the press (a press handled twice is recorded once)."""
         message = query.message
         if query.data not in ANSWERS or message is None:
-            return
+            return None
         self._health.received()
-        owners = await self._directory.owners(PLATFORM, message.chat.id)
+        chat_id = message.chat.id
+        owners = await self._owners(chat_id, chat)
+        turn = None
         if len(owners) == 1:
-            turn_id = f"tg:{message.chat.id}:press-{query.id}"
-            await self._record_turn(owners[0].user_id, message.chat.id, turn_id, query.data)
+            thread = await self._thread(chat_id, chat)
+            at = datetime.now(UTC)
+            turn = Turn(owners[0].user_id, thread, f"tg:{chat_id}:press-{query.id}", query.data, at)
         try:
             await self._bot.answer_callback_query(query.id, text=ANSWERS[query.data])
         except TelegramError as error:
             log.warning("cannot answer a button press", error=str(error))
-
-    async def _record(self, user_id: UUID, message: Message, text: str) -> None:
-        turn_id = message_id(message.chat.id, message.message_id)
-        await self._record_turn(user_id, message.chat.id, turn_id, text, message.date)
-
-    async def _record_turn(
-        self, user_id: UUID, chat_id: int, turn_id: str, text: str, at: datetime | None = None
-    ) -> None:
-        sent_at = at or datetime.now(UTC)
-        turn = {
-            "message_id": turn_id,
-            "text": text,
-            "received_at": sent_at if sent_at.tzinfo else sent_at.replace(tzinfo=UTC),
-        }
-        conversations = self._conversations
-        thread = await self._thread(chat_id)
-
-        def receive() -> tuple[UUID, bool]:
-            return conversations.receive(user_id, PLATFORM, thread, turn)
-
-        try:
-            _, new = await asyncio.to_thread(conversations.retrying, receive)
-        except DomainError as refusal:
-            self._health.errors += 1
-            log.warning("message not recorded", chat_id=chat_id, reason=str(refusal))
-            return
-        self._health.recorded += new
+        return turn
 
     async def _first_hint(self, chat_id: int) -> bool:
         """Whether this chat has not been told how to link lately (and now has been)."""

@@ -42,15 +42,29 @@ class Conversations(Service[Conversation]):
         Returns the conversation id and whether the message was new: a message
         delivered twice (a retry, a redelivery) is recorded once.
         """
-        received = validated(
-            UserMessage, {"received_at": datetime.now(UTC), **dict(message)}
-            if isinstance(message, Mapping) else message, field="message",
-        )  # fmt: skip
+        identifier, [new] = self.receive_many(user_id, platform, thread_id, [message])
+        return identifier, new
+
+    def receive_many(
+        self,
+        user_id: UUID,
+        platform: Platform,
+        thread_id: str,
+        messages: Sequence[UserMessage | Mapping[str, Any]],
+    ) -> tuple[UUID, list[bool]]:
+        """Record a thread's messages, in order, in one load and one commit: a chat
+        writing fast (a bot's backlog after a reconnect, a burst of messages) costs one
+        round trip per burst, not one per message. Returns the conversation id and, per
+        message, whether it was new. A message that fails validation refuses the whole
+        call (nothing is recorded): the caller records the others on their own.
+        """
+        now = datetime.now(UTC)
+        received = [_user_message(message, now) for message in messages]
         conversation = self._open(user_id, platform, thread_id)
-        new = conversation.receive(received)
-        if new:
+        news = [conversation.receive(message) for message in received]
+        if any(news):
             self.commit(conversation)
-        return conversation.id, new
+        return conversation.id, news
 
     def call_tool(self, conversation_id: UUID, call: ToolCall | Mapping[str, Any]) -> None:
         recorded = validated(ToolCall, call, field="call")
@@ -99,6 +113,13 @@ class Conversations(Service[Conversation]):
         except NotFoundError:
             return Conversation(user_id=user_id, platform=platform, thread_id=thread_id)
         return existing
+
+
+def _user_message(message: UserMessage | Mapping[str, Any], now: datetime) -> UserMessage:
+    """`message` validated; a mapping without a time was received `now`."""
+    if isinstance(message, Mapping):
+        return validated(UserMessage, {"received_at": now, **message}, field="message")
+    return validated(UserMessage, message, field="message")
 
 
 def record_turn(

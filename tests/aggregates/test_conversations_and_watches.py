@@ -30,6 +30,38 @@ def test_a_thread_has_one_conversation_and_a_message_is_recorded_once(
     assert len(conversations.load(first).turns) == 1
 
 
+def test_a_burst_is_recorded_in_order_in_one_commit_and_each_message_once(
+    conversations: Conversations, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    user = uuid4()
+    conv, _ = conversations.receive(user, "discord", "c", {"message_id": "m1", "text": "one"})
+    version = conversations.load(conv).version
+    burst = [{"message_id": f"m{n}", "text": f"n{n}"} for n in (1, 2, 3, 2, 4)]
+    saves: list[object] = []
+    save = conversations.save
+    monkeypatch.setattr(conversations, "save", lambda *a, **k: saves.append(a) or save(*a, **k))
+    same, news = conversations.receive_many(user, "discord", "c", burst)
+    assert same == conv
+    assert news == [False, True, True, False, True]  # m1 was recorded; m2 twice in the burst
+    events = conversations.history(conv)
+    assert conversations.load(conv).version == version + 3
+    assert [event.originator_version for event in events[-3:]] == [
+        version + 1,
+        version + 2,
+        version + 3,
+    ]
+    texts = [turn.text for turn in conversations.load(conv).turns]  # type: ignore[union-attr]
+    assert texts == ["one", "n2", "n3", "n4"]
+    with pytest.raises(InvalidCommandError, match=r"message\.message_id"):
+        conversations.receive_many(
+            user,
+            "discord",
+            "c",
+            [{"message_id": "m5", "text": "ok"}, {"message_id": "", "text": "x"}],
+        )
+    assert conversations.load(conv).version == version + 3  # nothing of a refused burst
+
+
 def test_a_message_gets_at_most_one_reply(conversations: Conversations) -> None:
     conv, _ = conversations.receive(
         uuid4(), "web", "t", {"message_id": "m1", "text": "alert me when BTC > 100k"}

@@ -206,3 +206,31 @@ async def test_a_rate_limited_reply_is_sent_once_after_the_wait(
     assert len(discord.sent_to(channel)) == 2
     first, second = discord.sent_to(channel)
     assert first == second  # the same reply, tried again after the wait
+
+
+async def test_a_burst_of_dms_is_recorded_in_order_each_once(
+    *,
+    services: Services,
+    settings: Settings,
+    projector: ProjectorThread,
+    discord: DiscordServer,
+    discord_bot: Start,
+) -> None:
+    """Messages a channel receives while its earlier ones are being recorded are recorded
+    together afterwards (`bots.turns`): in the order they were written, each once, even
+    when the gateway delivers some twice."""
+    user_id = await discord_user(services, settings, TRADER)
+    channel = dm_channel(TRADER)
+    async with discord_bot():
+        for number in range(30):
+            message = await discord.dm(TRADER, f"note {number}")
+            if number % 7 == 0:
+                await discord.dispatch("MESSAGE_CREATE", message)
+
+        async def all_recorded() -> bool:
+            return len(await _messages(services, user_id, channel)) >= 30
+
+        await wait_until(all_recorded)
+        await asyncio.sleep(0.3)  # room for a duplicate, which must not come
+    texts = [m.text for m in await _messages(services, user_id, channel)]
+    assert texts == [f"note {number}" for number in range(30)]

@@ -213,3 +213,28 @@ async def _replies(telegram: TelegramChats, count: int) -> None:
         return len(telegram.sent(CHAT)) >= count
 
     await wait_until(sent)
+
+
+async def test_a_backlog_is_recorded_in_order_with_new_splitting_it_between_threads(
+    *,
+    services: Services,
+    settings: Settings,
+    projector: ProjectorThread,
+    telegram: TelegramChats,
+    bot: Start,
+    redis: Redis,
+    names: StreamNames,
+) -> None:
+    """A chat's updates waiting for the bot come in one poll and are recorded together
+    (`bots.turns`): still in order, each once, and a ``/new`` among them still starts the
+    next thread at its place."""
+    user_id = await linked_user(services, settings)
+    for text in ("one", "two", "three"):
+        await telegram.write(CHAT, text)
+    await telegram.write(CHAT, "/new")
+    for text in ("four", "five"):
+        last = await telegram.write(CHAT, text)
+    async with bot():
+        await _handled(redis, names, last)
+    assert await _texts(services, user_id, str(CHAT)) == ["one", "two", "three"]
+    assert await _texts(services, user_id, f"{CHAT}/1") == ["four", "five"]
