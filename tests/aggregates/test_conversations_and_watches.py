@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import uuid4
 
 import pytest
@@ -39,7 +40,12 @@ def test_a_burst_is_recorded_in_order_in_one_commit_and_each_message_once(
     burst = [{"message_id": f"m{n}", "text": f"n{n}"} for n in (1, 2, 3, 2, 4)]
     saves: list[object] = []
     save = conversations.save
-    monkeypatch.setattr(conversations, "save", lambda *a, **k: saves.append(a) or save(*a, **k))
+
+    def counted(*aggregates: Any, **options: Any) -> Any:
+        saves.append(aggregates)
+        return save(*aggregates, **options)
+
+    monkeypatch.setattr(conversations, "save", counted)
     same, news = conversations.receive_many(user, "discord", "c", burst)
     assert same == conv
     assert news == [False, True, True, False, True]  # m1 was recorded; m2 twice in the burst
