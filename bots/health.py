@@ -3,7 +3,7 @@
 Each bot counts in memory and publishes its figures every `PUBLISH_EVERY_S` to a Redis
 hash that expires after `STALE_AFTER_S` (``ix:bots:health:<platform>``), so a bot that
 died stops being reported as connected within that time instead of being silently
-absent. ``impressox events info`` and ``impressox bots status`` print the hashes, and
+absent. ``impressox events info`` prints the hashes (``--json``: `health_json`), and
 ``/readyz`` fails while a bot that reports is not connected (the key is named in
 `events.names`, so the API reads it without importing the bots).
 """
@@ -93,6 +93,20 @@ async def read_health(redis: RedisClient, names: StreamNames) -> dict[str, dict[
         if raw:
             found[platform] = {_text(k): _text(v) for k, v in raw.items()}
     return found
+
+
+COUNTS = ("messages_in", "recorded", "messages_out", "errors")
+
+
+def health_json(fields: dict[str, str]) -> dict[str, object]:
+    """A bot's published fields (all strings in the hash) as JSON types: `connected` a
+    boolean, the counts integers, the times ISO strings or None."""
+    typed: dict[str, object] = {"connected": fields.get("connected") == "1"}
+    for name in COUNTS:
+        typed[name] = int(fields.get(name) or 0)
+    for name in ("last_event_at", "running_since", "updated_at"):
+        typed[name] = fields.get(name) or None
+    return typed
 
 
 def _text(value: object) -> str:

@@ -15,7 +15,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from bots.health import read_health
+from bots.health import health_json, read_health
 from events.catalog import CatalogPayload
 from events.codec import from_json_object, to_json_object
 from events.envelope import Event, RecordedEvent
@@ -231,7 +231,9 @@ def info(
         bool, typer.Option("--streams", help="Every stream and group, not the summary.")
     ] = False,
 ) -> None:
-    """Streams by category, and each handler's lag, pending and counters."""
+    """Streams by category, each handler's lag, pending and counters, and the chat bots.
+
+    ``--json`` prints ``{"streams": [...], "bots": {platform: health}}``."""
     settings = settings_from(ctx)
 
     async def go() -> tuple[list[StreamStatus], dict[str, dict[str, str]]]:
@@ -241,7 +243,9 @@ def info(
 
     statuses, bots = run(go())
     if as_json:
-        _print_json([_status_json(status, settings.stall_after_s) for status in statuses])
+        streams = [_status_json(status, settings.stall_after_s) for status in statuses]
+        reported = {platform: health_json(fields) for platform, fields in bots.items()}
+        _print_json({"streams": streams, "bots": reported})
         return
     console = Console()
     if not statuses:

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from redis.asyncio import Redis
 
+from bots.health import BotHealth, HealthPublisher
 from events.names import StreamNames
 from events.store import EventStore
 from handlers.declaration import HANDLERS
@@ -193,7 +194,9 @@ async def test_info_reports_streams_and_handlers(
     async with running(Worker(spec, store, FAST)):
         await wait_until(lambda: _copied(store, 12))
         # The CLI runs in a thread: a blocking call here would stall the worker's heartbeat.
-        report = json.loads((await asyncio.to_thread(cli, "events", "info", "--json")).stdout)
+        report = json.loads((await asyncio.to_thread(cli, "events", "info", "--json")).stdout)[
+            "streams"
+        ]
         live = await asyncio.to_thread(cli, "worker", "copier", "--check")
     streams = {s["stream"]: s for s in report}
     pings_streams = [s for s in report if s["category"] == "pings"]
@@ -221,6 +224,20 @@ async def test_info_reports_streams_and_handlers(
     assert "stalled" not in table.stdout
 
 
+async def test_info_lists_the_bots_that_report_their_health(cli: Cli, store: EventStore) -> None:
+    health = BotHealth("discord", connected=True, messages_in=3, recorded=2, errors=1)
+    await HealthPublisher(store.redis, store.names, health).publish()
+    report = json.loads((await asyncio.to_thread(cli, "events", "info", "--json")).stdout)
+    discord = report["bots"]["discord"]
+    assert discord["connected"] is True
+    assert (discord["messages_in"], discord["recorded"], discord["errors"]) == (3, 2, 1)
+    assert discord["last_event_at"] is None
+    assert "telegram" not in report["bots"]
+    table = (await asyncio.to_thread(cli, "events", "info")).stdout
+    (row,) = [line.split() for line in table.splitlines() if line.split()[:1] == ["discord"]]
+    assert row[1] == "yes"
+
+
 async def test_info_marks_a_stalled_partition(
     redis_url: str, prefix: str, tmp_path: Path, store: EventStore
 ) -> None:
@@ -232,7 +249,9 @@ async def test_info_marks_a_stalled_partition(
 
     async def stalled() -> bool:
         report = await asyncio.to_thread(run_cli, env, "events", "info", "--json")
-        (group,) = next(s for s in json.loads(report.stdout) if s["stream"] == stream)["groups"]
+        (group,) = next(s for s in json.loads(report.stdout)["streams"] if s["stream"] == stream)[
+            "groups"
+        ]
         return bool(group["stalled"])
 
     await wait_until(stalled)
