@@ -263,6 +263,7 @@ class Supervisor:
             if SOURCES[name].category == "ticks"
         ]
         posts = [name for name in running if SOURCES[name].category == "posts"]
+        bots = [name.split(":", 1)[1] for name in self.apps if name.startswith("bot:")]
         print(
             "\nImpressox is up.\n"
             f"  Web      {self._web_note(endpoints.api_url)}\n"
@@ -273,6 +274,7 @@ class Supervisor:
             f"  Prices   {', '.join(prices) or 'no price source (see IMPRESSOX_SOURCES)'}\n"
             f"  Posts    {', '.join(posts) or 'no post source (see IMPRESSOX_SOURCES)'}\n"
             f"  Chain    {self.chain.banner(self.settings)}\n"
+            f"  Bots     {', '.join(bots) or NO_BOTS}\n"
             f"{self._admin_note()}"
             "Press Ctrl-C to stop.\n",
             flush=True,
@@ -356,6 +358,9 @@ class Supervisor:
             self.mongo.stop()
         if self.redis:
             self.redis.stop()
+
+
+NO_BOTS = "none (set IMPRESSOX_TELEGRAM_BOT_TOKEN or IMPRESSOX_DISCORD_BOT_TOKEN)"
 
 
 def _program() -> str:
