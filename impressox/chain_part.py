@@ -10,8 +10,9 @@ Three cases, decided once at start:
   remembers them; a later start sends nothing), then the watcher and the seeded activity
   simulator run as children of the supervisor.
 - Otherwise no chain: IMPRESSOX_CHAIN=off, or no anvil to run (no Node/npm, or
-  contracts/node_modules not installed), or the contracts could not be deployed. The rest
-  of the system runs; the banner's one line says why and what to do.
+  contracts/node_modules not installed), or anvil would not start (a damaged state
+  file, say), or the contracts could not be deployed. The rest of the system runs; the
+  banner's one line says why and what to do.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from chain.deploy import deploy
 from chain.errors import DeploymentFailedError
 from chain.simulator import DEMO_WALLETS
 from chain.urls import redact_rpc_url
+from events.errors import InfrastructureError
 from impressox.embedded.chain import CONTRACTS_DIR, ChainUnavailableError, EmbeddedChain
 from impressox.settings import Settings
 
@@ -86,6 +88,8 @@ def start_chain(
         url = node.start()
     except ChainUnavailableError as error:
         return ChainPart("off", why_off=str(error))
+    except InfrastructureError as error:  # it exited or hung while starting
+        return ChainPart("off", why_off=_did_not_start(error, node))
     try:
         w3 = Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": 30}))
         accounts = w3.eth.accounts
@@ -96,3 +100,15 @@ def start_chain(
             "off", why_off=f"our contracts could not be deployed to the local chain: {error}"
         )
     return ChainPart("embedded", rpc_url=url, node=node, demo_wallet=accounts[DEMO_WALLETS[0]])
+
+
+def _did_not_start(error: InfrastructureError, node: EmbeddedChain) -> str:
+    """The banner's words for an anvil that exited or hung while starting: the first line
+    of what went wrong (anvil's own error, when it said one), and where the rest is."""
+    said = [line.strip(" |") for line in str(error).splitlines() if "error:" in line.lower()]
+    reason = said[-1].strip() if said else str(error).splitlines()[0]
+    return (
+        f"the local chain did not start ({reason}); see {node.data_dir / node.log_name}"
+        f" (if its {node.state_file.name} is damaged: delete {node.data_dir.parent} for a"
+        " fresh start)"
+    )

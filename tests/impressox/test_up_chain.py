@@ -50,6 +50,20 @@ def test_with_npm_but_no_node_modules_the_banner_says_to_install_them(
     )
 
 
+def test_a_local_chain_that_will_not_start_is_off_and_the_banner_says_why(tmp_path: Path) -> None:
+    """A damaged state file makes anvil exit at once: the rest of the system runs."""
+    settings = _settings(tmp_path)
+    state = tmp_path / "data" / "chain" / "state.json"
+    state.parent.mkdir(parents=True)
+    state.write_text("not json")
+    part = start_chain(settings)
+    assert (part.mode, part.node, part.watched) == ("off", None, False)
+    banner = part.banner(settings)
+    assert banner.startswith("off: the local chain did not start (error: invalid value")
+    assert "failed to parse json file" in banner
+    assert f"see {state.parent / 'anvil.log'}" in banner
+
+
 def test_chain_off_by_setting_starts_nothing(tmp_path: Path) -> None:
     settings = _settings(tmp_path, chain="off")
     part = start_chain(settings)
