@@ -38,6 +38,7 @@ from events.errors import ConfigurationError
 from handlers.declaration import HANDLERS
 from impressox.bootstrap import DEMO_RULE, ensure_admin_key, ensure_demo, ensure_demo_chain
 from impressox.chain_part import ChainPart, start_chain
+from impressox.cli.common import EXIT_INPUT
 from impressox.connections import redact
 from impressox.embedded.keeper import ServerKeeper
 from impressox.embedded.mongo import EmbeddedMongo
@@ -66,6 +67,8 @@ class _App:
     started_at: float = field(default_factory=time.monotonic)
     finite: bool = False
     """It may finish (a replay): a clean exit is the end of its work, not a death."""
+    refused: bool = False
+    """It exited refusing its configuration (exit 2): left stopped, not restarted."""
 
 
 class Supervisor:
@@ -316,7 +319,17 @@ class Supervisor:
                 self._restart_waiting_apps()
         now = time.monotonic()
         for name, app in self.apps.items():
-            if app.child.running() or (app.finite and app.child.exit_code() == 0):
+            if app.child.running() or (app.finite and app.child.exit_code() == 0) or app.refused:
+                continue
+            if app.child.exit_code() == EXIT_INPUT:
+                # Its configuration was refused (its one line is on stderr above): the same
+                # environment would be refused again, so it is not restarted.
+                app.refused = True
+                log.error(
+                    "process refused its configuration; not restarted (fix it, then restart)",
+                    process=name,
+                    exit_code=EXIT_INPUT,
+                )
                 continue
             if app.restart_at is None:
                 ran_for = now - app.started_at
