@@ -153,13 +153,22 @@ def chain_message(state: RuleState, record: ChainRecord, stage: str) -> str:
     return f"{describe(record)} ({where(record)}; {stage})"
 
 
+ZERO_ADDRESS = "0x" + "0" * 40
+"""The ERC-20 convention's "nobody": a transfer from it is a mint, to it a burn."""
+
+
 def describe(record: ChainRecord) -> str:
-    """What happened, in words: "0xab…cd sent 12.5 ETH ($43,750) to 0x98…32"."""
+    """What happened, in words: "0xab…cd sent 12.5 ETH ($43,750) to 0x98…32"; a mint
+    ("12.5 USDC ($12.50) minted to 0x98…32") and a burn ("0xab…cd burned 3 USDC") say so
+    rather than name the zero address as a party."""
     transfer = record.transfer
     if transfer is not None and (record.native or record.event == "Transfer"):
-        return (
-            f"{short(transfer.sender)} sent {amount_text(transfer)} to {short(transfer.recipient)}"
-        )
+        amount = amount_text(transfer)
+        if not record.native and transfer.sender.lower() == ZERO_ADDRESS:
+            return f"{amount} minted to {short(transfer.recipient)}"
+        if not record.native and transfer.recipient.lower() == ZERO_ADDRESS:
+            return f"{short(transfer.sender)} burned {amount}"
+        return f"{short(transfer.sender)} sent {amount} to {short(transfer.recipient)}"
     args = ", ".join(f"{name}={_arg_text(value)}" for name, value in record.args.items())
     emitter = short(record.address) if record.address else "a contract"
     return f"{emitter} emitted {record.event or 'an undecoded event'}({args})"
