@@ -34,12 +34,16 @@ class ChatIdentity:
         return Identity(platform=self.platform, external_id=self.external_id)
 
     @property
-    def channel_id(self) -> str:
-        """The channel's id on the user (``telegram-4242``, ``discord-<user id>``)."""
-        chat = (
+    def chat(self) -> int | str:
+        """The chat the bot answers in, as the users read model keys it (`bots.directory`)."""
+        return (
             self.channel.chat_id if isinstance(self.channel, TelegramChannel) else self.channel.id
         )
-        return f"{self.platform}-{str(chat).replace('-', 'g')}"[:32]
+
+    @property
+    def channel_id(self) -> str:
+        """The channel's id on the user (``telegram-4242``, ``discord-<user id>``)."""
+        return f"{self.platform}-{str(self.chat).replace('-', 'g')}"[:32]
 
 
 class ChatAccounts:

@@ -8,6 +8,8 @@ API is known to the bots as soon as the read model has it.
 
 from __future__ import annotations
 
+import asyncio
+import time
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -19,6 +21,10 @@ from projections.readmodels.users import CHATS, Users, chat_key
 
 OWNERS_LISTED = 2
 """Enough to tell one owner from several."""
+SETTLE_WITHIN_S = 5.0
+"""How long a link or a new account may take to reach the read model before the bot
+answers anyway (it follows the users' log within a moment)."""
+SETTLE_POLL_S = 0.05
 
 
 @dataclass(frozen=True)
@@ -42,3 +48,19 @@ class ChatDirectory:
         except PyMongoError as error:
             raise DependencyUnavailableError(f"cannot read the users read model: {error}") from None
         return [Owner(UUID(str(d["_id"])), str(d.get("display_name", ""))) for d in documents]
+
+    async def settled(
+        self, platform: str, chat: object, user_id: UUID, within_s: float = SETTLE_WITHIN_S
+    ) -> bool:
+        """Wait until the read model names `user_id` as the chat's one owner: a bot
+        answers a link or a new account once the next message would find it (a ``/link``
+        sent right after ``/start`` would otherwise see no owner yet, and leave the chat
+        with two). False if it did not within `within_s` (the answer goes out anyway)."""
+        deadline = time.monotonic() + within_s
+        while True:
+            owners = await self.owners(platform, chat)
+            if [owner.user_id for owner in owners] == [user_id]:
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            await asyncio.sleep(SETTLE_POLL_S)

@@ -227,7 +227,8 @@ class DiscordBot(discord.Client):
         if not code.strip():
             if owners:
                 return "This Discord account is linked already. " + commands.LINK_USAGE
-            await asyncio.to_thread(accounts.create, f"discord {user_id}", chat)
+            created = await asyncio.to_thread(accounts.create, f"discord {user_id}", chat)
+            await self._settled(chat, created)
             return commands.CREATED
         target = await asyncio.to_thread(accounts.redeem, code)
         if target is None:
@@ -237,7 +238,13 @@ class DiscordBot(discord.Client):
         except DomainError as refusal:  # the code's user is gone, say
             return f"Cannot link: {refusal}"
         log.info("discord account linked", user_id=str(target), channel_id=dm_channel)
+        await self._settled(chat, target)
         return commands.LINKED
+
+    async def _settled(self, chat: ChatIdentity, user_id: UUID) -> None:
+        """Answer once the next message would find the account (`ChatDirectory.settled`)."""
+        if not await self.parts.directory.settled(PLATFORM, chat.chat, user_id):
+            log.warning("the users read model is behind the link", chat=str(chat.chat))
 
     async def say(self, message: discord.Message, text: str) -> None:
         """Answer in the channel, as a reply; a failure is logged (the user can write again)."""

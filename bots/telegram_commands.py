@@ -24,12 +24,16 @@ import asyncio
 from dataclasses import dataclass
 from uuid import UUID
 
+import structlog
+
 from aggregates.channels import Platform, TelegramChannel
 from aggregates.errors import DomainError
 from aggregates.services.users import Users
 from bots import commands
 from bots.accounts import ChatAccounts, ChatIdentity
-from bots.directory import Owner
+from bots.directory import ChatDirectory, Owner
+
+log = structlog.get_logger(__name__)
 
 PLATFORM: Platform = "telegram"
 
@@ -69,9 +73,10 @@ def parse(text: str, username: str | None) -> tuple[str, str] | None:
 
 
 class TelegramCommands:
-    def __init__(self, users: Users, accounts: ChatAccounts) -> None:
+    def __init__(self, users: Users, accounts: ChatAccounts, directory: ChatDirectory) -> None:
         self._users = users
         self._accounts = accounts
+        self._directory = directory
 
     async def account(
         self, command: str, code: str, chat: ChatIdentity, owners: list[Owner], private: bool
@@ -85,7 +90,9 @@ class TelegramCommands:
             return greeting(owners[0])
         if owners or not private:
             return commands.unlinked("This chat")
-        await asyncio.to_thread(self._accounts.create, f"telegram {chat.external_id}", chat)
+        name = f"telegram {chat.external_id}"
+        user_id = await asyncio.to_thread(self._accounts.create, name, chat)
+        await self._settled(chat, user_id)
         return commands.CREATED
 
     async def _link(self, code: str, chat: ChatIdentity, owners: list[Owner]) -> str:
@@ -97,7 +104,12 @@ class TelegramCommands:
             await asyncio.to_thread(self._accounts.link, user_id, chat, previous)
         except DomainError as refusal:
             return f"Cannot link: {refusal}"
+        await self._settled(chat, user_id)
         return commands.LINKED
+
+    async def _settled(self, chat: ChatIdentity, user_id: UUID) -> None:
+        if not await self._directory.settled(chat.platform, chat.chat, user_id):
+            log.warning("the users read model is behind the link", chat=str(chat.chat))
 
     async def linked(self, command: str, arguments: str, owner: Owner, chat_id: int) -> Said:
         """A command in a linked chat: a turn for the agent, or the bot's own answer."""

@@ -176,6 +176,7 @@ async def serve_telegram(
     services = build_services(settings, redis_url)
     names = settings.stream_names()
     health = BotHealth(TELEGRAM)
+    directory = ChatDirectory(ReadModels(mongo[settings.mongo_database], PROJECTIONS.all()))
     client = telegram_client(
         token.get_secret_value(), settings.telegram_api_url, settings.notify_timeout_s
     )
@@ -183,9 +184,9 @@ async def serve_telegram(
         client,
         redis,
         names,
-        ChatDirectory(ReadModels(mongo[settings.mongo_database], PROJECTIONS.all())),
+        directory,
         services.conversations,
-        commands=TelegramCommands(services.users, ChatAccounts(services.users)),
+        commands=TelegramCommands(services.users, ChatAccounts(services.users), directory),
         health=health,
         config=TelegramBotConfig(api_url=running.api_url if running is not None else None),
     )

@@ -238,3 +238,30 @@ async def test_a_backlog_is_recorded_in_order_with_new_splitting_it_between_thre
         await _handled(redis, names, last)
     assert await _texts(services, user_id, str(CHAT)) == ["one", "two", "three"]
     assert await _texts(services, user_id, f"{CHAT}/1") == ["four", "five"]
+
+
+async def test_link_right_after_start_moves_the_chat_to_the_codes_user(
+    *,
+    services: Services,
+    settings: Settings,
+    projector: ProjectorThread,
+    telegram: TelegramChats,
+    bot: Start,
+    redis: Redis,
+    names: StreamNames,
+) -> None:
+    """``/start`` then ``/link CODE`` in one breath (one poll): the link sees the account
+    ``/start`` made, so the chat ends with one owner, the code's, not two."""
+    main = await discord_user(services, settings, DISCORD_TRADER)
+    stranger = 5252
+    code = (await asyncio.to_thread(services.users.issue_link_code, main)).code
+    await telegram.write(stranger, "/start")
+    last = await telegram.write(stranger, f"/link {code}")
+    async with bot():
+        await _handled(redis, names, last)
+        await wait_for_owner(settings, "telegram", stranger, main)
+        last = await telegram.write(stranger, "price of ETH")
+        await _handled(redis, names, last)
+    assert await owners_of(settings, "telegram", stranger) == [main]
+    assert telegram.sent(stranger) == [commands.CREATED, commands.LINKED]
+    assert await _texts(services, main, str(stranger)) == ["price of ETH"]
