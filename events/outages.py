@@ -33,6 +33,7 @@ from redis.exceptions import (
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from events.backoff import Backoff
 from events.stopping import sleep_unless_stopped
 
 log = structlog.get_logger(__name__)
@@ -69,7 +70,8 @@ class Outage:
     def __init__(self, dependency: str) -> None:
         self.dependency = dependency
         self.since: float | None = None
-        self.failures = 0
+        self.backoff = Backoff(FIRST_RETRY_S, MAX_RETRY_S)
+        """Not jittered: one waiter per process and dependency, nobody to fall in step with."""
 
     def failed(self, error: BaseException, **context: object) -> float:
         """Record a failed attempt (logged only if it starts an outage); returns how long
@@ -83,15 +85,15 @@ class Outage:
                 pid=os.getpid(),  # under `impressox up`, which process is waiting
                 **context,
             )
-        self.failures += 1
-        return float(min(MAX_RETRY_S, FIRST_RETRY_S * 2 ** (self.failures - 1)))
+        return self.backoff.next_delay()
 
     def succeeded(self) -> None:
         """Record a successful call: ends the outage, if there was one, with a log line."""
         if self.since is None:
             return
         away = time.monotonic() - self.since
-        self.since, self.failures = None, 0
+        self.since = None
+        self.backoff.reset()
         log.info(
             f"{self.dependency} is back",
             dependency=self.dependency,
