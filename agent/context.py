@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from uuid import UUID
 
-from knowledge.reader import KnowledgeReader
+from knowledge.base import KnowledgeBase
 from projections.reader import ReadModels
 from projections.rule_health import RuleHealthReader
 
@@ -22,7 +22,7 @@ class AgentContext:
     user_id: UUID
     services: Services
     read_models: ReadModels
-    knowledge: KnowledgeReader | None = None
+    knowledge: KnowledgeBase | None = None
     """The knowledge base the research tools search, and the memory index recall reads."""
     conversation_id: UUID | None = None
     message_id: str | None = None

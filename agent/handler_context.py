@@ -14,7 +14,7 @@ from handlers.declaration import HandlerContext
 if TYPE_CHECKING:
     from agent.models import AgentModels
     from aggregates.services.bundle import Services
-    from knowledge.reader import KnowledgeReader
+    from knowledge.base import KnowledgeBase
     from projections.reader import ReadModels
     from projections.rule_health import RuleHealthReader
 
@@ -28,5 +28,5 @@ class AgentHandlerContext(HandlerContext):
     read_models: ReadModels
     rule_health: RuleHealthReader
     models: AgentModels
-    knowledge: KnowledgeReader
+    knowledge: KnowledgeBase
     persona: str

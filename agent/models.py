@@ -20,7 +20,6 @@ name and usage, not the primary's.
 from __future__ import annotations
 
 import asyncio
-import random
 import time
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
@@ -50,14 +49,15 @@ from agent.specs import (
     parse_spec,
     require_credentials,
 )
+from events.backoff import Backoff
 from events.errors import ConfigurationError, DependencyUnavailableError, InfrastructureError
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
 
-RETRY_BACKOFF_S = 0.5
-"""First delay of a retry made here; doubles per attempt, with jitter."""
-RETRY_BACKOFF_MAX_S = 8.0
+RETRY_BACKOFF = Backoff(0.5, 8.0, "full")
+"""A retry made here: 0.5 s, doubling to 8 s, fully jittered (many turns may be retrying
+the same provider at once)."""
 UNKEYED = "unused"
 """The key sent to an OpenAI-compatible server configured without one: OpenAI's client
 refuses to send none, and local servers (vLLM, LM Studio) ignore it."""
@@ -297,7 +297,7 @@ def _retry_delay(candidate: Candidate, attempt: int, error: BaseException) -> fl
         log.info(
             "model request failed; retrying", model=str(candidate.spec), error=_describe(error)
         )
-        return random.uniform(0, min(RETRY_BACKOFF_MAX_S, RETRY_BACKOFF_S * 2**attempt))
+        return RETRY_BACKOFF.delay_s(attempt + 1)  # `attempt` counts from 0
     log.warning("model failed", model=str(candidate.spec), error=_describe(error))
     return None
 

@@ -19,7 +19,7 @@ from api.live.registry import LiveSessions
 from api.rate_limit import RateLimiter
 from events.redis_client import RedisClient
 from events.store import EventStore
-from knowledge.reader import KnowledgeReader
+from knowledge.base import KnowledgeBase
 from projections.model import Document
 from projections.reader import ReadModels
 from projections.rule_health import RuleHealthReader
@@ -48,7 +48,7 @@ class ApiContext:
     limiter: RateLimiter
     hub: Hub
     """Shared stream readers for WebSocket clients, on a Redis client of their own."""
-    knowledge: KnowledgeReader
+    knowledge: KnowledgeBase
     """The knowledge base, for searches; Chroma is opened on the first one."""
     deltas: ReplyDeltas
     """The agent's reply text while it is written, for clients following a conversation."""

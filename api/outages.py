@@ -7,64 +7,29 @@ dependency but not its address or the driver's message (those go to the log). Wh
 the error surfaces does not matter: routes, dependencies, authentication in the
 request guard, or an error that wraps the driver's (the eventsourcing library's
 `OperationalError` wraps Redis's) all end up here.
+
+Which errors mean a dependency is away is not decided here: `events.outages` holds the
+one table the workers wait by too. This module only maps it to HTTP. A dependency that
+refuses us (a wrong Redis password) is a 503 all the same, since the caller is not at
+fault, but it is logged as an error naming the cause: an operator has to fix it.
 """
 
 from __future__ import annotations
 
 import structlog
-from eventsourcing.persistence import OperationalError
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from pymongo.errors import ConnectionFailure
-from redis.exceptions import (
-    ClusterDownError,
-    ReadOnlyError,
-    TryAgainError,
-)
-from redis.exceptions import (
-    ConnectionError as RedisConnectionError,
-)
-from redis.exceptions import (
-    TimeoutError as RedisTimeoutError,
-)
 
 from api.problems import problem
-from events.errors import InfrastructureError
+from events.outages import UNAVAILABLE, unavailable
 
 log = structlog.get_logger(__name__)
 
 RETRY_AFTER_S = 5
 """What a refused client is told to wait: long enough for a restarted server to load."""
 
-DEPENDENCY_ERRORS: tuple[tuple[type[Exception], str], ...] = (
-    (RedisConnectionError, "Redis"),  # refused, reset, still loading after a restart
-    (RedisTimeoutError, "Redis"),
-    (ClusterDownError, "Redis"),
-    (TryAgainError, "Redis"),  # a cluster moving slots
-    (ReadOnlyError, "Redis"),  # a replica during a failover
-    (OperationalError, "Redis"),  # our eventsourcing recorders on Redis
-    (ConnectionFailure, "MongoDB"),  # unreachable, no primary, timed out
-    (InfrastructureError, "a server it depends on"),
-)
-"""Errors that mean "a dependency is away", and which one, most specific first."""
 
-MAX_CAUSES = 8
-
-
-def unavailable_dependency(error: BaseException) -> str | None:
-    """The dependency whose absence caused `error` (itself or a cause), else None."""
-    seen: BaseException | None = error
-    for _ in range(MAX_CAUSES):
-        if seen is None:
-            return None
-        for kind, dependency in DEPENDENCY_ERRORS:
-            if isinstance(seen, kind):
-                return dependency
-        seen = seen.__cause__ or seen.__context__
-    return None
-
-
-def unavailable(dependency: str) -> JSONResponse:
+def unavailable_response(dependency: str) -> JSONResponse:
     """The 503 for a request that needed `dependency` while it was away."""
     response = problem(
         503,
@@ -77,11 +42,21 @@ def unavailable(dependency: str) -> JSONResponse:
 
 def outage_response(error: BaseException, where: str) -> JSONResponse | None:
     """The 503 for `error` if a dependency being away caused it (logged), else None."""
-    dependency = unavailable_dependency(error)
-    if dependency is None:
+    found = unavailable(error)
+    if found is None:
         return None
-    log.warning("dependency unavailable", dependency=dependency, at=where, error=repr(error))
-    return unavailable(dependency)
+    if found.verdict == "refused":  # configuration: an operator must act, waiting will not do
+        log.error(
+            f"{found.dependency} refuses us: check its credentials and permissions",
+            dependency=found.dependency,
+            at=where,
+            cause=repr(found.cause),
+        )
+    else:
+        log.warning(
+            "dependency unavailable", dependency=found.dependency, at=where, error=repr(error)
+        )
+    return unavailable_response(found.dependency)
 
 
 def install_outage_handlers(app: FastAPI) -> None:
@@ -99,6 +74,6 @@ def install_outage_handlers(app: FastAPI) -> None:
             return response
         return problem(500, "Internal Server Error", "the server failed; it has been logged")
 
-    for kind, _ in DEPENDENCY_ERRORS:
+    for kind, _, _ in UNAVAILABLE:
         app.add_exception_handler(kind, dependency_away)
     app.add_exception_handler(Exception, server_error)

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import structlog
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt
 
 from chain.blocks import ZERO_HASH, Block, Log, unique_logs
 from chain.errors import BlockUnavailableError, DeepReorgError
@@ -37,11 +38,15 @@ from chain.natives import native_transfers
 from chain.observations import Observation, RecordBuilder, observation_id
 from chain.queries import TRANSFER_TOPIC, LogQueries
 from chain.rpc import ChainRpc
+from events.backoff import Backoff
 from events.envelope import Event
 
 log = structlog.get_logger(__name__)
 
 UNKNOWN_BLOCK_RETRIES = 4
+UNKNOWN_BLOCK_BACKOFF = Backoff(0.05)
+"""Between tries of a block the node does not know yet: 50, 100, 200 ms (a load
+balancer's next node usually knows it by then)."""
 
 
 class Outcome(enum.Enum):
@@ -135,14 +140,14 @@ class Follower:
     async def _logs(self, query: dict[str, Any]) -> list[Log]:
         """A block's logs by its hash, asked again a few times while the node answering
         does not know the block yet (behind a load balancer, the next one may)."""
-        for attempt in range(UNKNOWN_BLOCK_RETRIES):
-            try:
-                return await self.rpc.logs(query)
-            except BlockUnavailableError:
-                if attempt == UNKNOWN_BLOCK_RETRIES - 1:
-                    raise
-                await asyncio.sleep(0.05 * 2**attempt)
-        raise AssertionError("unreachable")
+        retrying = AsyncRetrying(
+            retry=retry_if_exception_type(BlockUnavailableError),
+            stop=stop_after_attempt(UNKNOWN_BLOCK_RETRIES),
+            wait=UNKNOWN_BLOCK_BACKOFF.wait,
+            reraise=True,  # the node's own error, not tenacity's RetryError
+        )
+        logs: list[Log] = await retrying(self.rpc.logs, query)
+        return logs
 
     async def _walk_back(self) -> Outcome:
         """Find the common ancestor and retract what was observed above it."""

@@ -25,7 +25,7 @@ from chain.errors import BlockUnavailableError, NodeUnavailableError, RangeTooLa
 from chain.natives import native_transfers
 from chain.queries import LogQueries
 from chain.rpc import ATTEMPTS, ChainRpc
-from sources.backoff import Backoff
+from events.backoff import Backoff
 
 GROW_AFTER = 4
 """Successes in a row before a shrunk range doubles again."""
@@ -77,7 +77,7 @@ class RangeReader:
     rpc: ChainRpc
     sizer: RangeSizer
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
-    backoff: Backoff = field(default_factory=lambda: Backoff(first_s=0.5, max_s=10.0))
+    backoff: Backoff = field(default_factory=lambda: Backoff(0.5, 10.0, "half"))
 
     async def read(self, queries: LogQueries, first: int, last: int) -> RangeRead:
         """The logs of blocks `first` up to at most `last`: as many blocks as the

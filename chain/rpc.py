@@ -47,7 +47,7 @@ from chain.errors import (
     RpcError,
 )
 from chain.urls import redact_rpc_url
-from sources.backoff import Backoff
+from events.backoff import Backoff
 
 log = structlog.get_logger(__name__)
 
@@ -218,7 +218,7 @@ class ChainRpc:
     async def request(self, method: str, params: list[Any], *, range_query: bool = False) -> Any:
         """One JSON-RPC call, with retries and failover (see the module's docstring)."""
         last = "no node tried"
-        backoff = Backoff(self.backoff_first_s, self.backoff_max_s)  # this call's own
+        backoff = Backoff(self.backoff_first_s, self.backoff_max_s, "half")  # this call's own
         for _ in range(self.attempts):
             node = await self._usable_node()
             try:

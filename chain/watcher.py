@@ -49,10 +49,10 @@ from chain.rpc import ChainRpc
 from chain.tokens import TokenBook
 from chain.usd_prices import UsdPriceBook
 from chain.watchset import WatchSet
+from events.backoff import Backoff
 from events.envelope import Event
 from events.outages import Outage, outage, redis_unavailable, through_redis_outage
 from events.stopping import sleep_unless_stopped
-from sources.backoff import Backoff
 
 log = structlog.get_logger(__name__)
 
@@ -96,7 +96,7 @@ class ChainWatcher:
     owner: str = ""
     prices: UsdPriceBook | None = None
     """USD prices of tokens' symbols (None: transfers carry no USD value)."""
-    sleep_backoff: Backoff = field(default_factory=lambda: Backoff(first_s=1.0, max_s=30.0))
+    sleep_backoff: Backoff = field(default_factory=lambda: Backoff(1.0, 30.0, "half"))
 
     def __post_init__(self) -> None:
         self.chain_id = self.journal.chain_id

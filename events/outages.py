@@ -8,9 +8,20 @@ needs (what is down, since when, that it is back) under a traceback per second, 
 process keeps one `Outage` per dependency: the first failure logs that the dependency is
 unavailable, the first success after it logs that it is back and how long it was away.
 
-`redis_unavailable` tells a server that is away (refused, reset, timed out, still
-loading its data) from a refusal by a server that answers (a bad command, a wrong
-password): only the first is worth waiting for.
+`unavailable` reads an error (and the errors it was raised from) against one table, for
+every part of Impressox: which dependency is away, and whether waiting can help.
+
+- "away": the server does not answer, or not yet (refused, reset, timed out, still
+  loading its data, a cluster moving slots, a replica not yet promoted in a failover).
+  It passes by itself: workers wait it out (`redis_unavailable`), the API answers 503.
+- "refused": the server answers and refuses us (a wrong password, an ACL without the
+  command). That is configuration, not an outage: waiting cannot fix it, so workers
+  fail on it; the API still answers 503 (the caller is not at fault) but logs it as
+  an error naming the cause, for the operator.
+- "reported": an error of a layer above the driver says a dependency failed (the
+  eventsourcing library's `OperationalError`, our `InfrastructureError`) and nothing
+  under it says why. The API answers 503; workers do not wait, since nothing says the
+  failure will pass.
 """
 
 from __future__ import annotations
@@ -19,13 +30,17 @@ import asyncio
 import os
 import time
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from dataclasses import dataclass
+from typing import Literal, TypeVar
 
 import structlog
+from eventsourcing.persistence import OperationalError
+from pymongo.errors import ConnectionFailure
 from redis.exceptions import (
     AuthenticationError,
     AuthorizationError,
     ClusterDownError,
+    ReadOnlyError,
     RedisClusterUnreachableError,
     SlotNotCoveredError,
     TryAgainError,
@@ -33,6 +48,8 @@ from redis.exceptions import (
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from events.backoff import Backoff
+from events.errors import InfrastructureError
 from events.stopping import sleep_unless_stopped
 
 log = structlog.get_logger(__name__)
@@ -44,23 +61,73 @@ MAX_RETRY_S = 2.0
 """Retries while a server is away: short enough that work resumes within two seconds of
 its return, long enough not to spin."""
 
-_AWAY = (RedisConnectionError, RedisTimeoutError, ClusterDownError, TryAgainError,
-         RedisClusterUnreachableError, SlotNotCoveredError)  # fmt: skip
-_REFUSED = (AuthenticationError, AuthorizationError)
+Verdict = Literal["away", "refused", "reported"]
+"""What an error says of a dependency: see the module's docstring."""
+
+UNAVAILABLE: tuple[tuple[type[Exception], str, Verdict], ...] = (
+    (AuthenticationError, "Redis", "refused"),  # a wrong password (a ConnectionError too)
+    (AuthorizationError, "Redis", "refused"),  # an ACL without the command
+    (RedisConnectionError, "Redis", "away"),  # refused, reset, still loading after a restart
+    (RedisTimeoutError, "Redis", "away"),
+    (ClusterDownError, "Redis", "away"),
+    (TryAgainError, "Redis", "away"),  # a cluster moving slots
+    (RedisClusterUnreachableError, "Redis", "away"),
+    (SlotNotCoveredError, "Redis", "away"),
+    (ReadOnlyError, "Redis", "away"),  # a replica during a failover, until one is promoted
+    (ConnectionFailure, "MongoDB", "away"),  # unreachable, no primary, timed out
+    (OperationalError, "Redis", "reported"),  # our eventsourcing recorders are on Redis
+    (InfrastructureError, "a server it depends on", "reported"),
+)
+"""Errors that say a dependency is away or refuses us, and which one; first match wins."""
+
+MAX_CAUSES = 8
+"""How far down a chain of wrapped errors to look (a chain can loop)."""
+
+
+@dataclass(frozen=True)
+class Unavailable:
+    """A dependency `error` was caused by: which one, the error that says so, the verdict."""
+
+    dependency: str
+    cause: BaseException
+    verdict: Verdict
+
+
+def unavailable(error: BaseException) -> Unavailable | None:
+    """Whether `error` came of a dependency being away (or refusing us), and which.
+
+    The chain is walked (`__cause__`, else `__context__`) because our layers re-raise:
+    the eventsourcing recorders raise the library's `OperationalError` from redis-py's
+    `ConnectionError`, a rule load wraps that again. The driver's own error, where there
+    is one in the chain, gives the verdict; a wrapper only when there is none.
+    """
+    reported: Unavailable | None = None
+    seen: BaseException | None = error
+    for _ in range(MAX_CAUSES):
+        if seen is None:
+            break
+        for kind, dependency, verdict in UNAVAILABLE:
+            if isinstance(seen, kind):
+                found = Unavailable(dependency, seen, verdict)
+                if verdict != "reported":
+                    return found
+                reported = reported or found
+                break
+        seen = seen.__cause__ or seen.__context__
+    return reported
+
+
+def unavailable_dependency(error: BaseException) -> str | None:
+    """The dependency whose absence (or refusal) caused `error`, else None."""
+    found = unavailable(error)
+    return None if found is None else found.dependency
 
 
 def redis_unavailable(error: BaseException) -> bool:
-    """Whether `error`, or an error it was raised from, says Redis is away (not refusing).
-
-    The chain is walked because our layers re-raise (the eventsourcing recorders raise
-    the library's `OperationalError` from redis-py's `ConnectionError`).
-    """
-    seen: BaseException | None = error
-    while seen is not None:
-        if isinstance(seen, _AWAY) and not isinstance(seen, _REFUSED):
-            return True
-        seen = seen.__cause__
-    return False
+    """Whether `error` says Redis is away, so that waiting for it is worth it: not when
+    it refuses us (configuration), nor when only a wrapper says something failed."""
+    found = unavailable(error)
+    return found is not None and found.dependency == "Redis" and found.verdict == "away"
 
 
 class Outage:
@@ -69,7 +136,8 @@ class Outage:
     def __init__(self, dependency: str) -> None:
         self.dependency = dependency
         self.since: float | None = None
-        self.failures = 0
+        self.backoff = Backoff(FIRST_RETRY_S, MAX_RETRY_S)
+        """Not jittered: one waiter per process and dependency, nobody to fall in step with."""
 
     def failed(self, error: BaseException, **context: object) -> float:
         """Record a failed attempt (logged only if it starts an outage); returns how long
@@ -83,15 +151,15 @@ class Outage:
                 pid=os.getpid(),  # under `impressox up`, which process is waiting
                 **context,
             )
-        self.failures += 1
-        return float(min(MAX_RETRY_S, FIRST_RETRY_S * 2 ** (self.failures - 1)))
+        return self.backoff.next_delay()
 
     def succeeded(self) -> None:
         """Record a successful call: ends the outage, if there was one, with a log line."""
         if self.since is None:
             return
         away = time.monotonic() - self.since
-        self.since, self.failures = None, 0
+        self.since = None
+        self.backoff.reset()
         log.info(
             f"{self.dependency} is back",
             dependency=self.dependency,

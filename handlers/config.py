@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass
+from functools import cached_property
+
+from events.backoff import Backoff
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,10 @@ class RuntimeConfig:
         return self.lease_ttl_ms / 3000
 
     def retry_delay_s(self, attempt: int) -> float:
-        """Exponential backoff with full jitter after failed attempt number `attempt`."""
-        ceiling = min(self.retry_backoff_max_ms, self.retry_backoff_ms * 2 ** (attempt - 1))
-        return random.uniform(ceiling / 2, ceiling) / 1000
+        """The wait after failed attempt number `attempt`: exponential, half-jittered (the
+        partitions of one handler failing on the same dependency do not retry in step)."""
+        return self._retry_backoff.delay_s(attempt)
+
+    @cached_property
+    def _retry_backoff(self) -> Backoff:
+        return Backoff(self.retry_backoff_ms / 1000, self.retry_backoff_max_ms / 1000, "half")

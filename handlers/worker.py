@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 import structlog
 from redis.exceptions import RedisError, ResponseError
 
+from events.backoff import Backoff
 from events.errors import LeaseLostError, RegistryError
 from events.outages import outage, redis_unavailable
 from events.stopping import sleep_unless_stopped
@@ -45,7 +46,8 @@ from handlers.partition import PartitionWorker
 
 log = structlog.get_logger(__name__)
 
-RESTART_BACKOFF_MAX_S = 30.0
+RESTART_BACKOFF = Backoff(1.0, 30.0)
+"""A failed partition starts again after 1 s, doubling to 30 s."""
 
 
 def consumer_name(group: str) -> str:
@@ -89,7 +91,8 @@ class Worker:
         self.tags = list(spec.tags) if spec.tags else store.names.partition_tags()
         self.log = log.bind(handler=spec.name, consumer=self.consumer)
         self._partitions: dict[str, _Running] = {}
-        self._not_before: dict[str, tuple[float, float]] = {}
+        self._not_before: dict[str, tuple[float, int]] = {}
+        """Per failed partition: when it may start again, and its failures in a row."""
         self._redis = outage("Redis")
 
     @property
@@ -219,8 +222,9 @@ class Worker:
 
     def _back_off(self, tag: str) -> None:
         """A partition failed (a bug, not an outage): start it again later and later."""
-        delay = min(RESTART_BACKOFF_MAX_S, self._not_before.get(tag, (0.0, 0.5))[1] * 2)
-        self._not_before[tag] = (time.monotonic() + delay, delay)
+        failures = self._not_before.get(tag, (0.0, 0))[1] + 1
+        delay = RESTART_BACKOFF.delay_s(failures)
+        self._not_before[tag] = (time.monotonic() + delay, failures)
         self.log.exception("partition failed; restarting", partition=tag, restart_in_s=delay)
 
     def _reap(self) -> None:

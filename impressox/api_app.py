@@ -33,7 +33,7 @@ from impressox.connections import connect_mongo, connect_redis
 from impressox.modules import load_handlers
 from impressox.services import build_services
 from impressox.settings import Settings
-from knowledge.reader import KnowledgeReader
+from knowledge.base import KnowledgeBase
 from projections.reader import ReadModels
 from projections.registry import PROJECTIONS, READ_MODEL_MODULES
 from projections.rule_health import RuleHealthReader
@@ -53,7 +53,7 @@ def create_app(settings: Settings, *, redis_url: str, mongo_url: str) -> FastAPI
         hub_redis = await connect_redis(redis_url)  # its own: blocking reads hold connections
         hub = Hub(hub_redis, settings.stream_names(), block_ms=settings.block_ms)
         deltas = ReplyDeltas(Redis.from_url(redis_url))  # a node of a cluster will do
-        knowledge_reader = KnowledgeReader(knowledge_config(settings))
+        knowledge_reader = KnowledgeBase(knowledge_config(settings))
         key_table = KeyTable(redis, settings.stream_names())
         keys = KeyAuthenticator(key_table, cache_s=settings.auth_cache_s)
         key_log = KeyLog(await connect_redis(redis_url), key_table, block_ms=settings.block_ms)

@@ -19,7 +19,7 @@ from impressox.configs import knowledge_config
 from impressox.connections import connect_mongo
 from impressox.services import build_services
 from impressox.settings import Settings
-from knowledge.reader import KnowledgeReader
+from knowledge.base import KnowledgeBase
 from projections.reader import ReadModels
 from projections.registry import PROJECTIONS
 
@@ -52,9 +52,10 @@ class Collaborators:
         return ReadModels(self.mongo[self.settings.mongo_database], PROJECTIONS.all())
 
     @cached_property
-    def knowledge(self) -> KnowledgeReader:
-        """Opens Chroma and the embeddings on its first search, not here."""
-        return KnowledgeReader(knowledge_config(self.settings))
+    def knowledge(self) -> KnowledgeBase:
+        """One per process, for the API, the agent and the indexers alike: Chroma and the
+        embeddings open on first use, not here."""
+        return KnowledgeBase(knowledge_config(self.settings))
 
     async def aclose(self) -> None:
         """Close what was built (and only that)."""

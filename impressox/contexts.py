@@ -16,7 +16,7 @@ from chain.presence import WatcherPresence
 from events.errors import ConfigurationError
 from handlers.declaration import HandlerContext, HandlerSpec
 from impressox.collaborators import Collaborators
-from impressox.configs import knowledge_config, models_config, notify_config
+from impressox.configs import models_config, notify_config
 from knowledge.config import KnowledgeContext
 from notify.config import NotifyContext, RepliesContext
 from rules.context import FiringsContext, RulesContext
@@ -51,7 +51,8 @@ def _replies(built: Collaborators) -> RepliesContext:
 
 
 def _knowledge(built: Collaborators) -> KnowledgeContext:
-    return KnowledgeContext(built.store, knowledge=knowledge_config(built.settings))
+    built.knowledge.embeddings()  # a wrong setting stops the worker now, not its entries
+    return KnowledgeContext(built.store, knowledge=built.knowledge)
 
 
 def _agent(built: Collaborators) -> AgentHandlerContext:

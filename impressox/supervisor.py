@@ -34,6 +34,7 @@ from types import FrameType
 import structlog
 
 from api.web_page import locate_bundle
+from events.backoff import Backoff
 from events.errors import ConfigurationError
 from handlers.declaration import HANDLERS
 from impressox.bootstrap import DEMO_RULE, ensure_admin_key, ensure_demo, ensure_demo_chain
@@ -51,7 +52,8 @@ from sources.registry import SOURCES
 
 log = structlog.get_logger(__name__)
 
-RESTART_BACKOFF_MAX_S = 30.0
+RESTART_BACKOFF = Backoff(1.0, 30.0)
+"""A child that keeps dying is restarted after 1 s, doubling to 30 s."""
 API_READY_TIMEOUT_S = 180.0
 """Generous: the API starts while a dozen other processes import at the same time, which
 takes minutes on a loaded two-core machine. A child that exits fails the start at once."""
@@ -334,7 +336,7 @@ class Supervisor:
             if app.restart_at is None:
                 ran_for = now - app.started_at
                 app.restarts = 0 if ran_for > 60 else app.restarts + 1
-                delay = min(RESTART_BACKOFF_MAX_S, 2.0**app.restarts)
+                delay = RESTART_BACKOFF.delay_s(app.restarts + 1)
                 app.restart_at = now + delay
                 log.error(
                     "process exited; restarting",

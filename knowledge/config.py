@@ -8,10 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import SecretStr
 
 from handlers.declaration import HandlerContext
+
+if TYPE_CHECKING:
+    from knowledge.base import KnowledgeBase
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,8 @@ class KnowledgeConfig:
 
 @dataclass(frozen=True)
 class KnowledgeContext(HandlerContext):
-    """For the `knowledge` and `memory_index` handlers: where to index, and how."""
+    """For the `knowledge` and `memory_index` handlers: the process's knowledge base
+    (Chroma and the embeddings, opened and closed by the composition root), and its
+    configuration (how to chunk)."""
 
-    knowledge: KnowledgeConfig
+    knowledge: KnowledgeBase

@@ -33,9 +33,9 @@ from events.envelope import RecordedEvent
 from handlers.declaration import handler
 from knowledge.chunking import Chunk, Chunker
 from knowledge.config import KnowledgeContext
-from knowledge.embeddings import Embeddings, create_embeddings
+from knowledge.embeddings import Embeddings
 from knowledge.errors import EmbeddingMismatchError, KnowledgeBaseUnavailableError
-from knowledge.store import ChunkMetadata, KnowledgeCollection, KnowledgeStore, MetadataValue
+from knowledge.store import ChunkMetadata, KnowledgeCollection, MetadataValue
 
 log = structlog.get_logger(__name__)
 
@@ -199,24 +199,17 @@ class KnowledgeIndexer:
     """
 
     def __init__(self, context: KnowledgeContext) -> None:
-        self._config = context.knowledge
-        self._embeddings = create_embeddings(self._config.embeddings, self._config)
-        self._chunker = Chunker(self._config.chunk_tokens, self._config.chunk_overlap_tokens)
-        self._store: KnowledgeStore | None = None
+        self._knowledge = context.knowledge  # opened, shared and closed by the root
+        config = context.knowledge.config
+        self._chunker = Chunker(config.chunk_tokens, config.chunk_overlap_tokens)
         self._opening = asyncio.Lock()
 
     async def handle_batch(self, batch: Sequence[RecordedEvent]) -> None:
-        async with self._opening:  # partitions run concurrently: connect once
-            if self._store is None:
-                self._store = await KnowledgeStore.connect(self._config)
+        store, embeddings = await self._knowledge.open()
+        async with self._opening:  # partitions run concurrently: create the collection once
             try:
-                collection = await self._store.open_active(self._embeddings)
+                collection = await store.open_active(embeddings)
             except EmbeddingMismatchError as error:
                 raise KnowledgeBaseUnavailableError(str(error)) from error
-        written = await apply_events(collection, self._embeddings, self._chunker, batch)
+        written = await apply_events(collection, embeddings, self._chunker, batch)
         log.debug("knowledge indexed", entries=len(batch), chunks=written)
-
-    async def aclose(self) -> None:
-        await self._embeddings.aclose()
-        if self._store is not None:
-            await self._store.aclose()

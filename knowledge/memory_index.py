@@ -13,7 +13,6 @@ recorded; recall meanwhile still has the user's latest facts from the aggregate.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -26,7 +25,7 @@ from events.envelope import RecordedEvent
 from events.names import StreamNames
 from handlers.declaration import handler
 from knowledge.config import KnowledgeContext
-from knowledge.embeddings import Embeddings, create_embeddings
+from knowledge.embeddings import Embeddings
 from knowledge.errors import EmbeddingMismatchError, KnowledgeBaseUnavailableError
 from knowledge.store import ChunkMetadata, KnowledgeCollection, KnowledgeStore
 
@@ -128,23 +127,10 @@ class MemoryIndexer:
     """Keeps the memory collection equal to the facts users have now."""
 
     def __init__(self, context: KnowledgeContext) -> None:
-        self._config = context.knowledge
-        self._embeddings = create_embeddings(self._config.embeddings, self._config)
-        self._store: KnowledgeStore | None = None
-        self._index: MemoryIndex | None = None
-        self._opening = asyncio.Lock()
+        self._knowledge = context.knowledge  # opened, shared and closed by the root
 
     async def handle_batch(self, batch: Sequence[RecordedEvent]) -> None:
-        async with self._opening:
-            if self._index is None:
-                if self._store is None:
-                    self._store = await KnowledgeStore.connect(self._config)
-                self._index = await MemoryIndex.open(self._store, self._embeddings)
+        index = await self._knowledge.memory_index()
         written, deleted = changes(batch)
-        await self._index.write(written, deleted)
+        await index.write(written, deleted)
         log.debug("memory indexed", events=len(batch), written=len(written), deleted=len(deleted))
-
-    async def aclose(self) -> None:
-        await self._embeddings.aclose()
-        if self._store is not None:
-            await self._store.aclose()

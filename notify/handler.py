@@ -23,7 +23,7 @@ from handlers.declaration import Output, handler
 from notify.clock import Clock, Sleep, utc_now
 from notify.config import NotifyContext
 from notify.keys import HANDLER
-from notify.retry import Jitter, full_jitter
+from notify.retry import Jitter
 
 
 @handler(
@@ -42,7 +42,7 @@ class Notifier:
         *,
         clock: Clock = utc_now,
         sleep: Sleep = asyncio.sleep,
-        jitter: Jitter = full_jitter,
+        jitter: Jitter | None = None,
     ) -> None:
         from notify.service import NotificationService  # noqa: PLC0415 - heavy: see above
 

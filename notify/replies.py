@@ -20,7 +20,7 @@ from events.names import StreamNames
 from handlers.declaration import Output, handler
 from notify.clock import Clock, Sleep, utc_now
 from notify.config import RepliesContext
-from notify.retry import Jitter, full_jitter
+from notify.retry import Jitter
 
 REPLIES_HANDLER = "agent-replies"
 
@@ -41,7 +41,7 @@ class ReplyNotifier:
         *,
         clock: Clock = utc_now,
         sleep: Sleep = asyncio.sleep,
-        jitter: Jitter = full_jitter,
+        jitter: Jitter | None = None,
     ) -> None:
         from notify.reply_delivery import ReplyDelivery  # noqa: PLC0415 - heavy
 

@@ -142,7 +142,7 @@ class ReplyDelivery:
 
     @classmethod
     def from_context(
-        cls, context: RepliesContext, *, clock: Clock, sleep: Sleep, jitter: Jitter
+        cls, context: RepliesContext, *, clock: Clock, sleep: Sleep, jitter: Jitter | None
     ) -> ReplyDelivery:
         for name in QUIETED_LOGGERS:
             logger = logging.getLogger(name)

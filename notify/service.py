@@ -110,7 +110,7 @@ class NotificationService:
 
     @classmethod
     def from_context(
-        cls, context: NotifyContext, *, clock: Clock, sleep: Sleep, jitter: Jitter
+        cls, context: NotifyContext, *, clock: Clock, sleep: Sleep, jitter: Jitter | None
     ) -> NotificationService:
         for name in QUIETED_LOGGERS:
             logger = logging.getLogger(name)

@@ -23,8 +23,8 @@ from typing import Any
 import httpx
 import structlog
 
+from events.backoff import Backoff
 from events.catalog import PriceTick
-from sources.backoff import Backoff
 from sources.clock import Clock, Sleep, real_sleep, utc_now
 from sources.errors import RateLimitedError, SourceInputError, VenueError
 from sources.tick import is_symbol
@@ -75,7 +75,7 @@ class CoinGeckoSource:
         self.api_key = api_key
         self.poll_interval_s = poll_interval_s
         self.timeout_s = timeout_s
-        self.backoff = backoff or Backoff()
+        self.backoff = backoff or Backoff(1.0, 60.0, "half")
         self.clock = clock
         self.sleep = sleep
         self.unknown: list[str] = []

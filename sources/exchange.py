@@ -30,8 +30,8 @@ import ccxt.async_support as ccxt_async
 import ccxt.pro as ccxt_pro
 import structlog
 
+from events.backoff import Backoff
 from events.catalog import PriceTick
-from sources.backoff import Backoff
 from sources.clock import Clock, Sleep, real_sleep, utc_now
 from sources.errors import SourceInputError, VenueError
 from sources.tick import is_symbol
@@ -91,7 +91,7 @@ class ExchangeSource:
         self.timeout_s = timeout_s
         self.api_urls = dict(api_urls or {})
         self.options = dict(options or {})
-        self.backoff = backoff or Backoff()
+        self.backoff = backoff or Backoff(1.0, 60.0, "half")
         self.clock = clock
         self.sleep = sleep
         self.unlisted: list[str] = []

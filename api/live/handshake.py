@@ -22,7 +22,7 @@ from api.keys import Principal
 from api.live import messages
 from api.live.errors import LiveRequestError
 from api.live.messages import Authenticate, parse_message
-from api.outages import unavailable_dependency
+from events.outages import unavailable_dependency
 
 AUTH_TIMEOUT_S = 10.0
 """How long a client may take to present its key before it is disconnected."""

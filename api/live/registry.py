@@ -26,7 +26,7 @@ from typing import Protocol
 import structlog
 
 from api.keys import KeyAuthenticator
-from api.outages import unavailable_dependency
+from events.outages import unavailable_dependency
 
 log = structlog.get_logger(__name__)
 

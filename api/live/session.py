@@ -28,7 +28,7 @@ from api.live.handshake import TOO_MANY, UNAUTHORIZED, Caller, authenticate, ref
 from api.live.messages import Authenticate, Subscribe, Unsubscribe, parse_message
 from api.live.subscriber import ClientGoneError, Subscription
 from api.live.topics import resolve_topic
-from api.outages import unavailable_dependency
+from events.outages import unavailable_dependency
 
 STOP_TIMEOUT_S = 5.0
 """How long a subscription may take to finish the message it is sending when stopped,

@@ -22,6 +22,7 @@ from collections.abc import Callable
 
 import structlog
 
+from events.backoff import Backoff
 from events.errors import InfrastructureError
 from impressox.embedded.process import ChildProcess
 from impressox.embedded.server import EmbeddedServer
@@ -50,7 +51,7 @@ class ServerKeeper:
         self.name = name
         self.server = server
         self.tries = tries
-        self.backoff_max_s = backoff_max_s
+        self.backoff = Backoff(1.0, backoff_max_s)
         self.stable_s = stable_s
         self.clock = clock
         self.failures = 0
@@ -129,6 +130,6 @@ class ServerKeeper:
                 f" (last: {reason}); nothing works without it, so everything was stopped."
                 f"\n{tail}"
             )
-        delay = 0.0 if self.failures == 0 else min(self.backoff_max_s, 2.0 ** (self.failures - 1))
+        delay = 0.0 if self.failures == 0 else self.backoff.delay_s(self.failures)
         self.failures += 1
         self._restart_at = now + delay

@@ -29,8 +29,8 @@ from typing import Any
 import httpx
 import structlog
 
+from events.backoff import Backoff
 from events.catalog import Engagement, PostScraped
-from sources.backoff import Backoff
 from sources.clock import Clock, Sleep, real_sleep, utc_now
 from sources.errors import RateLimitedError, SourceInputError, VenueError
 from sources.posts.cursors import SinceIds, newer
@@ -101,7 +101,7 @@ class XApiSource:
         self.max_pages = max_pages
         self.page_size = page_size
         self.timeout_s = timeout_s
-        self.backoff = backoff or Backoff()
+        self.backoff = backoff or Backoff(1.0, 60.0, "half")
         self.clock = clock
         self.sleep = sleep
         self._client: httpx.AsyncClient | None = None

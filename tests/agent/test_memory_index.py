@@ -19,9 +19,9 @@ from handlers.worker import Worker
 from impressox.configs import knowledge_config
 from impressox.connections import connect_mongo
 from impressox.settings import Settings
+from knowledge.base import KnowledgeBase
 from knowledge.config import KnowledgeContext
 from knowledge.memory_index import MemoryIndex
-from knowledge.reader import KnowledgeReader
 from projections.reader import ReadModels
 from projections.rule_health import RuleHealthReader
 from tests.handlers.support import FAST, running
@@ -50,19 +50,16 @@ def health(read_models: ReadModels) -> RuleHealthReader:
 
 @pytest.fixture
 async def indexer(store: EventStore, settings: Settings) -> AsyncIterator[Worker]:
-    worker = Worker(
-        HANDLERS.get("memory_index"),
-        store,
-        FAST,
-        KnowledgeContext(store, knowledge_config(settings)),
-    )
+    base = KnowledgeBase(knowledge_config(settings))
+    worker = Worker(HANDLERS.get("memory_index"), store, FAST, KnowledgeContext(store, base))
     async with running(worker):
         yield worker
+    await base.aclose()
 
 
 @pytest.fixture
-async def knowledge(settings: Settings) -> AsyncIterator[KnowledgeReader]:
-    reader = KnowledgeReader(knowledge_config(settings))
+async def knowledge(settings: Settings) -> AsyncIterator[KnowledgeBase]:
+    reader = KnowledgeBase(knowledge_config(settings))
     yield reader
     await reader.aclose()
 
@@ -85,7 +82,7 @@ async def remember(services: Services, user_id: UUID, *texts: str) -> None:
 
 
 async def test_the_index_holds_exactly_the_facts_users_have_now(
-    services: Services, indexer: Worker, knowledge: KnowledgeReader
+    services: Services, indexer: Worker, knowledge: KnowledgeBase
 ) -> None:
     ana, bo = uuid4(), uuid4()
     await remember(services, ana, "I hold 2 ETH", "I trade on Binance", "I prefer swing trades")
@@ -108,7 +105,7 @@ async def test_the_index_holds_exactly_the_facts_users_have_now(
 async def test_recall_brings_the_nearest_facts_of_a_long_memory(
     services: Services,
     indexer: Worker,
-    knowledge: KnowledgeReader,
+    knowledge: KnowledgeBase,
     read_models: ReadModels,
 ) -> None:
     user = uuid4()
@@ -140,7 +137,7 @@ async def test_recall_brings_the_nearest_facts_of_a_long_memory(
 
 
 async def test_a_short_memory_is_recalled_whatever_the_message(
-    services: Services, read_models: ReadModels, knowledge: KnowledgeReader
+    services: Services, read_models: ReadModels, knowledge: KnowledgeBase
 ) -> None:
     user = uuid4()
     await remember(services, user, "I hold 2 ETH", "I trade on Binance", "I like pizza", "I am 40")

@@ -30,10 +30,10 @@ from events.store import EventStore
 from impressox.configs import knowledge_config
 from impressox.connections import connect_mongo
 from impressox.settings import Settings
+from knowledge.base import KnowledgeBase
 from knowledge.chunking import Chunker
 from knowledge.embeddings import create_embeddings
 from knowledge.indexer import KnowledgeItem, index_items
-from knowledge.reader import KnowledgeReader
 from knowledge.store import KnowledgeStore
 from projections.reader import ReadModels
 from projections.readmodels.price_coverage import PriceCoverage
@@ -173,7 +173,7 @@ async def test_research_reads_the_knowledge_base_passages_not_documents(
         ),
     ]
     await index_items(collection, embeddings, Chunker(64, 8), items)
-    reader = KnowledgeReader(knowledge_config(settings))
+    reader = KnowledgeBase(knowledge_config(settings))
     session = Session(replace(context, knowledge=reader))
     try:
         answer = await session.say("what do you know about $SOL")

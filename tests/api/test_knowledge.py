@@ -16,6 +16,7 @@ from events.store import EventStore
 from impressox.configs import knowledge_config
 from impressox.connections import connect_redis
 from impressox.settings import Settings
+from knowledge.base import KnowledgeBase
 from knowledge.config import KnowledgeContext
 from knowledge.indexer import KnowledgeIndexer
 from tests.api.conftest import bearer
@@ -37,11 +38,12 @@ def index_documents(settings: Settings, redis_url: str) -> Callable[[], None]:
     async def go() -> None:
         redis = await connect_redis(redis_url)
         store = EventStore(redis, settings.stream_names())
-        indexer = KnowledgeIndexer(KnowledgeContext(store, knowledge_config(settings)))
+        context = KnowledgeContext(store, KnowledgeBase(knowledge_config(settings)))
+        indexer = KnowledgeIndexer(context)
         try:
             await indexer.handle_batch([r async for r in store.read_category("documents")])
         finally:
-            await indexer.aclose()
+            await context.knowledge.aclose()
             await redis.aclose()
 
     return lambda: asyncio.run(go())

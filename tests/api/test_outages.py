@@ -19,11 +19,14 @@ import pytest
 from eventsourcing.persistence import OperationalError
 from fastapi.testclient import TestClient
 from pymongo.errors import ServerSelectionTimeoutError
+from redis.exceptions import AuthenticationError
 from redis.exceptions import ConnectionError as RedisConnectionError
+from structlog.testing import capture_logs
 from websockets.asyncio.client import connect
 
 from aggregates.services.bundle import Services
-from api.outages import unavailable_dependency
+from api.outages import outage_response
+from events.outages import unavailable_dependency
 from impressox.api_app import create_app
 from impressox.embedded.mongo import EmbeddedMongo
 from impressox.embedded.redis import EmbeddedRedis
@@ -179,3 +182,22 @@ def test_an_outage_is_found_through_the_errors_that_wrap_it() -> None:
     assert unavailable_dependency(outer) == "Redis"
     assert unavailable_dependency(ServerSelectionTimeoutError("no servers")) == "MongoDB"
     assert unavailable_dependency(ValueError("a bug")) is None
+
+
+def test_a_refused_password_is_a_503_logged_as_an_error_naming_it() -> None:
+    """Not the caller's fault, so 503 all the same; but waiting will not fix it, so the
+    log says what an operator has to fix, as an error rather than an outage."""
+    refusal = AuthenticationError("invalid username-password pair")
+    wrapped = OperationalError(str(refusal))
+    wrapped.__cause__ = refusal
+    with capture_logs() as logs:
+        response = outage_response(wrapped, "/v1/rules")
+    assert response is not None
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "5"
+    (entry,) = logs
+    assert entry["log_level"] == "error"
+    assert "AuthenticationError" in entry["cause"]
+    with capture_logs() as logs:
+        outage_response(RedisConnectionError("Connection refused"), "/v1/rules")
+    assert [entry["log_level"] for entry in logs] == ["warning"]

@@ -9,6 +9,7 @@ import pytest
 from events.store import EventStore
 from impressox.configs import knowledge_config
 from impressox.embedded.process import free_port
+from knowledge.base import KnowledgeBase
 from knowledge.config import KnowledgeContext
 from knowledge.errors import KnowledgeBaseUnavailableError
 from knowledge.hashing import HashingEmbeddings
@@ -30,9 +31,10 @@ async def test_posts_are_indexed_and_found_on_a_chroma_server(
             post("Solana validators restart", author="carol", symbols=("SOL",)),
         ],
     )
-    indexer = KnowledgeIndexer(KnowledgeContext(store, knowledge_config(settings)))
+    context = KnowledgeContext(store, KnowledgeBase(knowledge_config(settings)))
+    indexer = KnowledgeIndexer(context)
     await indexer.handle_batch([r async for r in store.read_category("posts")])
-    await indexer.aclose()
+    await context.knowledge.aclose()
 
     knowledge = await KnowledgeStore.connect(knowledge_config(settings))
     try:
@@ -52,9 +54,10 @@ async def test_an_unreachable_chroma_server_makes_entries_wait(
         prefix, tmp_path, redis_url=redis_url, chroma_url=f"http://127.0.0.1:{free_port()}"
     )
     await store.append("posts", post("Bitcoin miners sell as fees drop"))
-    indexer = KnowledgeIndexer(KnowledgeContext(store, knowledge_config(settings)))
+    context = KnowledgeContext(store, KnowledgeBase(knowledge_config(settings)))
+    indexer = KnowledgeIndexer(context)
     try:
         with pytest.raises(KnowledgeBaseUnavailableError, match="Chroma unreachable"):
             await indexer.handle_batch([r async for r in store.read_category("posts")])
     finally:
-        await indexer.aclose()
+        await context.knowledge.aclose()

@@ -15,6 +15,7 @@ from handlers.declaration import HANDLERS
 from handlers.worker import Worker
 from impressox.configs import knowledge_config
 from impressox.settings import Settings
+from knowledge.base import KnowledgeBase
 from knowledge.chunking import Chunker
 from knowledge.config import KnowledgeContext
 from knowledge.documents import DocumentLibrary
@@ -83,11 +84,12 @@ async def index_log(store: EventStore, settings: Settings) -> None:
     """Run the knowledge handler over every post and document event, in log order."""
     batch = [r async for r in store.read_category("posts")]
     batch += [r async for r in store.read_category("documents")]
-    indexer = KnowledgeIndexer(KnowledgeContext(store, knowledge_config(settings)))
+    context = KnowledgeContext(store, KnowledgeBase(knowledge_config(settings)))
+    indexer = KnowledgeIndexer(context)
     try:
         await indexer.handle_batch(batch)
     finally:
-        await indexer.aclose()
+        await context.knowledge.aclose()
 
 
 async def find(
@@ -222,24 +224,26 @@ async def test_a_removed_document_leaves_the_index(
     await library.add(document("guide", GUIDE))
     await library.add(document("other", "Bitcoin fees explained.", format_="text"))
     await library.remove(None, "guide", removed_by=None)
-    worker = Worker(
-        HANDLERS.get(GROUP), store, FAST, KnowledgeContext(store, knowledge_config(settings))
-    )
+    base = KnowledgeBase(knowledge_config(settings))
+    worker = Worker(HANDLERS.get(GROUP), store, FAST, KnowledgeContext(store, base))
 
     async def only_other() -> bool:
         active = await knowledge.active()
         return active is not None and await (await knowledge.open(active.name)).count() == 1
 
-    async with running(worker):
-        await wait_until(only_other)
-        (hit,) = await find(knowledge, "staking fees")
-        assert hit.metadata["document_id"] == "other"
-        await library.add(document("guide", "Staking, second edition.", format_="text"))
+    try:
+        async with running(worker):
+            await wait_until(only_other)
+            (hit,) = await find(knowledge, "staking fees")
+            assert hit.metadata["document_id"] == "other"
+            await library.add(document("guide", "Staking, second edition.", format_="text"))
 
-        async def two() -> bool:
-            return len(await find(knowledge, "staking")) == 2
+            async def two() -> bool:
+                return len(await find(knowledge, "staking")) == 2
 
-        await wait_until(two)
+            await wait_until(two)
+    finally:
+        await base.aclose()
 
 
 async def test_reindex_replays_documents_with_their_removals(

@@ -17,6 +17,7 @@ from handlers.declaration import HANDLERS
 from handlers.worker import Worker
 from impressox.configs import knowledge_config
 from impressox.settings import Settings
+from knowledge.base import KnowledgeBase
 from knowledge.chunking import Chunker
 from knowledge.config import KnowledgeContext
 from knowledge.embeddings import create_embeddings
@@ -68,11 +69,12 @@ async def knowledge(settings: Settings) -> AsyncIterator[KnowledgeStore]:
 async def indexed(store: EventStore, settings: Settings, knowledge: KnowledgeStore) -> None:
     """Append POSTS and run the knowledge worker until every post is in Chroma."""
     await store.append_batch("posts", POSTS)
-    worker = Worker(
-        HANDLERS.get(GROUP), store, FAST, KnowledgeContext(store, knowledge_config(settings))
-    )
-
-    await drain(worker)
+    base = KnowledgeBase(knowledge_config(settings))
+    worker = Worker(HANDLERS.get(GROUP), store, FAST, KnowledgeContext(store, base))
+    try:
+        await drain(worker)
+    finally:
+        await base.aclose()
     active = await knowledge.active()
     assert active is not None
     assert await (await knowledge.open(active.name)).count() == 5
@@ -152,10 +154,11 @@ async def test_replaying_posts_rewrites_the_same_chunks(
 ) -> None:
     await indexed(store, settings, knowledge)
     recorded = [r async for r in store.read_category("posts")]
-    indexer = KnowledgeIndexer(KnowledgeContext(store, knowledge_config(settings)))
+    context = KnowledgeContext(store, KnowledgeBase(knowledge_config(settings)))
+    indexer = KnowledgeIndexer(context)
     await indexer.handle_batch(recorded)
     await indexer.handle_batch(recorded[:2])
-    await indexer.aclose()
+    await context.knowledge.aclose()
     active = await knowledge.active()
     assert active is not None
     assert await (await knowledge.open(active.name)).count() == 5
@@ -167,16 +170,17 @@ async def test_a_long_post_is_indexed_as_overlapping_chunks(
     long_post = post(" ".join(f"word{i}" for i in range(600)), author="dave")
     await store.append("posts", long_post)
     (recorded,) = [r async for r in store.read_category("posts")]
-    indexer = KnowledgeIndexer(
-        KnowledgeContext(
-            store,
+    context = KnowledgeContext(
+        store,
+        KnowledgeBase(
             knowledge_config(
                 settings.model_copy(update={"chunk_tokens": 256, "chunk_overlap_tokens": 32})
-            ),
-        )
+            )
+        ),
     )
+    indexer = KnowledgeIndexer(context)
     await indexer.handle_batch([recorded])
-    await indexer.aclose()
+    await context.knowledge.aclose()
     hits = await search(knowledge, HashingEmbeddings(), "word300", k=10)
     assert {hit.id for hit in hits} == {f"{long_post.event_id}:{n}" for n in range(3)}
     assert all(hit.metadata["chunks"] == 3 for hit in hits)
@@ -203,15 +207,16 @@ async def test_other_embeddings_than_the_collection_holds_are_refused(
     assert "impressox knowledge reindex" in message
 
     # The handler makes its entries wait instead of writing wrong vectors or dead-lettering.
-    indexer = KnowledgeIndexer(
-        KnowledgeContext(store, knowledge_config(with_openai(settings, openai_server)))
+    context = KnowledgeContext(
+        store, KnowledgeBase(knowledge_config(with_openai(settings, openai_server)))
     )
+    indexer = KnowledgeIndexer(context)
     batch: list[RecordedEvent] = [r async for r in store.read_category("posts")]
     try:
         with pytest.raises(DependencyUnavailableError, match="holds vectors of hashing/v1-384"):
             await indexer.handle_batch(batch)
     finally:
-        await indexer.aclose()
+        await context.knowledge.aclose()
     assert openai_server.requests == []
 
 
@@ -251,17 +256,16 @@ async def test_reindex_builds_a_new_collection_and_swaps_it_in(
 
         # A worker restarted with the new embeddings indexes new posts into the new collection.
         await store.append("posts", post("Solana validators back online", author="carol", hours=5))
-        worker = Worker(
-            HANDLERS.get(GROUP),
-            store,
-            FAST,
-            KnowledgeContext(store, knowledge_config(openai_settings)),
-        )
+        base = KnowledgeBase(knowledge_config(openai_settings))
+        worker = Worker(HANDLERS.get(GROUP), store, FAST, KnowledgeContext(store, base))
 
         async def six() -> bool:
             return await (await knowledge.open(f"{prefix}_kb_openai_g2")).count() == 6
 
-        async with running(worker):
-            await wait_until(six)
+        try:
+            async with running(worker):
+                await wait_until(six)
+        finally:
+            await base.aclose()
     finally:
         await openai.aclose()

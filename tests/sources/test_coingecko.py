@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from sources.backoff import Backoff
+from events.backoff import Backoff
 from sources.coingecko import CoinGeckoSource
 from sources.errors import SourceInputError, VenueError
 from tests.sources.servers import FakeCoinGecko, serving
@@ -30,7 +30,7 @@ def source_for(
         coins or {"bitcoin": "BTC/USD", "ethereum": "ETH/EUR"},
         base_url=base_url,
         poll_interval_s=30.0,
-        backoff=Backoff(first_s=1.0, max_s=8.0),
+        backoff=Backoff(first_s=1.0, max_s=8.0, jitter="half"),
         clock=clock,
         sleep=clock.sleep,
         **options,

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from sources.backoff import Backoff
+from events.backoff import Backoff
 from sources.errors import SourceInputError
 from sources.exchange import ExchangeSource
 from tests.sources.servers import HANG, FakeBinance, serving
@@ -39,7 +39,7 @@ def rest_source(
         poll_interval_s=2.0,
         api_urls={"public": f"{url}/api/v3"},
         options=SPOT_ONLY,
-        backoff=Backoff(first_s=1.0, max_s=8.0),
+        backoff=Backoff(first_s=1.0, max_s=8.0, jitter="half"),
         clock=clock,
         sleep=clock.sleep,
         **options,
