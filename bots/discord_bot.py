@@ -55,6 +55,7 @@ from bots.directory import ChatDirectory
 from bots.health import BotHealth
 from bots.keys import BotKeys
 from bots.turns import Turn, TurnWriter
+from events.backoff import Backoff
 from events.errors import DependencyUnavailableError
 from events.names import StreamNames
 from events.outages import Outage, outage, redis_unavailable
@@ -66,7 +67,8 @@ T = TypeVar("T")
 
 PLATFORM: Platform = "discord"
 HINT_EVERY_S = 3600
-RETRY_MAX_S = 30.0
+RETRY_BACKOFF = Backoff(1.0, 30.0)
+"""Between tries of a message while a server it needs is away."""
 
 
 @dataclass(frozen=True)
@@ -277,7 +279,7 @@ class DiscordBot(discord.Client):
                     return None
                 failures += 1
                 waiting.failed(error, event_id=event_id)
-                await asyncio.sleep(min(RETRY_MAX_S, 2.0 ** (failures - 1)))
+                await asyncio.sleep(RETRY_BACKOFF.delay_s(failures))
                 continue
             if waiting is not None:
                 waiting.succeeded()

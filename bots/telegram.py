@@ -52,6 +52,7 @@ from bots.health import BotHealth
 from bots.keys import BotKeys
 from bots.telegram_commands import ACCOUNT_COMMANDS, TelegramCommands, parse
 from bots.turns import Turn, TurnWriter
+from events.backoff import Backoff
 from events.errors import ConfigurationError, DependencyUnavailableError
 from events.names import StreamNames
 from events.outages import Outage, outage, redis_unavailable, through_redis_outage
@@ -69,7 +70,8 @@ ANSWERS = {"yes": "Yes", "no": "No"}
 """What the confirmation buttons send, and what the press is acknowledged with."""
 HINT_EVERY_S = 3600
 """An unknown chat is told how to link itself at most this often."""
-RETRY_MAX_S = 30.0
+RETRY_BACKOFF = Backoff(1.0, 30.0)
+"""Between tries of a poll or an update while the platform or a server is away."""
 QUIETED_LOGGERS = ("httpx", "telegram")
 """They log request URLs, which hold the bot token: kept at WARNING whatever the level."""
 
@@ -160,7 +162,7 @@ class TelegramBot:
             except TelegramError as error:
                 failures += 1
                 log.warning("getUpdates failed; retrying", error=str(error), failures=failures)
-                await sleep_unless_stopped(stop, _backoff(failures))
+                await sleep_unless_stopped(stop, RETRY_BACKOFF.delay_s(failures))
                 continue
             failures = 0
             if not updates:
@@ -243,7 +245,7 @@ class TelegramBot:
                     raise
                 failures += 1
                 waiting.failed(error, update_id=update.update_id)
-                await sleep_unless_stopped(stop, _backoff(failures))
+                await sleep_unless_stopped(stop, RETRY_BACKOFF.delay_s(failures))
                 continue
             if waiting is not None:
                 waiting.succeeded()
@@ -415,10 +417,6 @@ def _chat_identity(message: Message) -> ChatIdentity:
     return ChatIdentity(
         PLATFORM, str(message.from_user.id), TelegramChannel(chat_id=message.chat.id)
     )
-
-
-def _backoff(failures: int) -> float:
-    return float(min(RETRY_MAX_S, 2 ** (failures - 1)))
 
 
 async def _unless_stopped(work: Coroutine[Any, Any, T], stop: asyncio.Event) -> T | None:
