@@ -17,6 +17,7 @@ import asyncio
 import json
 import logging
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -37,6 +38,8 @@ console = Console(highlight=False)
 KEY_ENV = "IMPRESSOX_API_KEY"
 REFUSED = {4401: "the API refused the key", 4403: "the key lacks the user scope"}
 RECONNECT_DELAY_S = 1.0
+STOP_GRACE_S = 5.0
+"""How long Ctrl-C waits for the watch to close its connection before leaving anyway."""
 SEVERITY_STYLE = {"info": "cyan", "warning": "yellow", "critical": "bold red"}
 HEALTH_EVERY_S = 30.0
 HTTP_TIMEOUT_S = 10.0
@@ -70,10 +73,7 @@ def watch(
     token = _token(key)
     api_url = _http_url(url or _running_api(ctx))
     topics = ["alerts", *(f"prices:{symbol.replace('-', '/')}" for symbol in prices or [])]
-    try:
-        run(_watch_all(api_url, token, topics, health_every))
-    except KeyboardInterrupt:
-        raise typer.Exit(0) from None
+    run(_watch_all(api_url, token, topics, health_every))
 
 
 @app.command("list")
@@ -211,12 +211,46 @@ def _rule_line(rule: dict[str, Any]) -> str:
 
 
 async def _watch_all(api_url: str, token: str, topics: list[str], health_every: float) -> None:
+    """Watch until Ctrl-C (or SIGTERM), which ends it within `STOP_GRACE_S` whatever the
+    connection is doing: a second one, or the grace running out, leaves at once."""
+    main = asyncio.current_task()
+    assert main is not None
+    loop = asyncio.get_running_loop()
+    stopping = False
+
+    def interrupted() -> None:
+        nonlocal stopping
+        if stopping:
+            _leave_now(hung=False)
+        stopping = True
+        main.cancel()
+        loop.call_later(STOP_GRACE_S, _leave_now, True)
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, interrupted)
     health = asyncio.create_task(_watch_health(api_url, token, health_every))
     try:
         await _watch(_ws_url(api_url), token, topics)
+    except asyncio.CancelledError:
+        if not stopping:
+            raise
     finally:
         health.cancel()
         await asyncio.gather(health, return_exceptions=True)
+
+
+def _leave_now(hung: bool) -> None:
+    """Exit without waiting for the event loop: a second Ctrl-C, or a first one that did
+    not end the watch in time (closing a socket to a server that stopped answering can
+    hang; so can a library that swallows the cancellation). Then say where it hung, for
+    a bug report."""
+    if hung:
+        print(f"alerts watch: did not stop within {STOP_GRACE_S:g} s; it was at:", file=sys.stderr)
+        for task in asyncio.all_tasks():
+            task.print_stack(file=sys.stderr)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 async def _watch_health(api_url: str, token: str, every_s: float) -> None:

@@ -6,10 +6,17 @@ field; one that cannot fire yet is created and says so, and `watch` shows it.
 
 from __future__ import annotations
 
+import base64
+import contextlib
+import hashlib
 import json
+import re
 import signal
+import socket
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from uuid import UUID
@@ -17,6 +24,7 @@ from uuid import UUID
 import pytest
 
 from aggregates.services.bundle import Services
+from impressox.cli.alerts import STOP_GRACE_S
 from impressox.settings import Settings
 from tests.aggregates.conftest import rule_spec
 from tests.api.test_websocket import LiveServer, serving
@@ -144,7 +152,81 @@ def test_watch_shows_the_rules_that_cannot_fire(
             process.wait()
             stopped = None
         reader.close()
-    assert stopped is not None, "alerts watch did not stop on Ctrl-C"
+    assert stopped == 0, "alerts watch did not stop on Ctrl-C"
     [shown] = [line for line in lines if "no_source_for_symbol" in line]
     assert shown.startswith(f"doge (DOGE/USDT, crosses_up) {str(receipt['id'])[:8]}: ")
     assert "No running price source reports DOGE/USDT yet" in shown
+
+
+class SilentWebSocket:
+    """A server that accepts the WebSocket handshake, then never says another word (nor
+    answers a close): a server that hung, or a network that dropped everything."""
+
+    def __init__(self) -> None:
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.accepted: list[socket.socket] = []
+        self.frames = 0
+        """Bytes the client sent after the handshake (its auth and subscriptions)."""
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                connection, _ = self.listener.accept()
+                self.accepted.append(connection)
+                request = b""
+                while b"\r\n\r\n" not in request:
+                    request += connection.recv(4096)
+                key = re.search(rb"Sec-WebSocket-Key: (\S+)", request, re.IGNORECASE)
+                if key is None:
+                    continue  # the rules' health, over HTTP: no answer either
+                digest = hashlib.sha1(key.group(1) + WEBSOCKET_GUID).digest()  # noqa: S324 - the protocol's
+                connection.sendall(
+                    b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                    b"Connection: Upgrade\r\nSec-WebSocket-Accept: "
+                    + base64.b64encode(digest)
+                    + b"\r\n\r\n"
+                )
+                self.frames += len(connection.recv(4096))  # the client's first frames
+
+    def close(self) -> None:
+        self.listener.close()
+        for connection in self.accepted:
+            connection.close()
+
+
+WEBSOCKET_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+
+
+def test_watch_stops_on_ctrl_c_even_when_the_server_hangs(tmp_path: Path) -> None:
+    """Closing the connection waits for the server's answer (10 s in websockets); Ctrl-C
+    does not wait that long: it leaves after `STOP_GRACE_S` and says where it hung."""
+    silent = SilentWebSocket()
+    command = ["alerts", "watch", "--url", f"http://127.0.0.1:{silent.port}", "--key", "k"]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "impressox", *command, "--health-every", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=cli_env(tmp_path),
+        cwd=REPO,
+    )
+    assert process.stdout is not None
+    reader = LineReader(process.stdout)
+    try:
+        assert eventually(lambda: silent.frames > 0, within=30)
+        sent = time.monotonic()
+        process.send_signal(signal.SIGINT)
+        code = process.wait(timeout=30)
+        took = time.monotonic() - sent
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        output = "".join(iter(lambda: reader.next_line(timeout=1) or "", ""))
+        reader.close()
+        silent.close()
+    assert code == 0
+    assert STOP_GRACE_S <= took < STOP_GRACE_S + 10, took
+    assert f"alerts watch: did not stop within {STOP_GRACE_S:g} s; it was at:" in output
