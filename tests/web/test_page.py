@@ -265,6 +265,7 @@ def _redis_url(system: System) -> str:
 
 RECORD_FRAMES = """
 window.__frames = [];
+window.__subscribed = [];
 const Native = window.WebSocket;
 window.WebSocket = class extends Native {
   constructor(...args) {
@@ -272,6 +273,7 @@ window.WebSocket = class extends Native {
     this.addEventListener('message', (message) => {
       const parsed = JSON.parse(message.data);
       if (parsed.type === 'event') window.__frames.push([parsed.topic, parsed.position]);
+      if (parsed.type === 'subscribed') window.__subscribed.push(parsed.topic);
     });
   }
 };
@@ -287,6 +289,9 @@ def test_live_prices_resume_after_the_api_restarts_with_no_gap_and_no_duplicate(
     page.get_by_role("link", name="Markets").click()
     expect(page.get_by_test_id("price-SOL/USDT-e2e")).to_be_visible()
     expect(page.get_by_role("status").filter(has_text="live: open")).to_be_visible()
+    # A tick appended before the server has the subscription is not sent (a subscription
+    # without a cursor starts from now): the page's snapshot and its live feed meet here.
+    page.wait_for_function("window.__subscribed.includes('prices:SOL/USDT')")
     tick(system, "SOL/USDT", 101.0)
     expect(page.get_by_test_id("price-SOL/USDT-e2e")).to_contain_text("101")
 
