@@ -2,6 +2,9 @@
 
     python -m bench.chain --json [--quick]
 
+Every part runs a local anvil keeping its chain in memory (what is measured is the watcher,
+not anvil's state dumps, which grow with every block).
+
 - ``backfill_logs_per_s``: 100,000 ERC-20 `Transfer` logs over 10,000 blocks (10,000
   over 1,000 with ``--quick``), read in ranges by the backfill and appended as events
   (observed and confirmed: two per log, exactly once); ``baseline_logs_per_s``: a plain
@@ -109,7 +112,7 @@ LABELS = {
 
 @asynccontextmanager
 async def local_chain(data_dir: Path, *, block_time_s: float | None = None) -> AsyncIterator[str]:
-    node = EmbeddedChain(data_dir, block_time_s=block_time_s)
+    node = EmbeddedChain(data_dir, block_time_s=block_time_s, state_interval_s=None)
     url = await asyncio.to_thread(node.start)
     try:
         yield url

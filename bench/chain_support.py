@@ -20,6 +20,9 @@ from aiohttp import ClientSession
 from eth_utils.crypto import keccak
 
 TRANSFER_SIGNATURE = keccak(text="Transfer(address,address,uint256)")
+IN_FLIGHT = 100
+"""Transactions sent before waiting for the last to be mined: sent faster than anvil mines
+them, its pool grows until it stops mining altogether (it hung at ~2,000 of 10,000)."""
 
 
 def _emitter_bytecode() -> bytes:
@@ -140,6 +143,8 @@ class Node:
             sent = await self.call(
                 "eth_sendTransaction", transaction | {"nonce": hex(nonce + number)}
             )
+            if number % IN_FLIGHT == IN_FLIGHT - 1:
+                await self.mined(sent)
         if sent:
             await self.mined(sent)
 

@@ -87,12 +87,14 @@ class EmbeddedChain(EmbeddedServer):
         binary: Path | None = None,
         chain_id: int = LOCAL_CHAIN_ID,
         block_time_s: float | None = None,
-        state_interval_s: int = 5,
+        state_interval_s: int | None = 5,
         contracts_dir: Path = CONTRACTS_DIR,
         startup_timeout: float = 60.0,
         process_group: int = 0,
     ) -> None:
-        """`block_time_s` mines a block at that interval; None mines one per transaction."""
+        """`block_time_s` mines a block at that interval; None mines one per transaction.
+        `state_interval_s` None keeps the chain in memory only (a benchmark's: anvil's state
+        dump holds every block and grows with them, ~10 KB each, and slows the node)."""
         super().__init__(
             data_dir,
             port=port,
@@ -127,10 +129,15 @@ class EmbeddedChain(EmbeddedServer):
             "--host", "127.0.0.1",
             "--port", str(self.port),
             "--chain-id", str(self.chain_id),
-            "--state", str(self.state_file),
-            "--state-interval", str(self.state_interval_s),
             "--color", "never",
         ]  # fmt: skip
+        if self.state_interval_s is not None:
+            argv += [
+                "--state",
+                str(self.state_file),
+                "--state-interval",
+                str(self.state_interval_s),
+            ]
         if self.block_time_s is not None:
             argv += ["--block-time", str(self.block_time_s)]
         return argv
