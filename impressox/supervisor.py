@@ -35,7 +35,7 @@ import structlog
 
 from api.web_page import locate_bundle
 from events.backoff import Backoff
-from events.errors import ConfigurationError
+from events.errors import ConfigurationError, InfrastructureError
 from handlers.declaration import HANDLERS
 from impressox.bootstrap import DEMO_RULE, ensure_admin_key, ensure_demo, ensure_demo_chain
 from impressox.chain_part import ChainPart, start_chain
@@ -182,7 +182,7 @@ class Supervisor:
         self.chain = start_chain(self.settings, process_group=self.process_group)
         if self.chain.node is not None:
             self._join(self.chain.node.child)
-            self.keepers.append(ServerKeeper("the local chain", self.chain.node))
+            self.keepers.append(ServerKeeper("the local chain", self.chain.node, essential=False))
 
     def _watch_demo_wallet(self, redis_url: str) -> None:
         if self.chain.demo_wallet is not None:
@@ -316,8 +316,15 @@ class Supervisor:
         return note + "\n" if note else ""
 
     def _watch(self) -> None:
-        for keeper in self.keepers:
-            if keeper.check(self.process_group):
+        for keeper in list(self.keepers):
+            try:
+                back = keeper.check(self.process_group)
+            except InfrastructureError as error:
+                if keeper.essential:
+                    raise
+                self._without(keeper, error)
+                continue
+            if back:
                 self._restart_waiting_apps()
         now = time.monotonic()
         for name, app in self.apps.items():
@@ -348,6 +355,17 @@ class Supervisor:
                 app.child.start()
                 self._join(app.child)
                 app.started_at, app.restart_at = now, None
+
+    def _without(self, keeper: ServerKeeper, error: InfrastructureError) -> None:
+        """A server the system can run without (the local chain) could not be restarted:
+        its part stops (the apps that follow it), the rest runs on, and the log says so."""
+        self.keepers.remove(keeper)
+        for name in [name for name in self.apps if name.startswith("chain:")]:
+            self.apps.pop(name).child.stop()
+        log.error(
+            f"{str(error).splitlines()[0]}; the chain part is off, the rest runs on",
+            log=str(keeper.server.data_dir / keeper.server.log_name),
+        )
 
     def _restart_waiting_apps(self) -> None:
         """A server is back: what died while it was away starts again now, not after the

@@ -47,8 +47,12 @@ class ServerKeeper:
         backoff_max_s: float = RESTART_BACKOFF_MAX_S,
         stable_s: float = STABLE_S,
         clock: Callable[[], float] = time.monotonic,
+        essential: bool = True,
     ) -> None:
+        """`essential`: nothing works without the server (Redis, MongoDB), so failing to
+        restart it stops the system; otherwise (the local chain) only its part stops."""
         self.name = name
+        self.essential = essential
         self.server = server
         self.tries = tries
         self.backoff = Backoff(1.0, backoff_max_s)
@@ -125,10 +129,12 @@ class ServerKeeper:
         if self.failures >= self.tries:
             child = self.server.child
             tail = child.log_tail() if child is not None else ""
+            consequence = (
+                "; nothing works without it, so everything was stopped." if self.essential else ""
+            )
             raise InfrastructureError(
                 f"embedded {self.name} could not be restarted after {self.tries} tries"
-                f" (last: {reason}); nothing works without it, so everything was stopped."
-                f"\n{tail}"
+                f" (last: {reason}){consequence}\n{tail}"
             )
         delay = 0.0 if self.failures == 0 else self.backoff.delay_s(self.failures)
         self.failures += 1

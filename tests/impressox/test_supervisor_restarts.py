@@ -7,8 +7,12 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from structlog.testing import capture_logs
 
+from events.errors import InfrastructureError
+from impressox.embedded.chain import EmbeddedChain
+from impressox.embedded.keeper import ServerKeeper
 from impressox.embedded.process import ChildProcess
 from impressox.settings import Settings
 from impressox.supervisor import Supervisor, _App
@@ -44,3 +48,38 @@ def test_a_process_that_died_is_restarted_and_one_refusing_its_configuration_is_
             "chain:watcher",
         ),
     ]
+
+
+class _GivingUp(ServerKeeper):
+    """A keeper whose server could not be restarted, as the keeper says after its tries."""
+
+    def check(self, process_group: int = 0) -> bool:
+        raise InfrastructureError(f"embedded {self.name} could not be restarted after 5 tries")
+
+
+def test_a_local_chain_that_cannot_be_restarted_stops_its_part_not_the_system(
+    tmp_path: Path,
+) -> None:
+    supervisor = Supervisor(Settings(data_dir=tmp_path))
+    node = EmbeddedChain(tmp_path / "chain")
+    sleeping = [sys.executable, "-c", "import time; time.sleep(60)"]
+    for name in ("chain:watcher", "chain:simulator", "worker:rules"):
+        child = ChildProcess(name, sleeping, log_path=None)
+        child.start()
+        supervisor.apps[name] = _App(child)
+    supervisor.keepers = [_GivingUp("the local chain", node, essential=False)]
+    try:
+        with capture_logs() as logs:
+            supervisor._watch()
+        assert list(supervisor.apps) == ["worker:rules"]
+        assert supervisor.keepers == []
+        [said] = [line["event"] for line in logs if line["log_level"] == "error"]
+        assert said == (
+            "embedded the local chain could not be restarted after 5 tries;"
+            " the chain part is off, the rest runs on"
+        )
+        supervisor.keepers = [_GivingUp("Redis", node)]  # an essential one stops everything
+        with pytest.raises(InfrastructureError):
+            supervisor._watch()
+    finally:
+        supervisor.apps["worker:rules"].child.stop()
