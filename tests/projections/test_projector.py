@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator, Sequence
 from typing import ClassVar
 
@@ -11,7 +12,6 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from events.envelope import RecordedEvent
 from events.store import EventStore
-from handlers.config import RuntimeConfig
 from handlers.dead_letters import EntryDeadLettered
 from handlers.worker import Worker
 from projections.generations import Generation
@@ -149,7 +149,7 @@ async def test_an_outage_does_not_use_up_attempts(
         types=base.types,
         factory=lambda _context: Flaky(Totals(), collection),
     )
-    config = RuntimeConfig(**{**FAST.__dict__, "max_deliveries": 2})
+    config = dataclasses.replace(FAST, max_deliveries=2)
     async with running(Worker(spec, store, config)):
         await wait_until(lambda: _caught_up(store, generation))
     found = await documents(database, generation.collection)
