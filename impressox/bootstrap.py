@@ -63,7 +63,7 @@ def ensure_admin_key(settings: Settings, redis_url: str) -> str | None:
 DEMO_DISPLAY_NAME = "demo trader"
 DEMO_RULE: dict[str, object] = {
     "name": "Demo: BTC/USDT moves 0.05% within a minute",
-    "target": {"kind": "symbol", "symbol": "BTC/USDT"},
+    "target": {"kind": "symbol", "symbol": "BTC/USDT", "venue": "simulator"},
     "condition": {"type": "percent_change", "percent": 0.05, "window_s": 60},
     "frequency": {"kind": "every_time", "cooldown_s": 60},
     "severity": "info",

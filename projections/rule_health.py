@@ -250,8 +250,8 @@ class RuleHealthReader:
 
     Built once per process (the API's lifespan, the agent's worker) with what the
     settings say: whether a chain is configured here (`chain_watched`) and, through
-    `presence`, whether a chain watcher is seen running anywhere; and when a silent
-    source is stale.
+    `presence`, whether a chain watcher is seen running anywhere (which decides when
+    given); and when a silent source is stale.
     """
 
     def __init__(
@@ -268,10 +268,12 @@ class RuleHealthReader:
         self.stale_after = timedelta(seconds=stale_after_s) if stale_after_s > 0 else None
 
     async def chain_is_watched(self) -> bool:
-        """Whether chain rules and watched wallets can report anything now."""
-        if self.chain_watched:
-            return True
-        return self.presence is not None and await self.presence.watching()
+        """Whether chain rules and watched wallets can report anything now: what
+        `presence` sees when there is one (a configuration alone proves nothing once
+        its watcher has had time to start), else what the settings say."""
+        if self.presence is not None:
+            return await self.presence.watching()
+        return self.chain_watched
 
     async def health(
         self, rules: Sequence[RuleView], *, channels: Mapping[str, Collection[str]] | None = None
