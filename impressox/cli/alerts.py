@@ -202,7 +202,7 @@ def _label(rule: dict[str, Any]) -> str:
     spec = rule["spec"]
     subject = ", ".join(rule.get("subjects") or []) or spec["target"]["kind"]
     name = f"{spec['name']} " if spec.get("name") else ""
-    return f"{name}({subject}, {spec['condition']['type']}) {rule['id'][:8]}"
+    return f"{name}({subject}, {spec['condition']['type']}) {rule['id']}"
 
 
 def _rule_line(rule: dict[str, Any]) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -12,8 +13,10 @@ import orjson
 import typer
 from pymongo.asynchronous.database import AsyncDatabase
 from rich.console import Console
+from rich.padding import Padding
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
+from rich.text import Text
 
 from events.errors import ImpressoxError, RegistryError
 from events.store import EventStore
@@ -64,8 +67,12 @@ def list_projections(ctx: typer.Context, as_json: JsonOption = False) -> None:
             _print_json(_status_json(status))
         return
     table = Table(title="Projections")
-    for column in ("name", "active", "collection", "backlog", "building", "building backlog"):
-        table.add_column(column, justify="right" if "backlog" in column else "left")
+    table.add_column("name", no_wrap=True)
+    table.add_column("active", no_wrap=True)
+    table.add_column("collection", overflow="fold")
+    table.add_column("backlog", justify="right", no_wrap=True)
+    table.add_column("building", no_wrap=True)
+    table.add_column("its backlog", justify="right", no_wrap=True)
     for status in statuses:
         table.add_row(
             status.name,
@@ -102,18 +109,23 @@ def status(
         for row in rows:
             _print_json(_partition_json(row))
         return
-    table = Table(title="Projection partitions")
-    for column in ("group", "stream", "tracked", "backlog", "owner"):
-        table.add_column(column, justify="right" if column == "backlog" else "left")
-    for row in rows:
-        table.add_row(
-            row.generation.group,
-            row.stream,
-            str(row.tracked) if row.tracked else "-",
-            str(row.backlog),
-            row.owner or "-",
-        )
-    Console().print(table)
+    print_partitions(Console(), rows)
+
+
+def print_partitions(console: Console, rows: list[PartitionStatus]) -> None:
+    """Each generation's group on a line of its own, then its streams: names whole (they
+    are what `events read` takes), owners folded where they do not fit."""
+    for group, streams in itertools.groupby(rows, key=lambda row: row.generation.group):
+        console.print(Text(group, style="bold"), soft_wrap=True)
+        table = Table(box=None, pad_edge=False, padding=(0, 2, 0, 0))
+        table.add_column("stream", no_wrap=True)
+        table.add_column("tracked", no_wrap=True)
+        table.add_column("backlog", justify="right", no_wrap=True)
+        table.add_column("owner", overflow="fold")
+        for row in streams:
+            tracked = str(row.tracked) if row.tracked else "-"
+            table.add_row(row.stream, tracked, str(row.backlog), row.owner or "-")
+        console.print(Padding(table, (0, 0, 0, 2)))
 
 
 @app.command("rebuild")

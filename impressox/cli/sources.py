@@ -25,8 +25,9 @@ import orjson
 import structlog
 import typer
 from rich.console import Console
+from rich.padding import Padding
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.table import Table
+from rich.text import Text
 
 from events.errors import ImpressoxError
 from events.store import EventStore
@@ -76,19 +77,15 @@ def list_sources(
         for row in rows:
             sys.stdout.buffer.write(orjson.dumps(row) + b"\n")
         return
-    table = Table(title="Sources")
-    for column in ("name", "kind", "data", "runs", "in `up`", "description"):
-        table.add_column(column)
-    for row in rows:
-        table.add_row(
-            str(row["name"]),
-            str(row["kind"]),
-            "SIMULATED" if row["simulated"] else "real",
-            str(row["runs"]),
-            "yes" if row["started_by_up"] else "-",
-            str(row["description"]),
+    console = Console()
+    for row in rows:  # a block per source: fits any terminal, the description wraps
+        data = "SIMULATED" if row["simulated"] else "real"
+        up = "started by `impressox up`" if row["started_by_up"] else "not started by `impressox up`"
+        console.print(
+            Text.assemble((str(row["name"]), "bold"), f"  {row['kind']}, {data} {row['appends']}"),
+            soft_wrap=True,
         )
-    Console(width=160).print(table)
+        console.print(Padding(f"{row['description']} Runs {row['runs']}; {up}.", (0, 0, 1, 2)))
 
 
 @dataclass(frozen=True)

@@ -12,10 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from rich import box
 from rich.console import Console
+from rich.padding import Padding
 from rich.table import Table
+from rich.text import Text
 
 from events.position import Position
 from handlers.dead_letter_ops import RETRY_PREFIX
@@ -100,38 +103,56 @@ def summarise(
     )
 
 
+def count(value: int) -> str:
+    """A count in at most five characters, so a table of them fits 80 columns at any
+    size: exact below 10,000, then 12.3k, 123k, 1.2M, 12M (`--json` has the exact)."""
+    if value < 10_000:
+        return f"{value:,}"
+    scaled = float(value)
+    for unit in "kMGTP":
+        scaled /= 1000
+        text = f"{scaled:.1f}" if scaled < 99.95 else f"{scaled:.0f}"
+        if float(text) < 1000:
+            return text + unit
+    return f"{scaled:.0f}P"
+
+
 def print_summary(console: Console, statuses: list[StreamStatus], stall_after_s: float) -> None:
     categories, handlers = summarise(statuses, stall_after_s)
     streams = Table(title="Streams", box=box.SIMPLE_HEAD, title_justify="left")
     streams.add_column("category", no_wrap=True)
     for column in ("streams", "events"):
-        streams.add_column(column, justify="right")
+        streams.add_column(column, justify="right", no_wrap=True)
     streams.add_column("last event", no_wrap=True)
     for row in categories:
         streams.add_row(row.name, str(row.streams), f"{row.length:,}", _when(row.last))
     console.print(streams)
     if not handlers:
         return
-    groups = Table(title="Handlers", box=box.SIMPLE_HEAD, title_justify="left")
+    groups = Table(
+        title="Handlers", box=box.SIMPLE_HEAD, title_justify="left", padding=(0, 1, 0, 0)
+    )
     groups.add_column("handler", no_wrap=True)
-    for column in ("parts", "lag", "pending", "done", "failed", "dead", "dupl"):
-        groups.add_column(column, justify="right")
+    for column in ("parts", "lag", "pend", "done", "fail", "dead", "dup"):
+        groups.add_column(column, justify="right", no_wrap=True)
     for handler in handlers:
-        lag = f"≥{handler.lag:,}" if handler.lag_is_lower_bound else f"{handler.lag:,}"
+        lag = f"≥{count(handler.lag)}" if handler.lag_is_lower_bound else count(handler.lag)
         groups.add_row(
             f"{handler.name} !" if handler.stalled else handler.name,
             f"{len(handler.owned)}/{len(handler.partitions)}",
             lag,
-            f"{handler.pending:,}",
-            f"{handler.processed:,}",
-            f"{handler.failed:,}",
-            f"{handler.dead_lettered:,}",
-            f"{handler.duplicates:,}",
+            count(handler.pending),
+            count(handler.processed),
+            count(handler.failed),
+            count(handler.dead_lettered),
+            count(handler.duplicates),
         )
     console.print(groups)
     console.print(
-        "parts: partitions with a live owner / partitions read. "
-        "`events info --streams` lists every stream; `--json` everything."
+        "parts: partitions with a live owner / partitions read; pend: pending, done:"
+        " processed, dup: duplicates skipped (12.3k = 12,300; `--json` has exact figures)."
+        " `events info --streams` lists every stream.",
+        soft_wrap=False,
     )
     _print_stalls(console, handlers, stall_after_s)
 
@@ -151,22 +172,29 @@ def _print_stalls(console: Console, handlers: list[HandlerRow], stall_after_s: f
 
 
 def print_streams(console: Console, statuses: list[StreamStatus], stall_after_s: float) -> None:
-    """Every stream and every group on it: full names, folded where they do not fit; a
-    stalled group is marked `!` with how long its work has waited."""
-    table = Table(box=box.SIMPLE_HEAD)
-    table.add_column("stream / handler", overflow="fold", ratio=3)
-    table.add_column("events", justify="right")
-    table.add_column("lag", justify="right")
-    table.add_column("pending", justify="right")
-    table.add_column("owner / last event", overflow="fold", ratio=2)
+    """Every stream, whole on a line of its own (names are what `events read` takes),
+    and under it every group on it; a stalled group is marked `!` with how long its
+    work has waited."""
     for status in statuses:
-        table.add_row(status.stream, f"{status.length:,}", "", "", _when(status.last))
+        console.print(
+            Text.assemble(
+                (status.stream, "bold"), f"  {status.length:,} events, last {_when(status.last)}"
+            ),
+            soft_wrap=True,
+        )
+        if not status.groups:
+            continue
+        table = Table(box=None, pad_edge=False, padding=(0, 2, 0, 0))
+        table.add_column("handler", no_wrap=True)
+        table.add_column("lag", justify="right", no_wrap=True)
+        table.add_column("pending", justify="right", no_wrap=True)
+        table.add_column("owner", overflow="fold")
         for group in status.groups:
             lag = f"≥{group.lag}" if group.lag_is_lower_bound else str(group.lag)
             stalled = group.stalled(stall_after_s) and group.waiting_s is not None
-            name = f"  {group.group} ! {group.waiting_s:.0f} s" if stalled else f"  {group.group}"
-            table.add_row(name, "", lag, str(group.pending), group.owner or "-")
-    console.print(table)
+            name = f"{group.group} ! {group.waiting_s:.0f} s" if stalled else group.group
+            table.add_row(name, lag, str(group.pending), group.owner or "-")
+        console.print(Padding(table, (0, 0, 0, 2)))
 
 
 def _when(position: Position | None) -> str:
@@ -174,6 +202,19 @@ def _when(position: Position | None) -> str:
 
 
 BOT_COLUMNS = ("connected", "messages_in", "recorded", "messages_out", "errors", "last_event_at")
+BOT_HEADERS = ("connected", "in", "recorded", "out", "errors", "last event (UTC)")
+
+
+def _bot_figure(raw: str) -> str:
+    return count(int(raw)) if raw.isdigit() else (raw or "-")
+
+
+def _bot_time(raw: str) -> str:
+    """An ISO time as `2026-12-07 03:49:50` (UTC), or what came if it is not one."""
+    try:
+        return datetime.fromisoformat(raw).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        return raw or "-"
 
 
 def print_bots(console: Console, bots: dict[str, dict[str, str]]) -> None:
@@ -183,9 +224,11 @@ def print_bots(console: Console, bots: dict[str, dict[str, str]]) -> None:
         return
     table = Table(title="Bots", box=box.SIMPLE_HEAD, title_justify="left")
     table.add_column("bot", no_wrap=True)
-    for column in BOT_COLUMNS:
-        table.add_column(column.replace("_", " "), justify="right")
+    for column in BOT_HEADERS:
+        table.add_column(column, justify="right", no_wrap=True)
     for platform, health in sorted(bots.items()):
         shown = dict(health, connected="yes" if health.get("connected") == "1" else "NO")
-        table.add_row(platform, *(shown.get(column, "") or "-" for column in BOT_COLUMNS))
+        figures = [_bot_figure(shown.get(column, "")) for column in BOT_COLUMNS[1:-1]]
+        last = shown.get("last_event_at") or ""
+        table.add_row(platform, shown["connected"], *figures, _bot_time(last))
     console.print(table)

@@ -154,7 +154,7 @@ def test_watch_shows_the_rules_that_cannot_fire(
         reader.close()
     assert stopped == 0, "alerts watch did not stop on Ctrl-C"
     [shown] = [line for line in lines if "no_source_for_symbol" in line]
-    assert shown.startswith(f"doge (DOGE/USDT, crosses_up) {str(receipt['id'])[:8]}: ")
+    assert shown.startswith(f"doge (DOGE/USDT, crosses_up) {receipt['id']}: ")  # whole, to copy
     assert "No running price source reports DOGE/USDT yet" in shown
 
 

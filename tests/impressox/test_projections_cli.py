@@ -87,6 +87,10 @@ def test_rebuild_list_and_status(cli: Cli, services: Services) -> None:
     table = cli("projections", "list")
     assert "api_keys_g2" in table.stdout
     assert "g3" in table.stdout
+    partitions = cli("projections", "status").stdout.splitlines()
+    assert max(map(len, table.stdout.splitlines() + partitions)) <= 80
+    assert "…" not in table.stdout + "".join(partitions)
+    assert {"proj-api_keys-g2", "proj-api_keys-g3"} <= {line.strip() for line in partitions}
 
 
 @pytest.mark.parametrize(

@@ -76,6 +76,8 @@ def test_list_shows_every_source_and_what_up_starts(cli: Cli, env: dict[str, str
     assert table.returncode == 0, table.stderr
     for name in ("simulator", "exchange", "coingecko", "replay", "SIMULATED"):
         assert name in table.stdout
+    assert max(map(len, table.stdout.splitlines())) <= 80  # a terminal's width, not 160
+    assert "…" not in table.stdout
     rows = {row["name"]: row for row in json_lines(cli("sources", "list", "--json").stdout)}
     assert list(rows) == [
         "simulator",
