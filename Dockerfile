@@ -21,7 +21,7 @@ COPY sources sources
 COPY chain chain
 COPY bots bots
 COPY outbound outbound
-RUN pip install --no-deps . && useradd --create-home impressox
+RUN pip install --no-deps --no-build-isolation . && useradd --create-home impressox
 USER impressox
 # Servers come from REDIS_URL and MONGO_URL (see compose.yaml); nothing is embedded here.
 CMD ["impressox", "api"]

@@ -112,13 +112,14 @@ web-types: $(STAMP) web/node_modules/.installed
 
 # 1. A virtualenv; 2. uv, from its own locked line (pip checks the hashes); 3. the
 # environment made exactly what locks/dev.txt says (uv checks every hash); 4. this
-# project, editable, adding nothing else.
+# project, editable, adding nothing else (built by the locked setuptools: an isolated
+# build would fetch whatever setuptools is newest).
 $(STAMP): pyproject.toml locks/dev.txt locks/uv.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed; set PYTHON=/path/to/python3.11")'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	test -x $(UV) || $(BIN)/python -m pip install --quiet --require-hashes --no-deps -r locks/uv.txt
 	$(UV) pip sync --quiet --python $(BIN)/python --require-hashes locks/dev.txt
-	$(UV) pip install --quiet --python $(BIN)/python --no-deps -e .
+	$(UV) pip install --quiet --python $(BIN)/python --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
 # Refresh the lock to the newest releases pyproject.toml allows. Commit the result on its

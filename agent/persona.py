@@ -67,6 +67,11 @@ class Persona(BaseModel):
             " currencies) and what you can do instead. Symbols are BASE/QUOTE, in USDT"
             " unless the user names another quote."
         )
+        lines.append(
+            "When you create or change an alert rule, say how often it will fire and, when"
+            " its health is not armed, what it waits for (the tool's health_detail): never"
+            " let the user believe an alert will come that cannot."
+        )
         for example in self.examples:
             lines += [f"User: {example.user}", f"{self.name}: {example.agent}"]
         return "\n".join(lines)

@@ -314,7 +314,7 @@ def refuse_never_firing(spec: RuleSpec) -> None:
 
     Checked where a rule is created or changed (`AlertRule`), not by the model itself:
     rules recorded before this check must still load (their health says
-    ``cannot_fire``).
+    ``invalid_threshold``).
     """
     condition = spec.condition
     if isinstance(condition, _AgainstThreshold) and condition.threshold <= 0:

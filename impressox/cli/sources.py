@@ -80,12 +80,14 @@ def list_sources(
     console = Console()
     for row in rows:  # a block per source: fits any terminal, the description wraps
         data = "SIMULATED" if row["simulated"] else "real"
-        up = "started by `impressox up`" if row["started_by_up"] else "not started by `impressox up`"
+        up = "started by" if row["started_by_up"] else "not started by"
         console.print(
             Text.assemble((str(row["name"]), "bold"), f"  {row['kind']}, {data} {row['appends']}"),
             soft_wrap=True,
         )
-        console.print(Padding(f"{row['description']} Runs {row['runs']}; {up}.", (0, 0, 1, 2)))
+        console.print(
+            Padding(f"{row['description']} Runs {row['runs']}; {up} `impressox up`.", (0, 0, 1, 2))
+        )
 
 
 @dataclass(frozen=True)
