@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from aggregates.watch import FollowedAccount, Keyword, SocialPlatform, WatchedWallet, watch_id
 from api.commands import COMMAND_REFUSALS, READ_RESPONSES, Accepted, accepted, run_command
@@ -34,6 +34,24 @@ class WatchList(BaseModel):
     keywords: list[str]
 
 
+class WalletWatched(Accepted):
+    """A wallet watch's receipt, saying whether anything reports on it now."""
+
+    chain_watched: bool = Field(
+        description="Whether a chain watcher runs: if not, the wallet's activity is not"
+        " recorded until one does (see `detail`)."
+    )
+    detail: str | None = Field(
+        default=None, description="What the watch waits for, when a chain watcher is missing."
+    )
+
+
+NO_CHAIN_WATCHER = (
+    "No chain watcher runs: nothing about this wallet is recorded until one does (set"
+    " CHAIN_RPC_URL, or run `impressox chain watch`)."
+)
+
+
 class NewKeyword(BaseModel):
     keyword: Keyword
 
@@ -55,20 +73,28 @@ async def list_watches(context: Context, user_id: ActingFor, after: WatchesAfter
 
 @router.post(
     "/watches/wallets",
-    response_model=Accepted,
+    response_model=WalletWatched,
     status_code=201,
     summary="Watch a wallet",
     responses=COMMAND_RESPONSES,
 )
 async def watch_wallet(
     body: WatchedWallet, context: Context, user_id: ActingFor, wait: WaitFor
-) -> Accepted:
+) -> WalletWatched:
+    """Accepted whether or not a chain watcher runs (one may start later); the receipt
+    says which, as a rule's health does."""
     watches = context.services.watches
     address = await run_command(
         watches.retrying,
         lambda: watches.watch_wallet(user_id, body.address, ens=body.ens, label=body.label),
     )
-    return await accepted(context, wait, application=watches.name, resource_id=address)
+    receipt = await accepted(context, wait, application=watches.name, resource_id=address)
+    watched = await context.rule_health.chain_is_watched()
+    return WalletWatched(
+        **receipt.model_dump(),
+        chain_watched=watched,
+        detail=None if watched else NO_CHAIN_WATCHER,
+    )
 
 
 @router.delete(

@@ -202,6 +202,9 @@ def test_watches_follow_and_unfollow(client: TestClient, user: Key) -> None:
     )
     assert wallet.status_code == 201, wallet.text
     assert wallet.json()["id"] == WALLET
+    # Nothing watches a chain in this test: the receipt says so (issue 12).
+    assert wallet.json()["chain_watched"] is False
+    assert wallet.json()["detail"].startswith("No chain watcher runs")
     account = client.post(
         "/v1/watches/accounts",
         params=WAIT,

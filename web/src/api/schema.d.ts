@@ -901,7 +901,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Watch a wallet */
+        /**
+         * Watch a wallet
+         * @description Accepted whether or not a chain watcher runs (one may start later); the receipt
+         *     says which, as a rule's health does.
+         */
         post: operations["watch_wallet_v1_watches_wallets_post"];
         delete?: never;
         options?: never;
@@ -2871,6 +2875,37 @@ export interface components {
             type: "volume_spike";
             /** Window S */
             window_s: number;
+        };
+        /**
+         * WalletWatched
+         * @description A wallet watch's receipt, saying whether anything reports on it now.
+         */
+        WalletWatched: {
+            /**
+             * Caught Up
+             * @description With `wait=true`: whether the read models applied the position in time (null when the command did not wait).
+             */
+            caught_up?: boolean | null;
+            /**
+             * Chain Watched
+             * @description Whether a chain watcher runs: if not, the wallet's activity is not recorded until one does (see `detail`).
+             */
+            chain_watched: boolean;
+            /**
+             * Detail
+             * @description What the watch waits for, when a chain watcher is missing.
+             */
+            detail?: string | null;
+            /**
+             * Id
+             * @description What the command created or changed.
+             */
+            id: string;
+            /**
+             * Position
+             * @description `<stream>@<position>` at or after the command's events: read models that have applied it show the command's effect (pass it as `after=` to a read).
+             */
+            position: string;
         };
         /** WatchList */
         WatchList: {
@@ -14548,7 +14583,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Accepted"];
+                    "application/json": components["schemas"]["WalletWatched"];
                 };
             };
             /** @description The body is not valid JSON. */
