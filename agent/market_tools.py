@@ -14,14 +14,21 @@ from projections.readmodels.prices import Prices, latest
 
 class SymbolArgs(BaseModel):
     symbol: Symbol = Field(description="BASE/QUOTE in capitals, e.g. ETH/USDT")
+    venue: str | None = Field(
+        default=None,
+        max_length=40,
+        description="Only this venue's price (lower case, e.g. binance); else the latest of any",
+    )
 
 
 @agent_tool("market", description="The latest price of a symbol, and the venue it is from.")
 async def get_price(context: AgentContext, arguments: SymbolArgs) -> dict[str, Any]:
     collection = await context.read_models.collection(Prices.name)
-    found = await latest(collection, arguments.symbol)
+    venue = arguments.venue.lower() if arguments.venue else None
+    found = await latest(collection, arguments.symbol, venue)
     if found is None:
-        raise LookupError(f"no price for {arguments.symbol} yet")
+        where = f" on {venue}" if venue else ""
+        raise LookupError(f"no price for {arguments.symbol}{where} yet")
     return {
         "symbol": found["symbol"],
         "price": found["price"],

@@ -310,7 +310,7 @@ def _bare_per(tokens: list[Token], i: int) -> bool:
 
 # -- post alerts -----------------------------------------------------------------------------
 
-KEYWORD_AFTER = frozenset({"mention", "about", "mentioning", "on"})
+KEYWORD_AFTER = frozenset({"mention", "about", "mentioning", "on", "keyword", "word", "term"})
 NOT_KEYWORDS = (
     lexicon.FUNCTION_WORDS | lexicon.PEOPLE | lexicon.SOCIAL | lexicon.ENGAGEMENT
     | lexicon.ALERT | lexicon.WHEN | frozenset({"start", "begin", "post", "with", "over"})

@@ -29,6 +29,8 @@ def price_slots(reading: Reading, book: SymbolBook) -> Slots:
         slots["symbols"] = [book.pair(c.ticker, c.quote) for c in reading.coins]
     if reading.unknown:
         slots["unknown"] = reading.unknown[0]
+    if reading.venue is not None:
+        slots["venue"] = reading.venue
     return slots
 
 
@@ -36,7 +38,8 @@ def price_call(slots: Slots) -> tuple[Calls, list[str]]:
     symbols = list(dict.fromkeys(slots.get("symbols", [])))
     if not symbols:
         return [], ["symbol"]
-    return [("get_price", {"symbol": symbol}) for symbol in symbols], []
+    venue = {"venue": slots["venue"]} if slots.get("venue") else {}
+    return [("get_price", {"symbol": symbol} | venue) for symbol in symbols], []
 
 
 # -- listing and changing alerts ------------------------------------------------------------
@@ -165,7 +168,8 @@ def wallet_call(slots: Slots) -> tuple[Calls, list[str]]:
 
 
 def account_slots(reading: Reading) -> Slots:
-    return {"handle": reading.handles[0]} if reading.handles else {}
+    handle = reading.handles[0] if reading.handles else reading.bare_handle
+    return {"handle": handle} if handle else {}
 
 
 def account_call(slots: Slots) -> tuple[Calls, list[str]]:

@@ -224,6 +224,28 @@ def _asks_help(r: Reading) -> bool:
     return what_kind and not r.coins and not r.quantities
 
 
+FEATURES = {
+    "alerts": lexicon.ALERT | lexicon.ALERT_NOUNS - {"one", "ones", "them", "it"},
+    "watches": lexicon.WATCH | lexicon.WALLET,
+    "posts": lexicon.SOCIAL | lexicon.POSTS,
+    "memory": lexicon.REMEMBER | lexicon.FORGET | {"memory"},
+}
+"""What a how-to question may be about, each with its own help."""
+
+
+def _feature(r: Reading) -> str | None:
+    return next((name for name, said in FEATURES.items() if r.says(said)), None)
+
+
+def _asks_how_to(r: Reading) -> bool:
+    """ "how do I set up an alert?", "how can i watch a wallet": how to use a feature,
+    not a request (no coin, no number, nothing to act on)."""
+    first = next((t for t in r.tokens if t.kind == "word"), None)
+    if first is None or not first.is_word("how") or r.coins or r.quantities or r.handles:
+        return False
+    return r.says("i", "you", "we", "to") and _feature(r) is not None
+
+
 def _off_topic(r: Reading) -> bool:
     return r.says(lexicon.OFF_TOPIC) and not r.coins
 
@@ -246,12 +268,33 @@ SOMEONE = frozenset({"guy", "account", "someone", "somebody", "person", "trader"
 
 
 def _follows(r: Reading) -> bool:
-    someone = r.handles or r.says(SOMEONE)
+    someone = r.handles or r.bare_handle or r.says(SOMEONE)
     return bool(someone) and r.says(lexicon.FOLLOW | lexicon.WATCH) and not _asks_for_alert(r)
 
 
 def _about_talk(r: Reading) -> bool:
-    return r.says(lexicon.POSTS) and bool(r.coins or r.says(lexicon.PEOPLE)) and not _explains(r)
+    """ "what's CT saying about SOL", "latest posts about $SOL" (posts, not the news)."""
+    if not r.says(lexicon.POSTS) or not (r.coins or r.says(lexicon.PEOPLE)):
+        return False
+    return not _explains(r) or r.says("post", "tweet")
+
+
+def _posts_by(r: Reading) -> bool:
+    """ "show me posts from @someone": posts by one account (a search the tools lack)."""
+    return bool(r.handles) and r.says(lexicon.POSTS) and not r.coins and not _asks_for_alert(r)
+
+
+def _posted_keyword(r: Reading) -> bool:
+    """ "keep an eye on the keyword etf", "watch for the word etf": a post alert."""
+    return r.says("keyword", "word", "term") and r.says(lexicon.WATCH, lexicon.ALERT, "notify")
+
+
+HOLDINGS = frozenset({"bag", "bags", "portfolio", "holding", "holdings", "stack", "position"})
+
+
+def _asks_holdings(r: Reading) -> bool:
+    """ "what's my bag worth", "how much is my portfolio": the user's holdings priced."""
+    return r.says("my") and r.says(HOLDINGS) and not r.coins and not _states_a_fact(r)
 
 
 def _in_other_quote(r: Reading) -> bool:
@@ -278,12 +321,20 @@ def _thanks(r: Reading) -> bool:
     return r.says(lexicon.THANKS) or bool(r.words and r.words <= lexicon.PRAISE)
 
 
+def _other_quote(r: Reading) -> Draft:
+    coin = r.coins[0].ticker if r.coins else None
+    return Draft("unsupported", {"why": "quote", "quote": r.other_quote, "coin": coin})
+
+
 def _alert(r: Reading, book: SymbolBook) -> Draft:
     if r.other_quote:
-        return Draft("unsupported", {"why": "quote", "quote": r.other_quote})
+        return _other_quote(r)
     if _about_posts(r):
         return Draft("create_post_alert", post_alert_slots(r))
-    return Draft("create_alert", alert_slots(r, book))
+    slots = alert_slots(r, book)
+    if slots.get("kind") == "volume" and "multiple" not in slots and r.kinds("amount"):
+        return Draft("unsupported", {"why": "volume_amount", "symbol": slots.get("symbol")})
+    return Draft("create_alert", slots)
 
 
 def _changes(r: Reading, book: SymbolBook) -> Draft:
@@ -297,6 +348,7 @@ def _saying(intent: str, slots: dict[str, Any] | None = None, *, explicit: bool 
 RULES: tuple[tuple[Applies, Drafts], ...] = (
     (_empty, _saying("unsupported", OFFTOPIC, explicit=False)),
     (_asks_help, _saying("help")),
+    (_asks_how_to, lambda r, book: Draft("help", {"feature": _feature(r)})),
     (_off_topic, _saying("unsupported", OFFTOPIC)),
     (_advice, _saying("unsupported", {"why": "advice"})),
     (_trading, _saying("unsupported", {"why": "trading"})),
@@ -317,17 +369,17 @@ RULES: tuple[tuple[Applies, Drafts], ...] = (
         lambda r, book: Draft("watch_wallet", frames.wallet_slots(r), r.says(lexicon.WATCH)),
     ),
     (chain_frames.asks_fees, lambda r, book: Draft("fees_collected", frames.window_slots(r))),
+    (_posts_by, lambda r, book: Draft("unsupported", {"why": "author", "handle": r.handles[0]})),
     (_follows, lambda r, book: Draft("follow_account", frames.account_slots(r))),
+    (_posted_keyword, lambda r, book: Draft("create_post_alert", post_alert_slots(r))),
     (_lists, lambda r, book: Draft("list_alerts", frames.list_slots(r, book))),
     (_asks_for_alert, _alert),
+    (_in_other_quote, lambda r, book: _other_quote(r)),
     (_trending, lambda r, book: Draft("trending_symbols", frames.window_slots(r))),
     (_about_talk, lambda r, book: Draft("search_posts", frames.posts_slots(r, book))),
     (_explains, lambda r, book: Draft("search_knowledge", frames.knowledge_slots(r))),
     (_states_a_fact, lambda r, book: Draft("remember", frames.fact_slots(r))),
-    (
-        _in_other_quote,
-        lambda r, book: Draft("unsupported", {"why": "quote", "quote": r.other_quote}),
-    ),
+    (_asks_holdings, _saying("holdings")),
     (
         _about_prices,
         lambda r, book: Draft("get_price", frames.price_slots(r, book), _asks_price(r)),

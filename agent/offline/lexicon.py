@@ -62,6 +62,7 @@ PHRASES: dict[tuple[str, ...], str] = {
     ("each", "time"): "everytime", ("keep", "pinging"): "everytime",
     ("keep", "alerting"): "everytime", ("keep", "notifying"): "everytime",
     ("just", "once"): "onlyonce", ("only", "once"): "onlyonce", ("one", "time"): "onlyonce",
+    ("one", "shot"): "onlyonce", ("one", "off"): "onlyonce", ("single", "shot"): "onlyonce",
     ("to", "the", "upside"): "up", ("to", "the", "downside"): "down",
     ("going", "up"): "up", ("going", "down"): "down", ("goes", "up"): "up",
     ("goes", "down"): "down", ("go", "up"): "up", ("go", "down"): "down",

@@ -53,9 +53,14 @@ from agent.offline.replies import HELP
 from agent.offline.understanding import Decision, Understanding
 from agent.offline.vocabulary import SymbolBook
 from agent.specs import OFFLINE_MODEL
+from aggregates.memory import understand as understand_fact
 
 MODEL_NAME = OFFLINE_MODEL
 NOTHING_PENDING = "There is nothing waiting for a yes or a no right now. " + HELP
+REMEMBER_VERB = re.compile(r"^\s*(?:please\s+)?(?:remember|note|fyi)[:,]?\s+(?:that\s+)?", re.I)
+"""What leads a fact told in the conversation ("remember that I hold 2 ETH")."""
+MAX_BARE_ANSWER = 4
+"""Words of a yes or a no said with nothing asked ("yes do it"); longer is a request."""
 
 
 class OfflineChatModel(BaseChatModel):
@@ -139,6 +144,9 @@ class OfflineChatModel(BaseChatModel):
             return AIMessage(content=compose(results, remembered_in(messages)))
         said, asked, earlier = _last_exchange(messages)
         decision = self._decide(said, asked, earlier)
+        if decision.label == "holdings":
+            said_before = [str(m.content) for m in messages if isinstance(m, HumanMessage)]
+            decision = self._holdings(decision, [*remembered_in(messages), *said_before])
         if ROUTE_TOOL in tools:
             first = decision.calls[0][0] if decision.calls else None
             node = _node_owning(tools[ROUTE_TOOL], first) if first else CHAT
@@ -151,9 +159,24 @@ class OfflineChatModel(BaseChatModel):
 
     def _decide(self, said: str, asked: Pending | None, earlier: str | None) -> Decision:
         decision = self.understanding.decide(said, asked, earlier=earlier)
-        if decision.label == "unsupported" and answer(said) is not None:  # "yes", nothing asked
-            return Decision("unsupported", text=NOTHING_PENDING)
+        short = len(said.split()) <= MAX_BARE_ANSWER
+        if decision.label == "unsupported" and short and answer(said) is not None:
+            return Decision("unsupported", text=NOTHING_PENDING)  # "yes", nothing asked
         return decision
+
+    def _holdings(self, decision: Decision, memory: list[str]) -> Decision:
+        """ "what's my bag worth": the price of each coin the user said they hold (the
+        answer then values the holding), or how to tell what they hold."""
+        assets = []
+        for fact in memory:
+            subject, fields = understand_fact(REMEMBER_VERB.sub("", fact))
+            if subject == "holding" and fields.get("asset"):
+                assets.append(str(fields["asset"]).upper())
+        if not assets:
+            return decision
+        book = self.understanding.book
+        calls = tuple(("get_price", {"symbol": book.pair(a)}) for a in dict.fromkeys(assets))
+        return Decision("get_price", calls=calls)
 
 
 def _chunks(reply: AIMessage) -> list[AIMessageChunk]:

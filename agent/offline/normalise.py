@@ -80,9 +80,14 @@ class Token:
         )
 
 
+_HYPHENATED = re.compile(r"(?<=[^\W\d_])-(?=[^\W\d_])")
+"""A hyphen inside a word ("one-time", "set-up"): its parts are read as words."""
+
+
 def tokenise(text: str, vocabulary: Vocabulary) -> list[Token]:
     """The tokens of `text` (see the module docstring)."""
     folded = unicodedata.normalize("NFKC", text).replace("\u2019", "'")
+    folded = _HYPHENATED.sub(" ", folded)
     tokens: list[Token] = []
     for match in _TOKENS.finditer(folded):
         tokens += [replace(token, at=match.start()) for token in _matched(match, vocabulary)]

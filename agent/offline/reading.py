@@ -10,6 +10,7 @@ but beside a price or condition word, in a list of coins, or alone.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -68,8 +69,10 @@ class Reading:
     bad_addresses: list[str]
     venue: str | None
     other_quote: str | None
-    """A fiat currency other than the dollar the message asks in ("in euros")."""
+    """A quote other than the dollar the message asks in ("in euros", ``ETH/BTC``)."""
     question: bool
+    bare_handle: str | None = None
+    """An account named without its @ after a verb of following ("follow cz_binance")."""
     used: set[int] = field(default_factory=set)
     """Token positions a frame has taken (a frequency's "an hour" is not a window)."""
 
@@ -99,8 +102,9 @@ def read(text: str, vocabulary: Vocabulary, now: datetime) -> Reading:
         addresses=[t.text for t in tokens if t.kind == "address"],
         bad_addresses=[t.text for t in tokens if t.kind == "hex"],
         venue=_venue(tokens),
-        other_quote=_other_quote(tokens, coins, found),
+        other_quote=_other_quote(tokens, coins, found, vocabulary),
         question=_question(tokens),
+        bare_handle=_bare_handle(text, vocabulary),
     )
 
 
@@ -201,10 +205,16 @@ def _venue(tokens: list[Token]) -> str | None:
     return None
 
 
-def _other_quote(tokens: list[Token], coins: list[Coin], found: list[Quantity]) -> str | None:
-    """A fiat quote other than the dollar: "in euros", ``BTC/EUR``, ``€90k``."""
+def _other_quote(
+    tokens: list[Token], coins: list[Coin], found: list[Quantity], vocabulary: Vocabulary
+) -> str | None:
+    """A quote other than the dollar: "in euros", ``BTC/EUR``, ``€90k``, or a pair the
+    system does not price against another coin (``ETH/BTC``)."""
     for coin in coins:
         if coin.quote in FIAT_CODES:
+            return coin.quote
+        crypto = coin.quote is not None and coin.quote not in QUOTES
+        if crypto and f"{coin.ticker}/{coin.quote}" not in vocabulary.pairs:
             return coin.quote
     for quantity in found:
         if quantity.currency in FIAT_CODES:
@@ -214,6 +224,29 @@ def _other_quote(tokens: list[Token], coins: list[Coin], found: list[Quantity]) 
         if fiat is not None and tokens[i - 1].is_word("in", "to", "into"):
             return fiat
     return None
+
+
+_FOLLOWED = re.compile(
+    r"\b(?:follow|track|stalk|subscribe\s+to|watch)\s+([A-Za-z0-9_]{2,15})(?![A-Za-z0-9_@.])",
+    re.IGNORECASE,
+)
+
+
+def _bare_handle(text: str, vocabulary: Vocabulary) -> str | None:
+    """ "follow cz_binance", "track vitalikbuterin": an account's handle without its @
+    (a name no word or coin of the vocabulary, nor an English word, spells)."""
+    if "@" in text:
+        return None
+    match = _FOLLOWED.search(text)
+    if match is None:
+        return None
+    name = match.group(1)
+    if "_" in name or any(c.isdigit() for c in name):
+        return name
+    word = name.lower()
+    if word in vocabulary.known or (word,) in vocabulary.names or vocabulary.is_english(word):
+        return None
+    return name
 
 
 def _question(tokens: list[Token]) -> bool:

@@ -31,14 +31,75 @@ UNSUPPORTED = {
         ' saying and the news, and alert you on moves, e.g. "what are people saying about'
         ' DOGE".'
     ),
-    "offtopic": f"That's not something I can do. I can help with {CAN_DO}.",
+    "offtopic": (
+        'That\'s not something I can do. Try "price of ETH", "alert me when BTC drops 5%"'
+        ' or "list my alerts"; "help" shows all I can do.'
+    ),
 }
 
+HELP_ON = {
+    "alerts": (
+        'Just tell me what to watch, e.g. "alert me when BTC goes above 100k", "ETH drops 5%'
+        ' in an hour", "SOL volume 3x normal", "BTC below 90k on Binance, just once", or'
+        ' "tell me when @whale_alert posts about SOL". "list my alerts", "pause alert 2" and'
+        ' "delete my ETH alerts" manage them.'
+    ),
+    "watches": (
+        'Send "watch 0x…" with a wallet\'s address (0x and 40 hex characters) to watch it,'
+        ' "what did 0x… do today" for its activity, or "follow @account" for an account.'
+    ),
+    "posts": (
+        'Ask "what\'s CT saying about SOL" or "latest posts about $ETH", "what\'s trending'
+        ' this week", or "tell me when people mention ETF" for an alert on posts.'
+    ),
+    "memory": (
+        'Tell me about yourself ("remember I hold 2 ETH", "I trade on Bybit"); "what do you'
+        ' remember about me" shows it, "forget that I hold ETH" drops it.'
+    ),
+}
+"""How to use one feature, for "how do I set up an alert?"."""
 
-def other_quote(quote: str, examples: list[str]) -> str:
-    """Prices asked in a currency the system does not quote."""
-    pair = f"{examples[0]}/USDT" if examples else "BTC/USDT"
+HOLDINGS_UNKNOWN = (
+    "I don't know what you hold yet: tell me, e.g. \"remember I hold 2 ETH\", and I'll"
+    " price it for you."
+)
+VOLUME_AMOUNT = (
+    "I can't alert on a volume amount: my volume alerts fire on a spike, a multiple of the"
+    ' usual volume. Want one, e.g. "{coin} volume 3x normal in 1h"?'
+)
+AUTHOR = (
+    'I can\'t search posts by one account. I can follow @{handle} ("follow @{handle}"), or'
+    ' alert you when it posts ("tell me when @{handle} posts").'
+)
+
+
+def feature_help(feature: str | None) -> str:
+    return HELP_ON.get(feature or "", HELP)
+
+
+def window_note(window_s: int, said_s: int) -> str:
+    """A window said after an alert was made ("within an hour")."""
+    if window_s == said_s:
+        return f"That alert already watches a window of {_duration(said_s)}."
     return (
-        f"I can't quote prices in {quote}: the prices I have are in dollars (USDT pairs like"
-        f' {pair}). Ask "price of {examples[0] if examples else "BTC"}" for that.'
+        f"That alert watches {_duration(window_s)}; alerts cannot be changed once made. To use"
+        f' {_duration(said_s)}, delete it and ask again with the window, e.g. "5% in'
+        f' {_duration(said_s)}".'
+    )
+
+
+def _duration(seconds: int) -> str:
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds % size == 0 and seconds >= size:
+            count = seconds // size
+            return f"{count} {unit}" + ("s" if count > 1 else "")
+    return f"{seconds} seconds"
+
+
+def other_quote(quote: str, examples: list[str], coin: str | None = None) -> str:
+    """Prices asked in a currency the system does not quote (a fiat or another coin)."""
+    coin = coin or (examples[0] if examples else "BTC")
+    return (
+        f"I can't price in {quote}: the prices I have are in dollars, against USDT. I can"
+        f' give you {coin}/USDT instead ("price of {coin}", or an alert on {coin}/USDT).'
     )

@@ -15,6 +15,7 @@ something else starts afresh; "never mind" drops it.
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -36,7 +37,7 @@ from agent.offline.reading import Reading, read
 from agent.offline.vocabulary import SymbolBook, Vocabulary
 
 Calls = tuple[tuple[str, dict[str, Any]], ...]
-REPLIES = ("greeting", "thanks", "help", "unsupported")
+REPLIES = ("greeting", "thanks", "help", "unsupported", "holdings")
 RECENT_DECISIONS = 32
 
 
@@ -96,7 +97,7 @@ class Understanding:
         if not reading.coins and reading.says("it", "its") and earlier:
             reading.coins = read(earlier, self.vocabulary(), now).coins[:1]
         if pending is None or pending.intent not in SLOTS:
-            return self._finish(intent_of(reading, self.book))
+            return self._afresh(text, reading, now, earlier)
         if cancels(reading):
             return Decision("cancelled", text=replies.CANCELLED)
         alone = intent_of(reading, self.book)
@@ -112,6 +113,46 @@ class Understanding:
             return self._finish(alone)
         return self._finish(Draft(pending.intent, pending.slots))
 
+    def _afresh(self, text: str, reading: Reading, now: datetime, earlier: str | None) -> Decision:
+        """A message read on its own: one request, several alerts, or a window said
+        about the alert just made."""
+        decision = self._finish(intent_of(reading, self.book))
+        if decision.label == "create_alert" and SEVERAL.search(text):
+            return self._several_alerts(text, now) or decision
+        if decision.label == "unsupported" and earlier and _only_a_window(reading):
+            return self._window_after(reading, earlier, now) or decision
+        return decision
+
+    def _several_alerts(self, text: str, now: datetime) -> Decision | None:
+        """ "btc above 100k and below 90k": an alert per part, when every part makes one
+        (a part without a coin is about the coin before it)."""
+        calls: list[tuple[str, dict[str, Any]]] = []
+        coin = None
+        for part in SEVERAL.split(text):
+            reading = read(part, self.vocabulary(), now)
+            if not reading.coins and coin is not None:
+                reading = read(f"{coin} {part}", self.vocabulary(), now)
+            if reading.coins:
+                coin = reading.coins[0].ticker
+            decision = self._finish(intent_of(reading, self.book))
+            if decision.label != "create_alert":
+                return None
+            calls += decision.calls
+        if len(calls) < 2:
+            return None
+        return Decision("create_alert", calls=tuple(calls))
+
+    def _window_after(self, reading: Reading, earlier: str, now: datetime) -> Decision | None:
+        """ "within an hour" said right after an alert was made: about that alert."""
+        made = self.decide(earlier, now=now)
+        if made.label != "create_alert" or "window_s" not in made.calls[-1][1]:
+            return None
+        said = frames.window_slots(reading).get("window_s")
+        if said is None:
+            return None
+        note = replies.window_note(int(made.calls[-1][1]["window_s"]), int(said))
+        return Decision("unsupported", text=note)
+
     def _finish(self, draft: Draft) -> Decision:
         if draft.intent in REPLIES:
             return Decision(draft.intent, text=_reply(draft, self.book.examples()))
@@ -124,16 +165,41 @@ class Understanding:
         return Decision(calls[0][0], calls=tuple(calls))
 
 
+SEVERAL = re.compile(r"\s*(?:;|\band\b|\balso\b|,\s*(?=[a-z$]))\s*", re.IGNORECASE)
+"""Where a message asking for several alerts may be cut into one request each."""
+WINDOW_WORDS = frozenset({"within", "in", "over", "an", "a", "the", "one", "hour", "next", "last"})
+
+
+def _only_a_window(reading: Reading) -> bool:
+    """A message that says a time span and nothing to act on ("within an hour")."""
+    spans = reading.kinds("duration")
+    inside = {i for q in spans for i in range(q.start, q.end)}
+    rest = [t for i, t in enumerate(reading.tokens) if i not in inside and t.kind != "mark"]
+    return bool(spans) and not reading.coins and all(t.is_word(WINDOW_WORDS) for t in rest)
+
+
 def _reply(draft: Draft, examples: list[str]) -> str:
     if draft.intent == "greeting":
         return replies.GREETING
     if draft.intent == "thanks":
         return replies.THANKS
     if draft.intent == "help":
-        return replies.HELP
-    why = draft.slots.get("why", "offtopic")
+        return replies.feature_help(draft.slots.get("feature"))
+    if draft.intent == "holdings":
+        return replies.HOLDINGS_UNKNOWN
+    return _cannot(draft.slots, examples)
+
+
+def _cannot(slots: dict[str, Any], examples: list[str]) -> str:
+    """What it cannot do, said plainly with what it can do instead."""
+    why = slots.get("why", "offtopic")
     if why == "quote":
-        return replies.other_quote(str(draft.slots["quote"]), examples)
+        return replies.other_quote(str(slots["quote"]), examples, slots.get("coin"))
+    if why == "volume_amount":
+        coin = str(slots.get("symbol") or "BTC").split("/")[0]
+        return replies.VOLUME_AMOUNT.format(coin=coin)
+    if why == "author":
+        return replies.AUTHOR.format(handle=slots["handle"])
     return replies.UNSUPPORTED[why]
 
 

@@ -56,6 +56,11 @@ class SymbolBook:
     def bases(self) -> frozenset[str]:
         return frozenset(self._quotes)
 
+    def pairs(self) -> frozenset[str]:
+        return frozenset(
+            f"{base}/{quote}" for base, known in self._quotes.items() for quote in known
+        )
+
     def pair(self, base: str, quote: str | None = None) -> str:
         """The pair a trader means by `base` (and `quote`, if they said one): the said
         quote, else a dollar quote the system prices (USDT first), else USDT. "ETH in USD"
@@ -122,6 +127,8 @@ class Vocabulary:
         for base in book.bases():
             names.setdefault((base.lower(),), base)
         self.names = names
+        self.pairs = book.pairs()
+        """The pairs the system prices (``BASE/QUOTE``)."""
         """A coin name as a run of words (lower case) -> its ticker."""
         self.longest_name = max(len(name) for name in names)
         coin_words = frozenset(word for name in names for word in name)
@@ -132,6 +139,10 @@ class Vocabulary:
         )
         self.base_form = lru_cache(maxsize=4096)(self._base_form)
         english()  # read now (~0.1 s, once per process), not in the turn of the first typo
+
+    @staticmethod
+    def is_english(word: str) -> bool:
+        return word in english()
 
     def _base_form(self, word: str) -> str:
         """`word` as the lexicon spells it: itself if known, else without its

@@ -207,3 +207,47 @@ def test_a_clarification_gives_way_to_a_new_request_or_a_never_mind() -> None:
 )
 def test_conversation_and_what_it_cannot_do(text: str, label: str) -> None:
     assert decide(text) == (label, [])
+
+
+# -- unseen messages' causes (a reviewer's 80 messages) ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "label", "calls"),
+    [
+        ("how can I watch a wallet?", "help", []),
+        ("hold on, keep an eye on the word airdrop", "create_post_alert", [
+            ("create_post_alert", {"keyword": "airdrop"})]),
+        ("track defi_dad", "follow_account", [
+            ("follow_account", {"platform": "x", "handle": "defi_dad"})]),
+        ("sol price in pounds?", "unsupported", []),
+        ("notify me when SOL/ETH is above 0.06", "unsupported", []),
+        ("single-shot alert: eth under 2.5k", "create_alert", [
+            ("create_alert", {"symbol": "ETH/USDT", "condition": "below", "threshold": 2500.0,
+                              "frequency": "once"})]),
+        ("eth above 4k; eth below 3k", "create_alert", [
+            ("create_alert", {"symbol": "ETH/USDT", "condition": "above", "threshold": 4000.0}),
+            ("create_alert", {"symbol": "ETH/USDT", "condition": "below", "threshold": 3000.0})]),
+        ("btc price on kraken", "get_price", [
+            ("get_price", {"symbol": "BTC/USDT", "venue": "kraken"})]),
+        ("newest tweets on $JTO", "search_posts", [
+            ("search_posts", {"query": "JTO", "symbol": "JTO/USDT"})]),
+        ("pull up tweets from @cobie", "unsupported", []),
+        ("ping me when eth volume tops 20k eth", "unsupported", []),
+    ],
+)  # fmt: skip
+def test_unseen_causes(text: str, label: str, calls: list[tuple[str, dict[str, Any]]]) -> None:
+    assert decide(text) == (label, calls)
+
+
+def test_a_long_message_with_keep_is_no_bare_no() -> None:
+    """ "keep" is a no to a confirmation, but a request that says it is a request."""
+    label, _ = decide("keep an eye on the keyword etf")
+    assert label == "create_post_alert"
+
+
+def test_a_window_said_after_an_alert_is_about_that_alert() -> None:
+    understanding = Understanding(SymbolBook(SYMBOLS))
+    decision = understanding.decide("over 4 hours", now=NOW, earlier="ping me if sol moves 3%")
+    assert "1 hour" in decision.text
+    assert "delete it" in decision.text
