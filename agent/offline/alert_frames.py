@@ -144,7 +144,12 @@ def _level_or_move(reading: Reading, amounts: list[Quantity], direction: str | N
         said: Slots = {"kind": "level"}
         if side is not None:
             said["side"] = side
-        return said | ({"level": level.value} if level is not None else {})
+        if level is None:
+            return said
+        value = -level.value if level.sign == "-" else level.value
+        # Prices are above zero: "below -5" could never fire, so its level is asked again
+        # (saying why), never dropped to "below 5" nor sent to be refused as a tool error.
+        return said | ({"level": value} if value > 0 else {"bad_level": value})
     moved = _move_size(tokens, amounts)
     if moved is not None:
         return {"kind": "move_amount", "amount": moved.value}

@@ -100,9 +100,7 @@ def _alert_question(slots: Slots, missing: set[str]) -> str:
     if "side" in missing and "level" in slots:
         return _which_side(slots, missing)
     if "level" in missing:
-        side = str(slots.get("side", "above")).replace("crosses_", "crossing ")
-        where = f" for {slots['symbol']}" if slots.get("symbol") else ""
-        return f"{side.capitalize()} which price{where}?"
+        return _which_level(slots)
     subject = slots.get("symbol") or "it"
     if "size" in missing:
         verb = {"up": "rise", "down": "drop"}.get(slots.get("direction", ""), "move")
@@ -110,6 +108,16 @@ def _alert_question(slots: Slots, missing: set[str]) -> str:
     if "multiple" in missing:
         return f'How many times its usual volume should {subject} trade? (e.g. "3x")'
     return "Which coin should the alert watch? (e.g. BTC, ETH, SOL)"
+
+
+def _which_level(slots: Slots) -> str:
+    side = str(slots.get("side", "above")).replace("crosses_", "crossing ")
+    where = f" for {slots['symbol']}" if slots.get("symbol") else ""
+    asked = f"{side.capitalize()} which price{where}?"
+    if "bad_level" in slots:
+        said = amount(slots["bad_level"])
+        return f"Prices are above zero, so an alert {side} {said} could never work. {asked}"
+    return asked
 
 
 def _what_to_watch(symbol: str | None) -> str:

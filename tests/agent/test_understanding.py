@@ -251,3 +251,27 @@ def test_a_window_said_after_an_alert_is_about_that_alert() -> None:
     decision = understanding.decide("over 4 hours", now=NOW, earlier="ping me if sol moves 3%")
     assert "1 hour" in decision.text
     assert "delete it" in decision.text
+
+
+@pytest.mark.parametrize(
+    ("text", "question"),
+    [
+        (
+            "alert me when btc goes below -5",
+            "Prices are above zero, so an alert below -5 could never work. Below which price"
+            " for BTC/USDT?",
+        ),
+        (
+            "eth above 0",
+            "Prices are above zero, so an alert above 0 could never work. Above which price"
+            " for ETH/USDT?",
+        ),
+    ],
+)
+def test_a_level_of_zero_or_less_is_asked_again_saying_why(text: str, question: str) -> None:
+    """Issue 12: "below -5" became a rule below 5, armed, and the reply said "Done"."""
+    understanding = Understanding(SymbolBook(SYMBOLS))
+    asked = understanding.decide(text)
+    assert (asked.label, asked.calls, asked.text) == ("clarify", (), question)
+    done = understanding.decide("90k", asked.pending)
+    assert done.calls[0][1]["threshold"] == 90_000
