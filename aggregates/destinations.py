@@ -109,6 +109,8 @@ REFUSAL = "the host is not a public address"
 """One message for every refusal: which kind of internal address a name resolves to is
 itself something a user should not learn about the server's network."""
 
+BAD_PORT = "the URL's port is not a number from 1 to 65535"
+
 _HOST_NAME = re.compile(r"^(?=.{1,253}$)[a-z0-9_]([a-z0-9_-]{0,62})(\.[a-z0-9_-]{1,63})*$")
 
 Resolve = Callable[[str, int], list[str]]
@@ -248,7 +250,13 @@ class DestinationPolicy:
         A name that does not resolve now is let through: there is nothing to judge yet,
         and every connection is checked again when sending.
         """
-        parts = urlsplit(url)
+        try:
+            parts = urlsplit(url)
+            port = parts.port  # ValueError for ":99999" or ":abc"
+        except ValueError:
+            raise RefusedDestinationError(BAD_PORT) from None
+        if port == 0:
+            raise RefusedDestinationError(BAD_PORT)
         host = parts.hostname or ""
         self.check_host(host)
         literal = literal_address(host)
@@ -256,7 +264,7 @@ class DestinationPolicy:
             addresses: list[str | IPAddress] = [literal]
         else:
             try:
-                addresses = list(resolve(normalised_host(host), parts.port or 443))
+                addresses = list(resolve(normalised_host(host), port or 443))
             except (OSError, UnicodeError):
                 addresses = []
         for address in addresses:

@@ -118,6 +118,15 @@ def test_plain_http_goes_only_where_the_operator_allows() -> None:
         policy.check_url("http://8.8.8.8/h", resolve=no_dns)
 
 
+@pytest.mark.parametrize(
+    "url", ["https://example.com:99999/h", "https://example.com:abc/h", "http://8.8.8.8:0/"]
+)
+def test_a_port_no_connection_can_use_is_refused_not_an_unknown_error(url: str) -> None:
+    """Issue 13: urlsplit's ValueError escaped check_url (a 500 for a feed or a webhook)."""
+    with pytest.raises(RefusedDestinationError, match="port"):
+        STRICT.check_url(url, resolve=no_dns)
+
+
 def test_the_allow_list_opens_loopback_but_never_metadata() -> None:
     policy = DestinationPolicy.allowing(["127.0.0.1", "0.0.0.0/0", "::/0", "metadata"])
     policy.check_url("http://127.0.0.1:9000/h", resolve=no_dns)

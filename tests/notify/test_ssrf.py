@@ -83,6 +83,22 @@ async def test_a_stored_webhook_to_an_internal_port_is_refused_without_connectin
     assert error == REFUSED
 
 
+@pytest.mark.parametrize(
+    "url", ["https://8.8.8.8:99999/", "http://8.8.8.8:99999/", "https://example.com:abc/"]
+)
+async def test_a_stored_webhook_with_an_unusable_port_fails_permanently(
+    *, store: EventStore, users: Users, notify_worker: StartWorker, url: str
+) -> None:
+    """Issue 13: such a URL was accepted before ports were checked; sending to it raised
+    ExceptionGroup[OverflowError], which no delivery error kind caught. Now it is a
+    failed outcome with a fixed message, and the user still loads."""
+    user_id = await stored_webhook(users, url)
+    assert await failure_of(store, notify_worker, user_id) == (
+        "webhook: the URL cannot be used (its port or address is invalid; update the channel)"
+    )
+    assert (await asyncio.to_thread(users.load, user_id)).channels["hook"].url == url  # type: ignore[union-attr]
+
+
 @pytest.mark.parametrize("server", ["redis", "mongo"])
 async def test_the_embedded_stores_are_never_reached(
     *,
