@@ -60,6 +60,7 @@ USER_LISTINGS = [
     ("/v1/notifications", "at"),
     ("/v1/posts", "created_at"),
     ("/v1/chain/events", "observed_at"),
+    (f"/v1/chain/wallets/0x{'ab' * 20}/activity", "observed_at"),
 ]
 
 
