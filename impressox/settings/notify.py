@@ -89,7 +89,9 @@ class NotifySettings(BaseModel):
         " although they are not public"
         " (JSON list of host names, addresses or CIDR networks, e.g. [\"hooks.corp\","
         " \"10.20.0.0/16\"]); plain http is accepted only to these. Empty: public"
-        " addresses only. Cloud metadata addresses stay refused.",
+        " addresses only. Cloud metadata addresses stay refused. An entry opens all its"
+        " ports: 127.0.0.1 (the tests' receivers) lets users reach every local port,"
+        " the embedded Redis and MongoDB included; list on-premise receivers only.",
     )  # fmt: skip
 
     @field_validator("allowed_destinations")
