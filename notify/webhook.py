@@ -89,6 +89,7 @@ class WebhookSender:
             port = parts.port
         except ValueError:  # ":99999", ":abc": stored before ports were checked
             raise PermanentDeliveryError(f"webhook: {UNUSABLE_URL}") from None
+        port = port or 80
         host = parts.hostname or ""
         literal = literal_address(host)
         try:
@@ -96,15 +97,15 @@ class WebhookSender:
             addresses = (
                 [str(literal)]
                 if literal is not None
-                else await self._resolve(normalised_host(host), port or 80)
+                else await self._resolve(normalised_host(host), port)
             )
             for address in addresses:
-                self._policy.check_address(host, address)
+                self._policy.check_address(host, address, port)
         except RefusedDestinationError as refused:
             raise PermanentDeliveryError(f"webhook: refused: {refused}") from None
         except (OSError, UnicodeError):
             addresses = []
-        if not self._policy.is_allowed_destination(host, addresses):
+        if not self._policy.is_allowed_destination(host, addresses, port):
             raise PermanentDeliveryError(
                 "webhook: refused: plain http is only for destinations the operator allows"
             )

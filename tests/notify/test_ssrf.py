@@ -244,3 +244,29 @@ async def test_a_redirect_to_an_internal_address_is_not_followed() -> None:
                 await sender.send(channel, notice(), uuid4())
             await sender.aclose()
     assert internal.connections == 0
+
+
+async def test_an_allowed_host_and_port_opens_that_port_only() -> None:
+    """`127.0.0.1:<port>` in the allow list reaches that receiver, and not the other
+    local ports (an entry without a port opens them all, the embedded stores' too)."""
+    box = SecretBox(SecretBox.new_key())
+    receiver = WebhookReceiver(secret="s3cret", clock=FakeClock().timestamp)
+    async with serving(receiver.app(), receiver), InternalService().running() as internal:
+        port = urlsplit(receiver.url).port
+        sender = WebhookSender(
+            DestinationPolicy.allowing([f"127.0.0.1:{port}"]), box.open, FakeClock(), timeout_s=2.0
+        )
+        try:
+            hook = WebhookChannel(url=f"http://127.0.0.1:{port}/hook", secret=box.seal("s3cret"))
+            assert (await sender.send(hook, notice(), uuid4())).status_code == 204
+            for url in (
+                f"http://127.0.0.1:{internal.port}/",
+                f"https://127.0.0.1:{internal.port}/",
+            ):
+                other = WebhookChannel(url=url, secret=box.seal("s3cret"))
+                with pytest.raises(PermanentDeliveryError, match="refused"):
+                    await sender.send(other, notice(), uuid4())
+        finally:
+            await sender.aclose()
+    assert receiver.verified == 1
+    assert internal.connections == 0
