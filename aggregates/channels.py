@@ -29,15 +29,35 @@ def _channel_id(value: str) -> str:
 ChannelId = Annotated[str, AfterValidator(_channel_id)]
 
 
-def _webhook_url(value: str) -> str:
-    """The URL's shape only. Where it may point (public addresses; plain http only where
-    the operator allows) is `aggregates.destinations`' to say, when the channel is added
-    and again when sending: a stored channel is read back with this check alone."""
+WEBHOOK_PORT = "a webhook URL's port is a number from 1 to 65535"
+
+
+def _webhook_url_shape(value: str) -> str:
+    """The URL's shape only, as a stored channel is read back. Where it may point (public
+    addresses; plain http only where the operator allows) is `aggregates.destinations`'
+    to say, when the channel is added and again when sending."""
     parts = urlsplit(value)
     if parts.scheme not in ("https", "http") or not parts.hostname:
         raise ValueError("a webhook URL is an https:// URL")
     if parts.username or parts.password:
         raise ValueError("put no credentials in a webhook URL; we sign each request instead")
+    return value
+
+
+def _webhook_url(value: str) -> str:
+    """A new webhook's URL: its shape, and a port a connection can use.
+
+    Only new URLs are held to the port (a URL with ``:99999`` or ``:abc`` was once
+    accepted): a channel stored before is read back with `_webhook_url_shape`, so its
+    user still loads, and sending refuses it (`notify.http_delivery`).
+    """
+    _webhook_url_shape(value)
+    try:
+        port = urlsplit(value).port
+    except ValueError:
+        raise ValueError(WEBHOOK_PORT) from None
+    if port == 0:
+        raise ValueError(WEBHOOK_PORT)
     return value
 
 
@@ -75,11 +95,14 @@ class DiscordWebhookChannel(Immutable):
 
 
 WebhookUrl = Annotated[str, AfterValidator(_webhook_url)]
+"""A webhook URL a user gives now (`aggregates.services.users.WebhookSpec`)."""
+StoredWebhookUrl = Annotated[str, AfterValidator(_webhook_url_shape)]
+"""A stored channel's URL: possibly one accepted before the port was checked."""
 
 
 class WebhookChannel(Immutable):
     kind: Literal["webhook"] = "webhook"
-    url: WebhookUrl
+    url: StoredWebhookUrl
     secret: SealedSecret
     """Signs each request (HMAC-SHA256); sealed with the server key, shown once."""
 

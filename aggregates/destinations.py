@@ -29,7 +29,9 @@ DNS may answer differently later (`outbound.guarded_http`).
 
 The operator's allow list (``IMPRESSOX_ALLOWED_DESTINATIONS``) names host names
 and networks that may be reached although they are not public: on-premise receivers,
-and the tests' local servers. Only there is plain ``http`` accepted.
+and the tests' local servers. Only there is plain ``http`` accepted. An entry without a
+port opens every port (``127.0.0.1`` opens the embedded Redis and MongoDB to every
+user's webhooks); ``host:port`` or ``[v6]:port`` opens that one port.
 """
 
 from __future__ import annotations
@@ -109,6 +111,8 @@ REFUSAL = "the host is not a public address"
 """One message for every refusal: which kind of internal address a name resolves to is
 itself something a user should not learn about the server's network."""
 
+BAD_PORT = "the URL's port is not a number from 1 to 65535"
+
 _HOST_NAME = re.compile(r"^(?=.{1,253}$)[a-z0-9_]([a-z0-9_-]{0,62})(\.[a-z0-9_-]{1,63})*$")
 
 Resolve = Callable[[str, int], list[str]]
@@ -185,16 +189,25 @@ class DestinationPolicy:
 
     allowed_hosts: frozenset[str] = field(default_factory=frozenset)
     allowed_networks: tuple[IPNetwork, ...] = ()
+    allowed_endpoints: frozenset[tuple[str, int]] = field(default_factory=frozenset)
+    """(host name or address, port): one port of a host (``127.0.0.1:9000``)."""
 
     @classmethod
     def allowing(cls, entries: Iterable[str]) -> DestinationPolicy:
-        """A policy that also allows `entries`: host names, addresses or CIDR networks.
+        """A policy that also allows `entries`: host names, addresses or CIDR networks
+        (every port), or a host name or address with one port (``hooks.corp:8443``,
+        ``[::1]:9000``).
 
         Raises ValueError naming an entry that is neither.
         """
         hosts: set[str] = set()
         networks: list[IPNetwork] = []
+        endpoints: set[tuple[str, int]] = set()
         for entry in entries:
+            endpoint = _endpoint(entry)
+            if endpoint is not None:
+                endpoints.add(endpoint)
+                continue
             try:
                 networks.append(ipaddress.ip_network(entry.strip(), strict=False))
                 continue
@@ -204,42 +217,47 @@ class DestinationPolicy:
             if not _HOST_NAME.match(host) or literal_address(host) is not None:
                 raise ValueError(f"{entry!r} is neither a host name nor a network (10.0.0.0/8)")
             hosts.add(host)
-        return cls(frozenset(hosts), tuple(networks))
+        return cls(frozenset(hosts), tuple(networks), frozenset(endpoints))
 
     @property
     def allows_private(self) -> bool:
-        return bool(self.allowed_hosts or self.allowed_networks)
+        return bool(self.allowed_hosts or self.allowed_networks or self.allowed_endpoints)
 
-    def host_is_allowed(self, host: str) -> bool:
-        """Whether the operator listed this host name."""
-        return normalised_host(host) in self.allowed_hosts
+    def host_is_allowed(self, host: str, port: int | None = None) -> bool:
+        """Whether the operator listed this host name (or it, with this port)."""
+        name = normalised_host(host)
+        return name in self.allowed_hosts or (name, port) in self.allowed_endpoints
 
     def check_host(self, host: str) -> None:
-        """Refuse a name that means this host or a metadata service, before any lookup."""
+        """Refuse a name that means this host or a metadata service, before any lookup
+        (a name listed with a port is judged with its port, by `check_address`)."""
         name = normalised_host(host)
-        if name in self.allowed_hosts:
+        if name in self.allowed_hosts or any(name == h for h, _ in self.allowed_endpoints):
             return
         if not name or name in REFUSED_NAMES or name.endswith(".localhost"):
             raise RefusedDestinationError
 
-    def check_address(self, host: str, address: str | IPAddress) -> None:
-        """Refuse connecting to `address` (which `host` resolved to) for a user."""
+    def check_address(self, host: str, address: str | IPAddress, port: int | None = None) -> None:
+        """Refuse connecting to `address` (which `host` resolved to) for a user, on
+        `port` (None: a port no entry names)."""
         ip = ipaddress.ip_address(address) if isinstance(address, str) else address
         if isinstance(ip, ipaddress.IPv6Address) and ip.scope_id:
             ip = ipaddress.IPv6Address(str(ip).split("%", 1)[0])
         if is_metadata(ip):
             raise RefusedDestinationError
-        if self.host_is_allowed(host) or self._network_allows(ip):
+        if self.host_is_allowed(host, port) or self._allows(ip, port):
             return
         if not is_public(ip):
             raise RefusedDestinationError
 
-    def is_allowed_destination(self, host: str, addresses: Iterable[str | IPAddress]) -> bool:
+    def is_allowed_destination(
+        self, host: str, addresses: Iterable[str | IPAddress], port: int | None = None
+    ) -> bool:
         """Whether the operator's list covers this host (by name, or all its addresses)."""
-        if self.host_is_allowed(host):
+        if self.host_is_allowed(host, port):
             return True
         ips = [ipaddress.ip_address(a) if isinstance(a, str) else a for a in addresses]
-        return bool(ips) and all(self._network_allows(ip) for ip in ips)
+        return bool(ips) and all(self._allows(ip, port) for ip in ips)
 
     def check_url(self, url: str, resolve: Resolve = system_resolve) -> None:
         """Refuse a URL whose host is or resolves to a refused address, or plain http to
@@ -248,7 +266,14 @@ class DestinationPolicy:
         A name that does not resolve now is let through: there is nothing to judge yet,
         and every connection is checked again when sending.
         """
-        parts = urlsplit(url)
+        try:
+            parts = urlsplit(url)
+            port = parts.port  # ValueError for ":99999" or ":abc"
+        except ValueError:
+            raise RefusedDestinationError(BAD_PORT) from None
+        if port == 0:
+            raise RefusedDestinationError(BAD_PORT)
+        port = port or (80 if parts.scheme == "http" else 443)
         host = parts.hostname or ""
         self.check_host(host)
         literal = literal_address(host)
@@ -256,17 +281,42 @@ class DestinationPolicy:
             addresses: list[str | IPAddress] = [literal]
         else:
             try:
-                addresses = list(resolve(normalised_host(host), parts.port or 443))
+                addresses = list(resolve(normalised_host(host), port))
             except (OSError, UnicodeError):
                 addresses = []
         for address in addresses:
-            self.check_address(host, address)
-        if parts.scheme == "http" and not self.is_allowed_destination(host, addresses):
+            self.check_address(host, address, port)
+        if parts.scheme == "http" and not self.is_allowed_destination(host, addresses, port):
             raise RefusedDestinationError(
                 "plain http is only for destinations the operator allows; use https"
             )
+
+    def _allows(self, ip: IPAddress, port: int | None) -> bool:
+        """Whether a listed network, or a listed address with this port, covers `ip`."""
+        if self._network_allows(ip):
+            return True
+        inner = embedded_ipv4(ip)
+        return any((str(a), port) in self.allowed_endpoints for a in (ip, inner) if a is not None)
 
     def _network_allows(self, ip: IPAddress) -> bool:
         inner = embedded_ipv4(ip)
         return any(ip in network or (inner is not None and inner in network)
                    for network in self.allowed_networks)  # fmt: skip
+
+
+def _endpoint(entry: str) -> tuple[str, int] | None:
+    """``host:port`` or ``[v6]:port`` as (host name or address, port); None for an entry
+    without a port. Raises ValueError for a port out of range or a bad host."""
+    match = re.fullmatch(r"\s*(\[[^\]]+\]|[^:\s]+):(\d+)\s*", entry)
+    if match is None:
+        return None
+    host, port = normalised_host(match.group(1)), int(match.group(2))
+    if not 0 < port < 65536:
+        raise ValueError(f"{entry!r}: a port is a number from 1 to 65535")
+    try:
+        return str(ipaddress.ip_address(host)), port
+    except ValueError:
+        pass
+    if not _HOST_NAME.match(host) or literal_address(host) is not None:
+        raise ValueError(f"{entry!r} is neither a host name nor an address with a port")
+    return host, port

@@ -41,14 +41,18 @@ def bearer_token(header: str | None) -> str | None:
     return token.strip() or None
 
 
-async def principal_of(context: ApiContext, token: str | None, address: str) -> Principal:
+async def principal_of(
+    context: ApiContext, token: str | None, address: str, *, address_paid: bool = False
+) -> Principal:
     """The principal of a token, or 401; takes a token from its key's and its user's rate
-    buckets (429). Without a valid key, the client `address`'s bucket pays (429 too)."""
+    buckets (429). Without a valid key, the client `address`'s bucket pays (429 too),
+    unless it paid already (`address_paid`: a WebSocket handshake without a header)."""
     principal = await context.keys.authenticate(token) if token else None
     if principal is None:
-        verdict = await context.limiter.take_anonymous(address)
-        if not verdict.allowed:
-            raise too_many(verdict)
+        if not address_paid:
+            verdict = await context.limiter.take_anonymous(address)
+            if not verdict.allowed:
+                raise too_many(verdict)
         raise HTTPException(
             401,
             "the API key is not valid (malformed, unknown or revoked)"

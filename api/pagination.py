@@ -5,10 +5,11 @@ item's pair of values, opaque to the client. The next page asks for what sorts a
 it, which uses the same index as the first page, however deep the client goes.
 
 A cursor comes back from the client, so it is input like any other: it is decoded
-strictly into typed fields (the listing's sort field, a scalar of a known kind, a
-string id) and only those values reach the query. A cursor holding anything else, an
-operator document such as ``{"$regex": ...}`` included, or a cursor of another listing,
-is refused with 400 naming `cursor`; it never reaches MongoDB.
+strictly into typed fields (the listing's sort field, a scalar of the kind that field
+holds, `SORT_KINDS`, a string id) and only those values reach the query. A cursor
+holding anything else, an operator document such as ``{"$regex": ...}`` included, a
+value of another kind, or a cursor of another listing, is refused with 400 naming
+`cursor`; it never reaches MongoDB.
 """
 
 from __future__ import annotations
@@ -34,6 +35,20 @@ INT64 = 2**63
 """MongoDB integers are 64-bit: a larger one in a query fails inside the driver."""
 
 SortValue = datetime | int | float | str | None
+
+SORT_KINDS: dict[str, str] = {
+    "created_at": "t",
+    "last_message_at": "t",
+    "triggered_at": "t",
+    "observed_at": "t",
+    "minute": "t",
+    "at": "t",
+    "symbol": "s",
+    "seq": "i",
+}
+"""The kind of value each listing's sort field holds (a cursor's kind must match, or it
+is refused: ``["created_at", "s", "zzz", id]`` is no cursor we gave). `page` refuses
+to sort by a field missing here, so a new listing fails loudly in its first test."""
 
 
 class Page(BaseModel, Generic[T]):
@@ -84,7 +99,11 @@ def _decode_value(kind: object, raw: object) -> SortValue:
 
 def encode_cursor(sort_field: str, value: SortValue, document_id: str) -> str:
     """The cursor of the page that follows the item (`value`, `document_id`)."""
-    raw = orjson.dumps([sort_field, *_encode_value(value), document_id])
+    encoded = _encode_value(value)
+    expected = SORT_KINDS.get(sort_field)
+    if expected is not None and encoded[0] not in ("n", expected):
+        raise TypeError(f"{sort_field} sorts by values of kind {expected!r}, not {encoded[0]!r}")
+    raw = orjson.dumps([sort_field, *encoded, document_id])
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
@@ -102,7 +121,18 @@ def decode_cursor(cursor: str, sort_field: str) -> tuple[SortValue, str]:
         raise _invalid("it belongs to another listing; start again without one")
     if not isinstance(document_id, str) or len(document_id) > MAX_ID_CHARS:
         raise _invalid()
+    expected = SORT_KINDS.get(sort_field)
+    if expected is not None and kind not in ("n", expected):  # None sorts too: no value
+        raise _invalid()
     return _decode_value(kind, raw), document_id
+
+
+def _sort_kind(sort_field: str) -> str:
+    try:
+        return SORT_KINDS[sort_field]
+    except KeyError:
+        msg = f"no kind for the sort field {sort_field!r}: add it to SORT_KINDS"
+        raise LookupError(msg) from None
 
 
 async def page(
@@ -115,6 +145,7 @@ async def page(
     cursor: str | None = None,
 ) -> tuple[list[Document], str | None]:
     """One page of documents matching `query`, and the cursor of the next page."""
+    _sort_kind(sort_field)  # every listing says what its sort field holds
     order = -1 if direction == "desc" else 1
     after = "$lt" if order == -1 else "$gt"
     conditions = [query] if query else []

@@ -11,6 +11,8 @@ A response is sorted into the error kinds of `notify.errors`:
 - any other 4xx: permanent (gone, unauthorised, refused).
 - a destination the policy refuses (`aggregates.destinations`): permanent, before any
   connection is made.
+- any other error of the transport (a stored URL whose port no connection can use,
+  ``:99999``): permanent, with one fixed message; nothing escapes as an unknown error.
 
 What is recorded is the status and a fixed message for its class, never the body nor
 the URL: the outcome is shown to the user and logged, and a user must not be able to
@@ -27,15 +29,19 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
+import structlog
 
 from aggregates.destinations import RefusedDestinationError
 from notify.errors import PermanentDeliveryError, TransientDeliveryError
+
+log = structlog.get_logger(__name__)
 
 TRANSIENT_STATUS = frozenset({408, 425, 429})
 MAX_BODY_BYTES = 64 * 1024
 """Of an answer's body, what is read (for a Discord message id or retry_after)."""
 UNDONE_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding"})
 NO_ANSWER = "no HTTP answer (cannot connect, or timeout)"
+UNUSABLE_URL = "the URL cannot be used (its port or address is invalid; update the channel)"
 
 
 async def post(
@@ -48,6 +54,13 @@ async def post(
         raise PermanentDeliveryError(f"{what}: refused: {refused}") from None
     except httpx.HTTPError:  # timeouts, connection and protocol errors alike
         raise TransientDeliveryError(f"{what}: {NO_ANSWER}") from None
+    except Exception as error:  # e.g. ExceptionGroup[OverflowError] for a port of 99999
+        # Not an HTTP error: the request could not even be made (a stored URL with a port
+        # no connection can use). Retrying would not help; its text is no user's business.
+        log.warning(
+            "a delivery failed before any connection", what=what, error=type(error).__name__
+        )
+        raise PermanentDeliveryError(f"{what}: {UNUSABLE_URL}") from None
     if response.is_success:
         return response
     status = response.status_code

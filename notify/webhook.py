@@ -33,7 +33,7 @@ from aggregates.destinations import (
 from aggregates.secrets import SealedSecret
 from notify.clock import Clock
 from notify.errors import PermanentDeliveryError
-from notify.http_delivery import post
+from notify.http_delivery import UNUSABLE_URL, post
 from notify.rendering import Notice, webhook_body
 from notify.senders import Receipt
 from notify.signing import SIGNATURE_HEADER, sign
@@ -85,6 +85,11 @@ class WebhookSender:
         parts = urlsplit(url)
         if parts.scheme != "http":
             return
+        try:
+            port = parts.port
+        except ValueError:  # ":99999", ":abc": stored before ports were checked
+            raise PermanentDeliveryError(f"webhook: {UNUSABLE_URL}") from None
+        port = port or 80
         host = parts.hostname or ""
         literal = literal_address(host)
         try:
@@ -92,15 +97,15 @@ class WebhookSender:
             addresses = (
                 [str(literal)]
                 if literal is not None
-                else await self._resolve(normalised_host(host), parts.port or 80)
+                else await self._resolve(normalised_host(host), port)
             )
             for address in addresses:
-                self._policy.check_address(host, address)
+                self._policy.check_address(host, address, port)
         except RefusedDestinationError as refused:
             raise PermanentDeliveryError(f"webhook: refused: {refused}") from None
         except (OSError, UnicodeError):
             addresses = []
-        if not self._policy.is_allowed_destination(host, addresses):
+        if not self._policy.is_allowed_destination(host, addresses, port):
             raise PermanentDeliveryError(
                 "webhook: refused: plain http is only for destinations the operator allows"
             )

@@ -66,7 +66,7 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         """
         addresses = await self._addresses(host, port)
         for address in addresses:
-            self._policy.check_address(host, address)
+            self._policy.check_address(host, address, port)
         failure: Exception | None = None
         for address in addresses:
             try:

@@ -5,6 +5,13 @@ message ``{"type": "auth", "key": ...}`` within `AUTH_TIMEOUT_S` (browsers canno
 headers on a WebSocket). It is checked exactly as REST checks it (`principal_of`: the
 key, its rate limits), so refusals close with 4000 + the HTTP status the same key would
 get from the REST API: 4401, 4403, 4429, and 4503 while a dependency is away.
+
+A handshake without a key in its header pays one token of its client address's bucket
+(`RateLimiter.take_anonymous`, REST's bucket for requests without a valid key) before
+the server waits for the first message: 4429 at once when the bucket is empty, so a
+client cannot hold more sockets open waiting than it could send requests without a
+key. A key presented then that turns out invalid costs nothing more; one in the header
+pays only when it is invalid, as in REST.
 """
 
 from __future__ import annotations
@@ -16,7 +23,7 @@ from dataclasses import dataclass
 from fastapi import HTTPException, WebSocket
 from starlette.websockets import WebSocketDisconnect
 
-from api.auth import client_address, principal_of
+from api.auth import client_address, principal_of, too_many
 from api.context import ApiContext
 from api.keys import Principal
 from api.live import messages
@@ -45,10 +52,19 @@ class Caller:
 
 async def authenticate(websocket: WebSocket, context: ApiContext) -> Caller | None:
     """The caller, or None once the connection is closed with the reason why not."""
-    token = await _presented_key(websocket)
+    token = _bearer(websocket.headers.get("authorization"))
+    address_paid = False
     if token is None:
-        return None
-    principal = await _principal(websocket, context, token)
+        # No key in the handshake: the socket may be held AUTH_TIMEOUT_S waiting for one,
+        # so its address pays now, as a REST request without a valid key does (4429 when
+        # its bucket is empty, before any waiting).
+        if not await _charge_address(websocket, context):
+            return None
+        address_paid = True
+        token = await _first_message_key_or_close(websocket)
+        if token is None:
+            return None
+    principal = await _principal(websocket, context, token, address_paid=address_paid)
     if principal is None:
         return None
     if "user" not in principal.scopes and not principal.is_admin:
@@ -68,11 +84,25 @@ async def refuse(websocket: WebSocket, code: int, detail: str) -> None:
         await websocket.close(code, _reason(detail))
 
 
-async def _presented_key(websocket: WebSocket) -> str | None:
-    """The key of the handshake's header, else of the first message; None once closed."""
-    token = _bearer(websocket.headers.get("authorization"))
-    if token is not None:
-        return token
+async def _charge_address(websocket: WebSocket, context: ApiContext) -> bool:
+    """Take a token from the client address's bucket; False once closed with 4429 (or
+    4503 while Redis is away)."""
+    try:
+        verdict = await context.limiter.take_anonymous(client_address(websocket))
+    except Exception as error:
+        dependency = unavailable_dependency(error)
+        if dependency is None:
+            raise
+        await refuse(websocket, UNAVAILABLE, f"{dependency} is unavailable right now; retry")
+        return False
+    if not verdict.allowed:
+        await refuse(websocket, TOO_MANY, str(too_many(verdict).detail))
+        return False
+    return True
+
+
+async def _first_message_key_or_close(websocket: WebSocket) -> str | None:
+    """The key of the first message; None once closed (4401 for no key in time)."""
     try:
         return await _first_message_key(websocket)
     except LiveRequestError as refused:
@@ -82,10 +112,14 @@ async def _presented_key(websocket: WebSocket) -> str | None:
     return None
 
 
-async def _principal(websocket: WebSocket, context: ApiContext, token: str) -> Principal | None:
+async def _principal(
+    websocket: WebSocket, context: ApiContext, token: str, *, address_paid: bool
+) -> Principal | None:
     """The key's principal, as REST would find it; None once closed with the refusal."""
     try:
-        return await principal_of(context, token, client_address(websocket))
+        return await principal_of(
+            context, token, client_address(websocket), address_paid=address_paid
+        )
     except HTTPException as refused:
         await refuse(websocket, 4000 + refused.status_code, str(refused.detail))
     except Exception as error:

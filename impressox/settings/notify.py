@@ -88,8 +88,12 @@ class NotifySettings(BaseModel):
         description="Hosts and networks users' URLs (webhooks, watched RSS feeds) may reach"
         " although they are not public"
         " (JSON list of host names, addresses or CIDR networks, e.g. [\"hooks.corp\","
-        " \"10.20.0.0/16\"]); plain http is accepted only to these. Empty: public"
-        " addresses only. Cloud metadata addresses stay refused.",
+        " \"10.20.0.0/16\"], or a host name or address with one port, e.g."
+        " \"hooks.corp:8443\", \"[::1]:9000\"); plain http is accepted only to these."
+        " Empty: public addresses only. Cloud metadata addresses stay refused. An entry"
+        " without a port opens all its ports: 127.0.0.1 (the tests' receivers) lets users"
+        " reach every local port, the embedded Redis and MongoDB included; list on-premise"
+        " receivers only, with their port where you can.",
     )  # fmt: skip
 
     @field_validator("allowed_destinations")

@@ -118,6 +118,15 @@ def test_plain_http_goes_only_where_the_operator_allows() -> None:
         policy.check_url("http://8.8.8.8/h", resolve=no_dns)
 
 
+@pytest.mark.parametrize(
+    "url", ["https://example.com:99999/h", "https://example.com:abc/h", "http://8.8.8.8:0/"]
+)
+def test_a_port_no_connection_can_use_is_refused_not_an_unknown_error(url: str) -> None:
+    """Issue 13: urlsplit's ValueError escaped check_url (a 500 for a feed or a webhook)."""
+    with pytest.raises(RefusedDestinationError, match="port"):
+        STRICT.check_url(url, resolve=no_dns)
+
+
 def test_the_allow_list_opens_loopback_but_never_metadata() -> None:
     policy = DestinationPolicy.allowing(["127.0.0.1", "0.0.0.0/0", "::/0", "metadata"])
     policy.check_url("http://127.0.0.1:9000/h", resolve=no_dns)
@@ -148,3 +157,35 @@ def test_spellings_mean_the_address_libc_connects_to() -> None:
     assert str(zero) == "0.0.0.0"  # noqa: S104 - an address judged, not bound
     assert zero is not None
     assert not is_public(zero)
+
+
+def test_an_entry_with_a_port_opens_that_port_only() -> None:
+    """Listing a whole host (127.0.0.1) opens every port, the embedded stores' too; an
+    on-premise receiver can be listed with its port alone."""
+    policy = DestinationPolicy.allowing(["127.0.0.1:9000", "hooks.corp:8443", "[::1]:9000"])
+    policy.check_url("http://127.0.0.1:9000/h", resolve=no_dns)
+    policy.check_url("http://[::ffff:127.0.0.1]:9000/h", resolve=no_dns)
+    policy.check_url("http://[::1]:9000/h", resolve=no_dns)
+    policy.check_url("https://hooks.corp:8443/h", resolve=lambda h, p: ["10.99.0.1"])
+    for url in (
+        "http://127.0.0.1:9001/h",
+        "http://127.0.0.1/h",
+        "http://[::1]:6379/h",
+        "https://hooks.corp/h",
+        "https://other.corp:8443/h",
+    ):
+        with pytest.raises(RefusedDestinationError):
+            policy.check_url(url, resolve=lambda h, p: ["10.99.0.1"])
+    policy.check_address("hooks.corp", "10.99.0.1", 8443)
+    with pytest.raises(RefusedDestinationError):
+        policy.check_address("hooks.corp", "10.99.0.1", 6379)
+    with pytest.raises(RefusedDestinationError):
+        DestinationPolicy.allowing(["169.254.169.254:80"]).check_url(
+            "http://169.254.169.254:80/", resolve=no_dns
+        )
+
+
+@pytest.mark.parametrize("entry", ["127.0.0.1:0", "hooks.corp:70000", "not a host:80"])
+def test_an_entry_with_a_port_must_be_a_host_and_a_port(entry: str) -> None:
+    with pytest.raises(ValueError, match=r"port|neither"):
+        DestinationPolicy.allowing([entry])

@@ -138,6 +138,31 @@ def test_webhooks_to_internal_addresses_are_refused(
     assert [c["channel_id"] for c in get(client, token, "/v1/channels")] == ["web"]
 
 
+def test_webhooks_with_a_port_no_connection_can_use_are_refused(
+    client: TestClient, user: Key
+) -> None:
+    """Issue 13: ``:99999`` and ``:abc`` answered 500, and ``https://8.8.8.8:99999/`` was
+    stored, to fail later as an unknown error when sending."""
+    _, token = user
+    for url in (
+        "https://example.com:99999/hook",
+        "https://example.com:abc/hook",
+        "https://8.8.8.8:99999/",
+        "https://8.8.8.8:0/",
+    ):
+        response = client.post(
+            "/v1/channels",
+            json={"channel_id": "hook", "channel": {"kind": "webhook", "url": url}},
+            headers=bearer(token),
+        )
+        assert response.status_code == 422, (url, response.text)
+        assert response.headers["content-type"] == "application/problem+json"
+        (error,) = response.json()["errors"]
+        assert error["field"].endswith("url"), error
+        assert "port" in error["message"], error
+    assert [c["channel_id"] for c in get(client, token, "/v1/channels")] == ["web"]
+
+
 def test_channel_refusals(client: TestClient, user: Key) -> None:
     _, token = user
 

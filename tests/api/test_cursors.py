@@ -45,11 +45,22 @@ def forged(sort_field: str) -> list[str]:
         [sort_field, "t", "not a time", "x"],
         [sort_field, "t", "2025-03-01T12:00:00", "x"],  # no offset
         [sort_field, "q", 1, "x"],
+        *([sort_field, kind, value, "x"] for kind, value in MISMATCHED.get(sort_field, [])),
         ["_id", "s", "x", "x"],  # another listing's
         [sort_field, "s", "x"],
     ]
     return [*old_format, *(b64(json.dumps(cursor).encode()) for cursor in shaped), "%%%", "e30"]
 
+
+TIME = ("t", "2025-03-01T12:00:00+00:00")
+MISMATCHED: dict[str, list[tuple[str, Any]]] = {
+    **{field: [("s", "zzz"), ("i", 7), ("f", 1.5)] for field in (
+        "created_at", "last_message_at", "minute", "triggered_at", "at", "observed_at"
+    )},
+    "symbol": [TIME, ("i", 7)],
+    "seq": [("s", "zzz"), TIME, ("f", 1.5)],
+}  # fmt: skip
+"""Well-formed values of a kind other than the one the listing sorts by (issue 13)."""
 
 USER_LISTINGS = [
     ("/v1/rules", "created_at"),
@@ -60,6 +71,7 @@ USER_LISTINGS = [
     ("/v1/notifications", "at"),
     ("/v1/posts", "created_at"),
     ("/v1/chain/events", "observed_at"),
+    (f"/v1/chain/wallets/0x{'ab' * 20}/activity", "observed_at"),
 ]
 
 

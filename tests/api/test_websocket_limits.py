@@ -32,11 +32,14 @@ from tests.readside import ProjectorThread
 
 MESSAGE_BURST = 20
 KEY_BURST = 6
+ANONYMOUS_BURST = 4
 SETTINGS = {  # small budgets, refilled too slowly to matter within a test
     "ws_messages_per_minute": 1,
     "ws_message_burst": MESSAGE_BURST,
     "rate_limit_per_minute": 1,
     "rate_limit_burst": KEY_BURST,
+    "anonymous_rate_limit_per_minute": 1,
+    "anonymous_rate_limit_burst": ANONYMOUS_BURST,
 }
 FLOOD = 5000
 UNSUBSCRIBE = '{"type": "unsubscribe", "topic": "alerts"}'
@@ -102,3 +105,28 @@ async def test_subscribing_over_the_keys_rest_limit_closes_with_4429(
         code, reason = await closed_code(socket)
         assert code == 4429
         assert "this key's limit" in (reason or "")
+
+
+async def test_handshakes_without_a_key_are_limited_per_client_address(
+    live: LiveServer, token: str
+) -> None:
+    """Issue 13: a socket presenting no key was held up to 10 s and never charged the
+    address's bucket, so one client could hold any number of them."""
+    held = [await connect(live.url) for _ in range(ANONYMOUS_BURST - 2)]  # silent
+    try:
+        async with connect(live.url) as wrong:  # a first message that is not auth
+            await wrong.send(UNSUBSCRIBE)
+            assert (await closed_code(wrong))[0] == 4401
+        async with connect(live.url) as guessing:  # a key that is not one
+            await guessing.send('{"type": "auth", "key": "ixk_0123456789abcdef_guess"}')
+            assert (await closed_code(guessing))[0] == 4401
+        started = asyncio.get_running_loop().time()
+        async with connect(live.url) as refused:
+            assert "without a valid API key" in (await expect(refused, "error"))["detail"]
+            assert (await closed_code(refused))[0] == 4429
+        assert asyncio.get_running_loop().time() - started < 5  # not held waiting for a key
+        async with connect(live.url, additional_headers=bearer(token)) as keyed:
+            await expect(keyed, "authenticated")  # a valid key in the header is not held back
+    finally:
+        for socket in held:
+            await socket.close()

@@ -83,6 +83,22 @@ async def test_a_stored_webhook_to_an_internal_port_is_refused_without_connectin
     assert error == REFUSED
 
 
+@pytest.mark.parametrize(
+    "url", ["https://8.8.8.8:99999/", "http://8.8.8.8:99999/", "https://example.com:abc/"]
+)
+async def test_a_stored_webhook_with_an_unusable_port_fails_permanently(
+    *, store: EventStore, users: Users, notify_worker: StartWorker, url: str
+) -> None:
+    """Issue 13: such a URL was accepted before ports were checked; sending to it raised
+    ExceptionGroup[OverflowError], which no delivery error kind caught. Now it is a
+    failed outcome with a fixed message, and the user still loads."""
+    user_id = await stored_webhook(users, url)
+    assert await failure_of(store, notify_worker, user_id) == (
+        "webhook: the URL cannot be used (its port or address is invalid; update the channel)"
+    )
+    assert (await asyncio.to_thread(users.load, user_id)).channels["hook"].url == url  # type: ignore[union-attr]
+
+
 @pytest.mark.parametrize("server", ["redis", "mongo"])
 async def test_the_embedded_stores_are_never_reached(
     *,
@@ -227,4 +243,30 @@ async def test_a_redirect_to_an_internal_address_is_not_followed() -> None:
             with pytest.raises(PermanentDeliveryError, match="307 redirect, not followed"):
                 await sender.send(channel, notice(), uuid4())
             await sender.aclose()
+    assert internal.connections == 0
+
+
+async def test_an_allowed_host_and_port_opens_that_port_only() -> None:
+    """`127.0.0.1:<port>` in the allow list reaches that receiver, and not the other
+    local ports (an entry without a port opens them all, the embedded stores' too)."""
+    box = SecretBox(SecretBox.new_key())
+    receiver = WebhookReceiver(secret="s3cret", clock=FakeClock().timestamp)
+    async with serving(receiver.app(), receiver), InternalService().running() as internal:
+        port = urlsplit(receiver.url).port
+        sender = WebhookSender(
+            DestinationPolicy.allowing([f"127.0.0.1:{port}"]), box.open, FakeClock(), timeout_s=2.0
+        )
+        try:
+            hook = WebhookChannel(url=f"http://127.0.0.1:{port}/hook", secret=box.seal("s3cret"))
+            assert (await sender.send(hook, notice(), uuid4())).status_code == 204
+            for url in (
+                f"http://127.0.0.1:{internal.port}/",
+                f"https://127.0.0.1:{internal.port}/",
+            ):
+                other = WebhookChannel(url=url, secret=box.seal("s3cret"))
+                with pytest.raises(PermanentDeliveryError, match="refused"):
+                    await sender.send(other, notice(), uuid4())
+        finally:
+            await sender.aclose()
+    assert receiver.verified == 1
     assert internal.connections == 0
