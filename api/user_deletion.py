@@ -10,8 +10,10 @@
    rules are found in the ``alert_rules`` read model once it has applied the rules' log
    up to its head: a rule made before the deletion is there, and one made after it is
    refused (its owner is deleted).
+3. The user's watch list is emptied (wallets, accounts, keywords, feeds), so the
+   sources stop fetching for them.
 
-Deleting a deleted user records nothing on the user and runs step 2 again: a deletion
+Deleting a deleted user records nothing on the user and runs steps 2 and 3 again: a deletion
 stopped between the two steps (a crash, MongoDB away) is finished by deleting again.
 """
 
@@ -75,6 +77,8 @@ async def delete_user(
     cursor = collection.find({"owner_id": str(user_id), "status": {"$ne": "deleted"}}, {"_id": 1})
     rule_ids = [UUID(str(document["_id"])) async for document in cursor]
     deleted = await asyncio.to_thread(_delete_rules, services.alert_rules, rule_ids)
+    watches = services.watches
+    await asyncio.to_thread(watches.retrying, lambda: watches.clear(user_id))
     return Deletion(user_id, notification_id, deleted, settled)
 
 

@@ -12,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from aggregates.services.bundle import Services
+from aggregates.watch import watch_id
 from impressox.settings import Settings
 from tests.api.conftest import bearer
 from tests.api.test_rules import create
@@ -35,6 +36,9 @@ def test_a_user_deletes_their_account(
         user_id, {"channel_id": "tg", "channel": {"kind": "telegram", "chat_id": 4242}}
     )
 
+    services.watches.follow_keyword(user_id, "sol")
+    services.watches.follow_account(user_id, "x", "whale")
+
     response = client.delete("/v1/me", params={"wait": "true"}, headers=bearer(token))
     assert response.status_code == 200, response.text
     receipt = response.json()
@@ -48,6 +52,9 @@ def test_a_user_deletes_their_account(
     # Its rules are deleted through their aggregates: the rule book drops them.
     for rule in (rule_id, paused_id):
         assert services.alert_rules.load(UUID(rule)).status == "deleted"
+    # Its watches are emptied: the sources no longer fetch for it.
+    watch = services.watches.load(watch_id(user_id))
+    assert (watch.keywords, watch.accounts, watch.wallets) == ([], [], {})
     # Its chats are unlinked: the read model (the bots' directory) no longer names them.
     _, admin_token = admin
     channels = client.get(
