@@ -3,6 +3,7 @@ deleted, their chats unlinked, every later command refused; bad requests refused
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Iterator
 from uuid import UUID, uuid4
@@ -13,7 +14,10 @@ from fastapi.testclient import TestClient
 
 from aggregates.services.bundle import Services
 from aggregates.watch import watch_id
+from events.store import EventStore
+from impressox.connections import connect_redis
 from impressox.settings import Settings
+from rules.rule_book import RuleBook
 from tests.api.conftest import bearer
 from tests.api.test_rules import create
 from tests.api.test_websocket import LiveServer, client, closed_code, serving, subscribe
@@ -25,9 +29,11 @@ PROBLEM = "application/problem+json"
 
 
 def test_a_user_deletes_their_account(
-    client: TestClient, user: Key, admin: Key, services: Services
-) -> None:
+    *, client: TestClient, user: Key, admin: Key, services: Services, settings: Settings,
+    redis_url: str,
+) -> None:  # fmt: skip
     user_id, token = user
+    kept_rule = create(client, admin[1])["id"]
     rule_id = create(client, token)["id"]
     paused_id = create(client, token, name="paused")["id"]
     assert client.post(f"/v1/rules/{paused_id}/pause", headers=bearer(token)).status_code == 200
@@ -52,6 +58,9 @@ def test_a_user_deletes_their_account(
     # Its rules are deleted through their aggregates: the rule book drops them.
     for rule in (rule_id, paused_id):
         assert services.alert_rules.load(UUID(rule)).status == "deleted"
+    book = asyncio.run(rules_in_a_new_book(settings, redis_url, services))
+    assert kept_rule in book
+    assert not {rule_id, paused_id} & book  # no engine holds them: they cannot fire
     # Its watches are emptied: the sources no longer fetch for it.
     watch = services.watches.load(watch_id(user_id))
     assert (watch.keywords, watch.accounts, watch.wallets) == ([], [], {})
@@ -84,6 +93,20 @@ def test_a_user_deletes_their_account(
     assert again.status_code == 200, again.text
     assert (again.json()["already_deleted"], again.json()["rules_deleted"]) == (True, 0)
     assert len(services.users.history(user_id)) == events
+
+
+async def rules_in_a_new_book(settings: Settings, redis_url: str, services: Services) -> set[str]:
+    """The rules a `rules` process starting now would evaluate (from the rules' log)."""
+    redis = await connect_redis(redis_url)
+    book = RuleBook(
+        EventStore(redis, settings.stream_names()), services.alert_rules, settings.rules_snapshot_s
+    )
+    try:
+        await book.ready()
+        return {str(rule_id) for rule_id in book.rules}
+    finally:
+        await book.close()
+        await redis.aclose()
 
 
 def test_an_admin_deletes_a_user_and_bad_requests_are_refused(
