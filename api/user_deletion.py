@@ -9,12 +9,15 @@
    book drops it and it never fires again (its status says ``deleted`` everywhere). The
    rules are found in the ``alert_rules`` read model once it has applied the rules' log
    up to its head: a rule made before the deletion is there, and one made after it is
-   refused (its owner is deleted).
+   refused (its owner is deleted). A rule whose creation checked the owner just before
+   the deletion and was saved just after the log's head was read would be missed:
+   deleting again deletes it.
 3. The user's watch list is emptied (wallets, accounts, keywords, feeds), so the
    sources stop fetching for them.
 
-Deleting a deleted user records nothing on the user and runs steps 2 and 3 again: a deletion
-stopped between the two steps (a crash, MongoDB away) is finished by deleting again.
+Deleting a deleted user records nothing on the user and runs steps 2 and 3 again: a
+deletion stopped between the steps (a crash, MongoDB away) is finished by deleting
+again.
 """
 
 from __future__ import annotations
@@ -68,11 +71,11 @@ async def delete_user(
     users = services.users
     notification_id = await asyncio.to_thread(users.retrying, lambda: users.delete(user_id))
     stream, head = await written_position(store, services.alert_rules.name, None)
-    settled = head == Position(
-        0, 0
-    ) or await read_models.wait_for(  # no rule yet: nothing to wait for
-        store.redis, store.names, stream, head, timeout_s=settle_s, only=RULES
-    )
+    settled = True
+    if head != Position(0, 0):  # else no rule was ever made: nothing to wait for
+        settled = await read_models.wait_for(
+            store.redis, store.names, stream, head, timeout_s=settle_s, only=RULES
+        )
     collection = await read_models.collection(RULES)
     cursor = collection.find({"owner_id": str(user_id), "status": {"$ne": "deleted"}}, {"_id": 1})
     rule_ids = [UUID(str(document["_id"])) async for document in cursor]
