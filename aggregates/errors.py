@@ -22,5 +22,9 @@ class NotFoundError(DomainError):
     """No aggregate with that id (or none of that kind)."""
 
 
+class UserDeletedError(NotFoundError):
+    """The user was deleted: nothing more can be done for them (404, like an unknown one)."""
+
+
 class ConcurrentUpdateError(DomainError):
     """Another command changed the aggregate first; reload it and try again."""

@@ -17,7 +17,7 @@ from aggregates.channels import (
     WebChannel,
     WebhookChannel,
 )
-from aggregates.errors import DomainError, NotFoundError
+from aggregates.errors import DomainError, NotFoundError, UserDeletedError
 from aggregates.model import (
     Aggregate,
     AggregateSnapshot,
@@ -77,6 +77,7 @@ class UserState(SnapshotState):
     quiet_hours: QuietHours | None
     api_keys: dict[str, ApiKeyRecord]
     alert_channels: list[str] = Field(default_factory=list)
+    deleted_at: datetime | None = None
 
 
 class User(Aggregate):
@@ -94,14 +95,39 @@ class User(Aggregate):
         self.api_keys: dict[str, ApiKeyRecord] = {}
         self.alert_channels: list[str] = []
         """Chats that alerts the agent creates go to, besides the web (``/notify_on``)."""
+        self.deleted_at: datetime | None = None
+        """When the user was deleted: every command is refused from then on."""
+
+    @property
+    def deleted(self) -> bool:
+        return self.deleted_at is not None
+
+    def refuse_if_deleted(self) -> None:
+        """Refuse anything on a deleted user (404: the user is gone)."""
+        if self.deleted_at is not None:
+            raise UserDeletedError(f"user {self.id} was deleted")
 
     # -- commands -----------------------------------------------------------------------
 
+    def delete(self, at: datetime) -> bool:
+        """Delete the user: revoke every active key (the same `ApiKeyRevoked` events a
+        revocation records, so the API refuses them and closes their sockets as for any
+        revocation), then record `Deleted`, which forgets identities, chat channels and
+        alert channels. False, and nothing recorded, if the user was deleted already."""
+        if self.deleted_at is not None:
+            return False
+        for record in self.active_keys():
+            self._api_key_revoked(record.key_id, at)
+        self._deleted(at)
+        return True
+
     def rename(self, display_name: str) -> None:
+        self.refuse_if_deleted()
         if display_name != self.display_name:
             self._renamed(display_name)
 
     def link_identity(self, identity: Identity) -> None:
+        self.refuse_if_deleted()
         if identity in self.identities:
             return
         if any(known.platform == identity.platform for known in self.identities):
@@ -109,16 +135,19 @@ class User(Aggregate):
         self._identity_linked(identity)
 
     def unlink_identity(self, platform: str) -> None:
+        self.refuse_if_deleted()
         if not any(known.platform == platform for known in self.identities):
             raise NotFoundError(f"no {platform} identity is linked")
         self._identity_unlinked(platform)
 
     def add_channel(self, channel_id: str, channel: Channel) -> None:
+        self.refuse_if_deleted()
         if channel_id in self.channels:
             raise DomainError(f"channel {channel_id!r} exists already")
         self._channel_added(channel_id, channel)
 
     def remove_channel(self, channel_id: str) -> None:
+        self.refuse_if_deleted()
         if channel_id == WEB_CHANNEL_ID:
             raise DomainError("the web channel cannot be removed")
         if channel_id not in self.channels:
@@ -127,6 +156,7 @@ class User(Aggregate):
 
     def set_alert_channel(self, channel_id: str, on: bool) -> None:
         """Send alerts created from now on to this channel too (or no longer)."""
+        self.refuse_if_deleted()
         if on and channel_id not in self.channels:
             raise NotFoundError(f"no channel {channel_id!r}")
         wanted = [c for c in self.alert_channels if c != channel_id] + ([channel_id] if on else [])
@@ -134,12 +164,14 @@ class User(Aggregate):
             self._alert_channels_set(wanted)
 
     def set_quiet_hours(self, quiet_hours: QuietHours | None) -> None:
+        self.refuse_if_deleted()
         if quiet_hours != self.quiet_hours:
             self._quiet_hours_set(quiet_hours)
 
     def issue_api_key(self, record: ApiKeyRecord, *, max_active: int) -> None:
         """Issue a key, unless the user holds `max_active` unrevoked keys already: each
         key would otherwise be one more rate limit bucket (issue 13)."""
+        self.refuse_if_deleted()
         if record.key_id in self.api_keys:
             raise DomainError(f"API key {record.key_id} exists already")
         if len(self.active_keys()) >= max_active:
@@ -149,6 +181,7 @@ class User(Aggregate):
         self._api_key_issued(record)
 
     def revoke_api_key(self, key_id: str, at: datetime) -> None:
+        self.refuse_if_deleted()
         record = self.api_keys.get(key_id)
         if record is None:
             raise NotFoundError(f"no API key {key_id}")
@@ -209,6 +242,13 @@ class User(Aggregate):
     @event("ApiKeyRevoked")
     def _api_key_revoked(self, key_id: str, at: datetime) -> None:
         self.api_keys[key_id] = self.api_keys[key_id].model_copy(update={"revoked_at": at})
+
+    @event("Deleted")
+    def _deleted(self, at: datetime) -> None:
+        self.deleted_at = at
+        self.identities = []
+        self.channels = {WEB_CHANNEL_ID: WebChannel()}
+        self.alert_channels = []
 
 
 def _public_channel(channel: Channel) -> dict[str, Any]:

@@ -32,6 +32,7 @@ from api.routes import (
     metrics,
     rules,
     scratch,
+    users,
     websocket,
 )
 from api.routes.admin import aggregates as admin_aggregates
@@ -73,7 +74,7 @@ def build_app(
     routed = (
         account, rules, conversations, market, feeds, chain, ingest, knowledge,
         admin_streams, admin_aggregates, admin_projections, admin_dead_letters,
-        event_types, scratch, websocket,
+        event_types, scratch, users, websocket,
     )  # fmt: skip
     for module in routed:
         app.include_router(module.router, prefix=V1)

@@ -48,6 +48,8 @@ def ensure_admin_key(settings: Settings, redis_url: str) -> str | None:
         recorded = client.get(record)
         if recorded is not None:
             user_id = UUID(recorded.decode() if isinstance(recorded, bytes) else recorded)
+            if users.load(user_id).deleted:
+                return None  # deleted by an operator: bootstrapped, and not to be revived
             if any("admin" in key.scopes for key in users.list_api_keys(user_id)):
                 return None
         else:
@@ -137,6 +139,8 @@ def ensure_demo_chain(settings: Settings, redis_url: str, wallet: str) -> bool:
         client.close()
     services = build_services(settings, redis_url)
     try:
+        if services.users.load(user_id).deleted:
+            return False  # an operator deleted the demo trader: nothing to watch for
         services.watches.watch_wallet(user_id, wallet, label="demo wallet (simulated)")
         services.alert_rules.create(user_id, demo_chain_rule(wallet))
         return True

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, ClassVar, Literal
 from uuid import UUID
@@ -137,6 +137,30 @@ class Users(Service[User]):
         self.commit(user)
         return user.id
 
+    def live(self, user_id: UUID) -> User:
+        """The user, unless unknown or deleted (both NotFoundError; `UserDeletedError`
+        says which)."""
+        user: User = self.load(user_id)
+        user.refuse_if_deleted()
+        return user
+
+    def change(self, aggregate_id: UUID, change: Callable[[User], object]) -> int | None:
+        """As for any aggregate, but a deleted user is refused before the command runs."""
+
+        def guarded(user: User) -> object:
+            user.refuse_if_deleted()
+            return change(user)
+
+        return super().change(aggregate_id, guarded)
+
+    def delete(self, user_id: UUID) -> int | None:
+        """Delete the user (see `User.delete`): the notification id of its last event, or
+        None if the user was deleted already (deleting again changes nothing). Unknown:
+        NotFoundError."""
+        user: User = self.load(user_id)
+        user.delete(datetime.now(UTC))
+        return self.commit(user)
+
     def rename(self, user_id: UUID, display_name: str) -> None:
         name = validated_value(DisplayName, display_name, field="display_name")
         self.change(user_id, lambda user: user.rename(name))
@@ -168,7 +192,7 @@ class Users(Service[User]):
         fires, at delivery: it is refused where it is made instead, naming the channel
         (``channels.1``).
         """
-        user: User = self.load(user_id)
+        user = self.live(user_id)
         known = frozenset(user.channels)
         for index, channel_id in enumerate(channel_ids):
             if channel_id not in known:
@@ -184,12 +208,12 @@ class Users(Service[User]):
 
     def alert_channels(self, user_id: UUID) -> list[str]:
         """Where alerts the agent creates go: the web, then the chats turned on."""
-        user: User = self.load(user_id)
+        user = self.live(user_id)
         return [WEB_CHANNEL_ID, *user.alert_channels]
 
     def issue_link_code(self, user_id: UUID, ttl: timedelta = LINK_CODE_TTL) -> IssuedLinkCode:
         """A one-time code linking a chat identity to the user (only its hash is kept)."""
-        self.load(user_id)  # the user exists
+        self.live(user_id)  # the user exists, and was not deleted
         code = new_code()
         hashed = code_hash(code)
         assert hashed is not None
@@ -206,6 +230,7 @@ class Users(Service[User]):
         try:
             link: LinkCode = self.repository.get(link_code_id(hashed))
             user_id = link.redeem(datetime.now(UTC))
+            self.live(user_id)  # a deleted user's codes link nothing
             self.commit(link)
         except (AggregateNotFoundError, DomainError):  # a lost race is a used code
             return None
@@ -230,7 +255,7 @@ class Users(Service[User]):
 
     def list_api_keys(self, user_id: UUID) -> list[KeyInfo]:
         """The user's API keys, revoked ones included, oldest first."""
-        records = sorted(self.load(user_id).api_keys.values(), key=lambda record: record.issued_at)
+        records = sorted(self.live(user_id).api_keys.values(), key=lambda record: record.issued_at)
         return [
             KeyInfo.model_validate(record.model_dump(exclude={"key_hash"})) for record in records
         ]

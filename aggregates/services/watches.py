@@ -62,6 +62,21 @@ class Watches(Service[Watch]):
     def unfollow_keyword(self, user_id: UUID, keyword: str) -> None:
         self._change(user_id, lambda watch: watch.unfollow_keyword(keyword))
 
+    def clear(self, user_id: UUID) -> int | None:
+        """Unwatch and unfollow everything (a deleted user's list), so the sources stop
+        fetching for them; the last notification id, None if there was nothing."""
+        try:
+            watch: Watch = self.load(watch_id(user_id))
+        except NotFoundError:
+            return None
+        for address in list(watch.wallets):
+            watch.unwatch_wallet(address)
+        for account in list(watch.accounts):
+            watch.unfollow_account(account)
+        for keyword in list(watch.keywords):
+            watch.unfollow_keyword(keyword)
+        return self.commit(watch)
+
     def _check_feed(self, url: str) -> None:
         if not url.startswith(("http://", "https://")):
             raise InvalidCommandError("a feed is an http:// or https:// URL", field="handle")

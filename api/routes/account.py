@@ -27,6 +27,7 @@ from api.context import ApiContext
 from api.deps import ActingFor, AnyKey, Context, WaitFor
 from api.reading import problem_responses
 from api.routes import channel_tests, keys, link_codes, memory, watches
+from api.user_deletion import DELETE_RESPONSES, UserDeleted, deleted
 from projections.model import Document
 from projections.readmodels.users import Users as UsersReadModel
 
@@ -186,6 +187,21 @@ async def clear_quiet_hours(context: Context, user_id: ActingFor, wait: WaitFor)
     users = context.services.users
     await run_command(users.retrying, lambda: users.set_quiet_hours(user_id, None))
     return await accepted(context, wait, application=users.name, resource_id=user_id)
+
+
+@router.delete(
+    "/me",
+    response_model=UserDeleted,
+    summary="Delete your account: your keys revoked, your rules deleted, your chats unlinked",
+    responses={
+        **DELETE_RESPONSES,
+        **problem_responses(404, s404="No such user (an admin's user_id)."),
+    },
+)
+async def delete_me(context: Context, user_id: ActingFor, wait: WaitFor) -> UserDeleted:
+    """This key stops working with the rest of the account's: the answer is the last
+    thing it gets."""
+    return await deleted(context, wait, user_id)
 
 
 # -- channels ---------------------------------------------------------------------------

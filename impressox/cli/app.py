@@ -21,6 +21,7 @@ from impressox.cli import (
     knowledge,
     projections,
     sources,
+    users,
 )
 from impressox.cli.common import (
     EXIT_INTERRUPTED,
@@ -47,6 +48,7 @@ app.add_typer(events.app, name="events")
 app.add_typer(aggregates.app, name="aggregates")
 app.add_typer(projections.app, name="projections")
 app.add_typer(keys.app, name="keys")
+app.add_typer(users.app, name="users")
 app.add_typer(alerts.app, name="alerts")
 app.add_typer(sources.app, name="sources")
 app.add_typer(knowledge.app, name="knowledge")

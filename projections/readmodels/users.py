@@ -86,6 +86,16 @@ def _quiet_hours_set(document: Document, data: dict[str, Any]) -> None:
     document["quiet_hours"] = data["quiet_hours"]
 
 
+def _deleted(document: Document, data: dict[str, Any]) -> None:
+    """A deleted user stays, marked deleted, with nothing that reaches them: no identity,
+    no chat (so the bots no longer find them), no channel but the web."""
+    document["deleted_at"] = data["at"]
+    document["identities"] = []
+    document["channels"] = {WEB_CHANNEL_ID: {"kind": "web"}}
+    document[CHATS] = []
+    document["alert_channels"] = []
+
+
 CHANGES: dict[str, Change] = {
     "user.renamed": _renamed,
     "user.identity_linked": _identity_linked,
@@ -94,12 +104,14 @@ CHANGES: dict[str, Change] = {
     "user.channel_removed": _channel_removed,
     "user.quiet_hours_set": _quiet_hours_set,
     "user.alert_channels_set": _alert_channels_set,
+    "user.deleted": _deleted,
 }
 
 
 @read_model()
 class Users(AggregateLogProjection):
-    """One document per user: display name, identities, channels, quiet hours."""
+    """One document per user: display name, identities, channels, quiet hours; a deleted
+    user's keeps its name and `deleted_at`, and nothing else that reaches them."""
 
     name: ClassVar[str] = "users"
     application: ClassVar[str] = "users"
@@ -116,4 +128,5 @@ class Users(AggregateLogProjection):
             "quiet_hours": None,
             "alert_channels": [],
             "registered_at": occurred_at,
+            "deleted_at": None,
         }

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from uuid import UUID
+from collections.abc import Callable
+from uuid import UUID, uuid4
 
 import pytest
 from redis.asyncio import Redis
 
 from aggregates.channels import WebhookChannel
-from aggregates.errors import DomainError, InvalidCommandError
+from aggregates.errors import DomainError, InvalidCommandError, NotFoundError, UserDeletedError
 from aggregates.secrets import SecretBox, api_key_matches
 from aggregates.services.users import Users
 from events.names import StreamNames
@@ -189,3 +190,45 @@ def test_quiet_hours(users: Users) -> None:
         users.set_quiet_hours(user_id, {"start": "22:00", "end": "22:00"})
     users.set_quiet_hours(user_id, None)
     assert users.load(user_id).quiet_hours is None
+
+
+def test_deleting_a_user_revokes_its_keys_forgets_its_chats_and_refuses_commands(
+    users: Users,
+) -> None:
+    user_id = users.register("Ada", {"platform": "telegram", "external_id": "12345"})
+    users.add_channel(
+        user_id, {"channel_id": "phone", "channel": {"kind": "telegram", "chat_id": -100123}}
+    )
+    users.set_alert_channel(user_id, "phone", True)
+    first = users.issue_api_key(user_id, {"name": "laptop"})
+    users.issue_api_key(user_id, {"name": "phone"})
+    users.revoke_api_key(user_id, first.key_id)
+    code = users.issue_link_code(user_id)
+
+    assert users.delete(user_id) is not None
+    user = users.load(user_id)
+    assert user.deleted
+    assert user.active_keys() == []
+    assert (user.identities, list(user.channels), user.alert_channels) == ([], ["web"], [])
+    types = [type(event).__name__ for event in users.history(user_id)]
+    assert types[-2:] == ["ApiKeyRevoked", "Deleted"]  # only the key still active
+    assert types.count("ApiKeyRevoked") == 2
+
+    refusals: list[Callable[[], object]] = [
+        lambda: users.rename(user_id, "Bea"),
+        lambda: users.issue_api_key(user_id, {"name": "again"}),
+        lambda: users.link_identity(user_id, {"platform": "discord", "external_id": "1"}),
+        lambda: users.require_channels(user_id, []),
+        lambda: users.alert_channels(user_id),
+        lambda: users.list_api_keys(user_id),
+        lambda: users.issue_link_code(user_id),
+    ]
+    for command in refusals:
+        with pytest.raises(UserDeletedError, match=f"user {user_id} was deleted"):
+            command()
+    assert users.redeem_link_code(code.code) is None  # its codes link nothing any more
+    assert users.delete(user_id) is None  # deleting again changes nothing
+    assert len(users.history(user_id)) == len(types)
+    with pytest.raises(NotFoundError):
+        users.delete(uuid4())
+    users.view(user_id)  # its history can still be read

@@ -96,7 +96,7 @@ async def test_no_server_errors_and_responses_match_the_schema(
     seeded: EventStore, api_schema: schemathesis.BaseSchema, admin: tuple[UUID, str]
 ) -> None:
     failures = []
-    for result in api_schema.get_all_operations():
+    for result in sorted(api_schema.get_all_operations(), key=_deletes_the_key_last):
         if isinstance(result, Err):
             failures.append(f"the document is invalid: {result.err()}")
             continue
@@ -106,3 +106,11 @@ async def test_no_server_errors_and_responses_match_the_schema(
             if failure is not None:
                 failures.append(failure)
     assert not failures, "\n\n".join(failures)
+
+
+SELF_DELETION = "DELETE /v1/me"
+"""Deletes the fuzzing key's own user: every operation after it would only see 401."""
+
+
+def _deletes_the_key_last(result: Any) -> bool:
+    return not isinstance(result, Err) and result.ok().label == SELF_DELETION

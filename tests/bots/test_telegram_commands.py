@@ -265,3 +265,28 @@ async def test_link_right_after_start_moves_the_chat_to_the_codes_user(
     assert await owners_of(settings, "telegram", stranger) == [main]
     assert telegram.sent(stranger) == [commands.CREATED, commands.LINKED]
     assert await _texts(services, main, str(stranger)) == ["price of ETH"]
+
+
+async def test_a_deleted_user_s_chat_and_link_codes_no_longer_work(
+    *,
+    services: Services,
+    settings: Settings,
+    projector: ProjectorThread,
+    telegram: TelegramChats,
+    bot: Start,
+    redis: Redis,
+    names: StreamNames,
+) -> None:
+    chat = 6161
+    user_id = await linked_user(services, settings, chat_id=chat)
+    code = (await asyncio.to_thread(services.users.issue_link_code, user_id)).code
+    await asyncio.to_thread(services.users.delete, user_id)
+
+    async def unowned() -> bool:
+        return await owners_of(settings, "telegram", chat) == []
+
+    await wait_until(unowned)  # the bots no longer find the user by the chat
+    stranger = 6262
+    async with bot():
+        await _handled(redis, names, await telegram.write(stranger, f"/link {code}"))
+    assert telegram.sent(stranger) == [commands.BAD_CODE]

@@ -103,6 +103,18 @@ def test_the_first_admin_key_is_made_once(settings: Settings, redis_url: str, us
     assert token not in recorded.decode()
 
 
+def test_a_deleted_first_admin_is_not_revived(
+    settings: Settings, redis_url: str, users: Users
+) -> None:
+    """Deleting the first admin must not make the next start fail, nor issue them a key."""
+    assert ensure_admin_key(settings, redis_url) is not None
+    with redis.Redis.from_url(redis_url) as client:
+        recorded = client.get(bootstrap_record(settings))
+    assert recorded is not None
+    users.delete(UUID(recorded.decode()))
+    assert ensure_admin_key(settings, redis_url) is None
+
+
 def test_processes_starting_together_make_one_admin(settings: Settings, redis_url: str) -> None:
     secret_key(settings)  # the data directory's key exists before the processes start
     with ThreadPoolExecutor(4) as pool:

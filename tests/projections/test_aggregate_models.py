@@ -128,6 +128,28 @@ async def test_users_show_profiles_and_channels_without_secrets(
         assert leaked not in text
 
 
+async def test_a_deleted_user_is_marked_and_keeps_no_chat(
+    services: Services, store: EventStore, database: AsyncDatabase[Document]
+) -> None:
+    users = services.users
+    user = users.register("Ada", {"platform": "telegram", "external_id": "42"})
+    users.add_channel(user, {"channel_id": "tg", "channel": {"kind": "telegram", "chat_id": -100}})
+    users.set_alert_channel(user, "tg", True)
+    users.issue_api_key(user, {"name": "k"})
+    users.delete(user)
+    kept = users.register("Bob")
+
+    documents = await replayed(Users(), await log_of(store, "users", Users()), database)
+
+    document = documents[str(user)]
+    assert document["display_name"] == "Ada"
+    assert document["deleted_at"] is not None
+    assert document["identities"] == []
+    assert document["channels"] == {"web": {"kind": "web"}}
+    assert (document["chats"], document["alert_channels"]) == ([], [])
+    assert documents[str(kept)]["deleted_at"] is None
+
+
 async def test_alert_rules_follow_the_lifecycle(
     services: Services, store: EventStore, database: AsyncDatabase[Document]
 ) -> None:

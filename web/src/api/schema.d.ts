@@ -610,7 +610,12 @@ export interface paths {
         /** Change your display name */
         put: operations["rename_v1_me_put"];
         post?: never;
-        delete?: never;
+        /**
+         * Delete your account: your keys revoked, your rules deleted, your chats unlinked
+         * @description This key stops working with the rest of the account's: the answer is the last
+         *     thing it gets.
+         */
+        delete: operations["delete_me_v1_me_delete"];
         options?: never;
         head?: never;
         patch?: never;
@@ -802,6 +807,23 @@ export interface paths {
         /** Resume a paused rule */
         post: operations["resume_rule_v1_rules__rule_id__resume_post"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/users/{user_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete a user: their keys revoked, their rules deleted, their chats unlinked */
+        delete: operations["delete_user_v1_users__user_id__delete"];
         options?: never;
         head?: never;
         patch?: never;
@@ -2860,6 +2882,43 @@ export interface components {
              * @enum {string}
              */
             type: "transferred";
+        };
+        /**
+         * UserDeleted
+         * @description `id` is the user's id. Deleting a deleted user again answers the same way
+         *     (`already_deleted` true) and finishes what a stopped deletion left.
+         */
+        UserDeleted: {
+            /**
+             * Already Deleted
+             * @description The user was deleted before this request.
+             */
+            already_deleted: boolean;
+            /**
+             * Caught Up
+             * @description With `wait=true`: whether the read models applied the position in time (null when the command did not wait).
+             */
+            caught_up?: boolean | null;
+            /**
+             * Id
+             * @description What the command created or changed.
+             */
+            id: string;
+            /**
+             * Position
+             * @description `<stream>@<position>` at or after the command's events: read models that have applied it show the command's effect (pass it as `after=` to a read).
+             */
+            position: string;
+            /**
+             * Rules Deleted
+             * @description The user's alert rules this request deleted.
+             */
+            rules_deleted: number;
+            /**
+             * Rules Settled
+             * @description False if the rules read model was behind: a rule made just before the deletion may be left; deleting again deletes it.
+             */
+            rules_settled: boolean;
         };
         /**
          * VolumeSpike
@@ -9988,6 +10047,258 @@ export interface operations {
             };
         };
     };
+    delete_me_v1_me_delete: {
+        parameters: {
+            query?: {
+                /** @description Act for this user instead (admin keys only). */
+                user_id?: string | null;
+                /** @description Answer only once the read models reading the command's log show it. */
+                wait?: boolean;
+                /** @description Longest wait, in seconds (default and limit: max_wait_s). */
+                wait_s?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserDeleted"];
+                };
+            };
+            /** @description The body is not valid JSON. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Errors */
+                        errors?: {
+                            /** Field */
+                            field: string;
+                            /** Message */
+                            message: string;
+                        }[] | null;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description No API key, or not a valid one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Errors */
+                        errors?: {
+                            /** Field */
+                            field: string;
+                            /** Message */
+                            message: string;
+                        }[] | null;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description The API key lacks the scope this endpoint needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Errors */
+                        errors?: {
+                            /** Field */
+                            field: string;
+                            /** Message */
+                            message: string;
+                        }[] | null;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description No such user (an admin's user_id). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Errors */
+                        errors?: {
+                            /** Field */
+                            field: string;
+                            /** Message */
+                            message: string;
+                        }[] | null;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description The command does not apply in the resource's state (the detail says why), or another command changed it first. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Errors */
+                        errors?: {
+                            /** Field */
+                            field: string;
+                            /** Message */
+                            message: string;
+                        }[] | null;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description The body is larger than this endpoint accepts (the detail says how much). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Errors */
+                        errors?: {
+                            /** Field */
+                            field: string;
+                            /** Message */
+                            message: string;
+                        }[] | null;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description A parameter is invalid; `errors` names each offending field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Errors */
+                        errors?: {
+                            /** Field */
+                            field: string;
+                            /** Message */
+                            message: string;
+                        }[] | null;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description Over the API key's rate limit; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Errors */
+                        errors?: {
+                            /** Field */
+                            field: string;
+                            /** Message */
+                            message: string;
+                        }[] | null;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description Redis or MongoDB is away for now; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Errors */
+                        errors?: {
+                            /** Field */
+                            field: string;
+                            /** Message */
+                            message: string;
+                        }[] | null;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+        };
+    };
     set_quiet_hours_v1_me_quiet_hours_put: {
         parameters: {
             query?: {
@@ -13206,6 +13517,258 @@ export interface operations {
                 };
             };
             /** @description No such rule, or another user's. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Errors */
+                        errors?: {
+                            /** Field */
+                            field: string;
+                            /** Message */
+                            message: string;
+                        }[] | null;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description The command does not apply in the resource's state (the detail says why), or another command changed it first. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Errors */
+                        errors?: {
+                            /** Field */
+                            field: string;
+                            /** Message */
+                            message: string;
+                        }[] | null;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description The body is larger than this endpoint accepts (the detail says how much). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Errors */
+                        errors?: {
+                            /** Field */
+                            field: string;
+                            /** Message */
+                            message: string;
+                        }[] | null;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description A parameter is invalid; `errors` names each offending field. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Errors */
+                        errors?: {
+                            /** Field */
+                            field: string;
+                            /** Message */
+                            message: string;
+                        }[] | null;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description Over the API key's rate limit; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Errors */
+                        errors?: {
+                            /** Field */
+                            field: string;
+                            /** Message */
+                            message: string;
+                        }[] | null;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description Redis or MongoDB is away for now; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Errors */
+                        errors?: {
+                            /** Field */
+                            field: string;
+                            /** Message */
+                            message: string;
+                        }[] | null;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+        };
+    };
+    delete_user_v1_users__user_id__delete: {
+        parameters: {
+            query?: {
+                /** @description Answer only once the read models reading the command's log show it. */
+                wait?: boolean;
+                /** @description Longest wait, in seconds (default and limit: max_wait_s). */
+                wait_s?: number | null;
+            };
+            header?: never;
+            path: {
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserDeleted"];
+                };
+            };
+            /** @description The body is not valid JSON. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Errors */
+                        errors?: {
+                            /** Field */
+                            field: string;
+                            /** Message */
+                            message: string;
+                        }[] | null;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description No API key, or not a valid one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Errors */
+                        errors?: {
+                            /** Field */
+                            field: string;
+                            /** Message */
+                            message: string;
+                        }[] | null;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description The API key lacks the scope this endpoint needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Errors */
+                        errors?: {
+                            /** Field */
+                            field: string;
+                            /** Message */
+                            message: string;
+                        }[] | null;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
+            /** @description No such user. */
             404: {
                 headers: {
                     [name: string]: unknown;
