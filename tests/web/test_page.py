@@ -202,6 +202,28 @@ def test_an_alert_leads_back_along_its_causal_chain_to_its_tick(page: Page, syst
     screenshot(page, "causal-chain")
 
 
+def test_explorer_filters_keep_the_chosen_category_and_key_when_applied(
+    page: Page, system: System
+) -> None:
+    tick(system, "FLT/USDT", 3.0)
+    sign_in(page, system.url, system.admin_key)
+    page.goto(system.url + "/explorer")
+    page.get_by_role("button", name="ticks", exact=True).click()  # a category only
+    page.get_by_label("Type").select_option("price.tick")
+    page.get_by_role("form", name="Filters").get_by_role("button", name="Apply").click()
+    expect(page).to_have_url(re.compile(r"category=ticks.*type=price\.tick"))
+    table = page.get_by_test_id("events-table")
+    expect(table.get_by_role("row")).not_to_have_count(1)
+    expect(page.get_by_text("Choose a category or a partition.")).to_have_count(0)
+    table.get_by_role("row").nth(1).get_by_role("button").click()
+    page.get_by_role("button", name="only this key").click()
+    expect(page).to_have_url(re.compile(r"key="))
+    page.get_by_label("Order").select_option("asc")
+    page.get_by_role("form", name="Filters").get_by_role("button", name="Apply").click()  # the key filter survives Apply
+    expect(page).to_have_url(re.compile(r"direction=asc"))
+    assert "key=" in page.url and "category=ticks" in page.url and "type=price.tick" in page.url
+
+
 def test_a_dead_letter_is_shown_with_its_error_and_retried(page: Page, system: System) -> None:
     names = StreamNames(system.prefix, partitions=2)
     stream = names.stream("p0", "ticks")

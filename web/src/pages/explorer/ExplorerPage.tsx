@@ -20,6 +20,7 @@ export default function ExplorerPage() {
   const types = useQuery({ queryKey: ["event-types"], queryFn: () => api.get<EventTypeOut[]>("/v1/admin/event-types"), staleTime: Infinity });
   const query = useMemo(() => Object.fromEntries(FILTERS.map((name) => [name, params.get(name) ?? ""])), [params]);
   const target = query.category || query.stream;
+  const filtersKey = JSON.stringify(query);
 
   const choose = (next: Partial<Record<(typeof FILTERS)[number], string>>) => {
     const merged = { ...query, ...next };
@@ -59,8 +60,11 @@ export default function ExplorerPage() {
         </ul>
       </Section>
       <Section title={target ? `Events of ${target}` : "Events"}>
-        <Filters query={query} types={types.data ?? []} onApply={choose} />
-        {target ? <Events query={query} onFilter={(field, value) => choose({ [field]: value })} /> : <p className="muted">Choose a category or a partition.</p>}
+        {/* Keyed on the URL's filters: the form starts again from them whenever they change
+            (a category chosen, "only this key"), so Apply never sends a stale copy back. */}
+        <Filters key={`filters ${filtersKey}`} query={query} types={types.data ?? []} onApply={choose} />
+        {/* Keyed likewise: another query starts again from its first page. */}
+        {target ? <Events key={`events ${filtersKey}`} query={query} onFilter={(field, value) => choose({ [field]: value })} /> : <p className="muted">Choose a category or a partition.</p>}
       </Section>
     </div>
   );
@@ -73,10 +77,11 @@ function Filters({ query, types, onApply }: { query: Record<string, string>; typ
   const submit = (event: FormEvent) => {
     event.preventDefault();
     const toIso = (value: string | undefined) => (value ? new Date(value).toISOString() : "");
+    const { category: _category, stream: _stream, ...fields } = draft; // the list above chooses those
     onApply(
       by === "position"
-        ? { ...draft, start: "", end: "" }
-        : { ...draft, from: "", to: "", start: toIso(draft.start), end: toIso(draft.end) },
+        ? { ...fields, start: "", end: "" }
+        : { ...fields, from: "", to: "", start: toIso(draft.start), end: toIso(draft.end) },
     );
   };
   const input = (name: string, label: string, extra: Record<string, unknown> = {}) => (
