@@ -10,7 +10,7 @@ import asyncio
 import re
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psutil
@@ -34,11 +34,13 @@ TRADER_PAGES = ("chat", "markets", "alerts", "watches")
 ADMIN_PAGES = ("explorer", "aggregates", "handlers", "read-models")
 
 
-def tick(system: System, symbol: str, price: float, venue: str = "e2e") -> None:
-    """One tick through the ingest API (the admin key may ingest)."""
+def tick(
+    system: System, symbol: str, price: float, venue: str = "e2e", at: datetime | None = None
+) -> None:
+    """One tick through the ingest API (the admin key may ingest), by default of now."""
     event = {"type": "price.tick", "payload": {
         "symbol": symbol, "venue": venue, "price": price, "volume": 1.0,
-        "source_time": datetime.now(UTC).isoformat()}}  # fmt: skip
+        "source_time": (at or datetime.now(UTC)).isoformat()}}  # fmt: skip
     response = system.api("POST", "/v1/events/ticks", json={"events": [event]})
     assert response.status_code == 200, response.text
 
@@ -115,6 +117,27 @@ def test_the_chart_shows_one_venues_candles_and_follows_only_its_ticks(
     expect(chart).to_have_attribute("data-last-close", "1.5")
     assert "60" not in page.evaluate("window.__closes")
     screenshot(page, "markets-venue")
+
+
+def test_a_late_tick_redraws_its_earlier_candle_without_a_page_error(
+    page: Page, system: System
+) -> None:
+    page.add_init_script(RECORD_FRAMES)  # to know when the page follows the prices
+    earlier = datetime.now(UTC) - timedelta(minutes=2)
+    tick(system, "LATE/USDT", 1.0, at=earlier)
+    tick(system, "LATE/USDT", 2.0)
+    sign_in(page, system.url, system.trader_key)
+    page.get_by_role("link", name="Markets").click()
+    page.get_by_role("button", name="Chart LATE/USDT on e2e").click()
+    chart = page.get_by_test_id("candle-chart")
+    expect(chart).to_have_attribute("data-last-close", "2")
+    page.wait_for_function("window.__subscribed.includes('prices:LATE/USDT')")
+    tick(system, "LATE/USDT", 3.0)  # the chart follows the feed...
+    expect(chart).to_have_attribute("data-last-close", "3")
+    tick(system, "LATE/USDT", 9.0, at=earlier + timedelta(seconds=1))  # ...then one comes late
+    expect(chart).to_have_attribute("data-late-close", "9")
+    tick(system, "LATE/USDT", 4.0)
+    expect(chart).to_have_attribute("data-last-close", "4")  # and the page lives on
 
 
 def test_a_rule_made_in_the_form_fires_and_its_alert_arrives_live(

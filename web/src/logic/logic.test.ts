@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ApiError, fieldErrors, messageOf, problemOf } from "../api/problem";
 import type { MessagePublic } from "../api/types";
-import { chartVenue, foldTick, fromReadModel, venuesOf, type Candle } from "./candles";
+import { chartVenue, foldTick, fromReadModel, isHistorical, venuesOf, type Candle } from "./candles";
 import { describeOutcome, OUTCOME_WAIT_MS, outcomeOfEvent, outcomeOfNotifications } from "./channelTest";
 import { ancestry, timeline } from "./chain";
 import { addPiece, awaitsConfirmation, awaitsReply, laterPosition, streamedText, withoutAnswered } from "./chat";
@@ -23,6 +23,20 @@ describe("candles", () => {
     const candles: Candle[] = [{ time: 1767261660, open: 1, high: 1, low: 1, close: 1, volume: 0 }];
     expect(foldTick(candles, { price: 5, source_time: "2026-01-01T09:00:00Z" })).toBeNull();
     expect(candles).toHaveLength(1);
+  });
+
+  it("a late tick of a minute shown changes that candle, which the chart takes as historical", () => {
+    const candles: Candle[] = fromReadModel([
+      { minute: "2026-01-01T10:00:00Z", open: 10, high: 12, low: 9, close: 11, volume: 1 },
+      { minute: "2026-01-01T10:01:00Z", open: 11, high: 11, low: 11, close: 11, volume: 1 },
+    ]);
+    const late = foldTick(candles, { price: 20, volume: 1, source_time: "2026-01-01T10:00:40Z" });
+    expect(late).toEqual({ time: 1767261600, open: 10, high: 20, low: 9, close: 20, volume: 2 });
+    expect(isHistorical(candles, late as Candle)).toBe(true);
+    const current = foldTick(candles, { price: 12, source_time: "2026-01-01T10:01:10Z" });
+    expect(isHistorical(candles, current as Candle)).toBe(false);
+    const opened = foldTick(candles, { price: 13, source_time: "2026-01-01T10:02:00Z" });
+    expect(isHistorical(candles, opened as Candle)).toBe(false);
   });
 });
 

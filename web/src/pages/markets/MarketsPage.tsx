@@ -8,7 +8,7 @@ import { useCallback, useMemo, useRef, useState } from "react";
 import type { CandlePublic, Page, PricePublic } from "../../api/types";
 import { useSession } from "../../auth/session";
 import { ErrorNote, ExtraFields, Loading, Section, Time } from "../../components/common";
-import { chartVenue, foldTick, fromReadModel, venuesOf, type Candle } from "../../logic/candles";
+import { chartVenue, foldTick, fromReadModel, isHistorical, venuesOf, type Candle } from "../../logic/candles";
 import type { TopicMessage } from "../../live/protocol";
 import { useTopic } from "../../live/useTopic";
 import { CandleChart, type ChartHandle } from "./CandleChart";
@@ -157,7 +157,7 @@ function Chart({ symbol, venue, venues, onVenue, simulated }: ChartProps) {
     const payload = message.event.payload as { venue: string; price: number; volume?: number; source_time: string };
     if (payload.venue !== venue) return; // another venue's market
     const changed = foldTick(candles.current, payload);
-    if (changed) chart.current?.update(changed);
+    if (changed) chart.current?.update(changed, isHistorical(candles.current, changed));
   });
 
   return (
