@@ -154,34 +154,36 @@ function Events({ query, onFilter }: { query: Record<string, string>; onFilter: 
     <div className="events">
       <ErrorNote error={page.error} />
       {page.isLoading && <Loading what="events" />}
-      <table data-testid="events-table">
-        <caption className="visually-hidden">Events</caption>
-        <thead>
-          <tr>
-            <th scope="col">Position</th>
-            <th scope="col">Type</th>
-            <th scope="col">Key</th>
-            <th scope="col">Occurred</th>
-          </tr>
-        </thead>
-        <tbody>
-          {page.data?.items.map((event) => (
-            <tr key={`${event.stream} ${event.position}`} className={selected === event ? "selected" : ""}>
-              <td>
-                <button type="button" className="link" onClick={() => setSelected(event)}>
-                  {event.position}
-                </button>
-                {query.category && <span className="muted"> {event.stream.split(":")[1]}</span>}
-              </td>
-              <td>{event.type}</td>
-              <td>{event.key}</td>
-              <td>
-                <Time value={event.occurred_at} />
-              </td>
+      <div className="scroll">
+        <table data-testid="events-table">
+          <caption className="visually-hidden">Events</caption>
+          <thead>
+            <tr>
+              <th scope="col">Position</th>
+              <th scope="col">Type</th>
+              <th scope="col">Key</th>
+              <th scope="col">Occurred (your time)</th>
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {page.data?.items.map((event) => (
+              <tr key={`${event.stream} ${event.position}`} className={selected === event ? "selected" : ""}>
+                <td>
+                  <button type="button" className="link" onClick={() => setSelected(event)}>
+                    {event.position}
+                  </button>
+                  {query.category && <span className="muted"> {event.stream.split(":")[1]}</span>}
+                </td>
+                <td>{event.type}</td>
+                <td>{event.key}</td>
+                <td>
+                  <Time value={event.occurred_at} />
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
       {page.data && page.data.items.length === 0 && <p className="muted">No event matches.</p>}
       <div className="actions">
         <button type="button" disabled={cursors.length < 2} onClick={() => setCursors(cursors.slice(0, -1))}>

@@ -58,41 +58,43 @@ export default function MarketsPage() {
         {symbols.map((s) => (
           <SymbolFeed key={s} symbol={s} onTick={onTick} />
         ))}
-        <table>
-          <caption className="visually-hidden">Latest price per symbol and venue</caption>
-          <thead>
-            <tr>
-              <th scope="col">Symbol</th>
-              <th scope="col">Venue</th>
-              <th scope="col">Price</th>
-              <th scope="col">Seen</th>
-            </tr>
-          </thead>
-          <tbody>
-            {rows.map((row) => (
-              <tr key={`${row.symbol} ${row.venue}`} data-testid={`price-${row.symbol}-${row.venue}`}>
-                <th scope="row">
-                  <button
-                    type="button"
-                    className="link"
-                    onClick={() => choose(row)}
-                    aria-pressed={row.symbol === symbol && row.venue === venue}
-                    aria-label={`Chart ${row.symbol} on ${row.venue}`}
-                  >
-                    {row.symbol}
-                  </button>
-                </th>
-                <td>
-                  {row.venue} {row.simulated && <span className="badge" title="From the market simulator, not a market">simulated</span>}
-                </td>
-                <td className="number">{row.price.toLocaleString(undefined, { maximumFractionDigits: 8 })}</td>
-                <td>
-                  <Time value={row.at} />
-                </td>
+        <div className="scroll">
+          <table>
+            <caption className="visually-hidden">Latest price per symbol and venue</caption>
+            <thead>
+              <tr>
+                <th scope="col">Symbol</th>
+                <th scope="col">Venue</th>
+                <th scope="col">Price</th>
+                <th scope="col">Seen</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {rows.map((row) => (
+                <tr key={`${row.symbol} ${row.venue}`} data-testid={`price-${row.symbol}-${row.venue}`}>
+                  <th scope="row">
+                    <button
+                      type="button"
+                      className="link"
+                      onClick={() => choose(row)}
+                      aria-pressed={row.symbol === symbol && row.venue === venue}
+                      aria-label={`Chart ${row.symbol} on ${row.venue}`}
+                    >
+                      {row.symbol}
+                    </button>
+                  </th>
+                  <td>
+                    {row.venue} {row.simulated && <span className="badge" title="From the market simulator, not a market">simulated</span>}
+                  </td>
+                  <td className="number">{row.price.toLocaleString(undefined, { maximumFractionDigits: 8 })}</td>
+                  <td>
+                    <Time value={row.at} />
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
         {prices.data?.items.map((p) => (
           <ExtraFields key={p.symbol} record={p} known={PRICE_FIELDS} />
         ))}
