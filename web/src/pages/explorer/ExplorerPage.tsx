@@ -9,6 +9,7 @@ import { useSearchParams } from "react-router";
 import type { EventOut, EventTypeOut, Page, StreamOut } from "../../api/types";
 import { useSession } from "../../auth/session";
 import { ErrorNote, Loading, Section, Time } from "../../components/common";
+import { isoOfUtcInput, utcInputOf } from "../../logic/utcTime";
 import { EventDetail } from "./EventDetail";
 
 const FILTERS = ["category", "stream", "from", "to", "start", "end", "type", "key", "correlation_id", "direction", "limit"] as const;
@@ -76,12 +77,11 @@ function Filters({ query, types, onApply }: { query: Record<string, string>; typ
   const set = (name: string, value: string) => setDraft((current) => ({ ...current, [name]: value }));
   const submit = (event: FormEvent) => {
     event.preventDefault();
-    const toIso = (value: string | undefined) => (value ? new Date(value).toISOString() : "");
     const { category: _category, stream: _stream, ...fields } = draft; // the list above chooses those
     onApply(
       by === "position"
         ? { ...fields, start: "", end: "" }
-        : { ...fields, from: "", to: "", start: toIso(draft.start), end: toIso(draft.end) },
+        : { ...fields, from: "", to: "", start: isoOfUtcInput(draft.start), end: isoOfUtcInput(draft.end) },
     );
   };
   const input = (name: string, label: string, extra: Record<string, unknown> = {}) => (
@@ -108,8 +108,8 @@ function Filters({ query, types, onApply }: { query: Record<string, string>; typ
         </>
       ) : (
         <>
-          {input("start", "From time", { type: "datetime-local", step: 1, value: draft.start ? draft.start.slice(0, 19) : "" })}
-          {input("end", "To time", { type: "datetime-local", step: 1, value: draft.end ? draft.end.slice(0, 19) : "" })}
+          {input("start", "From time (UTC)", { type: "datetime-local", step: 1, value: utcInputOf(draft.start) })}
+          {input("end", "To time (UTC)", { type: "datetime-local", step: 1, value: utcInputOf(draft.end) })}
         </>
       )}
       <div className="field">
