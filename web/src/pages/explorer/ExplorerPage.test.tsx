@@ -85,6 +85,19 @@ describe("the streams explorer", () => {
     expect(search().get("category")).toBe("ticks");
   });
 
+  it("lists every event type with its description, fields and schema version; a click filters by it", async () => {
+    const { search } = setup("/explorer?category=ticks");
+    const table = await screen.findByTestId("event-types");
+    await waitFor(() => expect(within(table).getAllByRole("row")).toHaveLength(3));
+    const alert = table.querySelector("tr[data-type='alert.triggered']") as HTMLElement;
+    expect(alert.textContent).toContain("v2");
+    expect(alert.textContent).toContain("An alert fired");
+    expect(alert.textContent).toContain("rule_id");
+    await userEvent.click(screen.getByRole("button", { name: "Filter by price.tick" }));
+    await waitFor(() => expect(search().get("type")).toBe("price.tick"));
+    expect(search().get("category")).toBe("ticks");
+  });
+
   it("starts from the first page when the order changes", async () => {
     setup("/explorer?category=ticks");
     await screen.findByRole("button", { name: "5-0" });

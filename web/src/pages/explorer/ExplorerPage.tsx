@@ -60,14 +60,60 @@ export default function ExplorerPage() {
           ))}
         </ul>
       </Section>
-      <Section title={target ? `Events of ${target}` : "Events"}>
-        {/* Keyed on the URL's filters: the form starts again from them whenever they change
-            (a category chosen, "only this key"), so Apply never sends a stale copy back. */}
-        <Filters key={`filters ${filtersKey}`} query={query} types={types.data ?? []} onApply={choose} />
-        {/* Keyed likewise: another query starts again from its first page. */}
-        {target ? <Events key={`events ${filtersKey}`} query={query} onFilter={(field, value) => choose({ [field]: value })} /> : <p className="muted">Choose a category or a partition.</p>}
-      </Section>
+      <div>
+        <Section title={target ? `Events of ${target}` : "Events"}>
+          {/* Keyed on the URL's filters: the form starts again from them whenever they change
+              (a category chosen, "only this key"), so Apply never sends a stale copy back. */}
+          <Filters key={`filters ${filtersKey}`} query={query} types={types.data ?? []} onApply={choose} />
+          {/* Keyed likewise: another query starts again from its first page. */}
+          {target ? <Events key={`events ${filtersKey}`} query={query} onFilter={(field, value) => choose({ [field]: value })} /> : <p className="muted">Choose a category or a partition.</p>}
+        </Section>
+        <EventTypes types={types.data ?? []} error={types.error} onChoose={(type) => choose({ type })} />
+      </div>
     </div>
+  );
+}
+
+/** Every event type the store knows, as the type filter offers them, with what each holds. */
+function EventTypes({ types, error, onChoose }: { types: EventTypeOut[]; error: unknown; onChoose: (type: string) => void }) {
+  return (
+    <Section title="Event types">
+      <ErrorNote error={error} />
+      <details>
+        <summary>All {types.length} event types, with their fields and schema versions</summary>
+        <div className="scroll">
+          <table data-testid="event-types">
+            <caption className="visually-hidden">Event types</caption>
+            <thead>
+              <tr>
+                <th scope="col">Type</th>
+                <th scope="col">Version</th>
+                <th scope="col">Category</th>
+                <th scope="col">Description</th>
+                <th scope="col">Fields</th>
+              </tr>
+            </thead>
+            <tbody>
+              {types.map((type) => (
+                <tr key={type.type} data-type={type.type}>
+                  <th scope="row">
+                    <button type="button" className="link" onClick={() => onChoose(type.type)} aria-label={`Filter by ${type.type}`}>
+                      {type.type}
+                    </button>
+                  </th>
+                  <td className="number">v{type.schema_version}</td>
+                  <td>{type.category ?? "—"}</td>
+                  <td>{type.description}</td>
+                  <td>
+                    <code>{type.fields.join(", ")}</code>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      </details>
+    </Section>
   );
 }
 
