@@ -232,7 +232,7 @@ def test_explorer_filters_keep_the_chosen_category_and_key_when_applied(
     sign_in(page, system.url, system.admin_key)
     page.goto(system.url + "/explorer")
     page.get_by_role("button", name="ticks", exact=True).click()  # a category only
-    page.get_by_label("Type").select_option("price.tick")
+    page.get_by_label("Type", exact=True).select_option("price.tick")
     page.get_by_role("form", name="Filters").get_by_role("button", name="Apply").click()
     expect(page).to_have_url(re.compile(r"category=ticks.*type=price\.tick"))
     table = page.get_by_test_id("events-table")
