@@ -3,14 +3,14 @@
  * alerts as they fire, and each alert's deliveries per channel.
  */
 import { useQuery, useQueryClient } from "@tanstack/react-query";
-import { useEffect, useState } from "react";
+import { useState } from "react";
 import { Link } from "react-router";
 import type { Accepted, AlertPublic, Me, NotificationPublic, Page, RulePublic, RuleSpec } from "../../api/types";
 import { useSession } from "../../auth/session";
 import { ErrorNote, ExtraFields, Loading, Section, Time } from "../../components/common";
 import { formOf } from "../../logic/ruleForm";
-import { afterMarks, type LiveEvent } from "../../live/protocol";
-import { useTopic } from "../../live/useTopic";
+import type { LiveEvent } from "../../live/protocol";
+import { useFeedStart, useTopic } from "../../live/useTopic";
 import { RuleFormView } from "./RuleFormView";
 import { RuleHealthBadge } from "./RuleHealthBadge";
 
@@ -156,11 +156,7 @@ function AlertFeed() {
   // the subscription's cursor): an alert that fires in between is in one or the other,
   // and one in both is shown once (by id). Without a live connection after a while, the
   // history is read all the same.
-  const [after, setAfter] = useState<string[] | null>(null);
-  useEffect(() => {
-    const fallback = setTimeout(() => setAfter((current) => current ?? []), LIVE_WAIT_MS);
-    return () => clearTimeout(fallback);
-  }, []);
+  const after = useFeedStart("alerts", LIVE_WAIT_MS);
   const history = useQuery({
     queryKey: ["alerts", after],
     enabled: after !== null,
@@ -170,7 +166,6 @@ function AlertFeed() {
   const [live, setLive] = useState<FeedAlert[]>([]);
   const [deliveries, setDeliveries] = useState<Map<string, LiveEvent[]>>(new Map());
   useTopic("alerts", (message) => {
-    if (message.type === "subscribed") setAfter((current) => (current === null || current.length === 0 ? afterMarks(message.cursor) : current));
     if (message.type === "event") setLive((current) => [fromEvent(message.event), ...current.filter((a) => a.id !== message.event.event_id)].slice(0, FEED_SIZE));
   });
   useTopic("notifications", (message) => {
