@@ -10,7 +10,7 @@ import asyncio
 import re
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psutil
@@ -34,11 +34,13 @@ TRADER_PAGES = ("chat", "markets", "alerts", "watches")
 ADMIN_PAGES = ("explorer", "aggregates", "handlers", "read-models")
 
 
-def tick(system: System, symbol: str, price: float, venue: str = "e2e") -> None:
-    """One tick through the ingest API (the admin key may ingest)."""
+def tick(
+    system: System, symbol: str, price: float, venue: str = "e2e", at: datetime | None = None
+) -> None:
+    """One tick through the ingest API (the admin key may ingest), by default of now."""
     event = {"type": "price.tick", "payload": {
         "symbol": symbol, "venue": venue, "price": price, "volume": 1.0,
-        "source_time": datetime.now(UTC).isoformat()}}  # fmt: skip
+        "source_time": (at or datetime.now(UTC)).isoformat()}}  # fmt: skip
     response = system.api("POST", "/v1/events/ticks", json={"events": [event]})
     assert response.status_code == 200, response.text
 
@@ -115,6 +117,27 @@ def test_the_chart_shows_one_venues_candles_and_follows_only_its_ticks(
     expect(chart).to_have_attribute("data-last-close", "1.5")
     assert "60" not in page.evaluate("window.__closes")
     screenshot(page, "markets-venue")
+
+
+def test_a_late_tick_redraws_its_earlier_candle_without_a_page_error(
+    page: Page, system: System
+) -> None:
+    page.add_init_script(RECORD_FRAMES)  # to know when the page follows the prices
+    earlier = datetime.now(UTC) - timedelta(minutes=2)
+    tick(system, "LATE/USDT", 1.0, at=earlier)
+    tick(system, "LATE/USDT", 2.0)
+    sign_in(page, system.url, system.trader_key)
+    page.get_by_role("link", name="Markets").click()
+    page.get_by_role("button", name="Chart LATE/USDT on e2e").click()
+    chart = page.get_by_test_id("candle-chart")
+    expect(chart).to_have_attribute("data-last-close", "2")
+    page.wait_for_function("window.__subscribed.includes('prices:LATE/USDT')")
+    tick(system, "LATE/USDT", 3.0)  # the chart follows the feed...
+    expect(chart).to_have_attribute("data-last-close", "3")
+    tick(system, "LATE/USDT", 9.0, at=earlier + timedelta(seconds=1))  # ...then one comes late
+    expect(chart).to_have_attribute("data-late-close", "9")
+    tick(system, "LATE/USDT", 4.0)
+    expect(chart).to_have_attribute("data-last-close", "4")  # and the page lives on
 
 
 def test_a_rule_made_in_the_form_fires_and_its_alert_arrives_live(
@@ -202,6 +225,30 @@ def test_an_alert_leads_back_along_its_causal_chain_to_its_tick(page: Page, syst
     screenshot(page, "causal-chain")
 
 
+def test_explorer_filters_keep_the_chosen_category_and_key_when_applied(
+    page: Page, system: System
+) -> None:
+    tick(system, "FLT/USDT", 3.0)
+    sign_in(page, system.url, system.admin_key)
+    page.goto(system.url + "/explorer")
+    page.get_by_role("button", name="ticks", exact=True).click()  # a category only
+    page.get_by_label("Type", exact=True).select_option("price.tick")
+    apply = page.get_by_role("form", name="Filters").get_by_role("button", name="Apply")
+    apply.click()
+    expect(page).to_have_url(re.compile(r"category=ticks.*type=price\.tick"))
+    table = page.get_by_test_id("events-table")
+    expect(table.get_by_role("row")).not_to_have_count(1)
+    expect(page.get_by_text("Choose a category or a partition.")).to_have_count(0)
+    table.get_by_role("row").nth(1).get_by_role("button").click()
+    page.get_by_role("button", name="only this key").click()
+    expect(page).to_have_url(re.compile(r"key="))
+    page.get_by_label("Order").select_option("asc")
+    apply.click()  # the key filter survives Apply
+    expect(page).to_have_url(re.compile(r"direction=asc"))
+    for kept in ("key=", "category=ticks", "type=price.tick"):
+        assert kept in page.url
+
+
 def test_a_dead_letter_is_shown_with_its_error_and_retried(page: Page, system: System) -> None:
     names = StreamNames(system.prefix, partitions=2)
     stream = names.stream("p0", "ticks")
@@ -248,13 +295,16 @@ def test_every_page_fits_a_phone_and_is_kept_as_a_screenshot(page: Page, system:
         page.get_by_role("main").wait_for()
         page.wait_for_load_state("networkidle")
         screenshot(page, f"page-{name}")
+    # Prices as long as real ones get, on a venue with a long name.
+    tick(system, "BTC/USDT", 118234.56789012, venue="binance-futures-perpetual")
+    tick(system, "SHIB/USDT", 0.00001234, venue="binance-futures-perpetual")
     page.set_viewport_size(PHONE)  # type: ignore[arg-type]
-    for name in TRADER_PAGES:
+    for name in (*TRADER_PAGES, *ADMIN_PAGES, "explorer?category=ticks"):
         page.goto(f"{system.url}/{name}")
         page.wait_for_load_state("networkidle")
         overflow: Any = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0, f"/{name} scrolls sideways on a phone by {overflow}px"
-        screenshot(page, f"phone-{name}")
+        screenshot(page, "phone-" + re.sub(r"[?=]", "-", name))
 
 
 def _redis_url(system: System) -> str:

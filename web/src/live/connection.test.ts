@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { LiveConnection, type SocketLike } from "./connection";
-import type { TopicMessage } from "./protocol";
+import { afterMarks, cursorPositions, type TopicMessage } from "./protocol";
 
 /** A socket the test drives: what the page sent, and the server's side of the talk. */
 class ScriptedSocket implements SocketLike {
@@ -138,5 +138,39 @@ describe("LiveConnection", () => {
     socket.receive({ type: "delta", topic: "conversation:c", in_reply_to: "m1", message: "r1", seq: 1, text: "Hel" });
     socket.receive({ type: "error", topic: "conversation:c", detail: "no conversation c" });
     expect(got.map((m) => m.type)).toEqual(["delta", "error"]);
+  });
+});
+
+/** A cursor as the server makes it: base64url of {stream: position}, unpadded. */
+function cursorOf(positions: Record<string, string>): string {
+  return btoa(JSON.stringify(positions)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+describe("a snapshot and the live feed meet with no gap", () => {
+  it("tells each listener where its feed starts: the server's subscribed, or the cursor when it joins later", async () => {
+    const { live, sockets } = harness();
+    const first: TopicMessage[] = [];
+    live.subscribe("alerts", (message) => first.push(message));
+    const socket = sockets[0]!;
+    socket.open();
+    socket.receive({ type: "authenticated", user_id: "u", scopes: ["user"] });
+    const start = cursorOf({ "ix:{p0}:alerts": "5-0" });
+    socket.receive({ type: "subscribed", topic: "alerts", cursor: start });
+    expect(first).toEqual([{ type: "subscribed", topic: "alerts", cursor: start }]);
+    socket.receive(event("6-0", "c6", 6));
+    const second: TopicMessage[] = [];
+    live.subscribe("alerts", (message) => second.push(message));
+    await Promise.resolve();
+    expect(second).toEqual([{ type: "subscribed", topic: "alerts", cursor: "c6" }]);
+    expect(socket.sent.filter((m) => m.type === "subscribe")).toHaveLength(1); // one subscription still
+  });
+
+  it("reads the snapshot after the positions the feed starts from", () => {
+    const cursor = cursorOf({ "ix:{p0}:alerts": "1732182312345-7", "ix:{p1}:alerts": "0-0", "ix:{p2}:alerts": "1732182312000-0" });
+    expect(afterMarks(cursor)).toEqual(["ix:{p0}:alerts@1732182312345-7", "ix:{p2}:alerts@1732182312000-0"]);
+    expect(cursorPositions(cursor)).toEqual({ "ix:{p0}:alerts": "1732182312345-7", "ix:{p1}:alerts": "0-0", "ix:{p2}:alerts": "1732182312000-0" });
+    expect(afterMarks("not a cursor!")).toEqual([]);
+    const many = Object.fromEntries(Array.from({ length: 17 }, (_, n) => [`ix:{p${n}}:alerts`, `${n + 1}-0`]));
+    expect(afterMarks(cursorOf(many))).toEqual([]); // over the API's limit: no marks
   });
 });

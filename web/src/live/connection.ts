@@ -5,7 +5,9 @@
  *    a WebSocket, and the key must not travel in the URL).
  * 2. Subscribe to each topic a view follows, with the topic's last cursor if it has one:
  *    the server sends what was missed first, then live events.
- * 3. Keep each topic's cursor: from `subscribed`, then from every event.
+ * 3. Keep each topic's cursor: from `subscribed`, then from every event. Listeners get
+ *    `subscribed` too (a late joiner, the topic's cursor then): where their feed starts,
+ *    so a page reads its snapshot after it and misses nothing in between.
  * 4. On a drop (network, server restart, 4408 "too slow"), reconnect with backoff and
  *    go to 1; nothing is lost or repeated because of 2. Events at or before the last
  *    position seen of their stream are ignored all the same (a belt to the cursor's braces).
@@ -47,6 +49,8 @@ interface TopicState {
   cursor: string | null;
   /** The last position delivered per stream of the topic. */
   last: Map<string, string>;
+  /** The server has confirmed the subscription at least once. */
+  confirmed: boolean;
 }
 
 export function defaultBackoff(attempt: number): number {
@@ -74,9 +78,15 @@ export class LiveConnection {
   subscribe(topic: string, listener: Listener): () => void {
     let state = this.topics.get(topic);
     if (!state) {
-      state = { listeners: new Set(), cursor: null, last: new Map() };
+      state = { listeners: new Set(), cursor: null, last: new Map(), confirmed: false };
       this.topics.set(topic, state);
       if (this.authenticated) this.sendSubscribe(topic, state);
+    } else if (state.confirmed) {
+      // The topic is followed already: this listener's feed starts at its cursor now.
+      const joined = state;
+      queueMicrotask(() => {
+        if (joined.listeners.has(listener)) listener({ type: "subscribed", topic, cursor: joined.cursor ?? "" });
+      });
     }
     state.listeners.add(listener);
     if (!this.socket && !this.stopped) this.open();
@@ -132,7 +142,14 @@ export class LiveConnection {
         this.setStatus("open", null);
         for (const [topic, state] of this.topics) this.sendSubscribe(topic, state);
         return;
-      case "subscribed":
+      case "subscribed": {
+        const state = this.topics.get(message.topic);
+        if (!state) return;
+        state.cursor = message.cursor;
+        state.confirmed = true;
+        state.listeners.forEach((listener) => listener(message));
+        return;
+      }
       case "unsubscribed":
       case "dropped": {
         const state = this.topics.get(message.topic);

@@ -2,7 +2,7 @@
 import { useEffect, useRef, useState } from "react";
 import { useSession } from "../auth/session";
 import type { LiveStatus } from "./connection";
-import type { TopicMessage } from "./protocol";
+import { afterMarks, type TopicMessage } from "./protocol";
 
 /** Call `onMessage` for every message of `topic` while the component is shown. */
 export function useTopic(topic: string | null, onMessage: (message: TopicMessage) => void): void {
@@ -13,6 +13,24 @@ export function useTopic(topic: string | null, onMessage: (message: TopicMessage
     if (!topic) return undefined;
     return live.subscribe(topic, (message) => handler.current(message));
   }, [live, topic]);
+}
+
+/**
+ * The `after` marks of where this view's feed of `topic` starts (see `afterMarks`): null
+ * until the subscription is confirmed, or [] when no live connection came within
+ * `waitMs` (the snapshot is then read without them). Read a REST snapshot with these
+ * marks, after subscribing, and nothing falls between the snapshot and the feed.
+ */
+export function useFeedStart(topic: string, waitMs = 3_000): string[] | null {
+  const [after, setAfter] = useState<string[] | null>(null);
+  useEffect(() => {
+    const fallback = setTimeout(() => setAfter((current) => current ?? []), waitMs);
+    return () => clearTimeout(fallback);
+  }, [waitMs]);
+  useTopic(topic, (message) => {
+    if (message.type === "subscribed") setAfter((current) => (current === null || current.length === 0 ? afterMarks(message.cursor) : current));
+  });
+  return after;
 }
 
 export function useLiveStatus(): { status: LiveStatus; detail: string | null } {

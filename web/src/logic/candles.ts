@@ -52,6 +52,16 @@ export function foldTick(candles: Candle[], tick: TickLike): Candle | null {
   return candle;
 }
 
+/**
+ * Whether the chart must take `candle` as a historical update: a late tick changed a
+ * candle before the last one (lightweight-charts refuses a plain update of an older bar,
+ * "Cannot update oldest data", and would not redraw it).
+ */
+export function isHistorical(candles: Candle[], candle: Candle): boolean {
+  const last = candles[candles.length - 1];
+  return last !== undefined && candle.time < last.time;
+}
+
 /** Read-model candles (`CandlePublic`) as chart candles, oldest first. */
 export function fromReadModel(
   items: { minute: string; open: number; high: number; low: number; close: number; volume: number }[],

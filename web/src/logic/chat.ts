@@ -91,3 +91,25 @@ export function newMessageId(): string {
 export function newThreadId(): string {
   return `web-${Date.now().toString(36)}`;
 }
+
+const SUMMARY_CHARS = 60;
+
+/**
+ * The folded line of a tool step: the tool's name (a result without one is named after
+ * the call before it) and, for a result, the start of what it said.
+ */
+export function toolLabel(messages: MessagePublic[], index: number): string {
+  const message = messages[index];
+  if (!message) return "";
+  let name = message.tool;
+  for (let i = index - 1; name == null && i >= 0; i -= 1) {
+    const earlier = messages[i];
+    if (earlier?.role === "tool_call") name = earlier.tool;
+    if (earlier?.role === "user" || earlier?.role === "agent") break;
+  }
+  const tool = name ?? "a tool";
+  if (message.role === "tool_call") return `${tool}${message.error ? " (failed)" : ""}`;
+  const first = message.text.replace(/\s+/g, " ").trim();
+  const summary = first.length > SUMMARY_CHARS ? `${first.slice(0, SUMMARY_CHARS - 1)}…` : first;
+  return `result of ${tool}${message.error ? " (failed)" : ""}${summary ? `: ${summary}` : ""}`;
+}

@@ -1,10 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { ApiError, fieldErrors, messageOf, problemOf } from "../api/problem";
 import type { MessagePublic } from "../api/types";
-import { chartVenue, foldTick, fromReadModel, venuesOf, type Candle } from "./candles";
+import { chartVenue, foldTick, fromReadModel, isHistorical, venuesOf, type Candle } from "./candles";
 import { describeOutcome, OUTCOME_WAIT_MS, outcomeOfEvent, outcomeOfNotifications } from "./channelTest";
 import { ancestry, timeline } from "./chain";
-import { addPiece, awaitsConfirmation, awaitsReply, laterPosition, streamedText, withoutAnswered } from "./chat";
+import { addPiece, awaitsConfirmation, toolLabel, awaitsReply, laterPosition, streamedText, withoutAnswered } from "./chat";
+import { isoOfUtcInput, utcInputOf } from "./utcTime";
 import { EMPTY_FORM, formFieldOf, formOf, specOf } from "./ruleForm";
 
 describe("candles", () => {
@@ -23,6 +24,20 @@ describe("candles", () => {
     const candles: Candle[] = [{ time: 1767261660, open: 1, high: 1, low: 1, close: 1, volume: 0 }];
     expect(foldTick(candles, { price: 5, source_time: "2026-01-01T09:00:00Z" })).toBeNull();
     expect(candles).toHaveLength(1);
+  });
+
+  it("a late tick of a minute shown changes that candle, which the chart takes as historical", () => {
+    const candles: Candle[] = fromReadModel([
+      { minute: "2026-01-01T10:00:00Z", open: 10, high: 12, low: 9, close: 11, volume: 1 },
+      { minute: "2026-01-01T10:01:00Z", open: 11, high: 11, low: 11, close: 11, volume: 1 },
+    ]);
+    const late = foldTick(candles, { price: 20, volume: 1, source_time: "2026-01-01T10:00:40Z" });
+    expect(late).toEqual({ time: 1767261600, open: 10, high: 20, low: 9, close: 20, volume: 2 });
+    expect(isHistorical(candles, late as Candle)).toBe(true);
+    const current = foldTick(candles, { price: 12, source_time: "2026-01-01T10:01:10Z" });
+    expect(isHistorical(candles, current as Candle)).toBe(false);
+    const opened = foldTick(candles, { price: 13, source_time: "2026-01-01T10:02:00Z" });
+    expect(isHistorical(candles, opened as Candle)).toBe(false);
   });
 });
 
@@ -117,7 +132,31 @@ function message(role: MessagePublic["role"], id: string, extra: Partial<Message
   return { id, conversation_id: "c", seq: 0, role, message_id: id, in_reply_to: null, tool: null, text: "", error: false, at: "", ...extra };
 }
 
+describe("the explorer's time filter", () => {
+  it("reads and writes the input's text as UTC, both ways", () => {
+    expect(utcInputOf("2026-01-01T10:00:00.000Z")).toBe("2026-01-01T10:00:00");
+    expect(utcInputOf("2026-01-01T12:00:00+02:00")).toBe("2026-01-01T10:00:00");
+    expect(isoOfUtcInput("2026-01-01T10:00:00")).toBe("2026-01-01T10:00:00.000Z");
+    expect(isoOfUtcInput("2026-01-01T10:00")).toBe("2026-01-01T10:00:00.000Z");
+    expect(isoOfUtcInput(utcInputOf("2026-03-29T01:30:00Z"))).toBe("2026-03-29T01:30:00.000Z");
+    expect(isoOfUtcInput("")).toBe("");
+  });
+});
+
 describe("the chat", () => {
+  it("names a tool result after its call, with the start of what it said", () => {
+    const base = { at: "", conversation_id: "c", error: false, in_reply_to: null, message_id: "", seq: 0, text: "" };
+    const thread = [
+      { ...base, id: "1", role: "user" as const, text: "price of ETH", tool: null },
+      { ...base, id: "2", role: "tool_call" as const, text: "{}", tool: "get_price" },
+      { ...base, id: "3", role: "tool_result" as const, text: "ETH/USDT 3,412.5 on binance\n(simulated)", tool: null },
+      { ...base, id: "4", role: "tool_result" as const, text: "x".repeat(100), tool: "list_alerts", error: true },
+    ];
+    expect(toolLabel(thread, 1)).toBe("get_price");
+    expect(toolLabel(thread, 2)).toBe("result of get_price: ETH/USDT 3,412.5 on binance (simulated)");
+    expect(toolLabel(thread, 3)).toBe(`result of list_alerts (failed): ${"x".repeat(59)}…`);
+  });
+
   it("rebuilds a streamed reply by piece number, whatever the order", () => {
     let streaming = addPiece(new Map(), "m1", 2, "lo");
     streaming = addPiece(streaming, "m1", 1, "Hel");

@@ -10,12 +10,14 @@ import { useSession } from "../../auth/session";
 import { ErrorNote, ExtraFields, Loading, Section, Time } from "../../components/common";
 import { formOf } from "../../logic/ruleForm";
 import type { LiveEvent } from "../../live/protocol";
-import { useTopic } from "../../live/useTopic";
+import { useFeedStart, useTopic } from "../../live/useTopic";
 import { RuleFormView } from "./RuleFormView";
 import { RuleHealthBadge } from "./RuleHealthBadge";
 
 const RULE_FIELDS = ["id", "owner_id", "spec", "status", "subjects", "trigger_count", "last_triggered_at", "created_at", "updated_at", "health", "health_detail"] as const;
 const FEED_SIZE = 50;
+/** How long the alert history waits for the live feed before it is read without it. */
+const LIVE_WAIT_MS = 3_000;
 
 export default function AlertsPage() {
   const { api } = useSession();
@@ -150,11 +152,21 @@ function fromEvent(event: LiveEvent): FeedAlert {
 
 function AlertFeed() {
   const { api, isAdmin } = useSession();
-  const history = useQuery({ queryKey: ["alerts"], queryFn: () => api.get<Page<AlertPublic>>("/v1/alerts", { limit: FEED_SIZE }) });
+  // Follow first, then read the history up to where the feed starts (`after` marks from
+  // the subscription's cursor): an alert that fires in between is in one or the other,
+  // and one in both is shown once (by id). Without a live connection after a while, the
+  // history is read all the same.
+  const after = useFeedStart("alerts", LIVE_WAIT_MS);
+  const history = useQuery({
+    queryKey: ["alerts", after],
+    enabled: after !== null,
+    queryFn: () => api.get<Page<AlertPublic>>("/v1/alerts", { limit: FEED_SIZE, after: after ?? [] }),
+    placeholderData: (previous) => previous,
+  });
   const [live, setLive] = useState<FeedAlert[]>([]);
   const [deliveries, setDeliveries] = useState<Map<string, LiveEvent[]>>(new Map());
   useTopic("alerts", (message) => {
-    if (message.type === "event") setLive((current) => [fromEvent(message.event), ...current].slice(0, FEED_SIZE));
+    if (message.type === "event") setLive((current) => [fromEvent(message.event), ...current.filter((a) => a.id !== message.event.event_id)].slice(0, FEED_SIZE));
   });
   useTopic("notifications", (message) => {
     if (message.type !== "event") return;
@@ -166,7 +178,7 @@ function AlertFeed() {
   return (
     <Section title="Alerts as they fire">
       <ErrorNote error={history.error} />
-      {history.isLoading && <Loading what="alerts" />}
+      {!history.data && !history.error && <Loading what="alerts" />}
       <ol className="feed" aria-live="polite" data-testid="alert-feed">
         {alerts.map((alert) => (
           <li key={alert.id} className={`alert severity-${alert.severity}`} data-testid="alert">

@@ -9,7 +9,7 @@ import { useSearchParams } from "react-router";
 import type { ConversationPublic, MessageAccepted, MessagePublic, Page } from "../../api/types";
 import { useSession } from "../../auth/session";
 import { ErrorNote, Loading, Time } from "../../components/common";
-import { addPiece, awaitsConfirmation, awaitsReply, laterPosition, newMessageId, newThreadId, streamedText, withoutAnswered, type Streaming } from "../../logic/chat";
+import { addPiece, awaitsConfirmation, awaitsReply, laterPosition, newMessageId, newThreadId, streamedText, toolLabel, withoutAnswered, type Streaming } from "../../logic/chat";
 import { useTopic } from "../../live/useTopic";
 
 export default function ChatPage() {
@@ -140,8 +140,8 @@ function Thread({ threadId, conversationId, writable, onOpened }: { threadId: st
       {conversationId && history.isLoading && <Loading what="the conversation" />}
       <ErrorNote error={history.error} />
       <ol className="messages" aria-live="polite">
-        {messages.map((message) => (
-          <MessageRow key={message.id} message={message} />
+        {messages.map((message, index) => (
+          <MessageRow key={message.id} message={message} label={toolLabel(messages, index)} />
         ))}
         {pendingUser.map((pending) => (
           <li key={pending.id} className="message user pending">
@@ -186,15 +186,14 @@ function Thread({ threadId, conversationId, writable, onOpened }: { threadId: st
   );
 }
 
-function MessageRow({ message }: { message: MessagePublic }) {
+function MessageRow({ message, label }: { message: MessagePublic; label: string }) {
   if (message.role === "tool_call" || message.role === "tool_result") {
     return (
       <li className={`message tool ${message.error ? "tool-error" : ""}`}>
         <details>
           <summary>
             {message.role === "tool_call" ? "⚙ " : "↳ "}
-            {message.tool ?? "tool"}
-            {message.error ? " (failed)" : ""}
+            {label}
           </summary>
           <pre>{message.text}</pre>
         </details>

@@ -9,6 +9,7 @@ import { useSearchParams } from "react-router";
 import type { EventOut, EventTypeOut, Page, StreamOut } from "../../api/types";
 import { useSession } from "../../auth/session";
 import { ErrorNote, Loading, Section, Time } from "../../components/common";
+import { isoOfUtcInput, utcInputOf } from "../../logic/utcTime";
 import { EventDetail } from "./EventDetail";
 
 const FILTERS = ["category", "stream", "from", "to", "start", "end", "type", "key", "correlation_id", "direction", "limit"] as const;
@@ -20,6 +21,7 @@ export default function ExplorerPage() {
   const types = useQuery({ queryKey: ["event-types"], queryFn: () => api.get<EventTypeOut[]>("/v1/admin/event-types"), staleTime: Infinity });
   const query = useMemo(() => Object.fromEntries(FILTERS.map((name) => [name, params.get(name) ?? ""])), [params]);
   const target = query.category || query.stream;
+  const filtersKey = JSON.stringify(query);
 
   const choose = (next: Partial<Record<(typeof FILTERS)[number], string>>) => {
     const merged = { ...query, ...next };
@@ -58,11 +60,60 @@ export default function ExplorerPage() {
           ))}
         </ul>
       </Section>
-      <Section title={target ? `Events of ${target}` : "Events"}>
-        <Filters query={query} types={types.data ?? []} onApply={choose} />
-        {target ? <Events query={query} onFilter={(field, value) => choose({ [field]: value })} /> : <p className="muted">Choose a category or a partition.</p>}
-      </Section>
+      <div>
+        <Section title={target ? `Events of ${target}` : "Events"}>
+          {/* Keyed on the URL's filters: the form starts again from them whenever they change
+              (a category chosen, "only this key"), so Apply never sends a stale copy back. */}
+          <Filters key={`filters ${filtersKey}`} query={query} types={types.data ?? []} onApply={choose} />
+          {/* Keyed likewise: another query starts again from its first page. */}
+          {target ? <Events key={`events ${filtersKey}`} query={query} onFilter={(field, value) => choose({ [field]: value })} /> : <p className="muted">Choose a category or a partition.</p>}
+        </Section>
+        <EventTypes types={types.data ?? []} error={types.error} onChoose={(type) => choose({ type })} />
+      </div>
     </div>
+  );
+}
+
+/** Every event type the store knows, as the type filter offers them, with what each holds. */
+function EventTypes({ types, error, onChoose }: { types: EventTypeOut[]; error: unknown; onChoose: (type: string) => void }) {
+  return (
+    <Section title="Event types">
+      <ErrorNote error={error} />
+      <details>
+        <summary>All {types.length} event types, with their fields and schema versions</summary>
+        <div className="scroll">
+          <table data-testid="event-types">
+            <caption className="visually-hidden">Event types</caption>
+            <thead>
+              <tr>
+                <th scope="col">Type</th>
+                <th scope="col">Version</th>
+                <th scope="col">Category</th>
+                <th scope="col">Description</th>
+                <th scope="col">Fields</th>
+              </tr>
+            </thead>
+            <tbody>
+              {types.map((type) => (
+                <tr key={type.type} data-type={type.type}>
+                  <th scope="row">
+                    <button type="button" className="link" onClick={() => onChoose(type.type)} aria-label={`Filter by ${type.type}`}>
+                      {type.type}
+                    </button>
+                  </th>
+                  <td className="number">v{type.schema_version}</td>
+                  <td>{type.category ?? "—"}</td>
+                  <td>{type.description}</td>
+                  <td>
+                    <code>{type.fields.join(", ")}</code>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      </details>
+    </Section>
   );
 }
 
@@ -72,11 +123,11 @@ function Filters({ query, types, onApply }: { query: Record<string, string>; typ
   const set = (name: string, value: string) => setDraft((current) => ({ ...current, [name]: value }));
   const submit = (event: FormEvent) => {
     event.preventDefault();
-    const toIso = (value: string | undefined) => (value ? new Date(value).toISOString() : "");
+    const { category: _category, stream: _stream, ...fields } = draft; // the list above chooses those
     onApply(
       by === "position"
-        ? { ...draft, start: "", end: "" }
-        : { ...draft, from: "", to: "", start: toIso(draft.start), end: toIso(draft.end) },
+        ? { ...fields, start: "", end: "" }
+        : { ...fields, from: "", to: "", start: isoOfUtcInput(draft.start), end: isoOfUtcInput(draft.end) },
     );
   };
   const input = (name: string, label: string, extra: Record<string, unknown> = {}) => (
@@ -103,8 +154,8 @@ function Filters({ query, types, onApply }: { query: Record<string, string>; typ
         </>
       ) : (
         <>
-          {input("start", "From time", { type: "datetime-local", step: 1, value: draft.start ? draft.start.slice(0, 19) : "" })}
-          {input("end", "To time", { type: "datetime-local", step: 1, value: draft.end ? draft.end.slice(0, 19) : "" })}
+          {input("start", "From time (UTC)", { type: "datetime-local", step: 1, value: utcInputOf(draft.start) })}
+          {input("end", "To time (UTC)", { type: "datetime-local", step: 1, value: utcInputOf(draft.end) })}
         </>
       )}
       <div className="field">
@@ -149,34 +200,36 @@ function Events({ query, onFilter }: { query: Record<string, string>; onFilter: 
     <div className="events">
       <ErrorNote error={page.error} />
       {page.isLoading && <Loading what="events" />}
-      <table data-testid="events-table">
-        <caption className="visually-hidden">Events</caption>
-        <thead>
-          <tr>
-            <th scope="col">Position</th>
-            <th scope="col">Type</th>
-            <th scope="col">Key</th>
-            <th scope="col">Occurred</th>
-          </tr>
-        </thead>
-        <tbody>
-          {page.data?.items.map((event) => (
-            <tr key={`${event.stream} ${event.position}`} className={selected === event ? "selected" : ""}>
-              <td>
-                <button type="button" className="link" onClick={() => setSelected(event)}>
-                  {event.position}
-                </button>
-                {query.category && <span className="muted"> {event.stream.split(":")[1]}</span>}
-              </td>
-              <td>{event.type}</td>
-              <td>{event.key}</td>
-              <td>
-                <Time value={event.occurred_at} />
-              </td>
+      <div className="scroll">
+        <table data-testid="events-table">
+          <caption className="visually-hidden">Events</caption>
+          <thead>
+            <tr>
+              <th scope="col">Position</th>
+              <th scope="col">Type</th>
+              <th scope="col">Key</th>
+              <th scope="col">Occurred (your time)</th>
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {page.data?.items.map((event) => (
+              <tr key={`${event.stream} ${event.position}`} className={selected === event ? "selected" : ""}>
+                <td>
+                  <button type="button" className="link" onClick={() => setSelected(event)}>
+                    {event.position}
+                  </button>
+                  {query.category && <span className="muted"> {event.stream.split(":")[1]}</span>}
+                </td>
+                <td>{event.type}</td>
+                <td>{event.key}</td>
+                <td>
+                  <Time value={event.occurred_at} />
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
       {page.data && page.data.items.length === 0 && <p className="muted">No event matches.</p>}
       <div className="actions">
         <button type="button" disabled={cursors.length < 2} onClick={() => setCursors(cursors.slice(0, -1))}>

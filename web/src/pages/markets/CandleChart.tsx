@@ -4,7 +4,8 @@ import { useEffect, useRef } from "react";
 import type { Candle } from "../../logic/candles";
 
 export interface ChartHandle {
-  update: (candle: Candle) => void;
+  /** Redraw `candle`; `historical` when it is not the last one (a late tick's minute). */
+  update: (candle: Candle, historical: boolean) => void;
 }
 
 function point(candle: Candle) {
@@ -26,9 +27,10 @@ export function CandleChart({ candles, label, onReady }: { candles: Candle[]; la
     chart.current = created;
     series.current = created.addSeries(CandlestickSeries);
     onReady({
-      update: (candle) => {
-        series.current?.update(point(candle));
-        box.current?.setAttribute("data-last-close", String(candle.close));
+      update: (candle, historical) => {
+        series.current?.update(point(candle), historical);
+        if (!historical) box.current?.setAttribute("data-last-close", String(candle.close));
+        else box.current?.setAttribute("data-late-close", String(candle.close));
         box.current?.setAttribute("data-updated-at", String(performance.now()));
       },
     });

@@ -4,13 +4,13 @@
  * that venue. Simulated prices are labelled as such.
  */
 import { useQuery } from "@tanstack/react-query";
-import { useCallback, useMemo, useRef, useState } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import type { CandlePublic, Page, PricePublic } from "../../api/types";
 import { useSession } from "../../auth/session";
 import { ErrorNote, ExtraFields, Loading, Section, Time } from "../../components/common";
-import { chartVenue, foldTick, fromReadModel, venuesOf, type Candle } from "../../logic/candles";
+import { chartVenue, foldTick, fromReadModel, isHistorical, venuesOf, type Candle, type TickLike } from "../../logic/candles";
 import type { TopicMessage } from "../../live/protocol";
-import { useTopic } from "../../live/useTopic";
+import { useFeedStart, useTopic } from "../../live/useTopic";
 import { CandleChart, type ChartHandle } from "./CandleChart";
 
 interface Quote {
@@ -41,7 +41,12 @@ export default function MarketsPage() {
   }, [prices.data, quotes]);
 
   const onTick = useCallback((tick: Quote) => {
-    setQuotes((current) => new Map(current).set(`${tick.symbol} ${tick.venue}`, tick));
+    setQuotes((current) => {
+      const id = `${tick.symbol} ${tick.venue}`;
+      const held = current.get(id);
+      if (held && Date.parse(held.at) > Date.parse(tick.at)) return current; // a newer one is shown
+      return new Map(current).set(id, tick);
+    });
   }, []);
   const venues = useMemo(() => (symbol ? venuesOf(rows, symbol) : []), [rows, symbol]);
   const venue = chartVenue(venues, wantedVenue);
@@ -58,41 +63,43 @@ export default function MarketsPage() {
         {symbols.map((s) => (
           <SymbolFeed key={s} symbol={s} onTick={onTick} />
         ))}
-        <table>
-          <caption className="visually-hidden">Latest price per symbol and venue</caption>
-          <thead>
-            <tr>
-              <th scope="col">Symbol</th>
-              <th scope="col">Venue</th>
-              <th scope="col">Price</th>
-              <th scope="col">Seen</th>
-            </tr>
-          </thead>
-          <tbody>
-            {rows.map((row) => (
-              <tr key={`${row.symbol} ${row.venue}`} data-testid={`price-${row.symbol}-${row.venue}`}>
-                <th scope="row">
-                  <button
-                    type="button"
-                    className="link"
-                    onClick={() => choose(row)}
-                    aria-pressed={row.symbol === symbol && row.venue === venue}
-                    aria-label={`Chart ${row.symbol} on ${row.venue}`}
-                  >
-                    {row.symbol}
-                  </button>
-                </th>
-                <td>
-                  {row.venue} {row.simulated && <span className="badge" title="From the market simulator, not a market">simulated</span>}
-                </td>
-                <td className="number">{row.price.toLocaleString(undefined, { maximumFractionDigits: 8 })}</td>
-                <td>
-                  <Time value={row.at} />
-                </td>
+        <div className="scroll">
+          <table>
+            <caption className="visually-hidden">Latest price per symbol and venue</caption>
+            <thead>
+              <tr>
+                <th scope="col">Symbol</th>
+                <th scope="col">Venue</th>
+                <th scope="col">Price</th>
+                <th scope="col">Seen</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {rows.map((row) => (
+                <tr key={`${row.symbol} ${row.venue}`} data-testid={`price-${row.symbol}-${row.venue}`}>
+                  <th scope="row">
+                    <button
+                      type="button"
+                      className="link"
+                      onClick={() => choose(row)}
+                      aria-pressed={row.symbol === symbol && row.venue === venue}
+                      aria-label={`Chart ${row.symbol} on ${row.venue}`}
+                    >
+                      {row.symbol}
+                    </button>
+                  </th>
+                  <td>
+                    {row.venue} {row.simulated && <span className="badge" title="From the market simulator, not a market">simulated</span>}
+                  </td>
+                  <td className="number">{row.price.toLocaleString(undefined, { maximumFractionDigits: 8 })}</td>
+                  <td>
+                    <Time value={row.at} />
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
         {prices.data?.items.map((p) => (
           <ExtraFields key={p.symbol} record={p} known={PRICE_FIELDS} />
         ))}
@@ -118,7 +125,23 @@ function tickOf(message: TopicMessage): Quote | null {
   return { symbol: payload.symbol, venue: payload.venue, price: payload.price, simulated: Boolean(payload.simulated), at: payload.source_time };
 }
 
+/**
+ * One symbol's live prices. The table's first read may predate the feed's start; once the
+ * feed starts, the symbol's prices are read again up to that point (`after`), so a tick in
+ * between is not missed. A quote replaces one only if it is not older (by venue time).
+ */
 function SymbolFeed({ symbol, onTick }: { symbol: string; onTick: (quote: Quote) => void }) {
+  const { api } = useSession();
+  const after = useFeedStart(`prices:${symbol}`);
+  const caughtUp = useQuery({
+    queryKey: ["prices", symbol, after],
+    enabled: after !== null && after.length > 0,
+    queryFn: () => api.get<Page<PricePublic>>("/v1/prices", { symbols: [symbol], limit: 100, after: after ?? [] }),
+    staleTime: Infinity,
+  });
+  useEffect(() => {
+    for (const p of caughtUp.data?.items ?? []) onTick({ symbol: p.symbol, venue: p.venue, price: p.price, simulated: p.simulated, at: p.source_time });
+  }, [caughtUp.data, onTick]);
   useTopic(`prices:${symbol}`, (message) => {
     const quote = tickOf(message);
     if (quote) onTick(quote);
@@ -137,15 +160,22 @@ interface ChartProps {
 function Chart({ symbol, venue, venues, onVenue, simulated }: ChartProps) {
   const { api } = useSession();
   const [start] = useState(() => new Date(Date.now() - HISTORY_MINUTES * 60_000).toISOString());
+  // Follow the ticks first, then read the candles up to where the feed starts (`after`),
+  // folding in the ticks that came meanwhile: none falls between the two. A tick in both
+  // is folded twice, which changes only the volume, which the chart does not draw.
+  const after = useFeedStart(`prices:${symbol}`);
   const history = useQuery({
-    queryKey: ["candles", symbol, venue, start],
-    queryFn: () => api.get<Page<CandlePublic>>("/v1/candles", { symbol, venue, start, limit: 500 }),
+    queryKey: ["candles", symbol, venue, start, after],
+    enabled: after !== null,
+    queryFn: () => api.get<Page<CandlePublic>>("/v1/candles", { symbol, venue, start, limit: 500, after: after ?? [] }),
     staleTime: Infinity,
   });
   const candles = useRef<Candle[]>([]);
+  const early = useRef<TickLike[]>([]);
   const chart = useRef<ChartHandle | null>(null);
   const initial = useMemo(() => {
     candles.current = fromReadModel(history.data?.items ?? []);
+    if (history.data) for (const tick of early.current) foldTick(candles.current, tick);
     return [...candles.current];
   }, [history.data]);
   const onReady = useCallback((handle: ChartHandle | null) => {
@@ -153,11 +183,15 @@ function Chart({ symbol, venue, venues, onVenue, simulated }: ChartProps) {
   }, []);
 
   useTopic(`prices:${symbol}`, (message) => {
-    if (!history.data || message.type !== "event" || message.event.type !== "price.tick") return;
+    if (message.type !== "event" || message.event.type !== "price.tick") return;
     const payload = message.event.payload as { venue: string; price: number; volume?: number; source_time: string };
     if (payload.venue !== venue) return; // another venue's market
+    if (!history.data) {
+      early.current.push(payload); // folded in once the candles are read
+      return;
+    }
     const changed = foldTick(candles.current, payload);
-    if (changed) chart.current?.update(changed);
+    if (changed) chart.current?.update(changed, isHistorical(candles.current, changed));
   });
 
   return (

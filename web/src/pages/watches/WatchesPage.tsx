@@ -137,7 +137,6 @@ function Channels() {
   const [channelId, setChannelId] = useState("");
   const [target, setTarget] = useState("");
   const [secret, setSecret] = useState<string | null>(null);
-  const [quiet, setQuiet] = useState({ start: "22:00", end: "07:00", timezone: Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC" });
 
   const channelOf = () => {
     switch (kind) {
@@ -196,27 +195,49 @@ function Channels() {
       </form>
       <h3>Quiet hours</h3>
       <p>{hours ? `Deliveries wait from ${hours.start} to ${hours.end} (${hours.timezone}).` : "Deliveries go out at any hour."}</p>
-      <form
-        className="inline"
-        onSubmit={(event) => {
-          event.preventDefault();
-          void command.run(() => api.put("/v1/me/quiet-hours", quiet));
-        }}
-        aria-label="Quiet hours"
-      >
-        <label htmlFor="quiet-start">From</label>
-        <input id="quiet-start" type="time" value={quiet.start} onChange={(event) => setQuiet({ ...quiet, start: event.target.value })} />
-        <label htmlFor="quiet-end">To</label>
-        <input id="quiet-end" type="time" value={quiet.end} onChange={(event) => setQuiet({ ...quiet, end: event.target.value })} />
-        <label htmlFor="quiet-zone">Time zone</label>
-        <input id="quiet-zone" value={quiet.timezone} onChange={(event) => setQuiet({ ...quiet, timezone: event.target.value })} />
-        <button type="submit">Set quiet hours</button>
-        {hours && (
-          <button type="button" onClick={() => void command.run(() => api.delete("/v1/me/quiet-hours"))}>
-            Clear
-          </button>
-        )}
-      </form>
+      {/* Keyed on the saved hours: the form starts from them (and again once they change). */}
+      <QuietHoursForm
+        key={JSON.stringify(hours ?? null)}
+        saved={hours ?? null}
+        onSave={(quiet) => void command.run(() => api.put("/v1/me/quiet-hours", quiet))}
+        onClear={() => void command.run(() => api.delete("/v1/me/quiet-hours"))}
+      />
     </Section>
+  );
+}
+
+interface QuietHours {
+  start: string;
+  end: string;
+  timezone: string;
+}
+
+/** The quiet-hours form, starting from the saved hours, else 22:00 to 07:00 here. */
+export function QuietHoursForm({ saved, onSave, onClear }: { saved: QuietHours | null; onSave: (quiet: QuietHours) => void; onClear: () => void }) {
+  const [quiet, setQuiet] = useState<QuietHours>(() =>
+    saved ? { start: saved.start, end: saved.end, timezone: saved.timezone } : { start: "22:00", end: "07:00", timezone: Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC" },
+  );
+  return (
+    <form
+      className="inline"
+      onSubmit={(event) => {
+        event.preventDefault();
+        onSave(quiet);
+      }}
+      aria-label="Quiet hours"
+    >
+      <label htmlFor="quiet-start">From</label>
+      <input id="quiet-start" type="time" value={quiet.start} onChange={(event) => setQuiet({ ...quiet, start: event.target.value })} />
+      <label htmlFor="quiet-end">To</label>
+      <input id="quiet-end" type="time" value={quiet.end} onChange={(event) => setQuiet({ ...quiet, end: event.target.value })} />
+      <label htmlFor="quiet-zone">Time zone</label>
+      <input id="quiet-zone" value={quiet.timezone} onChange={(event) => setQuiet({ ...quiet, timezone: event.target.value })} />
+      <button type="submit">Set quiet hours</button>
+      {saved && (
+        <button type="button" onClick={onClear}>
+          Clear
+        </button>
+      )}
+    </form>
   );
 }
