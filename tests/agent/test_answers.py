@@ -75,3 +75,55 @@ def test_confirmations_are_asked_together_with_one_yes_no() -> None:
     assert compose(asked) == (
         "Delete alert 2, 'ETH/USDT below 3,000'? Delete alert 4, 'SOL/USDT above 250'? Yes / No"
     )
+
+
+@pytest.mark.parametrize(
+    ("tool", "result", "answer"),
+    [
+        (
+            "pause_alert",
+            {
+                "error": "pause_alert failed: only an active rule can be paused",
+                "tool": "pause_alert",
+                "reason": "only an active rule can be paused; this one is paused",
+            },
+            "I could not pause that alert: it is not active (it is paused).",
+        ),
+        (
+            "resume_alert",
+            {
+                "error": "resume_alert failed: only a paused rule can be resumed",
+                "tool": "resume_alert",
+                "reason": "only a paused rule can be resumed; this one is active",
+            },
+            "I could not resume that alert: it is not paused (it is active).",
+        ),
+        (
+            "delete_alert",
+            {"error": "delete_alert failed: you have no SOL/USDT alerts", "tool": "delete_alert"},
+            "Nothing to delete: you have no SOL/USDT alerts.",
+        ),
+        (
+            "get_price",
+            {
+                "error": "get_price failed: no price for DOGE/USDT yet",
+                "tool": "get_price",
+                "symbol": "DOGE/USDT",
+                "known": ["BTC/USDT", "ETH/USDT", "SOL/USDT"],
+            },
+            "I have no price for DOGE/USDT: no running source reports it. I track BTC, ETH, SOL.",
+        ),
+        (
+            "create_alert",
+            {"error": "invalid arguments for create_alert: symbol: field required"},
+            "I could not create that alert: the request was incomplete or malformed"
+            " (symbol: field required).",
+        ),
+    ],
+)
+def test_a_failure_is_said_in_plain_language_without_the_tools_name(
+    tool: str, result: dict[str, Any], answer: str
+) -> None:
+    said_ = said(tool, result)
+    assert said_ == answer
+    assert tool not in said_
