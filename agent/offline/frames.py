@@ -42,6 +42,17 @@ def price_call(slots: Slots) -> tuple[Calls, list[str]]:
     return [("get_price", {"symbol": symbol} | venue) for symbol in symbols], []
 
 
+def prediction_slots(reading: Reading, book: SymbolBook) -> Slots:
+    """What a prediction asked about: its coin and the level said, offered as an alert."""
+    slots: Slots = {"why": "prediction"}
+    if reading.coins:
+        slots["coin"] = reading.coins[0].ticker
+    levels = [q.value for q in reading.kinds("amount") if q.value > 0]
+    if levels:
+        slots["level"] = levels[0]
+    return slots
+
+
 # -- listing and changing alerts ------------------------------------------------------------
 
 

@@ -56,6 +56,43 @@ def _foretold(r: Reading) -> bool:
     return any(words[i + 2] in moves for i in futures if i + 2 < len(words))
 
 
+MODALS = frozenset({"will", "can", "could", "would", "gonna", "might"})
+HEIGHTS = frozenset({"high", "low", "far", "big"})
+DREAMS = frozenset({"moon", "lambo", "ath", "mooning", "pump"})
+REACHES = lexicon.RISE | lexicon.FALL | lexicon.MOVE | lexicon.REACH | {"be", "go", "get"}
+REACHES -= {"at"}
+
+
+def _predicts(r: Reading) -> bool:
+    """ "is sol going to 500?", "will btc pump", "wen moon", "how high can eth go", "do
+    you think eth will hit 5k": where a price will be, asked (never an alert's request).
+    A modal counts next to its coin and a move ("will btc pump", "pepe will dump"), not
+    in a request ("can you get me the btc price")."""
+    if _asks_for_alert(r) or r.says(lexicon.ALERT_NOUNS - {"one", "ones", "them", "it"}):
+        return False
+    in_coin = {i for c in r.coins for i in range(c.start, c.end)}
+    at = [i for i, t in enumerate(r.tokens) if t.kind != "mark"]
+    texts = ["COIN" if i in in_coin else r.tokens[i].text for i in at]
+    texts = [t for n, t in enumerate(texts) if t != "COIN" or texts[n - 1 : n] != ["COIN"]]
+    for i, text in enumerate(texts):
+        after = texts[i + 1 : i + 4]
+        if text == "going" and after[:1] == ["to"] and len(texts) > i + 2:
+            nxt = r.tokens[at[i + 2]] if i + 2 < len(at) else None
+            if texts[i + 2] in REACHES or (nxt is not None and nxt.kind == "number"):
+                return True
+        if text not in MODALS:
+            continue
+        before = texts[i - 1] if i else ""
+        subject = after[:1] in (["COIN"], ["it"]) and set(after[1:3]) & REACHES
+        said_before = before in ("COIN", "it") and after[:1] and after[0] in REACHES
+        if subject or said_before:
+            return True
+    how = [i for i, text in enumerate(texts) if text == "how"]
+    if any(set(texts[i + 1 : i + 2]) & HEIGHTS and set(texts[i + 2 : i + 5]) & MODALS for i in how):
+        return True
+    return r.says("when") and r.says(DREAMS - {"pump"}) and not r.quantities
+
+
 def _trading(r: Reading) -> bool:
     if _asks_for_alert(r) or _states_a_fact(r) or _what_others_buy(r):
         return False
@@ -350,6 +387,7 @@ RULES: tuple[tuple[Applies, Drafts], ...] = (
     (_asks_help, _saying("help")),
     (_asks_how_to, lambda r, book: Draft("help", {"feature": _feature(r)})),
     (_off_topic, _saying("unsupported", OFFTOPIC)),
+    (_predicts, lambda r, book: Draft("unsupported", frames.prediction_slots(r, book))),
     (_advice, _saying("unsupported", {"why": "advice"})),
     (_trading, _saying("unsupported", {"why": "trading"})),
     (_forgets, lambda r, book: Draft("forget", frames.fact_slots(r))),

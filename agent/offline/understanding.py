@@ -198,6 +198,8 @@ def _cannot(slots: dict[str, Any], examples: list[str]) -> str:
     if why == "volume_amount":
         coin = str(slots.get("symbol") or "BTC").split("/")[0]
         return replies.VOLUME_AMOUNT.format(coin=coin)
+    if why == "prediction":
+        return replies.prediction(slots.get("coin"), slots.get("level"))
     if why == "author":
         return replies.AUTHOR.format(handle=slots["handle"])
     return replies.UNSUPPORTED[why]

@@ -275,3 +275,23 @@ def test_a_level_of_zero_or_less_is_asked_again_saying_why(text: str, question: 
     assert (asked.label, asked.calls, asked.text) == ("clarify", (), question)
     done = understanding.decide("90k", asked.pending)
     assert done.calls[0][1]["threshold"] == 90_000
+
+
+# -- a judge's unseen messages' causes -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["will eth pump?", "is doge going to 1 dollar", "how low can btc go", "when lambo",
+     "could sol reach 300 this year?", "do you think pepe will dump"],
+)  # fmt: skip
+def test_a_prediction_asked_is_declined_with_an_alert_offered(text: str) -> None:
+    """ "is sol going to 500?" fetched SOL's price, as if asked where it is."""
+    decision = Understanding(SymbolBook(SYMBOLS)).decide(text, now=NOW)
+    assert (decision.label, decision.calls) == ("unsupported", ())
+    assert decision.text.startswith("I can't predict prices")
+
+
+def test_a_prediction_with_a_level_offers_an_alert_at_it() -> None:
+    decision = Understanding(SymbolBook(SYMBOLS)).decide("is doge going to 1 dollar", now=NOW)
+    assert '"alert me when DOGE goes above 1"' in decision.text
