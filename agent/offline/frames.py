@@ -193,7 +193,8 @@ def account_call(slots: Slots) -> tuple[Calls, list[str]]:
 
 LEADING = frozenset(
     {"remember", "fyi", "note", "memorize", "record", "that", "can", "could", "you", "would",
-     "please", "to", "and", "also", "forget", "unremember", "unlearn"}
+     "please", "to", "and", "also", "forget", "unremember", "unlearn", "dont", "don't",
+     "do", "not", "btw", "just", "so", "know"}
 )  # fmt: skip
 
 

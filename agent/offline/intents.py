@@ -10,12 +10,13 @@ message holds words of a meaning, and which slots it mentions.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from agent.offline import chain_frames, frames, lexicon
-from agent.offline.alert_frames import alert_slots, post_alert_slots
+from agent.offline.alert_frames import alert_slots, keyword_of, post_alert_slots, quoted
 from agent.offline.reading import Reading
 from agent.offline.vocabulary import SymbolBook
 from aggregates.memory import understand as understand_fact
@@ -288,11 +289,38 @@ def _off_topic(r: Reading) -> bool:
 
 
 def _forgets(r: Reading) -> bool:
-    return r.says(lexicon.FORGET)
+    """ "forget that I hold eth"; not "don't forget, alert me ..." (a reminder)."""
+    words = [t for t in r.tokens if t.kind == "word"]
+    for i, token in enumerate(words):
+        if token.is_word(lexicon.FORGET):
+            said_before = {t.raw.lower() for t in words[max(0, i - 2) : i]}
+            if not said_before & {"don't", "dont", "do not", "never", "not", "don\u2019t"}:
+                return True
+    return False
+
+
+PREFERS = frozenset(
+    {"prefer", "usually", "favourite", "favorite", "fav", "always", "normally", "mostly",
+     "generally", "tend", "typically", "mainly"}
+)  # fmt: skip
+"""Words of a standing preference or habit ("I prefer alerts on binance"): told, so
+remembered, even when they name alerts."""
+NOTING = frozenset({"note", "fyi", "btw", "noted", "memo"})
 
 
 def _told_to_remember(r: Reading) -> bool:
-    return r.says(lexicon.REMEMBER)
+    """ "remember I use binance", "note: I prefer alerts on binance", "don't forget I hold
+    2 eth" (not a request after it), "I usually trade on bybit", "my favourite is sol"."""
+    reminded = r.says(lexicon.FORGET) and not _forgets(r) and not _asks_for_alert(r)
+    if r.says(lexicon.REMEMBER) or reminded:
+        return True
+    words = [t for t in r.tokens if t.kind == "word"]
+    if words and words[0].is_word(NOTING) and len(words) > 2 and not r.question:
+        return True
+    first = next((t for t in words if not t.is_word(NOTING)), None)
+    mine = first is not None and first.is_word("i", "my", "we", "im", "i'm")
+    said = set(re.findall(r"[a-z]+", r.text.lower()))  # "usually" is filler to the reader
+    return mine and bool(said & PREFERS) and not r.question
 
 
 def _about_a_wallet(r: Reading) -> bool:
@@ -322,8 +350,27 @@ def _posts_by(r: Reading) -> bool:
 
 
 def _posted_keyword(r: Reading) -> bool:
-    """ "keep an eye on the keyword etf", "watch for the word etf": a post alert."""
-    return r.says("keyword", "word", "term") and r.says(lexicon.WATCH, lexicon.ALERT, "notify")
+    """ "keep an eye on the keyword etf", "watch for the word etf", "track 'etf approval'":
+    a post alert."""
+    named = r.says("keyword", "word", "term", "phrase") or quoted(r.text) is not None
+    return named and r.says(lexicon.WATCH, lexicon.ALERT, "notify")
+
+
+MENTIONS = frozenset({"mention", "mentions", "mentioning", "mentioned"})
+
+
+def _watches_mentions(r: Reading) -> bool:
+    """ "watch for mentions of airdrop", "anything mentioning restaking", "ping me when
+    people talk about the merge": posts naming a keyword, watched (not which coins are
+    talked about most, not posts searched now)."""
+    said = {t.raw.lower().strip(".,!?") for t in r.tokens} & MENTIONS or r.says("mention")
+    talk = r.says("talk", "talking", "say", "saying") and r.says("about")
+    if not (said or talk) or r.says("top", "most", "which") or keyword_of(r) is None:
+        return False
+    asks = r.says(lexicon.WATCH, lexicon.ALERT, "notify", "tabs") or _asks_for_alert(r)
+    asked = r.text.rstrip().endswith("?")
+    anything = r.says("anything", "whenever", "everytime") and not asked
+    return bool(asks or anything or (r.says(lexicon.TELL) and r.says(lexicon.WHEN)))
 
 
 HOLDINGS = frozenset({"bag", "bags", "portfolio", "holding", "holdings", "stack", "position"})
@@ -410,6 +457,7 @@ RULES: tuple[tuple[Applies, Drafts], ...] = (
     (_posts_by, lambda r, book: Draft("unsupported", {"why": "author", "handle": r.handles[0]})),
     (_follows, lambda r, book: Draft("follow_account", frames.account_slots(r))),
     (_posted_keyword, lambda r, book: Draft("create_post_alert", post_alert_slots(r))),
+    (_watches_mentions, lambda r, book: Draft("create_post_alert", post_alert_slots(r))),
     (_lists, lambda r, book: Draft("list_alerts", frames.list_slots(r, book))),
     (_asks_for_alert, _alert),
     (_in_other_quote, lambda r, book: _other_quote(r)),

@@ -295,3 +295,31 @@ def test_a_prediction_asked_is_declined_with_an_alert_offered(text: str) -> None
 def test_a_prediction_with_a_level_offers_an_alert_at_it() -> None:
     decision = Understanding(SymbolBook(SYMBOLS)).decide("is doge going to 1 dollar", now=NOW)
     assert '"alert me when DOGE goes above 1"' in decision.text
+
+
+@pytest.mark.parametrize(
+    ("text", "keyword"),
+    [("watch for mentions of staking", "staking"),
+     ("anything mentioning restaking", "restaking"),
+     ("keep tabs on mentions of the merge", "merge"),
+     ("track the keyword 'rate cut'", "rate cut"),
+     ('alert me on the phrase "spot etf"', "spot etf"),
+     ("ping me when people talk about “token unlocks”", "token unlocks")],
+)  # fmt: skip
+def test_mentions_of_a_keyword_are_watched_and_a_quoted_keyword_kept_whole(
+    text: str, keyword: str
+) -> None:
+    """ "watch for mentions of airdrop" listed trending coins; "'etf approval'" became etf."""
+    assert decide(text) == ("create_post_alert", [("create_post_alert", {"keyword": keyword})])
+
+
+@pytest.mark.parametrize(
+    ("text", "fact"),
+    [("note: i like my alerts on kraken", "i like my alerts on kraken"),
+     ("fyi i always trade on okx", "i always trade on okx"),
+     ("i usually want alerts when btc drops 5%", "i usually want alerts when btc drops 5%"),
+     ("my fav coin is doge", "my fav coin is doge"), ("dont forget i hold 2 eth", "i hold 2 eth")],
+)  # fmt: skip
+def test_a_preference_or_note_is_remembered_even_about_alerts(text: str, fact: str) -> None:
+    """ "note: i prefer alerts on binance" asked what the alert should watch."""
+    assert decide(text) == ("remember", [("remember", {"fact": fact})])
