@@ -12,7 +12,8 @@ from agent.context import AgentContext
 from agent.memory import recall_facts
 from agent.tools import agent_tool
 from aggregates.memory import MAX_FACT_CHARS, Fact
-from aggregates.watch import SocialPlatform
+from aggregates.watch import SocialPlatform, watch_id
+from projections.readmodels.watches import Watches
 
 
 class WalletArgs(BaseModel):
@@ -46,6 +47,29 @@ async def follow_account(context: AgentContext, arguments: AccountArgs) -> dict[
     watches = context.services.watches
     await asyncio.to_thread(watches.follow_account, context.user_id, arguments.platform, handle)
     return {"watching": f"@{handle} on {arguments.platform}"}
+
+
+class NoArgs(BaseModel):
+    pass
+
+
+@agent_tool(
+    "account",
+    description="What the user watches: wallets, social accounts and keywords they follow"
+    " (alerts are listed by list_alerts).",
+)
+async def list_watches(context: AgentContext, arguments: NoArgs) -> dict[str, Any]:
+    collection = await context.read_models.collection(Watches.name)
+    document = await collection.find_one({"_id": str(watch_id(context.user_id))}) or {}
+    wallets = [
+        {key: wallet.get(key) for key in ("address", "ens", "label") if wallet.get(key)}
+        for wallet in document.get("wallets", [])
+    ]
+    accounts = [
+        {"platform": account.get("platform"), "handle": account.get("handle")}
+        for account in document.get("accounts", [])
+    ]
+    return {"wallets": wallets, "accounts": accounts, "keywords": document.get("keywords", [])}
 
 
 # -- memory (account) -----------------------------------------------------------------------

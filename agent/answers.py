@@ -227,6 +227,25 @@ def _remembered(result: dict[str, Any]) -> str:
     return f"{said}."
 
 
+def _watches(result: dict[str, Any]) -> str:
+    wallets = [w.get("ens") or w.get("label") or w["address"] for w in result["wallets"]]
+    accounts = [f"@{a['handle']} on {a['platform']}" for a in result["accounts"]]
+    keywords = [f'"{keyword}"' for keyword in result["keywords"]]
+    parts = [
+        (label, items)
+        for label, items in (("Wallets", wallets), ("Accounts", accounts), ("Keywords", keywords))
+        if items
+    ]
+    if not parts:
+        return (
+            'You are not watching anything yet. Try "watch 0x…" for a wallet or "follow'
+            ' @someone" for an account; "list my alerts" shows your alerts.'
+        )
+    return "You are watching:\n" + "\n".join(
+        f"• {label}: {', '.join(items)}" for label, items in parts
+    )
+
+
 def _recalled(result: dict[str, Any]) -> str:
     facts = result["facts"]
     if not facts:
@@ -325,6 +344,7 @@ COMPOSERS: dict[str, Composer] = {
     "remember": _remembered,
     "recall_memory": _recalled,
     "forget": _forgotten,
+    "list_watches": _watches,
     "wallet_activity": _wallet_activity,
     "create_wallet_alert": _created,
     "fees_collected": _fees,

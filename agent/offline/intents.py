@@ -329,6 +329,25 @@ def _about_a_wallet(r: Reading) -> bool:
     )
 
 
+WATCHLIST = frozenset({"watchlist", "watches", "watchlists", "watching", "following", "tracking"})
+
+
+def _lists_watches(r: Reading) -> bool:
+    """ "what am i watching?", "my watches", "show my watchlist", "which wallets do i
+    track": the user's watches listed (not a new watch: nothing to watch is named)."""
+    if r.addresses or r.bad_addresses or r.handles or r.coins or _asks_for_alert(r):
+        return False
+    raw = {t.raw.lower().strip(".,!?") for t in r.tokens}
+    if r.says("alert", "rule"):
+        return False
+    if raw & {"watchlist", "watchlists", "watches"} and (r.says("my") or r.says(lexicon.LIST)):
+        return True
+    words = [t for t in r.tokens if t.kind == "word"]
+    asks = bool(words) and words[0].is_word("what", "which", "who")
+    i_do = r.says("i") and bool(raw & (WATCHLIST | {"watch", "track", "follow"}))
+    return asks and i_do
+
+
 SOMEONE = frozenset({"guy", "account", "someone", "somebody", "person", "trader", "this", "them"})
 
 
@@ -440,6 +459,7 @@ RULES: tuple[tuple[Applies, Drafts], ...] = (
     (_forgets, lambda r, book: Draft("forget", frames.fact_slots(r))),
     (_recalls, _saying("recall_memory")),
     (_told_to_remember, lambda r, book: Draft("remember", frames.fact_slots(r))),
+    (_lists_watches, _saying("list_watches")),
     (lambda r: _manage(r) is not None, _changes),
     (
         lambda r: bool(r.addresses) and _asks_for_alert(r),

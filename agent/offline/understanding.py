@@ -243,6 +243,7 @@ CALLS: dict[str, Finisher] = {
     "follow_account": frames.account_call,
     "remember": frames.remember_call,
     "recall_memory": lambda slots: ([("recall_memory", {})], []),
+    "list_watches": lambda slots: ([("list_watches", {})], []),
     "forget": frames.forget_call,
     "wallet_activity": chain_frames.activity_call,
     "create_wallet_alert": chain_frames.wallet_alert_call,

@@ -127,3 +127,16 @@ def test_a_failure_is_said_in_plain_language_without_the_tools_name(
     said_ = said(tool, result)
     assert said_ == answer
     assert tool not in said_
+
+
+def test_watches_are_listed_by_kind_and_none_says_how_to_add_one() -> None:
+    watched = {
+        "wallets": [{"address": "0xabc", "ens": "vitalik.eth"}],
+        "accounts": [{"platform": "x", "handle": "cobie"}],
+        "keywords": ["airdrop"],
+    }
+    assert said("list_watches", watched) == (
+        'You are watching:\n• Wallets: vitalik.eth\n• Accounts: @cobie on x\n• Keywords: "airdrop"'
+    )
+    nothing = said("list_watches", {"wallets": [], "accounts": [], "keywords": []})
+    assert nothing.startswith("You are not watching anything yet.")

@@ -323,3 +323,12 @@ def test_mentions_of_a_keyword_are_watched_and_a_quoted_keyword_kept_whole(
 def test_a_preference_or_note_is_remembered_even_about_alerts(text: str, fact: str) -> None:
     """ "note: i prefer alerts on binance" asked what the alert should watch."""
     assert decide(text) == ("remember", [("remember", {"fact": fact})])
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["what am i tracking?", "show me my watchlist", "which accounts do i follow", "my watches"],
+)
+def test_the_users_watches_are_listed(text: str) -> None:
+    """ "what am i watching?" had no tool to answer it: a generic reply."""
+    assert decide(text) == ("list_watches", [("list_watches", {})])
