@@ -144,3 +144,24 @@ async def forget(context: AgentContext, arguments: ForgetArgs) -> dict[str, Any]
     memory = context.services.memory
     forgotten = await asyncio.to_thread(memory.forget_about, context.user_id, arguments.fact)
     return {"forgotten": [_fact(fact) for fact in forgotten]}
+
+
+async def forgetting_question(context: AgentContext, arguments: NoArgs) -> str:
+    """ "Forget everything I know about you (3 facts)?"; nothing told: nothing to ask."""
+    facts = await asyncio.to_thread(context.services.memory.facts, context.user_id)
+    if not facts:
+        raise ValueError("you have not told me anything to forget")
+    count = f"{len(facts)} fact{'s' if len(facts) != 1 else ''}"
+    return f"Forget everything I know about you ({count})?"
+
+
+@agent_tool(
+    "account",
+    description="Forget everything the user told you (all remembered facts); asks first.",
+    confirm=True,
+    effect="repeatable",
+    ask=forgetting_question,
+)
+async def forget_everything(context: AgentContext, arguments: NoArgs) -> dict[str, Any]:
+    forgotten = await asyncio.to_thread(context.services.memory.forget_all, context.user_id)
+    return {"forgotten": [_fact(fact) for fact in forgotten], "all": True}

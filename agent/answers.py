@@ -257,6 +257,9 @@ def _recalled(result: dict[str, Any]) -> str:
 
 
 def _forgotten(result: dict[str, Any]) -> str:
+    if result.get("all"):
+        count = len(result["forgotten"])
+        return f"Forgotten everything you told me ({count} fact{'s' if count != 1 else ''})."
     return "Forgotten: " + "; ".join(fact["text"] for fact in result["forgotten"]) + "."
 
 
@@ -278,6 +281,7 @@ FAILED = {
     "remember": "I could not remember that",
     "recall_memory": "I could not recall what you told me",
     "forget": "I could not forget that",
+    "forget_everything": "I could not forget everything",
     "wallet_activity": "I could not read that wallet's activity",
     "create_wallet_alert": "I could not create that wallet alert",
     "fees_collected": "I could not read the fees collected",
@@ -344,6 +348,7 @@ COMPOSERS: dict[str, Composer] = {
     "remember": _remembered,
     "recall_memory": _recalled,
     "forget": _forgotten,
+    "forget_everything": _forgotten,
     "list_watches": _watches,
     "wallet_activity": _wallet_activity,
     "create_wallet_alert": _created,

@@ -308,6 +308,14 @@ remembered, even when they name alerts."""
 NOTING = frozenset({"note", "fyi", "btw", "noted", "memo"})
 
 
+def _forgets_everything(r: Reading) -> bool:
+    """ "forget everything about me", "forget all you know", "forget me": every fact."""
+    if not _forgets(r) or r.coins or r.quantities:
+        return False
+    fact = str(frames.fact_slots(r).get("fact", "")).lower()
+    return r.says("everything", "all", "anything") or fact in {"me", "about me"}
+
+
 def _told_to_remember(r: Reading) -> bool:
     """ "remember I use binance", "note: I prefer alerts on binance", "don't forget I hold
     2 eth" (not a request after it), "I usually trade on bybit", "my favourite is sol"."""
@@ -456,6 +464,7 @@ RULES: tuple[tuple[Applies, Drafts], ...] = (
     (_predicts, lambda r, book: Draft("unsupported", frames.prediction_slots(r, book))),
     (_advice, _saying("unsupported", {"why": "advice"})),
     (_trading, _saying("unsupported", {"why": "trading"})),
+    (_forgets_everything, _saying("forget_everything")),
     (_forgets, lambda r, book: Draft("forget", frames.fact_slots(r))),
     (_recalls, _saying("recall_memory")),
     (_told_to_remember, lambda r, book: Draft("remember", frames.fact_slots(r))),

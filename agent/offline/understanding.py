@@ -244,6 +244,7 @@ CALLS: dict[str, Finisher] = {
     "remember": frames.remember_call,
     "recall_memory": lambda slots: ([("recall_memory", {})], []),
     "list_watches": lambda slots: ([("list_watches", {})], []),
+    "forget_everything": lambda slots: ([("forget_everything", {})], []),
     "forget": frames.forget_call,
     "wallet_activity": chain_frames.activity_call,
     "create_wallet_alert": chain_frames.wallet_alert_call,

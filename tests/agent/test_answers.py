@@ -140,3 +140,8 @@ def test_watches_are_listed_by_kind_and_none_says_how_to_add_one() -> None:
     )
     nothing = said("list_watches", {"wallets": [], "accounts": [], "keywords": []})
     assert nothing.startswith("You are not watching anything yet.")
+
+
+def test_forgetting_everything_says_how_much() -> None:
+    forgotten = {"forgotten": [{"text": "I hold 2 ETH"}, {"text": "I use kraken"}], "all": True}
+    assert said("forget_everything", forgotten) == "Forgotten everything you told me (2 facts)."

@@ -332,3 +332,9 @@ def test_a_preference_or_note_is_remembered_even_about_alerts(text: str, fact: s
 def test_the_users_watches_are_listed(text: str) -> None:
     """ "what am i watching?" had no tool to answer it: a generic reply."""
     assert decide(text) == ("list_watches", [("list_watches", {})])
+
+
+@pytest.mark.parametrize("text", ["forget everything", "forget all you know about me", "forget me"])
+def test_forgetting_everything_is_one_call_confirmed_by_the_tool(text: str) -> None:
+    """ "forget everything about me" tried to forget a fact matching "me"."""
+    assert decide(text) == ("forget_everything", [("forget_everything", {})])
