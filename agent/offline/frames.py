@@ -130,20 +130,34 @@ QUERY_NOISE = (
     | lexicon.FUNCTION_WORDS
     | frozenset(
         {"news", "explain", "search", "what", "is", "know", "tell", "about", "anything", "new",
-         "any", "have", "find", "look", "up", "recent", "current", "info", "information"}
+         "any", "have", "find", "look", "up", "recent", "current", "info", "information",
+         "top", "latest", "newest", "headline", "headlines", "biggest", "important", "show",
+         "me", "give", "get", "pls", "please"}
     )
 )  # fmt: skip
 
 
+WINDOW_NOISE = frozenset(
+    {"this", "past", "last", "today", "week", "day", "hour", "month", "in", "over", "within",
+     "since", "yesterday", "tonight", "the", "an", "a", "recently"}
+)  # fmt: skip
+"""The words of a window said ("this week", "in the last hour"): not the topic."""
+
+
 def knowledge_slots(reading: Reading) -> Slots:
     """The topic, in the user's words, and the coin it is about (a bare ticker)."""
+    timed = {i for q in reading.kinds("duration") for i in range(q.start, q.end)}
+    window = window_slots(reading)
+    if window:
+        timed |= {i for i, t in enumerate(reading.tokens) if t.raw.lower() in WINDOW_NOISE}
     kept = [
         token.raw
-        for token in reading.tokens
+        for i, token in enumerate(reading.tokens)
         if token.kind in ("word", "cashtag", "pair", "number")
+        and i not in timed
         and not (token.kind == "word" and token.text in QUERY_NOISE and not token.upper)
     ]
-    slots: Slots = {}
+    slots: Slots = dict(window)
     query = " ".join(dict.fromkeys(kept)).strip(" ?.!,")
     if query:
         slots["query"] = query

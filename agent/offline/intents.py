@@ -371,6 +371,15 @@ def _about_talk(r: Reading) -> bool:
     return not _explains(r) or r.says("post", "tweet")
 
 
+def _recent_posts(r: Reading) -> bool:
+    """ "show me recent posts", "latest tweets": posts with no subject (the search needs a
+    coin or keyword: asked for)."""
+    if r.coins or r.handles or not r.says(lexicon.POSTS) or r.says("news", "headline"):
+        return False
+    listing = r.says(lexicon.LIST) or r.says("recent", "latest", "new", "newest", "show", "any")
+    return listing and not _asks_for_alert(r) and not _trending(r)
+
+
 def _posts_by(r: Reading) -> bool:
     """ "show me posts from @someone": posts by one account (a search the tools lack)."""
     return bool(r.handles) and r.says(lexicon.POSTS) and not r.coins and not _asks_for_alert(r)
@@ -492,6 +501,7 @@ RULES: tuple[tuple[Applies, Drafts], ...] = (
     (_in_other_quote, lambda r, book: _other_quote(r)),
     (_trending, lambda r, book: Draft("trending_symbols", frames.window_slots(r))),
     (_about_talk, lambda r, book: Draft("search_posts", frames.posts_slots(r, book))),
+    (_recent_posts, lambda r, book: Draft("search_posts", frames.posts_slots(r, book))),
     (_explains, lambda r, book: Draft("search_knowledge", frames.knowledge_slots(r))),
     (_states_a_fact, lambda r, book: Draft("remember", frames.fact_slots(r))),
     (_asks_holdings, _saying("holdings")),

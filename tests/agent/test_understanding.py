@@ -338,3 +338,21 @@ def test_the_users_watches_are_listed(text: str) -> None:
 def test_forgetting_everything_is_one_call_confirmed_by_the_tool(text: str) -> None:
     """ "forget everything about me" tried to forget a fact matching "me"."""
     assert decide(text) == ("forget_everything", [("forget_everything", {})])
+
+
+def test_recent_posts_without_a_subject_ask_which_coin() -> None:
+    """ "show me recent posts" was "not something I can do"; the search needs a subject."""
+    assert decide("any new posts?") == ("clarify", [])
+
+
+@pytest.mark.parametrize(
+    ("text", "arguments"),
+    [("top news this week", {"query": "latest news", "window_s": 604800}),
+     ("latest headlines about eth in the last hour",
+      {"query": "eth", "symbol": "ETH", "window_s": 3600})],
+)  # fmt: skip
+def test_news_filler_is_not_the_query_and_its_window_reaches_the_search(
+    text: str, arguments: dict[str, Any]
+) -> None:
+    """ "top news this week" searched for "top this", and its week was lost."""
+    assert decide(text) == ("search_knowledge", [("search_knowledge", arguments)])
