@@ -12,7 +12,8 @@ from agent.context import AgentContext
 from agent.memory import recall_facts
 from agent.tools import agent_tool
 from aggregates.memory import MAX_FACT_CHARS, Fact
-from aggregates.watch import SocialPlatform
+from aggregates.watch import SocialPlatform, watch_id
+from projections.readmodels.watches import Watches
 
 
 class WalletArgs(BaseModel):
@@ -46,6 +47,29 @@ async def follow_account(context: AgentContext, arguments: AccountArgs) -> dict[
     watches = context.services.watches
     await asyncio.to_thread(watches.follow_account, context.user_id, arguments.platform, handle)
     return {"watching": f"@{handle} on {arguments.platform}"}
+
+
+class NoArgs(BaseModel):
+    pass
+
+
+@agent_tool(
+    "account",
+    description="What the user watches: wallets, social accounts and keywords they follow"
+    " (alerts are listed by list_alerts).",
+)
+async def list_watches(context: AgentContext, arguments: NoArgs) -> dict[str, Any]:
+    collection = await context.read_models.collection(Watches.name)
+    document = await collection.find_one({"_id": str(watch_id(context.user_id))}) or {}
+    wallets = [
+        {key: wallet.get(key) for key in ("address", "ens", "label") if wallet.get(key)}
+        for wallet in document.get("wallets", [])
+    ]
+    accounts = [
+        {"platform": account.get("platform"), "handle": account.get("handle")}
+        for account in document.get("accounts", [])
+    ]
+    return {"wallets": wallets, "accounts": accounts, "keywords": document.get("keywords", [])}
 
 
 # -- memory (account) -----------------------------------------------------------------------
@@ -120,3 +144,24 @@ async def forget(context: AgentContext, arguments: ForgetArgs) -> dict[str, Any]
     memory = context.services.memory
     forgotten = await asyncio.to_thread(memory.forget_about, context.user_id, arguments.fact)
     return {"forgotten": [_fact(fact) for fact in forgotten]}
+
+
+async def forgetting_question(context: AgentContext, arguments: NoArgs) -> str:
+    """ "Forget everything I know about you (3 facts)?"; nothing told: nothing to ask."""
+    facts = await asyncio.to_thread(context.services.memory.facts, context.user_id)
+    if not facts:
+        raise ValueError("you have not told me anything to forget")
+    count = f"{len(facts)} fact{'s' if len(facts) != 1 else ''}"
+    return f"Forget everything I know about you ({count})?"
+
+
+@agent_tool(
+    "account",
+    description="Forget everything the user told you (all remembered facts); asks first.",
+    confirm=True,
+    effect="repeatable",
+    ask=forgetting_question,
+)
+async def forget_everything(context: AgentContext, arguments: NoArgs) -> dict[str, Any]:
+    forgotten = await asyncio.to_thread(context.services.memory.forget_all, context.user_id)
+    return {"forgotten": [_fact(fact) for fact in forgotten], "all": True}

@@ -13,6 +13,7 @@ source covers DOGE/USDT yet..."), then how often it fires and when it ends.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -226,6 +227,25 @@ def _remembered(result: dict[str, Any]) -> str:
     return f"{said}."
 
 
+def _watches(result: dict[str, Any]) -> str:
+    wallets = [w.get("ens") or w.get("label") or w["address"] for w in result["wallets"]]
+    accounts = [f"@{a['handle']} on {a['platform']}" for a in result["accounts"]]
+    keywords = [f'"{keyword}"' for keyword in result["keywords"]]
+    parts = [
+        (label, items)
+        for label, items in (("Wallets", wallets), ("Accounts", accounts), ("Keywords", keywords))
+        if items
+    ]
+    if not parts:
+        return (
+            'You are not watching anything yet. Try "watch 0x…" for a wallet or "follow'
+            ' @someone" for an account; "list my alerts" shows your alerts.'
+        )
+    return "You are watching:\n" + "\n".join(
+        f"• {label}: {', '.join(items)}" for label, items in parts
+    )
+
+
 def _recalled(result: dict[str, Any]) -> str:
     facts = result["facts"]
     if not facts:
@@ -237,10 +257,79 @@ def _recalled(result: dict[str, Any]) -> str:
 
 
 def _forgotten(result: dict[str, Any]) -> str:
+    if result.get("all"):
+        count = len(result["forgotten"])
+        return f"Forgotten everything you told me ({count} fact{'s' if count != 1 else ''})."
     return "Forgotten: " + "; ".join(fact["text"] for fact in result["forgotten"]) + "."
 
 
 CONFIRMATION = "Yes / No"
+
+FAILED = {
+    "get_price": "I could not get that price",
+    "create_alert": "I could not create that alert",
+    "create_post_alert": "I could not create that post alert",
+    "list_alerts": "I could not list your alerts",
+    "pause_alert": "I could not pause that alert",
+    "resume_alert": "I could not resume that alert",
+    "delete_alert": "I could not delete that alert",
+    "search_posts": "I could not search the posts",
+    "trending_symbols": "I could not tell what is trending",
+    "search_knowledge": "I could not search the news",
+    "watch_wallet": "I could not watch that wallet",
+    "follow_account": "I could not follow that account",
+    "remember": "I could not remember that",
+    "recall_memory": "I could not recall what you told me",
+    "forget": "I could not forget that",
+    "forget_everything": "I could not forget everything",
+    "wallet_activity": "I could not read that wallet's activity",
+    "create_wallet_alert": "I could not create that wallet alert",
+    "fees_collected": "I could not read the fees collected",
+    "list_watches": "I could not list what you watch",
+}
+"""What could not be done, per tool: a failure is said without the tool's name."""
+NOTHING_TO = {"pause_alert": "pause", "resume_alert": "resume", "delete_alert": "delete"}
+REASONS = (
+    (
+        re.compile(r"only an active rule can be paused; this one is (\w+)"),
+        "it is not active (it is {0})",
+    ),
+    (
+        re.compile(r"only a paused rule can be resumed; this one is (\w+)"),
+        "it is not paused (it is {0})",
+    ),
+)
+"""Domain reasons said in the user's terms."""
+
+
+def failure(tool: str, result: dict[str, Any]) -> str:
+    """A tool's failure in plain language: what could not be done, and why, without the
+    tool's name or its arguments' names (the model reads the JSON ``error`` itself)."""
+    reason = str(result.get("reason") or result["error"]).rstrip(".")
+    reason = reason.removeprefix(f"{tool} failed: ")
+    invalid = re.match(r"invalid arguments for \w+: (.*)", reason)
+    if invalid:
+        reason = "the request was incomplete or malformed (" + invalid.group(1) + ")"
+    if tool == "get_price" and result.get("symbol"):
+        return _no_price(result)
+    if reason.startswith("you have no") and tool in NOTHING_TO:
+        return f"Nothing to {NOTHING_TO[tool]}: {reason}."
+    for pattern, said in REASONS:
+        found = pattern.search(reason)
+        if found:
+            reason = said.format(*found.groups())
+    return f"{FAILED.get(tool, 'I could not do that')}: {reason}."
+
+
+def _no_price(result: dict[str, Any]) -> str:
+    where = f" on {result['venue']}" if result.get("venue") else ""
+    said = f"I have no price for {result['symbol']}{where}: no running source reports it."
+    known = [str(symbol) for symbol in result.get("known") or []]
+    if not known:
+        return said
+    quotes = {symbol.partition("/")[2] for symbol in known}
+    names = [s.partition("/")[0] if len(quotes) == 1 else s for s in known]
+    return f"{said} I track {', '.join(names)}."
 
 
 COMPOSERS: dict[str, Composer] = {
@@ -259,6 +348,8 @@ COMPOSERS: dict[str, Composer] = {
     "remember": _remembered,
     "recall_memory": _recalled,
     "forget": _forgotten,
+    "forget_everything": _forgotten,
+    "list_watches": _watches,
     "wallet_activity": _wallet_activity,
     "create_wallet_alert": _created,
     "fees_collected": _fees,
@@ -292,7 +383,7 @@ def _one(tool: str, content: str, memory: Sequence[str]) -> str:
     except ValueError:
         return content
     if isinstance(result, dict) and "error" in result:
-        return f"I could not do that: {result['error']}"
+        return failure(tool, result)
     composer = COMPOSERS.get(tool)
     if composer is None:
         return content

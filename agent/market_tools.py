@@ -21,14 +21,25 @@ class SymbolArgs(BaseModel):
     )
 
 
+class NoPriceError(LookupError):
+    """No running source reports the symbol (on the venue); `details` name the symbols
+    that have a price, for the answer to offer instead."""
+
+    def __init__(self, symbol: str, venue: str | None, known: list[str]) -> None:
+        where = f" on {venue}" if venue else ""
+        tracked = f"; prices are known for {', '.join(known)}" if known else ""
+        super().__init__(f"no price for {symbol}{where} yet{tracked}")
+        self.details = {"symbol": symbol, "venue": venue, "known": known}
+
+
 @agent_tool("market", description="The latest price of a symbol, and the venue it is from.")
 async def get_price(context: AgentContext, arguments: SymbolArgs) -> dict[str, Any]:
     collection = await context.read_models.collection(Prices.name)
     venue = arguments.venue.lower() if arguments.venue else None
     found = await latest(collection, arguments.symbol, venue)
     if found is None:
-        where = f" on {venue}" if venue else ""
-        raise LookupError(f"no price for {arguments.symbol}{where} yet")
+        known = sorted(await collection.distinct("symbol"))
+        raise NoPriceError(arguments.symbol, venue, [str(symbol) for symbol in known])
     return {
         "symbol": found["symbol"],
         "price": found["price"],

@@ -94,6 +94,12 @@ def _aware(moment: datetime) -> datetime:
 class KnowledgeArgs(BaseModel):
     query: str = Field(min_length=1, max_length=500)
     symbol: str | None = Field(default=None, max_length=25, description="Only about this")
+    window_s: int | None = Field(
+        default=None,
+        gt=0,
+        le=MAX_WINDOW_S,
+        description="Only what was read in this many last seconds",
+    )
 
 
 @agent_tool(
@@ -104,13 +110,17 @@ class KnowledgeArgs(BaseModel):
 async def search_knowledge(context: AgentContext, arguments: KnowledgeArgs) -> dict[str, Any]:
     if context.knowledge is None:
         raise LookupError("the knowledge base is not available here")
+    since = None
+    if arguments.window_s is not None:
+        since = datetime.now(UTC) - timedelta(seconds=arguments.window_s)
     hits = await context.knowledge.search(
         arguments.query,
         k=KNOWLEDGE_HITS,
-        filters=SearchFilters(symbol=arguments.symbol, viewer=str(context.user_id)),
+        filters=SearchFilters(symbol=arguments.symbol, viewer=str(context.user_id), since=since),
     )
     return {
         "query": arguments.query,
+        "window_s": arguments.window_s,
         "passages": [
             {"author": h.metadata.get("author", ""), "text": h.text, "score": round(h.score, 3)}
             for h in hits

@@ -102,7 +102,7 @@ class ToolRegistry:
         try:
             value = await tool.function(context, parsed)
         except (ImpressoxError, LookupError, ValueError) as error:
-            return _failed(f"{name} failed: {error}")
+            return _failed(f"{name} failed: {error}", name, error)
         return ToolOutcome(True, json.dumps(value, default=str, ensure_ascii=False), value)
 
     async def question(self, context: Any, name: str, arguments: dict[str, Any]) -> ToolOutcome:
@@ -119,7 +119,7 @@ class ToolRegistry:
             try:
                 text = await tool.ask(context, parsed)
             except (ImpressoxError, LookupError, ValueError) as error:
-                return _failed(f"{name} failed: {error}")
+                return _failed(f"{name} failed: {error}", name, error)
         return ToolOutcome(True, json.dumps({"question": text}, ensure_ascii=False), text)
 
     def _parsed(
@@ -140,8 +140,15 @@ class ToolRegistry:
             return _failed(f"invalid arguments for {name}: {problems}")
 
 
-def _failed(message: str) -> ToolOutcome:
-    return ToolOutcome(False, json.dumps({"error": message}, ensure_ascii=False))
+def _failed(message: str, tool: str | None = None, error: Exception | None = None) -> ToolOutcome:
+    """The failure as the model reads it (``error``, naming the tool); a tool's own
+    error also carries its ``reason`` alone and any ``details`` the error has, which the
+    offline answer words for the user without the tool's name."""
+    failure: dict[str, Any] = {"error": message}
+    if tool is not None and error is not None:
+        failure |= {"tool": tool, "reason": str(error)}
+        failure |= dict(getattr(error, "details", None) or {})
+    return ToolOutcome(False, json.dumps(failure, default=str, ensure_ascii=False))
 
 
 AGENT_TOOLS = ToolRegistry()

@@ -20,6 +20,7 @@ says what is still missing, so slots said over several turns (`clarification`) m
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from agent.offline import lexicon
@@ -315,7 +316,9 @@ def _bare_per(tokens: list[Token], i: int) -> bool:
 
 # -- post alerts -----------------------------------------------------------------------------
 
-KEYWORD_AFTER = frozenset({"mention", "about", "mentioning", "on", "keyword", "word", "term"})
+KEYWORD_AFTER = frozenset(
+    {"mention", "about", "mentioning", "on", "keyword", "word", "term", "phrase"}
+)
 NOT_KEYWORDS = (
     lexicon.FUNCTION_WORDS | lexicon.PEOPLE | lexicon.SOCIAL | lexicon.ENGAGEMENT
     | lexicon.ALERT | lexicon.WHEN | frozenset({"start", "begin", "post", "with", "over"})
@@ -327,7 +330,9 @@ def post_alert_slots(reading: Reading) -> Slots:
     slots: Slots = {}
     if reading.handles:
         slots["account"] = reading.handles[0]
-    keyword = reading.coins[0].ticker if reading.coins else _keyword(reading.tokens)
+    keyword = quoted(reading.text)
+    if keyword is None:
+        keyword = reading.coins[0].ticker if reading.coins else _keyword(reading.tokens)
     if keyword is not None:
         slots["keyword"] = keyword
     engagement = _engagement(reading)
@@ -340,6 +345,29 @@ def post_alert_call(slots: Slots) -> tuple[dict[str, Any] | None, list[str]]:
     if "keyword" not in slots and "account" not in slots:
         return None, ["subject"]
     return dict(slots), []
+
+
+QUOTED = re.compile(
+    r"(?:^|(?<=\s))[\"\u201c\u2018']([^\"\u201c\u201d\u2018\u2019']{2,64})[\"\u201d\u2019']"
+    r"(?=$|[\s.,!?;:])"
+)
+"""A phrase said in quotes ("track the keyword 'etf approval'"): a keyword kept whole."""
+
+
+def quoted(text: str) -> str | None:
+    """The first phrase in quotes, as said (lower case), if it has a letter."""
+    found = QUOTED.search(text)
+    if found is None or not re.search(r"[a-z]", found.group(1), re.I):
+        return None
+    phrase = " ".join(found.group(1).split()).lower()
+    return phrase or None
+
+
+def keyword_of(reading: Reading) -> str | None:
+    """The keyword a message names: quoted, a coin, or the word after "mention"/"about"."""
+    if (phrase := quoted(reading.text)) is not None:
+        return phrase
+    return reading.coins[0].ticker if reading.coins else _keyword(reading.tokens)
 
 
 def _keyword(tokens: list[Token]) -> str | None:

@@ -42,6 +42,17 @@ def price_call(slots: Slots) -> tuple[Calls, list[str]]:
     return [("get_price", {"symbol": symbol} | venue) for symbol in symbols], []
 
 
+def prediction_slots(reading: Reading, book: SymbolBook) -> Slots:
+    """What a prediction asked about: its coin and the level said, offered as an alert."""
+    slots: Slots = {"why": "prediction"}
+    if reading.coins:
+        slots["coin"] = reading.coins[0].ticker
+    levels = [q.value for q in reading.kinds("amount") if q.value > 0]
+    if levels:
+        slots["level"] = levels[0]
+    return slots
+
+
 # -- listing and changing alerts ------------------------------------------------------------
 
 
@@ -119,20 +130,34 @@ QUERY_NOISE = (
     | lexicon.FUNCTION_WORDS
     | frozenset(
         {"news", "explain", "search", "what", "is", "know", "tell", "about", "anything", "new",
-         "any", "have", "find", "look", "up", "recent", "current", "info", "information"}
+         "any", "have", "find", "look", "up", "recent", "current", "info", "information",
+         "top", "latest", "newest", "headline", "headlines", "biggest", "important", "show",
+         "me", "give", "get", "pls", "please"}
     )
 )  # fmt: skip
 
 
+WINDOW_NOISE = frozenset(
+    {"this", "past", "last", "today", "week", "day", "hour", "month", "in", "over", "within",
+     "since", "yesterday", "tonight", "the", "an", "a", "recently"}
+)  # fmt: skip
+"""The words of a window said ("this week", "in the last hour"): not the topic."""
+
+
 def knowledge_slots(reading: Reading) -> Slots:
     """The topic, in the user's words, and the coin it is about (a bare ticker)."""
+    timed = {i for q in reading.kinds("duration") for i in range(q.start, q.end)}
+    window = window_slots(reading)
+    if window:
+        timed |= {i for i, t in enumerate(reading.tokens) if t.raw.lower() in WINDOW_NOISE}
     kept = [
         token.raw
-        for token in reading.tokens
+        for i, token in enumerate(reading.tokens)
         if token.kind in ("word", "cashtag", "pair", "number")
+        and i not in timed
         and not (token.kind == "word" and token.text in QUERY_NOISE and not token.upper)
     ]
-    slots: Slots = {}
+    slots: Slots = dict(window)
     query = " ".join(dict.fromkeys(kept)).strip(" ?.!,")
     if query:
         slots["query"] = query
@@ -182,7 +207,8 @@ def account_call(slots: Slots) -> tuple[Calls, list[str]]:
 
 LEADING = frozenset(
     {"remember", "fyi", "note", "memorize", "record", "that", "can", "could", "you", "would",
-     "please", "to", "and", "also", "forget", "unremember", "unlearn"}
+     "please", "to", "and", "also", "forget", "unremember", "unlearn", "dont", "don't",
+     "do", "not", "btw", "just", "so", "know"}
 )  # fmt: skip
 
 

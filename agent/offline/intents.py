@@ -10,12 +10,13 @@ message holds words of a meaning, and which slots it mentions.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from agent.offline import chain_frames, frames, lexicon
-from agent.offline.alert_frames import alert_slots, post_alert_slots
+from agent.offline.alert_frames import alert_slots, keyword_of, post_alert_slots, quoted
 from agent.offline.reading import Reading
 from agent.offline.vocabulary import SymbolBook
 from aggregates.memory import understand as understand_fact
@@ -54,6 +55,43 @@ def _foretold(r: Reading) -> bool:
     futures += [i - 1 for i, w in enumerate(words[:-1]) if w == "gonna"]
     moves = lexicon.RISE | lexicon.FALL | lexicon.MOVE | {"be", "hit", "reach", "moon"}
     return any(words[i + 2] in moves for i in futures if i + 2 < len(words))
+
+
+MODALS = frozenset({"will", "can", "could", "would", "gonna", "might"})
+HEIGHTS = frozenset({"high", "low", "far", "big"})
+DREAMS = frozenset({"moon", "lambo", "ath", "mooning", "pump"})
+REACHES = lexicon.RISE | lexicon.FALL | lexicon.MOVE | lexicon.REACH | {"be", "go", "get"}
+REACHES -= {"at"}
+
+
+def _predicts(r: Reading) -> bool:
+    """ "is sol going to 500?", "will btc pump", "wen moon", "how high can eth go", "do
+    you think eth will hit 5k": where a price will be, asked (never an alert's request).
+    A modal counts next to its coin and a move ("will btc pump", "pepe will dump"), not
+    in a request ("can you get me the btc price")."""
+    if _asks_for_alert(r) or r.says(lexicon.ALERT_NOUNS - {"one", "ones", "them", "it"}):
+        return False
+    in_coin = {i for c in r.coins for i in range(c.start, c.end)}
+    at = [i for i, t in enumerate(r.tokens) if t.kind != "mark"]
+    texts = ["COIN" if i in in_coin else r.tokens[i].text for i in at]
+    texts = [t for n, t in enumerate(texts) if t != "COIN" or texts[n - 1 : n] != ["COIN"]]
+    for i, text in enumerate(texts):
+        after = texts[i + 1 : i + 4]
+        if text == "going" and after[:1] == ["to"] and len(texts) > i + 2:
+            nxt = r.tokens[at[i + 2]] if i + 2 < len(at) else None
+            if texts[i + 2] in REACHES or (nxt is not None and nxt.kind == "number"):
+                return True
+        if text not in MODALS:
+            continue
+        before = texts[i - 1] if i else ""
+        subject = after[:1] in (["COIN"], ["it"]) and set(after[1:3]) & REACHES
+        said_before = before in ("COIN", "it") and after[:1] and after[0] in REACHES
+        if subject or said_before:
+            return True
+    how = [i for i, text in enumerate(texts) if text == "how"]
+    if any(set(texts[i + 1 : i + 2]) & HEIGHTS and set(texts[i + 2 : i + 5]) & MODALS for i in how):
+        return True
+    return r.says("when") and r.says(DREAMS - {"pump"}) and not r.quantities
 
 
 def _trading(r: Reading) -> bool:
@@ -251,17 +289,71 @@ def _off_topic(r: Reading) -> bool:
 
 
 def _forgets(r: Reading) -> bool:
-    return r.says(lexicon.FORGET)
+    """ "forget that I hold eth"; not "don't forget, alert me ..." (a reminder)."""
+    words = [t for t in r.tokens if t.kind == "word"]
+    for i, token in enumerate(words):
+        if token.is_word(lexicon.FORGET):
+            said_before = {t.raw.lower() for t in words[max(0, i - 2) : i]}
+            if not said_before & {"don't", "dont", "do not", "never", "not", "don\u2019t"}:
+                return True
+    return False
+
+
+PREFERS = frozenset(
+    {"prefer", "usually", "favourite", "favorite", "fav", "always", "normally", "mostly",
+     "generally", "tend", "typically", "mainly"}
+)  # fmt: skip
+"""Words of a standing preference or habit ("I prefer alerts on binance"): told, so
+remembered, even when they name alerts."""
+NOTING = frozenset({"note", "fyi", "btw", "noted", "memo"})
+
+
+def _forgets_everything(r: Reading) -> bool:
+    """ "forget everything about me", "forget all you know", "forget me": every fact."""
+    if not _forgets(r) or r.coins or r.quantities:
+        return False
+    fact = str(frames.fact_slots(r).get("fact", "")).lower()
+    return r.says("everything", "all", "anything") or fact in {"me", "about me"}
 
 
 def _told_to_remember(r: Reading) -> bool:
-    return r.says(lexicon.REMEMBER)
+    """ "remember I use binance", "note: I prefer alerts on binance", "don't forget I hold
+    2 eth" (not a request after it), "I usually trade on bybit", "my favourite is sol"."""
+    reminded = r.says(lexicon.FORGET) and not _forgets(r) and not _asks_for_alert(r)
+    if r.says(lexicon.REMEMBER) or reminded:
+        return True
+    words = [t for t in r.tokens if t.kind == "word"]
+    if words and words[0].is_word(NOTING) and len(words) > 2 and not r.question:
+        return True
+    first = next((t for t in words if not t.is_word(NOTING)), None)
+    mine = first is not None and first.is_word("i", "my", "we", "im", "i'm")
+    said = set(re.findall(r"[a-z]+", r.text.lower()))  # "usually" is filler to the reader
+    return mine and bool(said & PREFERS) and not r.question
 
 
 def _about_a_wallet(r: Reading) -> bool:
     return bool(r.addresses or r.bad_addresses) or (
         r.says(lexicon.WATCH) and r.says(lexicon.WALLET)
     )
+
+
+WATCHLIST = frozenset({"watchlist", "watches", "watchlists", "watching", "following", "tracking"})
+
+
+def _lists_watches(r: Reading) -> bool:
+    """ "what am i watching?", "my watches", "show my watchlist", "which wallets do i
+    track": the user's watches listed (not a new watch: nothing to watch is named)."""
+    if r.addresses or r.bad_addresses or r.handles or r.coins or _asks_for_alert(r):
+        return False
+    raw = {t.raw.lower().strip(".,!?") for t in r.tokens}
+    if r.says("alert", "rule"):
+        return False
+    if raw & {"watchlist", "watchlists", "watches"} and (r.says("my") or r.says(lexicon.LIST)):
+        return True
+    words = [t for t in r.tokens if t.kind == "word"]
+    asks = bool(words) and words[0].is_word("what", "which", "who")
+    i_do = r.says("i") and bool(raw & (WATCHLIST | {"watch", "track", "follow"}))
+    return asks and i_do
 
 
 SOMEONE = frozenset({"guy", "account", "someone", "somebody", "person", "trader", "this", "them"})
@@ -279,14 +371,42 @@ def _about_talk(r: Reading) -> bool:
     return not _explains(r) or r.says("post", "tweet")
 
 
+def _recent_posts(r: Reading) -> bool:
+    """ "show me recent posts", "latest tweets": posts with no subject (the search needs a
+    coin or keyword: asked for)."""
+    if r.coins or r.handles or not r.says(lexicon.POSTS) or r.says("news", "headline"):
+        return False
+    listing = r.says(lexicon.LIST) or r.says("recent", "latest", "new", "newest", "show", "any")
+    return listing and not _asks_for_alert(r) and not _trending(r)
+
+
 def _posts_by(r: Reading) -> bool:
     """ "show me posts from @someone": posts by one account (a search the tools lack)."""
     return bool(r.handles) and r.says(lexicon.POSTS) and not r.coins and not _asks_for_alert(r)
 
 
 def _posted_keyword(r: Reading) -> bool:
-    """ "keep an eye on the keyword etf", "watch for the word etf": a post alert."""
-    return r.says("keyword", "word", "term") and r.says(lexicon.WATCH, lexicon.ALERT, "notify")
+    """ "keep an eye on the keyword etf", "watch for the word etf", "track 'etf approval'":
+    a post alert."""
+    named = r.says("keyword", "word", "term", "phrase") or quoted(r.text) is not None
+    return named and r.says(lexicon.WATCH, lexicon.ALERT, "notify")
+
+
+MENTIONS = frozenset({"mention", "mentions", "mentioning", "mentioned"})
+
+
+def _watches_mentions(r: Reading) -> bool:
+    """ "watch for mentions of airdrop", "anything mentioning restaking", "ping me when
+    people talk about the merge": posts naming a keyword, watched (not which coins are
+    talked about most, not posts searched now)."""
+    said = {t.raw.lower().strip(".,!?") for t in r.tokens} & MENTIONS or r.says("mention")
+    talk = r.says("talk", "talking", "say", "saying") and r.says("about")
+    if not (said or talk) or r.says("top", "most", "which") or keyword_of(r) is None:
+        return False
+    asks = r.says(lexicon.WATCH, lexicon.ALERT, "notify", "tabs") or _asks_for_alert(r)
+    asked = r.text.rstrip().endswith("?")
+    anything = r.says("anything", "whenever", "everytime") and not asked
+    return bool(asks or anything or (r.says(lexicon.TELL) and r.says(lexicon.WHEN)))
 
 
 HOLDINGS = frozenset({"bag", "bags", "portfolio", "holding", "holdings", "stack", "position"})
@@ -350,11 +470,14 @@ RULES: tuple[tuple[Applies, Drafts], ...] = (
     (_asks_help, _saying("help")),
     (_asks_how_to, lambda r, book: Draft("help", {"feature": _feature(r)})),
     (_off_topic, _saying("unsupported", OFFTOPIC)),
+    (_predicts, lambda r, book: Draft("unsupported", frames.prediction_slots(r, book))),
     (_advice, _saying("unsupported", {"why": "advice"})),
     (_trading, _saying("unsupported", {"why": "trading"})),
+    (_forgets_everything, _saying("forget_everything")),
     (_forgets, lambda r, book: Draft("forget", frames.fact_slots(r))),
     (_recalls, _saying("recall_memory")),
     (_told_to_remember, lambda r, book: Draft("remember", frames.fact_slots(r))),
+    (_lists_watches, _saying("list_watches")),
     (lambda r: _manage(r) is not None, _changes),
     (
         lambda r: bool(r.addresses) and _asks_for_alert(r),
@@ -372,11 +495,13 @@ RULES: tuple[tuple[Applies, Drafts], ...] = (
     (_posts_by, lambda r, book: Draft("unsupported", {"why": "author", "handle": r.handles[0]})),
     (_follows, lambda r, book: Draft("follow_account", frames.account_slots(r))),
     (_posted_keyword, lambda r, book: Draft("create_post_alert", post_alert_slots(r))),
+    (_watches_mentions, lambda r, book: Draft("create_post_alert", post_alert_slots(r))),
     (_lists, lambda r, book: Draft("list_alerts", frames.list_slots(r, book))),
     (_asks_for_alert, _alert),
     (_in_other_quote, lambda r, book: _other_quote(r)),
     (_trending, lambda r, book: Draft("trending_symbols", frames.window_slots(r))),
     (_about_talk, lambda r, book: Draft("search_posts", frames.posts_slots(r, book))),
+    (_recent_posts, lambda r, book: Draft("search_posts", frames.posts_slots(r, book))),
     (_explains, lambda r, book: Draft("search_knowledge", frames.knowledge_slots(r))),
     (_states_a_fact, lambda r, book: Draft("remember", frames.fact_slots(r))),
     (_asks_holdings, _saying("holdings")),

@@ -103,3 +103,20 @@ def other_quote(quote: str, examples: list[str], coin: str | None = None) -> str
         f"I can't price in {quote}: the prices I have are in dollars, against USDT. I can"
         f' give you {coin}/USDT instead ("price of {coin}", or an alert on {coin}/USDT).'
     )
+
+
+def prediction(coin: str | None, level: float | None) -> str:
+    """Where a price will go: not said (no predictions, no advice); an alert offered."""
+    said = "I can't predict prices or give investment advice."
+    if coin is None:
+        return f"{said} {UNSUPPORTED['advice'].split('. ', 1)[1]}"
+    if level is not None:
+        amount = f"{level:,.10g}"
+        return (
+            f"{said} I can tell you when {coin} gets there:"
+            f' "alert me when {coin} goes above {amount}", or show its price now.'
+        )
+    return (
+        f"{said} I can show {coin}'s price, what people are saying about it and the news,"
+        f' and alert you on its moves, e.g. "alert me when {coin} moves 5%".'
+    )

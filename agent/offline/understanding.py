@@ -198,6 +198,8 @@ def _cannot(slots: dict[str, Any], examples: list[str]) -> str:
     if why == "volume_amount":
         coin = str(slots.get("symbol") or "BTC").split("/")[0]
         return replies.VOLUME_AMOUNT.format(coin=coin)
+    if why == "prediction":
+        return replies.prediction(slots.get("coin"), slots.get("level"))
     if why == "author":
         return replies.AUTHOR.format(handle=slots["handle"])
     return replies.UNSUPPORTED[why]
@@ -241,6 +243,8 @@ CALLS: dict[str, Finisher] = {
     "follow_account": frames.account_call,
     "remember": frames.remember_call,
     "recall_memory": lambda slots: ([("recall_memory", {})], []),
+    "list_watches": lambda slots: ([("list_watches", {})], []),
+    "forget_everything": lambda slots: ([("forget_everything", {})], []),
     "forget": frames.forget_call,
     "wallet_activity": chain_frames.activity_call,
     "create_wallet_alert": chain_frames.wallet_alert_call,

@@ -88,6 +88,23 @@ class Memories(Service[Memory]):
 
         return self.retrying(forget)
 
+    def forget_all(self, user_id: UUID) -> list[Fact]:
+        """Forget every fact of the user: those forgotten (none if nothing was told)."""
+
+        def forget() -> list[Fact]:
+            try:
+                memory = self._existing(user_id)
+            except NotFoundError:
+                return []
+            facts = list(memory.facts)
+            for fact in facts:
+                memory.forget(fact.fact_id)
+            if facts:
+                self.commit(memory)
+            return facts
+
+        return self.retrying(forget)
+
     def facts(self, user_id: UUID) -> list[Fact]:
         """The user's facts, oldest first (none before the first)."""
         try:

@@ -75,3 +75,73 @@ def test_confirmations_are_asked_together_with_one_yes_no() -> None:
     assert compose(asked) == (
         "Delete alert 2, 'ETH/USDT below 3,000'? Delete alert 4, 'SOL/USDT above 250'? Yes / No"
     )
+
+
+@pytest.mark.parametrize(
+    ("tool", "result", "answer"),
+    [
+        (
+            "pause_alert",
+            {
+                "error": "pause_alert failed: only an active rule can be paused",
+                "tool": "pause_alert",
+                "reason": "only an active rule can be paused; this one is paused",
+            },
+            "I could not pause that alert: it is not active (it is paused).",
+        ),
+        (
+            "resume_alert",
+            {
+                "error": "resume_alert failed: only a paused rule can be resumed",
+                "tool": "resume_alert",
+                "reason": "only a paused rule can be resumed; this one is active",
+            },
+            "I could not resume that alert: it is not paused (it is active).",
+        ),
+        (
+            "delete_alert",
+            {"error": "delete_alert failed: you have no SOL/USDT alerts", "tool": "delete_alert"},
+            "Nothing to delete: you have no SOL/USDT alerts.",
+        ),
+        (
+            "get_price",
+            {
+                "error": "get_price failed: no price for DOGE/USDT yet",
+                "tool": "get_price",
+                "symbol": "DOGE/USDT",
+                "known": ["BTC/USDT", "ETH/USDT", "SOL/USDT"],
+            },
+            "I have no price for DOGE/USDT: no running source reports it. I track BTC, ETH, SOL.",
+        ),
+        (
+            "create_alert",
+            {"error": "invalid arguments for create_alert: symbol: field required"},
+            "I could not create that alert: the request was incomplete or malformed"
+            " (symbol: field required).",
+        ),
+    ],
+)
+def test_a_failure_is_said_in_plain_language_without_the_tools_name(
+    tool: str, result: dict[str, Any], answer: str
+) -> None:
+    said_ = said(tool, result)
+    assert said_ == answer
+    assert tool not in said_
+
+
+def test_watches_are_listed_by_kind_and_none_says_how_to_add_one() -> None:
+    watched = {
+        "wallets": [{"address": "0xabc", "ens": "vitalik.eth"}],
+        "accounts": [{"platform": "x", "handle": "cobie"}],
+        "keywords": ["airdrop"],
+    }
+    assert said("list_watches", watched) == (
+        'You are watching:\n• Wallets: vitalik.eth\n• Accounts: @cobie on x\n• Keywords: "airdrop"'
+    )
+    nothing = said("list_watches", {"wallets": [], "accounts": [], "keywords": []})
+    assert nothing.startswith("You are not watching anything yet.")
+
+
+def test_forgetting_everything_says_how_much() -> None:
+    forgotten = {"forgotten": [{"text": "I hold 2 ETH"}, {"text": "I use kraken"}], "all": True}
+    assert said("forget_everything", forgotten) == "Forgotten everything you told me (2 facts)."

@@ -22,7 +22,9 @@ INTENTS = {
 }  # fmt: skip
 CHAIN_INTENTS = {"wallet_activity", "create_wallet_alert", "fees_collected"}
 """Added with issue 16, to the development set only (the held-out set is never edited)."""
-COVERED = {"development": INTENTS | CHAIN_INTENTS, "heldout": INTENTS}
+LATER_INTENTS = {"list_watches", "forget_everything"}
+"""Intents added after the held-out set was written: in the development set only."""
+COVERED = {"development": INTENTS | CHAIN_INTENTS | LATER_INTENTS, "heldout": INTENTS}
 
 
 def offline(symbols: list[str]) -> OfflineChatModel:

@@ -139,6 +139,21 @@ async def test_a_fact_told_in_one_conversation_is_remembered_in_another(
     assert (await other.say("what do you know about me?")).startswith("You have not told me")
 
 
+async def test_forgetting_everything_asks_first_then_forgets_every_fact(
+    services: Services, agent: Worker
+) -> None:
+    user_id = services.users.register("forgetful")
+    thread = Thread(services, user_id, "monday")
+    await thread.say("I hold 2 ETH")
+    await thread.say("I trade on kraken")
+    asked = await thread.say("forget everything about me")
+    assert asked == "Forget everything I know about you (2 facts)? Yes / No"
+    assert await thread.say("yes") == "Forgotten everything you told me (2 facts)."
+    assert services.memory.facts(user_id) == []
+    nothing = await thread.say("forget everything")
+    assert nothing == "I could not forget everything: you have not told me anything to forget."
+
+
 async def test_a_redelivered_statement_records_its_fact_once(
     services: Services,
     store: EventStore,

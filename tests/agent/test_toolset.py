@@ -96,7 +96,9 @@ async def test_a_session_from_a_price_to_a_confirmed_deletion(
 
     await wait_until(priced)
     assert "BTC/USDT is 101,234.50 on binance" in await session.say("price of BTC")
-    assert "no price for DOGE/USDT yet" in await session.say("price of DOGE")
+    assert await session.say("price of DOGE") == (
+        "I have no price for DOGE/USDT: no running source reports it. I track BTC."
+    )
 
     async def covered() -> bool:
         collection = await context.read_models.collection(PriceCoverage.name)
@@ -119,8 +121,9 @@ async def test_a_session_from_a_price_to_a_confirmed_deletion(
     rule: AlertRule = await asyncio.to_thread(context.services.alert_rules.load, rule_id)
     assert rule.status == "paused"
     refused = await session.say("pause alert 9")
-    assert refused.startswith("I could not do that:")
+    assert refused.startswith("I could not pause that alert:")
     assert "there is no alert 9" in refused
+    assert "pause_alert" not in refused
 
     asked = await session.say("delete alert 1")
     assert asked == "Delete alert 1, 'BTC/USDT above 100,000'? Yes / No"
@@ -251,7 +254,7 @@ async def test_alerts_change_by_number_by_coin_or_all(context: AgentContext) -> 
     assert (await session.say("yep go ahead")).startswith("Deleted 2 alerts")
     await wait_until(lambda: _statuses_are(context, ["active"]))
     refused = await session.say("pause my sol alerts")
-    assert refused == "I could not do that: pause_alert failed: you have no SOL/USDT alerts"
+    assert refused == "Nothing to pause: you have no SOL/USDT alerts."
 
 
 async def _statuses_are(context: AgentContext, statuses: list[str]) -> bool:

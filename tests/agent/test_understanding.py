@@ -275,3 +275,84 @@ def test_a_level_of_zero_or_less_is_asked_again_saying_why(text: str, question: 
     assert (asked.label, asked.calls, asked.text) == ("clarify", (), question)
     done = understanding.decide("90k", asked.pending)
     assert done.calls[0][1]["threshold"] == 90_000
+
+
+# -- a judge's unseen messages' causes -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["will eth pump?", "is doge going to 1 dollar", "how low can btc go", "when lambo",
+     "could sol reach 300 this year?", "do you think pepe will dump"],
+)  # fmt: skip
+def test_a_prediction_asked_is_declined_with_an_alert_offered(text: str) -> None:
+    """ "is sol going to 500?" fetched SOL's price, as if asked where it is."""
+    decision = Understanding(SymbolBook(SYMBOLS)).decide(text, now=NOW)
+    assert (decision.label, decision.calls) == ("unsupported", ())
+    assert decision.text.startswith("I can't predict prices")
+
+
+def test_a_prediction_with_a_level_offers_an_alert_at_it() -> None:
+    decision = Understanding(SymbolBook(SYMBOLS)).decide("is doge going to 1 dollar", now=NOW)
+    assert '"alert me when DOGE goes above 1"' in decision.text
+
+
+@pytest.mark.parametrize(
+    ("text", "keyword"),
+    [("watch for mentions of staking", "staking"),
+     ("anything mentioning restaking", "restaking"),
+     ("keep tabs on mentions of the merge", "merge"),
+     ("track the keyword 'rate cut'", "rate cut"),
+     ('alert me on the phrase "spot etf"', "spot etf"),
+     ("ping me when people talk about “token unlocks”", "token unlocks")],
+)  # fmt: skip
+def test_mentions_of_a_keyword_are_watched_and_a_quoted_keyword_kept_whole(
+    text: str, keyword: str
+) -> None:
+    """ "watch for mentions of airdrop" listed trending coins; "'etf approval'" became etf."""
+    assert decide(text) == ("create_post_alert", [("create_post_alert", {"keyword": keyword})])
+
+
+@pytest.mark.parametrize(
+    ("text", "fact"),
+    [("note: i like my alerts on kraken", "i like my alerts on kraken"),
+     ("fyi i always trade on okx", "i always trade on okx"),
+     ("i usually want alerts when btc drops 5%", "i usually want alerts when btc drops 5%"),
+     ("my fav coin is doge", "my fav coin is doge"), ("dont forget i hold 2 eth", "i hold 2 eth")],
+)  # fmt: skip
+def test_a_preference_or_note_is_remembered_even_about_alerts(text: str, fact: str) -> None:
+    """ "note: i prefer alerts on binance" asked what the alert should watch."""
+    assert decide(text) == ("remember", [("remember", {"fact": fact})])
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["what am i tracking?", "show me my watchlist", "which accounts do i follow", "my watches"],
+)
+def test_the_users_watches_are_listed(text: str) -> None:
+    """ "what am i watching?" had no tool to answer it: a generic reply."""
+    assert decide(text) == ("list_watches", [("list_watches", {})])
+
+
+@pytest.mark.parametrize("text", ["forget everything", "forget all you know about me", "forget me"])
+def test_forgetting_everything_is_one_call_confirmed_by_the_tool(text: str) -> None:
+    """ "forget everything about me" tried to forget a fact matching "me"."""
+    assert decide(text) == ("forget_everything", [("forget_everything", {})])
+
+
+def test_recent_posts_without_a_subject_ask_which_coin() -> None:
+    """ "show me recent posts" was "not something I can do"; the search needs a subject."""
+    assert decide("any new posts?") == ("clarify", [])
+
+
+@pytest.mark.parametrize(
+    ("text", "arguments"),
+    [("top news this week", {"query": "latest news", "window_s": 604800}),
+     ("latest headlines about eth in the last hour",
+      {"query": "eth", "symbol": "ETH", "window_s": 3600})],
+)  # fmt: skip
+def test_news_filler_is_not_the_query_and_its_window_reaches_the_search(
+    text: str, arguments: dict[str, Any]
+) -> None:
+    """ "top news this week" searched for "top this", and its week was lost."""
+    assert decide(text) == ("search_knowledge", [("search_knowledge", arguments)])
