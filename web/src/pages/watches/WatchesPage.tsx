@@ -4,7 +4,7 @@
  */
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent, type ReactNode } from "react";
-import type { Accepted, ChannelAdded, Me, WatchList } from "../../api/types";
+import type { Accepted, ChannelAdded, Me, WalletWatched, WatchList } from "../../api/types";
 import { useSession } from "../../auth/session";
 import { ErrorNote, ExtraFields, Loading, Section } from "../../components/common";
 import { ChannelTest } from "./ChannelTest";
@@ -40,9 +40,11 @@ function useCommand(key: string) {
   return { after, error, run };
 }
 
-function Watches() {
+export function Watches() {
   const { api } = useSession();
   const command = useCommand("watches");
+  /** What a wallet watch waits for (no chain watcher), as its receipt says. */
+  const [walletNote, setWalletNote] = useState<string | null>(null);
   const watches = useQuery({
     queryKey: ["watches", command.after],
     queryFn: () => api.get<WatchList>("/v1/watches", { after: command.after }),
@@ -68,8 +70,17 @@ function Watches() {
       <OneLineForm
         label="Watch a wallet (address)"
         id="wallet"
-        onSubmit={(address) => command.run(() => api.post("/v1/watches/wallets", { address }))}
+        onSubmit={async (address) => {
+          const receipt = (await command.run(() => api.post<WalletWatched>("/v1/watches/wallets", { address }))) as WalletWatched | null;
+          setWalletNote(receipt && !receipt.chain_watched ? (receipt.detail ?? null) : null);
+          return receipt;
+        }}
       />
+      {walletNote && (
+        <p className="muted" role="status" data-testid="wallet-note">
+          {walletNote}
+        </p>
+      )}
       <h3>Accounts</h3>
       <ul>
         {data?.accounts.map((account) => (
