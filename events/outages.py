@@ -7,6 +7,8 @@ it was when the server answers. Logging each retry would bury the one thing an o
 needs (what is down, since when, that it is back) under a traceback per second, so a
 process keeps one `Outage` per dependency: the first failure logs that the dependency is
 unavailable, the first success after it logs that it is back and how long it was away.
+Calls in flight as it returns may still fail just after it: those settle quietly
+(`SETTLE_S`) rather than start another outage.
 
 `unavailable` reads an error (and the errors it was raised from) against one table, for
 every part of Impressox: which dependency is away, and whether waiting can help.
@@ -130,41 +132,66 @@ def redis_unavailable(error: BaseException) -> bool:
     return found is not None and found.dependency == "Redis" and found.verdict == "away"
 
 
+SETTLE_S = 2.0
+"""After a dependency is back, a failure this soon is a call that was in flight as it
+returned (or a connection from before it went): the outage just ended, not a new one.
+It is logged only if failures go on for this long."""
+
+
 class Outage:
     """Whether one dependency is away right now, and the two log lines that say so."""
 
     def __init__(self, dependency: str) -> None:
         self.dependency = dependency
         self.since: float | None = None
+        self.back_at: float | None = None
+        self.unsaid_until: float | None = None
+        """While failing again right after coming back: when that becomes worth a line."""
         self.backoff = Backoff(FIRST_RETRY_S, MAX_RETRY_S)
         """Not jittered: one waiter per process and dependency, nobody to fall in step with."""
 
     def failed(self, error: BaseException, **context: object) -> float:
         """Record a failed attempt (logged only if it starts an outage); returns how long
         to wait before the next one."""
+        now = time.monotonic()
         if self.since is None:
-            self.since = time.monotonic()
-            log.warning(
-                f"{self.dependency} unavailable; waiting for it",
-                dependency=self.dependency,
-                error=str(error) or type(error).__name__,
-                pid=os.getpid(),  # under `impressox up`, which process is waiting
-                **context,
-            )
+            self.since = now
+            if self.back_at is not None and now - self.back_at < SETTLE_S:
+                self.unsaid_until = now + SETTLE_S
+            else:
+                self._say_unavailable(error, context)
+        elif self.unsaid_until is not None and now >= self.unsaid_until:
+            self.unsaid_until = None
+            self._say_unavailable(error, context)
         return self.backoff.next_delay()
 
     def succeeded(self) -> None:
-        """Record a successful call: ends the outage, if there was one, with a log line."""
+        """Record a successful call: ends the outage, if there was one, with a log line
+        (none for failures that settled before they were said)."""
         if self.since is None:
             return
-        away = time.monotonic() - self.since
+        now = time.monotonic()
+        away = now - self.since
         self.since = None
         self.backoff.reset()
+        if self.unsaid_until is not None:
+            self.unsaid_until = None
+            return
+        self.back_at = now
         log.info(
             f"{self.dependency} is back",
             dependency=self.dependency,
             down_for_s=round(away, 1),
             pid=os.getpid(),
+        )
+
+    def _say_unavailable(self, error: BaseException, context: dict[str, object]) -> None:
+        log.warning(
+            f"{self.dependency} unavailable; waiting for it",
+            dependency=self.dependency,
+            error=str(error) or type(error).__name__,
+            pid=os.getpid(),  # under `impressox up`, which process is waiting
+            **context,
         )
 
     async def wait(self, error: BaseException, stop: asyncio.Event | None = None) -> bool:

@@ -34,7 +34,10 @@ def configure_logging(level: str = "INFO", log_format: LogFormat = "auto") -> No
     structlog.configure(
         processors=[*shared, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        # One write per line (print makes two: the text, then "\n"): the processes of
+        # `impressox up` share one stderr, and unbuffered (PYTHONUNBUFFERED) two writes
+        # let another process's line in between.
+        logger_factory=structlog.WriteLoggerFactory(file=sys.stderr),
         cache_logger_on_first_use=True,
     )
     handler = logging.StreamHandler(sys.stderr)

@@ -167,14 +167,17 @@ def test_another_users_rule_is_not_found(client: TestClient, user: Key, other_us
     assert unknown.status_code == 404
 
 
+SOME_RULE = "5f0c8a52-4a8e-4c4e-9d7a-0d6b2f1c3e77"
+"""A rule id no test creates: fixed, so that every pytest process collects the same tests."""
+
 ENDPOINTS = [
     ("GET", "/v1/rules"),
     ("POST", "/v1/rules"),
-    ("GET", f"/v1/rules/{uuid4()}"),
-    ("PUT", f"/v1/rules/{uuid4()}"),
-    ("POST", f"/v1/rules/{uuid4()}/pause"),
-    ("POST", f"/v1/rules/{uuid4()}/resume"),
-    ("DELETE", f"/v1/rules/{uuid4()}"),
+    ("GET", f"/v1/rules/{SOME_RULE}"),
+    ("PUT", f"/v1/rules/{SOME_RULE}"),
+    ("POST", f"/v1/rules/{SOME_RULE}/pause"),
+    ("POST", f"/v1/rules/{SOME_RULE}/resume"),
+    ("DELETE", f"/v1/rules/{SOME_RULE}"),
 ]
 
 

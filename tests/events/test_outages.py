@@ -1,10 +1,15 @@
-"""The one classifier of "a dependency is away": which one, and whether waiting helps.
+"""The one classifier of "a dependency is away": which one, and whether waiting helps;
+and the two lines an outage is said in.
 
 Workers wait out what `redis_unavailable` says; the API answers 503 for anything
 `unavailable` finds (tests/api/test_outages.py runs that against real servers).
 """
 
 from __future__ import annotations
+
+import time
+from collections.abc import MutableMapping
+from typing import Any
 
 import pytest
 from eventsourcing.persistence import OperationalError
@@ -22,9 +27,16 @@ from redis.exceptions import (
 )
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
+from structlog.testing import capture_logs
 
 from events.errors import InfrastructureError
-from events.outages import redis_unavailable, unavailable, unavailable_dependency
+from events.outages import (
+    SETTLE_S,
+    Outage,
+    redis_unavailable,
+    unavailable,
+    unavailable_dependency,
+)
 
 
 def caused(outer: BaseException, cause: BaseException) -> BaseException:
@@ -104,3 +116,79 @@ def test_a_chain_that_loops_ends() -> None:
     first, second = RuntimeError("a"), RuntimeError("b")
     first.__cause__, second.__cause__ = second, first
     assert unavailable(first) is None
+
+
+class Clock:
+    """`time.monotonic` as the test sets it."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    fake = Clock()
+    monkeypatch.setattr(time, "monotonic", fake)
+    return fake
+
+
+def said(logs: list[MutableMapping[str, Any]]) -> list[str]:
+    return [str(line["event"]) for line in logs]
+
+
+REFUSED = RedisConnectionError("Connect call failed")
+
+
+def test_an_outage_is_said_once_each_way(clock: Clock) -> None:
+    redis = Outage("Redis")
+    with capture_logs() as logs:
+        for _ in range(5):
+            redis.failed(REFUSED)
+            clock.now += 1
+        redis.succeeded()
+        redis.succeeded()
+    assert said(logs) == ["Redis unavailable; waiting for it", "Redis is back"]
+    assert logs[1]["down_for_s"] == 5.0
+
+
+def test_a_call_in_flight_as_the_server_returns_is_not_another_outage(clock: Clock) -> None:
+    redis = Outage("Redis")
+    with capture_logs() as logs:
+        redis.failed(REFUSED)
+        clock.now += 3
+        redis.succeeded()
+        clock.now += 0.1
+        redis.failed(REFUSED)  # another task's call, begun while Redis was still away
+        clock.now += 0.1
+        redis.succeeded()
+    assert said(logs) == ["Redis unavailable; waiting for it", "Redis is back"]
+
+
+def test_failures_that_go_on_after_a_return_are_said(clock: Clock) -> None:
+    redis = Outage("Redis")
+    with capture_logs() as logs:
+        redis.failed(REFUSED)
+        redis.succeeded()
+        clock.now += 0.5
+        for _ in range(5):
+            redis.failed(REFUSED)
+            clock.now += 1
+        redis.succeeded()
+    assert said(logs) == ["Redis unavailable; waiting for it", "Redis is back"] * 2
+
+
+def test_an_outage_long_after_the_last_is_said_at_once(clock: Clock) -> None:
+    redis = Outage("Redis")
+    with capture_logs() as logs:
+        redis.failed(REFUSED)
+        redis.succeeded()
+        clock.now += SETTLE_S
+        redis.failed(REFUSED)
+    assert said(logs) == [
+        "Redis unavailable; waiting for it",
+        "Redis is back",
+        "Redis unavailable; waiting for it",
+    ]
