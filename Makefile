@@ -37,12 +37,19 @@ typecheck: $(STAMP)
 
 # The chain tests start anvil from contracts/node_modules: hence the npm install. The
 # browser tests (tests/web) drive the built page: build it first.
+# The suite runs in PYTEST_WORKERS processes (pytest-xdist): its tests mostly wait on
+# servers, processes and clocks, so more processes than cores still gain. Each process
+# starts its own Redis and MongoDB; tests/conftest.py keeps a directory sharing one costly
+# server per process (the browser's system, the Redis Cluster) in one of them.
+PYTEST_WORKERS ?= 4
+XDIST := -n $(PYTEST_WORKERS) --dist loadgroup
+
 pytest: $(STAMP) $(NPM_STAMP) web
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest $(XDIST) $(PYTEST_ARGS)
 
 # Everything but the slow crash and soak tests, for the edit-test loop.
 quick: $(STAMP) $(NPM_STAMP)
-	$(BIN)/pytest -m "not slow" $(PYTEST_ARGS)
+	$(BIN)/pytest $(XDIST) -m "not slow" $(PYTEST_ARGS)
 
 # contracts/: Solidity compiled by solc-js and tested with Hardhat, both from npm (Node.js 20+);
 # anvil, the local chain, comes from the same lock. `npm ci` runs again only when the lock

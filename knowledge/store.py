@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar, cast
@@ -190,7 +191,7 @@ class KnowledgeStore:
 
     async def aclose(self) -> None:
         """Release the client (its HTTP connections, or its share of the embedded Chroma)."""
-        await asyncio.to_thread(self._client.close)
+        await asyncio.to_thread(_close, self._client)
         # chromadb (1.5) never closes the httpx sessions of its HTTP client and of the
         # admin client inside it: their sockets would linger until garbage collection.
         for client in (self._client, getattr(self._client, "_admin_client", None)):
@@ -316,7 +317,23 @@ def _info(collection: Collection) -> CollectionInfo:
     )
 
 
+_CHROMA_SYSTEMS = threading.Lock()
+"""chromadb shares one system per path (or server) across a process, and creating or
+releasing a client's share of it is not thread-safe: two opened at once for one path
+fail ("Could not connect to tenant"). Clients are opened and closed one at a time."""
+
+
+def _close(client: Client) -> None:
+    with _CHROMA_SYSTEMS:
+        client.close()
+
+
 def _client(config: KnowledgeConfig) -> Client:
+    with _CHROMA_SYSTEMS:
+        return _open_client(config)
+
+
+def _open_client(config: KnowledgeConfig) -> Client:
     import chromadb  # noqa: PLC0415 - Chroma loads only in processes that use it
 
     options = chromadb.config.Settings(anonymized_telemetry=False)

@@ -26,6 +26,19 @@ if TYPE_CHECKING:
 
 pytest_plugins = ["tests.fixtures"]
 
+TESTS = Path(__file__).parent
+ONE_PROCESS_EACH = ("web", "cluster")
+"""Directories whose tests share servers started once per process (a whole system and a
+browser; a three-master Redis Cluster): under `pytest -n` (xdist's `--dist loadgroup`), all
+of one directory runs in one process rather than starting them in every process."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        for directory in ONE_PROCESS_EACH:
+            if item.path.is_relative_to(TESTS / directory):
+                item.add_marker(pytest.mark.xdist_group(directory))
+
 
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:

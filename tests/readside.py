@@ -64,14 +64,19 @@ class ProjectorThread:
 
     def start(self) -> ProjectorThread:
         self._thread.start()
-        if not self._ready.wait(10):
+        if not self._ready.wait(30):
+            self.stop()
             raise RuntimeError("projector did not start")
         return self
 
     def stop(self) -> None:
+        """Stop it and wait: a projector left running would keep writing (and logging)
+        into the tests after this one."""
         if self._loop is not None and self._stop is not None:
             self._loop.call_soon_threadsafe(self._stop.set)
-        self._thread.join(30)
+        self._thread.join(60)
+        if self._thread.is_alive():
+            raise RuntimeError("projector did not stop within 60 s")
         if self.error is not None:
             raise self.error
 

@@ -6,23 +6,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-import uvicorn
 
 from events.errors import ImpressoxError, RegistryError
-from handlers.declaration import HANDLERS
-from impressox.cli import (
-    agent,
-    aggregates,
-    alerts,
-    bots,
-    chain,
-    events,
-    keys,
-    knowledge,
-    projections,
-    sources,
-    users,
-)
 from impressox.cli.common import (
     EXIT_INTERRUPTED,
     exit_code,
@@ -32,29 +17,19 @@ from impressox.cli.common import (
     running_urls,
     settings_from,
 )
+from impressox.cli.lazy import LazyGroup
 from impressox.connections import redact
-from impressox.modules import load_handlers
 from impressox.settings import Settings
-from impressox.settings_table import markdown_table
-from impressox.supervisor import Supervisor
-from impressox.workers import live_consumers, serve_worker
 
+# The command groups (`impressox events ...`) are listed in impressox/cli/lazy.py and
+# imported when invoked; so are what the commands below need (the supervisor, uvicorn,
+# the handlers): a command pays only for its own imports.
 app = typer.Typer(
+    cls=LazyGroup,
     help="Impressox: an event-sourced agent platform for crypto and DeFi traders.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-app.add_typer(events.app, name="events")
-app.add_typer(aggregates.app, name="aggregates")
-app.add_typer(projections.app, name="projections")
-app.add_typer(keys.app, name="keys")
-app.add_typer(users.app, name="users")
-app.add_typer(alerts.app, name="alerts")
-app.add_typer(sources.app, name="sources")
-app.add_typer(knowledge.app, name="knowledge")
-app.add_typer(agent.app, name="agent")
-app.add_typer(bots.app, name="bots")
-app.add_typer(chain.app, name="chain")
 
 
 @app.callback()
@@ -71,6 +46,8 @@ def main_options(
 @app.command()
 def up(ctx: typer.Context) -> None:
     """Start the whole system (embedded Redis and MongoDB unless URLs are set)."""
+    from impressox.supervisor import Supervisor  # noqa: PLC0415 - see `app`
+
     settings = settings_from(ctx)
     try:
         Supervisor(settings, ctx.obj.get("config")).run()
@@ -83,6 +60,8 @@ def up(ctx: typer.Context) -> None:
 @app.command()
 def api(ctx: typer.Context) -> None:
     """Serve the HTTP API (needs REDIS_URL and MONGO_URL, or a running system)."""
+    import uvicorn  # noqa: PLC0415 - see `app`
+
     from impressox.api_app import create_app  # noqa: PLC0415 - FastAPI loads only where it serves
 
     settings = settings_from(ctx)
@@ -113,6 +92,10 @@ def worker(
     ] = False,
 ) -> None:
     """Run one handler. Start several for more throughput: they share partitions."""
+    from handlers.declaration import HANDLERS  # noqa: PLC0415 - see `app`
+    from impressox.modules import load_handlers  # noqa: PLC0415
+    from impressox.workers import live_consumers, serve_worker  # noqa: PLC0415
+
     settings = settings_from(ctx)
     try:
         load_handlers(settings.modules)
@@ -140,6 +123,8 @@ def show_settings(
 ) -> None:
     """Print the effective settings (secrets redacted), or the table of all settings."""
     if markdown:
+        from impressox.settings_table import markdown_table  # noqa: PLC0415 - see `app`
+
         typer.echo(markdown_table())
         return
     settings: Settings = settings_from(ctx)

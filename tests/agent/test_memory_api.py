@@ -8,6 +8,7 @@ from uuid import UUID, uuid4
 
 import pytest
 from fastapi.testclient import TestClient
+from redis.asyncio import Redis
 
 from aggregates.services.bundle import Services
 from impressox.api_app import create_app
@@ -17,7 +18,10 @@ from tests.readside import ProjectorThread, issue_key
 
 
 @pytest.fixture
-def client(settings: Settings, redis_url: str, mongo_url: str) -> Iterator[TestClient]:
+def client(
+    settings: Settings, redis_url: str, mongo_url: str, redis: Redis
+) -> Iterator[TestClient]:
+    """After `redis`: the projector stops before the test's keys are removed."""
     projector = ProjectorThread(settings, redis_url, mongo_url, names=["api_keys"]).start()
     try:
         app = create_app(settings, redis_url=redis_url, mongo_url=mongo_url)

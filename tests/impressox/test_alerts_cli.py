@@ -22,6 +22,7 @@ from pathlib import Path
 from uuid import UUID
 
 import pytest
+from redis.asyncio import Redis
 
 from aggregates.services.bundle import Services
 from impressox.cli.alerts import STOP_GRACE_S
@@ -36,8 +37,9 @@ DOGE = {"kind": "symbol", "symbol": "DOGE/USDT"}
 
 
 @pytest.fixture
-def api(settings: Settings, redis_url: str, mongo_url: str) -> Iterator[str]:
-    """The API's URL, its read models kept up to date meanwhile."""
+def api(settings: Settings, redis_url: str, mongo_url: str, redis: Redis) -> Iterator[str]:
+    """The API's URL, its read models kept up to date meanwhile (after `redis`: the
+    projector stops before the test's keys are removed)."""
     projector = ProjectorThread(settings, redis_url, mongo_url).start()
     try:
         with serving(settings, redis_url, mongo_url) as server:

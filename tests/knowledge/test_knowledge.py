@@ -4,6 +4,7 @@ filters, replays, refusing mixed embeddings, and reindexing into another model.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
@@ -269,3 +270,13 @@ async def test_reindex_builds_a_new_collection_and_swaps_it_in(
             await base.aclose()
     finally:
         await openai.aclose()
+
+
+async def test_stores_opened_and_closed_at_once_on_one_path_all_work(settings: Settings) -> None:
+    """chromadb's per-path system is shared process-wide: one process's parts (here, ten
+    at once) each opening their own store must not fail one another."""
+    config = knowledge_config(settings)
+    for _ in range(3):
+        stores = await asyncio.gather(*(KnowledgeStore.connect(config) for _ in range(10)))
+        assert all([await store.active() is None for store in stores])
+        await asyncio.gather(*(store.aclose() for store in stores))

@@ -12,6 +12,7 @@ from uuid import UUID
 
 import pytest
 from fastapi.testclient import TestClient
+from redis.asyncio import Redis
 
 from aggregates.services.bundle import Services
 from aggregates.services.users import Users
@@ -150,7 +151,11 @@ async def test_a_channel_removed_before_its_test_fails_it(
 
 
 @pytest.fixture
-def client(settings: Settings, redis_url: str, mongo_url: str) -> Iterator[TestClient]:
+def client(
+    settings: Settings, redis_url: str, mongo_url: str, redis: Redis
+) -> Iterator[TestClient]:
+    """The API, its read models kept up to date meanwhile (after `redis`: the projector
+    stops before the test's keys are removed)."""
     projector = ProjectorThread(settings, redis_url, mongo_url).start()
     try:
         app = create_app(settings, redis_url=redis_url, mongo_url=mongo_url)

@@ -10,6 +10,7 @@ from typing import ClassVar
 import pytest
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
+from redis.asyncio import Redis
 
 from events.envelope import RecordedEvent
 from events.store import EventStore
@@ -56,7 +57,10 @@ async def database(mongo_url: str, settings: Settings) -> AsyncIterator[AsyncDat
 
 
 @pytest.fixture
-def projector(settings: Settings, redis_url: str, mongo_url: str) -> Iterator[ProjectorThread]:
+def projector(
+    settings: Settings, redis_url: str, mongo_url: str, redis: Redis
+) -> Iterator[ProjectorThread]:
+    """After `redis`: stopped before the test's keys are removed."""
     thread = ProjectorThread(settings, redis_url, mongo_url)
     thread.projections = [TOTALS]
     thread.start()

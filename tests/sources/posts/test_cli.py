@@ -111,7 +111,7 @@ async def test_x_is_polled_and_a_restart_resumes_from_its_cursor(
         }
         process = Running(x_env, "x", "--poll-interval", "0.1")
         running.append(process)
-        await wait_until(lambda: _posts_at_least(store, 12))
+        await wait_until(lambda: _posts_at_least(store, 12), within=60)  # a process starts
         code, stdout, stderr = await asyncio.to_thread(process.stop)
         assert code == 0, stderr
         assert json.loads(stdout)["new"] == 12
@@ -121,7 +121,7 @@ async def test_x_is_polled_and_a_restart_resumes_from_its_cursor(
         fake.requests.clear()
         process = Running(x_env, "x", "--poll-interval", "0.1")
         running.append(process)
-        await wait_until(lambda: _posts_at_least(store, 13))
+        await wait_until(lambda: _posts_at_least(store, 13), within=60)
         code, stdout, _ = await asyncio.to_thread(process.stop)
     assert code == 0
     assert json.loads(stdout)["duplicates"] == 0
