@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 import yaml
+from typer import Context
+from typer.core import TyperGroup
 from typer.main import get_command
 
 from impressox.cli.app import app
@@ -45,7 +47,9 @@ def test_app_services_run_real_commands_with_valid_settings(
     spec = app_services()[service]
     program, subcommand = spec["command"][:2]
     assert program == "impressox"
-    assert subcommand in get_command(app).commands  # type: ignore[attr-defined]
+    root = get_command(app)
+    assert isinstance(root, TyperGroup)
+    assert subcommand in root.list_commands(Context(root))
     for name, value in spec["environment"].items():
         monkeypatch.setenv(name, _interpolated(str(value)))
     settings = load_settings()

@@ -1,4 +1,5 @@
-"""An API of the test's own, its projector, and keys of each scope."""
+"""An API of the test's own (a test client, or on a real socket), its projector, and keys
+of each scope."""
 
 from __future__ import annotations
 
@@ -11,8 +12,18 @@ from fastapi.testclient import TestClient
 from aggregates.services.bundle import Services
 from impressox.api_app import create_app
 from impressox.settings import Settings
+from tests.api.live_server import LiveServer, serving
 from tests.polling import eventually
 from tests.readside import ProjectorThread, issue_key
+
+
+@pytest.fixture
+def live(
+    settings: Settings, redis_url: str, mongo_url: str, projector: ProjectorThread
+) -> Iterator[LiveServer]:
+    """The API on a real socket, its read models kept up to date meanwhile."""
+    with serving(settings, redis_url, mongo_url) as server:
+        yield server
 
 
 @pytest.fixture

@@ -21,9 +21,8 @@ from events.store import EventStore
 from impressox.connections import connect_redis
 from impressox.settings import Settings
 from tests.api.conftest import bearer
-from tests.api.test_websocket import LiveServer, client, events, live, subscribe
-
-__all__ = ["live"]  # the fixture, shared with the WebSocket tests
+from tests.api.live_server import LiveServer
+from tests.api.test_websocket import client, events, subscribe
 
 Key = tuple[UUID, str]
 ALICE, BOB, CAROL = ("0x" + c * 40 for c in "abc")

@@ -36,7 +36,8 @@ from impressox.embedded.server import EmbeddedServer
 from impressox.services import build_services
 from impressox.settings import Settings
 from tests.api.conftest import bearer
-from tests.api.test_websocket import closed_code, expect, serving
+from tests.api.live_server import serving
+from tests.api.test_websocket import closed_code, expect
 from tests.polling import eventually
 from tests.readside import issue_key
 

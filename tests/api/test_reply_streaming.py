@@ -20,13 +20,12 @@ from events.store import EventStore
 from handlers.declaration import HANDLERS
 from handlers.worker import Worker
 from impressox.settings import Settings
-from tests.api.test_websocket import LiveServer, Message, client, live, receive, subscribe
+from tests.api.live_server import LiveServer
+from tests.api.test_websocket import Message, client, receive, subscribe
 from tests.contexts import Contexts
 from tests.handlers.support import FAST, running
 from tests.polling import wait_until
 from tests.readside import ProjectorThread
-
-__all__ = ["live"]  # the fixture, shared with the WebSocket tests
 
 
 @pytest.fixture

@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
 from uuid import UUID, uuid4
 
 import httpx
-import pytest
 from fastapi.testclient import TestClient
 
 from aggregates.services.bundle import Services
@@ -19,10 +17,10 @@ from impressox.connections import connect_redis
 from impressox.settings import Settings
 from rules.rule_book import RuleBook
 from tests.api.conftest import bearer
+from tests.api.live_server import LiveServer
 from tests.api.test_rules import create
-from tests.api.test_websocket import LiveServer, client, closed_code, serving, subscribe
+from tests.api.test_websocket import client, closed_code, subscribe
 from tests.api.test_websocket_revocation import AUTH_CACHE_S, issued
-from tests.readside import ProjectorThread
 
 Key = tuple[UUID, str]
 PROBLEM = "application/problem+json"
@@ -140,14 +138,6 @@ def test_an_admin_deletes_a_user_and_bad_requests_are_refused(
 
 SETTINGS = {"auth_cache_s": AUTH_CACHE_S}
 """Far longer than the test waits: what closes the socket is the deletion's events."""
-
-
-@pytest.fixture
-def live(
-    settings: Settings, redis_url: str, mongo_url: str, projector: ProjectorThread
-) -> Iterator[LiveServer]:
-    with serving(settings, redis_url, mongo_url) as server:
-        yield server
 
 
 async def test_deleting_a_user_closes_their_sockets_like_a_revocation(

@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import threading
-import time
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
@@ -19,22 +17,16 @@ from uuid import UUID, uuid4
 
 import orjson
 import pytest
-import uvicorn
-from fastapi import FastAPI
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 import api.live.handshake
 from aggregates.services.bundle import Services
-from api.context import ApiContext
-from api.live.hub import Hub
 from events.catalog import AlertTriggered, NotificationFailed, NotificationSent, PriceTick
 from events.envelope import Event
 from events.store import EventStore
-from impressox.api_app import create_app
-from impressox.embedded.process import free_port
-from impressox.settings import Settings
 from tests import readside
+from tests.api.live_server import LiveServer, serving
 from tests.readside import ProjectorThread
 
 SYMBOL = "BTC/USDT"
@@ -42,53 +34,6 @@ TIMEOUT_S = 10.0
 """How long a test waits for a message it expects (never a measurement)."""
 
 Message = dict[str, Any]
-
-
-class LiveServer:
-    """The app served by uvicorn on a free port, on its own event loop in a thread."""
-
-    def __init__(self, app: FastAPI) -> None:
-        self.app = app
-        self.port = free_port()
-        self.url = f"ws://127.0.0.1:{self.port}/v1/ws"
-        self.http_url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_config=None)
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True, name="uvicorn")
-
-    @property
-    def hub(self) -> Hub:
-        return cast(ApiContext, self.app.state.context).hub
-
-    def start(self) -> LiveServer:
-        self.thread.start()
-        deadline = time.monotonic() + 30
-        while not self.server.started:
-            if not self.thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("uvicorn did not start")
-            time.sleep(0.02)
-        return self
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(30)
-
-
-@contextmanager
-def serving(settings: Settings, redis_url: str, mongo_url: str) -> Iterator[LiveServer]:
-    server = LiveServer(create_app(settings, redis_url=redis_url, mongo_url=mongo_url)).start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture
-def live(
-    settings: Settings, redis_url: str, mongo_url: str, projector: ProjectorThread
-) -> Iterator[LiveServer]:
-    with serving(settings, redis_url, mongo_url) as server:
-        yield server
 
 
 # -- client helpers ---------------------------------------------------------------------------

@@ -8,7 +8,6 @@ Issue 13: no 4429 was ever observed; a key over its REST limit still authenticat
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 
 import httpx
 import orjson
@@ -19,16 +18,14 @@ from websockets.exceptions import ConnectionClosed
 from aggregates.services.bundle import Services
 from impressox.settings import Settings
 from tests.api.conftest import bearer
+from tests.api.live_server import LiveServer
 from tests.api.test_rate_limits import usable
 from tests.api.test_websocket import (
-    LiveServer,
     client,
     closed_code,
     expect,
-    serving,
     subscribe,
 )
-from tests.readside import ProjectorThread
 
 MESSAGE_BURST = 20
 KEY_BURST = 6
@@ -43,14 +40,6 @@ SETTINGS = {  # small budgets, refilled too slowly to matter within a test
 }
 FLOOD = 5000
 UNSUBSCRIBE = '{"type": "unsubscribe", "topic": "alerts"}'
-
-
-@pytest.fixture
-def live(
-    settings: Settings, redis_url: str, mongo_url: str, projector: ProjectorThread
-) -> Iterator[LiveServer]:
-    with serving(settings, redis_url, mongo_url) as server:
-        yield server
 
 
 @pytest.fixture

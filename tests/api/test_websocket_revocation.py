@@ -7,35 +7,25 @@ private alerts for 40 s and more, and accepted new subscriptions.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import cast
 from uuid import UUID
 
 import httpx
-import pytest
 from redis.asyncio import Redis
 
 from aggregates.services.bundle import Services
 from api.context import ApiContext
 from api.key_table import USERS_TAG
-from impressox.settings import Settings
 from tests.api.conftest import bearer
-from tests.api.test_websocket import LiveServer, client, closed_code, serving, subscribe
+from tests.api.live_server import LiveServer, serving
+from tests.api.test_websocket import client, closed_code, subscribe
 from tests.polling import wait_until
 from tests.readside import ProjectorThread, isolated_settings
 
 AUTH_CACHE_S = 30.0
 SETTINGS = {"auth_cache_s": AUTH_CACHE_S}
 """Far longer than the test waits: what closes the socket is the revocation's event."""
-
-
-@pytest.fixture
-def live(
-    settings: Settings, redis_url: str, mongo_url: str, projector: ProjectorThread
-) -> Iterator[LiveServer]:
-    with serving(settings, redis_url, mongo_url) as server:
-        yield server
 
 
 async def issued(services: Services, server: LiveServer) -> tuple[UUID, str, str]:

@@ -28,7 +28,7 @@ from aggregates.services.bundle import Services
 from impressox.cli.alerts import STOP_GRACE_S
 from impressox.settings import Settings
 from tests.aggregates.conftest import rule_spec
-from tests.api.test_websocket import LiveServer, serving
+from tests.api.live_server import LiveServer, serving
 from tests.impressox.cli_support import REPO, LineReader, cli_env, run_cli
 from tests.polling import eventually
 from tests.readside import ProjectorThread, issue_key
