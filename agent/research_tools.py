@@ -3,6 +3,7 @@ base (passages found by meaning, never whole documents)."""
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -37,6 +38,23 @@ class TrendingArgs(BaseModel):
     )
 
 
+_WORD = re.compile(r"\w+")
+
+
+def _mentioning(arguments: SearchArgs) -> dict[str, Any]:
+    """Posts about the symbol (its ticker among their cashtags), else about the query: a
+    cashtag of it, or its words in a row, as whole words of the text, in any case, as a
+    post alert matches its keyword ("airdrop" finds "Airdrop season", not "airdrops")."""
+    if arguments.symbol:
+        return {"tickers": ticker(arguments.symbol.split("/")[0])}
+    tagged = {"tickers": ticker(arguments.query.strip())}
+    words = _WORD.findall(arguments.query.lower())
+    if not words:
+        return tagged
+    pattern = r"\b" + r"\W+".join(re.escape(word) for word in words) + r"\b"
+    return {"$or": [tagged, {"text": {"$regex": pattern, "$options": "i"}}]}
+
+
 @agent_tool(
     "research",
     description="Recent posts about a symbol or keyword, most engaging first; within a"
@@ -44,8 +62,7 @@ class TrendingArgs(BaseModel):
 )
 async def search_posts(context: AgentContext, arguments: SearchArgs) -> dict[str, Any]:
     collection = await context.read_models.collection(Posts.name)
-    wanted = ticker(arguments.symbol.split("/")[0]) if arguments.symbol else arguments.query.upper()
-    found: dict[str, Any] = {"tickers": wanted}
+    found = _mentioning(arguments)
     if arguments.window_s is not None:
         found["created_at"] = {"$gte": datetime.now(UTC) - timedelta(seconds=arguments.window_s)}
     posts = await collection.find(found).sort("created_at", -1).limit(50).to_list()

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from agent.offline import lexicon
+from agent.offline.alert_frames import keyword_of
 from agent.offline.reading import Reading
 from agent.offline.vocabulary import SymbolBook
 
@@ -119,8 +120,13 @@ def posts_slots(reading: Reading, book: SymbolBook) -> Slots:
     return slots
 
 
+def keyword_slots(reading: Reading) -> Slots:
+    """Posts naming a keyword ("any mentions of airdrop today?")."""
+    return window_slots(reading) | {"query": keyword_of(reading)}
+
+
 def posts_call(slots: Slots) -> tuple[Calls, list[str]]:
-    if "symbol" not in slots:
+    if "symbol" not in slots and not slots.get("query"):
         return [], ["symbol"]
     return [("search_posts", slots)], []
 

@@ -365,8 +365,10 @@ def _follows(r: Reading) -> bool:
 
 
 def _about_talk(r: Reading) -> bool:
-    """ "what's CT saying about SOL", "latest posts about $SOL" (posts, not the news)."""
-    if not r.says(lexicon.POSTS) or not (r.coins or r.says(lexicon.PEOPLE)):
+    """ "what's CT saying about SOL", "latest posts about $SOL", "mentions of pepe this
+    week" (posts, not the news)."""
+    talk = r.says(lexicon.POSTS) or (_says_mentions(r) and bool(r.coins))
+    if not talk or not (r.coins or r.says(lexicon.PEOPLE)):
         return False
     return not _explains(r) or r.says("post", "tweet")
 
@@ -395,18 +397,31 @@ def _posted_keyword(r: Reading) -> bool:
 MENTIONS = frozenset({"mention", "mentions", "mentioning", "mentioned"})
 
 
+def _says_mentions(r: Reading) -> bool:
+    return bool({t.raw.lower().strip(".,!?") for t in r.tokens} & MENTIONS) or r.says("mention")
+
+
 def _watches_mentions(r: Reading) -> bool:
     """ "watch for mentions of airdrop", "anything mentioning restaking", "ping me when
     people talk about the merge": posts naming a keyword, watched (not which coins are
     talked about most, not posts searched now)."""
-    said = {t.raw.lower().strip(".,!?") for t in r.tokens} & MENTIONS or r.says("mention")
     talk = r.says("talk", "talking", "say", "saying") and r.says("about")
-    if not (said or talk) or r.says("top", "most", "which") or keyword_of(r) is None:
+    if not (_says_mentions(r) or talk) or r.says("top", "most", "which") or keyword_of(r) is None:
         return False
     asks = r.says(lexicon.WATCH, lexicon.ALERT, "notify", "tabs") or _asks_for_alert(r)
     asked = r.text.rstrip().endswith("?")
     anything = r.says("anything", "whenever", "everytime") and not asked
     return bool(asks or anything or (r.says(lexicon.TELL) and r.says(lexicon.WHEN)))
+
+
+def _searches_mentions(r: Reading) -> bool:
+    """ "any mentions of airdrop today?", "what are people saying about the airdrop":
+    posts naming a keyword, searched now (watched: `_watches_mentions`; about a coin:
+    `_about_talk`; which coins are talked about most: `_trending`)."""
+    talk = r.says(lexicon.POSTS) and r.says("about")
+    if not (_says_mentions(r) or talk) or r.coins or r.says("top", "most", "which"):
+        return False
+    return keyword_of(r) is not None
 
 
 HOLDINGS = frozenset({"bag", "bags", "portfolio", "holding", "holdings", "stack", "position"})
@@ -499,6 +514,7 @@ RULES: tuple[tuple[Applies, Drafts], ...] = (
     (_lists, lambda r, book: Draft("list_alerts", frames.list_slots(r, book))),
     (_asks_for_alert, _alert),
     (_in_other_quote, lambda r, book: _other_quote(r)),
+    (_searches_mentions, lambda r, book: Draft("search_posts", frames.keyword_slots(r))),
     (_trending, lambda r, book: Draft("trending_symbols", frames.window_slots(r))),
     (_about_talk, lambda r, book: Draft("search_posts", frames.posts_slots(r, book))),
     (_recent_posts, lambda r, book: Draft("search_posts", frames.posts_slots(r, book))),

@@ -312,3 +312,39 @@ async def test_trending_says_how_far_back_its_posts_go(
     assert 29 * 3600 < week.value["covered_s"] < 31 * 3600
     said = await Session(context).say("what's trending this week")
     assert said.startswith("Most mentioned in the last week (the posts I have go back 30 hours)")
+
+
+async def test_posts_are_found_by_a_keyword_as_whole_words_in_any_case(
+    store: EventStore, context: AgentContext
+) -> None:
+    now = datetime.now(UTC)
+    texts = {
+        "p0": "Airdrop season is here",  # found
+        "p1": "the JUP airdrop, claimed",  # found
+        "p2": "more airdrops next week",  # another word
+        "p3": "nothing to see",
+        "p4": "an old airdrop",  # found only without a window
+    }
+    for number, text in texts.items():
+        hours = 50 if number == "p4" else 1
+        post = PostScraped(source="import", post_id=number, author="ana", text=text,
+                           created_at=now - timedelta(hours=hours))  # fmt: skip
+        await store.append("posts", Event(key=post.partition_key(), payload=post))
+
+    async def projected() -> bool:
+        collection = await context.read_models.collection("posts")
+        return await collection.count_documents({}) == len(texts)
+
+    await wait_until(projected)
+    today = await AGENT_TOOLS.call(context, "search_posts", {"query": "airdrop", "window_s": 86400})
+    assert sorted(post["text"] for post in today.value["posts"]) == sorted(
+        [texts["p0"], texts["p1"]]
+    )
+    ever = await AGENT_TOOLS.call(context, "search_posts", {"query": "AIRDROP"})
+    assert len(ever.value["posts"]) == 3
+    regex = await AGENT_TOOLS.call(context, "search_posts", {"query": "(a+)+$"})
+    assert regex.value["posts"] == []  # the words of the query, never a pattern of the user's
+    said = await Session(context).say("any mentions of airdrop today?")
+    assert said.startswith("What people are saying about airdrop in the last day:")
+    assert "Airdrop season is here" in said
+    assert "airdrops next week" not in said
