@@ -9,6 +9,7 @@ promises an alert that cannot come.
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 from uuid import NAMESPACE_URL, uuid5
 
@@ -19,6 +20,12 @@ from projections.rule_health import RuleHealth, RuleView
 RULE_NAMESPACE = uuid5(NAMESPACE_URL, "https://impressox.dev/agent-rule")
 """A rule the agent creates has the id uuid5(this, call id): a call run twice makes one."""
 MAX_RULE_CHANNELS = 8
+
+SEEN_WITHIN_S = 2.0
+"""How long a creation waits for the read model to show its rule (its projection takes
+milliseconds): the next creation, in the same message ("btc above 100k and below 90k")
+or the next one, then counts it, so each rule says its own number."""
+SEEN_POLL_S = 0.02
 """A rule names at most this many channels (`aggregates.rule_spec`)."""
 
 
@@ -98,14 +105,13 @@ async def create_rule(context: AgentContext, spec: dict[str, Any]) -> dict[str, 
     health, so that the answer never promises an alert that cannot come. Its alerts go
     where the user wants the agent's alerts: the web, and the chats turned on with
     `/notify_on`."""
-    existing = [rule["_id"] for rule in await user_rules(context)]
     wanted = uuid5(RULE_NAMESPACE, context.call_id) if context.call_id else None
     users, rules = context.services.users, context.services.alert_rules
     wanted_channels = await asyncio.to_thread(users.alert_channels, context.user_id)
     spec = spec | {"channels": wanted_channels[:MAX_RULE_CHANNELS]}
     channels = await asyncio.to_thread(users.require_channels, context.user_id, spec["channels"])
     rule_id = await asyncio.to_thread(rules.create, context.user_id, spec, wanted)
-    number = existing.index(str(rule_id)) + 1 if str(rule_id) in existing else len(existing) + 1
+    number = await _number_of(context, str(rule_id))
     owner = str(context.user_id)
     [health] = await context.rule_health.health(
         [RuleView(owner, spec, "active")], channels={owner: channels}
@@ -118,6 +124,19 @@ async def create_rule(context: AgentContext, spec: dict[str, Any]) -> dict[str, 
         "health": health_summary(health),
     }
     return created | ({"expires_at": spec["expires_at"]} if spec.get("expires_at") else {})
+
+
+async def _number_of(context: AgentContext, rule_id: str) -> int:
+    """The rule's number, once the read model shows it; if that takes longer than
+    `SEEN_WITHIN_S`, the number it will have (after the rules shown by then)."""
+    deadline = time.monotonic() + SEEN_WITHIN_S
+    while True:
+        shown = [rule["_id"] for rule in await user_rules(context)]
+        if rule_id in shown:
+            return shown.index(rule_id) + 1
+        if time.monotonic() >= deadline:
+            return len(shown) + 1
+        await asyncio.sleep(SEEN_POLL_S)
 
 
 def health_summary(health: RuleHealth) -> dict[str, str]:

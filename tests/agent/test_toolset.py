@@ -348,3 +348,13 @@ async def test_posts_are_found_by_a_keyword_as_whole_words_in_any_case(
     assert said.startswith("What people are saying about airdrop in the last day:")
     assert "Airdrop season is here" in said
     assert "airdrops next week" not in said
+
+
+async def test_alerts_made_back_to_back_each_say_their_own_number(context: AgentContext) -> None:
+    """Two in one message, then one more: each reply waits until the read model shows
+    its rule, so the next one counts it."""
+    both = await Session(context).say("btc above 100k and below 90k")
+    assert "It is alert 1, \u201cBTC/USDT above 100,000\u201d" in both
+    assert "It is alert 2, \u201cBTC/USDT below 90,000\u201d" in both
+    third = await Session(context).say("eth above 5k")
+    assert "It is alert 3, \u201cETH/USDT above 5,000\u201d" in third
