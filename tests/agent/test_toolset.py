@@ -43,7 +43,7 @@ from projections.rule_health import RuleHealthReader
 from tests.polling import wait_until
 from tests.readside import ProjectorThread
 
-READ_MODELS = ["alert_rules", Prices.name, PriceCoverage.name, "users", "posts"]
+READ_MODELS = ["alert_rules", Prices.name, PriceCoverage.name, "users", "posts", "watches"]
 
 
 @pytest.fixture
@@ -358,3 +358,15 @@ async def test_alerts_made_back_to_back_each_say_their_own_number(context: Agent
     assert "It is alert 2, \u201cBTC/USDT below 90,000\u201d" in both
     third = await Session(context).say("eth above 5k")
     assert "It is alert 3, \u201cETH/USDT above 5,000\u201d" in third
+
+
+async def test_what_is_watched_is_listed_through_the_graph(context: AgentContext) -> None:
+    session = Session(context)
+    assert (await session.say("what am I watching?")).startswith("You are not watching anything")
+    await session.say("follow @lookonchain")
+
+    async def listed() -> str | None:
+        said = await Session(context).say("what am I watching?")
+        return said if said.startswith("You are watching:") else None
+
+    assert await wait_until(listed) == "You are watching:\n• Accounts: @lookonchain on x"
