@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 
 from impressox.embedded.process import free_port
-from tests.impressox.cli_support import REPO, LineReader, cli_env
+from tests.impressox.cli_support import REPO, LineReader, cli_env, run_cli
 
 BUNDLE = REPO / "web" / "dist"
 WORKERS = ["rules", "rule-firings", "notify", "agent"]
@@ -38,11 +38,19 @@ class System:
     data_dir: Path
     process: subprocess.Popen[str]
     reader: LineReader
+    env: dict[str, str]
     output: list[str] = field(default_factory=list)
 
     def api(self, method: str, path: str, key: str | None = None, **kwargs: Any) -> httpx.Response:
         headers = {"Authorization": f"Bearer {key or self.admin_key}"}
         return httpx.request(method, self.url + path, headers=headers, timeout=10, **kwargs)
+
+    def new_trader(self, name: str) -> str:
+        """A key of a new user, made with `impressox keys create` as an operator would."""
+        made = run_cli(self.env, "keys", "create", "--display-name", name)
+        assert made.returncode == 0, made.stderr
+        token: str = json.loads(made.stdout)["token"]
+        return token
 
     def endpoints(self) -> dict[str, Any]:
         """What `impressox up` wrote to its data directory: the servers' URLs."""
@@ -104,7 +112,7 @@ def start_system(data_dir: Path, redis_url: str, mongo_url: str, prefix: str) ->
             keys = KEY.findall("".join(lines))
             admin, trader = keys[0], keys[1]
             return System(f"http://127.0.0.1:{port}", admin, trader, prefix, database,
-                          data_dir, process, reader, lines)  # fmt: skip
+                          data_dir, process, reader, env, lines)  # fmt: skip
     process.kill()
     process.wait()
     reader.close()

@@ -171,6 +171,20 @@ def test_a_rule_made_in_the_form_fires_and_its_alert_arrives_live(
     screenshot(page, "alerts")
 
 
+def test_a_trader_deletes_their_account_and_is_signed_out(page: Page, system: System) -> None:
+    key = system.new_trader("Leaving")
+    sign_in(page, system.url, key)
+    page.get_by_role("link", name="Watches & channels").click()
+    section = page.get_by_role("region", name="Delete your account")
+    section.get_by_role("button", name="Delete my account…").click()
+    confirm = section.get_by_role("button", name="Delete my account", exact=True)
+    expect(confirm).to_be_disabled()
+    section.get_by_label("Type delete to confirm").fill("delete")
+    confirm.click()
+    expect(page.get_by_label("API key")).to_be_visible()  # signed out
+    assert system.api("GET", "/v1/me", key).status_code == 401
+
+
 def test_send_a_test_shows_each_channels_outcome(page: Page, system: System) -> None:
     sign_in(page, system.url, system.trader_key)
     page.get_by_role("link", name="Watches & channels").click()

@@ -11,6 +11,7 @@ export type RulePublic = S["RulePublic"];
 export type RuleSpec = S["RuleSpec"];
 export type Accepted = S["Accepted"];
 export type WalletWatched = S["WalletWatched"];
+export type UserDeleted = S["UserDeleted"];
 export type PricePublic = S["PricePublic"];
 export type CandlePublic = S["CandlePublic"];
 export type AlertPublic = S["AlertPublic"];

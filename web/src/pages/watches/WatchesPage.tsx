@@ -1,6 +1,7 @@
 /**
  * What the trader follows beyond prices (wallets, accounts, keywords), where alerts go
- * (channels), and when they must wait (quiet hours).
+ * (channels), and when they must wait (quiet hours); linking a chat, and deleting the
+ * account.
  */
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent, type ReactNode } from "react";
@@ -8,6 +9,7 @@ import type { Accepted, ChannelAdded, Me, WalletWatched, WatchList } from "../..
 import { useSession } from "../../auth/session";
 import { ErrorNote, ExtraFields, Loading, Section } from "../../components/common";
 import { ChannelTest } from "./ChannelTest";
+import { DeleteAccount } from "./DeleteAccount";
 import { LinkChat } from "./LinkChat";
 
 export default function WatchesPage() {
@@ -16,6 +18,7 @@ export default function WatchesPage() {
       <Watches />
       <Channels />
       <LinkChat />
+      <DeleteAccount />
     </div>
   );
 }
