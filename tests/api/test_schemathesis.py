@@ -92,6 +92,7 @@ async def seeded(store: EventStore) -> EventStore:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(300)  # hundreds of generated requests; over a minute in a busy suite
 async def test_no_server_errors_and_responses_match_the_schema(
     seeded: EventStore, api_schema: schemathesis.BaseSchema, admin: tuple[UUID, str]
 ) -> None:

@@ -163,6 +163,7 @@ def start_watcher(env: dict[str, str], log: Path, *args: str) -> subprocess.Pope
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(300)  # many processes; over a minute when the suite runs in four
 async def test_a_watcher_killed_again_and_again_resumes_with_nothing_lost_or_doubled(
     env: dict[str, str],
     store: EventStore,

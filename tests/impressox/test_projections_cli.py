@@ -38,6 +38,7 @@ def services(settings: Settings, redis_url: str) -> Iterator[Services]:
     built.close()
 
 
+@pytest.mark.timeout(300)  # many processes; over a minute when the suite runs in four
 def test_rebuild_list_and_status(cli: Cli, services: Services) -> None:
     for n in range(3):
         user_id = services.users.register(f"user {n}")

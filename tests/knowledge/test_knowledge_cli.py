@@ -6,6 +6,8 @@ import asyncio
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from events.store import EventStore
 from impressox.settings import Settings
 from tests.impressox.cli_support import cli_env, json_lines, run_cli
@@ -13,6 +15,7 @@ from tests.knowledge.support import API_KEY, embeddings_server, post
 from tests.readside import isolated_settings
 
 
+@pytest.mark.timeout(300)  # many processes; over a minute when the suite runs in four
 async def test_reindex_status_and_search(
     store: EventStore, redis_url: str, prefix: str, tmp_path: Path
 ) -> None:
