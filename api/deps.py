@@ -12,7 +12,7 @@ from uuid import UUID
 from fastapi import Depends, HTTPException, Query
 
 from api.auth import authenticated, scoped
-from api.commands import Wait
+from api.commands import Wait, run_command
 from api.context import ApiContext, api_context
 from api.keys import Principal
 from api.reading import invalid
@@ -67,3 +67,19 @@ async def acting_for(
 
 
 ActingFor = Annotated[UUID, Depends(acting_for)]
+
+
+async def acting_for_live(context: Context, principal: UserKey, user_id: ActingFor) -> UUID:
+    """The user a command acts for, who must exist and not be deleted (404 saying which).
+
+    The aggregates a command changes on a user's behalf (their watch list, memory,
+    conversations) do not know the user, so without this an admin could refill a deleted
+    user's watch list and the sources would fetch for nobody. A key's own user needs no
+    look: deleting a user revokes every key it has."""
+    if user_id != principal.user_id:
+        await run_command(context.services.users.live, user_id)
+    return user_id
+
+
+ActingForLive = Annotated[UUID, Depends(acting_for_live)]
+"""`ActingFor` for commands on data the User aggregate does not guard itself."""

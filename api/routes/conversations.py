@@ -22,7 +22,7 @@ from aggregates.services.conversations import Conversations
 from api.auth import require_visible
 from api.commands import COMMAND_REFUSALS, READ_RESPONSES, Accepted, accepted, run_command
 from api.consistency import AfterWrites, read_after
-from api.deps import ActingFor, Context, UserKey, WaitFor
+from api.deps import ActingFor, ActingForLive, Context, UserKey, WaitFor
 from api.pagination import DEFAULT_LIMIT, Page, page
 from api.reading import Cursor, Limit, problem_responses
 from projections.model import Document
@@ -107,6 +107,7 @@ def _receive(
     responses={
         200: {"model": MessageAccepted, "description": "Recorded before: nothing changed."},
         **COMMAND_REFUSALS,
+        **problem_responses(404, s404="No such user (an admin's user_id)."),
     },
 )
 async def post_message(
@@ -114,7 +115,7 @@ async def post_message(
     message: NewMessage,
     *,
     context: Context,
-    user_id: ActingFor,
+    user_id: ActingForLive,
     wait: WaitFor,
     response: Response,
 ) -> MessageAccepted:

@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 
 from aggregates.memory import MAX_FACTS, Fact, FieldValue, Subject
 from api.commands import COMMAND_REFUSALS, Accepted, Wait, accepted, run_command
-from api.deps import ActingFor, Context
+from api.deps import ActingFor, ActingForLive, Context
 from api.reading import READ_REFUSALS, problem_responses
 
 router = APIRouter(tags=["memory"])
@@ -80,10 +80,12 @@ async def list_memory(context: Context, user_id: ActingFor) -> MemoryList:
     summary="Make the agent forget a fact",
     responses={
         **COMMAND_REFUSALS,
-        **problem_responses(404, s404="No such fact remembered about you."),
+        **problem_responses(
+            404, s404="No such fact remembered about you, or no such user (an admin's user_id)."
+        ),
     },
 )
-async def forget_fact(fact_id: FactIdPath, context: Context, user_id: ActingFor) -> Accepted:
+async def forget_fact(fact_id: FactIdPath, context: Context, user_id: ActingForLive) -> Accepted:
     memory = context.services.memory
     await run_command(memory.forget, user_id, fact_id)
     return await accepted(context, Wait(None), application=memory.name, resource_id=fact_id)

@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 from aggregates.watch import FollowedAccount, Keyword, SocialPlatform, WatchedWallet, watch_id
 from api.commands import COMMAND_REFUSALS, READ_RESPONSES, Accepted, accepted, run_command
 from api.consistency import AfterWrites, read_after
-from api.deps import ActingFor, Context, WaitFor
+from api.deps import ActingFor, ActingForLive, Context, WaitFor
 from api.reading import problem_responses
 from projections.readmodels.watches import Watches
 
@@ -79,7 +79,7 @@ async def list_watches(context: Context, user_id: ActingFor, after: WatchesAfter
     responses=COMMAND_RESPONSES,
 )
 async def watch_wallet(
-    body: WatchedWallet, context: Context, user_id: ActingFor, wait: WaitFor
+    body: WatchedWallet, context: Context, user_id: ActingForLive, wait: WaitFor
 ) -> WalletWatched:
     """Accepted whether or not a chain watcher runs (one may start later); the receipt
     says which, as a rule's health does."""
@@ -104,7 +104,7 @@ async def watch_wallet(
     responses=COMMAND_RESPONSES,
 )
 async def unwatch_wallet(
-    address: str, context: Context, user_id: ActingFor, wait: WaitFor
+    address: str, context: Context, user_id: ActingForLive, wait: WaitFor
 ) -> Accepted:
     watches = context.services.watches
     await run_command(watches.retrying, lambda: watches.unwatch_wallet(user_id, address))
@@ -119,7 +119,7 @@ async def unwatch_wallet(
     responses=COMMAND_RESPONSES,
 )
 async def follow_account(
-    body: FollowedAccount, context: Context, user_id: ActingFor, wait: WaitFor
+    body: FollowedAccount, context: Context, user_id: ActingForLive, wait: WaitFor
 ) -> Accepted:
     watches = context.services.watches
     await run_command(
@@ -141,7 +141,7 @@ async def unfollow_account(
     handle: str,
     *,
     context: Context,
-    user_id: ActingFor,
+    user_id: ActingForLive,
     wait: WaitFor,
 ) -> Accepted:
     watches = context.services.watches
@@ -159,7 +159,7 @@ async def unfollow_account(
     responses=COMMAND_RESPONSES,
 )
 async def follow_keyword(
-    body: NewKeyword, context: Context, user_id: ActingFor, wait: WaitFor
+    body: NewKeyword, context: Context, user_id: ActingForLive, wait: WaitFor
 ) -> Accepted:
     watches = context.services.watches
     await run_command(watches.retrying, lambda: watches.follow_keyword(user_id, body.keyword))
@@ -175,7 +175,7 @@ async def follow_keyword(
     responses=COMMAND_RESPONSES,
 )
 async def unfollow_keyword(
-    keyword: str, context: Context, user_id: ActingFor, wait: WaitFor
+    keyword: str, context: Context, user_id: ActingForLive, wait: WaitFor
 ) -> Accepted:
     watches = context.services.watches
     await run_command(watches.retrying, lambda: watches.unfollow_keyword(user_id, keyword))

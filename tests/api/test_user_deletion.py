@@ -85,6 +85,23 @@ def test_a_user_deletes_their_account(
         headers=bearer(admin_token),
     )
     assert issue.status_code == 404
+    # Nor may an admin refill what the user's aggregate does not guard: their watch list,
+    # conversations and memory; reading what is kept still works.
+    for method, path, body in (
+        ("POST", "/v1/watches/keywords", {"keyword": "eth"}),
+        ("DELETE", "/v1/watches/keywords/sol", None),
+        ("POST", "/v1/conversations/threads/t/messages", {"message_id": "m1", "text": "hi"}),
+        ("DELETE", "/v1/memory/f1", None),
+    ):
+        acting = client.request(
+            method, path, params={"user_id": str(user_id)}, json=body, headers=bearer(admin_token)
+        )
+        assert acting.status_code == 404, (path, acting.text)
+        assert acting.json()["detail"] == f"user {user_id} was deleted"
+    listed = client.get(
+        "/v1/watches", params={"user_id": str(user_id)}, headers=bearer(admin_token)
+    )
+    assert listed.status_code == 200
     # Deleting again records nothing and says so.
     events = len(services.users.history(user_id))
     again = client.delete(f"/v1/users/{user_id}", headers=bearer(admin_token))
@@ -124,6 +141,13 @@ def test_an_admin_deletes_a_user_and_bad_requests_are_refused(
     assert unknown.status_code == 404
     assert unknown.headers["content-type"] == PROBLEM
     assert client.delete("/v1/users/nope", headers=bearer(admin_token)).status_code == 422
+    nobody = client.post(
+        "/v1/watches/keywords",
+        params={"user_id": str(uuid4())},
+        json={"keyword": "eth"},
+        headers=bearer(admin_token),
+    )
+    assert nobody.status_code == 404  # no watch list is started for a user that never was
     # None of that deleted anyone.
     assert client.get("/v1/me", headers=bearer(other_token)).status_code == 200
 

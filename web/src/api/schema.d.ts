@@ -7513,6 +7513,31 @@ export interface operations {
                     };
                 };
             };
+            /** @description No such user (an admin's user_id). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** Detail */
+                        detail: string;
+                        /** Errors */
+                        errors?: {
+                            /** Field */
+                            field: string;
+                            /** Message */
+                            message: string;
+                        }[] | null;
+                        /** Status */
+                        status: number;
+                        /** Title */
+                        title: string;
+                        /** Type */
+                        type: string;
+                    };
+                };
+            };
             /** @description The command does not apply in the resource's state (the detail says why), or another command changed it first. */
             409: {
                 headers: {
@@ -11079,7 +11104,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description No such fact remembered about you. */
+            /** @description No such fact remembered about you, or no such user (an admin's user_id). */
             404: {
                 headers: {
                     [name: string]: unknown;
