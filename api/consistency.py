@@ -4,8 +4,10 @@ A command is recorded in its application's notification log (``ix:{app.users}:lo
 at ``<ms>-<notification id>``; read models apply that log in order, so a read model that
 has applied the position shows the command's effect.
 
-Reads take such positions back as ``after=`` (`read_after`): the read waits until its
-read model has applied them, for up to ``wait_s`` seconds (at most the server's
+Reads take such positions back as ``after=`` (`read_after`), or a live topic's cursor
+as ``after_cursor=`` (a page that subscribed first and reads its snapshot second passes
+the cursor its subscription started at, unread: cursors stay opaque to clients): the
+read waits until its read model has applied them, for up to ``wait_s`` seconds (at most the server's
 ``max_wait_s``). A read that waited in vain still answers, with what the read model
 holds and ``X-Read-Model-Behind: true``: a stale answer the client can recognise serves
 it better than an error it would retry blindly.
@@ -22,6 +24,8 @@ from fastapi import Depends, Query, Response
 from pydantic import StringConstraints
 
 from api.context import ApiContext, api_context
+from api.live.cursor import MAX_CURSOR_CHARS, cursor_positions
+from api.live.errors import InvalidCursorError
 from api.reading import invalid
 from events.names import StreamNames
 from events.position import Position
@@ -122,13 +126,22 @@ def read_after(projection: str) -> Callable[..., Awaitable[AfterWrites]]:
                 " endpoints return): wait until this read model has applied it. Repeatable.",
             ),
         ] = None,
+        after_cursor: Annotated[
+            str | None,
+            Query(
+                max_length=MAX_CURSOR_CHARS,
+                description="A live topic's cursor (as `subscribed` and every event message"
+                " carry it): wait until this read model has applied every position it holds,"
+                " so a snapshot read after subscribing misses nothing the feed does not send.",
+            ),
+        ] = None,
         wait_s: Annotated[
             float | None,
             Query(
                 ge=0,
-                description="Longest wait for `after`, in seconds (default and limit: the"
-                " server's max_wait_s). On timeout the answer comes anyway, marked with"
-                " `X-Read-Model-Behind: true`.",
+                description="Longest wait for `after` and `after_cursor`, in seconds (default"
+                " and limit: the server's max_wait_s). On timeout the answer comes anyway,"
+                " marked with `X-Read-Model-Behind: true`.",
             ),
         ] = None,
     ) -> AfterWrites:
@@ -136,6 +149,8 @@ def read_after(projection: str) -> Callable[..., Awaitable[AfterWrites]]:
         if wait_s is not None and wait_s > limit:
             raise invalid("wait_s", f"at most {limit:g} seconds")
         marks = _marks(context, projection, after or [])
+        if after_cursor:
+            marks += _cursor_marks(context, projection, after_cursor)
         return AfterWrites(
             context, projection, marks, limit if wait_s is None else wait_s, response
         )
@@ -143,11 +158,15 @@ def read_after(projection: str) -> Callable[..., Awaitable[AfterWrites]]:
     return after_writes
 
 
+def _readable(context: ApiContext, projection: str) -> frozenset[str]:
+    return frozenset(source_streams(context.read_models.projections[projection], context.store))
+
+
 def _marks(
     context: ApiContext, projection: str, tokens: list[str]
 ) -> tuple[tuple[str, Position], ...]:
     names = context.store.names
-    readable = set(source_streams(context.read_models.projections[projection], context.store))
+    readable = _readable(context, projection)
     marks = []
     for token in tokens:
         try:
@@ -158,6 +177,27 @@ def _marks(
             raise invalid("after", f"{stream} is not a stream this read model ({projection}) reads")
         marks.append((stream, position))
     return tuple(marks)
+
+
+def _cursor_marks(
+    context: ApiContext, projection: str, cursor: str
+) -> tuple[tuple[str, Position], ...]:
+    """The positions of a live cursor, each of a stream this read model reads; a stream
+    still empty when the cursor was made (0-0) needs no wait."""
+    try:
+        positions = cursor_positions(cursor)
+    except InvalidCursorError as error:
+        raise invalid("after_cursor", str(error)) from None
+    foreign = sorted(set(positions) - _readable(context, projection))
+    if foreign:
+        raise invalid(
+            "after_cursor",
+            f"the cursor names {foreign[0]}, a stream this read model ({projection}) does not"
+            " read: pass the cursor of the topic this read shows",
+        )
+    return tuple(
+        (stream, position) for stream, position in positions.items() if position != Position(0, 0)
+    )
 
 
 READ_AFTER_HEADERS: dict[str, Any] = {

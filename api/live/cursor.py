@@ -28,16 +28,7 @@ def encode_cursor(positions: Mapping[str, Position]) -> str:
 
 def decode_cursor(cursor: str, streams: frozenset[str]) -> dict[str, Position]:
     """The positions a cursor holds; refuses a cursor naming a stream not in `streams`."""
-    if len(cursor) > MAX_CURSOR_CHARS:
-        raise InvalidCursorError(f"invalid cursor: longer than {MAX_CURSOR_CHARS} characters")
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        data = orjson.loads(raw)
-        positions = {str(stream): Position.parse(str(value)) for stream, value in data.items()}
-    except (ValueError, binascii.Error, AttributeError, orjson.JSONDecodeError):
-        raise InvalidCursorError(
-            "invalid cursor: pass back a cursor this server sent, unchanged"
-        ) from None
+    positions = cursor_positions(cursor)
     foreign = sorted(set(positions) - streams)
     if foreign:
         raise InvalidCursorError(
@@ -45,3 +36,17 @@ def decode_cursor(cursor: str, streams: frozenset[str]) -> dict[str, Position]:
             " subscribe without a cursor to start from now"
         )
     return positions
+
+
+def cursor_positions(cursor: str) -> dict[str, Position]:
+    """The positions a cursor holds, whatever its streams."""
+    if len(cursor) > MAX_CURSOR_CHARS:
+        raise InvalidCursorError(f"invalid cursor: longer than {MAX_CURSOR_CHARS} characters")
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        data = orjson.loads(raw)
+        return {str(stream): Position.parse(str(value)) for stream, value in data.items()}
+    except (ValueError, binascii.Error, AttributeError, orjson.JSONDecodeError):
+        raise InvalidCursorError(
+            "invalid cursor: pass back a cursor this server sent, unchanged"
+        ) from None

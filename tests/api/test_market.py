@@ -9,6 +9,8 @@ from uuid import UUID
 import pytest
 from fastapi.testclient import TestClient
 
+from api.live.cursor import encode_cursor
+from events.position import Position
 from impressox.settings import Settings
 from tests.api.conftest import bearer
 
@@ -219,6 +221,43 @@ def test_after_must_name_a_stream_the_read_model_reads(
     response = get(client, user, "/v1/prices", after=f"{posts}@1-0")
     assert response.status_code == 422
     assert "prices" in response.json()["detail"]
+
+
+def test_a_read_after_a_live_cursor_shows_every_event_it_holds(
+    client: TestClient, ingester: Key, user: Key, settings: Settings
+) -> None:
+    """What the web page does: subscribe, then read the snapshot up to the cursor its
+    feed starts at, passed unread (cursors are opaque to clients)."""
+    after = ingest(client, ingester, [tick("BTC/USDT", 100_000.0, START)])
+    positions = {mark.rpartition("@")[0]: Position.parse(mark.rpartition("@")[2]) for mark in after}
+    ticks = settings.stream_names().stream_for_key("ticks", "ETH/USDT")
+    cursor = encode_cursor(positions | {ticks: Position(0, 0)})  # an empty stream: no wait
+    response = get(client, user, "/v1/prices", after_cursor=cursor)
+    assert response.headers["X-Read-Model-Behind"] == "false"
+    assert [i["symbol"] for i in response.json()["items"]] == ["BTC/USDT"]
+    ahead = encode_cursor({ticks: Position(99_999_999_999_999, 0)})
+    behind = get(client, user, "/v1/prices", after_cursor=ahead, wait_s=0)
+    assert (behind.status_code, behind.headers["X-Read-Model-Behind"]) == (200, "true")
+
+
+@pytest.mark.parametrize(
+    ("cursor", "says"),
+    [
+        ("not-a-cursor", "pass back a cursor this server sent"),
+        ("posts", "a stream this read model (venue_prices) does not read"),
+        ("x" * 4097, "at most 4096 characters"),
+    ],
+)
+def test_a_bad_after_cursor_is_422_naming_it(
+    client: TestClient, user: Key, settings: Settings, cursor: str, says: str
+) -> None:
+    if cursor == "posts":
+        cursor = encode_cursor({settings.stream_names().stream("p0", "posts"): Position(1, 0)})
+    response = get(client, user, "/v1/prices", after_cursor=cursor)
+    assert response.status_code == 422
+    (error,) = response.json()["errors"]
+    assert error["field"] == "query.after_cursor"
+    assert says in error["message"]
 
 
 def test_a_bad_cursor_is_400(client: TestClient, user: Key) -> None:

@@ -5348,7 +5348,9 @@ export interface operations {
                 user_id?: string | null;
                 /** @description `<stream>@<position>` of a write (as the ingest and command endpoints return): wait until this read model has applied it. Repeatable. */
                 after?: string[] | null;
-                /** @description Longest wait for `after`, in seconds (default and limit: the server's max_wait_s). On timeout the answer comes anyway, marked with `X-Read-Model-Behind: true`. */
+                /** @description A live topic's cursor (as `subscribed` and every event message carry it): wait until this read model has applied every position it holds, so a snapshot read after subscribing misses nothing the feed does not send. */
+                after_cursor?: string | null;
+                /** @description Longest wait for `after` and `after_cursor`, in seconds (default and limit: the server's max_wait_s). On timeout the answer comes anyway, marked with `X-Read-Model-Behind: true`. */
                 wait_s?: number | null;
                 /** @description From this time on (inclusive); ISO 8601 with an offset. */
                 start?: string | null;
@@ -5537,7 +5539,9 @@ export interface operations {
                 cursor?: string | null;
                 /** @description `<stream>@<position>` of a write (as the ingest and command endpoints return): wait until this read model has applied it. Repeatable. */
                 after?: string[] | null;
-                /** @description Longest wait for `after`, in seconds (default and limit: the server's max_wait_s). On timeout the answer comes anyway, marked with `X-Read-Model-Behind: true`. */
+                /** @description A live topic's cursor (as `subscribed` and every event message carry it): wait until this read model has applied every position it holds, so a snapshot read after subscribing misses nothing the feed does not send. */
+                after_cursor?: string | null;
+                /** @description Longest wait for `after` and `after_cursor`, in seconds (default and limit: the server's max_wait_s). On timeout the answer comes anyway, marked with `X-Read-Model-Behind: true`. */
                 wait_s?: number | null;
                 /** @description From this time on (inclusive); ISO 8601 with an offset. */
                 start?: string | null;
@@ -5729,7 +5733,9 @@ export interface operations {
                 cursor?: string | null;
                 /** @description `<stream>@<position>` of a write (as the ingest and command endpoints return): wait until this read model has applied it. Repeatable. */
                 after?: string[] | null;
-                /** @description Longest wait for `after`, in seconds (default and limit: the server's max_wait_s). On timeout the answer comes anyway, marked with `X-Read-Model-Behind: true`. */
+                /** @description A live topic's cursor (as `subscribed` and every event message carry it): wait until this read model has applied every position it holds, so a snapshot read after subscribing misses nothing the feed does not send. */
+                after_cursor?: string | null;
+                /** @description Longest wait for `after` and `after_cursor`, in seconds (default and limit: the server's max_wait_s). On timeout the answer comes anyway, marked with `X-Read-Model-Behind: true`. */
                 wait_s?: number | null;
                 /** @description From this time on (inclusive); ISO 8601 with an offset. */
                 start?: string | null;
@@ -5910,7 +5916,9 @@ export interface operations {
             query?: {
                 /** @description `<stream>@<position>` of a write (as the ingest and command endpoints return): wait until this read model has applied it. Repeatable. */
                 after?: string[] | null;
-                /** @description Longest wait for `after`, in seconds (default and limit: the server's max_wait_s). On timeout the answer comes anyway, marked with `X-Read-Model-Behind: true`. */
+                /** @description A live topic's cursor (as `subscribed` and every event message carry it): wait until this read model has applied every position it holds, so a snapshot read after subscribing misses nothing the feed does not send. */
+                after_cursor?: string | null;
+                /** @description Longest wait for `after` and `after_cursor`, in seconds (default and limit: the server's max_wait_s). On timeout the answer comes anyway, marked with `X-Read-Model-Behind: true`. */
                 wait_s?: number | null;
             };
             header?: never;
@@ -6097,7 +6105,9 @@ export interface operations {
                 cursor?: string | null;
                 /** @description `<stream>@<position>` of a write (as the ingest and command endpoints return): wait until this read model has applied it. Repeatable. */
                 after?: string[] | null;
-                /** @description Longest wait for `after`, in seconds (default and limit: the server's max_wait_s). On timeout the answer comes anyway, marked with `X-Read-Model-Behind: true`. */
+                /** @description A live topic's cursor (as `subscribed` and every event message carry it): wait until this read model has applied every position it holds, so a snapshot read after subscribing misses nothing the feed does not send. */
+                after_cursor?: string | null;
+                /** @description Longest wait for `after` and `after_cursor`, in seconds (default and limit: the server's max_wait_s). On timeout the answer comes anyway, marked with `X-Read-Model-Behind: true`. */
                 wait_s?: number | null;
                 /** @description From this time on (inclusive); ISO 8601 with an offset. */
                 start?: string | null;
@@ -6282,7 +6292,9 @@ export interface operations {
                 user_id?: string | null;
                 /** @description `<stream>@<position>` of a write (as the ingest and command endpoints return): wait until this read model has applied it. Repeatable. */
                 after?: string[] | null;
-                /** @description Longest wait for `after`, in seconds (default and limit: the server's max_wait_s). On timeout the answer comes anyway, marked with `X-Read-Model-Behind: true`. */
+                /** @description A live topic's cursor (as `subscribed` and every event message carry it): wait until this read model has applied every position it holds, so a snapshot read after subscribing misses nothing the feed does not send. */
+                after_cursor?: string | null;
+                /** @description Longest wait for `after` and `after_cursor`, in seconds (default and limit: the server's max_wait_s). On timeout the answer comes anyway, marked with `X-Read-Model-Behind: true`. */
                 wait_s?: number | null;
             };
             header?: never;
@@ -7225,7 +7237,9 @@ export interface operations {
                 user_id?: string | null;
                 /** @description `<stream>@<position>` of a write (as the ingest and command endpoints return): wait until this read model has applied it. Repeatable. */
                 after?: string[] | null;
-                /** @description Longest wait for `after`, in seconds (default and limit: the server's max_wait_s). On timeout the answer comes anyway, marked with `X-Read-Model-Behind: true`. */
+                /** @description A live topic's cursor (as `subscribed` and every event message carry it): wait until this read model has applied every position it holds, so a snapshot read after subscribing misses nothing the feed does not send. */
+                after_cursor?: string | null;
+                /** @description Longest wait for `after` and `after_cursor`, in seconds (default and limit: the server's max_wait_s). On timeout the answer comes anyway, marked with `X-Read-Model-Behind: true`. */
                 wait_s?: number | null;
             };
             header?: never;
@@ -7674,7 +7688,9 @@ export interface operations {
                 limit?: number;
                 /** @description `<stream>@<position>` of a write (as the ingest and command endpoints return): wait until this read model has applied it. Repeatable. */
                 after?: string[] | null;
-                /** @description Longest wait for `after`, in seconds (default and limit: the server's max_wait_s). On timeout the answer comes anyway, marked with `X-Read-Model-Behind: true`. */
+                /** @description A live topic's cursor (as `subscribed` and every event message carry it): wait until this read model has applied every position it holds, so a snapshot read after subscribing misses nothing the feed does not send. */
+                after_cursor?: string | null;
+                /** @description Longest wait for `after` and `after_cursor`, in seconds (default and limit: the server's max_wait_s). On timeout the answer comes anyway, marked with `X-Read-Model-Behind: true`. */
                 wait_s?: number | null;
             };
             header?: never;
@@ -9644,7 +9660,9 @@ export interface operations {
             query?: {
                 /** @description `<stream>@<position>` of a write (as the ingest and command endpoints return): wait until this read model has applied it. Repeatable. */
                 after?: string[] | null;
-                /** @description Longest wait for `after`, in seconds (default and limit: the server's max_wait_s). On timeout the answer comes anyway, marked with `X-Read-Model-Behind: true`. */
+                /** @description A live topic's cursor (as `subscribed` and every event message carry it): wait until this read model has applied every position it holds, so a snapshot read after subscribing misses nothing the feed does not send. */
+                after_cursor?: string | null;
+                /** @description Longest wait for `after` and `after_cursor`, in seconds (default and limit: the server's max_wait_s). On timeout the answer comes anyway, marked with `X-Read-Model-Behind: true`. */
                 wait_s?: number | null;
             };
             header?: never;
@@ -11273,7 +11291,9 @@ export interface operations {
                 user_id?: string | null;
                 /** @description `<stream>@<position>` of a write (as the ingest and command endpoints return): wait until this read model has applied it. Repeatable. */
                 after?: string[] | null;
-                /** @description Longest wait for `after`, in seconds (default and limit: the server's max_wait_s). On timeout the answer comes anyway, marked with `X-Read-Model-Behind: true`. */
+                /** @description A live topic's cursor (as `subscribed` and every event message carry it): wait until this read model has applied every position it holds, so a snapshot read after subscribing misses nothing the feed does not send. */
+                after_cursor?: string | null;
+                /** @description Longest wait for `after` and `after_cursor`, in seconds (default and limit: the server's max_wait_s). On timeout the answer comes anyway, marked with `X-Read-Model-Behind: true`. */
                 wait_s?: number | null;
                 /** @description From this time on (inclusive); ISO 8601 with an offset. */
                 start?: string | null;
@@ -11466,7 +11486,9 @@ export interface operations {
                 cursor?: string | null;
                 /** @description `<stream>@<position>` of a write (as the ingest and command endpoints return): wait until this read model has applied it. Repeatable. */
                 after?: string[] | null;
-                /** @description Longest wait for `after`, in seconds (default and limit: the server's max_wait_s). On timeout the answer comes anyway, marked with `X-Read-Model-Behind: true`. */
+                /** @description A live topic's cursor (as `subscribed` and every event message carry it): wait until this read model has applied every position it holds, so a snapshot read after subscribing misses nothing the feed does not send. */
+                after_cursor?: string | null;
+                /** @description Longest wait for `after` and `after_cursor`, in seconds (default and limit: the server's max_wait_s). On timeout the answer comes anyway, marked with `X-Read-Model-Behind: true`. */
                 wait_s?: number | null;
                 /** @description From this time on (inclusive); ISO 8601 with an offset. */
                 start?: string | null;
@@ -11655,7 +11677,9 @@ export interface operations {
                 cursor?: string | null;
                 /** @description `<stream>@<position>` of a write (as the ingest and command endpoints return): wait until this read model has applied it. Repeatable. */
                 after?: string[] | null;
-                /** @description Longest wait for `after`, in seconds (default and limit: the server's max_wait_s). On timeout the answer comes anyway, marked with `X-Read-Model-Behind: true`. */
+                /** @description A live topic's cursor (as `subscribed` and every event message carry it): wait until this read model has applied every position it holds, so a snapshot read after subscribing misses nothing the feed does not send. */
+                after_cursor?: string | null;
+                /** @description Longest wait for `after` and `after_cursor`, in seconds (default and limit: the server's max_wait_s). On timeout the answer comes anyway, marked with `X-Read-Model-Behind: true`. */
                 wait_s?: number | null;
             };
             header?: never;
@@ -11834,7 +11858,9 @@ export interface operations {
                 venue?: string | null;
                 /** @description `<stream>@<position>` of a write (as the ingest and command endpoints return): wait until this read model has applied it. Repeatable. */
                 after?: string[] | null;
-                /** @description Longest wait for `after`, in seconds (default and limit: the server's max_wait_s). On timeout the answer comes anyway, marked with `X-Read-Model-Behind: true`. */
+                /** @description A live topic's cursor (as `subscribed` and every event message carry it): wait until this read model has applied every position it holds, so a snapshot read after subscribing misses nothing the feed does not send. */
+                after_cursor?: string | null;
+                /** @description Longest wait for `after` and `after_cursor`, in seconds (default and limit: the server's max_wait_s). On timeout the answer comes anyway, marked with `X-Read-Model-Behind: true`. */
                 wait_s?: number | null;
             };
             header?: never;
@@ -12049,7 +12075,9 @@ export interface operations {
                 user_id?: string | null;
                 /** @description `<stream>@<position>` of a write (as the ingest and command endpoints return): wait until this read model has applied it. Repeatable. */
                 after?: string[] | null;
-                /** @description Longest wait for `after`, in seconds (default and limit: the server's max_wait_s). On timeout the answer comes anyway, marked with `X-Read-Model-Behind: true`. */
+                /** @description A live topic's cursor (as `subscribed` and every event message carry it): wait until this read model has applied every position it holds, so a snapshot read after subscribing misses nothing the feed does not send. */
+                after_cursor?: string | null;
+                /** @description Longest wait for `after` and `after_cursor`, in seconds (default and limit: the server's max_wait_s). On timeout the answer comes anyway, marked with `X-Read-Model-Behind: true`. */
                 wait_s?: number | null;
             };
             header?: never;
@@ -12482,7 +12510,9 @@ export interface operations {
             query?: {
                 /** @description `<stream>@<position>` of a write (as the ingest and command endpoints return): wait until this read model has applied it. Repeatable. */
                 after?: string[] | null;
-                /** @description Longest wait for `after`, in seconds (default and limit: the server's max_wait_s). On timeout the answer comes anyway, marked with `X-Read-Model-Behind: true`. */
+                /** @description A live topic's cursor (as `subscribed` and every event message carry it): wait until this read model has applied every position it holds, so a snapshot read after subscribing misses nothing the feed does not send. */
+                after_cursor?: string | null;
+                /** @description Longest wait for `after` and `after_cursor`, in seconds (default and limit: the server's max_wait_s). On timeout the answer comes anyway, marked with `X-Read-Model-Behind: true`. */
                 wait_s?: number | null;
             };
             header?: never;
@@ -13952,7 +13982,9 @@ export interface operations {
                 user_id?: string | null;
                 /** @description `<stream>@<position>` of a write (as the ingest and command endpoints return): wait until this read model has applied it. Repeatable. */
                 after?: string[] | null;
-                /** @description Longest wait for `after`, in seconds (default and limit: the server's max_wait_s). On timeout the answer comes anyway, marked with `X-Read-Model-Behind: true`. */
+                /** @description A live topic's cursor (as `subscribed` and every event message carry it): wait until this read model has applied every position it holds, so a snapshot read after subscribing misses nothing the feed does not send. */
+                after_cursor?: string | null;
+                /** @description Longest wait for `after` and `after_cursor`, in seconds (default and limit: the server's max_wait_s). On timeout the answer comes anyway, marked with `X-Read-Model-Behind: true`. */
                 wait_s?: number | null;
             };
             header?: never;

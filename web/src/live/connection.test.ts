@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { LiveConnection, type SocketLike } from "./connection";
-import { afterMarks, cursorPositions, type TopicMessage } from "./protocol";
+import type { TopicMessage } from "./protocol";
 
 /** A socket the test drives: what the page sent, and the server's side of the talk. */
 class ScriptedSocket implements SocketLike {
@@ -163,14 +163,5 @@ describe("a snapshot and the live feed meet with no gap", () => {
     await Promise.resolve();
     expect(second).toEqual([{ type: "subscribed", topic: "alerts", cursor: "c6" }]);
     expect(socket.sent.filter((m) => m.type === "subscribe")).toHaveLength(1); // one subscription still
-  });
-
-  it("reads the snapshot after the positions the feed starts from", () => {
-    const cursor = cursorOf({ "ix:{p0}:alerts": "1732182312345-7", "ix:{p1}:alerts": "0-0", "ix:{p2}:alerts": "1732182312000-0" });
-    expect(afterMarks(cursor)).toEqual(["ix:{p0}:alerts@1732182312345-7", "ix:{p2}:alerts@1732182312000-0"]);
-    expect(cursorPositions(cursor)).toEqual({ "ix:{p0}:alerts": "1732182312345-7", "ix:{p1}:alerts": "0-0", "ix:{p2}:alerts": "1732182312000-0" });
-    expect(afterMarks("not a cursor!")).toEqual([]);
-    const many = Object.fromEntries(Array.from({ length: 17 }, (_, n) => [`ix:{p${n}}:alerts`, `${n + 1}-0`]));
-    expect(afterMarks(cursorOf(many))).toEqual([]); // over the API's limit: no marks
   });
 });

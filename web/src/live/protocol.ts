@@ -42,10 +42,11 @@ export type ServerMessage =
   | DeltaMessage;
 
 /**
- * Where a listener's live feed starts: the server's `subscribed` (the cursor holds, per
- * stream, the position after which every event is sent), or for a listener joining a
- * topic already followed, the topic's cursor as of that moment. A page reads its REST
- * snapshot after this (up to these positions) so that nothing falls between the two.
+ * Where a listener's live feed starts: the server's `subscribed` (its cursor marks where
+ * the feed starts), or for a listener joining a topic already followed, the topic's
+ * cursor as of that moment. A page reads its REST snapshot with this cursor as
+ * `after_cursor`, so that nothing falls between the two. Cursors are opaque: the page
+ * passes them back, never reads them.
  */
 export interface SubscribedMessage {
   type: "subscribed";
@@ -55,38 +56,6 @@ export interface SubscribedMessage {
 
 /** What a page's listener receives for its topic. */
 export type TopicMessage = EventMessage | DeltaMessage | SubscribedMessage | { type: "error"; detail: string; topic?: string };
-
-/** The per-stream positions a cursor holds (base64url of a JSON object), or null if unreadable. */
-export function cursorPositions(cursor: string): Record<string, string> | null {
-  try {
-    const base64 = cursor.replace(/-/g, "+").replace(/_/g, "/");
-    const parsed: unknown = JSON.parse(atob(base64 + "=".repeat((4 - (base64.length % 4)) % 4)));
-    if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) return null;
-    const entries = Object.entries(parsed as Record<string, unknown>);
-    if (!entries.every(([, value]) => typeof value === "string" && /^[0-9]+(-[0-9]+)?$/.test(value))) return null;
-    return Object.fromEntries(entries) as Record<string, string>;
-  } catch {
-    return null;
-  }
-}
-
-/** The API's limit on `after` marks per read. */
-export const MAX_AFTER = 16;
-
-/**
- * The `after` marks (`<stream>@<position>`) for a REST read that must hold every event
- * up to where a live feed starts: the read model waits until it has applied them, and
- * the feed sends what comes after. Empty streams (0-0) need no wait; an unreadable or
- * too long cursor gives no marks (the read is then as fresh as the read model is).
- */
-export function afterMarks(cursor: string): string[] {
-  const positions = cursorPositions(cursor);
-  if (!positions) return [];
-  const marks = Object.entries(positions)
-    .filter(([, position]) => position !== "0-0" && position !== "0")
-    .map(([stream, position]) => `${stream}@${position}`);
-  return marks.length <= MAX_AFTER ? marks : [];
-}
 
 /** "1732182312345-7" as a pair that orders like the stream does. */
 export function positionKey(position: string): [number, number] {

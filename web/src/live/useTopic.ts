@@ -2,7 +2,7 @@
 import { useEffect, useRef, useState } from "react";
 import { useSession } from "../auth/session";
 import type { LiveStatus } from "./connection";
-import { afterMarks, type TopicMessage } from "./protocol";
+import type { TopicMessage } from "./protocol";
 
 /** Call `onMessage` for every message of `topic` while the component is shown. */
 export function useTopic(topic: string | null, onMessage: (message: TopicMessage) => void): void {
@@ -16,21 +16,22 @@ export function useTopic(topic: string | null, onMessage: (message: TopicMessage
 }
 
 /**
- * The `after` marks of where this view's feed of `topic` starts (see `afterMarks`): null
- * until the subscription is confirmed, or [] when no live connection came within
- * `waitMs` (the snapshot is then read without them). Read a REST snapshot with these
- * marks, after subscribing, and nothing falls between the snapshot and the feed.
+ * The live cursor this view's feed of `topic` starts at: null until the subscription is
+ * confirmed, or "" when no live connection came within `waitMs` (the snapshot is then
+ * read without it). Read a REST snapshot with it as `after_cursor`, after subscribing,
+ * and nothing falls between the snapshot and the feed. The cursor is passed unread: the
+ * server, which made it, knows its positions.
  */
-export function useFeedStart(topic: string, waitMs = 3_000): string[] | null {
-  const [after, setAfter] = useState<string[] | null>(null);
+export function useFeedStart(topic: string, waitMs = 3_000): string | null {
+  const [cursor, setCursor] = useState<string | null>(null);
   useEffect(() => {
-    const fallback = setTimeout(() => setAfter((current) => current ?? []), waitMs);
+    const fallback = setTimeout(() => setCursor((current) => current ?? ""), waitMs);
     return () => clearTimeout(fallback);
   }, [waitMs]);
   useTopic(topic, (message) => {
-    if (message.type === "subscribed") setAfter((current) => (current === null || current.length === 0 ? afterMarks(message.cursor) : current));
+    if (message.type === "subscribed") setCursor((current) => (current ? current : message.cursor));
   });
-  return after;
+  return cursor;
 }
 
 export function useLiveStatus(): { status: LiveStatus; detail: string | null } {

@@ -152,15 +152,15 @@ function fromEvent(event: LiveEvent): FeedAlert {
 
 function AlertFeed() {
   const { api, isAdmin } = useSession();
-  // Follow first, then read the history up to where the feed starts (`after` marks from
-  // the subscription's cursor): an alert that fires in between is in one or the other,
+  // Follow first, then read the history up to where the feed starts (`after_cursor`, the
+  // subscription's cursor): an alert that fires in between is in one or the other,
   // and one in both is shown once (by id). Without a live connection after a while, the
   // history is read all the same.
   const after = useFeedStart("alerts", LIVE_WAIT_MS);
   const history = useQuery({
     queryKey: ["alerts", after],
     enabled: after !== null,
-    queryFn: () => api.get<Page<AlertPublic>>("/v1/alerts", { limit: FEED_SIZE, after: after ?? [] }),
+    queryFn: () => api.get<Page<AlertPublic>>("/v1/alerts", { limit: FEED_SIZE, after_cursor: after }),
     placeholderData: (previous) => previous,
   });
   const [live, setLive] = useState<FeedAlert[]>([]);

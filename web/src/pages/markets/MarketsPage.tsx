@@ -127,7 +127,7 @@ function tickOf(message: TopicMessage): Quote | null {
 
 /**
  * One symbol's live prices. The table's first read may predate the feed's start; once the
- * feed starts, the symbol's prices are read again up to that point (`after`), so a tick in
+ * feed starts, the symbol's prices are read again up to that point (`after_cursor`), so a tick in
  * between is not missed. A quote replaces one only if it is not older (by venue time).
  */
 function SymbolFeed({ symbol, onTick }: { symbol: string; onTick: (quote: Quote) => void }) {
@@ -135,8 +135,8 @@ function SymbolFeed({ symbol, onTick }: { symbol: string; onTick: (quote: Quote)
   const after = useFeedStart(`prices:${symbol}`);
   const caughtUp = useQuery({
     queryKey: ["prices", symbol, after],
-    enabled: after !== null && after.length > 0,
-    queryFn: () => api.get<Page<PricePublic>>("/v1/prices", { symbols: [symbol], limit: 100, after: after ?? [] }),
+    enabled: Boolean(after),
+    queryFn: () => api.get<Page<PricePublic>>("/v1/prices", { symbols: [symbol], limit: 100, after_cursor: after }),
     staleTime: Infinity,
   });
   useEffect(() => {
@@ -160,14 +160,14 @@ interface ChartProps {
 function Chart({ symbol, venue, venues, onVenue, simulated }: ChartProps) {
   const { api } = useSession();
   const [start] = useState(() => new Date(Date.now() - HISTORY_MINUTES * 60_000).toISOString());
-  // Follow the ticks first, then read the candles up to where the feed starts (`after`),
+  // Follow the ticks first, then read the candles up to where the feed starts (`after_cursor`),
   // folding in the ticks that came meanwhile: none falls between the two. A tick in both
   // is folded twice, which changes only the volume, which the chart does not draw.
   const after = useFeedStart(`prices:${symbol}`);
   const history = useQuery({
     queryKey: ["candles", symbol, venue, start, after],
     enabled: after !== null,
-    queryFn: () => api.get<Page<CandlePublic>>("/v1/candles", { symbol, venue, start, limit: 500, after: after ?? [] }),
+    queryFn: () => api.get<Page<CandlePublic>>("/v1/candles", { symbol, venue, start, limit: 500, after_cursor: after }),
     staleTime: Infinity,
   });
   const candles = useRef<Candle[]>([]);
