@@ -5,6 +5,10 @@ loop between checks, so the workers the test runs keep working) and `eventually`
 sync code (TestClient, threads, subprocesses). Both fail the test with one message naming
 the check; both return the check's first truthy result, so a test can use what it waited for.
 
+The default deadlines are long (a passing wait returns as soon as its check holds, so they
+cost nothing then): the suite runs in four processes on CI's two cores, where a catch-up
+that takes one second alone has taken twenty.
+
 Where a test waits for handlers to finish a known input, `tests.handlers.support.drain`
 runs them to the end instead of polling.
 """
@@ -33,7 +37,7 @@ class Deadline:
 
 
 async def wait_until(
-    check: Callable[[], Awaitable[Any]], within: float = 20.0, interval: float = 0.05
+    check: Callable[[], Awaitable[Any]], within: float = 60.0, interval: float = 0.05
 ) -> Any:
     """Await `check` until it returns something truthy, and return that."""
     deadline = Deadline(within)
@@ -46,7 +50,7 @@ async def wait_until(
         await asyncio.sleep(interval)
 
 
-def eventually(check: Callable[[], Any], within: float = 10.0, interval: float = 0.02) -> Any:
+def eventually(check: Callable[[], Any], within: float = 30.0, interval: float = 0.02) -> Any:
     """Call `check` until it returns something truthy, and return that (blocks the thread)."""
     deadline = Deadline(within)
     while True:

@@ -90,7 +90,7 @@ async def test_a_rebuild_swaps_in_an_equal_collection_while_reads_go_on(
     store: EventStore, database: AsyncDatabase[Document], projector: ProjectorThread
 ) -> None:
     await store.append_many("pings", [ping(n, key=f"k{n % KEYS}") for n in range(EVENTS)])
-    await wait_until(lambda: caught_up(store, database))
+    await wait_until(lambda: caught_up(store, database), within=90)
     wanted = expected_totals()
     read_models = ReadModels(database, [TOTALS], cache_s=0.0)
     assert await read_totals(read_models) == wanted
@@ -132,7 +132,7 @@ async def test_an_interrupted_rebuild_is_finished_by_the_projector(
     store: EventStore, database: AsyncDatabase[Document], projector: ProjectorThread
 ) -> None:
     await store.append_many("pings", [ping(n, key=f"k{n % KEYS}") for n in range(EVENTS)])
-    await wait_until(lambda: caught_up(store, database))
+    await wait_until(lambda: caught_up(store, database), within=90)
     started = asyncio.Event()
     task = asyncio.create_task(
         rebuild(TOTALS, store, database, FAST, progress=lambda *_: started.set(), poll_s=0.05)
@@ -141,7 +141,7 @@ async def test_an_interrupted_rebuild_is_finished_by_the_projector(
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    await wait_until(lambda: _active(database, 2))
+    await wait_until(lambda: _active(database, 2), within=90)
     read_models = ReadModels(database, [TOTALS], cache_s=0.0)
     assert await read_totals(read_models) == expected_totals()
 
