@@ -17,6 +17,7 @@ from typing import Any
 
 from agent.offline import chain_frames, frames, lexicon
 from agent.offline.alert_frames import alert_slots, keyword_of, post_alert_slots, quoted
+from agent.offline.normalise import Token
 from agent.offline.reading import Reading
 from agent.offline.vocabulary import SymbolBook
 from aggregates.memory import understand as understand_fact
@@ -126,15 +127,12 @@ def _manage(r: Reading) -> str | None:
     "drops below 12")."""
     if _side_or_move(r) or _conditional(r) or r.says("everytime", "onlyonce", "atmost"):
         return None
-    verbs = [
-        t.text
-        for t in r.tokens
-        if t.kind == "word"
-        and t.text in lexicon.PAUSE | lexicon.RESUME | lexicon.DELETE
-        and t.raw.lower() not in lexicon.STATUS
-    ]
+    words = [t for t in r.tokens if t.kind == "word"]
+    at = [i for i, t in enumerate(words) if _changes_something(words, i)]
+    verbs = [words[i].text for i in at]
     numbered = any(q.bare or q.kind == "ordinal" for q in r.quantities)
-    about_alerts = r.says(lexicon.ALERT_NOUNS, lexicon.EVERY) or numbered
+    it_changed = any(w.is_word("it") for i in at for w in words[i + 1 : i + 2])
+    about_alerts = r.says(lexicon.ALERT_NOUNS - {"it"}, lexicon.EVERY) or numbered or it_changed
     alone = not (r.words - set(verbs) - {"me", "my", "please", "can", "you", "could"})
     if not verbs or not (about_alerts or alone):
         return None
@@ -142,6 +140,22 @@ def _manage(r: Reading) -> str | None:
     if verb in lexicon.RESUME:
         return "resume_alert"
     return "pause_alert" if verb in lexicon.PAUSE else "delete_alert"
+
+
+PERSONS = frozenset({"me", "us", "you", "him", "her"})
+"""Whom a verb of deleting may be said of without meaning an alert: "killing me"."""
+
+
+def _changes_something(words: list[Token], i: int) -> bool:
+    """Whether the word at `i` is a verb of pausing, resuming or deleting said of a
+    thing: not a status ("paused alerts"), not a feeling ("my bags are killing me")."""
+    word = words[i]
+    if word.text not in lexicon.PAUSE | lexicon.RESUME | lexicon.DELETE:
+        return False
+    said_of = words[i + 1] if i + 1 < len(words) else None
+    return word.raw.lower() not in lexicon.STATUS and not (
+        said_of is not None and said_of.is_word(PERSONS)
+    )
 
 
 def _conditional(r: Reading) -> bool:
@@ -215,8 +229,9 @@ def _explains(r: Reading) -> bool:
 
 def _states_a_fact(r: Reading) -> bool:
     """ "I hold 2 ETH", "i'm bagging 5000 pepe", "I mostly trade on bybit", "my risk
-    appetite is high": a statement about oneself, not a question."""
-    if r.question or r.says("alert", "rule"):
+    appetite is high": a statement about oneself, not a question (nor one that ends in a
+    question: "my wif bags are killing me, how bad is it")."""
+    if r.question or _asks_after(r) or r.says("alert", "rule"):
         return False
     first = next((t for t in r.tokens if t.kind == "word" and t.text != "fyi"), None)
     if first is None or not first.is_word("i", "we", "my"):
@@ -226,6 +241,20 @@ def _states_a_fact(r: Reading) -> bool:
     if first.is_word("my"):
         return r.says("is", "are")
     return r.says(lexicon.HOLD | {"trade", "prefer", "only", "like", "am", "use"})
+
+
+QUESTION_WORDS = frozenset({"how", "what", "where", "wen"})
+ASKING_VERBS = frozenset({"is", "are", "do", "does", "did", "it"})
+
+
+def _asks_after(r: Reading) -> bool:
+    """A question said after a statement, without its mark: a question word followed
+    closely by its verb ("..., how bad is it", "... what is it at")."""
+    words = [t for t in r.tokens if t.kind == "word"]
+    return any(
+        word.is_word(QUESTION_WORDS) and any(w.is_word(ASKING_VERBS) for w in words[i + 1 : i + 3])
+        for i, word in enumerate(words[1:], 1)
+    )
 
 
 def _asks_price(r: Reading) -> bool:

@@ -356,3 +356,22 @@ def test_news_filler_is_not_the_query_and_its_window_reaches_the_search(
 ) -> None:
     """ "top news this week" searched for "top this", and its week was lost."""
     assert decide(text) == ("search_knowledge", [("search_knowledge", arguments)])
+
+
+@pytest.mark.parametrize(
+    ("text", "label", "calls"),
+    [
+        (
+            "my $WIF bags are killing me, how bad is it",
+            "get_price",
+            [("get_price", {"symbol": "WIF/USDT"})],
+        ),
+        ("kill it", "clarify", []),
+        ("my btc alert, remove it", "delete_alert", [("delete_alert", {"symbol": "BTC/USDT"})]),
+    ],
+)
+def test_a_verb_of_deleting_deletes_only_what_it_is_said_of(
+    text: str, label: str, calls: list[tuple[str, dict[str, Any]]]
+) -> None:
+    """ "killing me" is a feeling: a deletion only of an alert, a number or "it"."""
+    assert decide(text) == (label, calls)
