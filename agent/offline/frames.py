@@ -229,7 +229,7 @@ def fact_slots(reading: Reading) -> Slots:
     about = next(
         (i for i in range(start, min(start + 6, len(tokens))) if tokens[i].is_word("about")), None
     )
-    if about is not None and reading.says(lexicon.FORGET):
+    if about is not None and reading.says(lexicon.FORGET | lexicon.DELETE):
         start = about + 1
     if start >= len(tokens):
         return {}

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any
 
 from agent.offline import chain_frames, frames, lexicon
@@ -113,13 +114,34 @@ def _trading(r: Reading) -> bool:
 
 def _recalls(r: Reading) -> bool:
     """ "what do you remember about me", "what have I told you", "do you remember which
-    exchange I use": the user asks what the agent knows of them."""
+    exchange I use", "did i tell you what exchange i use?", "what's in your memory":
+    the user asks what the agent knows of them."""
+    if _about_memory(r) and (r.question or r.says(lexicon.LIST)):
+        return True
     if not r.says(lexicon.RECALL):
         return False
     about_me = r.says("about") and r.says("me", "my") and not r.coins
     told_you = r.says("told") and r.says("you")
     you_remember = r.says("you") and r.says("remember") and r.question
     return about_me or told_you or you_remember
+
+
+KNOWING = frozenset({"know", "remember", "recall", "save", "store"})
+TELLING = frozenset({"tell", "told", "mention", "said", "say"})
+
+
+def _about_memory(r: Reading) -> bool:
+    """Said of what the agent knows of the user: its memory ("your memory of me"), what
+    it knows of them ("what you know about me"), what they told it ("did i tell you").
+    Never of a coin or a number ("did i tell you i hold 2 eth" is a fact told again)."""
+    if r.coins or r.quantities:
+        return False
+    if r.says("memory"):
+        return True
+    words = [t.text for t in r.tokens if t.kind == "word"]
+    you_know = r.says("you") and r.says(KNOWING) and r.says("me", "my", "i")
+    i_told = any(w == "i" and said in TELLING for w, said in pairwise(words))
+    return you_know or i_told
 
 
 def _manage(r: Reading) -> str | None:
@@ -156,6 +178,11 @@ def _changes_something(words: list[Token], i: int) -> bool:
     return word.raw.lower() not in lexicon.STATUS and not (
         said_of is not None and said_of.is_word(PERSONS)
     )
+
+
+def _names_alerts(r: Reading) -> bool:
+    """An alert named by its noun ("the alert I told you about"), not by "it", "one"."""
+    return r.says(lexicon.ALERT_NOUNS - {"one", "ones", "them", "it"})
 
 
 def _conditional(r: Reading) -> bool:
@@ -318,10 +345,12 @@ def _off_topic(r: Reading) -> bool:
 
 
 def _forgets(r: Reading) -> bool:
-    """ "forget that I hold eth"; not "don't forget, alert me ..." (a reminder)."""
+    """ "forget that I hold eth", "erase what i told you about my bags" (a verb of
+    deleting said of what it knows); not "don't forget, alert me ..." (a reminder)."""
     words = [t for t in r.tokens if t.kind == "word"]
+    erased = r.says(lexicon.DELETE) and _about_memory(r) and not _names_alerts(r)
     for i, token in enumerate(words):
-        if token.is_word(lexicon.FORGET):
+        if token.is_word(lexicon.FORGET) or (erased and token.is_word(lexicon.DELETE)):
             said_before = {t.raw.lower() for t in words[max(0, i - 2) : i]}
             if not said_before & {"don't", "dont", "do not", "never", "not", "don\u2019t"}:
                 return True
@@ -338,11 +367,13 @@ NOTING = frozenset({"note", "fyi", "btw", "noted", "memo"})
 
 
 def _forgets_everything(r: Reading) -> bool:
-    """ "forget everything about me", "forget all you know", "forget me": every fact."""
+    """ "forget everything about me", "forget all you know", "forget me", "wipe your
+    memory": every fact."""
     if not _forgets(r) or r.coins or r.quantities:
         return False
     fact = str(frames.fact_slots(r).get("fact", "")).lower()
-    return r.says("everything", "all", "anything") or fact in {"me", "about me"}
+    said = r.says("everything", "all", "anything", "memory")
+    return said or fact in {"me", "about me"}
 
 
 def _told_to_remember(r: Reading) -> bool:

@@ -375,3 +375,20 @@ def test_a_verb_of_deleting_deletes_only_what_it_is_said_of(
 ) -> None:
     """ "killing me" is a feeling: a deletion only of an alert, a number or "it"."""
     assert decide(text) == (label, calls)
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("wipe all your memory of me", "forget_everything"),
+        ("clear your memory", "forget_everything"),
+        ("delete everything you know about me", "forget_everything"),
+        ("did i tell you what exchange i use?", "recall_memory"),
+        ("show me your memory", "recall_memory"),
+        ("clear all alerts", "delete_alert"),
+        ("what do you know about restaking", "search_knowledge"),
+    ],
+)
+def test_what_it_knows_of_the_user_is_its_memory_whatever_the_verb(text: str, label: str) -> None:
+    """ "wipe all your memory of me" deleted every alert; "did i tell you ..." was refused."""
+    assert decide(text)[0] == label
