@@ -99,7 +99,7 @@ def _predicts(r: Reading) -> bool:
 def _trading(r: Reading) -> bool:
     if _asks_for_alert(r) or _states_a_fact(r) or _what_others_buy(r):
         return False
-    if r.says(lexicon.TRADE):
+    if r.says(lexicon.TRADE) or _moves_funds(r):
         return True
     leveraged = any(q.kind == "multiple" for q in r.quantities)
     first = next((t for t in r.tokens if t.kind == "word"), None)
@@ -110,6 +110,22 @@ def _trading(r: Reading) -> bool:
     ):
         return True
     return r.says("trade") and for_me
+
+
+ASKERS = frozenset({"you", "to", "me", "u"})
+"""What stands before a verb asked for: "can you send", "i want to send", "help me send"."""
+
+
+def _moves_funds(r: Reading) -> bool:
+    """ "send 0.5 eth to 0x…", "can you transfer 100 usdt to binance": funds moved by the
+    agent (a sum or an address said), not a wallet that sends ("did 0x… send 10 eth")."""
+    if not (r.addresses or r.kinds("amount")):
+        return False
+    said = [t for t in r.tokens if t.kind != "mark"]
+    return any(
+        token.is_word(lexicon.TRANSFER) and (i == 0 or said[i - 1].is_word(ASKERS))
+        for i, token in enumerate(said)
+    )
 
 
 def _recalls(r: Reading) -> bool:

@@ -211,6 +211,9 @@ TRADE = frozenset(
 )  # fmt: skip
 """Asking for a trade: something this agent never does. ("long"/"short" and "trade" count
 only as requests: "open a 10x long", "trade for me"; "I trade on Binance" is a fact.)"""
+TRANSFER = frozenset({"send", "transfer", "pay", "wire", "bridge"})
+"""Moving funds, when asked with a sum or an address ("send 0.5 eth to 0x…"): never
+done ("send it" alone is a pump, "sends" in an alert is a wallet's transfer)."""
 ADVICE = frozenset(
     {"advice", "advise", "recommend", "recommendation", "predict", "prediction", "forecast",
      "investment", "outlook", "nfa"}

@@ -392,3 +392,14 @@ def test_a_verb_of_deleting_deletes_only_what_it_is_said_of(
 def test_what_it_knows_of_the_user_is_its_memory_whatever_the_verb(text: str, label: str) -> None:
     """ "wipe all your memory of me" deleted every alert; "did i tell you ..." was refused."""
     assert decide(text)[0] == label
+
+
+def test_funds_are_never_moved_but_a_wallet_that_sends_is_read() -> None:
+    """ "send 0.5 eth to 0x…" watched the address it was asked to pay."""
+    address = "0x56e9e8817fd812490fdbc8861053134f0f1a9420"
+    label, calls = decide(f"send 0.5 eth to {address}")
+    assert (label, calls) == ("unsupported", [])
+    assert (
+        "move funds" in Understanding(SymbolBook(SYMBOLS)).decide(f"send 0.5 eth to {address}").text
+    )
+    assert decide(f"did {address} send 10 eth today?")[0] == "wallet_activity"
