@@ -208,7 +208,7 @@ def _conditional(r: Reading) -> bool:
 
 def _lists(r: Reading) -> bool:
     """ "show my alerts", "what eth alerts do I have?", "paused alerts", "my rules"."""
-    if not r.says("alert", "rule") or _side_or_move(r) or _conditional(r):
+    if not _says_alerts(r) or _side_or_move(r) or _conditional(r):
         return False
     if r.says("set", "create", "add", "new", "make") and not r.says("have", "got"):
         return False
@@ -217,6 +217,37 @@ def _lists(r: Reading) -> bool:
     plural = {t.raw.lower() for t in r.tokens} & {"alerts", "rules"}
     said = {t.text for t in r.tokens if t.kind == "word" and t.raw.lower() not in lexicon.STATUS}
     return bool(plural) and said <= {"alert", "rule", "all", "the", "now"}
+
+
+RULE_OF = (
+    lexicon.FUNCTION_WORDS | lexicon.ALERT | lexicon.LIST | lexicon.EVERY | set(lexicon.STATUS)
+)
+"""Words that may stand before "rules" meaning alerts ("my rules", "alert rules", "all
+active rules"); any other word makes them rules of something ("the airdrop's
+eligibility rules")."""
+
+
+def _says_alerts(r: Reading) -> bool:
+    """Whether the message names alerts: "alert", or "rule" said of the user's alerts,
+    not of something else ("jupiter airdrop eligibility rules", "rules of the game")."""
+    if r.says("alert"):
+        return True
+    in_coin = {i for c in r.coins for i in range(c.start, c.end)}
+    for i, token in enumerate(r.tokens):
+        if not token.is_word("rule"):
+            continue
+        before = r.tokens[i - 1] if i else None
+        after = r.tokens[i + 1] if i + 1 < len(r.tokens) else None
+        qualified = before is not None and i - 1 not in in_coin and not _alerts_rule(before)
+        if not qualified and not (after is not None and after.is_word("of")):
+            return True
+    return False
+
+
+def _alerts_rule(before: Token) -> bool:
+    """Whether a word before "rules" leaves them the user's alerts: "my", "alert",
+    "active"; not a noun in -ing ("listing rules", "staking rules")."""
+    return before.is_word(RULE_OF) and not before.raw.lower().endswith("ing")
 
 
 def _side_or_move(r: Reading) -> bool:
@@ -274,7 +305,7 @@ def _states_a_fact(r: Reading) -> bool:
     """ "I hold 2 ETH", "i'm bagging 5000 pepe", "I mostly trade on bybit", "my risk
     appetite is high": a statement about oneself, not a question (nor one that ends in a
     question: "my wif bags are killing me, how bad is it")."""
-    if r.question or _asks_after(r) or r.says("alert", "rule"):
+    if r.question or _asks_after(r) or _says_alerts(r):
         return False
     first = next((t for t in r.tokens if t.kind == "word" and t.text != "fyi"), None)
     if first is None or not first.is_word("i", "we", "my"):
@@ -422,7 +453,7 @@ def _lists_watches(r: Reading) -> bool:
     if r.addresses or r.bad_addresses or r.handles or r.coins or _asks_for_alert(r):
         return False
     raw = {t.raw.lower().strip(".,!?") for t in r.tokens}
-    if r.says("alert", "rule"):
+    if _says_alerts(r):
         return False
     if raw & {"watchlist", "watchlists", "watches"} and (r.says("my") or r.says(lexicon.LIST)):
         return True

@@ -14,6 +14,7 @@ SLANG: dict[str, tuple[str, ...]] = {
     "im": ("i", "am"), "ive": ("i", "have"), "id": ("i", "would"), "ill": ("i", "will"),
     "dont": ("do", "not"), "doesnt": ("does", "not"), "cant": ("can", "not"),
     "wont": ("will", "not"), "lets": ("let", "us"), "youre": ("you", "are"),
+    "youve": ("you", "have"), "weve": ("we", "have"), "thru": ("through",),
     "u": ("you",), "ur": ("your",), "r": ("are",), "abt": ("about",), "bout": ("about",),
     "ppl": ("people",), "gimme": ("give", "me"), "lemme": ("let", "me"),
     "lmk": ("notify",), "rn": ("now",), "atm": ("now",), "wen": ("when",),
@@ -264,7 +265,8 @@ FUNCTION_WORDS = frozenset(
      "because", "but", "same", "other", "another", "such", "own", "mine", "sure",
      "yeah", "yep", "yup", "yea", "alright", "fine", "done", "ahead",
      "please", "thanks", "hello", "bot", "ai", "human", "model", "once", "twice", "said",
-     "x", "someone", "people", "guys", "whale", "whales", "exchange", "exchanges"}
+     "x", "someone", "people", "guys", "whale", "whales", "exchange", "exchanges",
+     "through"}
 )  # fmt: skip
 """Everyday words: known, so never "corrected" into something else."""
 

@@ -403,3 +403,17 @@ def test_funds_are_never_moved_but_a_wallet_that_sends_is_read() -> None:
         "move funds" in Understanding(SymbolBook(SYMBOLS)).decide(f"send 0.5 eth to {address}").text
     )
     assert decide(f"did {address} send 10 eth today?")[0] == "wallet_activity"
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("find anything about the jupiter airdrop eligibility rules", "search_knowledge"),
+        ("search for the binance listing rules", "search_knowledge"),
+        ("my rules", "list_alerts"),
+        ("what are my active rules?", "list_alerts"),
+    ],
+)
+def test_rules_are_alerts_only_when_they_are_the_users(text: str, label: str) -> None:
+    """ "... the jupiter airdrop eligibility rules" listed the user's JUP alerts."""
+    assert decide(text)[0] == label
