@@ -417,3 +417,11 @@ def test_funds_are_never_moved_but_a_wallet_that_sends_is_read() -> None:
 def test_rules_are_alerts_only_when_they_are_the_users(text: str, label: str) -> None:
     """ "... the jupiter airdrop eligibility rules" listed the user's JUP alerts."""
     assert decide(text)[0] == label
+
+
+def test_an_arrow_joins_a_condition_to_its_request_and_is_no_side() -> None:
+    """ "eth moves $150 in 30min -> alert" read "->" as ">": an alert above 150."""
+    _, ((_, arguments),) = decide("eth moves $150 in 30min -> alert")
+    assert arguments["condition"] == "absolute_move"
+    assert (arguments["amount"], arguments["window_s"]) == (150, 1800)
+    assert decide("btc > 100k")[1][0][1]["condition"] == "above"
