@@ -258,9 +258,16 @@ def _side_or_move(r: Reading) -> bool:
 
 
 def _asks_for_alert(r: Reading) -> bool:
+    """An alert's words ("alert", "ping"), a telling word or "set up" with a condition
+    ("tell me when", "so i hear about it if", "set something up if"), a coin watched for
+    a condition ("watch for volume spikes on pepe"), or a coin, a number and a side said
+    tersely ("btc > 100k")."""
     if r.says(lexicon.ALERT, "notify", "everytime", "onlyonce", "atmost"):
         return True
-    if r.says(lexicon.TELL) and r.says(lexicon.WHEN):
+    set_up = r.says("setup") or (r.says("set") and r.says("up"))
+    if (r.says(lexicon.TELL) or set_up) and r.says(lexicon.WHEN):
+        return True
+    if r.says(lexicon.WATCH) and r.coins and _side_or_move(r) and not r.question:
         return True
     terse = r.coins and (r.kinds("amount") or r.kinds("percent")) and _side_or_move(r)
     return bool(terse) and not r.question

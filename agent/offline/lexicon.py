@@ -58,6 +58,7 @@ PHRASES: dict[tuple[str, ...], str] = {
     ("how", "much"): "howmuch", ("how", "many"): "howmuch",
     ("market", "buy"): "buy", ("market", "sell"): "sell", ("limit", "order"): "order",
     ("stop", "loss"): "order", ("take", "profit"): "order",
+    ("in", "case"): "if",
     ("at", "most"): "atmost", ("no", "more", "than"): "atmost", ("max", "once"): "atmost once",
     ("every", "single", "time"): "everytime", ("every", "time"): "everytime",
     ("each", "time"): "everytime", ("keep", "pinging"): "everytime",
@@ -88,7 +89,7 @@ ALERT = frozenset(
     {"alert", "notify", "notification", "ping", "warn", "remind", "wake", "buzz", "signal",
      "trigger", "alarm"}
 )  # fmt: skip
-TELL = frozenset({"tell", "message", "text", "dm", "inform", "shout", "holler"})
+TELL = frozenset({"tell", "message", "text", "dm", "inform", "shout", "holler", "hear"})
 """Alert words only with a condition: "tell me when", not "tell me a joke"."""
 WHEN = frozenset({"when", "if", "whenever", "once", "soon", "until", "before"})
 

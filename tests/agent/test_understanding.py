@@ -425,3 +425,19 @@ def test_an_arrow_joins_a_condition_to_its_request_and_is_no_side() -> None:
     assert arguments["condition"] == "absolute_move"
     assert (arguments["amount"], arguments["window_s"]) == (150, 1800)
     assert decide("btc > 100k")[1][0][1]["condition"] == "above"
+
+
+@pytest.mark.parametrize(
+    ("text", "condition"),
+    [
+        ("watch for volume spikes on pepe, like 4x the usual", "volume_spike"),
+        ("monitor btc for a 5% dump", "percent_change"),
+        ("could you set something up so i hear about it if sol falls below 80 cents", "below"),
+        ("set something up in case near drops under 2", "below"),
+    ],
+)
+def test_an_alert_asked_without_an_alert_word(text: str, condition: str) -> None:
+    """A coin watched for a condition, "so i hear about it if", "set something up in
+    case": all priced the coin instead."""
+    label, ((_, arguments),) = decide(text)
+    assert (label, arguments["condition"]) == ("create_alert", condition)
