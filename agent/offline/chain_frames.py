@@ -2,7 +2,8 @@
 
 - "what did 0x… do today" -> `wallet_activity` (the window from "today", "this week").
 - "alert me when 0x… sends more than 10 ETH" -> `create_wallet_alert`: ``out`` for
-  sending words, ``in`` for receiving ones, the first amount as the minimum, the first
+  sending words, ``in`` for receiving ones, ``either`` for both ("in or out"), the first
+  amount as the minimum, the first
   coin (or dollar stablecoin) as the token.
 - "fees collected by the router this week" -> `fees_collected`.
 """
@@ -50,10 +51,9 @@ def activity_call(slots: Slots) -> tuple[Calls, list[str]]:
 
 def wallet_alert_slots(r: Reading) -> Slots:
     slots: Slots = {"address": r.addresses[0]} if r.addresses else {}
-    if r.says(SEND):
-        slots["direction"] = "out"
-    elif r.says(RECEIVE):
-        slots["direction"] = "in"
+    direction = _direction(r)
+    if direction is not None:
+        slots["direction"] = direction
     amounts = r.kinds("amount")
     if amounts:
         slots["min_amount"] = amounts[0].value
@@ -64,6 +64,24 @@ def wallet_alert_slots(r: Reading) -> Slots:
         if stable:
             slots["token"] = stable[0].upper()
     return slots
+
+
+BOTH_WAYS = frozenset({"or", "and", "/", "either", "both"})
+
+
+def _direction(r: Reading) -> str | None:
+    """ "out" for sending words, "in" for receiving ones; "either" when both ways are
+    said ("in or out", "sends or receives", "in/out")."""
+    said = [t.text for t in r.tokens if t.kind in ("word", "mark")]
+    joined = any(
+        {first, last} == {"in", "out"} and link in BOTH_WAYS
+        for first, link, last in zip(said, said[1:], said[2:], strict=False)
+    )
+    if joined or (r.says(SEND - {"out"}) and r.says(RECEIVE - {"in", "get", "gets"})):
+        return "either"
+    if r.says(SEND):
+        return "out"
+    return "in" if r.says(RECEIVE) else None
 
 
 def wallet_alert_call(slots: Slots) -> tuple[Calls, list[str]]:

@@ -441,3 +441,18 @@ def test_an_alert_asked_without_an_alert_word(text: str, condition: str) -> None
     case": all priced the coin instead."""
     label, ((_, arguments),) = decide(text)
     assert (label, arguments["condition"]) == ("create_alert", condition)
+
+
+@pytest.mark.parametrize(
+    ("said", "direction"),
+    [
+        ("ping me on any transfer in or out of", "either"),
+        ("alert me on anything it sends or receives,", "either"),
+        ("alert me when it sends more than 10 eth in a day,", "out"),
+    ],
+)
+def test_a_wallets_transfers_both_ways_are_either_direction(said: str, direction: str) -> None:
+    """ "in or out" watched only what the wallet sends."""
+    address = "0xa4ffa3b019a8b45f626a82d311641718a8b78a5e"
+    _, ((_, arguments),) = decide(f"{said} {address}")
+    assert arguments["direction"] == direction
