@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from agent.offline import lexicon
 from agent.offline.frames import window_slots
 from agent.offline.reading import Reading
 
@@ -35,7 +36,13 @@ def asks_wallet_activity(r: Reading) -> bool:
 
 
 def asks_fees(r: Reading) -> bool:
-    return r.says(FEES) and r.says(COLLECTED)
+    """ "fees collected this week", "fees last 30d?", "fees?": the router's fees; not an
+    exchange's or a chain's ("binance fees", "eth gas fees")."""
+    if not r.says(FEES):
+        return False
+    if r.says(COLLECTED):
+        return True
+    return not r.coins and r.venue is None and not r.says(lexicon.VENUES | {"gas", "trading"})
 
 
 def activity_slots(r: Reading) -> Slots:

@@ -456,3 +456,12 @@ def test_a_wallets_transfers_both_ways_are_either_direction(said: str, direction
     address = "0xa4ffa3b019a8b45f626a82d311641718a8b78a5e"
     _, ((_, arguments),) = decide(f"{said} {address}")
     assert arguments["direction"] == direction
+
+
+def test_fees_alone_are_the_fees_collected_not_an_exchanges() -> None:
+    """ "fees last 30d?" was refused: only "fees collected" was understood."""
+    assert decide("fees last 30d?") == (
+        "fees_collected",
+        [("fees_collected", {"window_s": 2592000})],
+    )
+    assert decide("binance fees")[0] == "unsupported"
