@@ -350,6 +350,35 @@ async def test_posts_are_found_by_a_keyword_as_whole_words_in_any_case(
     assert "airdrops next week" not in said
 
 
+async def test_a_symbols_posts_are_narrowed_to_the_topic_asked(
+    store: EventStore, context: AgentContext
+) -> None:
+    """ "anything on twitter about the hyperliquid unlock": the HYPE posts that say
+    "unlock"; a topic none says leaves all of them, and the result says so."""
+    now = datetime.now(UTC)
+    texts = {"h0": "$HYPE unlock next week", "h1": "$HYPE to the moon", "h2": "unlock season"}
+    for number, text in texts.items():
+        tags = () if number == "h2" else ("$HYPE",)
+        post = PostScraped(source="import", post_id=number, author="ana", text=text,
+                           created_at=now - timedelta(hours=1), cashtags=tags)  # fmt: skip
+        await store.append("posts", Event(key=post.partition_key(), payload=post))
+
+    async def projected() -> bool:
+        collection = await context.read_models.collection("posts")
+        return await collection.count_documents({}) == len(texts)
+
+    await wait_until(projected)
+    asked = {"query": "unlock", "symbol": "HYPE/USDT", "window_s": 604800}
+    unlock = await AGENT_TOOLS.call(context, "search_posts", asked)
+    assert [post["text"] for post in unlock.value["posts"]] == [texts["h0"]]
+    assert unlock.value["query"] == "HYPE unlock"
+    named = await AGENT_TOOLS.call(context, "search_posts", asked | {"query": "Hyperliquid"})
+    assert len(named.value["posts"]) == 2
+    assert named.value["query"] == "HYPE"
+    said = await Session(context).say("anything on twitter about the hyperliquid unlock this week")
+    assert said.startswith("What people are saying about HYPE unlock in the last week:")
+
+
 async def test_alerts_made_back_to_back_each_say_their_own_number(context: AgentContext) -> None:
     """Two in one message, then one more: each reply waits until the read model shows
     its rule, so the next one counts it."""

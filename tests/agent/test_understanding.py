@@ -465,3 +465,17 @@ def test_fees_alone_are_the_fees_collected_not_an_exchanges() -> None:
         [("fees_collected", {"window_s": 2592000})],
     )
     assert decide("binance fees")[0] == "unsupported"
+
+
+@pytest.mark.parametrize(
+    ("text", "query"),
+    [
+        ("anything on twitter about the solana unlock this week", "unlock"),
+        ("what are people saying about the eth etf flows", "etf flows"),
+        ("what's the vibe around pepe today", "PEPE"),
+    ],
+)
+def test_a_coins_posts_are_searched_by_the_topic_said_with_it(text: str, query: str) -> None:
+    """ "the hyperliquid unlock" searched all HYPE posts: the topic was dropped."""
+    _, ((_, arguments),) = decide(text)
+    assert arguments["query"] == query
