@@ -8,6 +8,7 @@ merge before the call is made.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from agent.offline import lexicon
@@ -219,6 +220,22 @@ def wallet_call(slots: Slots) -> tuple[Calls, list[str]]:
 def account_slots(reading: Reading) -> Slots:
     handle = reading.handles[0] if reading.handles else reading.bare_handle
     return {"handle": handle} if handle else {}
+
+
+HANDLE = re.compile(r"[A-Za-z0-9_]{2,15}")
+
+
+def account_answer_slots(reading: Reading) -> Slots:
+    """The account asked for: an @handle, or one name alone written as a handle is
+    ("EmberCN", "cz_binance": capitals inside, a digit or an underscore), when it
+    answers "which account?" (not "thanks", "Hello")."""
+    said = account_slots(reading)
+    name = reading.text.strip(" .!")
+    written = any(c.isdigit() or c == "_" for c in name) or not name[1:].islower()
+    everyday = reading.says(lexicon.THANKS | lexicon.GREETING | lexicon.PRAISE | {"hello"})
+    if said or reading.coins or everyday or not (HANDLE.fullmatch(name) and written):
+        return said
+    return {"handle": name}
 
 
 def account_call(slots: Slots) -> tuple[Calls, list[str]]:

@@ -446,9 +446,12 @@ def _told_to_remember(r: Reading) -> bool:
 
 
 def _about_a_wallet(r: Reading) -> bool:
-    return bool(r.addresses or r.bad_addresses) or (
-        r.says(lexicon.WATCH) and r.says(lexicon.WALLET)
-    )
+    """An address, or a wallet watched; an account followed is a social account ("can
+    you follow that account?"), not a wallet."""
+    if r.addresses or r.bad_addresses:
+        return True
+    followed = r.says(lexicon.FOLLOW) and not r.says(lexicon.WALLET - {"account"})
+    return r.says(lexicon.WATCH) and r.says(lexicon.WALLET) and not followed
 
 
 WATCHLIST = frozenset({"watchlist", "watches", "watchlists", "watching", "following", "tracking"})

@@ -222,7 +222,7 @@ SLOTS: dict[str, Callable[[Reading, SymbolBook], dict[str, Any]]] = {
     "delete_alert": frames.selection_slots,
     "search_posts": frames.posts_slots,
     "watch_wallet": lambda r, book: frames.wallet_slots(r),
-    "follow_account": lambda r, book: frames.account_slots(r),
+    "follow_account": lambda r, book: frames.account_answer_slots(r),
     "wallet_activity": lambda r, book: chain_frames.activity_slots(r),
     "create_wallet_alert": lambda r, book: chain_frames.wallet_alert_slots(r),
 }

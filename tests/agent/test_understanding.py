@@ -479,3 +479,15 @@ def test_a_coins_posts_are_searched_by_the_topic_said_with_it(text: str, query: 
     """ "the hyperliquid unlock" searched all HYPE posts: the topic was dropped."""
     _, ((_, arguments),) = decide(text)
     assert arguments["query"] == query
+
+
+def test_an_account_followed_is_asked_as_a_handle_and_answered_by_one() -> None:
+    """ "can you follow that account?" asked for a wallet's address, then read the
+    handle given as a wallet answer."""
+    understanding = Understanding(SymbolBook(SYMBOLS))
+    asked = understanding.decide("can you follow that account?", now=NOW)
+    assert asked.text == "Which account should I follow? Send its @handle."
+    done = understanding.decide("@EmberCN on x", asked.pending, now=NOW)
+    assert done.calls == (("follow_account", {"platform": "x", "handle": "EmberCN"}),)
+    assert understanding.decide("EmberCN", asked.pending, now=NOW).calls == done.calls
+    assert understanding.decide("thanks", asked.pending, now=NOW).label == "thanks"
