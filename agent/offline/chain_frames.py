@@ -25,6 +25,8 @@ ACTIVITY = frozenset(
 )  # fmt: skip
 SEND = frozenset({"send", "sends", "sent", "sending", "transfer", "transfers", "moves", "out"})
 RECEIVE = frozenset({"receive", "receives", "received", "gets", "get", "in", "incoming"})
+TRANSFERS = (SEND | RECEIVE) - {"in", "out", "get", "gets", "moves"}
+"""Verbs only a wallet does ("it sends", "it receives"), never a coin."""
 STABLECOINS = frozenset({"usdc", "usdt", "dai"})
 """Tokens a wallet moves that are no coin of the market (not priced against USDT)."""
 FEES = frozenset({"fee", "fees"})

@@ -491,3 +491,15 @@ def test_an_account_followed_is_asked_as_a_handle_and_answered_by_one() -> None:
     assert done.calls == (("follow_account", {"platform": "x", "handle": "EmberCN"}),)
     assert understanding.decide("EmberCN", asked.pending, now=NOW).calls == done.calls
     assert understanding.decide("thanks", asked.pending, now=NOW).label == "thanks"
+
+
+def test_it_after_a_wallet_is_that_wallet() -> None:
+    """ "track 0x…" then "alert me if it dumps more than 1m usdt out" asked for a coin."""
+    address = "0x72a7773a7ebd9c3da2f67629163939bb48c18049"
+    understanding = Understanding(SymbolBook(SYMBOLS))
+    said = "and alert me if it dumps more than 1m usdt out"
+    alert = understanding.decide(said, now=NOW, earlier=f"track {address} ser")
+    wanted = {"address": address, "direction": "out", "min_amount": 1_000_000, "token": "USDT"}
+    assert alert.calls == (("create_wallet_alert", wanted),)
+    price = understanding.decide("eth, what is it at?", now=NOW, earlier=f"watch {address}")
+    assert price.calls == (("get_price", {"symbol": "ETH/USDT"}),)
