@@ -104,7 +104,8 @@ BREAK = frozenset({"break", "breaks", "breakout", "broke"})
 """A level broken: above it, or crossing it upward."""
 CROSS = frozenset({"cross", "crosses", "crossing", "crossed"})
 REACH = frozenset({"hit", "hits", "reach", "reaches", "touch", "touches", "tag", "tags", "at"})
-"""A level without a side ("when ETH hits 4k"): asked, never guessed."""
+"""A level without a side: reached from wherever the price is ("when ETH hits 4k"), or
+asked ("alert at 4k")."""
 
 RISE = frozenset(
     {"pump", "rise", "rip", "jump", "moon", "gain", "rally", "climb", "surge", "soar",

@@ -136,6 +136,35 @@ async def test_a_session_from_a_price_to_a_confirmed_deletion(
     assert session.pending is None
 
 
+async def test_a_level_to_reach_fires_on_the_side_the_price_is_away_from(
+    store: EventStore, context: AgentContext
+) -> None:
+    """ "alert me when btc hits 110k": above it from a price under it, below it from one
+    over it, said in the answer; with no price known, the side is asked, not guessed."""
+    tick = PriceTick(symbol="BTC/USDT", venue="binance", price=97000, source_time=datetime.now(UTC))
+    await store.append("ticks", Event(key=tick.symbol, payload=tick))
+
+    async def priced() -> bool:
+        collection = await context.read_models.collection(Prices.name)
+        return await collection.find_one({"_id": market_key("BTC/USDT", "binance")}) is not None
+
+    await wait_until(priced)
+    session = Session(context)
+    up = await session.say("alert me when btc hits 100k")
+    assert "\u201cBTC/USDT above 100,000\u201d" in up
+    assert "BTC/USDT is at 97,000, so this fires when it rises above 100,000." in up
+    down = await AGENT_TOOLS.call(
+        context, "create_alert", {"symbol": "BTC/USDT", "condition": "reaches", "threshold": 90000}
+    )
+    assert down.value["summary"] == "BTC/USDT below 90,000"
+    assert down.value["note"] == "BTC/USDT is at 97,000, so this fires when it falls below 90,000"
+    unpriced = await session.say("alert me when doge touches 1")
+    assert unpriced.startswith("I could not create that alert:")
+    assert "I have no price of DOGE/USDT yet" in unpriced
+    assert "say above or below it" in unpriced
+    assert len(await user_rules(context)) == 2
+
+
 async def test_the_agent_says_when_a_rule_cannot_fire_yet(context: AgentContext) -> None:
     """Issue 12: no source reports DOGE/USDT, and nothing watches a chain: say so."""
     session = Session(context)

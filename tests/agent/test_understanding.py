@@ -503,3 +503,25 @@ def test_it_after_a_wallet_is_that_wallet() -> None:
     assert alert.calls == (("create_wallet_alert", wanted),)
     price = understanding.decide("eth, what is it at?", now=NOW, earlier=f"watch {address}")
     assert price.calls == (("get_price", {"symbol": "ETH/USDT"}),)
+
+
+@pytest.mark.parametrize(
+    ("text", "label", "condition"),
+    [
+        ("alert me when btc hits 100k", "create_alert", "reaches"),
+        ("ping me if eth touches 5k", "create_alert", "reaches"),
+        ("tell me when sol gets to 300", "create_alert", "reaches"),
+        ("set an alert for eth at 4k", "clarify", None),
+        ("alert me when sol crosses 200", "clarify", None),
+    ],
+)
+def test_a_level_to_reach_leaves_its_side_to_the_tool(
+    text: str, label: str, condition: str | None
+) -> None:
+    """ "hits 100k" was asked "above or below?": the price gets there from wherever it
+    is, and the tool knows where that is; "at 4k" and a crossing stay asked."""
+    made, calls = decide(text)
+    assert made == label
+    assert [arguments.get("condition") for _, arguments in calls] == (
+        [condition] if condition else []
+    )
