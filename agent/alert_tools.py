@@ -20,6 +20,7 @@ from agent.context import AgentContext
 from agent.rule_creation import create_rule, describe, health_summary, user_rules
 from agent.tools import agent_tool
 from events.catalog import Symbol
+from projections.readmodels.prices import Prices, latest
 from projections.rule_health import RuleView
 
 
@@ -33,9 +34,13 @@ class CreateAlertArgs(BaseModel):
         "percent_change",
         "absolute_move",
         "volume_spike",
+        "reaches",
     ]
     threshold: float | None = Field(
-        default=None, gt=0, description="Price, for above/below/crosses"
+        default=None,
+        gt=0,
+        description="Price, for above/below/crosses/reaches (reaches: the price gets there"
+        " from wherever it is; the side is chosen from the latest price)",
     )
     percent: float | None = Field(default=None, gt=0, description="For percent_change")
     amount: float | None = Field(default=None, gt=0, description="For absolute_move")
@@ -141,7 +146,30 @@ async def _selected(
     effect="repeatable",
 )
 async def create_alert(context: AgentContext, arguments: CreateAlertArgs) -> dict[str, Any]:
-    return await create_rule(context, spec_of(arguments))
+    if arguments.condition != "reaches":
+        return await create_rule(context, spec_of(arguments))
+    sided, note = await _sided(context, arguments)
+    return await create_rule(context, spec_of(sided)) | {"note": note}
+
+
+async def _sided(context: AgentContext, arguments: CreateAlertArgs) -> tuple[CreateAlertArgs, str]:
+    """A level to reach ("when BTC hits 100k"): above it when the latest price is under
+    it, else below it; said in the result, so the answer says which way it fires. With
+    no price known, which way is not guessed: the side is asked for."""
+    level, symbol = arguments.threshold, arguments.symbol
+    if level is None:
+        raise ValueError("say the price the alert waits for")
+    prices = await context.read_models.collection(Prices.name)
+    found = await latest(prices, symbol, arguments.venue.lower() if arguments.venue else None)
+    if found is None:
+        raise ValueError(
+            f"I have no price of {symbol} yet, so I cannot tell which way {level:,g} is:"
+            " say above or below it"
+        )
+    price = float(found["price"])
+    side, verb = ("above", "rises above") if level > price else ("below", "falls below")
+    note = f"{symbol} is at {price:,g}, so this fires when it {verb} {level:,g}"
+    return arguments.model_copy(update={"condition": side}), note
 
 
 class PostAlertArgs(BaseModel):

@@ -65,6 +65,8 @@ def _created(result: dict[str, Any]) -> str:
         said = [f"Done: {rule}"]
     else:
         said = [f"Done, but {_first_lower(health['detail'])} It is {rule}"]
+    if result.get("note"):  # which way a level to reach fires, from the price now
+        said.append(f"{result['note']}.")
     if result.get("frequency"):
         said.append(_frequency(result["frequency"]))
     if result.get("expires_at"):

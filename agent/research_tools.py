@@ -41,34 +41,66 @@ class TrendingArgs(BaseModel):
 _WORD = re.compile(r"\w+")
 
 
-def _mentioning(arguments: SearchArgs) -> dict[str, Any]:
-    """Posts about the symbol (its ticker among their cashtags), else about the query: a
-    cashtag of it, or its words in a row, as whole words of the text, in any case, as a
-    post alert matches its keyword ("airdrop" finds "Airdrop season", not "airdrops")."""
+def _topic(arguments: SearchArgs) -> list[str]:
+    """The query's words besides the symbol's ticker: the topic of its posts asked for
+    ("unlock" of HYPE)."""
+    if not arguments.symbol:
+        return []
+    base = arguments.symbol.split("/")[0].lower()
+    return [word for word in _WORD.findall(arguments.query.lower()) if word != base]
+
+
+def _mentioning(arguments: SearchArgs, topic: list[str]) -> dict[str, Any]:
+    """Posts about the symbol (its ticker among their cashtags) that say the `topic`, if
+    any; else about the query: a cashtag of it, or its words in a row, as whole words of
+    the text, in any case, as a post alert matches its keyword ("airdrop" finds "Airdrop
+    season", not "airdrops")."""
     if arguments.symbol:
-        return {"tickers": ticker(arguments.symbol.split("/")[0])}
+        about = {"tickers": ticker(arguments.symbol.split("/")[0])}
+        return about | {"text": _in_a_row(topic)} if topic else about
     tagged = {"tickers": ticker(arguments.query.strip())}
     words = _WORD.findall(arguments.query.lower())
     if not words:
         return tagged
+    return {"$or": [tagged, {"text": _in_a_row(words)}]}
+
+
+def _in_a_row(words: list[str]) -> dict[str, str]:
+    """A text filter: the words in a row, as whole words, in any case."""
     pattern = r"\b" + r"\W+".join(re.escape(word) for word in words) + r"\b"
-    return {"$or": [tagged, {"text": {"$regex": pattern, "$options": "i"}}]}
+    return {"$regex": pattern, "$options": "i"}
 
 
 @agent_tool(
     "research",
     description="Recent posts about a symbol or keyword, most engaging first; within a"
-    " window if asked ('this week').",
+    " window if asked ('this week'). With a symbol, the query is the topic of its posts"
+    " ('unlock'), or the ticker for all of them.",
 )
 async def search_posts(context: AgentContext, arguments: SearchArgs) -> dict[str, Any]:
+    """The most engaging of the newest posts found. A topic no post of the symbol says
+    (or a name the model put for the ticker, "Solana") leaves the symbol's posts, and the
+    result says it searched the symbol."""
     collection = await context.read_models.collection(Posts.name)
-    found = _mentioning(arguments)
+    since: dict[str, Any] = {}
     if arguments.window_s is not None:
-        found["created_at"] = {"$gte": datetime.now(UTC) - timedelta(seconds=arguments.window_s)}
-    posts = await collection.find(found).sort("created_at", -1).limit(50).to_list()
+        since["created_at"] = {"$gte": datetime.now(UTC) - timedelta(seconds=arguments.window_s)}
+
+    async def newest(topic: list[str]) -> list[dict[str, Any]]:
+        found = collection.find(_mentioning(arguments, topic) | since)
+        return await found.sort("created_at", -1).limit(50).to_list()
+
+    topic = _topic(arguments)
+    posts = await newest(topic)
+    subject = arguments.query
+    if arguments.symbol and topic:
+        base = arguments.symbol.split("/")[0]
+        subject = f"{base} {' '.join(topic)}"
+        if not posts:
+            posts, subject = await newest([]), base
     best = sorted(posts, key=lambda post: post["engagement_total"], reverse=True)[:5]
     return {
-        "query": arguments.query,
+        "query": subject,
         "window_s": arguments.window_s,
         "posts": [
             {"author": p["author"], "text": p["text"], "engagement": p["engagement_total"]}

@@ -10,7 +10,10 @@ numbers:
   "moves more than $2,000 in a day";
 - a **volume spike**: a multiple of the usual volume: "volume 3x normal".
 
-"hits 4k", "at 300" name a level without a side: that side is asked, never guessed.
+"hits 4k", "touches 5k", "gets to 300" name a level to reach: the alert fires when the
+price gets there from wherever it is (condition ``reaches``: the tool picks the side
+from the latest price, never the model). "at 300" and a crossing without its direction
+name no move toward the level: their side is asked.
 Also read: the venue ("on Binance"), the frequency ("just once", "every time", "at most
 once a day") and, for a level, an expiry ("by Friday", "this week").
 
@@ -145,6 +148,8 @@ def _level_or_move(reading: Reading, amounts: list[Quantity], direction: str | N
         said: Slots = {"kind": "level"}
         if side is not None:
             said["side"] = side
+        elif _reached(tokens, lexicon.REACH - {"at"}):
+            said["side"] = "reaches"
         if level is None:
             return said
         value = -level.value if level.sign == "-" else level.value
@@ -230,11 +235,12 @@ def _crossing(tokens: list[Token], at: int) -> str:
     return "cross"
 
 
-def _reached(tokens: list[Token]) -> bool:
-    """A level without a side: "hits 4k", "at 300", "gets to 5"."""
+def _reached(tokens: list[Token], verbs: frozenset[str] = lexicon.REACH) -> bool:
+    """A level without a side said with one of `verbs` ("hits 4k", "at 300"), or a verb
+    of going "to" it ("gets to 5")."""
     for i, token in enumerate(tokens[:-1]):
         following = tokens[i + 1]
-        if token.is_word(lexicon.REACH) and following.kind == "number":
+        if token.is_word(verbs) and following.kind == "number":
             return True
         if token.is_word(REACH_VERBS) and following.is_word("to"):
             return True

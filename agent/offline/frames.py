@@ -8,6 +8,7 @@ merge before the call is made.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from agent.offline import lexicon
@@ -112,11 +113,24 @@ def window_slots(reading: Reading) -> Slots:
     return {}
 
 
+POSTS_NOISE = lexicon.POSTS | lexicon.SOCIAL | lexicon.PEOPLE | frozenset({"on", "saying"})
+"""Words that ask for posts, not what they are about ("anything on twitter about")."""
+
+
 def posts_slots(reading: Reading, book: SymbolBook) -> Slots:
+    """The coin's posts: the query is the topic said right after the coin ("the
+    hyperliquid unlock": "unlock"), or else its ticker."""
     slots = window_slots(reading)
     if reading.coins:
         coin = reading.coins[0]
-        slots |= {"query": coin.ticker, "symbol": book.pair(coin.ticker, coin.quote)}
+        kept = dict(_topic(reading, POSTS_NOISE))
+        topic = []
+        for i in range(coin.end, len(reading.tokens)):
+            if i not in kept:
+                break
+            topic.append(kept[i])
+        query = " ".join(topic) or coin.ticker
+        slots |= {"query": query, "symbol": book.pair(coin.ticker, coin.quote)}
     return slots
 
 
@@ -152,25 +166,30 @@ WINDOW_NOISE = frozenset(
 
 def knowledge_slots(reading: Reading) -> Slots:
     """The topic, in the user's words, and the coin it is about (a bare ticker)."""
-    timed = {i for q in reading.kinds("duration") for i in range(q.start, q.end)}
-    window = window_slots(reading)
-    if window:
-        timed |= {i for i, t in enumerate(reading.tokens) if t.raw.lower() in WINDOW_NOISE}
-    kept = [
-        token.raw
-        for i, token in enumerate(reading.tokens)
-        if token.kind in ("word", "cashtag", "pair", "number")
-        and i not in timed
-        and not (token.kind == "word" and token.text in QUERY_NOISE and not token.upper)
-    ]
-    slots: Slots = dict(window)
-    query = " ".join(dict.fromkeys(kept)).strip(" ?.!,")
+    slots: Slots = window_slots(reading)
+    query = " ".join(dict.fromkeys(raw for _, raw in _topic(reading))).strip(" ?.!,")
     if query:
         slots["query"] = query
     if reading.coins:
         slots["symbol"] = reading.coins[0].ticker
         slots.setdefault("query", reading.coins[0].ticker)
     return slots
+
+
+def _topic(reading: Reading, noise: frozenset[str] = frozenset()) -> list[tuple[int, str]]:
+    """The words of what a search is about, as written, with their positions: not its
+    window ("this week"), nor the words that ask for a search (`QUERY_NOISE`, `noise`)."""
+    timed = {i for q in reading.kinds("duration") for i in range(q.start, q.end)}
+    if window_slots(reading):
+        timed |= {i for i, t in enumerate(reading.tokens) if t.raw.lower() in WINDOW_NOISE}
+    dropped = QUERY_NOISE | noise
+    return [
+        (i, token.raw)
+        for i, token in enumerate(reading.tokens)
+        if token.kind in ("word", "cashtag", "pair", "number")
+        and i not in timed
+        and not (token.kind == "word" and token.text in dropped and not token.upper)
+    ]
 
 
 LATEST = "latest news"
@@ -203,6 +222,22 @@ def account_slots(reading: Reading) -> Slots:
     return {"handle": handle} if handle else {}
 
 
+HANDLE = re.compile(r"[A-Za-z0-9_]{2,15}")
+
+
+def account_answer_slots(reading: Reading) -> Slots:
+    """The account asked for: an @handle, or one name alone written as a handle is
+    ("EmberCN", "cz_binance": capitals inside, a digit or an underscore), when it
+    answers "which account?" (not "thanks", "Hello")."""
+    said = account_slots(reading)
+    name = reading.text.strip(" .!")
+    written = any(c.isdigit() or c == "_" for c in name) or not name[1:].islower()
+    everyday = reading.says(lexicon.THANKS | lexicon.GREETING | lexicon.PRAISE | {"hello"})
+    if said or reading.coins or everyday or not (HANDLE.fullmatch(name) and written):
+        return said
+    return {"handle": name}
+
+
 def account_call(slots: Slots) -> tuple[Calls, list[str]]:
     if "handle" not in slots:
         return [], ["handle"]
@@ -229,7 +264,7 @@ def fact_slots(reading: Reading) -> Slots:
     about = next(
         (i for i in range(start, min(start + 6, len(tokens))) if tokens[i].is_word("about")), None
     )
-    if about is not None and reading.says(lexicon.FORGET):
+    if about is not None and reading.says(lexicon.FORGET | lexicon.DELETE):
         start = about + 1
     if start >= len(tokens):
         return {}

@@ -13,10 +13,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any
 
 from agent.offline import chain_frames, frames, lexicon
 from agent.offline.alert_frames import alert_slots, keyword_of, post_alert_slots, quoted
+from agent.offline.normalise import Token
 from agent.offline.reading import Reading
 from agent.offline.vocabulary import SymbolBook
 from aggregates.memory import understand as understand_fact
@@ -97,7 +99,7 @@ def _predicts(r: Reading) -> bool:
 def _trading(r: Reading) -> bool:
     if _asks_for_alert(r) or _states_a_fact(r) or _what_others_buy(r):
         return False
-    if r.says(lexicon.TRADE):
+    if r.says(lexicon.TRADE) or _moves_funds(r):
         return True
     leveraged = any(q.kind == "multiple" for q in r.quantities)
     first = next((t for t in r.tokens if t.kind == "word"), None)
@@ -110,9 +112,28 @@ def _trading(r: Reading) -> bool:
     return r.says("trade") and for_me
 
 
+ASKERS = frozenset({"you", "to", "me", "u"})
+"""What stands before a verb asked for: "can you send", "i want to send", "help me send"."""
+
+
+def _moves_funds(r: Reading) -> bool:
+    """ "send 0.5 eth to 0x…", "can you transfer 100 usdt to binance": funds moved by the
+    agent (a sum or an address said), not a wallet that sends ("did 0x… send 10 eth")."""
+    if not (r.addresses or r.kinds("amount")):
+        return False
+    said = [t for t in r.tokens if t.kind != "mark"]
+    return any(
+        token.is_word(lexicon.TRANSFER) and (i == 0 or said[i - 1].is_word(ASKERS))
+        for i, token in enumerate(said)
+    )
+
+
 def _recalls(r: Reading) -> bool:
     """ "what do you remember about me", "what have I told you", "do you remember which
-    exchange I use": the user asks what the agent knows of them."""
+    exchange I use", "did i tell you what exchange i use?", "what's in your memory":
+    the user asks what the agent knows of them."""
+    if _about_memory(r) and (r.question or r.says(lexicon.LIST)):
+        return True
     if not r.says(lexicon.RECALL):
         return False
     about_me = r.says("about") and r.says("me", "my") and not r.coins
@@ -121,20 +142,35 @@ def _recalls(r: Reading) -> bool:
     return about_me or told_you or you_remember
 
 
+KNOWING = frozenset({"know", "remember", "recall", "save", "store"})
+TELLING = frozenset({"tell", "told", "mention", "said", "say"})
+
+
+def _about_memory(r: Reading) -> bool:
+    """Said of what the agent knows of the user: its memory ("your memory of me"), what
+    it knows of them ("what you know about me"), what they told it ("did i tell you").
+    Never of a coin or a number ("did i tell you i hold 2 eth" is a fact told again)."""
+    if r.coins or r.quantities:
+        return False
+    if r.says("memory"):
+        return True
+    words = [t.text for t in r.tokens if t.kind == "word"]
+    you_know = r.says("you") and r.says(KNOWING) and r.says("me", "my", "i")
+    i_told = any(w == "i" and said in TELLING for w, said in pairwise(words))
+    return you_know or i_told
+
+
 def _manage(r: Reading) -> str | None:
     """Pause, resume or delete, when the message is about alerts (not "drops 5%", not
     "drops below 12")."""
     if _side_or_move(r) or _conditional(r) or r.says("everytime", "onlyonce", "atmost"):
         return None
-    verbs = [
-        t.text
-        for t in r.tokens
-        if t.kind == "word"
-        and t.text in lexicon.PAUSE | lexicon.RESUME | lexicon.DELETE
-        and t.raw.lower() not in lexicon.STATUS
-    ]
+    words = [t for t in r.tokens if t.kind == "word"]
+    at = [i for i, t in enumerate(words) if _changes_something(words, i)]
+    verbs = [words[i].text for i in at]
     numbered = any(q.bare or q.kind == "ordinal" for q in r.quantities)
-    about_alerts = r.says(lexicon.ALERT_NOUNS, lexicon.EVERY) or numbered
+    it_changed = any(w.is_word("it") for i in at for w in words[i + 1 : i + 2])
+    about_alerts = r.says(lexicon.ALERT_NOUNS - {"it"}, lexicon.EVERY) or numbered or it_changed
     alone = not (r.words - set(verbs) - {"me", "my", "please", "can", "you", "could"})
     if not verbs or not (about_alerts or alone):
         return None
@@ -144,6 +180,27 @@ def _manage(r: Reading) -> str | None:
     return "pause_alert" if verb in lexicon.PAUSE else "delete_alert"
 
 
+PERSONS = frozenset({"me", "us", "you", "him", "her"})
+"""Whom a verb of deleting may be said of without meaning an alert: "killing me"."""
+
+
+def _changes_something(words: list[Token], i: int) -> bool:
+    """Whether the word at `i` is a verb of pausing, resuming or deleting said of a
+    thing: not a status ("paused alerts"), not a feeling ("my bags are killing me")."""
+    word = words[i]
+    if word.text not in lexicon.PAUSE | lexicon.RESUME | lexicon.DELETE:
+        return False
+    said_of = words[i + 1] if i + 1 < len(words) else None
+    return word.raw.lower() not in lexicon.STATUS and not (
+        said_of is not None and said_of.is_word(PERSONS)
+    )
+
+
+def _names_alerts(r: Reading) -> bool:
+    """An alert named by its noun ("the alert I told you about"), not by "it", "one"."""
+    return r.says(lexicon.ALERT_NOUNS - {"one", "ones", "them", "it"})
+
+
 def _conditional(r: Reading) -> bool:
     """ "if", "when" with an alert's words: a request for an alert, not about alerts."""
     return r.says(lexicon.WHEN - {"once"}) and r.says(lexicon.ALERT | lexicon.TELL | {"notify"})
@@ -151,7 +208,7 @@ def _conditional(r: Reading) -> bool:
 
 def _lists(r: Reading) -> bool:
     """ "show my alerts", "what eth alerts do I have?", "paused alerts", "my rules"."""
-    if not r.says("alert", "rule") or _side_or_move(r) or _conditional(r):
+    if not _says_alerts(r) or _side_or_move(r) or _conditional(r):
         return False
     if r.says("set", "create", "add", "new", "make") and not r.says("have", "got"):
         return False
@@ -162,6 +219,37 @@ def _lists(r: Reading) -> bool:
     return bool(plural) and said <= {"alert", "rule", "all", "the", "now"}
 
 
+RULE_OF = (
+    lexicon.FUNCTION_WORDS | lexicon.ALERT | lexicon.LIST | lexicon.EVERY | set(lexicon.STATUS)
+)
+"""Words that may stand before "rules" meaning alerts ("my rules", "alert rules", "all
+active rules"); any other word makes them rules of something ("the airdrop's
+eligibility rules")."""
+
+
+def _says_alerts(r: Reading) -> bool:
+    """Whether the message names alerts: "alert", or "rule" said of the user's alerts,
+    not of something else ("jupiter airdrop eligibility rules", "rules of the game")."""
+    if r.says("alert"):
+        return True
+    in_coin = {i for c in r.coins for i in range(c.start, c.end)}
+    for i, token in enumerate(r.tokens):
+        if not token.is_word("rule"):
+            continue
+        before = r.tokens[i - 1] if i else None
+        after = r.tokens[i + 1] if i + 1 < len(r.tokens) else None
+        qualified = before is not None and i - 1 not in in_coin and not _alerts_rule(before)
+        if not qualified and not (after is not None and after.is_word("of")):
+            return True
+    return False
+
+
+def _alerts_rule(before: Token) -> bool:
+    """Whether a word before "rules" leaves them the user's alerts: "my", "alert",
+    "active"; not a noun in -ing ("listing rules", "staking rules")."""
+    return before.is_word(RULE_OF) and not before.raw.lower().endswith("ing")
+
+
 def _side_or_move(r: Reading) -> bool:
     return bool(
         r.kinds("percent")
@@ -170,9 +258,16 @@ def _side_or_move(r: Reading) -> bool:
 
 
 def _asks_for_alert(r: Reading) -> bool:
+    """An alert's words ("alert", "ping"), a telling word or "set up" with a condition
+    ("tell me when", "so i hear about it if", "set something up if"), a coin watched for
+    a condition ("watch for volume spikes on pepe"), or a coin, a number and a side said
+    tersely ("btc > 100k")."""
     if r.says(lexicon.ALERT, "notify", "everytime", "onlyonce", "atmost"):
         return True
-    if r.says(lexicon.TELL) and r.says(lexicon.WHEN):
+    set_up = r.says("setup") or (r.says("set") and r.says("up"))
+    if (r.says(lexicon.TELL) or set_up) and r.says(lexicon.WHEN):
+        return True
+    if r.says(lexicon.WATCH) and r.coins and _side_or_move(r) and not r.question:
         return True
     terse = r.coins and (r.kinds("amount") or r.kinds("percent")) and _side_or_move(r)
     return bool(terse) and not r.question
@@ -215,8 +310,9 @@ def _explains(r: Reading) -> bool:
 
 def _states_a_fact(r: Reading) -> bool:
     """ "I hold 2 ETH", "i'm bagging 5000 pepe", "I mostly trade on bybit", "my risk
-    appetite is high": a statement about oneself, not a question."""
-    if r.question or r.says("alert", "rule"):
+    appetite is high": a statement about oneself, not a question (nor one that ends in a
+    question: "my wif bags are killing me, how bad is it")."""
+    if r.question or _asks_after(r) or _says_alerts(r):
         return False
     first = next((t for t in r.tokens if t.kind == "word" and t.text != "fyi"), None)
     if first is None or not first.is_word("i", "we", "my"):
@@ -226,6 +322,20 @@ def _states_a_fact(r: Reading) -> bool:
     if first.is_word("my"):
         return r.says("is", "are")
     return r.says(lexicon.HOLD | {"trade", "prefer", "only", "like", "am", "use"})
+
+
+QUESTION_WORDS = frozenset({"how", "what", "where", "wen"})
+ASKING_VERBS = frozenset({"is", "are", "do", "does", "did", "it"})
+
+
+def _asks_after(r: Reading) -> bool:
+    """A question said after a statement, without its mark: a question word followed
+    closely by its verb ("..., how bad is it", "... what is it at")."""
+    words = [t for t in r.tokens if t.kind == "word"]
+    return any(
+        word.is_word(QUESTION_WORDS) and any(w.is_word(ASKING_VERBS) for w in words[i + 1 : i + 3])
+        for i, word in enumerate(words[1:], 1)
+    )
 
 
 def _asks_price(r: Reading) -> bool:
@@ -289,10 +399,12 @@ def _off_topic(r: Reading) -> bool:
 
 
 def _forgets(r: Reading) -> bool:
-    """ "forget that I hold eth"; not "don't forget, alert me ..." (a reminder)."""
+    """ "forget that I hold eth", "erase what i told you about my bags" (a verb of
+    deleting said of what it knows); not "don't forget, alert me ..." (a reminder)."""
     words = [t for t in r.tokens if t.kind == "word"]
+    erased = r.says(lexicon.DELETE) and _about_memory(r) and not _names_alerts(r)
     for i, token in enumerate(words):
-        if token.is_word(lexicon.FORGET):
+        if token.is_word(lexicon.FORGET) or (erased and token.is_word(lexicon.DELETE)):
             said_before = {t.raw.lower() for t in words[max(0, i - 2) : i]}
             if not said_before & {"don't", "dont", "do not", "never", "not", "don\u2019t"}:
                 return True
@@ -309,11 +421,13 @@ NOTING = frozenset({"note", "fyi", "btw", "noted", "memo"})
 
 
 def _forgets_everything(r: Reading) -> bool:
-    """ "forget everything about me", "forget all you know", "forget me": every fact."""
+    """ "forget everything about me", "forget all you know", "forget me", "wipe your
+    memory": every fact."""
     if not _forgets(r) or r.coins or r.quantities:
         return False
     fact = str(frames.fact_slots(r).get("fact", "")).lower()
-    return r.says("everything", "all", "anything") or fact in {"me", "about me"}
+    said = r.says("everything", "all", "anything", "memory")
+    return said or fact in {"me", "about me"}
 
 
 def _told_to_remember(r: Reading) -> bool:
@@ -332,9 +446,12 @@ def _told_to_remember(r: Reading) -> bool:
 
 
 def _about_a_wallet(r: Reading) -> bool:
-    return bool(r.addresses or r.bad_addresses) or (
-        r.says(lexicon.WATCH) and r.says(lexicon.WALLET)
-    )
+    """An address, or a wallet watched; an account followed is a social account ("can
+    you follow that account?"), not a wallet."""
+    if r.addresses or r.bad_addresses:
+        return True
+    followed = r.says(lexicon.FOLLOW) and not r.says(lexicon.WALLET - {"account"})
+    return r.says(lexicon.WATCH) and r.says(lexicon.WALLET) and not followed
 
 
 WATCHLIST = frozenset({"watchlist", "watches", "watchlists", "watching", "following", "tracking"})
@@ -346,7 +463,7 @@ def _lists_watches(r: Reading) -> bool:
     if r.addresses or r.bad_addresses or r.handles or r.coins or _asks_for_alert(r):
         return False
     raw = {t.raw.lower().strip(".,!?") for t in r.tokens}
-    if r.says("alert", "rule"):
+    if _says_alerts(r):
         return False
     if raw & {"watchlist", "watchlists", "watches"} and (r.says("my") or r.says(lexicon.LIST)):
         return True

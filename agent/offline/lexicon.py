@@ -14,6 +14,7 @@ SLANG: dict[str, tuple[str, ...]] = {
     "im": ("i", "am"), "ive": ("i", "have"), "id": ("i", "would"), "ill": ("i", "will"),
     "dont": ("do", "not"), "doesnt": ("does", "not"), "cant": ("can", "not"),
     "wont": ("will", "not"), "lets": ("let", "us"), "youre": ("you", "are"),
+    "youve": ("you", "have"), "weve": ("we", "have"), "thru": ("through",),
     "u": ("you",), "ur": ("your",), "r": ("are",), "abt": ("about",), "bout": ("about",),
     "ppl": ("people",), "gimme": ("give", "me"), "lemme": ("let", "me"),
     "lmk": ("notify",), "rn": ("now",), "atm": ("now",), "wen": ("when",),
@@ -57,6 +58,7 @@ PHRASES: dict[tuple[str, ...], str] = {
     ("how", "much"): "howmuch", ("how", "many"): "howmuch",
     ("market", "buy"): "buy", ("market", "sell"): "sell", ("limit", "order"): "order",
     ("stop", "loss"): "order", ("take", "profit"): "order",
+    ("in", "case"): "if",
     ("at", "most"): "atmost", ("no", "more", "than"): "atmost", ("max", "once"): "atmost once",
     ("every", "single", "time"): "everytime", ("every", "time"): "everytime",
     ("each", "time"): "everytime", ("keep", "pinging"): "everytime",
@@ -87,7 +89,7 @@ ALERT = frozenset(
     {"alert", "notify", "notification", "ping", "warn", "remind", "wake", "buzz", "signal",
      "trigger", "alarm"}
 )  # fmt: skip
-TELL = frozenset({"tell", "message", "text", "dm", "inform", "shout", "holler"})
+TELL = frozenset({"tell", "message", "text", "dm", "inform", "shout", "holler", "hear"})
 """Alert words only with a condition: "tell me when", not "tell me a joke"."""
 WHEN = frozenset({"when", "if", "whenever", "once", "soon", "until", "before"})
 
@@ -102,7 +104,8 @@ BREAK = frozenset({"break", "breaks", "breakout", "broke"})
 """A level broken: above it, or crossing it upward."""
 CROSS = frozenset({"cross", "crosses", "crossing", "crossed"})
 REACH = frozenset({"hit", "hits", "reach", "reaches", "touch", "touches", "tag", "tags", "at"})
-"""A level without a side ("when ETH hits 4k"): asked, never guessed."""
+"""A level without a side: reached from wherever the price is ("when ETH hits 4k"), or
+asked ("alert at 4k")."""
 
 RISE = frozenset(
     {"pump", "rise", "rip", "jump", "moon", "gain", "rally", "climb", "surge", "soar",
@@ -211,6 +214,9 @@ TRADE = frozenset(
 )  # fmt: skip
 """Asking for a trade: something this agent never does. ("long"/"short" and "trade" count
 only as requests: "open a 10x long", "trade for me"; "I trade on Binance" is a fact.)"""
+TRANSFER = frozenset({"send", "transfer", "pay", "wire", "bridge"})
+"""Moving funds, when asked with a sum or an address ("send 0.5 eth to 0x…"): never
+done ("send it" alone is a pump, "sends" in an alert is a wallet's transfer)."""
 ADVICE = frozenset(
     {"advice", "advise", "recommend", "recommendation", "predict", "prediction", "forecast",
      "investment", "outlook", "nfa"}
@@ -261,7 +267,8 @@ FUNCTION_WORDS = frozenset(
      "because", "but", "same", "other", "another", "such", "own", "mine", "sure",
      "yeah", "yep", "yup", "yea", "alright", "fine", "done", "ahead",
      "please", "thanks", "hello", "bot", "ai", "human", "model", "once", "twice", "said",
-     "x", "someone", "people", "guys", "whale", "whales", "exchange", "exchanges"}
+     "x", "someone", "people", "guys", "whale", "whales", "exchange", "exchanges",
+     "through"}
 )  # fmt: skip
 """Everyday words: known, so never "corrected" into something else."""
 

@@ -4,7 +4,8 @@
    tokens: wallet addresses, @handles, ``$TICKER``s, pairs (``ETH/USDT``), numbers with
    what is stuck to them (``$95,000``, ``100k``, ``-5%``, ``15m``, ``3x``, ``2nd``),
    signs (``₿``, ``>``), words; emoji and other punctuation are dropped, ``?`` and ``,``
-   kept as marks.
+   kept as marks, and so is an arrow (``->``: "eth moves $150 -> alert"), never read as
+   ``>``.
 2. Each word is lower-cased, its shorthand expanded and filler dropped (`lexicon.SLANG`:
    "rn" -> "now", "pls" -> nothing), then put in its base form or corrected
    (`Vocabulary.base_form`: "alrets" -> "alert", "etherium" -> "ethereum").
@@ -40,6 +41,7 @@ _TOKENS = re.compile(
       )
     | (?P<symbol>[₿Ξ€£¥$])
     | (?P<word>[^\W\d_]+(?:['\u2019][^\W\d_]+)*)
+    | (?P<arrow>->|=>|\u2192)
     | (?P<op>>=?|<=?)
     | (?P<mark>[?,;&+\-#/])
     """,
@@ -106,7 +108,7 @@ def _matched(match: re.Match[str], vocabulary: Vocabulary) -> list[Token]:
         "pair": raw.lstrip("$").upper(),
         "op": raw[0],
     }.get(kind, raw)
-    token_kind = {"op": "word", "symbol": "sign"}.get(kind, kind)
+    token_kind = {"op": "word", "symbol": "sign", "arrow": "mark"}.get(kind, kind)
     return [Token(cast(Kind, token_kind), text, raw)]
 
 

@@ -23,8 +23,8 @@ CANCELLED = "OK, dropped it. Anything else?"
 
 UNSUPPORTED = {
     "trading": (
-        "I can't trade or place orders: I only watch the market for you. I can alert you"
-        ' instead, e.g. "alert me when ETH drops below 3,000".'
+        "I can't trade, place orders or move funds: I only watch the market for you. I can"
+        ' alert you instead, e.g. "alert me when ETH drops below 3,000".'
     ),
     "advice": (
         "I can't give investment advice or predictions. I can show prices, what people are"

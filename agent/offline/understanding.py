@@ -75,8 +75,8 @@ class Understanding:
         earlier: str | None = None,
     ) -> Decision:
         """What `text` asks for (answering `pending`, if given), as of `now`; "it" is
-        the coin of the user's `earlier` message ("price of sol" ... "alert me if it
-        dumps 10%")."""
+        the coin or the wallet of the user's `earlier` message ("price of sol" ...
+        "alert me if it dumps 10%"; "track 0x…" ... "alert me if it sends 1m usdt")."""
         now = now or datetime.now(UTC)
         asked = json.dumps(pending.as_dict(), sort_keys=True) if pending else None
         key = (text, asked, earlier, now.replace(second=0, microsecond=0), self.book.version)
@@ -94,8 +94,11 @@ class Understanding:
         self, text: str, pending: Pending | None, now: datetime, earlier: str | None
     ) -> Decision:
         reading = read(text, self.vocabulary(), now)
-        if not reading.coins and reading.says("it", "its") and earlier:
-            reading.coins = read(earlier, self.vocabulary(), now).coins[:1]
+        if reading.says("it", "its") and earlier and not reading.addresses:
+            before = read(earlier, self.vocabulary(), now)
+            if not reading.coins or reading.says(chain_frames.TRANSFERS):
+                reading.addresses = before.addresses[:1]  # "it" is a wallet that sends
+            reading.coins = reading.coins or before.coins[:1]
         if pending is None or pending.intent not in SLOTS:
             return self._afresh(text, reading, now, earlier)
         if cancels(reading):
@@ -222,7 +225,7 @@ SLOTS: dict[str, Callable[[Reading, SymbolBook], dict[str, Any]]] = {
     "delete_alert": frames.selection_slots,
     "search_posts": frames.posts_slots,
     "watch_wallet": lambda r, book: frames.wallet_slots(r),
-    "follow_account": lambda r, book: frames.account_slots(r),
+    "follow_account": lambda r, book: frames.account_answer_slots(r),
     "wallet_activity": lambda r, book: chain_frames.activity_slots(r),
     "create_wallet_alert": lambda r, book: chain_frames.wallet_alert_slots(r),
 }

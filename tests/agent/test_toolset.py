@@ -136,6 +136,35 @@ async def test_a_session_from_a_price_to_a_confirmed_deletion(
     assert session.pending is None
 
 
+async def test_a_level_to_reach_fires_on_the_side_the_price_is_away_from(
+    store: EventStore, context: AgentContext
+) -> None:
+    """ "alert me when btc hits 110k": above it from a price under it, below it from one
+    over it, said in the answer; with no price known, the side is asked, not guessed."""
+    tick = PriceTick(symbol="BTC/USDT", venue="binance", price=97000, source_time=datetime.now(UTC))
+    await store.append("ticks", Event(key=tick.symbol, payload=tick))
+
+    async def priced() -> bool:
+        collection = await context.read_models.collection(Prices.name)
+        return await collection.find_one({"_id": market_key("BTC/USDT", "binance")}) is not None
+
+    await wait_until(priced)
+    session = Session(context)
+    up = await session.say("alert me when btc hits 100k")
+    assert "\u201cBTC/USDT above 100,000\u201d" in up
+    assert "BTC/USDT is at 97,000, so this fires when it rises above 100,000." in up
+    down = await AGENT_TOOLS.call(
+        context, "create_alert", {"symbol": "BTC/USDT", "condition": "reaches", "threshold": 90000}
+    )
+    assert down.value["summary"] == "BTC/USDT below 90,000"
+    assert down.value["note"] == "BTC/USDT is at 97,000, so this fires when it falls below 90,000"
+    unpriced = await session.say("alert me when doge touches 1")
+    assert unpriced.startswith("I could not create that alert:")
+    assert "I have no price of DOGE/USDT yet" in unpriced
+    assert "say above or below it" in unpriced
+    assert len(await user_rules(context)) == 2
+
+
 async def test_the_agent_says_when_a_rule_cannot_fire_yet(context: AgentContext) -> None:
     """Issue 12: no source reports DOGE/USDT, and nothing watches a chain: say so."""
     session = Session(context)
@@ -348,6 +377,35 @@ async def test_posts_are_found_by_a_keyword_as_whole_words_in_any_case(
     assert said.startswith("What people are saying about airdrop in the last day:")
     assert "Airdrop season is here" in said
     assert "airdrops next week" not in said
+
+
+async def test_a_symbols_posts_are_narrowed_to_the_topic_asked(
+    store: EventStore, context: AgentContext
+) -> None:
+    """ "anything on twitter about the hyperliquid unlock": the HYPE posts that say
+    "unlock"; a topic none says leaves all of them, and the result says so."""
+    now = datetime.now(UTC)
+    texts = {"h0": "$HYPE unlock next week", "h1": "$HYPE to the moon", "h2": "unlock season"}
+    for number, text in texts.items():
+        tags = () if number == "h2" else ("$HYPE",)
+        post = PostScraped(source="import", post_id=number, author="ana", text=text,
+                           created_at=now - timedelta(hours=1), cashtags=tags)  # fmt: skip
+        await store.append("posts", Event(key=post.partition_key(), payload=post))
+
+    async def projected() -> bool:
+        collection = await context.read_models.collection("posts")
+        return await collection.count_documents({}) == len(texts)
+
+    await wait_until(projected)
+    asked = {"query": "unlock", "symbol": "HYPE/USDT", "window_s": 604800}
+    unlock = await AGENT_TOOLS.call(context, "search_posts", asked)
+    assert [post["text"] for post in unlock.value["posts"]] == [texts["h0"]]
+    assert unlock.value["query"] == "HYPE unlock"
+    named = await AGENT_TOOLS.call(context, "search_posts", asked | {"query": "Hyperliquid"})
+    assert len(named.value["posts"]) == 2
+    assert named.value["query"] == "HYPE"
+    said = await Session(context).say("anything on twitter about the hyperliquid unlock this week")
+    assert said.startswith("What people are saying about HYPE unlock in the last week:")
 
 
 async def test_alerts_made_back_to_back_each_say_their_own_number(context: AgentContext) -> None:

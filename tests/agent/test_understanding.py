@@ -356,3 +356,172 @@ def test_news_filler_is_not_the_query_and_its_window_reaches_the_search(
 ) -> None:
     """ "top news this week" searched for "top this", and its week was lost."""
     assert decide(text) == ("search_knowledge", [("search_knowledge", arguments)])
+
+
+@pytest.mark.parametrize(
+    ("text", "label", "calls"),
+    [
+        (
+            "my $WIF bags are killing me, how bad is it",
+            "get_price",
+            [("get_price", {"symbol": "WIF/USDT"})],
+        ),
+        ("kill it", "clarify", []),
+        ("my btc alert, remove it", "delete_alert", [("delete_alert", {"symbol": "BTC/USDT"})]),
+    ],
+)
+def test_a_verb_of_deleting_deletes_only_what_it_is_said_of(
+    text: str, label: str, calls: list[tuple[str, dict[str, Any]]]
+) -> None:
+    """ "killing me" is a feeling: a deletion only of an alert, a number or "it"."""
+    assert decide(text) == (label, calls)
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("wipe all your memory of me", "forget_everything"),
+        ("clear your memory", "forget_everything"),
+        ("delete everything you know about me", "forget_everything"),
+        ("did i tell you what exchange i use?", "recall_memory"),
+        ("show me your memory", "recall_memory"),
+        ("clear all alerts", "delete_alert"),
+        ("what do you know about restaking", "search_knowledge"),
+    ],
+)
+def test_what_it_knows_of_the_user_is_its_memory_whatever_the_verb(text: str, label: str) -> None:
+    """ "wipe all your memory of me" deleted every alert; "did i tell you ..." was refused."""
+    assert decide(text)[0] == label
+
+
+def test_funds_are_never_moved_but_a_wallet_that_sends_is_read() -> None:
+    """ "send 0.5 eth to 0x…" watched the address it was asked to pay."""
+    address = "0x56e9e8817fd812490fdbc8861053134f0f1a9420"
+    label, calls = decide(f"send 0.5 eth to {address}")
+    assert (label, calls) == ("unsupported", [])
+    assert (
+        "move funds" in Understanding(SymbolBook(SYMBOLS)).decide(f"send 0.5 eth to {address}").text
+    )
+    assert decide(f"did {address} send 10 eth today?")[0] == "wallet_activity"
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("find anything about the jupiter airdrop eligibility rules", "search_knowledge"),
+        ("search for the binance listing rules", "search_knowledge"),
+        ("my rules", "list_alerts"),
+        ("what are my active rules?", "list_alerts"),
+    ],
+)
+def test_rules_are_alerts_only_when_they_are_the_users(text: str, label: str) -> None:
+    """ "... the jupiter airdrop eligibility rules" listed the user's JUP alerts."""
+    assert decide(text)[0] == label
+
+
+def test_an_arrow_joins_a_condition_to_its_request_and_is_no_side() -> None:
+    """ "eth moves $150 in 30min -> alert" read "->" as ">": an alert above 150."""
+    _, ((_, arguments),) = decide("eth moves $150 in 30min -> alert")
+    assert arguments["condition"] == "absolute_move"
+    assert (arguments["amount"], arguments["window_s"]) == (150, 1800)
+    assert decide("btc > 100k")[1][0][1]["condition"] == "above"
+
+
+@pytest.mark.parametrize(
+    ("text", "condition"),
+    [
+        ("watch for volume spikes on pepe, like 4x the usual", "volume_spike"),
+        ("monitor btc for a 5% dump", "percent_change"),
+        ("could you set something up so i hear about it if sol falls below 80 cents", "below"),
+        ("set something up in case near drops under 2", "below"),
+    ],
+)
+def test_an_alert_asked_without_an_alert_word(text: str, condition: str) -> None:
+    """A coin watched for a condition, "so i hear about it if", "set something up in
+    case": all priced the coin instead."""
+    label, ((_, arguments),) = decide(text)
+    assert (label, arguments["condition"]) == ("create_alert", condition)
+
+
+@pytest.mark.parametrize(
+    ("said", "direction"),
+    [
+        ("ping me on any transfer in or out of", "either"),
+        ("alert me on anything it sends or receives,", "either"),
+        ("alert me when it sends more than 10 eth in a day,", "out"),
+    ],
+)
+def test_a_wallets_transfers_both_ways_are_either_direction(said: str, direction: str) -> None:
+    """ "in or out" watched only what the wallet sends."""
+    address = "0xa4ffa3b019a8b45f626a82d311641718a8b78a5e"
+    _, ((_, arguments),) = decide(f"{said} {address}")
+    assert arguments["direction"] == direction
+
+
+def test_fees_alone_are_the_fees_collected_not_an_exchanges() -> None:
+    """ "fees last 30d?" was refused: only "fees collected" was understood."""
+    assert decide("fees last 30d?") == (
+        "fees_collected",
+        [("fees_collected", {"window_s": 2592000})],
+    )
+    assert decide("binance fees")[0] == "unsupported"
+
+
+@pytest.mark.parametrize(
+    ("text", "query"),
+    [
+        ("anything on twitter about the solana unlock this week", "unlock"),
+        ("what are people saying about the eth etf flows", "etf flows"),
+        ("what's the vibe around pepe today", "PEPE"),
+    ],
+)
+def test_a_coins_posts_are_searched_by_the_topic_said_with_it(text: str, query: str) -> None:
+    """ "the hyperliquid unlock" searched all HYPE posts: the topic was dropped."""
+    _, ((_, arguments),) = decide(text)
+    assert arguments["query"] == query
+
+
+def test_an_account_followed_is_asked_as_a_handle_and_answered_by_one() -> None:
+    """ "can you follow that account?" asked for a wallet's address, then read the
+    handle given as a wallet answer."""
+    understanding = Understanding(SymbolBook(SYMBOLS))
+    asked = understanding.decide("can you follow that account?", now=NOW)
+    assert asked.text == "Which account should I follow? Send its @handle."
+    done = understanding.decide("@EmberCN on x", asked.pending, now=NOW)
+    assert done.calls == (("follow_account", {"platform": "x", "handle": "EmberCN"}),)
+    assert understanding.decide("EmberCN", asked.pending, now=NOW).calls == done.calls
+    assert understanding.decide("thanks", asked.pending, now=NOW).label == "thanks"
+
+
+def test_it_after_a_wallet_is_that_wallet() -> None:
+    """ "track 0x…" then "alert me if it dumps more than 1m usdt out" asked for a coin."""
+    address = "0x72a7773a7ebd9c3da2f67629163939bb48c18049"
+    understanding = Understanding(SymbolBook(SYMBOLS))
+    said = "and alert me if it dumps more than 1m usdt out"
+    alert = understanding.decide(said, now=NOW, earlier=f"track {address} ser")
+    wanted = {"address": address, "direction": "out", "min_amount": 1_000_000, "token": "USDT"}
+    assert alert.calls == (("create_wallet_alert", wanted),)
+    price = understanding.decide("eth, what is it at?", now=NOW, earlier=f"watch {address}")
+    assert price.calls == (("get_price", {"symbol": "ETH/USDT"}),)
+
+
+@pytest.mark.parametrize(
+    ("text", "label", "condition"),
+    [
+        ("alert me when btc hits 100k", "create_alert", "reaches"),
+        ("ping me if eth touches 5k", "create_alert", "reaches"),
+        ("tell me when sol gets to 300", "create_alert", "reaches"),
+        ("set an alert for eth at 4k", "clarify", None),
+        ("alert me when sol crosses 200", "clarify", None),
+    ],
+)
+def test_a_level_to_reach_leaves_its_side_to_the_tool(
+    text: str, label: str, condition: str | None
+) -> None:
+    """ "hits 100k" was asked "above or below?": the price gets there from wherever it
+    is, and the tool knows where that is; "at 4k" and a crossing stay asked."""
+    made, calls = decide(text)
+    assert made == label
+    assert [arguments.get("condition") for _, arguments in calls] == (
+        [condition] if condition else []
+    )
