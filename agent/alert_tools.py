@@ -20,6 +20,7 @@ from agent.context import AgentContext
 from agent.rule_creation import create_rule, describe, health_summary, user_rules
 from agent.tools import agent_tool
 from events.catalog import Symbol
+from events.numbers import figure
 from projections.readmodels.prices import Prices, latest
 from projections.rule_health import RuleView
 
@@ -163,12 +164,12 @@ async def _sided(context: AgentContext, arguments: CreateAlertArgs) -> tuple[Cre
     found = await latest(prices, symbol, arguments.venue.lower() if arguments.venue else None)
     if found is None:
         raise ValueError(
-            f"I have no price of {symbol} yet, so I cannot tell which way {level:,g} is:"
+            f"I have no price of {symbol} yet, so I cannot tell which way {figure(level)} is:"
             " say above or below it"
         )
     price = float(found["price"])
     side, verb = ("above", "rises above") if level > price else ("below", "falls below")
-    note = f"{symbol} is at {price:,g}, so this fires when it {verb} {level:,g}"
+    note = f"{symbol} is at {figure(price)}, so this fires when it {verb} {figure(level)}"
     return arguments.model_copy(update={"condition": side}), note
 
 

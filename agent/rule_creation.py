@@ -14,6 +14,7 @@ from typing import Any
 from uuid import NAMESPACE_URL, uuid5
 
 from agent.context import AgentContext
+from events.numbers import figure
 from projections.readmodels.alert_rules import AlertRules
 from projections.rule_health import RuleHealth, RuleView
 
@@ -46,7 +47,7 @@ def _price_described(target: dict[str, Any], condition: dict[str, Any]) -> str:
     kind = condition["type"]
     if "threshold" in condition:
         words = kind.replace("crosses_", "crosses ").replace("_", " ")
-        return f"{subject} {words} {condition['threshold']:,g}"
+        return f"{subject} {words} {figure(condition['threshold'])}"
     window = _duration(condition.get("window_s", 0))
     if kind == "percent_change":
         return (
@@ -54,7 +55,8 @@ def _price_described(target: dict[str, Any], condition: dict[str, Any]) -> str:
         )
     if kind == "absolute_move":
         return (
-            f"{subject} moves {condition['amount']:,g} ({condition['direction']}) within {window}"
+            f"{subject} moves {figure(condition['amount'])} ({condition['direction']})"
+            f" within {window}"
         )
     if kind == "volume_spike":
         return f"{subject} volume {condition['multiple']:g}x its {window} mean"
@@ -86,7 +88,7 @@ def _chain_described(target: dict[str, Any], condition: dict[str, Any]) -> str:
         return f"{short} emits {target.get('event') or 'an event'}"
     verb = {"in": "receives", "out": "sends"}.get(target.get("direction") or "either", "moves")
     minimum = condition.get("min_amount") or 0
-    amount = f" {minimum:,g}+" if minimum else ""
+    amount = f" {figure(minimum)}+" if minimum else ""
     token = f" {target['token']}" if target.get("token") else (" funds" if not amount else "")
     return f"wallet {short} {verb}{amount}{token}"
 

@@ -24,8 +24,9 @@ from aggregates.message_template import render
 from aggregates.rule_spec import ChainTarget, Transferred
 from events.catalog import AlertTriggered
 from events.catalog.chain import ChainRecord, ValueTransfer
+from events.numbers import figure
 from rules.chain_rules import ChainFiring, Reversal, Stage
-from rules.firing import RuleState, number
+from rules.firing import RuleState
 
 REVERTED_CONDITION = "chain_reverted"
 """The condition of the alert saying an event a rule fired on was removed by a reorg."""
@@ -183,8 +184,8 @@ def amount_text(transfer: ValueTransfer) -> str:
     unit = transfer.symbol or (short(transfer.token) if transfer.token else "units")
     if transfer.amount is None:
         return f"{transfer.raw_amount} (raw) {unit}"
-    text = f"{number(transfer.amount)} {unit}"
-    return f"{text} (${number(transfer.usd_value)})" if transfer.usd_value is not None else text
+    text = f"{figure(transfer.amount)} {unit}"
+    return f"{text} (${figure(transfer.usd_value)})" if transfer.usd_value is not None else text
 
 
 def short(hex_text: str) -> str:

@@ -7,7 +7,6 @@ apply (`after_firing` and `merged`) live here, once, next to the data they chang
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -24,6 +23,7 @@ from aggregates.rule_spec import (
     VolumeSpike,
     fires_again_at,
 )
+from events.numbers import figure
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,7 +199,7 @@ def default_message(spec: RuleSpec, price: float, value: float, venue: str) -> s
     market moved, named even for a rule on any venue (each venue is a market of its own:
     a price posted by hand says "on manual")."""
     condition = spec.condition
-    now = f"(now {number(price)})"
+    now = f"(now {figure(price)})"
     assert isinstance(spec.target, SymbolTarget), "only price rules fire on ticks"
     target = f"{spec.target.symbol} on {venue}"
     if isinstance(condition, PercentChange):
@@ -208,12 +208,12 @@ def default_message(spec: RuleSpec, price: float, value: float, venue: str) -> s
     if isinstance(condition, AbsoluteMove):
         verb = "rose" if value >= 0 else "fell"
         within = f"within {duration(condition.window_s)}"
-        return f"{target} {verb} by {number(abs(value))} {within} {now}"
+        return f"{target} {verb} by {figure(abs(value))} {within} {now}"
     if isinstance(condition, VolumeSpike):
         average = f"its {duration(condition.window_s)} average"
         return f"{target} volume at {value:.1f}x {average} {now}"
     verb = _VERBS.get(condition.type, condition.type)
-    return f"{target} {verb} {number(threshold_of(condition))} {now}"
+    return f"{target} {verb} {figure(threshold_of(condition))} {now}"
 
 
 _VERBS = {
@@ -228,16 +228,6 @@ def _target_text(spec: RuleSpec) -> str:
     target = spec.target
     assert isinstance(target, SymbolTarget), "only price rules fire on ticks"
     return target.symbol if target.venue is None else f"{target.symbol} on {target.venue}"
-
-
-def number(amount: float) -> str:
-    """A price or amount as people read it: 65,012.5; 0.00001234; no exponent, no noise."""
-    if amount == 0 or not math.isfinite(amount):
-        return f"{amount:g}"
-    magnitude = math.floor(math.log10(abs(amount)))
-    decimals = 2 if magnitude >= 0 else min(12, 3 - magnitude)
-    text = f"{amount:,.{decimals}f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def duration(seconds: int) -> str:

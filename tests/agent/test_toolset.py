@@ -158,11 +158,16 @@ async def test_a_level_to_reach_fires_on_the_side_the_price_is_away_from(
     )
     assert down.value["summary"] == "BTC/USDT below 90,000"
     assert down.value["note"] == "BTC/USDT is at 97,000, so this fires when it falls below 90,000"
+    far = await AGENT_TOOLS.call(
+        context, "create_alert", {"symbol": "BTC/USDT", "condition": "reaches", "threshold": 1.5e6}
+    )
+    assert far.value["summary"] == "BTC/USDT above 1,500,000"  # a figure, never 1.5e+06
+    assert far.value["note"].endswith("rises above 1,500,000")
     unpriced = await session.say("alert me when doge touches 1")
     assert unpriced.startswith("I could not create that alert:")
     assert "I have no price of DOGE/USDT yet" in unpriced
     assert "say above or below it" in unpriced
-    assert len(await user_rules(context)) == 2
+    assert len(await user_rules(context)) == 3
 
 
 async def test_the_agent_says_when_a_rule_cannot_fire_yet(context: AgentContext) -> None:

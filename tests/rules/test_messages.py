@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from rules.firing import duration, number
+from rules.firing import duration
 from tests.rules.support import Evaluator, above, crosses_up, feed, rule, tick
 
 
@@ -95,22 +95,6 @@ def test_a_template_that_fails_falls_back_to_the_default(engine: Evaluator, temp
         message(engine, above(100), 101, template=template)
         == "BTC/USDT on binance is above 100 (now 101)"
     )
-
-
-@pytest.mark.parametrize(
-    ("amount", "text"),
-    [
-        (65_000, "65,000"),
-        (65_012.5, "65,012.5"),
-        (1_234_567.891, "1,234,567.89"),
-        (0.5, "0.5"),
-        (0.00001234, "0.00001234"),
-        (-42.1, "-42.1"),
-        (0, "0"),
-    ],
-)
-def test_numbers_read_as_people_write_them(amount: float, text: str) -> None:
-    assert number(amount) == text
 
 
 @pytest.mark.parametrize(
