@@ -5,23 +5,33 @@ with the draft request it makes: what it cannot do first (advice, trading), then
 memory, changes to alerts, watches, listing, new alerts, research, statements about
 oneself, prices, and last greetings and thanks (which yield to any request they come
 with: "gm! btc price?" is a price). No rule matches a phrasing: each asks whether the
-message holds words of a meaning, and which slots it mentions.
+message holds words of a meaning, and which slots it mentions. The questions about
+alerts are in `alert_asks`, those about what it knows of the user in `memory_asks`.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from itertools import pairwise
 from typing import Any
 
 from agent.offline import chain_frames, frames, lexicon
+from agent.offline.alert_asks import (
+    asks_for_alert,
+    lists,
+    manages,
+    says_alerts,
+)
 from agent.offline.alert_frames import alert_slots, keyword_of, post_alert_slots, quoted
-from agent.offline.normalise import Token
+from agent.offline.memory_asks import (
+    forgets,
+    forgets_everything,
+    recalls,
+    states_a_fact,
+    told_to_remember,
+)
 from agent.offline.reading import Reading
 from agent.offline.vocabulary import SymbolBook
-from aggregates.memory import understand as understand_fact
 
 OFFTOPIC = {"why": "offtopic"}
 
@@ -45,7 +55,7 @@ def _advice(r: Reading) -> bool:
         return True
     if r.says(lexicon.ADVICE):
         return True
-    if r.says("will") and not _asks_for_alert(r):
+    if r.says("will") and not asks_for_alert(r):
         return r.says("where") or (bool(r.coins) and r.says(FUTURE))
     return False
 
@@ -71,7 +81,7 @@ def _predicts(r: Reading) -> bool:
     you think eth will hit 5k": where a price will be, asked (never an alert's request).
     A modal counts next to its coin and a move ("will btc pump", "pepe will dump"), not
     in a request ("can you get me the btc price")."""
-    if _asks_for_alert(r) or r.says(lexicon.ALERT_NOUNS - {"one", "ones", "them", "it"}):
+    if asks_for_alert(r) or r.says(lexicon.ALERT_NOUNS - {"one", "ones", "them", "it"}):
         return False
     in_coin = {i for c in r.coins for i in range(c.start, c.end)}
     at = [i for i, t in enumerate(r.tokens) if t.kind != "mark"]
@@ -97,7 +107,7 @@ def _predicts(r: Reading) -> bool:
 
 
 def _trading(r: Reading) -> bool:
-    if _asks_for_alert(r) or _states_a_fact(r) or _what_others_buy(r):
+    if asks_for_alert(r) or states_a_fact(r) or _what_others_buy(r):
         return False
     if r.says(lexicon.TRADE) or _moves_funds(r):
         return True
@@ -126,151 +136,6 @@ def _moves_funds(r: Reading) -> bool:
         token.is_word(lexicon.TRANSFER) and (i == 0 or said[i - 1].is_word(ASKERS))
         for i, token in enumerate(said)
     )
-
-
-def _recalls(r: Reading) -> bool:
-    """ "what do you remember about me", "what have I told you", "do you remember which
-    exchange I use", "did i tell you what exchange i use?", "what's in your memory":
-    the user asks what the agent knows of them."""
-    if _about_memory(r) and (r.question or r.says(lexicon.LIST)):
-        return True
-    if not r.says(lexicon.RECALL):
-        return False
-    about_me = r.says("about") and r.says("me", "my") and not r.coins
-    told_you = r.says("told") and r.says("you")
-    you_remember = r.says("you") and r.says("remember") and r.question
-    return about_me or told_you or you_remember
-
-
-KNOWING = frozenset({"know", "remember", "recall", "save", "store"})
-TELLING = frozenset({"tell", "told", "mention", "said", "say"})
-
-
-def _about_memory(r: Reading) -> bool:
-    """Said of what the agent knows of the user: its memory ("your memory of me"), what
-    it knows of them ("what you know about me"), what they told it ("did i tell you").
-    Never of a coin or a number ("did i tell you i hold 2 eth" is a fact told again)."""
-    if r.coins or r.quantities:
-        return False
-    if r.says("memory"):
-        return True
-    words = [t.text for t in r.tokens if t.kind == "word"]
-    you_know = r.says("you") and r.says(KNOWING) and r.says("me", "my", "i")
-    i_told = any(w == "i" and said in TELLING for w, said in pairwise(words))
-    return you_know or i_told
-
-
-def _manage(r: Reading) -> str | None:
-    """Pause, resume or delete, when the message is about alerts (not "drops 5%", not
-    "drops below 12")."""
-    if _side_or_move(r) or _conditional(r) or r.says("everytime", "onlyonce", "atmost"):
-        return None
-    words = [t for t in r.tokens if t.kind == "word"]
-    at = [i for i, t in enumerate(words) if _changes_something(words, i)]
-    verbs = [words[i].text for i in at]
-    numbered = any(q.bare or q.kind == "ordinal" for q in r.quantities)
-    it_changed = any(w.is_word("it") for i in at for w in words[i + 1 : i + 2])
-    about_alerts = r.says(lexicon.ALERT_NOUNS - {"it"}, lexicon.EVERY) or numbered or it_changed
-    alone = not (r.words - set(verbs) - {"me", "my", "please", "can", "you", "could"})
-    if not verbs or not (about_alerts or alone):
-        return None
-    verb = verbs[0]
-    if verb in lexicon.RESUME:
-        return "resume_alert"
-    return "pause_alert" if verb in lexicon.PAUSE else "delete_alert"
-
-
-PERSONS = frozenset({"me", "us", "you", "him", "her"})
-"""Whom a verb of deleting may be said of without meaning an alert: "killing me"."""
-
-
-def _changes_something(words: list[Token], i: int) -> bool:
-    """Whether the word at `i` is a verb of pausing, resuming or deleting said of a
-    thing: not a status ("paused alerts"), not a feeling ("my bags are killing me")."""
-    word = words[i]
-    if word.text not in lexicon.PAUSE | lexicon.RESUME | lexicon.DELETE:
-        return False
-    said_of = words[i + 1] if i + 1 < len(words) else None
-    return word.raw.lower() not in lexicon.STATUS and not (
-        said_of is not None and said_of.is_word(PERSONS)
-    )
-
-
-def _names_alerts(r: Reading) -> bool:
-    """An alert named by its noun ("the alert I told you about"), not by "it", "one"."""
-    return r.says(lexicon.ALERT_NOUNS - {"one", "ones", "them", "it"})
-
-
-def _conditional(r: Reading) -> bool:
-    """ "if", "when" with an alert's words: a request for an alert, not about alerts."""
-    return r.says(lexicon.WHEN - {"once"}) and r.says(lexicon.ALERT | lexicon.TELL | {"notify"})
-
-
-def _lists(r: Reading) -> bool:
-    """ "show my alerts", "what eth alerts do I have?", "paused alerts", "my rules"."""
-    if not _says_alerts(r) or _side_or_move(r) or _conditional(r):
-        return False
-    if r.says("set", "create", "add", "new", "make") and not r.says("have", "got"):
-        return False
-    if r.says(lexicon.LIST) or r.says("what", "which", "my", "have"):
-        return True
-    plural = {t.raw.lower() for t in r.tokens} & {"alerts", "rules"}
-    said = {t.text for t in r.tokens if t.kind == "word" and t.raw.lower() not in lexicon.STATUS}
-    return bool(plural) and said <= {"alert", "rule", "all", "the", "now"}
-
-
-RULE_OF = (
-    lexicon.FUNCTION_WORDS | lexicon.ALERT | lexicon.LIST | lexicon.EVERY | set(lexicon.STATUS)
-)
-"""Words that may stand before "rules" meaning alerts ("my rules", "alert rules", "all
-active rules"); any other word makes them rules of something ("the airdrop's
-eligibility rules")."""
-
-
-def _says_alerts(r: Reading) -> bool:
-    """Whether the message names alerts: "alert", or "rule" said of the user's alerts,
-    not of something else ("jupiter airdrop eligibility rules", "rules of the game")."""
-    if r.says("alert"):
-        return True
-    in_coin = {i for c in r.coins for i in range(c.start, c.end)}
-    for i, token in enumerate(r.tokens):
-        if not token.is_word("rule"):
-            continue
-        before = r.tokens[i - 1] if i else None
-        after = r.tokens[i + 1] if i + 1 < len(r.tokens) else None
-        qualified = before is not None and i - 1 not in in_coin and not _alerts_rule(before)
-        if not qualified and not (after is not None and after.is_word("of")):
-            return True
-    return False
-
-
-def _alerts_rule(before: Token) -> bool:
-    """Whether a word before "rules" leaves them the user's alerts: "my", "alert",
-    "active"; not a noun in -ing ("listing rules", "staking rules")."""
-    return before.is_word(RULE_OF) and not before.raw.lower().endswith("ing")
-
-
-def _side_or_move(r: Reading) -> bool:
-    return bool(
-        r.kinds("percent")
-        or r.says(lexicon.ABOVE, lexicon.BELOW, lexicon.CROSS, lexicon.BREAK, lexicon.VOLUME)
-    )
-
-
-def _asks_for_alert(r: Reading) -> bool:
-    """An alert's words ("alert", "ping"), a telling word or "set up" with a condition
-    ("tell me when", "so i hear about it if", "set something up if"), a coin watched for
-    a condition ("watch for volume spikes on pepe"), or a coin, a number and a side said
-    tersely ("btc > 100k")."""
-    if r.says(lexicon.ALERT, "notify", "everytime", "onlyonce", "atmost"):
-        return True
-    set_up = r.says("setup") or (r.says("set") and r.says("up"))
-    if (r.says(lexicon.TELL) or set_up) and r.says(lexicon.WHEN):
-        return True
-    if r.says(lexicon.WATCH) and r.coins and _side_or_move(r) and not r.question:
-        return True
-    terse = r.coins and (r.kinds("amount") or r.kinds("percent")) and _side_or_move(r)
-    return bool(terse) and not r.question
 
 
 def _about_posts(r: Reading) -> bool:
@@ -306,36 +171,6 @@ def _explains(r: Reading) -> bool:
     price_words = r.says(lexicon.PRICE) or r.says("at", "now", "today")
     talk = r.says(lexicon.POSTS)
     return first_two == ["what", "is"] and not price_words and not talk and len(r.tokens) > 2
-
-
-def _states_a_fact(r: Reading) -> bool:
-    """ "I hold 2 ETH", "i'm bagging 5000 pepe", "I mostly trade on bybit", "my risk
-    appetite is high": a statement about oneself, not a question (nor one that ends in a
-    question: "my wif bags are killing me, how bad is it")."""
-    if r.question or _asks_after(r) or _says_alerts(r):
-        return False
-    first = next((t for t in r.tokens if t.kind == "word" and t.text != "fyi"), None)
-    if first is None or not first.is_word("i", "we", "my"):
-        return False
-    if understand_fact(r.text.strip())[0] != "note":
-        return True
-    if first.is_word("my"):
-        return r.says("is", "are")
-    return r.says(lexicon.HOLD | {"trade", "prefer", "only", "like", "am", "use"})
-
-
-QUESTION_WORDS = frozenset({"how", "what", "where", "wen"})
-ASKING_VERBS = frozenset({"is", "are", "do", "does", "did", "it"})
-
-
-def _asks_after(r: Reading) -> bool:
-    """A question said after a statement, without its mark: a question word followed
-    closely by its verb ("..., how bad is it", "... what is it at")."""
-    words = [t for t in r.tokens if t.kind == "word"]
-    return any(
-        word.is_word(QUESTION_WORDS) and any(w.is_word(ASKING_VERBS) for w in words[i + 1 : i + 3])
-        for i, word in enumerate(words[1:], 1)
-    )
 
 
 def _asks_price(r: Reading) -> bool:
@@ -398,53 +233,6 @@ def _off_topic(r: Reading) -> bool:
     return r.says(lexicon.OFF_TOPIC) and not r.coins
 
 
-def _forgets(r: Reading) -> bool:
-    """ "forget that I hold eth", "erase what i told you about my bags" (a verb of
-    deleting said of what it knows); not "don't forget, alert me ..." (a reminder)."""
-    words = [t for t in r.tokens if t.kind == "word"]
-    erased = r.says(lexicon.DELETE) and _about_memory(r) and not _names_alerts(r)
-    for i, token in enumerate(words):
-        if token.is_word(lexicon.FORGET) or (erased and token.is_word(lexicon.DELETE)):
-            said_before = {t.raw.lower() for t in words[max(0, i - 2) : i]}
-            if not said_before & {"don't", "dont", "do not", "never", "not", "don\u2019t"}:
-                return True
-    return False
-
-
-PREFERS = frozenset(
-    {"prefer", "usually", "favourite", "favorite", "fav", "always", "normally", "mostly",
-     "generally", "tend", "typically", "mainly"}
-)  # fmt: skip
-"""Words of a standing preference or habit ("I prefer alerts on binance"): told, so
-remembered, even when they name alerts."""
-NOTING = frozenset({"note", "fyi", "btw", "noted", "memo"})
-
-
-def _forgets_everything(r: Reading) -> bool:
-    """ "forget everything about me", "forget all you know", "forget me", "wipe your
-    memory": every fact."""
-    if not _forgets(r) or r.coins or r.quantities:
-        return False
-    fact = str(frames.fact_slots(r).get("fact", "")).lower()
-    said = r.says("everything", "all", "anything", "memory")
-    return said or fact in {"me", "about me"}
-
-
-def _told_to_remember(r: Reading) -> bool:
-    """ "remember I use binance", "note: I prefer alerts on binance", "don't forget I hold
-    2 eth" (not a request after it), "I usually trade on bybit", "my favourite is sol"."""
-    reminded = r.says(lexicon.FORGET) and not _forgets(r) and not _asks_for_alert(r)
-    if r.says(lexicon.REMEMBER) or reminded:
-        return True
-    words = [t for t in r.tokens if t.kind == "word"]
-    if words and words[0].is_word(NOTING) and len(words) > 2 and not r.question:
-        return True
-    first = next((t for t in words if not t.is_word(NOTING)), None)
-    mine = first is not None and first.is_word("i", "my", "we", "im", "i'm")
-    said = set(re.findall(r"[a-z]+", r.text.lower()))  # "usually" is filler to the reader
-    return mine and bool(said & PREFERS) and not r.question
-
-
 def _about_a_wallet(r: Reading) -> bool:
     """An address, or a wallet watched; an account followed is a social account ("can
     you follow that account?"), not a wallet."""
@@ -460,10 +248,10 @@ WATCHLIST = frozenset({"watchlist", "watches", "watchlists", "watching", "follow
 def _lists_watches(r: Reading) -> bool:
     """ "what am i watching?", "my watches", "show my watchlist", "which wallets do i
     track": the user's watches listed (not a new watch: nothing to watch is named)."""
-    if r.addresses or r.bad_addresses or r.handles or r.coins or _asks_for_alert(r):
+    if r.addresses or r.bad_addresses or r.handles or r.coins or asks_for_alert(r):
         return False
     raw = {t.raw.lower().strip(".,!?") for t in r.tokens}
-    if _says_alerts(r):
+    if says_alerts(r):
         return False
     if raw & {"watchlist", "watchlists", "watches"} and (r.says("my") or r.says(lexicon.LIST)):
         return True
@@ -478,7 +266,7 @@ SOMEONE = frozenset({"guy", "account", "someone", "somebody", "person", "trader"
 
 def _follows(r: Reading) -> bool:
     someone = r.handles or r.bare_handle or r.says(SOMEONE)
-    return bool(someone) and r.says(lexicon.FOLLOW | lexicon.WATCH) and not _asks_for_alert(r)
+    return bool(someone) and r.says(lexicon.FOLLOW | lexicon.WATCH) and not asks_for_alert(r)
 
 
 def _about_talk(r: Reading) -> bool:
@@ -496,12 +284,12 @@ def _recent_posts(r: Reading) -> bool:
     if r.coins or r.handles or not r.says(lexicon.POSTS) or r.says("news", "headline"):
         return False
     listing = r.says(lexicon.LIST) or r.says("recent", "latest", "new", "newest", "show", "any")
-    return listing and not _asks_for_alert(r) and not _trending(r)
+    return listing and not asks_for_alert(r) and not _trending(r)
 
 
 def _posts_by(r: Reading) -> bool:
     """ "show me posts from @someone": posts by one account (a search the tools lack)."""
-    return bool(r.handles) and r.says(lexicon.POSTS) and not r.coins and not _asks_for_alert(r)
+    return bool(r.handles) and r.says(lexicon.POSTS) and not r.coins and not asks_for_alert(r)
 
 
 def _posted_keyword(r: Reading) -> bool:
@@ -525,7 +313,7 @@ def _watches_mentions(r: Reading) -> bool:
     talk = r.says("talk", "talking", "say", "saying") and r.says("about")
     if not (_says_mentions(r) or talk) or r.says("top", "most", "which") or keyword_of(r) is None:
         return False
-    asks = r.says(lexicon.WATCH, lexicon.ALERT, "notify", "tabs") or _asks_for_alert(r)
+    asks = r.says(lexicon.WATCH, lexicon.ALERT, "notify", "tabs") or asks_for_alert(r)
     asked = r.text.rstrip().endswith("?")
     anything = r.says("anything", "whenever", "everytime") and not asked
     return bool(asks or anything or (r.says(lexicon.TELL) and r.says(lexicon.WHEN)))
@@ -546,7 +334,7 @@ HOLDINGS = frozenset({"bag", "bags", "portfolio", "holding", "holdings", "stack"
 
 def _asks_holdings(r: Reading) -> bool:
     """ "what's my bag worth", "how much is my portfolio": the user's holdings priced."""
-    return r.says("my") and r.says(HOLDINGS) and not r.coins and not _states_a_fact(r)
+    return r.says("my") and r.says(HOLDINGS) and not r.coins and not states_a_fact(r)
 
 
 def _in_other_quote(r: Reading) -> bool:
@@ -590,7 +378,7 @@ def _alert(r: Reading, book: SymbolBook) -> Draft:
 
 
 def _changes(r: Reading, book: SymbolBook) -> Draft:
-    return Draft(str(_manage(r)), frames.selection_slots(r, book))
+    return Draft(str(manages(r)), frames.selection_slots(r, book))
 
 
 def _saying(intent: str, slots: dict[str, Any] | None = None, *, explicit: bool = True) -> Drafts:
@@ -605,14 +393,14 @@ RULES: tuple[tuple[Applies, Drafts], ...] = (
     (_predicts, lambda r, book: Draft("unsupported", frames.prediction_slots(r, book))),
     (_advice, _saying("unsupported", {"why": "advice"})),
     (_trading, _saying("unsupported", {"why": "trading"})),
-    (_forgets_everything, _saying("forget_everything")),
-    (_forgets, lambda r, book: Draft("forget", frames.fact_slots(r))),
-    (_recalls, _saying("recall_memory")),
-    (_told_to_remember, lambda r, book: Draft("remember", frames.fact_slots(r))),
+    (forgets_everything, _saying("forget_everything")),
+    (forgets, lambda r, book: Draft("forget", frames.fact_slots(r))),
+    (recalls, _saying("recall_memory")),
+    (told_to_remember, lambda r, book: Draft("remember", frames.fact_slots(r))),
     (_lists_watches, _saying("list_watches")),
-    (lambda r: _manage(r) is not None, _changes),
+    (lambda r: manages(r) is not None, _changes),
     (
-        lambda r: bool(r.addresses) and _asks_for_alert(r),
+        lambda r: bool(r.addresses) and asks_for_alert(r),
         lambda r, book: Draft("create_wallet_alert", chain_frames.wallet_alert_slots(r)),
     ),
     (
@@ -628,15 +416,15 @@ RULES: tuple[tuple[Applies, Drafts], ...] = (
     (_follows, lambda r, book: Draft("follow_account", frames.account_slots(r))),
     (_posted_keyword, lambda r, book: Draft("create_post_alert", post_alert_slots(r))),
     (_watches_mentions, lambda r, book: Draft("create_post_alert", post_alert_slots(r))),
-    (_lists, lambda r, book: Draft("list_alerts", frames.list_slots(r, book))),
-    (_asks_for_alert, _alert),
+    (lists, lambda r, book: Draft("list_alerts", frames.list_slots(r, book))),
+    (asks_for_alert, _alert),
     (_in_other_quote, lambda r, book: _other_quote(r)),
     (_searches_mentions, lambda r, book: Draft("search_posts", frames.keyword_slots(r))),
     (_trending, lambda r, book: Draft("trending_symbols", frames.window_slots(r))),
     (_about_talk, lambda r, book: Draft("search_posts", frames.posts_slots(r, book))),
     (_recent_posts, lambda r, book: Draft("search_posts", frames.posts_slots(r, book))),
     (_explains, lambda r, book: Draft("search_knowledge", frames.knowledge_slots(r))),
-    (_states_a_fact, lambda r, book: Draft("remember", frames.fact_slots(r))),
+    (states_a_fact, lambda r, book: Draft("remember", frames.fact_slots(r))),
     (_asks_holdings, _saying("holdings")),
     (
         _about_prices,
