@@ -14,6 +14,7 @@ from typing import Any
 from uuid import NAMESPACE_URL, uuid5
 
 from agent.context import AgentContext
+from aggregates.services.owned_rules import create_owned_rule
 from events.numbers import figure
 from projections.readmodels.alert_rules import AlertRules
 from projections.rule_health import RuleHealth, RuleView
@@ -111,8 +112,9 @@ async def create_rule(context: AgentContext, spec: dict[str, Any]) -> dict[str, 
     users, rules = context.services.users, context.services.alert_rules
     wanted_channels = await asyncio.to_thread(users.alert_channels, context.user_id)
     spec = spec | {"channels": wanted_channels[:MAX_RULE_CHANNELS]}
-    channels = await asyncio.to_thread(users.require_channels, context.user_id, spec["channels"])
-    rule_id = await asyncio.to_thread(rules.create, context.user_id, spec, wanted)
+    channels, rule_id = await asyncio.to_thread(
+        create_owned_rule, users, rules, context.user_id, spec, spec["channels"], rule_id=wanted
+    )
     number = await _number_of(context, str(rule_id))
     owner = str(context.user_id)
     [health] = await context.rule_health.health(

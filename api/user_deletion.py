@@ -10,8 +10,9 @@
    rules are found in the ``alert_rules`` read model once it has applied the rules' log
    up to its head: a rule made before the deletion is there, and one made after it is
    refused (its owner is deleted). A rule whose creation checked the owner just before
-   the deletion and was saved just after the log's head was read would be missed:
-   deleting again deletes it.
+   the deletion and was saved just after the log's head was read is not there: its
+   creation looks the owner up again once the rule is saved, and deletes it
+   (`aggregates.services.owned_rules`).
 3. The user's watch list is emptied (wallets, accounts, keywords, feeds), so the
    sources stop fetching for them.
 

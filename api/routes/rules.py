@@ -24,6 +24,7 @@ from pydantic import BaseModel, Field
 from aggregates.alert_rule import AlertRule, Status
 from aggregates.rule_spec import RuleSpec
 from aggregates.services.alert_rules import AlertRules
+from aggregates.services.owned_rules import create_owned_rule
 from aggregates.services.users import Users
 from api.auth import require_visible
 from api.commands import COMMAND_REFUSALS, READ_RESPONSES, Accepted, accepted, run_command
@@ -161,8 +162,7 @@ def _create(
     users: Users, rules: AlertRules, owner_id: UUID, spec: RuleSpec
 ) -> tuple[frozenset[str], UUID]:
     """The owner's channels (every channel the rule names among them) and the new rule."""
-    channels = users.require_channels(owner_id, spec.channels)
-    return channels, rules.create(owner_id, spec)
+    return create_owned_rule(users, rules, owner_id, spec, spec.channels)
 
 
 @router.put(
