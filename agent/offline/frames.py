@@ -227,11 +227,12 @@ HANDLE = re.compile(r"[A-Za-z0-9_]{2,15}")
 
 def account_answer_slots(reading: Reading) -> Slots:
     """The account asked for: an @handle, or one name alone written as a handle is
-    ("EmberCN", "cz_binance": capitals inside, a digit or an underscore), when it
-    answers "which account?" (not "thanks", "Hello")."""
+    ("EmberCN", "cz_binance": capitals inside, a digit or an underscore) or that no word
+    spells ("lookonchain"), when it answers "which account?" (not "thanks", "Hello")."""
     said = account_slots(reading)
     name = reading.text.strip(" .!")
     written = any(c.isdigit() or c == "_" for c in name) or not name[1:].islower()
+    written = written or reading.lone_name is not None
     everyday = reading.says(lexicon.THANKS | lexicon.GREETING | lexicon.PRAISE | {"hello"})
     if said or reading.coins or everyday or not (HANDLE.fullmatch(name) and written):
         return said

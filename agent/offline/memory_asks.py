@@ -20,7 +20,10 @@ from aggregates.memory import understand as understand_fact
 def recalls(r: Reading) -> bool:
     """ "what do you remember about me", "what have I told you", "do you remember which
     exchange I use", "did i tell you what exchange i use?", "what's in your memory":
-    the user asks what the agent knows of them."""
+    the user asks what the agent knows of them; not an alert they told it of ("delete
+    the alert i told you about" is about alerts)."""
+    if names_alerts(r):
+        return False
     if about_memory(r) and (r.question or r.says(lexicon.LIST)):
         return True
     if not r.says(lexicon.RECALL):

@@ -30,7 +30,8 @@ _TOKENS = re.compile(
       (?P<address>0x[0-9a-fA-F]{40})(?![0-9A-Za-z])
     | (?P<hex>0x[0-9A-Za-z]*)
     | (?P<handle>@[A-Za-z0-9_]{1,32})
-    | (?P<pair>\$?[A-Za-z][A-Za-z0-9]{1,11}/[A-Za-z]{2,6})(?![A-Za-z])
+    | (?!(?i:in/out|out/in)(?![A-Za-z]))  # both ways ("transfers in/out"), not a pair
+      (?P<pair>\$?[A-Za-z][A-Za-z0-9]{1,11}/[A-Za-z]{2,6})(?![A-Za-z])
     | (?P<cashtag>\$[A-Za-z][A-Za-z0-9]{0,11})(?![A-Za-z0-9])
     | (?P<number>
         (?P<sign>[+\-\u2212])?

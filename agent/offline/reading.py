@@ -73,6 +73,9 @@ class Reading:
     question: bool
     bare_handle: str | None = None
     """An account named without its @ after a verb of following ("follow cz_binance")."""
+    lone_name: str | None = None
+    """The whole message as one name no word or coin spells ("lookonchain"): an answer to
+    "which account?" that is a handle however it is written."""
     used: set[int] = field(default_factory=set)
     """Token positions a frame has taken (a frequency's "an hour" is not a window)."""
 
@@ -105,6 +108,7 @@ def read(text: str, vocabulary: Vocabulary, now: datetime) -> Reading:
         other_quote=_other_quote(tokens, coins, found, vocabulary),
         question=_question(tokens),
         bare_handle=_bare_handle(text, vocabulary),
+        lone_name=_lone_name(text, vocabulary),
     )
 
 
@@ -232,6 +236,22 @@ _FOLLOWED = re.compile(
 )
 
 
+_NAME = re.compile(r"[A-Za-z0-9_]{2,15}")
+
+
+def _lone_name(text: str, vocabulary: Vocabulary) -> str | None:
+    name = text.strip(" .!")
+    return name if _NAME.fullmatch(name) and _unknown(name, vocabulary) else None
+
+
+def _unknown(name: str, vocabulary: Vocabulary) -> bool:
+    """No word or coin of the vocabulary, nor an English word, spells `name`."""
+    word = name.lower()
+    return not (
+        word in vocabulary.known or (word,) in vocabulary.names or vocabulary.is_english(word)
+    )
+
+
 def _bare_handle(text: str, vocabulary: Vocabulary) -> str | None:
     """ "follow cz_binance", "track vitalikbuterin": an account's handle without its @
     (a name no word or coin of the vocabulary, nor an English word, spells)."""
@@ -243,10 +263,7 @@ def _bare_handle(text: str, vocabulary: Vocabulary) -> str | None:
     name = match.group(1)
     if "_" in name or any(c.isdigit() for c in name):
         return name
-    word = name.lower()
-    if word in vocabulary.known or (word,) in vocabulary.names or vocabulary.is_english(word):
-        return None
-    return name
+    return name if _unknown(name, vocabulary) else None
 
 
 def _question(tokens: list[Token]) -> bool:

@@ -498,13 +498,17 @@ def test_the_offline_model_streams_without_an_event_loop_too() -> None:
 # -- the CLI --------------------------------------------------------------------------------
 
 
-def cli_lines(tmp_path: Path, *args: str, **env: str) -> tuple[int, str, str]:
-    done = run_cli(cli_env(tmp_path, **env), *args)
+def cli_lines(tmp_path: Path, *args: str, timeout: float = 60, **env: str) -> tuple[int, str, str]:
+    done = run_cli(cli_env(tmp_path, **env), *args, timeout=timeout)
     return done.returncode, done.stdout, done.stderr
 
 
+@pytest.mark.timeout(300)
 def test_eval_prints_the_accuracy_per_set_and_intent_of_the_offline_model(tmp_path: Path) -> None:
-    code, out, err = cli_lines(tmp_path, "agent", "eval", "--model", "offline", COLUMNS="200")
+    # Both sets, ~700 messages through the graph: 10 s alone, much more in a loaded suite.
+    code, out, err = cli_lines(
+        tmp_path, "agent", "eval", "--model", "offline", timeout=240, COLUMNS="200"
+    )
     assert code == 0, err
     assert out.startswith(f"offline:{MODEL_NAME} on the development set: 100.0%")
     assert f"offline:{MODEL_NAME} on the heldout set: " in out

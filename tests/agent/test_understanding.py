@@ -525,3 +525,24 @@ def test_a_level_to_reach_leaves_its_side_to_the_tool(
     assert [arguments.get("condition") for _, arguments in calls] == (
         [condition] if condition else []
     )
+
+
+def test_an_alert_told_of_is_an_alert_not_a_memory() -> None:
+    """ "delete the alert i told you about" recalled the memory: it names an alert."""
+    assert decide("delete the alert i told you about") == ("clarify", [])
+    assert decide("did i tell you what exchange i use?")[0] == "recall_memory"
+
+
+def test_in_slash_out_is_both_ways_not_a_pair() -> None:
+    address = "0x72a7773a7ebd9c3da2f67629163939bb48c18049"
+    made, calls = decide(f"ping me on transfers in/out of {address}")
+    wanted = {"address": address, "direction": "either"}
+    assert (made, calls) == ("create_wallet_alert", [("create_wallet_alert", wanted)])
+
+
+def test_a_name_no_word_spells_answers_which_account() -> None:
+    understanding = Understanding(SymbolBook(SYMBOLS))
+    asked = understanding.decide("follow someone for me", now=NOW)
+    done = understanding.decide("lookonchain", asked.pending, now=NOW)
+    assert done.calls == (("follow_account", {"platform": "x", "handle": "lookonchain"}),)
+    assert understanding.decide("okay", asked.pending, now=NOW).calls == ()
