@@ -61,8 +61,14 @@ class System:
         raise AssertionError("impressox up did not come up:\n" + "".join(lines))
 
     def get(self, path: str) -> tuple[int, dict[str, object]]:
-        with urllib.request.urlopen(self.endpoints["api_url"] + path, timeout=5) as response:  # noqa: S310
-            return response.status, json.loads(response.read())
+        """GET `path`, which must answer 2xx (an error's socket is closed before it is
+        raised, so a failed check does not leak it into a later test's warnings)."""
+        try:
+            with urllib.request.urlopen(self.endpoints["api_url"] + path, timeout=5) as response:  # noqa: S310
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            error.close()
+            raise
 
     def status(self, path: str) -> tuple[int, dict[str, Any]]:
         """GET `path`: its status and JSON body, errors included; 0 if the API is away."""

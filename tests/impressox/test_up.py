@@ -29,7 +29,10 @@ def test_up_runs_the_system_stops_cleanly_and_restarts_intact(tmp_path: Path) ->
             workers.split(None, 1)[1].split(", ")
         )
         assert system.get("/healthz") == (200, {"status": "ok"})
-        assert system.get("/readyz")[0] == 200
+        # Ready once the read models have caught up with what the demo wrote at start,
+        # which a loaded machine takes a while to do.
+        ready = wait_for(lambda: system.status("/readyz")[0] == 200, timeout=60)
+        assert ready, system.status("/readyz")
         assert len(system.children) >= 4  # redis, mongo, api, a worker (and their helpers)
         pgids = {process_group(pid) for pid in system.children} - {None}
         assert len(pgids) == 1, "the system's processes share one process group"
