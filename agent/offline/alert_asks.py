@@ -110,6 +110,14 @@ def side_or_move(r: Reading) -> bool:
     )
 
 
+MOVES = lexicon.RISE | lexicon.FALL | lexicon.MOVE
+
+
+def wants_to_know(r: Reading) -> bool:
+    """ "eth drops 150 bucks in 10 mins = i wanna know", "i'd like to hear if sol pumps"."""
+    return r.says("know", "hear") and r.says("wanna", "want", "like", "need")
+
+
 def asks_for_alert(r: Reading) -> bool:
     """An alert's words ("alert", "ping"), a telling word or "set up" with a condition
     ("tell me when", "so i hear about it if", "set something up if"), a coin watched for
@@ -121,6 +129,8 @@ def asks_for_alert(r: Reading) -> bool:
     if (r.says(lexicon.TELL) or set_up) and r.says(lexicon.WHEN):
         return True
     if r.says(lexicon.WATCH) and r.coins and side_or_move(r) and not r.question:
+        return True
+    if wants_to_know(r) and r.coins and (side_or_move(r) or r.says(MOVES)) and not r.question:
         return True
     terse = r.coins and (r.kinds("amount") or r.kinds("percent")) and side_or_move(r)
     return bool(terse) and not r.question

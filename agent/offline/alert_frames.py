@@ -334,8 +334,8 @@ NOT_KEYWORDS = (
 def post_alert_slots(reading: Reading) -> Slots:
     """Posts to alert on: a keyword or cashtag, an account, a minimum engagement."""
     slots: Slots = {}
-    if reading.handles:
-        slots["account"] = reading.handles[0]
+    if reading.handles or reading.bare_handle:
+        slots["account"] = reading.handles[0] if reading.handles else reading.bare_handle
     keyword = quoted(reading.text)
     if keyword is None:
         keyword = reading.coins[0].ticker if reading.coins else _keyword(reading.tokens)

@@ -34,7 +34,9 @@ COLLECTED = frozenset({"collected", "collect", "router", "earned", "made", "took
 
 
 def asks_wallet_activity(r: Reading) -> bool:
-    return bool(r.addresses) and r.says(ACTIVITY)
+    """ "what did 0x… do today", "has 0x… moved anything in the past 3 days??" (a move
+    asked about, not one to alert on)."""
+    return bool(r.addresses) and (r.says(ACTIVITY) or (r.question and r.says("move")))
 
 
 def asks_fees(r: Reading) -> bool:

@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from events.numbers import figure
+
 
 @dataclass(frozen=True)
 class Pending:
@@ -36,13 +38,6 @@ class Pending:
         if not isinstance(missing, list):
             return None
         return cls(intent, slots, tuple(str(name) for name in missing))
-
-
-def amount(value: float) -> str:
-    """ "4,000", "2,800", "0.1", "250.5"."""
-    if value >= 1000 and value.is_integer():
-        return f"{value:,.0f}"
-    return f"{value:,.6g}" if value >= 1 else f"{value:.6g}"
 
 
 VERBS = {"pause_alert": "pause", "resume_alert": "resume", "delete_alert": "delete"}
@@ -115,7 +110,7 @@ def _which_level(slots: Slots) -> str:
     where = f" for {slots['symbol']}" if slots.get("symbol") else ""
     asked = f"{side.capitalize()} which price{where}?"
     if "bad_level" in slots:
-        said = amount(slots["bad_level"])
+        said = figure(slots["bad_level"])
         return f"Prices are above zero, so an alert {side} {said} could never work. {asked}"
     return asked
 
@@ -133,7 +128,7 @@ def _what_to_watch(symbol: str | None) -> str:
 
 
 def _which_side(slots: Slots, missing: set[str]) -> str:
-    level = amount(slots["level"])
+    level = figure(slots["level"])
     if slots.get("side") == "cross":
         return f"Crossing {level} going up or going down?"
     if "symbol" in missing:

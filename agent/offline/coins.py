@@ -9,7 +9,7 @@ capitals, as ``$TICKER`` or as a pair.
 from __future__ import annotations
 
 NAMES: dict[str, tuple[str, ...]] = {
-    "BTC": ("bitcoin", "xbt", "₿", "btc"),
+    "BTC": ("bitcoin", "xbt", "₿", "btc", "corn"),
     "ETH": ("ethereum", "ether", "eth", "Ξ"),
     "SOL": ("solana",),
     "BNB": ("binance coin", "bnb"),

@@ -247,6 +247,13 @@ def account_call(slots: Slots) -> tuple[Calls, list[str]]:
 
 # -- memory ----------------------------------------------------------------------------------
 
+
+def recall_slots(reading: Reading) -> Slots:
+    """What a recall bears on: the coin asked about ("what did i tell you about my eth
+    bag?"), else everything."""
+    return {"query": reading.coins[0].ticker} if reading.coins else {}
+
+
 LEADING = frozenset(
     {"remember", "fyi", "note", "memorize", "record", "that", "can", "could", "you", "would",
      "please", "to", "and", "also", "forget", "unremember", "unlearn", "dont", "don't",

@@ -21,6 +21,7 @@ from agent.offline.alert_asks import (
     lists,
     manages,
     says_alerts,
+    wants_to_know,
 )
 from agent.offline.alert_frames import alert_slots, keyword_of, post_alert_slots, quoted
 from agent.offline.memory_asks import (
@@ -144,9 +145,27 @@ def _about_posts(r: Reading) -> bool:
     return r.says(lexicon.PEOPLE - {"whale", "account"}) and r.says("about", "mention")
 
 
+SHILL = frozenset({"shill", "shilling", "shilled", "shills", "hyping", "pumping"})
+
+
 def _what_others_buy(r: Reading) -> bool:
-    """ "what's everyone aping into", "what are people buying": what is trending."""
-    return r.question and r.says(lexicon.PEOPLE) and r.says(lexicon.TRADE) and not r.coins
+    """ "what's everyone aping into", "what are people buying", "wat coins r ppl shilling":
+    what is trending."""
+    pushed = r.says(lexicon.TRADE | SHILL)
+    return r.question and r.says(lexicon.PEOPLE) and pushed and not r.coins
+
+
+DERIVATIVES = frozenset(
+    {"perp", "perps", "perpetual", "perpetuals", "futures", "liquidation", "liquidations",
+     "liqs", "oi"}
+)  # fmt: skip
+
+
+def _derivatives(r: Reading) -> bool:
+    """ "btc funding rate on perps", "eth open interest": data it does not have (spot
+    prices only); "funding" reads as "fund", so it counts with "rate"."""
+    funding = r.says("fund", "funding") and r.says("rate", "rates")
+    return funding or r.says(DERIVATIVES) or (r.says("open") and r.says("interest"))
 
 
 def _trending(r: Reading) -> bool:
@@ -196,12 +215,18 @@ def _empty(r: Reading) -> bool:
 
 
 HELP_ALONE = lexicon.HELP | {"me", "the", "show", "list", "a", "what", "are", "your", "all"}
+ASKED_OF = frozenset({"you", "u", "this", "thing", "bot", "it", "assistant", "agent", "exactly"})
+"""Who "what can ... do" asks about: the agent itself."""
 WHAT_KIND = frozenset({"kind", "kinds", "sort", "sorts", "type", "types"})
 
 
 def _asks_help(r: Reading) -> bool:
-    """ "help", "commands", "what can you do", "what kind of alerts can you set?"."""
+    """ "help", "commands", "what can you do", "what can this thing do", "what kind of
+    alerts can you set?"."""
     if r.says("help") or (r.words and r.words <= HELP_ALONE):
+        return True
+    able = r.says("what") and r.says("can") and r.says("do")
+    if able and r.words <= HELP_ALONE | ASKED_OF | {"can", "do"}:
         return True
     what_kind = r.says(WHAT_KIND) and r.says("can", "do") and r.says("you")
     return what_kind and not r.coins and not r.quantities
@@ -310,10 +335,12 @@ def _watches_mentions(r: Reading) -> bool:
     """ "watch for mentions of airdrop", "anything mentioning restaking", "ping me when
     people talk about the merge": posts naming a keyword, watched (not which coins are
     talked about most, not posts searched now)."""
-    talk = r.says("talk", "talking", "say", "saying") and r.says("about")
+    said = r.says("talk", "talking", "say", "saying")
+    talk = said and (r.says("about") or quoted(r.text) is not None)
     if not (_says_mentions(r) or talk) or r.says("top", "most", "which") or keyword_of(r) is None:
         return False
     asks = r.says(lexicon.WATCH, lexicon.ALERT, "notify", "tabs") or asks_for_alert(r)
+    asks = asks or wants_to_know(r)  # "i wanna hear about any tweet saying 'airdrop'"
     asked = r.text.rstrip().endswith("?")
     anything = r.says("anything", "whenever", "everytime") and not asked
     return bool(asks or anything or (r.says(lexicon.TELL) and r.says(lexicon.WHEN)))
@@ -393,9 +420,10 @@ RULES: tuple[tuple[Applies, Drafts], ...] = (
     (_predicts, lambda r, book: Draft("unsupported", frames.prediction_slots(r, book))),
     (_advice, _saying("unsupported", {"why": "advice"})),
     (_trading, _saying("unsupported", {"why": "trading"})),
+    (_derivatives, _saying("unsupported", {"why": "derivatives"})),
     (forgets_everything, _saying("forget_everything")),
     (forgets, lambda r, book: Draft("forget", frames.fact_slots(r))),
-    (recalls, _saying("recall_memory")),
+    (recalls, lambda r, book: Draft("recall_memory", frames.recall_slots(r))),
     (told_to_remember, lambda r, book: Draft("remember", frames.fact_slots(r))),
     (_lists_watches, _saying("list_watches")),
     (lambda r: manages(r) is not None, _changes),

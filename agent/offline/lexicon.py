@@ -86,8 +86,8 @@ PHRASES: dict[tuple[str, ...], str] = {
 # -- what a word means -------------------------------------------------------------------
 
 ALERT = frozenset(
-    {"alert", "notify", "notification", "ping", "warn", "remind", "wake", "buzz", "signal",
-     "trigger", "alarm"}
+    {"alert", "notify", "notified", "notification", "ping", "warn", "remind", "wake", "buzz",
+     "signal", "trigger", "alarm"}
 )  # fmt: skip
 TELL = frozenset({"tell", "message", "text", "dm", "inform", "shout", "holler", "hear"})
 """Alert words only with a condition: "tell me when", not "tell me a joke"."""

@@ -26,6 +26,8 @@ def recalls(r: Reading) -> bool:
         return False
     if about_memory(r) and (r.question or r.says(lexicon.LIST)):
         return True
+    if _i_told(r) and r.question and not r.quantities:
+        return True  # "what did i tell you about my eth bag?", of a coin too
     if not r.says(lexicon.RECALL):
         return False
     about_me = r.says("about") and r.says("me", "my") and not r.coins
@@ -46,10 +48,14 @@ def about_memory(r: Reading) -> bool:
         return False
     if r.says("memory"):
         return True
-    words = [t.text for t in r.tokens if t.kind == "word"]
     you_know = r.says("you") and r.says(KNOWING) and r.says("me", "my", "i")
-    i_told = any(w == "i" and said in TELLING for w, said in pairwise(words))
-    return you_know or i_told
+    return you_know or _i_told(r)
+
+
+def _i_told(r: Reading) -> bool:
+    """ "did i tell you", "what i told you": what the user told it."""
+    words = [t.text for t in r.tokens if t.kind == "word"]
+    return any(w == "i" and said in TELLING for w, said in pairwise(words))
 
 
 def states_a_fact(r: Reading) -> bool:
@@ -118,7 +124,8 @@ def told_to_remember(r: Reading) -> bool:
     """ "remember I use binance", "note: I prefer alerts on binance", "don't forget I hold
     2 eth" (not a request after it), "I usually trade on bybit", "my favourite is sol"."""
     reminded = r.says(lexicon.FORGET) and not forgets(r) and not asks_for_alert(r)
-    if r.says(lexicon.REMEMBER) or reminded:
+    in_mind = r.says("keep", "bear") and r.says("mind")  # "so keep that in mind"
+    if r.says(lexicon.REMEMBER) or reminded or in_mind:
         return True
     words = [t for t in r.tokens if t.kind == "word"]
     if words and words[0].is_word(NOTING) and len(words) > 2 and not r.question:

@@ -172,8 +172,10 @@ def _fits(tokens: list[Token], i: int) -> bool:
     before = tokens[i - 1] if i > 0 else None
     later = [t for t in tokens[i + 1 :] if not t.is_word(ADVERBS)]
     after = later[0] if later else None
+    if before is not None and before.is_word(lexicon.ALERT):
+        return True  # "alert pepe 0.00002"
     if i + 1 < len(tokens) and tokens[i + 1].kind == "number":
-        return False
+        return False  # "near 4k"
     if before is not None and before.is_word(ARTICLES) and before.text != "the":
         return False
     if before is None and (after is None or after.kind == "mark"):
@@ -252,12 +254,18 @@ def _unknown(name: str, vocabulary: Vocabulary) -> bool:
     )
 
 
+_POSTING = re.compile(
+    r"(?<![@\w])([A-Za-z0-9_]{2,15})\s+(?:posts|tweets|says|writes|mentions)\b", re.IGNORECASE
+)
+
+
 def _bare_handle(text: str, vocabulary: Vocabulary) -> str | None:
-    """ "follow cz_binance", "track vitalikbuterin": an account's handle without its @
-    (a name no word or coin of the vocabulary, nor an English word, spells)."""
+    """ "follow cz_binance", "track vitalikbuterin", "if cz_binance posts about bnb": an
+    account's handle without its @ (a name no word or coin of the vocabulary, nor an
+    English word, spells)."""
     if "@" in text:
         return None
-    match = _FOLLOWED.search(text)
+    match = _FOLLOWED.search(text) or _POSTING.search(text)
     if match is None:
         return None
     name = match.group(1)

@@ -31,6 +31,10 @@ UNSUPPORTED = {
         ' saying and the news, and alert you on moves, e.g. "what are people saying about'
         ' DOGE".'
     ),
+    "derivatives": (
+        "I have spot prices only: no funding rates, open interest or liquidations. I can"
+        ' show a price or alert you on a move, e.g. "alert me when BTC moves 3% in an hour".'
+    ),
     "offtopic": (
         'That\'s not something I can do. Try "price of ETH", "alert me when BTC drops 5%"'
         ' or "list my alerts"; "help" shows all I can do.'

