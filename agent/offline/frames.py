@@ -8,12 +8,11 @@ merge before the call is made.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from agent.offline import lexicon
 from agent.offline.alert_frames import keyword_of
-from agent.offline.reading import Reading
+from agent.offline.reading import HANDLE, Reading
 from agent.offline.vocabulary import SymbolBook
 
 Slots = dict[str, Any]
@@ -220,9 +219,6 @@ def wallet_call(slots: Slots) -> tuple[Calls, list[str]]:
 def account_slots(reading: Reading) -> Slots:
     handle = reading.handles[0] if reading.handles else reading.bare_handle
     return {"handle": handle} if handle else {}
-
-
-HANDLE = re.compile(r"[A-Za-z0-9_]{2,15}")
 
 
 def account_answer_slots(reading: Reading) -> Slots:

@@ -238,12 +238,13 @@ _FOLLOWED = re.compile(
 )
 
 
-_NAME = re.compile(r"[A-Za-z0-9_]{2,15}")
+HANDLE = re.compile(r"[A-Za-z0-9_]{2,15}")
+"""An account's handle, as X allows it (without its @)."""
 
 
 def _lone_name(text: str, vocabulary: Vocabulary) -> str | None:
     name = text.strip(" .!")
-    return name if _NAME.fullmatch(name) and _unknown(name, vocabulary) else None
+    return name if HANDLE.fullmatch(name) and _unknown(name, vocabulary) else None
 
 
 def _unknown(name: str, vocabulary: Vocabulary) -> bool:

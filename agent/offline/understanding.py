@@ -94,15 +94,8 @@ class Understanding:
         self, text: str, pending: Pending | None, now: datetime, earlier: str | None
     ) -> Decision:
         reading = read(text, self.vocabulary(), now)
-        if reading.says("it", "its") and earlier and not reading.addresses:
-            before = read(earlier, self.vocabulary(), now)
-            if not reading.coins or reading.says(chain_frames.TRANSFERS):
-                reading.addresses = before.addresses[:1]  # "it" is a wallet that sends
-            reading.coins = reading.coins or before.coins[:1]
-        if reading.says(SOMEONE_SAID) and earlier and not reading.handles:
-            before = read(earlier, self.vocabulary(), now)  # "he" is the account just named
-            named = before.handles[:1] or ([before.bare_handle] if before.bare_handle else [])
-            reading.handles = named
+        if earlier:
+            self._refer_back(reading, earlier, now)
         if pending is None or pending.intent not in SLOTS:
             return self._afresh(text, reading, now, earlier)
         if cancels(reading):
@@ -119,6 +112,22 @@ class Understanding:
         if alone.explicit:
             return self._finish(alone)
         return self._finish(Draft(pending.intent, pending.slots))
+
+    def _refer_back(self, reading: Reading, earlier: str, now: datetime) -> None:
+        """ "it" and "he" are what the `earlier` message named: its coin or wallet, the
+        account it named; that message is read only when one of them is said."""
+        it = reading.says("it", "its") and not reading.addresses
+        someone = reading.says(SOMEONE_SAID) and not reading.handles
+        if not (it or someone):
+            return
+        before = read(earlier, self.vocabulary(), now)
+        if it:
+            if not reading.coins or reading.says(chain_frames.TRANSFERS):
+                reading.addresses = before.addresses[:1]  # "it" is a wallet that sends
+            reading.coins = reading.coins or before.coins[:1]
+        if someone:
+            named = [before.bare_handle] if before.bare_handle else []
+            reading.handles = before.handles[:1] or named
 
     def _afresh(self, text: str, reading: Reading, now: datetime, earlier: str | None) -> Decision:
         """A message read on its own: one request, several alerts, or a window said
@@ -175,9 +184,9 @@ class Understanding:
         tool, arguments = made.calls[0]
         if tool in WINDOWED_READS:
             return Decision(tool, calls=((tool, arguments | {"window_s": said}),))
-        if made.label != "create_alert" or "window_s" not in made.calls[-1][1]:
+        if made.label != "create_alert" or "window_s" not in arguments:
             return None
-        note = replies.window_note(int(made.calls[-1][1]["window_s"]), int(said))
+        note = replies.window_note(int(arguments["window_s"]), int(said))
         return Decision("unsupported", text=note)
 
     def _finish(self, draft: Draft) -> Decision:
